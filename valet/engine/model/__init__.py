@@ -1,0 +1,1 @@
+"""The data-centre model the engine decides on (no I/O here)."""

@@ -1,0 +1,49 @@
+"""What the solver is given as options and what it answers."""
+
+import dataclasses
+
+CONSOLIDATE = 'consolidate'
+SPREAD = 'spread'
+OBJECTIVES = (CONSOLIDATE, SPREAD)
+
+
+@dataclasses.dataclass(frozen=True)
+class SolverOptions:
+    """Knobs of one decision.
+
+    ``max_nodes`` bounds the search deterministically (the same input gives
+    the same answer); ``time_budget`` (seconds) is a safety net: when it cuts
+    the search, the decision says so. ``improve`` lets the search go on
+    after the first valid placement to find a better one.
+    """
+
+    objective: str = CONSOLIDATE
+    time_budget: float = 2.0
+    max_nodes: int = 200000
+    improve: bool = True
+    explain_conflicts: bool = True
+
+
+@dataclasses.dataclass
+class Decision:
+    """The answer to one placement request.
+
+    ``assignment`` maps every server the request placed (or kept) to its host
+    name; ``removed`` lists servers an update dropped; ``moved`` those an
+    update, replan or migrate put on another host. ``optimal`` is True only
+    when the search proved no better placement exists for the objective.
+    On failure, ``explanation`` says why (see ``explain.py``).
+    """
+
+    feasible: bool
+    assignment: dict = dataclasses.field(default_factory=dict)
+    removed: list = dataclasses.field(default_factory=list)
+    moved: list = dataclasses.field(default_factory=list)
+    optimal: bool = False
+    proven_infeasible: bool = False
+    objective: dict = dataclasses.field(default_factory=dict)
+    explanation: dict | None = None
+    stats: dict = dataclasses.field(default_factory=dict)
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
