@@ -11,8 +11,8 @@ OBJECTIVES = (CONSOLIDATE, SPREAD)
 class SolverOptions:
     """Knobs of one decision.
 
-    ``max_nodes`` bounds the search deterministically (the same input gives
-    the same answer); ``time_budget`` (seconds) is a safety net: when it cuts
+    ``max_nodes`` and ``max_work`` (nodes times hosts) bound the search
+    deterministically (the same input gives the same answer); ``time_budget`` (seconds) is a safety net: when it cuts
     the search, the decision says so. ``improve`` lets the search go on
     after the first valid placement to find a better one.
     """
@@ -20,6 +20,7 @@ class SolverOptions:
     objective: str = CONSOLIDATE
     time_budget: float = 2.0
     max_nodes: int = 200000
+    max_work: int = 20_000_000
     improve: bool = True
     explain_conflicts: bool = True
 

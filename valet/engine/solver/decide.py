@@ -1,0 +1,139 @@
+"""One placement decision, from request to answer."""
+
+import dataclasses
+import time
+
+import numpy as np
+
+from valet.engine.model import datacenter
+from valet.engine.model import errors
+from valet.engine.model import groups as g
+from valet.engine.model import request as r
+from valet.engine.solver import decision as d
+from valet.engine.solver import explain
+from valet.engine.solver import problem as problem_mod
+from valet.engine.solver import search
+
+
+def decide(dc, request, options=None):
+    """Decide where the request's servers go. The model is not changed.
+
+    Raises InvalidRequest for requests no search could satisfy by
+    construction; otherwise returns a Decision, feasible or explained.
+    """
+    options = options or d.SolverOptions()
+    if options.objective not in d.OBJECTIVES:
+        raise errors.InvalidRequest(
+            'unknown objective %r; use one of %s' % (
+                options.objective, ', '.join(d.OBJECTIVES)),
+            code='valet.request.unknown_objective')
+    start = time.perf_counter()
+    deadline = start + options.time_budget
+    problem = problem_mod.Problem(dc, request)
+    total_nodes = 0
+    if request.kind == r.UPDATE and problem.current:
+        # Keeping running servers where they are comes first.
+        pinned = problem_mod.Problem(dc, request, pins=problem.current)
+        result, _ = search.solve(pinned, options, deadline)
+        total_nodes += result['nodes']
+        if result['feasible']:
+            return _decision(pinned, result, start, total_nodes)
+    result, state = search.solve(problem, options, deadline)
+    total_nodes += result['nodes']
+    if not result['feasible'] and request.kind == r.MIGRATE:
+        partners = _affinity_partners(dc, problem, request.target)
+        if partners:
+            wider = problem_mod.Problem(dc, request, movable_extra=partners)
+            result2, state2 = search.solve(wider, options, deadline)
+            total_nodes += result2['nodes']
+            if result2['feasible']:
+                return _decision(wider, result2, start, total_nodes)
+    if result['feasible']:
+        return _decision(problem, result, start, total_nodes)
+
+    def recheck(ignored):
+        quick = dataclasses.replace(options, improve=False,
+                                    max_nodes=min(options.max_nodes, 5000))
+        relaxed = problem_mod.Problem(dc, request, ignore_groups=ignored)
+        res, _ = search.solve(relaxed, quick, deadline)
+        if res['feasible']:
+            return True
+        if res['proven_infeasible'] or not res['timed_out']:
+            return False
+        return None
+
+    why = explain.explain(problem, result, state, options, deadline, recheck)
+    return d.Decision(
+        feasible=False, proven_infeasible=bool(result['proven_infeasible']),
+        removed=list(problem.removed), explanation=why,
+        stats=_stats(result, start, total_nodes))
+
+
+def _affinity_partners(dc, problem, target):
+    """Servers sharing an affinity group with the target (placed ones)."""
+    closure = problem.closures.get(('new', 0), set())
+    partners = set()
+    for name in closure:
+        group = problem.group_defs.get(name)
+        if group is not None and group.kind == g.AFFINITY:
+            partners |= set(dc.group_servers(name))
+    partners.discard(target)
+    return sorted(partners)
+
+
+def _decision(problem, result, start, total_nodes):
+    dc = problem.dc
+    assignment, moved = {}, []
+    slots = result['assignment']
+    for i, sid in enumerate(problem.ids):
+        host = dc.host_name(slots[i])
+        assignment[sid] = host
+        if sid in problem.current and problem.current[sid] != host:
+            moved.append(sid)
+    used = sorted(set(slots))
+    new_hosts = int(sum(1 for h in used if problem.base_count[h] == 0))
+    free_after = problem.free.copy()
+    for i, h in enumerate(slots):
+        free_after[h] -= problem.demand[i]
+    frag = float((np.maximum(free_after[used], 0) * problem.weights /
+                  problem.scale).sum()) if used else 0.0
+    return d.Decision(
+        feasible=True, assignment=assignment, removed=list(problem.removed),
+        moved=moved, optimal=bool(result['optimal']),
+        objective={'new_hosts': new_hosts, 'moves': len(moved),
+                   'hosts_used': len(used), 'fragmentation': round(frag, 6)},
+        stats=_stats(result, start, total_nodes))
+
+
+def _stats(result, start, total_nodes):
+    return {'nodes': int(total_nodes), 'restarts': int(result['restarts']),
+            'timed_out': bool(result['timed_out']),
+            'elapsed_ms': round((time.perf_counter() - start) * 1000.0, 3)}
+
+
+def apply_decision(dc, request, decision):
+    """Record a feasible decision in the model (place, move, remove)."""
+    if not decision.feasible:
+        raise errors.ModelError('an infeasible decision cannot be applied',
+                                code='valet.model.infeasible')
+    for sid in decision.removed:
+        dc.remove_server(sid)
+    given = {s.id: s for s in request.servers}
+    for sid, host in decision.assignment.items():
+        placed = dc.servers.get(sid)
+        if placed is not None:
+            spec = given.get(sid)
+            dc.remove_server(sid)
+            if spec is not None:
+                placed = dataclasses.replace(
+                    placed, demand=dict(spec.demand), groups=spec.groups,
+                    name=spec.name)
+            dc.place(dataclasses.replace(placed, host=host))
+            continue
+        spec = given[sid]
+        dc.place(datacenter.PlacedServer(
+            id=sid, host=host, demand=dict(spec.demand), groups=spec.groups,
+            project=request.project, stack=request.stack, name=spec.name))
+    for group in request.groups:
+        if group.name not in dc.groups:
+            dc.define_group(group)

@@ -1,0 +1,542 @@
+"""Compile a request and the data-centre model into a search problem.
+
+Everything the search needs is worked out here once per decision: which
+servers move, their demand vectors, where each may go regardless of the
+others (static masks), and the initial state of every group rule. Invalid
+requests are rejected here, before any search, with a precise error.
+"""
+
+import dataclasses
+
+import numpy as np
+
+from valet.engine.model import errors
+from valet.engine.model import extra_specs as extra_specs_mod
+from valet.engine.model import groups as g
+from valet.engine.model import request as r
+
+EPS = 1e-9
+
+
+@dataclasses.dataclass
+class AffinityRule:
+    name: str
+    level: int
+    members: list                 # request server indices
+    allowed: np.ndarray | None    # domain ids already used by placed members
+
+
+@dataclasses.dataclass
+class DiversityRule:
+    name: str
+    level: int
+    members: list                 # request server indices
+    unit: dict                    # request server index -> unit id
+    owner: np.ndarray             # domain -> unit id, -1 free, -2 shared
+    shared: dict                  # domain -> set of unit ids (drift only)
+
+
+@dataclasses.dataclass
+class ExclusivityLevel:
+    level: int
+    total: np.ndarray             # servers per domain
+    any_member: np.ndarray        # exclusivity members per domain
+    count: dict                   # group name -> members per domain
+    member_of: dict               # request server index -> group name
+
+
+class Problem:
+    """One decision's search problem. Holds no reference to I/O."""
+
+    def __init__(self, dc, request, ignore_groups=frozenset(), pins=None,
+                 movable_extra=()):
+        self.dc = dc
+        self.request = request
+        self.topology = dc.topology
+        self.ignore_groups = frozenset(ignore_groups)
+        self.group_defs = _group_definitions(dc, request)
+        self._check_nesting()
+        self.servers, self.current, self.removed = _servers_to_place(
+            dc, request, movable_extra)
+        self.ids = [s.id for s in self.servers]
+        self.index = {sid: i for i, sid in enumerate(self.ids)}
+        self.pins = dict(pins or {})
+        self._build_state()
+        self._build_demands()
+        self._build_closures()
+        self._build_static_masks()
+        self._build_affinity()
+        self._build_diversity()
+        self._build_exclusivity()
+
+    # ------------------------------------------------------------ validation
+    def _check_nesting(self):
+        defs = self.group_defs
+        for group in defs.values():
+            for parent_name in group.parents:
+                parent = defs.get(parent_name)
+                if parent is None:
+                    raise errors.InvalidRequest(
+                        'group %s is nested in unknown group %s' % (
+                            group.name, parent_name),
+                        code='valet.request.unknown_group',
+                        group=parent_name)
+                if (parent.kind != g.AFFINITY and
+                        group.kind != g.AFFINITY):
+                    raise errors.InvalidRequest(
+                        '%s group %s cannot be nested in %s group %s: '
+                        'diversity and exclusivity groups may only contain '
+                        'servers and affinity groups' % (
+                            group.kind, group.name, parent.kind,
+                            parent.name),
+                        code='valet.request.illegal_nesting',
+                        group=group.name, parent=parent.name)
+                if (self.topology.index(group.level) >
+                        self.topology.index(parent.level)):
+                    raise errors.InvalidRequest(
+                        'group %s (level %s) cannot be nested in group %s '
+                        '(level %s): a nested group\'s level may not be '
+                        'higher than its parent\'s' % (
+                            group.name, group.level, parent.name,
+                            parent.level),
+                        code='valet.request.illegal_nesting',
+                        group=group.name, parent=parent.name)
+        # Cycles: depth-first walk with colours.
+        state = {}
+
+        def visit(name, path):
+            mark = state.get(name)
+            if mark == 1:
+                cycle = path[path.index(name):] + [name]
+                raise errors.InvalidRequest(
+                    'groups are nested in a cycle: %s' % ' -> '.join(cycle),
+                    code='valet.request.group_cycle', groups=cycle)
+            if mark == 2:
+                return
+            state[name] = 1
+            for parent in defs[name].parents:
+                visit(parent, path + [name])
+            state[name] = 2
+
+        for name in sorted(defs):
+            visit(name, [])
+
+    # ----------------------------------------------------------------- state
+    def _build_state(self):
+        dc = self.dc
+        arrays = dc.arrays()
+        self.slots = dc.slots
+        self.domain = arrays.domain
+        self.usable = arrays.present & arrays.enabled
+        self.capacity = arrays.capacity
+        free = arrays.capacity - arrays.used
+        count = arrays.count.copy()
+        # Servers that move (or leave) give their resources back first.
+        for sid in list(self.current) + list(self.removed):
+            placed = dc.servers[sid]
+            slot = dc.slot_of(placed.host)
+            vec, _ = dc.demand_vector(placed.demand)
+            free[slot] += vec
+            count[slot] -= 1
+        self.free = free
+        self.base_count = count
+        self.moving = set(self.current) | set(self.removed)
+
+    def _build_demands(self):
+        dc = self.dc
+        n = len(self.servers)
+        self.demand = np.zeros((n, len(dc.resource_classes)))
+        self.unknown_rc = []
+        for i, server in enumerate(self.servers):
+            demand = server.demand
+            if not isinstance(demand, dict) or not demand:
+                raise errors.InvalidRequest(
+                    'server %s has no demand (no flavor resolved)' %
+                    server.id, code='valet.request.bad_demand',
+                    server=server.id)
+            for rc, amount in demand.items():
+                if (isinstance(amount, bool) or
+                        not isinstance(amount, (int, float)) or
+                        amount != amount or amount < 0 or
+                        amount == float('inf')):
+                    raise errors.InvalidRequest(
+                        'server %s demands %r of %s; demands must be '
+                        'non-negative numbers' % (server.id, amount, rc),
+                        code='valet.request.bad_demand', server=server.id,
+                        resource_class=rc)
+            vec, unknown = dc.demand_vector(demand)
+            self.demand[i] = vec
+            self.unknown_rc.append(unknown)
+        # Weights: how heavily the request uses each resource class relative
+        # to what is free; fragmentation is measured in these terms.
+        total = self.demand.sum(axis=0)
+        avail = np.where(self.usable[:, None], np.maximum(self.free, 0),
+                         0).sum(axis=0)
+        share = np.where(avail > 0, total / np.maximum(avail, EPS), 0.0)
+        if share.sum() <= 0:
+            share = np.ones_like(share)
+        self.weights = share / share.sum()
+        caps = self.capacity[self.usable]
+        scale = caps.mean(axis=0) if len(caps) else np.ones(len(share))
+        self.scale = np.where(scale > 0, scale, 1.0)
+        self.size = (self.demand * self.weights / self.scale).sum(axis=1)
+
+    # ---------------------------------------------------------------- groups
+    def _closure(self, names):
+        out = []
+        stack = [n for n in names if n not in self.ignore_groups]
+        while stack:
+            name = stack.pop()
+            if name in out or name in self.ignore_groups:
+                continue
+            out.append(name)
+            group = self.group_defs.get(name)
+            if group is not None:
+                stack.extend(group.parents)
+        return out
+
+    def _build_closures(self):
+        defs = self.group_defs
+        for server in self.servers:
+            for name in server.groups:
+                if name not in defs:
+                    raise errors.InvalidRequest(
+                        'server %s names unknown group %s' % (
+                            server.id, name),
+                        code='valet.request.unknown_group', group=name,
+                        server=server.id)
+        closures = {}
+        for i, server in enumerate(self.servers):
+            closures[('new', i)] = set(self._closure(server.groups))
+        # Placed servers in any group the request touches matter too.
+        touched = set()
+        for members in closures.values():
+            touched |= members
+        self.touched_groups = touched
+        for name in touched | self._exclusivity_groups():
+            for sid in self.dc.group_servers(name):
+                if sid in self.moving:
+                    continue
+                key = ('old', sid)
+                if key not in closures:
+                    closures[key] = set(self._closure(
+                        self.dc.servers[sid].groups))
+        _inherit_exclusivity(closures, defs, self.topology)
+        self.closures = closures
+        for key, members in closures.items():
+            seen = {}
+            for name in members:
+                group = defs.get(name)
+                if group is None or group.kind != g.EXCLUSIVITY:
+                    continue
+                other = seen.setdefault(group.level, name)
+                if other != name and key[0] == 'new':
+                    server = self.servers[key[1]].id
+                    raise errors.InvalidRequest(
+                        'server %s would belong to exclusivity groups %s '
+                        'and %s at the same level %s' % (
+                            server, other, name, group.level),
+                        code='valet.request.multiple_exclusivity',
+                        server=server, groups=sorted([other, name]))
+
+    def _exclusivity_groups(self):
+        return {name for name, group in self.group_defs.items()
+                if group.kind == g.EXCLUSIVITY
+                and name not in self.ignore_groups}
+
+    def _members(self, name):
+        """Request indices and placed ids of a group's members."""
+        new, old = [], []
+        for key, members in self.closures.items():
+            if name in members:
+                (new if key[0] == 'new' else old).append(key[1])
+        return sorted(new), sorted(old)
+
+    def _host_domain(self, level, sid):
+        return int(self.domain[level, self.dc.slot_of(
+            self.dc.servers[sid].host)])
+
+    def _build_affinity(self):
+        self.affinity = []
+        self.server_affinity = [[] for _ in self.servers]
+        for name in sorted(self.touched_groups):
+            group = self.group_defs[name]
+            if group.kind != g.AFFINITY:
+                continue
+            level = self.topology.index(group.level)
+            new, old = self._members(name)
+            if not new:
+                continue
+            allowed = None
+            if old:
+                allowed = np.array(sorted({self._host_domain(level, sid)
+                                           for sid in old}))
+            rule = AffinityRule(name, level, new, allowed)
+            for i in new:
+                self.server_affinity[i].append(len(self.affinity))
+            self.affinity.append(rule)
+
+    def _build_diversity(self):
+        self.diversity = []
+        self.server_diversity = [[] for _ in self.servers]
+        for name in sorted(self.touched_groups):
+            group = self.group_defs[name]
+            if group.kind != g.DIVERSITY:
+                continue
+            level = self.topology.index(group.level)
+            new, old = self._members(name)
+            if not new:
+                continue
+            keys = [('new', i) for i in new] + [('old', s) for s in old]
+            units = _units(keys, self.closures, self.group_defs,
+                           self.topology, level)
+            ndom = self.dc.domain_count(level)
+            owner = np.full(ndom, -1, dtype=np.int64)
+            shared = {}
+            for sid in old:
+                dom = self._host_domain(level, sid)
+                unit = units[('old', sid)]
+                if owner[dom] == -1:
+                    owner[dom] = unit
+                elif owner[dom] >= 0 and owner[dom] != unit:
+                    shared[dom] = {int(owner[dom]), unit}
+                    owner[dom] = -2
+                elif owner[dom] == -2:
+                    shared[dom].add(unit)
+            rule = DiversityRule(name, level, new,
+                                 {i: units[('new', i)] for i in new},
+                                 owner, shared)
+            for i in new:
+                self.server_diversity[i].append(len(self.diversity))
+            self.diversity.append(rule)
+
+    def _build_exclusivity(self):
+        self.exclusivity = []
+        ex_groups = self._exclusivity_groups()
+        by_level = {}
+        for name in sorted(ex_groups):
+            level = self.topology.index(self.group_defs[name].level)
+            by_level.setdefault(level, []).append(name)
+        for level, names in sorted(by_level.items()):
+            ndom = self.dc.domain_count(level)
+            present = np.flatnonzero(self.domain[level] >= 0)
+            total = np.bincount(self.domain[level, present],
+                                weights=self.base_count[present],
+                                minlength=ndom).astype(np.int64)
+            counts, member_of = {}, {}
+            any_member = np.zeros(ndom, dtype=np.int64)
+            for name in names:
+                new, old = self._members(name)
+                count = np.zeros(ndom, dtype=np.int64)
+                for sid in old:
+                    count[self._host_domain(level, sid)] += 1
+                counts[name] = count
+                any_member += count
+                for i in new:
+                    member_of[i] = name
+            self.exclusivity.append(ExclusivityLevel(
+                level, total, any_member, counts, member_of))
+
+    # ---------------------------------------------------------- static masks
+    def _build_static_masks(self):
+        dc = self.dc
+        attr = dc.arrays().attr
+        attr_hosts = dc.attribute_hosts()
+        self.static = []
+        self.static_reasons = []
+        cache = {}
+        for i, server in enumerate(self.servers):
+            az = (server.availability_zone or '').split(':')[0] or None
+            specs = tuple(sorted((server.extra_specs or {}).items()))
+            key = (az, specs)
+            if key not in cache:
+                ok_az = np.array([az is None or h.availability_zone == az
+                                  for h in attr_hosts], dtype=bool)
+                ok_specs = np.array(
+                    [extra_specs_mod.host_passes(
+                        dict(specs), h.aggregates, h.traits)[0]
+                     for h in attr_hosts], dtype=bool)
+                if len(attr_hosts) == 0:
+                    ok_az = ok_specs = np.zeros(1, dtype=bool)
+                cache[key] = (ok_az[attr], ok_specs[attr])
+            az_mask, spec_mask = cache[key]
+            steps = [('disabled', self.usable.copy()),
+                     ('availability_zone', az_mask),
+                     ('extra_specs', spec_mask)]
+            if server.candidate_hosts is not None:
+                steps.append(('candidate_hosts', self._host_set_mask(
+                    server.candidate_hosts)))
+            if server.excluded_hosts:
+                steps.append(('excluded_hosts', ~self._host_set_mask(
+                    server.excluded_hosts)))
+            pin = self.pins.get(server.id)
+            if pin is not None:
+                steps.append(('kept_in_place', self._host_set_mask({pin})))
+            if self.unknown_rc[i]:
+                steps.append(('capacity:' + sorted(self.unknown_rc[i])[0],
+                              np.zeros(self.slots, dtype=bool)))
+            mask = np.ones(self.slots, dtype=bool)
+            for _, step in steps:
+                mask &= step
+            self.static.append(mask)
+            self.static_reasons.append(steps)
+
+    def _host_set_mask(self, names):
+        mask = np.zeros(self.slots, dtype=bool)
+        for name in names:
+            slot = self.dc._slot.get(name)
+            if slot is not None:
+                mask[slot] = True
+        return mask
+
+
+def _group_definitions(dc, request):
+    defs = dict(dc.groups)
+    for group in request.groups:
+        if group.kind not in g.KINDS:
+            raise errors.InvalidRequest(
+                'group %s has unknown type %r; use one of %s' % (
+                    group.name, group.kind, ', '.join(g.KINDS)),
+                code='valet.request.unknown_kind', group=group.name)
+        dc.topology.index(group.level)
+        known = defs.get(group.name)
+        if known is not None and (known.kind, known.level) != (
+                group.kind, group.level):
+            raise errors.InvalidRequest(
+                'group %s is a %s group at level %s, not %s at %s' % (
+                    group.name, known.kind, known.level, group.kind,
+                    group.level),
+                code='valet.request.group_conflict', group=group.name)
+        if known is None or group.parents:
+            defs[group.name] = group
+    return defs
+
+
+def _servers_to_place(dc, request, movable_extra):
+    """(servers to place, {id: current host}, [ids removed])."""
+    if request.kind not in r.KINDS:
+        raise errors.InvalidRequest(
+            'unknown request kind %r; use one of %s' % (
+                request.kind, ', '.join(r.KINDS)),
+            code='valet.request.unknown_kind')
+    seen = set()
+    for server in request.servers:
+        if server.id in seen:
+            raise errors.InvalidRequest(
+                'server %s appears twice in the request' % server.id,
+                code='valet.request.duplicate_server', server=server.id)
+        seen.add(server.id)
+    current, removed = {}, []
+    if request.kind in (r.CREATE, r.ADHOC):
+        if request.kind == r.ADHOC and len(request.servers) != 1:
+            raise errors.InvalidRequest(
+                'an ad-hoc request places exactly one server, not %d' %
+                len(request.servers), code='valet.request.adhoc_size')
+        for server in request.servers:
+            if server.id in dc.servers:
+                raise errors.InvalidRequest(
+                    'server %s is already placed; use an update or a '
+                    'replan' % server.id,
+                    code='valet.request.server_exists', server=server.id)
+        return list(request.servers), current, removed
+    if request.kind == r.UPDATE:
+        if not request.stack:
+            raise errors.InvalidRequest(
+                'an update names the stack it updates',
+                code='valet.request.no_stack')
+        for server in request.servers:
+            placed = dc.servers.get(server.id)
+            if placed is not None:
+                if placed.stack != request.stack:
+                    raise errors.InvalidRequest(
+                        'server %s belongs to stack %s, not %s' % (
+                            server.id, placed.stack, request.stack),
+                        code='valet.request.server_exists',
+                        server=server.id)
+                current[server.id] = placed.host
+        removed = sorted(sid for sid, placed in dc.servers.items()
+                         if placed.stack == request.stack
+                         and sid not in seen)
+        return list(request.servers), current, removed
+    # replan / migrate: the target, plus partners asked to move with it.
+    target = request.target
+    if target not in dc.servers:
+        raise errors.InvalidRequest(
+            'server %r is not placed; nothing to %s' % (target,
+                                                        request.kind),
+            code='valet.request.unknown_server', server=target)
+    given = {s.id: s for s in request.servers}
+    servers = []
+    for sid in [target] + [s for s in movable_extra if s != target]:
+        placed = dc.servers[sid]
+        server = given.get(sid) or r.ServerRequest(
+            id=sid, demand=dict(placed.demand), name=placed.name,
+            groups=placed.groups)
+        if sid == target:
+            excluded = set(server.excluded_hosts) | set(
+                request.excluded_hosts)
+            if request.kind == r.MIGRATE:
+                excluded.add(placed.host)
+            server = dataclasses.replace(
+                server, excluded_hosts=frozenset(excluded),
+                candidate_hosts=(request.candidate_hosts
+                                 if request.candidate_hosts is not None
+                                 else server.candidate_hosts))
+        servers.append(server)
+        current[sid] = placed.host
+    return servers, current, removed
+
+
+def _inherit_exclusivity(closures, defs, topology):
+    """Affinity groups take on the exclusivity groups of their members."""
+    changed = True
+    while changed:
+        changed = False
+        members_of = {}
+        for key, names in closures.items():
+            for name in names:
+                members_of.setdefault(name, []).append(key)
+        for name, keys in members_of.items():
+            group = defs.get(name)
+            if group is None or group.kind != g.AFFINITY:
+                continue
+            level = topology.index(group.level)
+            inherited = set()
+            for key in keys:
+                for other in closures[key]:
+                    ex = defs.get(other)
+                    if (ex is not None and ex.kind == g.EXCLUSIVITY and
+                            topology.index(ex.level) >= level):
+                        inherited.add(other)
+            for key in keys:
+                missing = inherited - closures[key]
+                if missing:
+                    closures[key] |= missing
+                    changed = True
+
+
+def _units(keys, closures, defs, topology, level):
+    """Diversity units: members linked by affinity groups of level <= L."""
+    parent = {k: k for k in keys}
+
+    def find(k):
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    first = {}
+    for k in keys:
+        for name in sorted(closures[k]):
+            group = defs.get(name)
+            if (group is None or group.kind != g.AFFINITY or
+                    topology.index(group.level) > level):
+                continue
+            if name in first:
+                parent[find(k)] = find(first[name])
+            else:
+                first[name] = k
+    roots, units = {}, {}
+    for k in keys:
+        units[k] = roots.setdefault(find(k), len(roots))
+    return units

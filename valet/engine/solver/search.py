@@ -1,0 +1,444 @@
+"""Depth-first search with backtracking and branch-and-bound.
+
+Servers are assigned one at a time in an order that puts large and
+constrained affinity clusters first; every assignment updates capacity and
+group state incrementally and is undone on backtrack, so the search can
+revisit any early choice (unlike a one-at-a-time scheduler). The first
+phase finds a valid placement, restarting with the servers that failed most
+moved to the front (a failing server tells us what to decide earlier). The
+second phase keeps searching with the best placement's cost as a bound and
+stops when the bound is proved optimal or the budget is spent.
+"""
+
+import math
+import time
+
+import numpy as np
+
+from valet.engine.solver import decision as d
+from valet.engine.solver.problem import EPS
+
+# Opening an empty host costs more than any amount of fragmentation.
+NEW_HOST_RANK = 1e6
+MOVE_RANK = 1e3
+
+
+class Budget:
+    """Deterministic node budget plus a wall-clock safety net.
+
+    The node allowance shrinks as the data centre grows, because each node
+    costs a few vector operations over every host.
+    """
+
+    def __init__(self, options, slots, deadline):
+        self.cap = max(100, min(options.max_nodes,
+                                options.max_work // max(1, slots)))
+        self.nodes = 0
+        self.deadline = deadline
+        self.timed_out = False
+
+    def spend(self):
+        self.nodes += 1
+        if self.nodes & 31 == 0 and time.perf_counter() > self.deadline:
+            self.timed_out = True
+        return self.nodes < self.cap and not self.timed_out
+
+
+class Search:
+    """The mutable search state over one compiled problem."""
+
+    def __init__(self, problem, options):
+        self.p = problem
+        self.options = options
+        self.consolidate = options.objective == d.CONSOLIDATE
+        p = problem
+        n = len(p.servers)
+        self.free = p.free.copy()
+        self.count = p.base_count.copy()
+        self.req_count = np.zeros(p.slots, dtype=np.int64)
+        self.was_empty = p.base_count == 0
+        self.assign = [-1] * n
+        self.new_hosts = 0
+        self.moves = 0
+        self.current_slot = [-1] * n
+        for i, sid in enumerate(p.ids):
+            host = p.current.get(sid)
+            if host is not None:
+                self.current_slot[i] = p.dc.slot_of(host)
+        self.aff_domain = [None] * len(p.affinity)
+        self.aff_left = [p.demand[rule.members].sum(axis=0)
+                         for rule in p.affinity]
+        self.div_owner = [rule.owner.copy() for rule in p.diversity]
+        self.ex_total = [lvl.total.copy() for lvl in p.exclusivity]
+        self.ex_any = [lvl.any_member.copy() for lvl in p.exclusivity]
+        self.ex_count = [{k: v.copy() for k, v in lvl.count.items()}
+                         for lvl in p.exclusivity]
+        self.left = p.demand.sum(axis=0)
+        self.failures = np.zeros(n, dtype=np.int64)
+        self._symmetry_levels = sorted(
+            {rule.level for rule in p.affinity if rule.level} |
+            {rule.level for rule in p.diversity if rule.level} |
+            {lvl.level for lvl in p.exclusivity if lvl.level})
+        special = set()
+        for server in p.servers:
+            for names in (server.candidate_hosts or (),
+                          server.excluded_hosts):
+                special |= {p.dc._slot[h] for h in names if h in p.dc._slot}
+        special |= {s for s in self.current_slot if s >= 0}
+        self.special = special
+        usable_caps = np.where(p.usable[:, None], p.free, 0)
+        self.max_empty_free = np.where(
+            (self.was_empty & p.usable)[:, None], usable_caps, 0).max(
+                axis=0) if p.slots else np.zeros(len(self.left))
+
+    # ------------------------------------------------------------- feasible
+    def feasible_mask(self, i):
+        """Hosts where server i may go given everything decided so far."""
+        p = self.p
+        mask = p.static[i] & np.all(self.free >= p.demand[i] - EPS, axis=1)
+        for a in p.server_affinity[i]:
+            mask &= self._affinity_mask(a)
+        for k in p.server_diversity[i]:
+            mask &= self._diversity_mask(k, p.diversity[k].unit[i])
+        for e, lvl in enumerate(p.exclusivity):
+            mask &= self._exclusivity_mask(e, lvl, i)
+        return mask
+
+    def _affinity_mask(self, a):
+        p = self.p
+        rule = p.affinity[a]
+        dom = p.domain[rule.level]
+        chosen = self.aff_domain[a]
+        if chosen is not None:
+            return dom == chosen
+        mask = np.ones(p.slots, dtype=bool)
+        if rule.allowed is not None:
+            mask &= np.isin(dom, rule.allowed)
+        # Look ahead: the chosen domain must hold the whole group.
+        need = self.aff_left[a]
+        if rule.level == 0:
+            mask &= np.all(self.free >= need - EPS, axis=1)
+        else:
+            weights = np.where(p.usable[:, None], np.maximum(self.free, 0), 0)
+            valid = dom >= 0
+            ndom = p.dc.domain_count(rule.level)
+            dom_free = np.stack([
+                np.bincount(dom[valid], weights=weights[valid, c],
+                            minlength=ndom)
+                for c in range(weights.shape[1])], axis=1)
+            ok = np.all(dom_free >= need - EPS, axis=1)
+            mask &= valid & ok[np.where(valid, dom, 0)]
+        return mask
+
+    def _diversity_mask(self, k, unit):
+        rule = self.p.diversity[k]
+        dom = self.p.domain[rule.level]
+        owner = self.div_owner[k][np.where(dom >= 0, dom, 0)]
+        mask = (owner == -1) | (owner == unit)
+        if rule.shared:
+            for shared_dom, units in rule.shared.items():
+                if unit in units:
+                    mask |= (dom == shared_dom)
+        return mask & (dom >= 0)
+
+    def _exclusivity_mask(self, e, lvl, i):
+        dom = self.p.domain[lvl.level]
+        safe = np.where(dom >= 0, dom, 0)
+        name = lvl.member_of.get(i)
+        if name is None:
+            return self.ex_any[e][safe] == 0
+        others = self.ex_total[e] - self.ex_count[e][name]
+        return others[safe] == 0
+
+    # ---------------------------------------------------------------- rank
+    def scores(self, i, idx):
+        """Lower is better; used hosts first when consolidating."""
+        p = self.p
+        left = ((self.free[idx] - p.demand[i]) * p.weights / p.scale).sum(
+            axis=1)
+        if self.consolidate:
+            opens = self.was_empty[idx] & (self.req_count[idx] == 0)
+            score = left + opens * NEW_HOST_RANK
+        else:
+            score = -left
+        cur = self.current_slot[i]
+        if cur >= 0:
+            score = score + (idx != cur) * MOVE_RANK
+        return score
+
+    def symmetry_key(self, h):
+        if (h in self.special or self.count[h] or self.req_count[h]):
+            return ('host', h)
+        p = self.p
+        return (self.free[h].tobytes(), int(p.dc._attr[h]),
+                tuple(int(p.domain[lv, h]) for lv in self._symmetry_levels))
+
+    def candidates(self, i):
+        """Feasible hosts for server i, best first, one per symmetry class."""
+        mask = self.feasible_mask(i)
+        idx = np.flatnonzero(mask)
+        if idx.size == 0:
+            return
+        score = self.scores(i, idx)
+        best = int(np.argmin(score))
+        first = int(idx[best])
+        yield first
+        if idx.size == 1:
+            return
+        seen = {self.symmetry_key(first)}
+        order = idx[np.argsort(score, kind='stable')]
+        for h in order:
+            h = int(h)
+            if h == first:
+                continue
+            key = self.symmetry_key(h)
+            if key in seen:
+                continue
+            seen.add(key)
+            yield h
+
+    # -------------------------------------------------------- apply / undo
+    def apply(self, i, h):
+        p = self.p
+        undo = []
+        self.free[h] -= p.demand[i]
+        self.left -= p.demand[i]
+        self.count[h] += 1
+        if self.req_count[h] == 0 and self.was_empty[h]:
+            self.new_hosts += 1
+        self.req_count[h] += 1
+        if self.current_slot[i] >= 0 and self.current_slot[i] != h:
+            self.moves += 1
+        for a in p.server_affinity[i]:
+            self.aff_left[a] = self.aff_left[a] - p.demand[i]
+            if self.aff_domain[a] is None:
+                self.aff_domain[a] = int(p.domain[p.affinity[a].level, h])
+                undo.append(('aff', a))
+        for k in p.server_diversity[i]:
+            rule = p.diversity[k]
+            dom = p.domain[rule.level, h]
+            if self.div_owner[k][dom] == -1:
+                self.div_owner[k][dom] = rule.unit[i]
+                undo.append(('div', k, dom))
+        for e, lvl in enumerate(p.exclusivity):
+            dom = p.domain[lvl.level, h]
+            self.ex_total[e][dom] += 1
+            name = lvl.member_of.get(i)
+            if name is not None:
+                self.ex_count[e][name][dom] += 1
+                self.ex_any[e][dom] += 1
+        self.assign[i] = h
+        return undo
+
+    def undo(self, i, h, undo):
+        p = self.p
+        self.free[h] += p.demand[i]
+        self.left += p.demand[i]
+        self.count[h] -= 1
+        self.req_count[h] -= 1
+        if self.req_count[h] == 0 and self.was_empty[h]:
+            self.new_hosts -= 1
+        if self.current_slot[i] >= 0 and self.current_slot[i] != h:
+            self.moves -= 1
+        for a in p.server_affinity[i]:
+            self.aff_left[a] = self.aff_left[a] + p.demand[i]
+        for item in undo:
+            if item[0] == 'aff':
+                self.aff_domain[item[1]] = None
+            else:
+                self.div_owner[item[1]][item[2]] = -1
+        for e, lvl in enumerate(p.exclusivity):
+            dom = p.domain[lvl.level, h]
+            self.ex_total[e][dom] -= 1
+            name = lvl.member_of.get(i)
+            if name is not None:
+                self.ex_count[e][name][dom] -= 1
+                self.ex_any[e][dom] -= 1
+        self.assign[i] = -1
+
+    # ------------------------------------------------------------- bounds
+    def cost(self):
+        return self.new_hosts * MOVE_RANK + self.moves
+
+    def deficit(self):
+        """Demand of unplaced servers beyond the room on hosts in use."""
+        p = self.p
+        in_use = p.usable & ((self.count > 0) | (self.req_count > 0))
+        room = np.maximum(self.free[in_use], 0).sum(axis=0)
+        return self.left - room
+
+    def bound_for(self, need):
+        """New hosts needed at least to cover a deficit (resource bound)."""
+        bound = 0
+        for c in range(len(need)):
+            if need[c] > EPS and self.max_empty_free[c] > EPS:
+                bound = max(bound, math.ceil(
+                    need[c] / self.max_empty_free[c] - 1e-9))
+        return bound
+
+    def lower_bound(self):
+        return self.bound_for(self.deficit()) if self.consolidate else 0
+
+    # ---------------------------------------------------------------- dfs
+    def dfs(self, order, budget, bound=None):
+        """Run one depth-first search over ``order``.
+
+        Without ``bound`` it stops at the first placement. With one it
+        looks for strictly cheaper placements. Returns (status, best
+        assignment or None, its cost); status is 'found', 'exhausted' (the
+        whole tree was searched) or 'limit' (budget spent).
+        """
+        n = len(order)
+        if n == 0:
+            return 'found', [], self.cost()
+        iters = [None] * n
+        needs = [None] * n
+        chosen = [-1] * n
+        undos = [None] * n
+        best, best_cost = None, bound
+        depth = 0
+        iters[0] = self.candidates(order[0])
+        if bound is not None:
+            needs[0] = self.deficit()
+        while True:
+            i = order[depth]
+            if chosen[depth] >= 0:
+                self.undo(i, chosen[depth], undos[depth])
+                chosen[depth] = -1
+            h = next(iters[depth], None)
+            if h is not None and best_cost is not None:
+                if self._cannot_beat(i, h, needs[depth], best_cost):
+                    continue
+            if h is None:
+                self.failures[i] += 1
+                if depth == 0:
+                    return 'exhausted', best, best_cost
+                iters[depth] = None
+                depth -= 1
+                continue
+            if not budget.spend():
+                self._unwind(order, chosen, undos, depth - 1)
+                return 'limit', best, best_cost
+            undos[depth] = self.apply(i, h)
+            chosen[depth] = h
+            if depth == n - 1:
+                cost = self.cost()
+                if best_cost is None or cost < best_cost:
+                    best, best_cost = list(self.assign), cost
+                if bound is None or best_cost <= self.root_bound:
+                    self._unwind(order, chosen, undos, depth)
+                    return ('found' if bound is None else 'exhausted',
+                            best, best_cost)
+                continue
+            depth += 1
+            iters[depth] = self.candidates(order[depth])
+            if bound is not None:
+                needs[depth] = self.deficit()
+
+    def _cannot_beat(self, i, h, need, best_cost):
+        opens = bool(self.was_empty[h] and self.req_count[h] == 0)
+        moved = self.current_slot[i] >= 0 and self.current_slot[i] != h
+        if opens:
+            need = need - np.maximum(self.free[h], 0)
+        cost = self.cost() + opens * MOVE_RANK + moved
+        return cost + self.bound_for(need) * MOVE_RANK >= best_cost
+
+    def _unwind(self, order, chosen, undos, depth):
+        for k in range(depth, -1, -1):
+            if chosen[k] >= 0:
+                self.undo(order[k], chosen[k], undos[k])
+                chosen[k] = -1
+
+
+def initial_order(problem):
+    """Affinity clusters largest first; restricted servers before others."""
+    p = problem
+    n = len(p.servers)
+    parent = list(range(n))
+
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for rule in p.affinity:
+        for m in rule.members[1:]:
+            parent[find(m)] = find(rule.members[0])
+    clusters = {}
+    for i in range(n):
+        clusters.setdefault(find(i), []).append(i)
+    options = [int(mask.sum()) for mask in p.static]
+
+    def cluster_key(members):
+        few = min(options[m] for m in members)
+        size = sum(p.size[m] for m in members)
+        return (0 if few <= 2 else 1, -size, min(members))
+
+    order = []
+    for members in sorted(clusters.values(), key=cluster_key):
+        order.extend(sorted(members, key=lambda m: (-p.size[m], m)))
+    return order, clusters, find
+
+
+def solve(problem, options, deadline):
+    """Search for the best placement; returns (result dict, Search)."""
+    search = Search(problem, options)
+    budget = Budget(options, problem.slots, deadline)
+    order, clusters, find = initial_order(problem)
+    search.root_bound = search.cost() + search.lower_bound() * MOVE_RANK
+    status, best, cost = 'limit', None, None
+    # Phase 1: find a placement; restart with the worst offender first.
+    attempt = max(200, 20 * len(order))
+    restarts = 0
+    while True:
+        last = restarts >= 8 or budget.cap - budget.nodes <= attempt
+        search.failures[:] = 0
+        status, best, cost = search.dfs(
+            order, _SubBudget(budget, None if last else attempt))
+        if best is not None or status == 'exhausted' or last or (
+                budget.timed_out):
+            break
+        worst = int(np.argmax(search.failures))
+        front = sorted(clusters[find(worst)],
+                       key=lambda m: (-problem.size[m], m))
+        rest = [m for m in order if m not in set(front)]
+        order = front + rest
+        restarts += 1
+        attempt *= 2
+    result = {'restarts': restarts, 'order': order}
+    if best is None:
+        result.update(feasible=False,
+                      proven_infeasible=status == 'exhausted',
+                      failures=search.failures.copy(), nodes=budget.nodes,
+                      timed_out=budget.timed_out)
+        return result, search
+    optimal = search.consolidate and cost <= search.root_bound
+    # Phase 2: branch and bound below the first placement's cost.
+    if (options.improve and search.consolidate and not optimal
+            and not budget.timed_out):
+        status, improved, new_cost = search.dfs(order, budget, bound=cost)
+        if improved is not None and new_cost < cost:
+            best, cost = improved, new_cost
+        optimal = status == 'exhausted' or cost <= search.root_bound
+    result.update(feasible=True, assignment=best, cost=cost, optimal=optimal,
+                  nodes=budget.nodes, timed_out=budget.timed_out)
+    return result, search
+
+
+class _SubBudget:
+    """A slice of a Budget for one restart attempt."""
+
+    def __init__(self, parent, limit):
+        self.parent = parent
+        self.limit = limit
+        self.used = 0
+
+    def spend(self):
+        self.used += 1
+        ok = self.parent.spend()
+        return ok and (self.limit is None or self.used < self.limit)
+
+    @property
+    def timed_out(self):
+        return self.parent.timed_out
