@@ -63,7 +63,10 @@ class DataCenter:
         self.servers = {}            # id -> PlacedServer
         self._host_servers = {}      # slot -> set of server ids
         self.groups = {}             # name -> Group
-        self._group_servers = {}     # group name -> set of server ids
+        # Only direct memberships are stored; nesting is resolved on read,
+        # so that (re)defining a group's parents never leaves stale state.
+        self._direct = {}            # group name -> ids listing it
+        self._children = {}          # group name -> groups nested in it
         self.generation = 0          # bumped on every change
 
     # ----------------------------------------------------------------- build
@@ -240,17 +243,24 @@ class DataCenter:
             raise errors.ModelError('unknown group kind %r' % group.kind,
                                     code='valet.model.group_kind')
         self.topology.index(group.level)
+        if known is not None:
+            for parent in known.parents:
+                self._children.get(parent, set()).discard(group.name)
+        for parent in group.parents:
+            self._children.setdefault(parent, set()).add(group.name)
         self.groups[group.name] = group
-        self._group_servers.setdefault(group.name, set())
         self.generation += 1
 
     def forget_group(self, name):
-        if self._group_servers.get(name):
+        if self.group_servers(name):
             raise errors.ModelError(
                 'group %s still has placed members' % name,
                 code='valet.model.group_busy', group=name)
-        self.groups.pop(name, None)
-        self._group_servers.pop(name, None)
+        group = self.groups.pop(name, None)
+        if group is not None:
+            for parent in group.parents:
+                self._children.get(parent, set()).discard(name)
+        self._direct.pop(name, None)
         self.generation += 1
 
     def group_closure(self, names):
@@ -269,7 +279,17 @@ class DataCenter:
 
     def group_servers(self, name):
         """Ids of the placed servers that belong to a group (transitively)."""
-        return self._group_servers.get(name, set())
+        members = set()
+        seen = set()
+        stack = [name]
+        while stack:
+            current = stack.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            members |= self._direct.get(current, set())
+            stack.extend(self._children.get(current, ()))
+        return members
 
     # --------------------------------------------------------------- servers
     def place(self, server):
@@ -288,8 +308,8 @@ class DataCenter:
         self._count[slot] += 1
         self._host_servers[slot].add(server.id)
         self.servers[server.id] = server
-        for name in self.group_closure(server.groups):
-            self._group_servers.setdefault(name, set()).add(server.id)
+        for name in server.groups:
+            self._direct.setdefault(name, set()).add(server.id)
         self.generation += 1
 
     def remove_server(self, server_id):
@@ -306,8 +326,8 @@ class DataCenter:
             used[self._rc_index[rc]] -= amount
         self._count[slot] -= 1
         self._host_servers[slot].discard(server_id)
-        for name in self.group_closure(server.groups):
-            members = self._group_servers.get(name)
+        for name in server.groups:
+            members = self._direct.get(name)
             if members is not None:
                 members.discard(server_id)
         self.generation += 1

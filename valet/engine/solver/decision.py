@@ -20,7 +20,7 @@ class SolverOptions:
     objective: str = CONSOLIDATE
     time_budget: float = 2.0
     max_nodes: int = 200000
-    max_work: int = 20_000_000
+    max_work: int = 3_000_000
     improve: bool = True
     explain_conflicts: bool = True
 

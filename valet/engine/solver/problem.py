@@ -516,8 +516,12 @@ def _inherit_exclusivity(closures, defs, topology):
 
 
 def _units(keys, closures, defs, topology, level):
-    """Diversity units: members linked by affinity groups of level <= L."""
-    parent = {k: k for k in keys}
+    """Diversity units: members linked by affinity groups of level <= L.
+
+    Links may run through servers outside the diversity group (a chain of
+    shared affinity groups holds them all in one domain anyway).
+    """
+    parent = {k: k for k in closures}
 
     def find(k):
         while parent[k] != k:
@@ -526,7 +530,7 @@ def _units(keys, closures, defs, topology, level):
         return k
 
     first = {}
-    for k in keys:
+    for k in sorted(closures, key=repr):
         for name in sorted(closures[k]):
             group = defs.get(name)
             if (group is None or group.kind != g.AFFINITY or

@@ -15,12 +15,14 @@ import time
 
 import numpy as np
 
+from valet.engine.model import request as r
 from valet.engine.solver import decision as d
 from valet.engine.solver.problem import EPS
 
-# Opening an empty host costs more than any amount of fragmentation.
+# Ranking: opening an empty host outweighs any fragmentation difference.
 NEW_HOST_RANK = 1e6
-MOVE_RANK = 1e3
+# Cost: the first objective's unit outweighs any count of the second.
+PRIMARY = 1000
 
 
 class Budget:
@@ -52,6 +54,11 @@ class Search:
         self.options = options
         self.consolidate = options.objective == d.CONSOLIDATE
         p = problem
+        # An update keeps running servers in place before anything else.
+        if p.request.kind == r.UPDATE:
+            self.w_new, self.w_move, self.stay_rank = 1, PRIMARY, 1e9
+        else:
+            self.w_new, self.w_move, self.stay_rank = PRIMARY, 1, 1e3
         n = len(p.servers)
         self.free = p.free.copy()
         self.count = p.base_count.copy()
@@ -163,7 +170,7 @@ class Search:
             score = -left
         cur = self.current_slot[i]
         if cur >= 0:
-            score = score + (idx != cur) * MOVE_RANK
+            score = score + (idx != cur) * self.stay_rank
         return score
 
     def symmetry_key(self, h):
@@ -173,9 +180,15 @@ class Search:
         return (self.free[h].tobytes(), int(p.dc._attr[h]),
                 tuple(int(p.domain[lv, h]) for lv in self._symmetry_levels))
 
-    def candidates(self, i):
-        """Feasible hosts for server i, best first, one per symmetry class."""
+    def candidates(self, i, best_cost=None, need=None):
+        """Feasible hosts for server i, best first, one per symmetry class.
+
+        With ``best_cost``, hosts that cannot lead to a cheaper placement
+        (by the resource bound) are dropped up front, in one vector step.
+        """
         mask = self.feasible_mask(i)
+        if best_cost is not None:
+            mask &= self._can_beat(i, best_cost, need)
         idx = np.flatnonzero(mask)
         if idx.size == 0:
             return
@@ -196,6 +209,23 @@ class Search:
                 continue
             seen.add(key)
             yield h
+
+    def _can_beat(self, i, best_cost, need):
+        """Hosts whose choice keeps the cost bound below ``best_cost``."""
+        opens = self.was_empty & (self.req_count == 0)
+        cost = self.cost() + opens * self.w_new
+        cur = self.current_slot[i]
+        if cur >= 0:
+            cost = cost + (np.arange(self.p.slots) != cur) * self.w_move
+        lb_used = self.bound_for(need)
+        ok = cost + lb_used * self.w_new < best_cost
+        # Opening a host adds its room: the bound may drop for those.
+        maybe = np.flatnonzero(opens & ~ok & self.p.usable)
+        if maybe.size:
+            lbs = self.bounds_for(need[None, :] - np.maximum(
+                self.free[maybe], 0))
+            ok[maybe] = cost[maybe] + lbs * self.w_new < best_cost
+        return ok
 
     # -------------------------------------------------------- apply / undo
     def apply(self, i, h):
@@ -258,7 +288,7 @@ class Search:
 
     # ------------------------------------------------------------- bounds
     def cost(self):
-        return self.new_hosts * MOVE_RANK + self.moves
+        return self.new_hosts * self.w_new + self.moves * self.w_move
 
     def deficit(self):
         """Demand of unplaced servers beyond the room on hosts in use."""
@@ -269,15 +299,64 @@ class Search:
 
     def bound_for(self, need):
         """New hosts needed at least to cover a deficit (resource bound)."""
-        bound = 0
-        for c in range(len(need)):
-            if need[c] > EPS and self.max_empty_free[c] > EPS:
-                bound = max(bound, math.ceil(
-                    need[c] / self.max_empty_free[c] - 1e-9))
-        return bound
+        return int(self.bounds_for(need[None, :])[0])
+
+    def bounds_for(self, needs):
+        """bound_for over the rows of a matrix of deficits."""
+        cap = self.max_empty_free
+        with np.errstate(divide='ignore', invalid='ignore'):
+            ratio = np.where((needs > EPS) & (cap > EPS),
+                             np.ceil(needs / np.where(cap > EPS, cap, 1)
+                                     - 1e-9), 0)
+        return ratio.max(axis=1) if ratio.size else np.zeros(len(needs))
 
     def lower_bound(self):
         return self.bound_for(self.deficit()) if self.consolidate else 0
+
+    def root_lower_bound(self):
+        """New hosts needed at least, before anything is placed.
+
+        The resource bound, and what the group rules force: an exclusivity
+        group with no dedicated domain in use needs a fresh one (distinct
+        groups need distinct ones), a host-affinity group too big for every
+        host in use needs an empty one, and a host-diversity group needs as
+        many hosts as it has units.
+        """
+        if not self.consolidate:
+            return 0
+        p = self.p
+        bound = self.lower_bound()
+        in_use = p.usable & (self.count > 0)
+        for e, lvl in enumerate(p.exclusivity):
+            fresh_needed = 0
+            for name in sorted(set(lvl.member_of.values())):
+                members = [i for i, n in lvl.member_of.items() if n == name]
+                ok = np.zeros(p.slots, dtype=bool)
+                for i in members:
+                    ok |= self.feasible_mask(i)
+                if not (ok & in_use).any():
+                    fresh_needed += 1
+            bound = max(bound, fresh_needed)
+        for a, rule in enumerate(p.affinity):
+            if rule.level == 0 and rule.allowed is None:
+                ok = self._affinity_mask(a)
+                for i in rule.members:
+                    ok &= p.static[i]
+                if not (ok & in_use).any():
+                    bound = max(bound, 1)
+        for k, rule in enumerate(p.diversity):
+            if rule.level != 0:
+                continue
+            units = {}
+            for i in rule.members:
+                units.setdefault(rule.unit[i], []).append(i)
+            fresh_units = [u for u in units if not (rule.owner == u).any()]
+            ok = np.zeros(p.slots, dtype=bool)
+            for i in rule.members:
+                ok |= self.feasible_mask(i)
+            room = int((ok & in_use).sum())
+            bound = max(bound, len(fresh_units) - room)
+        return bound
 
     # ---------------------------------------------------------------- dfs
     def dfs(self, order, budget, bound=None):
@@ -297,9 +376,9 @@ class Search:
         undos = [None] * n
         best, best_cost = None, bound
         depth = 0
-        iters[0] = self.candidates(order[0])
         if bound is not None:
             needs[0] = self.deficit()
+        iters[0] = self.candidates(order[0], best_cost, needs[0])
         while True:
             i = order[depth]
             if chosen[depth] >= 0:
@@ -331,17 +410,18 @@ class Search:
                             best, best_cost)
                 continue
             depth += 1
-            iters[depth] = self.candidates(order[depth])
             if bound is not None:
                 needs[depth] = self.deficit()
+            iters[depth] = self.candidates(order[depth], best_cost,
+                                           needs[depth])
 
     def _cannot_beat(self, i, h, need, best_cost):
         opens = bool(self.was_empty[h] and self.req_count[h] == 0)
         moved = self.current_slot[i] >= 0 and self.current_slot[i] != h
         if opens:
             need = need - np.maximum(self.free[h], 0)
-        cost = self.cost() + opens * MOVE_RANK + moved
-        return cost + self.bound_for(need) * MOVE_RANK >= best_cost
+        cost = self.cost() + opens * self.w_new + moved * self.w_move
+        return cost + self.bound_for(need) * self.w_new >= best_cost
 
     def _unwind(self, order, chosen, undos, depth):
         for k in range(depth, -1, -1):
@@ -386,7 +466,8 @@ def solve(problem, options, deadline):
     search = Search(problem, options)
     budget = Budget(options, problem.slots, deadline)
     order, clusters, find = initial_order(problem)
-    search.root_bound = search.cost() + search.lower_bound() * MOVE_RANK
+    search.root_bound = search.cost() + search.root_lower_bound() * (
+        search.w_new)
     status, best, cost = 'limit', None, None
     # Phase 1: find a placement; restart with the worst offender first.
     attempt = max(200, 20 * len(order))
