@@ -116,6 +116,9 @@ def apply_decision(dc, request, decision):
     if not decision.feasible:
         raise errors.ModelError('an infeasible decision cannot be applied',
                                 code='valet.model.infeasible')
+    for group in request.groups:
+        if group.name not in dc.groups or group.parents:
+            dc.define_group(group)
     for sid in decision.removed:
         dc.remove_server(sid)
     given = {s.id: s for s in request.servers}
@@ -134,6 +137,3 @@ def apply_decision(dc, request, decision):
         dc.place(datacenter.PlacedServer(
             id=sid, host=host, demand=dict(spec.demand), groups=spec.groups,
             project=request.project, stack=request.stack, name=spec.name))
-    for group in request.groups:
-        if group.name not in dc.groups:
-            dc.define_group(group)

@@ -12,8 +12,9 @@ class SolverOptions:
     """Knobs of one decision.
 
     ``max_nodes`` and ``max_work`` (nodes times hosts) bound the search
-    deterministically (the same input gives the same answer); ``time_budget`` (seconds) is a safety net: when it cuts
-    the search, the decision says so. ``improve`` lets the search go on
+    deterministically (the same input gives the same answer);
+    ``time_budget`` (seconds) is a safety net: when it cuts the search, the
+    decision says so. ``improve`` lets the search go on
     after the first valid placement to find a better one.
     """
 

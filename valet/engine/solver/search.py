@@ -10,7 +10,6 @@ second phase keeps searching with the best placement's cost as a bound and
 stops when the bound is proved optimal or the budget is spent.
 """
 
-import math
 import time
 
 import numpy as np
