@@ -27,7 +27,7 @@ def explain(problem, result, search, options, deadline, recheck):
     """
     fresh = search_mod.Search(problem, options)
     servers = [_funnel(problem, fresh, i) for i in range(len(problem.servers))]
-    groups = _group_checks(problem, fresh)
+    groups = list(problem.blocked) + _group_checks(problem, fresh)
     out = {'servers': [s for s in servers if s['remaining'] == 0],
            'groups': groups, 'search': None, 'conflict': None}
     if not out['servers'] and result.get('failures') is not None:

@@ -61,6 +61,9 @@ class Problem:
         self.ids = [s.id for s in self.servers]
         self.index = {sid: i for i, sid in enumerate(self.ids)}
         self.pins = dict(pins or {})
+        # Conflicts the request creates with placed servers, found while
+        # compiling: no search can fix them.
+        self.blocked = []
         self._build_state()
         self._build_demands()
         self._build_closures()
@@ -221,6 +224,7 @@ class Problem:
                 if key not in closures:
                     closures[key] = set(self._closure(
                         self.dc.servers[sid].groups))
+        self._add_affinity_partners(closures)
         _inherit_exclusivity(closures, defs, self.topology)
         self.closures = closures
         for key, members in closures.items():
@@ -238,6 +242,29 @@ class Problem:
                             server, other, name, group.level),
                         code='valet.request.multiple_exclusivity',
                         server=server, groups=sorted([other, name]))
+
+    def _add_affinity_partners(self, closures):
+        """Placed partners of exclusivity members inherit the group too."""
+        defs = self.group_defs
+        done = set()
+        while True:
+            wanted = set()
+            for members in closures.values():
+                if not any(defs.get(n) is not None and
+                           defs[n].kind == g.EXCLUSIVITY for n in members):
+                    continue
+                wanted |= {n for n in members if n not in done and
+                           defs.get(n) is not None and
+                           defs[n].kind == g.AFFINITY}
+            if not wanted:
+                return
+            for name in sorted(wanted):
+                done.add(name)
+                for sid in self.dc.group_servers(name):
+                    key = ('old', sid)
+                    if sid not in self.moving and key not in closures:
+                        closures[key] = set(self._closure(
+                            self.dc.servers[sid].groups))
 
     def _exclusivity_groups(self):
         return {name for name, group in self.group_defs.items()
@@ -334,8 +361,25 @@ class Problem:
                 any_member += count
                 for i in new:
                     member_of[i] = name
+                self._check_new_exclusivity(name, level, old, total - count)
             self.exclusivity.append(ExclusivityLevel(
                 level, total, any_member, counts, member_of))
+
+    def _check_new_exclusivity(self, name, level, old, others):
+        """Placed servers this request makes members must not share."""
+        known = self.dc.group_servers(name)
+        for sid in old:
+            if sid in known:
+                continue
+            dom = self._host_domain(level, sid)
+            if others[dom] > 0:
+                self.blocked.append({
+                    'group': name, 'kind': 'exclusivity',
+                    'level': self.topology.levels[level],
+                    'reason': 'placed server %s would become a member but '
+                              'shares its %s with servers outside the '
+                              'group' % (sid, self.topology.levels[level]),
+                })
 
     # ---------------------------------------------------------- static masks
     def _build_static_masks(self):

@@ -468,6 +468,10 @@ def solve(problem, options, deadline):
     search.root_bound = search.cost() + search.root_lower_bound() * (
         search.w_new)
     status, best, cost = 'limit', None, None
+    if problem.blocked:
+        return {'restarts': 0, 'order': order, 'feasible': False,
+                'proven_infeasible': True, 'failures': None, 'nodes': 0,
+                'timed_out': False}, search
     # Phase 1: find a placement; restart with the worst offender first.
     attempt = max(200, 20 * len(order))
     restarts = 0

@@ -254,13 +254,10 @@ class TestNesting(base.SolverTestCase):
                             decision.assignment['d'])
 
     def test_affinity_chain_through_a_non_member(self):
-        # SOLVER BUG reproducer (kept failing on purpose): a and c are in
-        # diversity group D, b is not; A1 = {a, b} and A2 = {b, c} force
-        # a, b and c onto one host, so a and c form one unit of D. The
-        # contract links units by chains of shared affinity groups, and the
-        # validator accepts all three on one host. The solver builds D's
-        # units from D's members only (problem._units), so a and c become
-        # two units that must be apart and it answers proven infeasible.
+        # a and c are in diversity group D, b is not; A1 = {a, b} and
+        # A2 = {b, c} force a, b and c onto one host, so a and c form one
+        # unit of D (the chain runs through b). Regression: units used to
+        # be built from D's members only, and this was "proven infeasible".
         dc = make_dc(racks=1, hosts_per_rack=3)
         groups = [diversity('D'), affinity('A1'), affinity('A2')]
         req = request([server('a', 1, groups=['D', 'A1']),
@@ -318,6 +315,52 @@ class TestNesting(base.SolverTestCase):
         self.assertNotEqual(decision.assignment['a'],
                             decision.assignment['b'])
         self.assertEqual(1, len(self.racks_of(dc, decision, 'ab')))
+
+    def test_inherited_exclusivity_of_placed_servers_without_drift(self):
+        # SOLVER BUG reproducer (kept failing on purpose): o1 is in E (rack
+        # exclusivity) and A (rack affinity); o2 is in A only, so by
+        # inheritance o2 is a member of E and rack r0 holds only members of
+        # E. A new member of E may join r0 (the validator agrees). The
+        # solver only looks at placed servers of groups the request touches
+        # (A is not) and of the model's group_servers('E') (which has no
+        # inheritance), so it counts o2 as an outsider and answers proven
+        # infeasible.
+        dc = make_dc(racks=1, hosts_per_rack=3,
+                     groups=[exclusivity('E', 'rack'), affinity('A', 'rack')],
+                     existing=[placed('o1', 'r0h0', groups=['E', 'A']),
+                               placed('o2', 'r0h1', groups=['A'])])
+        decision = self.decide(dc, request([server('n', groups=['E'])]))
+        self.assertFalse(decision.proven_infeasible)
+        self.assertTrue(decision.feasible)
+
+    def test_inherited_exclusivity_of_placed_servers_with_drift(self):
+        # SOLVER BUG reproducer (kept failing on purpose): host affinity A
+        # has drifted over r0h0 (o1, also in host exclusivity E) and r0h1
+        # (o2). o2 inherits E, so r0h1 is dedicated to E; the solver puts
+        # the outsider n on r0h1 and the validator reports an exclusivity
+        # violation (same cause as the test above).
+        dc = make_dc(racks=1, hosts_per_rack=3,
+                     groups=[exclusivity('E'), affinity('A')],
+                     existing=[placed('o1', 'r0h0', groups=['E', 'A']),
+                               placed('o2', 'r0h1', groups=['A'])])
+        decision = self.place(dc, request([server('n')]))
+        self.assertEqual('r0h2', decision.assignment['n'])
+
+    def test_inheritance_reaches_drifted_domains(self):
+        # SOLVER BUG reproducer (kept failing on purpose): host affinity A
+        # has drifted over r0h0 (o1, next to the unrelated x) and r0h1
+        # (o2). The request nests a new exclusivity group E in A, so o1
+        # and o2 inherit E and r0h0 would hold member o1 and outsider x:
+        # every placement of n breaks E (the validator says so for each
+        # host), the request is infeasible. The solver only checks the
+        # domain n lands on and puts n on r0h1.
+        dc = make_dc(racks=1, hosts_per_rack=3, groups=[affinity('A')],
+                     existing=[placed('x', 'r0h0'),
+                               placed('o1', 'r0h0', groups=['A']),
+                               placed('o2', 'r0h1', groups=['A'])])
+        req = request([server('n', groups=['E'])],
+                      [exclusivity('E', parents=['A'])])
+        self.infeasible(dc, req)
 
     def test_overlapping_affinity_groups_merge(self):
         dc = make_dc(racks=1, hosts_per_rack=3,

@@ -83,9 +83,8 @@ class TestUpdate(base.SolverTestCase):
 
     def test_removed_servers_room_is_reused(self):
         dc = self.stack_dc()
-        # Without gone's room, n (8) would need r0h2; with it, r0h1 is as
-        # good and the hosts stay... either way it fits only once gone is
-        # gone, since r0h2 is the only empty host and two 8s need two.
+        # Two 8-VCPU servers need two empty hosts: r0h2, and r0h1 once
+        # gone has left it.
         req = request([server('a', 2), server('n1', 8), server('n2', 8)],
                       kind=UPDATE, stack='s')
         decision = self.place(dc, req)
