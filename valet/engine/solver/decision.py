@@ -15,13 +15,15 @@ class SolverOptions:
     deterministically (the same input gives the same answer);
     ``time_budget`` (seconds) is a safety net: when it cuts the search, the
     decision says so. ``improve`` lets the search go on
-    after the first valid placement to find a better one.
+    after the first valid placement to find a better one, within
+    ``improve_work`` (nodes times hosts).
     """
 
     objective: str = CONSOLIDATE
     time_budget: float = 2.0
     max_nodes: int = 200000
     max_work: int = 3_000_000
+    improve_work: int = 300_000
     improve: bool = True
     explain_conflicts: bool = True
 

@@ -27,13 +27,13 @@ PRIMARY = 1000
 class Budget:
     """Deterministic node budget plus a wall-clock safety net.
 
-    The node allowance shrinks as the data centre grows, because each node
-    costs a few vector operations over every host.
+    Nodes are counted in host evaluations (``work``): each node costs a few
+    vector operations over every host, so big data centres get fewer.
     """
 
-    def __init__(self, options, slots, deadline):
-        self.cap = max(100, min(options.max_nodes,
-                                options.max_work // max(1, slots)))
+    def __init__(self, options, slots, deadline, work=None, floor=100):
+        work = options.max_work if work is None else work
+        self.cap = max(floor, min(options.max_nodes, work // max(1, slots)))
         self.nodes = 0
         self.deadline = deadline
         self.timed_out = False
@@ -498,15 +498,22 @@ def solve(problem, options, deadline):
                       timed_out=budget.timed_out)
         return result, search
     optimal = search.consolidate and cost <= search.root_bound
-    # Phase 2: branch and bound below the first placement's cost.
+    # Phase 2: branch and bound below the first placement's cost, if its
+    # budget can reach a leaf at least twice (else it cannot improve).
+    nodes = budget.nodes
+    improve = Budget(options, problem.slots, deadline,
+                     work=options.improve_work, floor=0)
+    timed_out = budget.timed_out
     if (options.improve and search.consolidate and not optimal
-            and not budget.timed_out):
-        status, improved, new_cost = search.dfs(order, budget, bound=cost)
+            and not timed_out and improve.cap >= 2 * len(order)):
+        status, improved, new_cost = search.dfs(order, improve, bound=cost)
         if improved is not None and new_cost < cost:
             best, cost = improved, new_cost
         optimal = status == 'exhausted' or cost <= search.root_bound
+        nodes += improve.nodes
+        timed_out = improve.timed_out
     result.update(feasible=True, assignment=best, cost=cost, optimal=optimal,
-                  nodes=budget.nodes, timed_out=budget.timed_out)
+                  nodes=nodes, timed_out=timed_out)
     return result, search
 
 
