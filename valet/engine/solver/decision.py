@@ -23,7 +23,7 @@ class SolverOptions:
     time_budget: float = 2.0
     max_nodes: int = 200000
     max_work: int = 3_000_000
-    improve_work: int = 300_000
+    improve_work: int = 100_000
     improve: bool = True
     explain_conflicts: bool = True
 

@@ -176,11 +176,14 @@ def _summary(problem, out):
     for entry in out['groups']:
         lines.append('%s group %s: %s' % (entry['kind'], entry['group'],
                                           entry['reason']))
-    if out['search']:
+    search = out['search']
+    if search and search['times_without_candidate']:
         lines.append(
             'server %s ran out of candidates %d times during the search' % (
-                out['search']['server'],
-                out['search']['times_without_candidate']))
+                search['server'], search['times_without_candidate']))
+    if search and not search['proven']:
+        lines.append('the search budget ran out before a placement was '
+                     'found; the request was not proven impossible')
     conflict = out.get('conflict')
     if conflict:
         if conflict['groups']:

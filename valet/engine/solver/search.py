@@ -463,8 +463,10 @@ def initial_order(problem):
 def solve(problem, options, deadline):
     """Search for the best placement; returns (result dict, Search)."""
     search = Search(problem, options)
-    budget = Budget(options, problem.slots, deadline)
     order, clusters, find = initial_order(problem)
+    # Finding a placement is worth a few full descents whatever the size.
+    budget = Budget(options, problem.slots, deadline,
+                    floor=max(100, 8 * len(order)))
     search.root_bound = search.cost() + search.root_lower_bound() * (
         search.w_new)
     status, best, cost = 'limit', None, None
@@ -499,13 +501,13 @@ def solve(problem, options, deadline):
         return result, search
     optimal = search.consolidate and cost <= search.root_bound
     # Phase 2: branch and bound below the first placement's cost, if its
-    # budget can reach a leaf at least twice (else it cannot improve).
+    # budget can reach a leaf four times (else it hardly ever improves).
     nodes = budget.nodes
     improve = Budget(options, problem.slots, deadline,
                      work=options.improve_work, floor=0)
     timed_out = budget.timed_out
     if (options.improve and search.consolidate and not optimal
-            and not timed_out and improve.cap >= 2 * len(order)):
+            and not timed_out and improve.cap >= 4 * len(order)):
         status, improved, new_cost = search.dfs(order, improve, bound=cost)
         if improved is not None and new_cost < cost:
             best, cost = improved, new_cost

@@ -1,0 +1,381 @@
+"""Run every instance through every solver, validate, time and report."""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+from bench import exact
+from bench import generator as gen
+from bench import greedy
+from bench import original
+from bench import view as view_mod
+
+try:
+    from valet.engine.solver import decide as _decide
+    from valet.engine.solver import SolverOptions
+except ImportError as exc:          # the engine is still being written
+    _decide = None
+    _DECIDE_ERROR = exc
+try:
+    from valet.engine.solver.validator import validate as _validate
+except ImportError as exc:
+    _validate = None
+    _VALIDATE_ERROR = exc
+
+SOLVERS = ('valet', 'greedy', 'original', 'exact')
+KEYS = ('instance', 'hosts', 'servers', 'solver', 'feasible', 'optimal',
+        'hosts_used', 'p50_ms', 'p99_ms', 'violations')
+DEFAULT_OUT = os.path.join('bench', 'results', 'engine.json')
+
+# Timing repetitions per instance kind: (quick, full).
+REPS = {'small': (5, 30), 'hard': (5, 30), 'medium': (3, 10),
+        'large': (5, 50), 'growth': (3, 20)}
+GROWTH = (1000, 2000, 5000, 10000)
+LARGE_HOSTS = 5000
+
+
+class Outcome:
+    def __init__(self, assignment, optimal=None, note='', claimed=None):
+        self.assignment = assignment
+        self.optimal = optimal
+        self.note = note
+        self.claimed = claimed      # the solver's own count of new hosts
+
+
+def run_valet(dc, request, options=None):
+    decision = _decide(dc, request, options=options or SolverOptions())
+    if not decision.feasible:
+        return Outcome(None, note='infeasible')
+    note = 'timed out' if decision.stats.get('timed_out') else ''
+    return Outcome(dict(decision.assignment), note=note,
+                   claimed=decision.objective.get('new_hosts'))
+
+
+def run_greedy(dc, request):
+    assignment, _ = greedy.solve(dc, request)
+    return Outcome(assignment)
+
+
+def run_original(dc, request):
+    assignment, _ = original.solve(dc, request)
+    return Outcome(assignment)
+
+
+def make_exact(time_limit, workers):
+    def run_exact(dc, request):
+        assignment, info = exact.solve(dc, request, time_limit=time_limit,
+                                       workers=workers)
+        return Outcome(assignment, optimal=bool(info.get('optimal')),
+                       note=info.get('status', ''))
+    return run_exact
+
+
+# ------------------------------------------------------------------- plan
+def plan(seed, quick):
+    """(instance, repetitions) in the order they run."""
+    k = 0 if quick else 1
+    out = []
+    n_small = 10 if quick else 30
+    for inst in gen.small_instances(seed, n_small):
+        out.append((inst, REPS['small'][k]))
+    for inst in gen.hard_instances():
+        out.append((inst, REPS['hard'][k]))
+    sizes = ([(100, 20), (1000, 200), (2000, 500)] if quick else
+             [(100, 50), (500, 100), (1000, 300), (2000, 500),
+              (5000, 500)])
+    for inst in gen.medium_instances(seed, sizes):
+        out.append((inst, REPS['medium'][k]))
+    specs = {hosts: gen.large_spec(seed, hosts) for hosts in GROWTH}
+    # 500 servers on the loaded 10,000-host data centre (with seed 1, a
+    # case valet once answered "infeasible" while original placed it).
+    out.append((gen.Instance('medium-10000h-500s', 'medium', specs[10000],
+                             gen.make_request(seed * 4 + 1, specs[10000],
+                                              500)), REPS['medium'][k]))
+    for hosts in GROWTH:
+        spec = specs[hosts]
+        stack = gen.stack_request(seed, spec)
+        if hosts == LARGE_HOSTS:
+            # The large case is also the 5,000-host row of the growth table.
+            out.append((gen.Instance('large-%dh-stack50' % hosts, 'large',
+                                     spec, stack), REPS['large'][k]))
+            out.append((gen.Instance('large-%dh-single' % hosts, 'large',
+                                     spec, gen.single_server(spec)),
+                        REPS['large'][k]))
+        else:
+            reps = REPS['growth'][k]
+            if hosts >= 10000:
+                reps = 2 if quick else 10
+            out.append((gen.Instance('growth-%dh-stack50' % hosts, 'growth',
+                                     spec, stack), reps))
+    return out
+
+
+# ---------------------------------------------------------------- running
+def _timed(fn, inst, reps):
+    """Run ``fn`` ``reps`` times on one model; (outcome, times, dc).
+
+    The decision must not change the model; that is checked after every
+    run, and the model is rebuilt when it did (so later runs and the
+    validation see the state before the decision).
+    """
+    dc = inst.make_dc()
+    times, first, mutated = [], None, False
+    for _ in range(reps):
+        before = dc.generation
+        start = time.perf_counter()
+        outcome = fn(dc, inst.request)
+        times.append((time.perf_counter() - start) * 1000.0)
+        if first is None:
+            first = outcome
+        elif outcome.assignment != first.assignment:
+            # The contract wants the same placement for the same input.
+            first.note = (first.note + ' non-deterministic').strip()
+        if dc.generation != before:
+            mutated = True
+            dc = inst.make_dc()
+    if mutated:
+        first.note = (first.note + ' model-mutated').strip()
+    return first, times, dc
+
+
+def run_one(inst, solver, fn, reps):
+    if solver == 'exact':
+        reps = 1            # a time-limited search: one run says enough
+    outcome, times, dc = _timed(fn, inst, reps)
+    feasible = outcome.assignment is not None
+    violations = None
+    if feasible and _validate is not None:
+        violations = len(_validate(dc, inst.request, outcome.assignment))
+    used = view_mod.new_hosts(dc, outcome.assignment) if feasible else None
+    note = outcome.note
+    if outcome.claimed is not None and outcome.claimed != used:
+        note = (note + ' claims %s new hosts' % outcome.claimed).strip()
+    record = {
+        'instance': inst.name,
+        'hosts': inst.hosts,
+        'servers': inst.servers,
+        'solver': solver,
+        'feasible': feasible,
+        'optimal': outcome.optimal if solver == 'exact' else None,
+        'hosts_used': used,
+        'p50_ms': round(float(np.percentile(times, 50)), 3),
+        'p99_ms': round(float(np.percentile(times, 99)), 3),
+        'violations': violations,
+    }
+    return record, note
+
+
+def solvers_for(inst, exact_fn):
+    table = []
+    if _decide is not None:
+        table.append(('valet', run_valet))
+    table.append(('greedy', run_greedy))
+    table.append(('original', run_original))
+    if exact.fits(inst):
+        table.append(('exact', exact_fn))
+    return table
+
+
+def load_time(seed, reps=3):
+    """Seconds to build the 5,000-host / 50,000-server model (median)."""
+    spec = gen.large_spec(seed, LARGE_HOSTS)
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        dc = spec.build()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), len(dc.hosts), len(dc.servers)
+
+
+# ---------------------------------------------------------------- reports
+def _fmt(value, width, digits=1):
+    if value is None:
+        text = '-'
+    elif isinstance(value, bool):
+        text = 'yes' if value else 'no'
+    elif isinstance(value, float):
+        text = '%.*f' % (digits, value)
+    else:
+        text = str(value)
+    return text.rjust(width)
+
+
+def print_table(records, out=sys.stdout):
+    head = ('instance', 'hosts', 'srv', 'solver', 'feas', 'opt', 'new',
+            'viol', 'p50_ms', 'p99_ms')
+    widths = (34, 6, 4, 8, 5, 4, 5, 5, 9, 9)
+    out.write(' '.join(h.rjust(w) if i else h.ljust(w)
+                       for i, (h, w) in enumerate(zip(head, widths))) + '\n')
+    for rec in records:
+        row = [rec['instance'].ljust(widths[0]), _fmt(rec['hosts'], 6),
+               _fmt(rec['servers'], 4), rec['solver'].rjust(8),
+               _fmt(rec['feasible'], 5), _fmt(rec['optimal'], 4),
+               _fmt(rec['hosts_used'], 5), _fmt(rec['violations'], 5),
+               _fmt(rec['p50_ms'], 9, 2), _fmt(rec['p99_ms'], 9, 2)]
+        out.write(' '.join(row) + '\n')
+
+
+def _valid(rec):
+    return bool(rec and rec['feasible'] and rec['violations'] == 0)
+
+
+def summarise(records, kinds, load, out=sys.stdout):
+    by = {(r['instance'], r['solver']): r for r in records}
+    names = list(dict.fromkeys(r['instance'] for r in records))
+    w = out.write
+
+    w('\n== Quality on small instances (new hosts; gap = (x - exact) / '
+      'max(exact, 1)) ==\n')
+    small = [n for n in names if kinds[n] in ('small', 'hard')]
+    for solver in ('valet', 'original', 'greedy'):
+        gaps, missed, invalid, unproven = [], 0, 0, 0
+        for n in small:
+            ref, rec = by.get((n, 'exact')), by.get((n, solver))
+            if rec is None or not _valid(ref):
+                continue
+            if not ref['optimal']:
+                unproven += 1
+            if not rec['feasible']:
+                missed += 1
+            elif rec['violations']:
+                invalid += 1
+            else:
+                gaps.append((rec['hosts_used'] - ref['hosts_used'])
+                            / max(ref['hosts_used'], 1))
+        if not gaps and not missed and not invalid:
+            continue
+        median = statistics.median(gaps) if gaps else None
+        worst = max(gaps) if gaps else None
+        equal = sum(1 for x in gaps if x <= 0)
+        w('  %-8s valid on %d/%d: median gap %s, worst gap %s, '
+          'equal to exact on %d; no answer %d, with violations %d'
+          '%s\n' % (solver, len(gaps), len(gaps) + missed + invalid,
+                    _pct(median), _pct(worst), equal, missed, invalid,
+                    ' (exact not proven optimal on %d)' % unproven
+                    if unproven else ''))
+        better = [n for n in small if _valid(by.get((n, solver)))
+                  and _valid(by.get((n, 'exact')))
+                  and by[(n, solver)]['hosts_used']
+                  < by[(n, 'exact')]['hosts_used']]
+        if better:
+            w('    !! %s beat the exact model on %s (exact model or '
+              'validator is wrong)\n' % (solver, ', '.join(better)))
+
+    w('\n== Hard set: valid placements (feasible, 0 violations) ==\n')
+    hard = [n for n in names if kinds[n] == 'hard']
+    for solver in SOLVERS:
+        recs = [by.get((n, solver)) for n in hard]
+        if not any(recs):
+            continue
+        ok = [n for n, rec in zip(hard, recs) if _valid(rec)]
+        failed = [n.replace('hard-', '') for n in hard if n not in ok]
+        w('  %-8s %d/%d%s\n' % (solver, len(ok), len(hard),
+                                '  failed: ' + ', '.join(failed)
+                                if failed else ''))
+
+    w('\n== Large (%d hosts, 10 servers per host placed): latency ms '
+      '(p50 / p99) ==\n' % LARGE_HOSTS)
+    for n in names:
+        if kinds[n] != 'large':
+            continue
+        cells = []
+        for solver in ('valet', 'original', 'greedy'):
+            rec = by.get((n, solver))
+            if rec and rec['p50_ms'] is not None:
+                cells.append('%s %.1f / %.1f%s' % (
+                    solver, rec['p50_ms'], rec['p99_ms'],
+                    '' if _valid(rec) else ' (invalid)'))
+        w('  %-26s %s\n' % (n, '   '.join(cells)))
+
+    w('\n== Growth: 50-server stack, 10 servers per host placed: p50 ms '
+      '(new hosts) ==\n')
+    w('  %7s %18s %18s %18s\n' % ('hosts', 'valet', 'original', 'greedy'))
+    for hosts in GROWTH:
+        n = ('large-%dh-stack50' % hosts if hosts == LARGE_HOSTS
+             else 'growth-%dh-stack50' % hosts)
+        if n not in kinds:
+            continue
+        cells = []
+        for solver in ('valet', 'original', 'greedy'):
+            rec = by.get((n, solver))
+            if rec is None or rec['p50_ms'] is None:
+                cells.append('-')
+            elif not rec['feasible']:
+                cells.append('%.1f (none)' % rec['p50_ms'])
+            else:
+                cells.append('%.1f (%d%s)' % (
+                    rec['p50_ms'], rec['hosts_used'],
+                    '' if _valid(rec) else ', invalid'))
+        w('  %7d %18s %18s %18s\n' % (hosts, *cells))
+
+    seconds, n_hosts, n_servers = load
+    w('\n== Model load: DataCenter.build of %d hosts / %d servers: %.2f s '
+      '(median of 3) ==\n' % (n_hosts, n_servers, seconds))
+
+
+def _pct(value):
+    return '-' if value is None else '%.0f%%' % (100.0 * value)
+
+
+# ------------------------------------------------------------------- main
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog='python -m bench',
+        description='Benchmark valet against greedy, original and exact.')
+    parser.add_argument('--quick', action='store_true',
+                        help='fewer instances and repetitions (< 5 min)')
+    parser.add_argument('--out', default=DEFAULT_OUT,
+                        help='where to write the records (JSON)')
+    parser.add_argument('--seed', type=int, default=1,
+                        help='seed of the generated instances')
+    parser.add_argument('--exact-time-limit', type=float, default=20.0)
+    parser.add_argument('--exact-workers', type=int, default=2)
+    args = parser.parse_args(argv)
+
+    if _decide is None:
+        print('warning: valet.engine.solver.decide is not importable (%s); '
+              'valet is skipped' % _DECIDE_ERROR, file=sys.stderr)
+    if _validate is None:
+        print('warning: the validator is not importable (%s); violations '
+              'are not counted' % _VALIDATE_ERROR, file=sys.stderr)
+    started = time.perf_counter()
+    exact_fn = make_exact(args.exact_time_limit, args.exact_workers)
+    records, kinds = [], {}
+    for inst, reps in plan(args.seed, args.quick):
+        kinds[inst.name] = inst.kind
+        for solver, fn in solvers_for(inst, exact_fn):
+            try:
+                record, note = run_one(inst, solver, fn, reps)
+            except Exception as exc:    # report it, keep benchmarking
+                record = dict.fromkeys(KEYS)
+                record.update(instance=inst.name, hosts=inst.hosts,
+                              servers=inst.servers, solver=solver,
+                              feasible=False)
+                note = 'error: %r' % exc
+            records.append(record)
+            print('%-34s %-8s feasible=%-5s new=%-4s viol=%-4s p50=%.2fms'
+                  '%s' % (inst.name, solver, record['feasible'],
+                          record['hosts_used'], record['violations'],
+                          record['p50_ms'] or 0.0,
+                          ' [%s]' % note if note else ''),
+                  file=sys.stderr, flush=True)
+    load = load_time(args.seed)
+
+    print()
+    print_table(records)
+    summarise(records, kinds, load)
+    print('\ntotal run time: %.0f s' % (time.perf_counter() - started))
+    directory = os.path.dirname(args.out)
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+    with open(args.out, 'w') as f:
+        json.dump([{k: rec[k] for k in KEYS} for rec in records], f,
+                  indent=1)
+        f.write('\n')
+    print('records written to %s' % args.out)
+    return 0

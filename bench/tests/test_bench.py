@@ -1,0 +1,213 @@
+"""Checks of the benchmark's generator and baselines on their own.
+
+Run with ``python -m unittest discover -s bench/tests -t .``.
+"""
+
+import collections
+import unittest
+
+from valet.engine.model import datacenter
+from valet.engine.model import groups as g
+from valet.engine.model import request as r
+
+from bench import exact
+from bench import generator as gen
+from bench import greedy
+from bench import original
+from bench import view as view_mod
+
+try:
+    from valet.engine.solver.validator import validate
+except ImportError:             # the validator is written separately
+    validate = None
+
+
+def _dc(hosts, placed=()):
+    c = gen._Crafted()
+    for name, rack, free in hosts:
+        c.host(name, gen.SHAPES[1], rack, 'az1', free=free)
+    spec = c.spec()
+    spec.servers.extend(placed)
+    return spec.build()
+
+
+def _req(servers, groups=()):
+    return r.PlacementRequest(
+        servers=[r.ServerRequest(id=sid, demand=dict(gen.DEMAND[flavor]),
+                                 groups=tuple(grps))
+                 for sid, flavor, grps in servers], groups=list(groups))
+
+
+class TestGenerator(unittest.TestCase):
+
+    def test_same_seed_same_instances(self):
+        a, b = gen.make_dc(7, 300), gen.make_dc(7, 300)
+        self.assertEqual([h.name for h in a.hosts], [h.name for h in b.hosts])
+        self.assertEqual([(s.id, s.host, s.demand) for s in a.servers],
+                         [(s.id, s.host, s.demand) for s in b.servers])
+        ra, rb = gen.make_request(3, a, 40), gen.make_request(3, b, 40)
+        self.assertEqual(ra, rb)
+        self.assertNotEqual(
+            [s.host for s in a.servers],
+            [s.host for s in gen.make_dc(8, 300).servers])
+
+    def test_racks_and_mixed_load(self):
+        spec = gen.make_dc(3, 2000)
+        racks = collections.Counter(h.domains['rack'] for h in spec.hosts)
+        self.assertTrue(all(20 <= n <= 40 for n in racks.values()))
+        self.assertGreater(len(spec.zones), 1)
+        dc = spec.build()
+        utils = []
+        for h in spec.hosts:
+            cap, free = dc.capacity(h.name), dc.free(h.name)
+            utils.append(max(1 - free[rc] / cap[rc] for rc in cap if cap[rc]))
+        self.assertGreater(sum(u == 0 for u in utils), 200)
+        self.assertGreater(sum(0.1 < u < 0.75 for u in utils), 200)
+        self.assertGreater(sum(u > 0.8 for u in utils), 200)
+
+    def test_per_host_count_is_exact(self):
+        spec = gen.large_spec(1, 1000)
+        self.assertEqual(10000, len(spec.servers))
+        dc = spec.build()
+        self.assertEqual(10000, len(dc.servers))
+        for name in spec.named.values():
+            self.assertTrue(dc.group_servers(name), name)
+
+    def test_requests_only_name_known_groups(self):
+        spec = gen.make_dc(5, 1000)
+        req = gen.make_request(9, spec, 500)
+        self.assertEqual(500, len(req.servers))
+        known = {grp.name for grp in req.groups} | {
+            grp.name for grp in spec.groups}
+        for s in req.servers:
+            self.assertTrue(set(s.groups) <= known)
+        for grp in req.groups:
+            self.assertTrue(set(grp.parents) <= known)
+        kinds = {(grp.kind, grp.level) for grp in req.groups}
+        self.assertIn((g.DIVERSITY, 'rack'), kinds)
+        self.assertIn((g.AFFINITY, 'host'), kinds)
+        self.assertTrue(any(grp.parents for grp in req.groups))
+
+    def test_small_instances_are_small(self):
+        for inst in gen.small_instances(2, 6):
+            self.assertTrue(exact.fits(inst))
+
+
+class TestView(unittest.TestCase):
+
+    def test_units_follow_nested_affinity(self):
+        div = g.Group('d', g.DIVERSITY, 'rack')
+        a1 = g.Group('a1', g.AFFINITY, 'host', parents=('d',))
+        a2 = g.Group('a2', g.AFFINITY, 'host', parents=('d',))
+        dc = _dc([('h0', 'r0', None), ('h1', 'r1', None)])
+        req = _req([('s0', 'm1.small', ('a1',)), ('s1', 'm1.small', ('a1',)),
+                    ('s2', 'm1.small', ('a2',))], [div, a1, a2])
+        view = view_mod.View(dc, req)
+        rule = [x for x in view.diversity if x.name == 'd'][0]
+        self.assertEqual(rule.unit[0], rule.unit[1])
+        self.assertNotEqual(rule.unit[0], rule.unit[2])
+
+    def test_placed_exclusive_host_is_off_limits(self):
+        ex = g.Group('ex', g.EXCLUSIVITY, 'host')
+        placed = [datacenter.PlacedServer('old', 'h0', {'VCPU': 1},
+                                          groups=('ex',))]
+        c = gen._Crafted()
+        c.host('h0', gen.SHAPES[1], 'r0', 'az1')
+        c.host('h1', gen.SHAPES[1], 'r0', 'az1')
+        spec = c.spec()
+        spec.groups.append(ex)
+        spec.servers.extend(placed)
+        view = view_mod.View(spec.build(), _req([('s', 'm1.small', ())]))
+        self.assertEqual([False, True], list(view.group_mask[0]))
+
+
+class TestGreedy(unittest.TestCase):
+
+    def test_spreads_to_the_most_free_host(self):
+        dc = _dc([('busy', 'r0', (100, 50, 500)), ('idle', 'r0', None)])
+        assignment, _ = greedy.solve(dc, _req([('s', 'm1.small', ())]))
+        self.assertEqual({'s': 'idle'}, assignment)
+
+    def test_host_anti_affinity_as_a_server_group(self):
+        div = g.Group('d', g.DIVERSITY, 'host')
+        dc = _dc([('h0', 'r0', None), ('h1', 'r0', None)])
+        req = _req([('a', 'm1.small', ('d',)), ('b', 'm1.small', ('d',))],
+                   [div])
+        assignment, _ = greedy.solve(dc, req)
+        self.assertNotEqual(assignment['a'], assignment['b'])
+        req = _req([(k, 'm1.small', ('d',)) for k in 'abc'], [div])
+        self.assertIsNone(greedy.solve(dc, req)[0])
+
+    def test_ignores_what_nova_cannot_express(self):
+        inst = [i for i in gen.hard_instances()
+                if i.name == 'hard-e-rack-exclusive'][0]
+        assignment, _ = greedy.solve(inst.make_dc(), inst.request)
+        self.assertIsNotNone(assignment)
+        if validate is not None:
+            self.assertTrue(validate(inst.make_dc(), inst.request,
+                                     assignment))
+
+
+class TestOriginal(unittest.TestCase):
+
+    def test_best_fit_consolidates(self):
+        dc = _dc([('idle', 'r0', None), ('busy', 'r0', (100, 50, 500))])
+        assignment, _ = original.solve(dc, _req([('s', 'm1.small', ())]))
+        self.assertEqual({'s': 'busy'}, assignment)
+
+    def test_largest_first_saves_the_affinity_group(self):
+        inst = gen.hard_instances()[0]
+        assignment, _ = original.solve(inst.make_dc(), inst.request)
+        self.assertIsNotNone(assignment)
+        hosts = {assignment[s.id] for s in inst.request.servers
+                 if 'big' in s.id}
+        self.assertEqual(1, len(hosts))
+
+    def test_no_backtracking_across_servers(self):
+        inst = [i for i in gen.hard_instances()
+                if i.name == 'hard-d-binpack'][0]
+        self.assertIsNone(original.solve(inst.make_dc(), inst.request)[0])
+
+    @unittest.skipIf(validate is None, 'validator not available')
+    def test_placements_are_valid(self):
+        for inst in gen.small_instances(4, 6) + gen.hard_instances():
+            dc = inst.make_dc()
+            assignment, _ = original.solve(dc, inst.request)
+            if assignment is not None:
+                self.assertEqual([], validate(dc, inst.request, assignment),
+                                 inst.name)
+
+
+class TestExact(unittest.TestCase):
+
+    def test_hard_set_is_feasible_and_valid(self):
+        for inst in gen.hard_instances():
+            dc = inst.make_dc()
+            assignment, info = exact.solve(dc, inst.request, time_limit=10)
+            self.assertIsNotNone(assignment, inst.name)
+            self.assertTrue(info['optimal'], inst.name)
+            self.assertEqual(info['objective'],
+                             view_mod.new_hosts(dc, assignment))
+            if validate is not None:
+                self.assertEqual([], validate(dc, inst.request, assignment),
+                                 inst.name)
+
+    def test_prefers_used_hosts(self):
+        dc = _dc([('idle', 'r0', None), ('busy', 'r0', (100, 50, 500))])
+        req = _req([('a', 'm1.large', ()), ('b', 'm1.large', ())])
+        assignment, info = exact.solve(dc, req)
+        self.assertEqual({'a': 'busy', 'b': 'busy'}, assignment)
+        self.assertEqual(0, info['objective'])
+
+    def test_proves_infeasibility(self):
+        div = g.Group('d', g.DIVERSITY, 'rack')
+        dc = _dc([('h0', 'r0', None), ('h1', 'r0', None)])
+        req = _req([('a', 'm1.small', ('d',)), ('b', 'm1.small', ('d',))],
+                   [div])
+        assignment, info = exact.solve(dc, req)
+        self.assertIsNone(assignment)
+        self.assertTrue(info['proven_infeasible'])
+
+
+if __name__ == '__main__':
+    unittest.main()
