@@ -81,17 +81,7 @@ class View:
         return self.groups[name].kind
 
     def closure_of(self, names):
-        seen = set()
-        stack = list(names)
-        while stack:
-            name = stack.pop()
-            if name in seen:
-                continue
-            seen.add(name)
-            grp = self.groups.get(name)
-            if grp is not None:
-                stack.extend(grp.parents)
-        return seen
+        return set(g.closure(names, self.groups))
 
     def placed_closure(self, sid):
         found = self._placed_closure.get(sid)

@@ -265,17 +265,7 @@ class DataCenter:
 
     def group_closure(self, names):
         """The named groups and every group they are nested in."""
-        seen = []
-        stack = list(names)
-        while stack:
-            name = stack.pop()
-            if name in seen:
-                continue
-            seen.append(name)
-            group = self.groups.get(name)
-            if group is not None:
-                stack.extend(group.parents)
-        return seen
+        return groups_mod.closure(names, self.groups)
 
     def group_servers(self, name):
         """Ids of the placed servers that belong to a group (transitively)."""

@@ -30,3 +30,22 @@ class Group:
     @property
     def key(self):
         return self.name
+
+
+def closure(names, definitions, ignore=frozenset()):
+    """The named groups and every group they are nested in, in walk order.
+
+    ``definitions`` maps names to Group; unknown names are kept but not
+    followed; names in ``ignore`` are left out (and not followed).
+    """
+    seen = []
+    stack = [name for name in names if name not in ignore]
+    while stack:
+        name = stack.pop()
+        if name in seen or name in ignore:
+            continue
+        seen.append(name)
+        group = definitions.get(name)
+        if group is not None:
+            stack.extend(group.parents)
+    return seen

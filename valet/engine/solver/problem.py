@@ -186,17 +186,7 @@ class Problem:
 
     # ---------------------------------------------------------------- groups
     def _closure(self, names):
-        out = []
-        stack = [n for n in names if n not in self.ignore_groups]
-        while stack:
-            name = stack.pop()
-            if name in out or name in self.ignore_groups:
-                continue
-            out.append(name)
-            group = self.group_defs.get(name)
-            if group is not None:
-                stack.extend(group.parents)
-        return out
+        return g.closure(names, self.group_defs, self.ignore_groups)
 
     def _build_closures(self):
         defs = self.group_defs
