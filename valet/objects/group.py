@@ -1,0 +1,30 @@
+"""A QoS group as the API and storage see it."""
+
+import dataclasses
+import uuid
+
+
+@dataclasses.dataclass
+class Group:
+    """A named affinity, diversity or exclusivity group.
+
+    ``members`` are project (tenant) ids allowed to use the group; an empty
+    list means every project may. ``parents`` names the groups this group is
+    nested in. ``generation`` grows with every stored change and guards
+    updates against lost writes.
+    """
+
+    name: str
+    type: str
+    level: str = 'host'
+    description: str = ''
+    members: list = dataclasses.field(default_factory=list)
+    parents: list = dataclasses.field(default_factory=list)
+    id: str = dataclasses.field(default_factory=lambda: str(uuid.uuid4()))
+    generation: int = 0
+
+    def to_dict(self):
+        """The v1 representation."""
+        return {'id': self.id, 'name': self.name,
+                'description': self.description, 'type': self.type,
+                'level': self.level, 'members': list(self.members)}
