@@ -1,0 +1,50 @@
+"""[engine]: the placement engine service and how the API reaches it."""
+
+from oslo_config import cfg
+
+GROUP = cfg.OptGroup('engine', title='Placement engine options')
+
+OPTS = [
+    cfg.FloatOpt('rpc_timeout', default=30.0, min=0.1,
+                 help='Seconds the API waits for the engine to answer a '
+                      'call before it answers 503.'),
+    cfg.StrOpt('objective', default='consolidate',
+               choices=[('consolidate', 'fewest new hosts, least '
+                         'fragmentation'),
+                        ('spread', 'most room left on every host used')],
+               help='What the engine optimises among valid placements.'),
+    cfg.FloatOpt('time_budget', default=2.0, min=0.01,
+                 help='Seconds one decision may search at most (a safety '
+                      'net; the node budgets below make decisions '
+                      'deterministic).'),
+    cfg.IntOpt('max_nodes', default=200000, min=100,
+               help='Search nodes one decision may explore at most.'),
+    cfg.IntOpt('max_work', default=3000000, min=1000,
+               help='Search effort (nodes times hosts) to find a first '
+                    'placement.'),
+    cfg.IntOpt('improve_work', default=100000, min=0,
+               help='Search effort (nodes times hosts) spent improving the '
+                    'first placement; 0 disables improvement.'),
+    cfg.StrOpt('host', default='valet-engine',
+               help='Name of this engine on the RPC bus.'),
+]
+
+
+def register_opts(conf):
+    conf.register_group(GROUP)
+    conf.register_opts(OPTS, group=GROUP)
+
+
+def list_opts():
+    return [(GROUP, OPTS)]
+
+
+def solver_options(conf):
+    """The solver's options from [engine]."""
+    from valet.engine.solver import decision
+    return decision.SolverOptions(
+        objective=conf.engine.objective,
+        time_budget=conf.engine.time_budget,
+        max_nodes=conf.engine.max_nodes,
+        max_work=conf.engine.max_work,
+        improve_work=conf.engine.improve_work)

@@ -1,0 +1,110 @@
+"""Client side of the engine's RPC interface (topic ``valet-engine``).
+
+The API never decides placements: it calls these methods, each a blocking
+``call`` bounded by ``[engine] rpc_timeout``. An engine that does not answer
+in time raises ``EngineUnavailable`` (the API answers 503), never hangs.
+Errors the engine raises (``valet.common.exception``) come back as the same
+classes.
+
+Messages carry plain JSON-able dicts:
+
+``plan`` (create_plan)::
+
+    {"plan_name": str, "stack_id": str, "project_id": str|None,
+     "resources": {<orchestration id>: {"name": str, "type": str,
+                   "properties": {...HOT server properties...},
+                   "metadata": {...scheduler hints...}}},
+     "groups": {<group name>: {"name", "type", "level", "parents": [...]}},
+     "locations": [host, ...] | None}
+
+Every server's ``properties.metadata.valet.groups`` (names) has already been
+resolved by the API against stored groups; ``groups`` holds their
+definitions (and those of their parents). Replies are the v1
+representations of plans and placements (``Plan.to_dict`` and
+``Placement.to_dict``).
+"""
+
+import oslo_messaging as messaging
+
+from valet.common import exception
+
+TOPIC = 'valet-engine'
+RPC_API_VERSION = '1.0'
+ALLOWED_EXMODS = ['valet.common.exception']
+
+
+def get_transport(conf, url=None):
+    return messaging.get_rpc_transport(
+        conf, url=url, allowed_remote_exmods=ALLOWED_EXMODS)
+
+
+class EngineAPI:
+    """Calls to the active ``valet-engine``."""
+
+    def __init__(self, conf, transport=None):
+        self.conf = conf
+        self.transport = transport or get_transport(conf)
+        target = messaging.Target(topic=TOPIC, version=RPC_API_VERSION)
+        self.client = messaging.get_rpc_client(
+            self.transport, target, timeout=conf.engine.rpc_timeout)
+
+    def _call(self, ctxt, method, **kwargs):
+        try:
+            return self.client.call(ctxt, method, **kwargs)
+        except messaging.MessagingTimeout:
+            raise exception.EngineUnavailable(
+                'The placement engine did not answer within %s seconds; '
+                'check that valet-engine is running.'
+                % self.conf.engine.rpc_timeout)
+        except messaging.MessageDeliveryFailure as exc:
+            raise exception.EngineUnavailable(
+                'The placement engine could not be reached: %s' % exc)
+
+    def ping(self, ctxt):
+        """Engine and storage health: {"engine": {...}, "storage": {...}}."""
+        return self._call(ctxt, 'ping')
+
+    def create_plan(self, ctxt, plan):
+        """Place a whole stack; returns the stored plan."""
+        return self._call(ctxt, 'create_plan', plan=plan)
+
+    def update_plan(self, ctxt, plan_id, resources, groups,
+                    original_resources=None, plan_name=None):
+        """Re-plan a stack: keep, move, add and drop servers."""
+        return self._call(ctxt, 'update_plan', plan_id=plan_id,
+                          resources=resources, groups=groups,
+                          original_resources=original_resources,
+                          plan_name=plan_name)
+
+    def migrate(self, ctxt, plan_id, resource, excluded_hosts):
+        """Advise a new host for one server (orchestration or physical id)."""
+        return self._call(ctxt, 'migrate', plan_id=plan_id,
+                          resource=resource, excluded_hosts=excluded_hosts)
+
+    def delete_plan(self, ctxt, plan_id):
+        """Forget a plan and free what its servers held."""
+        return self._call(ctxt, 'delete_plan', plan_id=plan_id)
+
+    def reserve(self, ctxt, placement_id, locations, resource_id):
+        """Reserve a placement if its host is among ``locations``; else
+        replan it within them. Returns the placement."""
+        return self._call(ctxt, 'reserve', placement_id=placement_id,
+                          locations=locations, resource_id=resource_id)
+
+    def replan(self, ctxt, placement_id, locations, resource_id):
+        """Re-place one server within ``locations`` (reserved siblings
+        stay); returns the placement."""
+        return self._call(ctxt, 'replan', placement_id=placement_id,
+                          locations=locations, resource_id=resource_id)
+
+    def delete_placement(self, ctxt, placement_id):
+        return self._call(ctxt, 'delete_placement',
+                          placement_id=placement_id)
+
+    def group_members(self, ctxt, group_name):
+        """Placed servers of a group: [{"id", "project_id", "host"}]."""
+        return self._call(ctxt, 'group_members', group_name=group_name)
+
+    def invalid_placements(self, ctxt):
+        """Placements that break their groups: {id: {"status", "message"}}."""
+        return self._call(ctxt, 'invalid_placements')
