@@ -2,7 +2,12 @@
 
 from oslo_config import cfg
 
-GROUP = cfg.OptGroup('engine', title='Placement engine options')
+
+def _group():
+    return cfg.OptGroup('engine', title='Placement engine options')
+
+
+GROUP = _group()
 
 OPTS = [
     cfg.FloatOpt('rpc_timeout', default=30.0, min=0.1,
@@ -31,8 +36,10 @@ OPTS = [
 
 
 def register_opts(conf):
-    conf.register_group(GROUP)
-    conf.register_opts(OPTS, group=GROUP)
+    # A fresh group per ConfigOpts: a shared OptGroup would share its
+    # option table, leaking overrides between configurations.
+    conf.register_group(_group())
+    conf.register_opts(OPTS, group='engine')
 
 
 def list_opts():

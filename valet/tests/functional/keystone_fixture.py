@@ -65,17 +65,24 @@ def keystone_venv():
                           os.path.join(_REPO, '.tox', 'keystone'))
 
 
+def require_keystone():
+    """Skip (fail in CI) unless Keystone is installed; call in setUp."""
+    venv = keystone_venv()
+    for tool in ('keystone-manage', 'uwsgi'):
+        if not os.path.exists(os.path.join(venv, 'bin', tool)):
+            services.unavailable(
+                'Keystone is not installed in %s; run '
+                'tools/install-keystone.sh %s' % (venv, venv))
+
+
 class KeystoneFixture(fixtures.Fixture):
     """Start Keystone; ``self.url`` is its /v3 endpoint."""
 
     def _setUp(self):
+        require_keystone()
         venv = keystone_venv()
         manage = os.path.join(venv, 'bin', 'keystone-manage')
         uwsgi = os.path.join(venv, 'bin', 'uwsgi')
-        if not (os.path.exists(manage) and os.path.exists(uwsgi)):
-            services.unavailable(
-                'Keystone is not installed in %s; run '
-                'tools/install-keystone.sh' % venv)
         self.tmp = tempfile.mkdtemp(prefix='valet-keystone-')
         self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
         conf = os.path.join(self.tmp, 'keystone.conf')

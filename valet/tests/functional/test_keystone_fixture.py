@@ -8,6 +8,10 @@ from valet.tests.functional import keystone_fixture
 
 class KeystoneFixtureTest(testtools.TestCase):
 
+    def setUp(self):
+        super().setUp()
+        keystone_fixture.require_keystone()
+
     def test_personas_get_scoped_tokens_and_revocation_works(self):
         ks = self.useFixture(keystone_fixture.KeystoneFixture())
         plain = ks_session.Session()

@@ -1,0 +1,91 @@
+"""Persistence: the driver loader and what every driver shares.
+
+``get_storage(conf)`` loads the driver named by ``[storage] driver`` from
+the ``valet.storage`` stevedore namespace. The matching rules of
+``list_placements`` live here so that every driver filters exactly alike.
+"""
+
+from importlib import metadata as importlib_metadata
+
+from stevedore import driver as stevedore_driver
+from stevedore import exception as stevedore_exc
+
+from valet.storage import base
+
+NAMESPACE = 'valet.storage'
+
+# The fields list_placements may filter on (see base.Storage).
+PLACEMENT_FILTERS = frozenset(('id', 'name', 'orchestration_id', 'resource_id',
+                               'location', 'reserved', 'plan_id'))
+
+
+class DriverNotFound(base.StorageError):
+    """No storage driver of that name is installed."""
+
+
+def available_drivers():
+    """Names of the installed storage drivers, sorted."""
+    eps = importlib_metadata.entry_points(group=NAMESPACE)
+    return sorted({ep.name for ep in eps})
+
+
+def _reraise(manager, entrypoint, exc):
+    # stevedore would log and swallow the driver's own error (an import
+    # error, or Unavailable from its constructor); the caller needs it.
+    raise exc
+
+
+def get_storage(conf, name=None):
+    """The storage driver named ``name`` (default ``[storage] driver``)."""
+    name = name or conf.storage.driver
+    try:
+        manager = stevedore_driver.DriverManager(
+            namespace=NAMESPACE, name=name, invoke_on_load=True,
+            invoke_args=(conf,), on_load_failure_callback=_reraise)
+    except stevedore_exc.NoMatches:
+        raise DriverNotFound(
+            'Unknown storage driver %r; available drivers: %s. Set '
+            '[storage] driver to one of them.'
+            % (name, ', '.join(available_drivers()) or 'none installed'))
+    return manager.driver
+
+
+def check_filters(filters):
+    """Reject filter keys list_placements does not know (a caller bug)."""
+    unknown = set(filters or ()) - PLACEMENT_FILTERS
+    if unknown:
+        raise ValueError('Cannot filter placements by %s; known fields: %s'
+                         % (', '.join(sorted(unknown)),
+                            ', '.join(sorted(PLACEMENT_FILTERS))))
+
+
+def same_value(a, b):
+    """Exact equality of JSON-like values.
+
+    Plain ``==`` says ``True == 1``; a filter on ``reserved=True`` or a
+    metadata value ``true`` must not match ``1``.
+    """
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return (a.keys() == b.keys()
+                and all(same_value(a[k], b[k]) for k in a))
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return (len(a) == len(b)
+                and all(same_value(x, y) for x, y in zip(a, b)))
+    if isinstance(a, (dict, list, tuple)) or isinstance(b, (dict, list, tuple)):
+        return False
+    return a == b
+
+
+def placement_matches(placement, filters=None, metadata=None):
+    """True when ``placement`` has every field and metadata item given."""
+    for key, value in (filters or {}).items():
+        if not same_value(getattr(placement, key), value):
+            return False
+    for key, value in (metadata or {}).items():
+        if key not in placement.metadata:
+            return False
+        if not same_value(placement.metadata[key], value):
+            return False
+    return True

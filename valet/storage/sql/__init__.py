@@ -1,0 +1,1 @@
+"""The SQL storage driver: SQLite, MySQL/MariaDB and PostgreSQL."""

@@ -1,0 +1,440 @@
+"""The SQL storage driver (oslo.db engine, SQLAlchemy Core).
+
+Every write that can race is a conditional ``UPDATE ... WHERE id = :id
+AND generation = :generation``; a rowcount other than one means the caller
+read a stale row (Conflict) or the row is gone (NotFound). Multi-row
+changes run in one transaction, so a failure leaves nothing behind.
+
+A transaction that writes does so first: on SQLite a transaction that
+reads and then writes can deadlock against another writer.
+"""
+
+import contextlib
+import functools
+import logging
+import os
+import threading
+
+from oslo_db import exception as db_exc
+from oslo_db.sqlalchemy import engines
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+
+from valet import objects
+from valet import storage
+from valet.storage import base
+from valet.storage.sql import migration
+from valet.storage.sql import models
+
+LOG = logging.getLogger(__name__)
+
+GROUPS = models.GROUPS
+PLANS = models.PLANS
+PLACEMENTS = models.PLACEMENTS
+
+# The Python types a placement filter value may have, per column; any
+# other value matches nothing (and would upset a strict backend).
+_FILTER_TYPES = {'reserved': (bool,)}
+_STRING_FILTER_TYPES = (str, type(None))
+
+
+def _reason(exc):
+    """The driver's own words for ``exc``, without SQLAlchemy's wrapping."""
+    inner = getattr(exc, 'inner_exception', None) or exc
+    return str(getattr(inner, 'orig', None) or inner).strip()
+
+
+def _translated(func):
+    """Turn database errors into the storage errors of ``base``."""
+
+    @functools.wraps(func)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return func(self, *args, **kwargs)
+        except base.StorageError:
+            raise
+        except db_exc.DBDuplicateEntry as e:
+            raise base.Conflict('Already stored: %s' % (
+                ', '.join(e.columns or ()) or 'a unique value')) from e
+        except (db_exc.DBDeadlock, db_exc.DBReferenceError) as e:
+            # Both mean a concurrent writer got there first.
+            raise base.Conflict('Lost a race with another writer; read '
+                                'again and retry (%s)' % _reason(e)) from e
+        except db_exc.DBConnectionError as e:
+            raise base.Unavailable('Database %s unreachable: %s'
+                                   % (self.safe_url, _reason(e))) from e
+        except (db_exc.DBError, sa_exc.SQLAlchemyError) as e:
+            raise base.StorageError('Database error: %s' % _reason(e)) from e
+
+    return wrapper
+
+
+class SqlStorage(base.Storage):
+    """Storage in the database of ``[database] connection``.
+
+    The engine is created on first use, so constructing the driver never
+    blocks on an unreachable server.
+    """
+
+    def __init__(self, conf):
+        self.conf = conf
+        self._url = conf.database.connection
+        self._engine = None
+        self._engine_lock = threading.Lock()
+        try:
+            self.safe_url = sa.engine.make_url(self._url).render_as_string(
+                hide_password=True)
+        except sa_exc.ArgumentError as e:
+            raise base.StorageError(
+                'Invalid [database] connection: %s' % e) from e
+
+    # --------------------------------------------------------------- engine
+    def _get_engine(self):
+        with self._engine_lock:
+            if self._engine is None:
+                self._engine = self._create_engine()
+            return self._engine
+
+    def _create_engine(self):
+        db = self.conf.database
+        url = sa.engine.make_url(self._url)
+        if url.get_backend_name() == 'sqlite' and url.database not in (
+                None, '', ':memory:'):
+            # All-in-one: the state directory may not exist yet.
+            os.makedirs(os.path.dirname(os.path.abspath(url.database)),
+                        exist_ok=True)
+        try:
+            return engines.create_engine(
+                self._url,
+                sqlite_fk=True,
+                mysql_sql_mode=db.mysql_sql_mode,
+                mysql_wsrep_sync_wait=db.mysql_wsrep_sync_wait,
+                connection_recycle_time=db.connection_recycle_time,
+                connection_debug=db.connection_debug,
+                max_pool_size=db.max_pool_size,
+                max_overflow=db.max_overflow,
+                pool_timeout=db.pool_timeout,
+                sqlite_synchronous=db.sqlite_synchronous,
+                connection_trace=db.connection_trace,
+                connection_parameters=db.connection_parameters,
+                # Connect lazily; callers see Unavailable, never a
+                # minutes-long retry loop inside the driver.
+                max_retries=0)
+        except (ImportError, sa_exc.ArgumentError) as e:
+            raise base.StorageError('Cannot use [database] connection %s: %s'
+                                    % (self.safe_url, e)) from e
+
+    def dispose(self):
+        """Close pooled connections (tests; dropping a database)."""
+        with self._engine_lock:
+            if self._engine is not None:
+                self._engine.dispose()
+
+    @contextlib.contextmanager
+    def _connect(self):
+        engine = self._get_engine()
+        try:
+            conn = engine.connect()
+        except (db_exc.DBError, sa_exc.SQLAlchemyError) as e:
+            raise base.Unavailable('Cannot connect to database %s: %s'
+                                   % (self.safe_url, _reason(e))) from e
+        with conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def _txn(self):
+        with self._connect() as conn, conn.begin():
+            yield conn
+
+    # ------------------------------------------------------------ lifecycle
+    @_translated
+    def upgrade(self):
+        with self._txn() as conn:
+            before = migration.version(conn)
+            migration.upgrade(conn)
+            after = migration.version(conn)
+        LOG.info('Database schema at revision %s (was %s)', after, before)
+
+    @_translated
+    def version(self):
+        with self._connect() as conn:
+            return migration.version(conn)
+
+    def health(self):
+        try:
+            with self._connect() as conn:
+                conn.execute(sa.text('SELECT 1'))
+            current = self.version()
+        except base.StorageError as e:
+            return {'ok': False, 'detail': str(e)}
+        except Exception as e:  # health() must never raise
+            return {'ok': False, 'detail': 'Unexpected error: %s' % e}
+        if current is None:
+            return {'ok': False, 'detail': 'Database reachable but has no '
+                                           'schema; run valet-manage db_sync'}
+        return {'ok': True, 'detail': 'Schema at revision %s' % current}
+
+    # --------------------------------------------------------------- groups
+    @_translated
+    def create_group(self, group):
+        with self._txn() as conn:
+            conn.execute(GROUPS.insert().values(
+                id=group.id, name=group.name, type=group.type,
+                level=group.level, description=group.description or '',
+                members=list(group.members), parents=list(group.parents),
+                generation=1))
+            return _group(self._row(conn, GROUPS, group.id))
+
+    @_translated
+    def get_group(self, id_or_name):
+        with self._connect() as conn:
+            rows = conn.execute(sa.select(GROUPS).where(sa.or_(
+                GROUPS.c.id == id_or_name,
+                GROUPS.c.name == id_or_name))).all()
+        row = _prefer_id(rows, id_or_name)
+        if row is None:
+            raise base.NotFound('No group %r' % id_or_name)
+        return _group(row)
+
+    @_translated
+    def list_groups(self):
+        with self._connect() as conn:
+            rows = conn.execute(sa.select(GROUPS).order_by(
+                GROUPS.c.name)).all()
+        return [_group(r) for r in rows]
+
+    @_translated
+    def update_group(self, group):
+        with self._txn() as conn:
+            result = conn.execute(
+                GROUPS.update()
+                .where(GROUPS.c.id == group.id,
+                       GROUPS.c.generation == group.generation)
+                .values(description=group.description or '',
+                        members=list(group.members),
+                        parents=list(group.parents),
+                        generation=GROUPS.c.generation + 1))
+            if result.rowcount != 1:
+                self._stale(conn, GROUPS, group, 'Group')
+            return _group(self._row(conn, GROUPS, group.id))
+
+    @_translated
+    def delete_group(self, group_id):
+        with self._txn() as conn:
+            result = conn.execute(GROUPS.delete().where(
+                GROUPS.c.id == group_id))
+            if result.rowcount != 1:
+                raise base.NotFound('No group %s' % group_id)
+
+    # ---------------------------------------------------- plans, placements
+    @_translated
+    def create_plan(self, plan, placements):
+        rows = [_placement_row(p, plan.id, plan.project_id)
+                for p in placements]
+        with self._txn() as conn:
+            conn.execute(PLANS.insert().values(
+                id=plan.id, name=plan.name, stack_id=plan.stack_id,
+                project_id=plan.project_id, generation=1))
+            if rows:
+                for row in rows:
+                    row['generation'] = 1
+                conn.execute(PLACEMENTS.insert(), rows)
+            return (_plan(self._row(conn, PLANS, plan.id)),
+                    self._placements_of(conn, [r['id'] for r in rows]))
+
+    @_translated
+    def get_plan(self, id_or_stack_id, project_id=None):
+        with self._connect() as conn:
+            rows = conn.execute(sa.select(PLANS).where(sa.or_(
+                PLANS.c.id == id_or_stack_id,
+                PLANS.c.stack_id == id_or_stack_id))).all()
+        row = _prefer_id(rows, id_or_stack_id)
+        if row is None or (project_id is not None
+                           and row.project_id != project_id):
+            raise base.NotFound('No plan %r' % id_or_stack_id)
+        return _plan(row)
+
+    @_translated
+    def list_plans(self, project_id=None):
+        query = sa.select(PLANS).order_by(PLANS.c.name, PLANS.c.id)
+        if project_id is not None:
+            query = query.where(PLANS.c.project_id == project_id)
+        with self._connect() as conn:
+            return [_plan(r) for r in conn.execute(query)]
+
+    @_translated
+    def save_plan(self, plan, placements, removed=()):
+        removed = set(removed)
+        for p in placements:
+            if p.id in removed:
+                raise ValueError('Placement %s is both saved and removed'
+                                 % p.id)
+        with self._txn() as conn:
+            # The plan row first: it serialises concurrent savers.
+            result = conn.execute(
+                PLANS.update()
+                .where(PLANS.c.id == plan.id,
+                       PLANS.c.generation == plan.generation)
+                .values(name=plan.name, generation=PLANS.c.generation + 1))
+            if result.rowcount != 1:
+                self._stale(conn, PLANS, plan, 'Plan')
+            stored = self._row(conn, PLANS, plan.id)
+            if removed:
+                conn.execute(PLACEMENTS.delete().where(
+                    PLACEMENTS.c.plan_id == plan.id,
+                    PLACEMENTS.c.id.in_(sorted(removed))))
+            saved = []
+            for p in placements:
+                row = _placement_row(p, plan.id, stored.project_id)
+                if p.generation:
+                    self._update_placement(conn, p, row,
+                                           PLACEMENTS.c.plan_id == plan.id)
+                else:
+                    row['generation'] = 1
+                    conn.execute(PLACEMENTS.insert().values(**row))
+                saved.append(p.id)
+            return _plan(stored), self._placements_of(conn, saved)
+
+    @_translated
+    def delete_plan(self, plan_id):
+        with self._txn() as conn:
+            conn.execute(PLACEMENTS.delete().where(
+                PLACEMENTS.c.plan_id == plan_id))
+            result = conn.execute(PLANS.delete().where(
+                PLANS.c.id == plan_id))
+            if result.rowcount != 1:
+                raise base.NotFound('No plan %s' % plan_id)
+
+    @_translated
+    def get_placement(self, id_or_orchestration_id, project_id=None):
+        with self._connect() as conn:
+            rows = conn.execute(sa.select(PLACEMENTS).where(sa.or_(
+                PLACEMENTS.c.id == id_or_orchestration_id,
+                PLACEMENTS.c.orchestration_id == id_or_orchestration_id
+            ))).all()
+        row = _prefer_id(rows, id_or_orchestration_id)
+        if row is None or (project_id is not None
+                           and row.project_id != project_id):
+            raise base.NotFound('No placement %r' % id_or_orchestration_id)
+        return _placement(row)
+
+    @_translated
+    def list_placements(self, filters=None, metadata=None, project_id=None):
+        storage.check_filters(filters)
+        query = sa.select(PLACEMENTS).order_by(PLACEMENTS.c.name,
+                                               PLACEMENTS.c.id)
+        for key, value in (filters or {}).items():
+            if not isinstance(value, _FILTER_TYPES.get(
+                    key, _STRING_FILTER_TYPES)):
+                return []
+            query = query.where(PLACEMENTS.c[key] == value)
+        if project_id is not None:
+            query = query.where(PLACEMENTS.c.project_id == project_id)
+        with self._connect() as conn:
+            found = [_placement(r) for r in conn.execute(query)]
+        # Metadata is JSON text: match it here, by the drivers' shared rule.
+        return [p for p in found
+                if storage.placement_matches(p, filters, metadata)]
+
+    @_translated
+    def update_placement(self, placement):
+        with self._txn() as conn:
+            self._update_placement(conn, placement, _placement_row(
+                placement, placement.plan_id, placement.project_id))
+            return _placement(self._row(conn, PLACEMENTS, placement.id))
+
+    @_translated
+    def delete_placement(self, placement_id):
+        with self._txn() as conn:
+            result = conn.execute(PLACEMENTS.delete().where(
+                PLACEMENTS.c.id == placement_id))
+            if result.rowcount != 1:
+                raise base.NotFound('No placement %s' % placement_id)
+
+    # -------------------------------------------------------------- helpers
+    def _update_placement(self, conn, placement, row, *scope):
+        """Conditional update of one placement; its plan and project stay."""
+        values = {k: v for k, v in row.items()
+                  if k not in ('id', 'plan_id', 'project_id')}
+        values['generation'] = PLACEMENTS.c.generation + 1
+        result = conn.execute(
+            PLACEMENTS.update()
+            .where(PLACEMENTS.c.id == placement.id,
+                   PLACEMENTS.c.generation == placement.generation, *scope)
+            .values(**values))
+        if result.rowcount != 1:
+            if scope:
+                # Within a plan, a placement gone is a stale view too.
+                raise base.Conflict('Placement %s of plan %s changed or is '
+                                    'gone; read the plan again and retry'
+                                    % (placement.id, placement.plan_id))
+            self._stale(conn, PLACEMENTS, placement, 'Placement')
+
+    @staticmethod
+    def _row(conn, table, row_id):
+        return conn.execute(sa.select(table).where(
+            table.c.id == row_id)).one()
+
+    @staticmethod
+    def _placements_of(conn, ids):
+        if not ids:
+            return []
+        rows = conn.execute(sa.select(PLACEMENTS).where(
+            PLACEMENTS.c.id.in_(ids))).all()
+        by_id = {r.id: r for r in rows}
+        return [_placement(by_id[i]) for i in ids]
+
+    @staticmethod
+    def _stale(conn, table, obj, kind):
+        """Raise why a conditional update matched no row."""
+        current = conn.execute(sa.select(table.c.generation).where(
+            table.c.id == obj.id)).scalar()
+        if current is None:
+            raise base.NotFound('No %s %s' % (kind.lower(), obj.id))
+        raise base.Conflict(
+            '%s %s changed since it was read (generation %s, now %s); '
+            'read it again and retry' % (kind, obj.id, obj.generation,
+                                         current))
+
+
+def _prefer_id(rows, key):
+    """The row whose id is ``key``, else the other match, else None."""
+    for row in rows:
+        if row.id == key:
+            return row
+    return rows[0] if rows else None
+
+
+def _placement_row(p, plan_id, project_id):
+    if p.plan_id != plan_id:
+        raise ValueError('Placement %s belongs to plan %s, not %s'
+                         % (p.id, p.plan_id, plan_id))
+    return {'id': p.id, 'plan_id': plan_id, 'name': p.name,
+            'orchestration_id': p.orchestration_id,
+            'resource_id': p.resource_id, 'location': p.location,
+            'reserved': bool(p.reserved), 'metadata': dict(p.metadata),
+            'spec': dict(p.spec),
+            'project_id': p.project_id if p.project_id is not None
+            else project_id}
+
+
+def _group(row):
+    return objects.Group(id=row.id, name=row.name, type=row.type,
+                         level=row.level, description=row.description,
+                         members=list(row.members),
+                         parents=list(row.parents),
+                         generation=row.generation)
+
+
+def _plan(row):
+    return objects.Plan(id=row.id, name=row.name, stack_id=row.stack_id,
+                        project_id=row.project_id, generation=row.generation)
+
+
+def _placement(row):
+    return objects.Placement(
+        id=row.id, plan_id=row.plan_id, name=row.name,
+        orchestration_id=row.orchestration_id, resource_id=row.resource_id,
+        location=row.location, reserved=bool(row.reserved),
+        metadata=dict(row.metadata), spec=dict(row.spec),
+        project_id=row.project_id, generation=row.generation)
