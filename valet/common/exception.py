@@ -17,6 +17,9 @@ class ValetException(Exception):
         if code:
             self.code = code
         self.details = details or {}
+        # oslo.messaging rebuilds a remote exception from args and kwargs:
+        # keep code and details there so they survive the trip.
+        self.kwargs = {'code': self.code, 'details': self.details}
         super().__init__(self.message)
 
     def to_dict(self):

@@ -1,0 +1,507 @@
+"""The engine service: the RPC server side of ``valet.engine.rpcapi``.
+
+The engine holds the data-centre model in memory and makes one decision at
+a time (a lock serialises every call that reads or changes the model).
+Every result is written to storage before the reply, and only then applied
+to the model, so that a crash between the two loses nothing: a restarted
+engine rebuilds its model from the inventory and every stored placement.
+"""
+
+import dataclasses
+import datetime
+import functools
+import json
+import threading
+
+from oslo_log import log as logging
+import oslo_messaging as messaging
+
+from valet.common import exception
+from valet.conf import engine as engine_conf
+from valet.engine.model import datacenter
+from valet.engine.model import errors as model_errors
+from valet.engine.model import groups as groups_mod
+from valet.engine.model import request as request_mod
+from valet.engine.model import topology as topology_mod
+from valet.engine import rpcapi
+from valet.engine import solver
+from valet.engine.solver import validator
+from valet.engine import translate
+from valet import objects
+from valet.storage import base as storage_base
+
+LOG = logging.getLogger(__name__)
+
+GROUP_RULES = ('affinity', 'diversity', 'exclusivity')
+
+
+def _jsonable(value):
+    """Explanations may hold numpy numbers, tuples or sets."""
+    def default(obj):
+        if isinstance(obj, (set, frozenset)):
+            return sorted(obj, key=str)
+        for cast in (int, float):
+            try:
+                if cast(obj) == obj:
+                    return cast(obj)
+            except (TypeError, ValueError):
+                pass
+        return str(obj)
+    return json.loads(json.dumps(value, default=default))
+
+
+def _portable(exc):
+    # The exception's kwargs travel over RPC as JSON: make details JSON-safe.
+    exc.kwargs = {'code': exc.code, 'details': _jsonable(exc.details or {})}
+    return exc
+
+
+def _mapped(exc):
+    """A valet.common.exception for any error an engine call can meet."""
+    if isinstance(exc, exception.ValetException):
+        return exc
+    if isinstance(exc, storage_base.NotFound):
+        return exception.NotFound(str(exc))
+    if isinstance(exc, storage_base.Conflict):
+        return exception.Conflict(str(exc), code='valet.storage.conflict')
+    if isinstance(exc, storage_base.Unavailable):
+        return exception.StorageUnavailable(str(exc))
+    if isinstance(exc, model_errors.InvalidRequest):
+        if exc.code == 'valet.request.server_exists':
+            return exception.Conflict(exc.message, code=exc.code,
+                                      details=exc.details)
+        return exception.BadRequest(exc.message, code=exc.code,
+                                    details=exc.details)
+    if isinstance(exc, model_errors.EngineError):
+        return exception.ValetException(
+            exc.message, code=exc.code, details=exc.details)
+    return None
+
+
+def rpc_method(locked=True):
+    """Serialise (optionally) and turn every error into a portable one."""
+    def wrap(func):
+        @functools.wraps(func)
+        def inner(self, ctxt, **kwargs):
+            try:
+                if not locked:
+                    return func(self, ctxt, **kwargs)
+                with self.lock:
+                    return func(self, ctxt, **kwargs)
+            except Exception as exc:
+                mapped = _mapped(exc)
+                if mapped is None:
+                    LOG.exception('Engine call %s failed', func.__name__)
+                    mapped = exception.ValetException(
+                        'The placement engine failed: %s' % exc)
+                elif mapped.status >= 500:
+                    LOG.error('Engine call %s: %s', func.__name__, exc)
+                raise _portable(mapped) from exc
+        return messaging.expected_exceptions(exception.ValetException)(inner)
+    return wrap
+
+
+def _no_placement(decision, what):
+    explanation = _jsonable(decision.explanation or {})
+    summary = explanation.get('summary') or 'no valid host'
+    return exception.NoPlacement('No placement for %s: %s' % (what, summary),
+                                 details=explanation)
+
+
+class EngineEndpoint:
+    """The methods of ``rpcapi.EngineAPI``, over the in-memory model."""
+
+    target = messaging.Target(version=rpcapi.RPC_API_VERSION)
+
+    def __init__(self, conf, storage, inventory):
+        self.conf = conf
+        self.storage = storage
+        self.inventory = inventory
+        self.lock = threading.RLock()
+        self.options = engine_conf.solver_options(conf)
+        self.dc = None
+        self.flavors = {}
+        self.started_at = datetime.datetime.now(
+            datetime.timezone.utc).isoformat()
+
+    # --------------------------------------------------------------- rebuild
+    def rebuild(self):
+        """The model from the inventory plus every stored placement."""
+        with self.lock:
+            snapshot = self.inventory.load()
+            topology = topology_mod.Topology(snapshot.levels)
+            dc = datacenter.DataCenter.build(snapshot.hosts,
+                                             topology=topology)
+            placements = self.storage.list_placements()
+            self._define_groups(dc, snapshot, placements)
+            for server in snapshot.servers:
+                self._place(dc, server, 'inventory server %s' % server.name)
+            restored = 0
+            for p in placements:
+                if not p.location:
+                    continue
+                if p.location not in dc.hosts:
+                    LOG.warning('Placement %s (%s) is on host %s, which the '
+                                'inventory no longer has; left out of the '
+                                'model', p.id, p.orchestration_id, p.location)
+                    continue
+                server = datacenter.PlacedServer(
+                    id=p.orchestration_id, host=p.location,
+                    demand=dict(p.spec.get('demand') or {}),
+                    groups=tuple(p.spec.get('groups') or ()),
+                    project=p.project_id, stack=p.plan_id, name=p.name)
+                restored += self._place(dc, server, 'placement %s' % p.id)
+            self.dc = dc
+            self.flavors = dict(snapshot.flavors)
+            LOG.info('Engine model rebuilt: %d hosts, %d servers (%d from '
+                     'storage), %d groups', len(dc.hosts), len(dc.servers),
+                     restored, len(dc.groups))
+            return dc
+
+    @staticmethod
+    def _place(dc, server, what):
+        try:
+            dc.place(server)
+            return 1
+        except model_errors.ModelError as exc:
+            LOG.warning('Cannot restore %s: %s', what, exc.message)
+            return 0
+
+    def _define_groups(self, dc, snapshot, placements):
+        # Storage is authoritative; definitions kept with placements cover
+        # groups deleted from storage while servers still use them.
+        defs = {}
+        for p in placements:
+            for group in translate.groups_from_spec(p.spec):
+                defs.setdefault(group.name, group)
+        for group in list(snapshot.groups) + list(self.storage.list_groups()):
+            defs[group.name] = groups_mod.Group(
+                name=group.name, kind=group.type, level=group.level,
+                parents=tuple(group.parents))
+        for name in sorted(defs):
+            try:
+                dc.define_group(defs[name])
+            except model_errors.EngineError as exc:
+                LOG.warning('Group %s left out of the model: %s', name,
+                            exc.message)
+
+    # -------------------------------------------------------------- helpers
+    def _decide(self, request):
+        return solver.decide(self.dc, request, self.options)
+
+    def _plan_placements(self, plan):
+        return self.storage.list_placements(filters={'plan_id': plan.id})
+
+    def _move_request(self, placement, kind, candidates=None, excluded=()):
+        """A request moving one stored placement's server.
+
+        A server the model lost (its host left the inventory) is placed
+        afresh from its stored spec instead.
+        """
+        oid = placement.orchestration_id
+        if oid in self.dc.servers:
+            return request_mod.PlacementRequest(
+                servers=[], kind=kind, target=oid, stack=placement.plan_id,
+                project=placement.project_id,
+                candidate_hosts=frozenset(candidates) if candidates else None,
+                excluded_hosts=frozenset(excluded))
+        server = dataclasses.replace(
+            translate.server_from_spec(oid, placement.spec, placement.name),
+            candidate_hosts=frozenset(candidates) if candidates else None,
+            excluded_hosts=frozenset(excluded))
+        return request_mod.PlacementRequest(
+            servers=[server], kind=request_mod.ADHOC,
+            groups=translate.groups_from_spec(placement.spec),
+            stack=placement.plan_id, project=placement.project_id)
+
+    @staticmethod
+    def _require(value, name):
+        if not isinstance(value, str) or not value:
+            raise exception.BadRequest('%s must be a non-empty string' % name,
+                                       code='valet.request.invalid')
+
+    # ------------------------------------------------------------ endpoints
+    @rpc_method(locked=False)
+    def ping(self, ctxt):
+        dc = self.dc
+        engine = {'status': 'ok' if dc is not None else 'starting',
+                  'host': self.conf.engine.host,
+                  'started_at': self.started_at,
+                  'hosts': len(dc.hosts) if dc else 0,
+                  'servers': len(dc.servers) if dc else 0,
+                  'groups': len(dc.groups) if dc else 0}
+        return {'engine': engine, 'storage': _jsonable(self.storage.health())}
+
+    @rpc_method()
+    def create_plan(self, ctxt, plan):
+        if not isinstance(plan, dict):
+            raise exception.BadRequest('plan must be a mapping')
+        stack_id = plan.get('stack_id')
+        self._require(stack_id, 'stack_id')
+        try:
+            self.storage.get_plan(stack_id)
+        except storage_base.NotFound:
+            pass
+        else:
+            raise exception.Conflict(
+                'A plan for stack %s already exists; update it or delete it '
+                'first' % stack_id, code='valet.plan.exists',
+                details={'stack_id': stack_id})
+        new = objects.Plan(name=str(plan.get('plan_name') or stack_id),
+                           stack_id=stack_id, project_id=plan.get('project_id'))
+        work = translate.translate(
+            plan.get('resources') or {}, plan.get('groups'), self.flavors,
+            stack=new.id, project=new.project_id,
+            locations=plan.get('locations'))
+        decision = None
+        if work.request.servers:
+            decision = self._decide(work.request)
+            if not decision.feasible:
+                raise _no_placement(decision, 'stack %s' % stack_id)
+        placements = [
+            objects.Placement(
+                name=server.name, orchestration_id=server.id, plan_id=new.id,
+                location=decision.assignment[server.id],
+                metadata=_metadata(work.resources[server.id]),
+                spec=work.specs[server.id], project_id=new.project_id)
+            for server in work.request.servers]
+        self.storage.create_plan(new, placements)
+        if decision is not None:
+            solver.apply_decision(self.dc, work.request, decision)
+            LOG.info('Plan %s (stack %s): %d servers on %d hosts, %s ms',
+                     new.id, stack_id, len(placements),
+                     decision.objective.get('hosts_used'),
+                     decision.stats.get('elapsed_ms'))
+        return new.to_dict(placements)
+
+    @rpc_method()
+    def update_plan(self, ctxt, plan_id, resources, groups,
+                    original_resources=None, plan_name=None):
+        plan = self.storage.get_plan(plan_id)
+        existing = {p.orchestration_id: p for p in self._plan_placements(plan)}
+        work = translate.translate(
+            resources or {}, groups, self.flavors, kind=request_mod.UPDATE,
+            stack=plan.id, project=plan.project_id)
+        decision = self._decide(work.request)
+        if not decision.feasible:
+            raise _no_placement(decision, 'the update of stack %s' %
+                                plan.stack_id)
+        placements = []
+        for server in work.request.servers:
+            host = decision.assignment[server.id]
+            p = existing.get(server.id)
+            if p is None:
+                p = objects.Placement(
+                    name=server.name, orchestration_id=server.id,
+                    plan_id=plan.id, project_id=plan.project_id)
+            elif p.location != host:
+                # A reservation holds a host; a new host needs a new one.
+                p.reserved = False
+            p.name, p.location = server.name, host
+            p.metadata = _metadata(work.resources[server.id])
+            p.spec = work.specs[server.id]
+            placements.append(p)
+        kept = set(work.server_ids)
+        removed = [p.id for oid, p in existing.items() if oid not in kept]
+        if plan_name:
+            plan.name = str(plan_name)
+        self.storage.save_plan(plan, placements, removed)
+        solver.apply_decision(self.dc, work.request, decision)
+        # Servers the model did not hold (host gone) are dropped here too.
+        LOG.info('Plan %s updated: %d servers, %d moved, %d removed',
+                 plan.id, len(placements), len(decision.moved), len(removed))
+        return plan.to_dict(placements)
+
+    @rpc_method()
+    def migrate(self, ctxt, plan_id, resource, excluded_hosts):
+        plan = self.storage.get_plan(plan_id)
+        placements = self._plan_placements(plan)
+        target = next((p for p in placements if resource in (
+            p.orchestration_id, p.resource_id, p.id)), None)
+        if target is None:
+            raise exception.BadRequest(
+                'Unknown resource or orchestration id %s in plan %s' % (
+                    resource, plan.id), code='valet.plan.unknown_resource',
+                details={'resource': resource})
+        # The current host is excluded too (a lost server has no other
+        # way of learning it).
+        excluded = set(excluded_hosts or ()) | (
+            {target.location} if target.location else set())
+        request = self._move_request(target, request_mod.MIGRATE,
+                                     excluded=excluded)
+        decision = self._decide(request)
+        if not decision.feasible:
+            raise _no_placement(decision, 'migrating %s' % resource)
+        # Advice only: neither storage nor the model changes.
+        advised = [
+            dataclasses.replace(p, location=decision.assignment.get(
+                p.orchestration_id, p.location))
+            for p in placements]
+        return plan.to_dict(advised)
+
+    @rpc_method()
+    def delete_plan(self, ctxt, plan_id):
+        plan = self.storage.get_plan(plan_id)
+        placements = self._plan_placements(plan)
+        self.storage.delete_plan(plan.id)
+        for p in placements:
+            self._forget(p)
+        LOG.info('Plan %s (stack %s) deleted', plan.id, plan.stack_id)
+
+    def _forget(self, placement):
+        placed = self.dc.servers.get(placement.orchestration_id)
+        if placed is not None and placed.stack == placement.plan_id:
+            self.dc.remove_server(placement.orchestration_id)
+
+    @rpc_method()
+    def reserve(self, ctxt, placement_id, locations, resource_id):
+        placement = self.storage.get_placement(placement_id)
+        if not locations or placement.location in locations:
+            placement.reserved = True
+            placement.resource_id = resource_id or placement.resource_id
+            stored = self.storage.update_placement(placement)
+            return (stored or placement).to_dict()
+        return self._replan(placement, locations, resource_id)
+
+    @rpc_method()
+    def replan(self, ctxt, placement_id, locations, resource_id):
+        placement = self.storage.get_placement(placement_id)
+        return self._replan(placement, locations, resource_id)
+
+    def _replan(self, placement, locations, resource_id):
+        placement.reserved = False
+        placement.resource_id = resource_id or placement.resource_id
+        request = self._move_request(placement, request_mod.REPLAN,
+                                     candidates=locations)
+        decision = self._decide(request)
+        if not decision.feasible:
+            # Nova's instance id must stick even when no host is found: a
+            # retry finds the placement by it.
+            self.storage.update_placement(placement)
+            raise _no_placement(decision, 'placement %s' % placement.id)
+        placement.location = decision.assignment[placement.orchestration_id]
+        placement.reserved = True
+        stored = self.storage.update_placement(placement)
+        solver.apply_decision(self.dc, request, decision)
+        return (stored or placement).to_dict()
+
+    @rpc_method()
+    def delete_placement(self, ctxt, placement_id):
+        placement = self.storage.get_placement(placement_id)
+        self.storage.delete_placement(placement.id)
+        self._forget(placement)
+
+    @rpc_method()
+    def group_members(self, ctxt, group_name):
+        name = group_name
+        if name not in self.dc.groups:
+            try:
+                name = self.storage.get_group(group_name).name
+            except storage_base.NotFound:
+                raise exception.NotFound(
+                    'Group %s not found' % group_name,
+                    code='valet.group.not_found')
+        ids = self.dc.group_servers(name)
+        by_orch = self._placements_of(ids)
+        out = []
+        for sid in sorted(ids):
+            server = self.dc.servers[sid]
+            p = by_orch.get(sid)
+            out.append({'id': p.id if p else sid,
+                        'orchestration_id': sid,
+                        'resource_id': p.resource_id if p else None,
+                        'plan_id': p.plan_id if p else None,
+                        'project_id': server.project,
+                        'host': server.host})
+        return out
+
+    def _placements_of(self, orchestration_ids):
+        wanted = set(orchestration_ids)
+        if not wanted:
+            return {}
+        return {p.orchestration_id: p for p in self.storage.list_placements()
+                if p.orchestration_id in wanted}
+
+    @rpc_method()
+    def invalid_placements(self, ctxt):
+        problems = find_violations(self.dc)
+        by_orch = self._placements_of(problems)
+        out = {}
+        for sid in sorted(problems):
+            p = by_orch.get(sid)
+            if p is None:
+                continue  # an inventory server, not a placement
+            out[p.id] = {'status': 'error', 'message': '; '.join(problems[sid]),
+                         'orchestration_id': sid,
+                         'resource_id': p.resource_id, 'plan_id': p.plan_id,
+                         'location': p.location}
+        return out
+
+
+def _metadata(resource):
+    metadata = resource.get('metadata') or {}
+    return dict(metadata) if isinstance(metadata, dict) else {}
+
+
+def find_violations(dc):
+    """``{server id: [message]}`` of servers whose host breaks a group rule.
+
+    The independent validator only judges what a decision changes, so the
+    model's servers are re-checked as if all were placed at once on an
+    empty copy of the data centre.
+    """
+    if not dc.servers:
+        return {}
+    empty = datacenter.DataCenter.build(dc.hosts.values(),
+                                        topology=dc.topology)
+    servers = [request_mod.ServerRequest(id=s.id, demand=dict(s.demand),
+                                         groups=s.groups, name=s.name)
+               for s in dc.servers.values()]
+    request = request_mod.PlacementRequest(
+        servers=servers, groups=list(dc.groups.values()))
+    assignment = {s.id: s.host for s in dc.servers.values()}
+    found = {}
+    for violation in validator.validate(empty, request, assignment):
+        if violation.code not in GROUP_RULES:
+            continue
+        for sid in violation.servers:
+            found.setdefault(sid, []).append(violation.message)
+    return found
+
+
+class EngineService:
+    """The RPC server (topic ``valet-engine``) around one EngineEndpoint."""
+
+    def __init__(self, conf, storage, inventory, transport=None):
+        self.conf = conf
+        self._own_transport = transport is None
+        self.transport = transport or rpcapi.get_transport(conf)
+        self.endpoint = EngineEndpoint(conf, storage, inventory)
+        self._server = None
+
+    def rebuild(self):
+        return self.endpoint.rebuild()
+
+    def start(self):
+        """Rebuild the model (unless done already), then serve."""
+        if self.endpoint.dc is None:
+            self.rebuild()
+        target = messaging.Target(topic=rpcapi.TOPIC,
+                                  server=self.conf.engine.host)
+        self._server = messaging.get_rpc_server(
+            self.transport, target, [self.endpoint], executor='threading',
+            access_policy=messaging.DefaultRPCAccessPolicy)
+        self._server.start()
+        LOG.info('valet-engine %s serving topic %s', self.conf.engine.host,
+                 rpcapi.TOPIC)
+
+    def stop(self):
+        if self._server is not None:
+            self._server.stop()
+
+    def wait(self):
+        if self._server is not None:
+            self._server.wait()
+            self._server = None
+        if self._own_transport:
+            self.transport.cleanup()

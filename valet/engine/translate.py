@@ -1,0 +1,251 @@
+"""From RPC plan messages to the solver's requests.
+
+A plan message (see ``valet.engine.rpcapi``) carries HOT-style resources
+keyed by orchestration id. Only ``OS::Nova::Server`` resources become
+servers to place; everything else in a stack is Valet's business only
+through the groups the servers name, so it is ignored here. Each server's
+flavor is resolved against the inventory, and what the engine needs to
+rebuild its model later (demand, groups, zone, extra specs) is kept as the
+placement's ``spec``.
+"""
+
+import dataclasses
+import json
+
+from valet.common import exception
+from valet.engine.model import groups as groups_mod
+from valet.engine.model import request as request_mod
+from valet.engine.model import resources as resources_mod
+
+SERVER_TYPE = 'OS::Nova::Server'
+
+
+@dataclasses.dataclass
+class Translation:
+    """A request plus what storage needs for each of its servers.
+
+    ``specs`` and ``resources`` are keyed by orchestration id, which is
+    also the server id in the request and the model.
+    """
+
+    request: request_mod.PlacementRequest
+    specs: dict
+    resources: dict
+
+    @property
+    def server_ids(self):
+        return [s.id for s in self.request.servers]
+
+
+def _bad(message, code, **details):
+    return exception.BadRequest(message, code=code, details=details)
+
+
+def find_flavor(flavors, ref):
+    """A flavor dict by name, else by id; None when unknown."""
+    if ref is None or isinstance(ref, (dict, list)):
+        return None
+    ref = str(ref)
+    if ref in flavors:
+        return flavors[ref]
+    for flavor in flavors.values():
+        if str(flavor.get('id')) == ref:
+            return flavor
+    return None
+
+
+def server_resources(resources):
+    """``[(orchestration id, resource)]`` of the servers, sorted by id.
+
+    Sorting keeps decisions deterministic whatever order the message used.
+    """
+    if not isinstance(resources, dict):
+        raise _bad('resources must be a mapping of orchestration id to '
+                   'resource', 'valet.plan.bad_resources')
+    out = []
+    for orch_id, resource in resources.items():
+        if not isinstance(resource, dict):
+            raise _bad('resource %s must be a mapping with type and '
+                       'properties' % orch_id, 'valet.plan.bad_resource',
+                       resource=orch_id)
+        if resource.get('type') == SERVER_TYPE:
+            out.append((str(orch_id), resource))
+    return sorted(out, key=lambda item: item[0])
+
+
+def valet_groups(orch_id, properties):
+    """The group names of ``properties.metadata.valet.groups``.
+
+    Heat passes metadata as a mapping; ``nova boot --meta`` can only pass
+    strings, so the ``valet`` value may be JSON text.
+    """
+    metadata = properties.get('metadata') or {}
+    if isinstance(metadata, str):
+        metadata = _json(orch_id, 'metadata', metadata)
+    if not isinstance(metadata, dict):
+        raise _bad('resource %s: properties.metadata must be a mapping' %
+                   orch_id, 'valet.plan.bad_metadata', resource=orch_id)
+    valet = metadata.get('valet')
+    if valet is None or valet == '':
+        return ()
+    if isinstance(valet, str):
+        valet = _json(orch_id, 'metadata.valet', valet)
+    if not isinstance(valet, dict):
+        raise _bad('resource %s: properties.metadata.valet must be a mapping '
+                   'like {"groups": [...]}' % orch_id,
+                   'valet.plan.bad_metadata', resource=orch_id)
+    names = valet.get('groups') or []
+    if isinstance(names, str):
+        names = [names]
+    if not isinstance(names, list) or not all(
+            isinstance(n, str) and n for n in names):
+        raise _bad('resource %s: properties.metadata.valet.groups must be a '
+                   'list of group names' % orch_id,
+                   'valet.plan.bad_metadata', resource=orch_id)
+    # Keep the first mention of each name, in order.
+    return tuple(dict.fromkeys(names))
+
+
+def _json(orch_id, where, text):
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise _bad('resource %s: properties.%s is not valid JSON: %r' % (
+            orch_id, where, text), 'valet.plan.bad_metadata',
+            resource=orch_id)
+
+
+def build_groups(groups):
+    """Model groups from the message's ``groups`` (mapping or list)."""
+    if not groups:
+        return []
+    if isinstance(groups, dict):
+        items = []
+        for name, spec in groups.items():
+            if not isinstance(spec, dict):
+                raise _bad('group %s must be a mapping with type and level' %
+                           name, 'valet.plan.bad_group', group=name)
+            items.append(dict(spec, name=spec.get('name') or name))
+    elif isinstance(groups, list):
+        items = groups
+    else:
+        raise _bad('groups must be a mapping of group name to definition',
+                   'valet.plan.bad_group')
+    out = []
+    for spec in sorted(items, key=lambda s: str(
+            s.get('name') if isinstance(s, dict) else s)):
+        if not isinstance(spec, dict) or not spec.get('name'):
+            raise _bad('every group needs a name, a type and a level',
+                       'valet.plan.bad_group')
+        name = str(spec['name'])
+        kind = spec.get('type') or spec.get('kind')
+        if kind not in groups_mod.KINDS:
+            raise _bad('group %s has unknown type %r; use one of %s' % (
+                name, kind, ', '.join(groups_mod.KINDS)),
+                'valet.plan.bad_group', group=name)
+        parents = spec.get('parents') or ()
+        if isinstance(parents, str) or not all(
+                isinstance(p, str) for p in parents):
+            raise _bad('group %s: parents must be a list of group names' %
+                       name, 'valet.plan.bad_group', group=name)
+        out.append(groups_mod.Group(
+            name=name, kind=kind, level=str(spec.get('level') or 'host'),
+            parents=tuple(parents), project=spec.get('project')))
+    return out
+
+
+def group_definitions(names, groups):
+    """``{name: {type, level, parents}}`` for the closure of ``names``.
+
+    Stored with each placement so that a restarted engine can define the
+    groups again even when they are no longer in storage.
+    """
+    defs = {g.name: g for g in groups}
+    out = {}
+    for name in groups_mod.closure(names, defs):
+        group = defs.get(name)
+        if group is not None:
+            out[name] = {'type': group.kind, 'level': group.level,
+                         'parents': list(group.parents)}
+    return out
+
+
+def build_server(orch_id, resource, flavors, groups, locations=None):
+    """``(ServerRequest, spec)`` of one server resource."""
+    properties = resource.get('properties') or {}
+    if not isinstance(properties, dict):
+        raise _bad('resource %s: properties must be a mapping' % orch_id,
+                   'valet.plan.bad_resource', resource=orch_id)
+    name = resource.get('name') or properties.get('name') or orch_id
+    ref = properties.get('flavor')
+    if ref is None or ref == '':
+        raise _bad('resource %s (%s) names no flavor; set properties.flavor '
+                   'to a flavor name or id' % (name, orch_id),
+                   'valet.plan.unknown_flavor', resource=orch_id)
+    flavor = find_flavor(flavors, ref)
+    if flavor is None:
+        raise _bad('resource %s (%s) uses unknown flavor %r; known flavors '
+                   'are %s' % (name, orch_id, ref,
+                               ', '.join(sorted(flavors)) or '(none)'),
+                   'valet.plan.unknown_flavor', resource=orch_id,
+                   flavor=str(ref))
+    demand = resources_mod.flavor_demand(flavor)
+    extra_specs = dict(flavor.get('extra_specs') or {})
+    zone = properties.get('availability_zone') or None
+    names = valet_groups(orch_id, properties)
+    server = request_mod.ServerRequest(
+        id=orch_id, demand=demand, name=str(name), groups=names,
+        availability_zone=zone, extra_specs=extra_specs,
+        candidate_hosts=frozenset(locations) if locations else None)
+    spec = {'demand': demand, 'groups': list(names),
+            'availability_zone': zone, 'extra_specs': extra_specs,
+            'flavor': flavor.get('name', str(ref)),
+            'group_definitions': group_definitions(names, groups)}
+    return server, spec
+
+
+def translate(resources, groups, flavors, kind=request_mod.CREATE,
+              stack=None, project=None, locations=None):
+    """A Translation of a stack's resources for one request kind.
+
+    ``locations`` (an ad-hoc boot's candidate hosts) restricts every
+    server; a single server with locations is an ``adhoc`` request.
+    """
+    if locations is not None and (
+            not isinstance(locations, list) or
+            not all(isinstance(h, str) for h in locations)):
+        raise _bad('locations must be a list of host names',
+                   'valet.plan.bad_locations')
+    model_groups = build_groups(groups)
+    servers, specs, kept = [], {}, {}
+    for orch_id, resource in server_resources(resources):
+        server, spec = build_server(orch_id, resource, flavors, model_groups,
+                                    locations)
+        servers.append(server)
+        specs[orch_id] = spec
+        kept[orch_id] = resource
+    if kind == request_mod.CREATE and locations and len(servers) == 1:
+        kind = request_mod.ADHOC
+    request = request_mod.PlacementRequest(
+        servers=servers, groups=model_groups, kind=kind, stack=stack,
+        project=project)
+    return Translation(request=request, specs=specs, resources=kept)
+
+
+def server_from_spec(orch_id, spec, name=None):
+    """A ServerRequest from a stored placement's ``spec``."""
+    return request_mod.ServerRequest(
+        id=orch_id, demand=dict(spec.get('demand') or {}), name=name,
+        groups=tuple(spec.get('groups') or ()),
+        availability_zone=spec.get('availability_zone'),
+        extra_specs=dict(spec.get('extra_specs') or {}))
+
+
+def groups_from_spec(spec):
+    """Model groups from a stored placement's ``group_definitions``."""
+    out = []
+    for name, d in sorted((spec.get('group_definitions') or {}).items()):
+        out.append(groups_mod.Group(name=name, kind=d.get('type'),
+                                    level=d.get('level', 'host'),
+                                    parents=tuple(d.get('parents') or ())))
+    return out

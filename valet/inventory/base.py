@@ -1,0 +1,59 @@
+"""The interface every inventory driver implements.
+
+An inventory says what the data centre holds right now: its topology
+levels, its hosts (with their ancestors, capacities and attributes), the
+flavors server resources name, and the servers already running. The engine
+builds its model from one snapshot and keeps it current from then on.
+
+Hosts and placed servers are the engine model's own plain dataclasses
+(``HostSpec``, ``PlacedServer``); they carry no I/O, so sharing them saves a
+translation layer. Groups are ``valet.objects.Group``, as storage has them.
+"""
+
+import abc
+import dataclasses
+
+
+class InventoryError(Exception):
+    """The inventory cannot be read or is inconsistent."""
+
+
+@dataclasses.dataclass
+class InventorySnapshot:
+    """One consistent view of the data centre.
+
+    ``levels`` are the topology levels, lowest (``host``) first; ``hosts``
+    are ``HostSpec``; ``flavors`` maps a flavor name to
+    ``{id, vcpus, ram, disk, ephemeral, swap, extra_specs}``; ``servers``
+    are ``PlacedServer`` already running; ``groups`` are
+    ``valet.objects.Group`` the inventory defines.
+    """
+
+    levels: tuple
+    hosts: list = dataclasses.field(default_factory=list)
+    flavors: dict = dataclasses.field(default_factory=dict)
+    servers: list = dataclasses.field(default_factory=list)
+    groups: list = dataclasses.field(default_factory=list)
+
+    def find_flavor(self, ref):
+        """A flavor by name, else by id; None when unknown."""
+        if ref is None:
+            return None
+        ref = str(ref)
+        if ref in self.flavors:
+            return self.flavors[ref]
+        for flavor in self.flavors.values():
+            if str(flavor.get('id')) == ref:
+                return flavor
+        return None
+
+
+class Inventory(abc.ABC):
+    """A source of data-centre snapshots."""
+
+    def __init__(self, conf):
+        self.conf = conf
+
+    @abc.abstractmethod
+    def load(self):
+        """An InventorySnapshot; InventoryError when it cannot be had."""

@@ -1,0 +1,170 @@
+"""Plan messages to placement requests."""
+
+from oslotest import base
+
+from valet.common import exception
+from valet.engine.model import request as request_mod
+from valet.engine import translate
+
+FLAVORS = {
+    'm1.small': {'name': 'm1.small', 'id': '2', 'vcpus': 1, 'ram': 2048,
+                 'disk': 20, 'extra_specs': {}},
+    'm1.ssd': {'name': 'm1.ssd', 'id': 'abc', 'vcpus': 2, 'ram': 4096,
+               'disk': 40, 'extra_specs': {'disk': 'ssd'}},
+}
+
+
+def server(flavor='m1.small', groups=None, name=None, **props):
+    properties = dict(props, flavor=flavor)
+    if groups is not None:
+        properties['metadata'] = {'valet': {'groups': groups}}
+    out = {'type': translate.SERVER_TYPE, 'properties': properties}
+    if name:
+        out['name'] = name
+    return out
+
+
+GROUPS = {
+    'web': {'name': 'web', 'type': 'diversity', 'level': 'host',
+            'parents': []},
+    'pod': {'name': 'pod', 'type': 'affinity', 'level': 'rack',
+            'parents': ['zone-aff']},
+    'zone-aff': {'name': 'zone-aff', 'type': 'affinity', 'level': 'zone',
+                 'parents': []},
+}
+
+
+class TranslateTest(base.BaseTestCase):
+
+    def test_only_servers_become_servers(self):
+        work = translate.translate(
+            {'b': server(name='web-b'), 'a': server(name='web-a'),
+             'vol': {'type': 'OS::Cinder::Volume', 'properties': {}},
+             'net': {'type': 'OS::Neutron::Net'}},
+            {}, FLAVORS, stack='s1', project='p1')
+        self.assertEqual(['a', 'b'], work.server_ids)
+        req = work.request
+        self.assertEqual(request_mod.CREATE, req.kind)
+        self.assertEqual(('s1', 'p1'), (req.stack, req.project))
+        self.assertEqual('web-a', req.servers[0].name)
+        self.assertEqual({'a', 'b'}, set(work.resources))
+
+    def test_no_servers(self):
+        work = translate.translate(
+            {'vol': {'type': 'OS::Cinder::Volume'}}, None, FLAVORS)
+        self.assertEqual([], work.request.servers)
+
+    def test_flavor_by_name_and_by_id(self):
+        work = translate.translate(
+            {'a': server('m1.small'), 'b': server('abc')}, {}, FLAVORS)
+        a, b = work.request.servers
+        self.assertEqual({'VCPU': 1, 'MEMORY_MB': 2048, 'DISK_GB': 20},
+                         a.demand)
+        self.assertEqual({'VCPU': 2, 'MEMORY_MB': 4096, 'DISK_GB': 40},
+                         b.demand)
+        self.assertEqual({'disk': 'ssd'}, b.extra_specs)
+        self.assertEqual('m1.ssd', work.specs['b']['flavor'])
+
+    def test_unknown_flavor(self):
+        err = self.assertRaises(
+            exception.BadRequest, translate.translate,
+            {'orch-1': server('m9.huge', name='db')}, {}, FLAVORS)
+        self.assertEqual('valet.plan.unknown_flavor', err.code)
+        self.assertIn('orch-1', err.message)
+        self.assertIn('db', err.message)
+        self.assertIn('m9.huge', err.message)
+        self.assertEqual('m9.huge', err.details['flavor'])
+
+    def test_missing_flavor(self):
+        resource = {'type': translate.SERVER_TYPE, 'properties': {}}
+        err = self.assertRaises(exception.BadRequest, translate.translate,
+                                {'x': resource}, {}, FLAVORS)
+        self.assertEqual('valet.plan.unknown_flavor', err.code)
+
+    def test_groups_from_metadata_mapping_and_json(self):
+        json_server = server()
+        json_server['properties']['metadata'] = {
+            'valet': '{"groups": ["web", "pod"]}'}
+        work = translate.translate(
+            {'a': server(groups=['web']), 'b': json_server}, GROUPS, FLAVORS)
+        a, b = work.request.servers
+        self.assertEqual(('web',), a.groups)
+        self.assertEqual(('web', 'pod'), b.groups)
+
+    def test_bad_metadata(self):
+        bad = server()
+        bad['properties']['metadata'] = {'valet': '{not json'}
+        err = self.assertRaises(exception.BadRequest, translate.translate,
+                                {'a': bad}, {}, FLAVORS)
+        self.assertEqual('valet.plan.bad_metadata', err.code)
+        bad['properties']['metadata'] = {'valet': {'groups': [1]}}
+        err = self.assertRaises(exception.BadRequest, translate.translate,
+                                {'a': bad}, {}, FLAVORS)
+        self.assertEqual('valet.plan.bad_metadata', err.code)
+
+    def test_other_metadata_is_no_group(self):
+        plain = server()
+        plain['properties']['metadata'] = {'role': 'web'}
+        work = translate.translate({'a': plain}, {}, FLAVORS)
+        self.assertEqual((), work.request.servers[0].groups)
+
+    def test_group_definitions(self):
+        groups = translate.build_groups(GROUPS)
+        by_name = {g.name: g for g in groups}
+        self.assertEqual('diversity', by_name['web'].kind)
+        self.assertEqual(('zone-aff',), by_name['pod'].parents)
+        self.assertEqual('rack', by_name['pod'].level)
+        listed = translate.build_groups(list(GROUPS.values()))
+        self.assertEqual(groups, listed)
+
+    def test_bad_group(self):
+        err = self.assertRaises(
+            exception.BadRequest, translate.build_groups,
+            {'g': {'type': 'friends', 'level': 'host'}})
+        self.assertEqual('valet.plan.bad_group', err.code)
+        self.assertIn('friends', err.message)
+
+    def test_spec_holds_what_a_rebuild_needs(self):
+        work = translate.translate(
+            {'a': server('abc', groups=['pod'], availability_zone='az1')},
+            GROUPS, FLAVORS)
+        spec = work.specs['a']
+        self.assertEqual({'VCPU': 2, 'MEMORY_MB': 4096, 'DISK_GB': 40},
+                         spec['demand'])
+        self.assertEqual(['pod'], spec['groups'])
+        self.assertEqual('az1', spec['availability_zone'])
+        self.assertEqual({'disk': 'ssd'}, spec['extra_specs'])
+        # The group and every group it is nested in.
+        self.assertEqual({'pod', 'zone-aff'}, set(spec['group_definitions']))
+        again = translate.server_from_spec('a', spec, 'name-a')
+        original = work.request.servers[0]
+        self.assertEqual((original.demand, original.groups,
+                          original.availability_zone, original.extra_specs),
+                         (again.demand, again.groups,
+                          again.availability_zone, again.extra_specs))
+        defs = {g.name: g for g in translate.groups_from_spec(spec)}
+        self.assertEqual(('zone-aff',), defs['pod'].parents)
+        self.assertEqual('affinity', defs['zone-aff'].kind)
+
+    def test_locations(self):
+        work = translate.translate({'a': server()}, {}, FLAVORS,
+                                   locations=['h1', 'h2'])
+        self.assertEqual(request_mod.ADHOC, work.request.kind)
+        self.assertEqual(frozenset(['h1', 'h2']),
+                         work.request.servers[0].candidate_hosts)
+        work = translate.translate({'a': server(), 'b': server()}, {},
+                                   FLAVORS, locations=['h1'])
+        self.assertEqual(request_mod.CREATE, work.request.kind)
+        self.assertRaises(exception.BadRequest, translate.translate,
+                          {'a': server()}, {}, FLAVORS, locations='h1')
+
+    def test_update_kind_is_kept(self):
+        work = translate.translate({'a': server()}, {}, FLAVORS,
+                                   kind=request_mod.UPDATE, stack='p')
+        self.assertEqual(request_mod.UPDATE, work.request.kind)
+
+    def test_bad_resources(self):
+        self.assertRaises(exception.BadRequest, translate.translate,
+                          ['a'], {}, FLAVORS)
+        self.assertRaises(exception.BadRequest, translate.translate,
+                          {'a': 'server'}, {}, FLAVORS)

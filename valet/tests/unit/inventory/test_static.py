@@ -1,0 +1,235 @@
+"""The static inventory: the sample file and every validation error."""
+
+import os
+
+import fixtures
+from oslo_config import cfg
+from oslotest import base
+import yaml
+
+from valet import conf as valet_conf
+from valet.conf import inventory as inventory_conf
+from valet.engine.model import resources
+from valet import inventory
+from valet.inventory import base as inventory_base
+from valet.inventory import static
+
+
+def host(name, rack='r1', zone='z1', **kw):
+    entry = {'name': name, 'rack': rack, 'zone': zone, 'vcpus': 16,
+             'memory_mb': 65536, 'disk_gb': 500}
+    entry.update(kw)
+    return entry
+
+
+def document(**kw):
+    doc = {'levels': ['host', 'rack', 'zone'],
+           'flavors': {'m1.small': {'id': '2', 'vcpus': 1, 'ram': 2048,
+                                    'disk': 20}},
+           'hosts': [host('h1'), host('h2', rack='r2')]}
+    doc.update(kw)
+    return doc
+
+
+class StaticInventoryTest(base.BaseTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.conf = cfg.ConfigOpts()
+        valet_conf.register_all(self.conf)
+        self.conf([])
+        self.tmp = self.useFixture(fixtures.TempDir()).path
+
+    def write(self, doc, name='inventory.yaml'):
+        path = os.path.join(self.tmp, name)
+        with open(path, 'w') as handle:
+            if isinstance(doc, str):
+                handle.write(doc)
+            else:
+                yaml.safe_dump(doc, handle)
+        return path
+
+    def load(self, doc):
+        return static.StaticInventory(self.conf, path=self.write(doc)).load()
+
+    def assertFails(self, doc, *fragments):
+        path = self.write(doc)
+        err = self.assertRaises(inventory_base.InventoryError,
+                                static.StaticInventory(self.conf, path).load)
+        self.assertIn(path, str(err))
+        for fragment in fragments:
+            self.assertIn(fragment, str(err))
+        return err
+
+    # ---------------------------------------------------------- the sample
+    def test_default_file_is_the_packaged_sample(self):
+        path = self.conf.inventory.static_file
+        self.assertTrue(os.path.isfile(path), path)
+        self.assertEqual(inventory_conf.SAMPLE_NAME, os.path.basename(path))
+
+    def test_sample_through_stevedore(self):
+        driver = inventory.get_inventory(self.conf)
+        self.assertIsInstance(driver, static.StaticInventory)
+        snap = driver.load()
+        self.assertEqual(('host', 'rack', 'zone'), snap.levels)
+        self.assertEqual(16, len(snap.hosts))
+        zones = {h.domains['zone'] for h in snap.hosts}
+        racks = {h.domains['rack'] for h in snap.hosts}
+        self.assertEqual(2, len(zones))
+        self.assertEqual(4, len(racks))
+        self.assertEqual({'az1', 'az2'},
+                         {h.availability_zone for h in snap.hosts})
+        self.assertEqual(
+            {'m1.tiny': (1, 512, 1), 'm1.small': (1, 2048, 20),
+             'm1.medium': (2, 4096, 40), 'm1.large': (4, 8192, 80),
+             'm1.xlarge': (8, 16384, 160)},
+            {n: (f['vcpus'], f['ram'], f['disk'])
+             for n, f in snap.flavors.items()})
+        self.assertGreaterEqual(len(snap.servers), 2)
+        first = snap.hosts[0]
+        self.assertEqual(128.0, first.usable(resources.VCPU))
+        self.assertEqual(131072 - 4096, first.usable(resources.MEMORY_MB))
+
+    def test_unknown_driver(self):
+        self.conf.set_override('driver', 'nope', group='inventory')
+        err = self.assertRaises(inventory_base.InventoryError,
+                                inventory.get_inventory, self.conf)
+        self.assertIn('nope', str(err))
+
+    # ------------------------------------------------------------ parsing
+    def test_minimal_document(self):
+        snap = self.load(document(servers=[
+            {'name': 'db1', 'host': 'h1', 'flavor': '2', 'groups': ['g'],
+             'project': 'p1'}]))
+        self.assertEqual(['h1', 'h2'], [h.name for h in snap.hosts])
+        self.assertEqual({'rack': 'r2', 'zone': 'z1'}, snap.hosts[1].domains)
+        self.assertEqual('nova', snap.hosts[0].availability_zone)
+        server = snap.servers[0]
+        self.assertEqual(('db1', 'h1', ('g',), 'p1'),
+                         (server.id, server.host, server.groups,
+                          server.project))
+        self.assertEqual({'VCPU': 1, 'MEMORY_MB': 2048, 'DISK_GB': 20},
+                         server.demand)
+
+    def test_levels_default_from_config(self):
+        doc = document(hosts=[host('h1', region='g1')])
+        del doc['levels']
+        snap = self.load(doc)
+        self.assertEqual(('host', 'rack', 'zone', 'region'), snap.levels)
+
+    def test_host_attributes(self):
+        snap = self.load(document(hosts=[host(
+            'h1', allocation_ratios={'vcpus': 4.0, 'memory_mb': 1.5},
+            reserved={'memory_mb': 1024}, availability_zone='az9',
+            aggregates={'ssd': {'disk': 'ssd'}}, traits=['CUSTOM_GPU'],
+            resources={'CUSTOM_FPGA': 2}, enabled=False)]))
+        spec = snap.hosts[0]
+        self.assertEqual(64.0, spec.usable('VCPU'))
+        self.assertEqual((65536 - 1024) * 1.5, spec.usable('MEMORY_MB'))
+        self.assertEqual(2, spec.usable('CUSTOM_FPGA'))
+        self.assertEqual('az9', spec.availability_zone)
+        self.assertEqual({'ssd': {'disk': 'ssd'}}, spec.aggregates)
+        self.assertEqual(frozenset(['CUSTOM_GPU']), spec.traits)
+        self.assertFalse(spec.enabled)
+
+    def test_groups_section(self):
+        snap = self.load(document(groups={
+            'outer': {'type': 'affinity', 'level': 'zone'},
+            'inner': {'type': 'diversity', 'level': 'rack',
+                      'parents': ['outer']}}))
+        groups = {g.name: g for g in snap.groups}
+        self.assertEqual('diversity', groups['inner'].type)
+        self.assertEqual(['outer'], groups['inner'].parents)
+
+    def test_empty_file_has_no_hosts_key(self):
+        self.assertFails('', 'hosts')
+
+    # ------------------------------------------------------------- errors
+    def test_unknown_host_key(self):
+        self.assertFails(document(hosts=[host('h1', rak='r9')]),
+                         'host h1', 'key rak', 'unknown key')
+
+    def test_missing_ancestor(self):
+        entry = host('h1')
+        del entry['rack']
+        self.assertFails(document(hosts=[entry]), 'host h1', 'key rack',
+                         'missing ancestor')
+
+    def test_negative_capacity(self):
+        self.assertFails(document(hosts=[host('h1', vcpus=-1)]),
+                         'host h1', 'key vcpus', 'negative')
+
+    def test_missing_capacity(self):
+        entry = host('h1')
+        del entry['memory_mb']
+        self.assertFails(document(hosts=[entry]), 'host h1', 'memory_mb')
+
+    def test_non_numeric_capacity(self):
+        self.assertFails(document(hosts=[host('h1', disk_gb='lots')]),
+                         'host h1', 'key disk_gb', 'number')
+
+    def test_zero_allocation_ratio(self):
+        self.assertFails(
+            document(hosts=[host('h1', allocation_ratios={'vcpus': 0})]),
+            'host h1', 'allocation_ratios.vcpus', 'positive')
+
+    def test_duplicate_host(self):
+        self.assertFails(document(hosts=[host('h1'), host('h1')]),
+                         'host h1', 'duplicate')
+
+    def test_rack_in_two_zones(self):
+        self.assertFails(
+            document(hosts=[host('h1'), host('h2', zone='z2')]),
+            'host h2', 'key zone', 'rack r1')
+
+    def test_server_on_unknown_host(self):
+        self.assertFails(document(servers=[
+            {'name': 's1', 'host': 'h9', 'flavor': 'm1.small'}]),
+            'server s1', 'key host', 'h9')
+
+    def test_server_with_unknown_flavor(self):
+        self.assertFails(document(servers=[
+            {'name': 's1', 'host': 'h1', 'flavor': 'm9.huge'}]),
+            'server s1', 'key flavor', 'm9.huge', 'm1.small')
+
+    def test_duplicate_server(self):
+        entry = {'name': 's1', 'host': 'h1', 'flavor': 'm1.small'}
+        self.assertFails(document(servers=[entry, dict(entry)]),
+                         'server s1', 'duplicate')
+
+    def test_negative_flavor(self):
+        self.assertFails(document(flavors={'bad': {'vcpus': -2}}),
+                         'flavor bad', 'key vcpus')
+
+    def test_unknown_flavor_key(self):
+        self.assertFails(document(flavors={'bad': {'memory': 2}}),
+                         'flavor bad', 'memory')
+
+    def test_unknown_top_level_key(self):
+        self.assertFails(document(host=[]), 'unknown top-level key', 'host')
+
+    def test_bad_levels(self):
+        self.assertFails(document(levels=['rack', 'host']), 'levels',
+                         '"host"')
+        self.assertFails(document(levels=['host', 'rack', 'rack']),
+                         'unique')
+
+    def test_group_errors(self):
+        self.assertFails(document(groups={'g': {'type': 'friends'}}),
+                         'group g', 'key type')
+        self.assertFails(
+            document(groups={'g': {'type': 'affinity', 'level': 'pod'}}),
+            'group g', 'key level', 'pod')
+        self.assertFails(
+            document(groups={'g': {'type': 'affinity', 'parents': ['x']}}),
+            'group g', 'parents', 'x')
+
+    def test_unreadable_file(self):
+        path = os.path.join(self.tmp, 'missing.yaml')
+        err = self.assertRaises(inventory_base.InventoryError,
+                                static.StaticInventory(self.conf, path).load)
+        self.assertIn(path, str(err))
+        self.assertIn('static_file', str(err))
+
+    def test_invalid_yaml(self):
+        self.assertFails('hosts: [\n  - {name: h1', 'not valid YAML')
