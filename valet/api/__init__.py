@@ -1,0 +1,1 @@
+"""valet-api: the REST API (pecan behind a paste pipeline)."""

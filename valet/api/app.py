@@ -1,0 +1,105 @@
+"""Building the valet-api WSGI application.
+
+``setup_app`` makes the pecan app from explicit collaborators (tests,
+all-in-one). The paste factories below are what ``etc/valet/api-paste.ini``
+names: ``/`` is the version document (no auth) and ``/v1`` a pipeline
+chosen by ``[api] auth_strategy``. Configuration is parsed before paste
+loads anything (``load_app``); factories read it from there.
+"""
+
+import os
+import threading
+
+from oslo_config import cfg
+from paste import deploy
+import pecan
+
+from valet.api.controllers import root
+from valet.api.controllers import v1
+from valet.api import hooks
+from valet.api import router
+from valet import policy
+
+_LOAD = threading.local()
+
+
+def _routes(conf, storage, engine, mount):
+    versions = root.RootController(conf, storage, engine)
+    version1 = v1.V1Controller(conf, storage, engine)
+    if mount == 'versions':
+        return versions.routes()
+    if mount == 'v1':
+        return version1.routes()
+    return versions.routes() + router.prefixed(('v1',), version1.routes())
+
+
+def setup_app(conf, engine_api, storage, mount='all'):
+    """The pecan app.
+
+    ``mount`` is ``all`` (``/`` and ``/v1`` in one app), ``versions``
+    (only ``/``) or ``v1`` (the v1 resources at the app's root, for a
+    paste ``urlmap`` that mounts it at ``/v1``).
+    """
+    policy.init(conf)
+    return pecan.make_app(
+        router.Router(_routes(conf, storage, engine_api, mount)),
+        hooks=hooks.default_hooks(conf),
+        force_canonical=False,
+        guess_content_type_from_ext=False,
+        debug=False)
+
+
+# ------------------------------------------------------------------ paste
+def loading_conf():
+    """The configuration paste factories use (``load_app``'s, else the
+    global one)."""
+    return getattr(_LOAD, 'conf', None) or cfg.CONF
+
+
+def load_app(conf, paste_file=None, engine_api=None, storage=None):
+    """Load the paste pipeline with ``conf`` already parsed.
+
+    ``engine_api`` and ``storage`` override what the factory would build
+    (all-in-one passes the in-process engine's transport this way).
+    """
+    path = os.path.abspath(paste_file or conf.api.api_paste_config)
+    _LOAD.conf, _LOAD.engine_api, _LOAD.storage = conf, engine_api, storage
+    try:
+        return deploy.loadapp('config:' + path, name='main')
+    finally:
+        _LOAD.conf = _LOAD.engine_api = _LOAD.storage = None
+
+
+def _collaborators(conf):
+    storage = getattr(_LOAD, 'storage', None)
+    engine_api = getattr(_LOAD, 'engine_api', None)
+    if storage is None:
+        from valet import storage as storage_drivers
+        storage = storage_drivers.get_storage(conf)
+    if engine_api is None:
+        from valet.engine import rpcapi
+        engine_api = rpcapi.EngineAPI(conf, rpcapi.get_transport(conf))
+    return engine_api, storage
+
+
+def app_factory(global_conf, **local_conf):
+    """The v1 application (``[app:valet]``)."""
+    conf = loading_conf()
+    engine_api, storage = _collaborators(conf)
+    return setup_app(conf, engine_api, storage, mount='v1')
+
+
+def versions_app_factory(global_conf, **local_conf):
+    """The version document at ``/`` (``[app:versions]``); it needs no
+    storage and no engine."""
+    return setup_app(loading_conf(), None, None, mount='versions')
+
+
+def pipeline_factory(loader, global_conf, **local_conf):
+    """A composite whose keys are auth strategies, each a pipeline."""
+    conf = loading_conf()
+    names = local_conf[conf.api.auth_strategy].split()
+    app = loader.get_app(names[-1])
+    for name in reversed(names[:-1]):
+        app = loader.get_filter(name)(app)
+    return app

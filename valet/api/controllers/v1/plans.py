@@ -1,0 +1,127 @@
+"""/v1/plans: the placement plan of a stack.
+
+The API validates, authorises and resolves groups; the engine decides and
+stores (create, update, migrate, delete). Plans are project-owned: another
+project's plan answers 404 as if it did not exist.
+"""
+
+from valet.api.controllers import base
+from valet.api import errors
+from valet.api import resolver
+from valet.api import router
+from valet.api.schemas import plans as schema
+from valet.policies import plans as policies
+from valet import policy
+from valet.storage import base as storage_base
+
+
+def not_found(ref):
+    return errors.APIError(
+        404, errors.PLAN_NOT_FOUND,
+        "Plan '%s' not found; address a plan by its id or its stack id."
+        % ref)
+
+
+class PlansController(base.Controller):
+
+    def routes(self):
+        return [
+            router.Route((), {'GET': self.list, 'POST': self.create}),
+            router.Route(('{plan_id}',), {'GET': self.show,
+                                          'PUT': self.update,
+                                          'DELETE': self.delete}),
+        ]
+
+    # ------------------------------------------------------------ helpers
+    def _get(self, ctx, ref, action):
+        try:
+            plan = self.storage.get_plan(ref)
+        except storage_base.NotFound:
+            raise not_found(ref)
+        policy.authorize_owned(ctx, action, plan.project_id, not_found(ref),
+                               policies.SHOW)
+        return plan
+
+    def _render(self, plan):
+        placements = self.storage.list_placements(
+            filters={'plan_id': plan.id})
+        return plan.to_dict(placements)
+
+    # ----------------------------------------------------------- handlers
+    def list(self, req):
+        ctx = self.context(req)
+        policy.authorize(ctx, policies.LIST)
+        every = policy.authorize(ctx, policies.LIST_ALL_PROJECTS,
+                                 do_raise=False)
+        plans = self.storage.list_plans(
+            project_id=None if every else ctx.project_id)
+        return {'plans': [self._render(p) for p in plans]}
+
+    def show(self, req, plan_id):
+        ctx = self.context(req)
+        return {'plan': self._render(self._get(ctx, plan_id,
+                                               policies.SHOW))}
+
+    def create(self, req):
+        ctx = self.context(req)
+        policy.authorize(ctx, policies.CREATE)
+        body = self.body(req, schema.CREATE)
+        try:
+            existing = self.storage.get_plan(body['stack_id'])
+        except storage_base.NotFound:
+            existing = None
+        if existing is not None:
+            raise errors.APIError(
+                409, errors.PLAN_EXISTS,
+                'A plan for stack %s already exists; change it with PUT '
+                '/v1/plans/%s (action "update") or delete it first.'
+                % (body['stack_id'], body['stack_id']))
+        resources, groups = resolver.GroupResolver(
+            self.storage, ctx.project_id).resolve(body['resources'])
+        plan = {'plan_name': body['plan_name'],
+                'stack_id': body['stack_id'],
+                'project_id': ctx.project_id,
+                'resources': resources,
+                'groups': groups,
+                'locations': body.get('locations')}
+        result = self.engine.create_plan(self.rpc_context(ctx), plan)
+        return 201, {'plan': result}
+
+    def update(self, req, plan_id):
+        ctx = self.context(req)
+        action = self.body(req, schema.ACTION)['action']
+        if action == 'migrate':
+            return self._migrate(req, ctx, plan_id)
+        body = self.body(req, schema.UPDATE)
+        plan = self._get(ctx, plan_id, policies.UPDATE)
+        resources, groups = resolver.GroupResolver(
+            self.storage, plan.project_id).resolve(body['resources'])
+        result = self.engine.update_plan(
+            self.rpc_context(ctx), plan.id, resources, groups,
+            original_resources=body.get('original_resources'),
+            plan_name=body.get('plan_name'))
+        return 201, {'plan': result}
+
+    def _migrate(self, req, ctx, plan_id):
+        body = self.body(req, schema.MIGRATE)
+        plan = self._get(ctx, plan_id, policies.MIGRATE)
+        resource = body['resources'][0]
+        placements = self.storage.list_placements(
+            filters={'plan_id': plan.id})
+        if not any(resource in (p.orchestration_id, p.resource_id)
+                   for p in placements):
+            raise errors.APIError(
+                400, errors.PLAN_RESOURCE_UNKNOWN,
+                'Unknown resource or orchestration id %s in plan %s; give '
+                'the orchestration id or Nova instance id of one of its '
+                'servers.' % (resource, plan.id))
+        result = self.engine.migrate(self.rpc_context(ctx), plan.id,
+                                     resource,
+                                     body.get('excluded_hosts') or [])
+        return 201, {'plan': result}
+
+    def delete(self, req, plan_id):
+        ctx = self.context(req)
+        plan = self._get(ctx, plan_id, policies.DELETE)
+        self.engine.delete_plan(self.rpc_context(ctx), plan.id)
+        return 204, None

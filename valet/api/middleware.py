@@ -1,0 +1,77 @@
+"""Paste filter factories of the /v1 pipeline.
+
+Each wraps its oslo.middleware or keystonemiddleware class around the
+configuration ``valet.api.app.load_app`` parsed, so every filter reads
+valet.conf (not a second copy found by ``oslo_config_project``).
+"""
+
+from keystonemiddleware import auth_token
+from oslo_middleware import cors
+from oslo_middleware import healthcheck
+from oslo_middleware import http_proxy_to_wsgi
+from oslo_middleware import request_id
+from oslo_middleware import sizelimit
+
+from valet.api import app as api_app
+from valet.api import context
+
+
+def _filter(build):
+    def factory(global_conf, **local_conf):
+        conf = api_app.loading_conf()
+
+        def wrap(app):
+            return build(app, conf, local_conf)
+        return wrap
+    return factory
+
+
+def _sizelimit(app, conf, local_conf):
+    limiter = sizelimit.RequestBodySizeLimiter(app, conf)
+    # One knob for operators: [api] max_request_body_size.
+    conf.set_default('max_request_body_size',
+                     conf.api.max_request_body_size, group='oslo_middleware')
+    return limiter
+
+
+class HealthcheckFilter:
+    """Answer ``<mount>/healthcheck`` before authentication.
+
+    oslo.middleware's Healthcheck is an app only; this puts it in the
+    pipeline at the place the design names.
+    """
+
+    PATH = '/healthcheck'
+
+    def __init__(self, app, conf):
+        self.app = app
+        self.check = healthcheck.Healthcheck(None, conf)
+
+    def __call__(self, environ, start_response):
+        if environ.get('PATH_INFO', '').rstrip('/') == self.PATH:
+            return self.check(environ, start_response)
+        return self.app(environ, start_response)
+
+
+def _authtoken(app, conf, local_conf):
+    options = dict(local_conf, oslo_config_config=conf)
+    return auth_token.AuthProtocol(app, options)
+
+
+cors_factory = _filter(lambda app, conf, lc: cors.CORS(app, conf))
+http_proxy_to_wsgi_factory = _filter(
+    lambda app, conf, lc: http_proxy_to_wsgi.HTTPProxyToWSGI(app, conf))
+request_id_factory = _filter(
+    lambda app, conf, lc: request_id.RequestId(app, conf))
+sizelimit_factory = _filter(_sizelimit)
+healthcheck_factory = _filter(
+    lambda app, conf, lc: HealthcheckFilter(app, conf))
+authtoken_factory = _filter(_authtoken)
+context_factory = _filter(
+    lambda app, conf, lc: context.ContextMiddleware(
+        app, conf.api.auth_strategy))
+
+
+def healthcheck_app_factory(global_conf, **local_conf):
+    """``/healthcheck`` at the root of the urlmap."""
+    return healthcheck.Healthcheck(None, api_app.loading_conf())

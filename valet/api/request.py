@@ -1,0 +1,118 @@
+"""Decoding request bodies and query strings, safely.
+
+Bodies are bounded in size and nesting depth before anything else looks
+at them: a deeply nested array would otherwise blow the interpreter's
+recursion limit in a later deep copy, and a lone UTF-16 surrogate could
+not be written to a UTF-8 database.
+"""
+
+import json
+
+from valet.api import errors
+
+MAX_DEPTH = 32
+_JSON_TYPES = ('application/json',)
+
+
+def check_size(req, limit):
+    """413 before reading a body larger than ``limit`` bytes."""
+    length = req.content_length
+    if length is not None and length > limit:
+        raise errors.APIError(
+            413, errors.TOO_LARGE,
+            'The request body is %d bytes; the limit is %d.'
+            % (length, limit))
+
+
+def _reject_constant(name):
+    raise ValueError('%s is not valid JSON' % name)
+
+
+def _check_tree(value):
+    """Depth and string checks without recursion."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise errors.APIError(
+                400, errors.MALFORMED,
+                'The JSON body is nested more than %d levels deep.'
+                % MAX_DEPTH)
+        if isinstance(item, dict):
+            for key, child in item.items():
+                _check_string(key)
+                stack.append((child, depth + 1))
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+        elif isinstance(item, str):
+            _check_string(item)
+
+
+def _check_string(text):
+    try:
+        text.encode('utf-8')
+    except UnicodeEncodeError:
+        raise errors.APIError(
+            400, errors.MALFORMED,
+            'The JSON body contains a lone UTF-16 surrogate (\\ud800 to '
+            '\\udfff); send valid Unicode.')
+
+
+def json_body(req, limit):
+    """The request body as a JSON object (dict); APIError otherwise."""
+    check_size(req, limit)
+    # Content-Length is known here (checked above); without one, the
+    # sizelimit filter of the paste pipeline bounds chunked bodies.
+    raw = req.body
+    if len(raw) > limit:
+        raise errors.APIError(
+            413, errors.TOO_LARGE,
+            'The request body exceeds the limit of %d bytes.' % limit)
+    if not raw.strip():
+        raise errors.APIError(
+            400, errors.MALFORMED,
+            'This request needs a JSON object as its body.')
+    ctype = (req.content_type or '').lower()
+    if ctype not in _JSON_TYPES:
+        raise errors.APIError(
+            415, errors.UNSUPPORTED_MEDIA,
+            'Send the body as application/json (got %r).'
+            % (req.content_type or 'no Content-Type'))
+    try:
+        body = json.loads(raw.decode('utf-8'),
+                          parse_constant=_reject_constant)
+    except RecursionError:
+        raise errors.APIError(
+            400, errors.MALFORMED,
+            'The JSON body is nested too deeply.')
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise errors.APIError(
+            400, errors.MALFORMED,
+            'The request body is not valid UTF-8 JSON: %s' % exc)
+    if not isinstance(body, dict):
+        raise errors.APIError(
+            400, errors.MALFORMED,
+            'The request body must be a JSON object, not %s.'
+            % type(body).__name__)
+    _check_tree(body)
+    return body
+
+
+def query(req):
+    """The query string as a dict of strings; a key given twice is 400."""
+    try:
+        items = list(req.GET.items())
+    except UnicodeDecodeError:
+        raise errors.APIError(400, errors.MALFORMED,
+                              'The query string is not valid UTF-8.')
+    params = {}
+    for key, value in items:
+        if key in params:
+            raise errors.APIError(
+                400, errors.INVALID,
+                'Query parameter %r is given more than once; filters are '
+                'exact matches, give each at most once.' % key)
+        params[key] = value
+    for text in list(params) + list(params.values()):
+        _check_string(text)
+    return params

@@ -1,0 +1,127 @@
+"""Route table dispatch under pecan.
+
+Every resource declares its paths and methods explicitly, so the API
+answers the same way everywhere: ``OPTIONS`` is 204 with ``Allow``, an
+unsupported method is 405 with ``Allow``, an unknown path is a JSON 404,
+and ``HEAD`` is served by the ``GET`` handler (WebOb drops the body).
+Pecan provides the request/response objects and the hooks.
+"""
+
+import json
+
+import pecan
+import webob
+
+from valet.api import errors
+
+DEFAULT_STATUS = {'POST': 201, 'PUT': 201, 'DELETE': 204}
+
+
+class Route:
+    """A path pattern (``('groups', '{group_id}')``) and its handlers.
+
+    Only the methods in ``query`` take a query string (their handlers
+    validate it); any other method given one answers 400.
+    """
+
+    def __init__(self, pattern, handlers, query=()):
+        self.pattern = tuple(pattern)
+        self.handlers = dict(handlers)
+        self.query = frozenset(query) | (
+            {'HEAD'} if 'GET' in query else set())
+
+    def match(self, segments):
+        if len(segments) != len(self.pattern):
+            return None
+        params = {}
+        for want, got in zip(self.pattern, segments):
+            if want.startswith('{') and want.endswith('}'):
+                if not got:
+                    return None
+                params[want[1:-1]] = got
+            elif want != got:
+                return None
+        return params
+
+    def allowed(self):
+        methods = set(self.handlers) | {'OPTIONS'}
+        if 'GET' in methods:
+            methods.add('HEAD')
+        return ', '.join(sorted(methods))
+
+
+def json_response(status, body=None, headers=None):
+    resp = webob.Response(status=status, charset='utf-8')
+    if body is not None:
+        resp.content_type = 'application/json'
+        resp.text = json.dumps(body)
+    else:
+        resp.content_type = None
+    for name, value in (headers or {}).items():
+        resp.headers[name] = value
+    return resp
+
+
+class Router:
+    """The pecan root object: finds the route and calls its handler.
+
+    Handlers are ``handler(req, **path_params)`` and return a webob
+    response, or ``(status, body)``, or just ``body`` (200, or 201/204
+    by method).
+    """
+
+    def __init__(self, routes):
+        self.routes = list(routes)
+
+    @pecan.expose()
+    def _route(self, args, request=None):
+        # Take over routing from pecan: every path ends at `dispatch`.
+        return self.dispatch, args
+
+    @pecan.expose(content_type='application/json')
+    def dispatch(self, *args, **kwargs):
+        req = pecan.request
+        segments = list(args)
+        while segments and segments[-1] == '':
+            segments.pop()
+        for route in self.routes:
+            params = route.match(segments)
+            if params is None:
+                continue
+            return self._call(req, route, params)
+        raise errors.APIError(
+            404, errors.NOT_FOUND,
+            'There is no resource at %s; GET / lists the API versions.'
+            % req.path)
+
+    def _call(self, req, route, params):
+        method = req.method
+        if method == 'OPTIONS':
+            return json_response(204, headers={'Allow': route.allowed()})
+        handler = route.handlers.get(method)
+        if handler is None and method == 'HEAD':
+            handler = route.handlers.get('GET')
+        if handler is None:
+            raise errors.APIError(
+                405, errors.METHOD_NOT_ALLOWED,
+                '%s is not allowed on %s; allowed: %s.'
+                % (method, req.path, route.allowed()),
+                headers={'Allow': route.allowed()})
+        if req.query_string and method not in route.query:
+            raise errors.APIError(
+                400, errors.INVALID,
+                '%s %s takes no query parameters.' % (method, req.path))
+        result = handler(req, **params)
+        if isinstance(result, webob.Response):
+            return result
+        if isinstance(result, tuple):
+            status, body = result
+        else:
+            status, body = DEFAULT_STATUS.get(method, 200), result
+        return json_response(status, None if status == 204 else body)
+
+
+def prefixed(prefix, routes):
+    """The same routes mounted under ``prefix`` (a tuple of segments)."""
+    return [Route(tuple(prefix) + r.pattern, r.handlers, r.query)
+            for r in routes]

@@ -1,0 +1,53 @@
+"""JSON Schemas of every request body and query string, one module per
+resource, and the one place that checks them.
+
+Patterns use ECMA-262 semantics (what the api-ref promises): ``$`` ends
+the string, so ``"name\\n"`` does not slip past ``^[a-z]+$`` the way it
+would with Python's ``re.search``.
+"""
+
+import functools
+import re
+
+import jsonschema
+from jsonschema import validators
+
+from valet.api import errors
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(pattern):
+    # An unescaped final '$' means end of string in ECMA-262.
+    if pattern.endswith('$') and not pattern.endswith('\\$'):
+        pattern = pattern[:-1] + r'\Z'
+    return re.compile(pattern)
+
+
+def _pattern(validator, pattern, instance, schema):
+    if validator.is_type(instance, 'string') and \
+            not _compiled(pattern).search(instance):
+        yield jsonschema.ValidationError(
+            '%r does not match %r' % (instance, pattern))
+
+
+_Validator = validators.extend(jsonschema.Draft202012Validator,
+                               {'pattern': _pattern})
+
+
+def _where(error):
+    path = '.'.join(str(p) for p in error.absolute_path)
+    return path or '(top level)'
+
+
+def validate(instance, schema, what='request body'):
+    """Raise a 400 APIError saying what is wrong and how to fix it."""
+    error = jsonschema.exceptions.best_match(
+        _Validator(schema).iter_errors(instance))
+    if error is None:
+        return instance
+    hint = error.schema.get('description') if isinstance(
+        error.schema, dict) else None
+    detail = 'Invalid %s at %s: %s.' % (what, _where(error), error.message)
+    if hint:
+        detail += ' Expected: %s.' % hint
+    raise errors.APIError(400, errors.INVALID, detail)

@@ -1,0 +1,56 @@
+"""[api]: the valet-api REST service."""
+
+import os
+import sys
+
+from oslo_config import cfg
+
+GROUP = cfg.OptGroup('api', title='valet-api options')
+
+
+def _packaged_paste_config():
+    """Where the api-paste.ini shipped with Valet lives.
+
+    A source checkout or editable install keeps it next to the package; a
+    wheel install puts the data file under ``<prefix>/etc/valet``.
+    """
+    here = os.path.dirname(os.path.abspath(__file__))
+    candidates = [
+        os.path.join(here, '..', '..', 'etc', 'valet', 'api-paste.ini'),
+        os.path.join(sys.prefix, 'etc', 'valet', 'api-paste.ini'),
+    ]
+    for path in candidates:
+        if os.path.exists(path):
+            return os.path.normpath(path)
+    return '/etc/valet/api-paste.ini'
+
+
+OPTS = [
+    cfg.StrOpt('auth_strategy', default='keystone',
+               choices=[('keystone', 'validate Keystone tokens with '
+                         'keystonemiddleware auth_token'),
+                        ('noauth', 'trust X-Project-Id and X-Roles headers; '
+                         'tests and all-in-one only, never production')],
+               help='How requests to /v1 are authenticated.'),
+    cfg.HostAddressOpt('host', default='0.0.0.0',
+                       help='Address the development server (valet-api) '
+                            'listens on; uwsgi has its own setting.'),
+    cfg.PortOpt('port', default=8090,
+                help='Port the development server (valet-api) listens on.'),
+    cfg.IntOpt('max_request_body_size', default=114688, min=1,
+               help='Largest request body, in bytes, the API accepts; '
+                    'larger ones get 413.'),
+    cfg.StrOpt('api_paste_config', default=_packaged_paste_config(),
+               sample_default='<valet package>/etc/valet/api-paste.ini',
+               help='The paste deploy file that assembles the API '
+                    'pipeline.'),
+]
+
+
+def register_opts(conf):
+    conf.register_group(GROUP)
+    conf.register_opts(OPTS, group=GROUP)
+
+
+def list_opts():
+    return [(GROUP, OPTS)]
