@@ -32,6 +32,10 @@ OPTS = [
                     'first placement; 0 disables improvement.'),
     cfg.StrOpt('host', default='valet-engine',
                help='Name of this engine on the RPC bus.'),
+    cfg.StrOpt('topic', default='valet-engine',
+               help='RPC topic the engine serves and the API calls. With '
+                    'RabbitMQ the queue is named after it, so Valet '
+                    'deployments sharing a broker need different topics.'),
 ]
 
 

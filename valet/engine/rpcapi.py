@@ -1,4 +1,4 @@
-"""Client side of the engine's RPC interface (topic ``valet-engine``).
+"""Client side of the engine's RPC interface (``[engine] topic``).
 
 The API never decides placements: it calls these methods, each a blocking
 ``call`` bounded by ``[engine] rpc_timeout``. An engine that does not answer
@@ -28,7 +28,6 @@ import oslo_messaging as messaging
 
 from valet.common import exception
 
-TOPIC = 'valet-engine'
 RPC_API_VERSION = '1.0'
 ALLOWED_EXMODS = ['valet.common.exception']
 
@@ -44,7 +43,8 @@ class EngineAPI:
     def __init__(self, conf, transport=None):
         self.conf = conf
         self.transport = transport or get_transport(conf)
-        target = messaging.Target(topic=TOPIC, version=RPC_API_VERSION)
+        target = messaging.Target(topic=conf.engine.topic,
+                                  version=RPC_API_VERSION)
         self.client = messaging.get_rpc_client(
             self.transport, target, timeout=conf.engine.rpc_timeout)
 

@@ -486,14 +486,14 @@ class EngineService:
         """Rebuild the model (unless done already), then serve."""
         if self.endpoint.dc is None:
             self.rebuild()
-        target = messaging.Target(topic=rpcapi.TOPIC,
+        target = messaging.Target(topic=self.conf.engine.topic,
                                   server=self.conf.engine.host)
         self._server = messaging.get_rpc_server(
             self.transport, target, [self.endpoint], executor='threading',
             access_policy=messaging.DefaultRPCAccessPolicy)
         self._server.start()
         LOG.info('valet-engine %s serving topic %s', self.conf.engine.host,
-                 rpcapi.TOPIC)
+                 self.conf.engine.topic)
 
     def stop(self):
         if self._server is not None:

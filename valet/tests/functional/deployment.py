@@ -84,6 +84,9 @@ class Deployment(fixtures.Fixture):
             '[engine]',
             'rpc_timeout = %s' % self.rpc_timeout,
             'host = engine-%s' % self.exchange,
+            # With RabbitMQ queues are named after topics, whatever the
+            # exchange: a topic of its own keeps deployments apart.
+            'topic = %s' % self.exchange,
             '[api]',
             'auth_strategy = %s' % ('keystone' if self.keystone else
                                     'noauth'),
@@ -183,10 +186,10 @@ class Deployment(fixtures.Fixture):
                 raise RuntimeError('valet-api exited; see %s/api.out'
                                    % self.tmp)
             try:
-                if requests.get(self.url + '/', timeout=2).ok:
+                if requests.get(self.url + '/', timeout=5).ok:
                     return
-            except requests.ConnectionError:
-                pass
+            except requests.RequestException:
+                pass  # not listening, or workers still loading
             time.sleep(0.2)
         raise RuntimeError('valet-api not ready; see %s/api.out' % self.tmp)
 

@@ -8,7 +8,6 @@ Skipped (or failed, with CI=true) when no broker listens on 127.0.0.1:5672.
 import os
 import uuid
 
-import fixtures
 from oslo_config import cfg
 from oslo_messaging import conffixture
 from oslotest import base
@@ -46,8 +45,8 @@ class RabbitRoundTripTest(base.BaseTestCase):
         # engine on the broker (or parallel test) answers us, and nothing
         # is left behind.
         unique = uuid.uuid4().hex
-        self.useFixture(fixtures.MonkeyPatch(
-            'valet.engine.rpcapi.TOPIC', 'valet-engine-test-' + unique))
+        self.conf.set_override('topic', 'valet-engine-test-' + unique,
+                               group='engine')
         self.conf.set_override('control_exchange', 'valet-test-' + unique)
         self.conf.set_override('amqp_auto_delete', True,
                                group='oslo_messaging_rabbit')
