@@ -39,3 +39,8 @@ def register_opts(conf):
 
 def list_opts():
     return [(GROUP, OPTS)]
+
+
+def set_lib_defaults():
+    """Valet's defaults for library options (oslo.config.opts.defaults)."""
+    db_options.set_defaults(cfg.CONF, connection=DEFAULT_CONNECTION)
