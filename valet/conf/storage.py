@@ -42,5 +42,9 @@ def list_opts():
 
 
 def set_lib_defaults():
-    """Valet's defaults for library options (oslo.config.opts.defaults)."""
-    db_options.set_defaults(cfg.CONF, connection=DEFAULT_CONNECTION)
+    """Valet's defaults for library options (oslo.config.opts.defaults).
+
+    The generator prints oslo.db's own option objects, so the default is
+    set on them.
+    """
+    cfg.set_defaults(db_options.database_opts, connection=DEFAULT_CONNECTION)
