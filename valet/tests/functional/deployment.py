@@ -12,7 +12,6 @@ PostgreSQL). Authentication is ``noauth`` or a real Keystone
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,16 +21,11 @@ import uuid
 import fixtures
 import requests
 
+from valet.tests.functional import processes
 from valet.tests.functional import services
 
 RABBIT = 'rabbit://guest:guest@127.0.0.1:5672/'
 _BIN = os.path.dirname(sys.executable)
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def _tool(name):
@@ -151,13 +145,7 @@ class Deployment(fixtures.Fixture):
         self._forget_ready_lines()
 
     def stop_engine(self):
-        if self.engine and self.engine.poll() is None:
-            self.engine.terminate()
-            try:
-                self.engine.wait(15)
-            except subprocess.TimeoutExpired:
-                self.engine.kill()
-                self.engine.wait()
+        processes.stop(self.engine)
         self._forget_ready_lines()
 
     def _forget_ready_lines(self):
@@ -167,7 +155,7 @@ class Deployment(fixtures.Fixture):
 
     # ------------------------------------------------------------------- api
     def _start_api(self):
-        self.port = _free_port()
+        self.port = processes.free_port()
         self.url = 'http://127.0.0.1:%d' % self.port
         log = open(os.path.join(self.tmp, 'api.out'), 'w')
         self.api = subprocess.Popen(
@@ -194,12 +182,7 @@ class Deployment(fixtures.Fixture):
         raise RuntimeError('valet-api not ready; see %s/api.out' % self.tmp)
 
     def _stop_api(self):
-        self.api.terminate()
-        try:
-            self.api.wait(15)
-        except subprocess.TimeoutExpired:
-            self.api.kill()
-            self.api.wait()
+        processes.stop(self.api)
 
     def logs(self):
         """Everything the processes wrote (for failure messages)."""

@@ -16,7 +16,6 @@ Every password is ``secret`` except admin's (``admin``).
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -26,6 +25,7 @@ from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1.identity import v3
 from keystoneauth1 import session as ks_session
 
+from valet.tests.functional import processes
 from valet.tests.functional import services
 
 _REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..',
@@ -52,12 +52,6 @@ key_repository = {tmp}/fernet-keys
 [credential]
 key_repository = {tmp}/credential-keys
 """
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def keystone_venv():
@@ -90,7 +84,7 @@ class KeystoneFixture(fixtures.Fixture):
             f.write(_CONF.format(tmp=self.tmp))
         for sub in ('fernet-keys', 'credential-keys'):
             os.makedirs(os.path.join(self.tmp, sub))
-        self.port = _free_port()
+        self.port = processes.free_port()
         self.url = 'http://127.0.0.1:%d/v3' % self.port
         km = [manage, '--config-file', conf]
         owner = ['--keystone-user', 'root', '--keystone-group', 'root']
@@ -127,12 +121,7 @@ class KeystoneFixture(fixtures.Fixture):
                                                   result.stderr[-2000:]))
 
     def _stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        processes.stop(self.process)
 
     def _wait_ready(self, seconds=60):
         deadline = time.time() + seconds
