@@ -31,6 +31,7 @@ VERSION_UNSUPPORTED = 'valet.microversion.unsupported'
 AUTH_REQUIRED = 'valet.auth.required'
 FORBIDDEN = 'valet.policy.forbidden'
 INTERNAL = 'valet.internal'
+SERVICE_UNAVAILABLE = 'valet.service.unavailable'
 
 # Groups.
 GROUP_NOT_FOUND = 'valet.group.not_found'

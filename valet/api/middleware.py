@@ -12,8 +12,13 @@ from oslo_middleware import http_proxy_to_wsgi
 from oslo_middleware import request_id
 from oslo_middleware import sizelimit
 
+from oslo_log import log as logging
+
 from valet.api import app as api_app
 from valet.api import context
+from valet.api import errors
+
+LOG = logging.getLogger(__name__)
 
 
 def _filter(build):
@@ -24,6 +29,45 @@ def _filter(build):
             return build(app, conf, local_conf)
         return wrap
     return factory
+
+
+class FaultFilter:
+    """The outermost filter: whatever escapes is an API-SIG JSON error.
+
+    Errors inside other filters (keystonemiddleware failing to reach
+    Keystone, say) would otherwise end the connection with no answer.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        try:
+            return self.app(environ, start_response)
+        except Exception as exc:  # anything: the client gets JSON
+            LOG.exception('Unhandled error serving %s %s',
+                          environ.get('REQUEST_METHOD'),
+                          environ.get('PATH_INFO'))
+            status = 503 if _is_unavailable(exc) else 500
+            resp = errors.error_response(
+                context.request_id(environ), status,
+                errors.SERVICE_UNAVAILABLE if status == 503 else
+                errors.INTERNAL,
+                'A service Valet depends on is unavailable; try again '
+                'later.' if status == 503 else
+                'An unexpected error occurred; the operator can find it in '
+                'the logs by its request id.')
+            return resp(environ, start_response)
+
+
+def _is_unavailable(exc):
+    # keystoneauth failures (catalog, connection) mean Keystone is not
+    # usable from here: a 503 tells clients to retry.
+    return type(exc).__module__.startswith('keystoneauth1')
+
+
+def fault_factory(global_conf, **local_conf):
+    return FaultFilter
 
 
 def _sizelimit(app, conf, local_conf):

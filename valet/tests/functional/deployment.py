@@ -98,6 +98,8 @@ class Deployment(fixtures.Fixture):
                 'project_name = service',
                 'user_domain_name = Default',
                 'project_domain_name = Default',
+                # The Keystone fixture registers a public endpoint only.
+                'interface = public',
                 # Revoked tokens must be seen at once in the tests.
                 'token_cache_time = -1',
             ]
