@@ -70,12 +70,34 @@ def fault_factory(global_conf, **local_conf):
     return FaultFilter
 
 
+class SizeLimitFilter:
+    """Refuse bodies over [api] max_request_body_size with a JSON 413.
+
+    oslo.middleware's limiter answers in HTML; this one answers like every
+    other Valet error. Bodies without a length are read through oslo's
+    limiting reader, whose error the app turns into the same 413.
+    """
+
+    def __init__(self, app, limit):
+        self.app = app
+        self.limit = limit
+
+    def __call__(self, environ, start_response):
+        length = environ.get('CONTENT_LENGTH') or ''
+        if length.isdigit() and int(length) > self.limit:
+            resp = errors.error_response(
+                context.request_id(environ), 413, errors.TOO_LARGE,
+                'The request body is %s bytes; at most %d are accepted.'
+                % (length, self.limit))
+            return resp(environ, start_response)
+        if not length and 'wsgi.input' in environ:
+            environ['wsgi.input'] = sizelimit.LimitingReader(
+                environ['wsgi.input'], self.limit)
+        return self.app(environ, start_response)
+
+
 def _sizelimit(app, conf, local_conf):
-    limiter = sizelimit.RequestBodySizeLimiter(app, conf)
-    # One knob for operators: [api] max_request_body_size.
-    conf.set_default('max_request_body_size',
-                     conf.api.max_request_body_size, group='oslo_middleware')
-    return limiter
+    return SizeLimitFilter(app, conf.api.max_request_body_size)
 
 
 class HealthcheckFilter:

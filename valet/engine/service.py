@@ -92,8 +92,10 @@ def rpc_method(locked=True):
                 mapped = _mapped(exc)
                 if mapped is None:
                     LOG.exception('Engine call %s failed', func.__name__)
+                    # Details stay in the engine's log, not in the answer.
                     mapped = exception.ValetException(
-                        'The placement engine failed: %s' % exc)
+                        'The placement engine failed unexpectedly; see the '
+                        'valet-engine log.', code='valet.engine.error')
                 elif mapped.status >= 500:
                     LOG.error('Engine call %s: %s', func.__name__, exc)
                 raise _portable(mapped) from exc
@@ -321,7 +323,7 @@ class EngineEndpoint:
         if target is None:
             raise exception.BadRequest(
                 'Unknown resource or orchestration id %s in plan %s' % (
-                    resource, plan.id), code='valet.plan.unknown_resource',
+                    resource, plan.id), code='valet.plan.resource_unknown',
                 details={'resource': resource})
         # The current host is excluded too (a lost server has no other
         # way of learning it).

@@ -63,6 +63,13 @@ class StaticInventory(base.Inventory):
             raise base.InventoryError(
                 'inventory %s: is not valid YAML: %s' % (path, exc))
         snapshot = parse(data, path, self.conf.inventory.levels)
+        if list(snapshot.levels) != list(self.conf.inventory.levels):
+            # The API checks group levels against [inventory] levels; a
+            # group at a level only one side knows fails later, at plan time.
+            LOG.warning('Inventory %s names levels %s but [inventory] levels '
+                        'is %s; the API accepts groups at the latter. Make '
+                        'them agree.', path, ', '.join(snapshot.levels),
+                        ', '.join(self.conf.inventory.levels))
         LOG.info('Static inventory %s: %d hosts, %d flavors, %d servers',
                  path, len(snapshot.hosts), len(snapshot.flavors),
                  len(snapshot.servers))

@@ -39,3 +39,25 @@ class FaultFilterTest(testtools.TestCase):
             return [b'fine']
         app = webtest.TestApp(middleware.FaultFilter(ok))
         self.assertEqual('fine', app.get('/').text)
+
+
+class SizeLimitFilterTest(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+
+        def echo(environ, start_response):
+            body = environ['wsgi.input'].read()
+            start_response('200 OK', [('Content-Type', 'text/plain')])
+            return [b'%d' % len(body)]
+        self.app = webtest.TestApp(middleware.SizeLimitFilter(echo, 10))
+
+    def test_oversize_body_is_json_413_before_the_app(self):
+        resp = self.app.post('/v1/plans', 'x' * 11, expect_errors=True)
+        self.assertEqual(413, resp.status_int)
+        self.assertEqual('application/json', resp.content_type)
+        self.assertEqual('valet.request.too_large',
+                         resp.json['errors'][0]['code'])
+
+    def test_body_within_the_limit_passes(self):
+        self.assertEqual('10', self.app.post('/v1/plans', 'x' * 10).text)

@@ -269,7 +269,7 @@ class PlanTest(EngineServiceTestBase):
                             out['placements']['o2']['location'])
         err = self.assertRaises(exception.BadRequest, self.api.migrate,
                                 self.ctxt, 's1', 'unknown', [])
-        self.assertEqual('valet.plan.unknown_resource', err.code)
+        self.assertEqual('valet.plan.resource_unknown', err.code)
 
     def test_delete_plan(self):
         self.api.create_plan(self.ctxt, plan('s1', {'o1': server('full')}))

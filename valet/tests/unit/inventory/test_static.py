@@ -71,7 +71,7 @@ class StaticInventoryTest(base.BaseTestCase):
         driver = inventory.get_inventory(self.conf)
         self.assertIsInstance(driver, static.StaticInventory)
         snap = driver.load()
-        self.assertEqual(('host', 'rack', 'zone'), snap.levels)
+        self.assertEqual(('host', 'rack', 'zone', 'region'), snap.levels)
         self.assertEqual(16, len(snap.hosts))
         zones = {h.domains['zone'] for h in snap.hosts}
         racks = {h.domains['rack'] for h in snap.hosts}
