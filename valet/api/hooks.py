@@ -1,4 +1,5 @@
-"""Pecan hooks: body size, request context, microversion, errors.
+"""Pecan hooks: body size, request context, microversion, errors,
+notifications (``valet.api.notify``).
 
 The context is built from the headers keystonemiddleware sets (or, with
 ``auth_strategy = noauth``, from the caller's own headers); handlers ask
@@ -13,6 +14,7 @@ from pecan import hooks
 from valet.api import context
 from valet.api import errors
 from valet.api import microversion
+from valet.api import notify
 from valet.api import request as api_request
 
 LOG = logging.getLogger(__name__)
@@ -103,4 +105,5 @@ def default_hooks(conf):
             BodySizeHook(conf),
             ContextHook(conf),
             MicroversionHook(),
-            ErrorHook()]
+            ErrorHook(),
+            notify.NotificationHook(conf)]
