@@ -40,6 +40,7 @@ GROUP_HAS_MEMBERS = 'valet.group.has_members'
 GROUP_NOT_MEMBER = 'valet.group.not_member'
 GROUP_MEMBER_NOT_FOUND = 'valet.group.member_not_found'
 GROUP_MEMBER_IN_USE = 'valet.group.member_in_use'
+GROUP_MEMBERS_INVALID = 'valet.group.members_invalid'
 GROUP_METADATA_INVALID = 'valet.group.metadata_invalid'
 
 # Plans and placements.

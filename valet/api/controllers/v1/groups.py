@@ -9,6 +9,7 @@ from oslo_config import cfg
 
 from valet.api.controllers import base
 from valet.api import errors
+from valet.api import projects
 from valet.api import router
 from valet.api.schemas import groups as schema
 from valet import objects
@@ -148,9 +149,13 @@ class GroupsController(base.Controller):
     def add_members(self, req, group_id):
         ctx = self.context(req)
         policy.authorize(ctx, policies.ADD_MEMBERS)
-        # Keystone is not asked whether the projects exist (out of scope
-        # for this API version); ids are checked for shape only.
         new = self.body(req, schema.MEMBERS)['members']
+        unknown = projects.unknown_projects(req.environ, dict.fromkeys(new))
+        if unknown:
+            raise errors.APIError(
+                409, errors.GROUP_MEMBERS_INVALID,
+                'Member list contains project ids Keystone does not know: '
+                '%s. Nothing was added.' % ', '.join(unknown))
 
         def mutate(group):
             group.members = list(group.members) + [

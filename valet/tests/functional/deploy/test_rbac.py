@@ -294,6 +294,25 @@ class RBACTest(testtools.TestCase):
         self.addOnException(lambda exc_info: self.addDetail(
             'deployment', content.text_content(self.dep.logs())))
 
+    def test_members_must_be_projects_keystone_knows(self):
+        group = self._new_group()
+        path = '/v1/groups/%s/members' % group['id']
+        resp = self._call(ADMIN, 'PUT', path, json={
+            'members': [self.alpha, 'f' * 32]})
+        self.assertEqual(409, resp.status_code, resp.text)
+        error = resp.json()['errors'][0]
+        self.assertEqual('valet.group.members_invalid', error['code'])
+        self.assertIn('f' * 32, error['detail'])
+        self.assertNotIn(self.alpha, error['detail'])
+        # Nothing was added, not even the project that exists.
+        shown = self._ok(ADMIN, 'GET', '/v1/groups/%s' % group['id'], 200)
+        self.assertEqual([], shown['group']['members'])
+        resp = self._call(ADMIN, 'PUT', path, json={
+            'members': [self.alpha, self.beta]})
+        self.assertEqual(201, resp.status_code, resp.text)
+        self.assertEqual(sorted([self.alpha, self.beta]),
+                         sorted(resp.json()['members']))
+
 
 def _cell_test(method, template, action, persona, want):
     def test(self):
