@@ -96,6 +96,12 @@ class _Parser:
             prefix += ': ' + where
         raise base.InventoryError('%s: %s' % (prefix, message))
 
+    def known_keys(self, where, spec, known):
+        unknown = sorted(set(spec) - known)
+        if unknown:
+            self.fail(where, 'unknown key(s) %s; known keys are %s' % (
+                ', '.join(map(str, unknown)), ', '.join(sorted(known))))
+
     # ------------------------------------------------------------- document
     def parse(self, data, default_levels):
         if data is None:
@@ -138,11 +144,7 @@ class _Parser:
             where = 'flavor %s' % name
             if not isinstance(spec, dict):
                 self.fail(where, 'must be a mapping with vcpus, ram, disk')
-            unknown = sorted(set(spec) - FLAVOR_KEYS)
-            if unknown:
-                self.fail(where, 'unknown key(s) %s; known keys are %s' % (
-                    ', '.join(map(str, unknown)),
-                    ', '.join(sorted(FLAVOR_KEYS))))
+            self.known_keys(where, spec, FLAVOR_KEYS)
             flavor = {'name': str(name), 'id': str(spec.get('id', name))}
             for key in FLAVOR_NUMBERS:
                 value = spec.get(key, 0)
@@ -287,11 +289,7 @@ class _Parser:
             where = 'group %s' % name
             if not isinstance(spec, dict):
                 self.fail(where, 'must be a mapping with type and level')
-            unknown = sorted(set(spec) - GROUP_KEYS)
-            if unknown:
-                self.fail(where, 'unknown key(s) %s; known keys are %s' % (
-                    ', '.join(map(str, unknown)),
-                    ', '.join(sorted(GROUP_KEYS))))
+            self.known_keys(where, spec, GROUP_KEYS)
             kind = spec.get('type')
             if kind not in GROUP_TYPES:
                 self.fail('%s: key type' % where, 'must be one of %s, not '
@@ -325,11 +323,7 @@ class _Parser:
                           'with at least a name, host and flavor')
             name = str(entry['name'])
             where = 'server %s' % name
-            unknown = sorted(set(entry) - SERVER_KEYS)
-            if unknown:
-                self.fail(where, 'unknown key(s) %s; known keys are %s' % (
-                    ', '.join(map(str, unknown)),
-                    ', '.join(sorted(SERVER_KEYS))))
+            self.known_keys(where, entry, SERVER_KEYS)
             sid = str(entry.get('id') or name)
             if sid in seen:
                 self.fail(where, 'duplicate server id %s' % sid)
