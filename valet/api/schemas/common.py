@@ -54,11 +54,6 @@ METADATA = {
                    'or null',
 }
 
-NO_QUERY = {
-    'type': 'object', 'additionalProperties': False,
-    'description': 'no query parameters',
-}
-
 # Accepted for compatibility with v1 clients and ignored: the API waits
 # for the engine for [engine] rpc_timeout.
 TIMEOUT = {'type': ['string', 'number'], 'maxLength': 32}

@@ -344,6 +344,10 @@ class DataCenter:
     def slot_of(self, name):
         return self._host_slot(name)
 
+    def slots_of(self, names):
+        """Slots of the named hosts the model knows (others are skipped)."""
+        return [self._slot[n] for n in names if n in self._slot]
+
     def domain_of(self, host, level):
         li = self.topology.index(level)
         did = self._domain[li, self._host_slot(host)]

@@ -34,17 +34,17 @@ def decide(dc, request, options=None):
     if request.kind == r.UPDATE and problem.current:
         # Keeping running servers where they are comes first.
         pinned = problem_mod.Problem(dc, request, pins=problem.current)
-        result, _ = search.solve(pinned, options, deadline)
+        result = search.solve(pinned, options, deadline)
         total_nodes += result['nodes']
         if result['feasible']:
             return _decision(pinned, result, start, total_nodes)
-    result, state = search.solve(problem, options, deadline)
+    result = search.solve(problem, options, deadline)
     total_nodes += result['nodes']
     if not result['feasible'] and request.kind == r.MIGRATE:
         partners = _affinity_partners(dc, problem, request.target)
         if partners:
             wider = problem_mod.Problem(dc, request, movable_extra=partners)
-            result2, state2 = search.solve(wider, options, deadline)
+            result2 = search.solve(wider, options, deadline)
             total_nodes += result2['nodes']
             if result2['feasible']:
                 return _decision(wider, result2, start, total_nodes)
@@ -55,14 +55,14 @@ def decide(dc, request, options=None):
         quick = dataclasses.replace(options, improve=False,
                                     max_nodes=min(options.max_nodes, 5000))
         relaxed = problem_mod.Problem(dc, request, ignore_groups=ignored)
-        res, _ = search.solve(relaxed, quick, deadline)
+        res = search.solve(relaxed, quick, deadline)
         if res['feasible']:
             return True
         if res['proven_infeasible'] or not res['timed_out']:
             return False
         return None
 
-    why = explain.explain(problem, result, state, options, deadline, recheck)
+    why = explain.explain(problem, result, options, deadline, recheck)
     return d.Decision(
         feasible=False, proven_infeasible=bool(result['proven_infeasible']),
         removed=list(problem.removed), explanation=why,

@@ -19,7 +19,7 @@ from valet.engine.solver import search as search_mod
 from valet.engine.solver.problem import EPS
 
 
-def explain(problem, result, search, options, deadline, recheck):
+def explain(problem, result, options, deadline, recheck):
     """A machine-readable explanation with a readable ``summary``.
 
     ``recheck(ignore_groups)`` answers whether the request is feasible when
@@ -48,7 +48,7 @@ def explain(problem, result, search, options, deadline, recheck):
 
 def _funnel(problem, fresh, i):
     level_names = problem.topology.levels
-    alive = problem.dc.arrays().present.copy()
+    alive = problem.present.copy()
     start = int(alive.sum())
     steps = []
 

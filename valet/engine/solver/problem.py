@@ -130,8 +130,10 @@ class Problem:
         arrays = dc.arrays()
         self.slots = dc.slots
         self.domain = arrays.domain
+        self.present = arrays.present
         self.usable = arrays.present & arrays.enabled
         self.capacity = arrays.capacity
+        self.attr = arrays.attr
         free = arrays.capacity - arrays.used
         count = arrays.count.copy()
         # Servers that move (or leave) give their resources back first.
@@ -217,6 +219,12 @@ class Problem:
         self._add_affinity_partners(closures)
         _inherit_exclusivity(closures, defs, self.topology)
         self.closures = closures
+        # Each group's members, indexed once for the rule builders.
+        self.members_of = {}
+        for key, names in closures.items():
+            for name in names:
+                new, old = self.members_of.setdefault(name, ([], []))
+                (new if key[0] == 'new' else old).append(key[1])
         for key, members in closures.items():
             seen = {}
             for name in members:
@@ -263,10 +271,7 @@ class Problem:
 
     def _members(self, name):
         """Request indices and placed ids of a group's members."""
-        new, old = [], []
-        for key, members in self.closures.items():
-            if name in members:
-                (new if key[0] == 'new' else old).append(key[1])
+        new, old = self.members_of.get(name, ((), ()))
         return sorted(new), sorted(old)
 
     def _host_domain(self, level, sid):
@@ -374,7 +379,7 @@ class Problem:
     # ---------------------------------------------------------- static masks
     def _build_static_masks(self):
         dc = self.dc
-        attr = dc.arrays().attr
+        attr = self.attr
         attr_hosts = dc.attribute_hosts()
         self.static = []
         self.static_reasons = []
@@ -417,10 +422,7 @@ class Problem:
 
     def _host_set_mask(self, names):
         mask = np.zeros(self.slots, dtype=bool)
-        for name in names:
-            slot = self.dc._slot.get(name)
-            if slot is not None:
-                mask[slot] = True
+        mask[self.dc.slots_of(names)] = True
         return mask
 
 

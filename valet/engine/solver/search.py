@@ -89,7 +89,7 @@ class Search:
         for server in p.servers:
             for names in (server.candidate_hosts or (),
                           server.excluded_hosts):
-                special |= {p.dc._slot[h] for h in names if h in p.dc._slot}
+                special |= set(p.dc.slots_of(names))
         special |= {s for s in self.current_slot if s >= 0}
         self.special = special
         usable_caps = np.where(p.usable[:, None], p.free, 0)
@@ -176,7 +176,7 @@ class Search:
         if (h in self.special or self.count[h] or self.req_count[h]):
             return ('host', h)
         p = self.p
-        return (self.free[h].tobytes(), int(p.dc._attr[h]),
+        return (self.free[h].tobytes(), int(p.attr[h]),
                 tuple(int(p.domain[lv, h]) for lv in self._symmetry_levels))
 
     def candidates(self, i, best_cost=None, need=None):
@@ -461,7 +461,7 @@ def initial_order(problem):
 
 
 def solve(problem, options, deadline):
-    """Search for the best placement; returns (result dict, Search)."""
+    """Search for the best placement; returns a result dict."""
     search = Search(problem, options)
     order, clusters, find = initial_order(problem)
     # Finding a placement is worth a few full descents whatever the size.
@@ -473,7 +473,7 @@ def solve(problem, options, deadline):
     if problem.blocked:
         return {'restarts': 0, 'order': order, 'feasible': False,
                 'proven_infeasible': True, 'failures': None, 'nodes': 0,
-                'timed_out': False}, search
+                'timed_out': False}
     # Phase 1: find a placement; restart with the worst offender first.
     attempt = max(200, 20 * len(order))
     restarts = 0
@@ -498,7 +498,7 @@ def solve(problem, options, deadline):
                       proven_infeasible=status == 'exhausted',
                       failures=search.failures.copy(), nodes=budget.nodes,
                       timed_out=budget.timed_out)
-        return result, search
+        return result
     optimal = search.consolidate and cost <= search.root_bound
     # Phase 2: branch and bound below the first placement's cost, if its
     # budget can reach a leaf four times (else it hardly ever improves).
@@ -516,7 +516,7 @@ def solve(problem, options, deadline):
         timed_out = improve.timed_out
     result.update(feasible=True, assignment=best, cost=cost, optimal=optimal,
                   nodes=nodes, timed_out=timed_out)
-    return result, search
+    return result
 
 
 class _SubBudget:
