@@ -53,9 +53,13 @@ class PlansController(base.Controller):
         policy.authorize(ctx, policies.LIST)
         every = policy.authorize(ctx, policies.LIST_ALL_PROJECTS,
                                  do_raise=False)
-        plans = self.storage.list_plans(
-            project_id=None if every else ctx.project_id)
-        return {'plans': [self._render(p) for p in plans]}
+        project_id = None if every else ctx.project_id
+        plans = self.storage.list_plans(project_id=project_id)
+        # One query for every plan's placements, not one per plan.
+        by_plan = {}
+        for placement in self.storage.list_placements(project_id=project_id):
+            by_plan.setdefault(placement.plan_id, []).append(placement)
+        return {'plans': [p.to_dict(by_plan.get(p.id, [])) for p in plans]}
 
     def show(self, req, plan_id):
         ctx = self.context(req)
