@@ -78,7 +78,7 @@ def start_all_in_one(conf):
     """
     # Late imports: only all-in-one runs the engine in this process.
     from valet.engine import rpcapi
-    from valet.engine import service
+    from valet.engine import manager
     from valet import inventory
     from valet import storage
 
@@ -90,7 +90,7 @@ def start_all_in_one(conf):
     store = storage.get_storage(conf)
     store.upgrade()
     transport = rpcapi.get_transport(conf, url=FAKE_TRANSPORT)
-    engine = service.EngineService(conf, store, inventory.get_inventory(conf),
+    engine = manager.EngineService(conf, store, inventory.get_inventory(conf),
                                    transport)
     engine.start()
     LOG.info('valet-api all-in-one: state in %s, inventory %s', state_dir,

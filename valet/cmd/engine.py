@@ -12,7 +12,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from valet import conf as valet_conf
-from valet.engine import service
+from valet.engine import manager
 from valet import inventory
 from valet import storage
 
@@ -32,7 +32,7 @@ def main(argv=None, conf=None):
     try:
         store = storage.get_storage(conf)
         source = inventory.get_inventory(conf)
-        engine = service.EngineService(conf, store, source)
+        engine = manager.EngineService(conf, store, source)
         engine.start()
     except Exception as exc:
         # A clear line, not a traceback, for what an operator must fix.

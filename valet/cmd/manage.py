@@ -2,9 +2,15 @@
 
     valet-manage [--config-file FILE] db_sync     create or upgrade the schema
     valet-manage [--config-file FILE] db_version  print the schema revision
+    valet-manage [--config-file FILE] inventory show [--format table|json]
+                 [--level LEVEL | --host NAME]
+                                                  print the data centre as
+                                                  the engine sees it
 
-Both act on the storage driver chosen by ``[storage] driver``. The exit
-code is 0 on success and 1 on failure, with the reason on stderr.
+The db commands act on the storage driver chosen by ``[storage] driver``;
+``inventory show`` reads the inventory and storage as valet-engine does
+(see ``valet.cmd.inventory_show``). The exit code is 0 on success and 1 on
+failure, with the reason on stderr.
 """
 
 import sys
@@ -12,6 +18,7 @@ import sys
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from valet.cmd import inventory_show
 from valet import conf as valet_conf
 from valet import storage
 from valet.storage import base
@@ -42,7 +49,23 @@ def _add_commands(subparsers):
             ('db_version', db_version,
              'Print the current schema revision ("None" before db_sync).')):
         parser = subparsers.add_parser(name, help=help_text)
-        parser.set_defaults(func=func)
+        parser.set_defaults(func=func, command_label=name)
+    parser = subparsers.add_parser(
+        'inventory', help='Inspect the data centre the engine places into.')
+    actions = parser.add_subparsers(dest='inventory_action', metavar='ACTION',
+                                    title='inventory commands')
+    actions.required = True
+    show = actions.add_parser(
+        'show', help='Print levels, domains, hosts and free capacity as '
+                     'valet-engine sees them (inventory plus stored '
+                     'placements).')
+    inventory_show.add_arguments(show)
+    show.set_defaults(func=inventory_show.show,
+                      command_label='inventory show', logs_to_stderr=True)
+
+
+# Errors a command reports in one line (no traceback) with exit code 1.
+COMMAND_ERRORS = (base.StorageError,) + inventory_show.ERRORS
 
 
 COMMAND_OPT = cfg.SubCommandOpt('command', title='Commands',
@@ -65,11 +88,15 @@ def main(argv=None):
     except cfg.Error as e:
         print('valet-manage: error: %s' % e, file=sys.stderr)
         return 1
+    if getattr(conf.command, 'logs_to_stderr', False):
+        # The report is stdout (JSON must stay parseable); oslo.log would
+        # write there too without a log file.
+        conf.set_default('use_stderr', True)
     logging.setup(conf, 'valet')
     try:
         conf.command.func(conf)
-    except base.StorageError as e:
-        print('valet-manage: %s failed: %s' % (conf.command.name, e),
+    except COMMAND_ERRORS as e:
+        print('valet-manage: %s failed: %s' % (conf.command.command_label, e),
               file=sys.stderr)
         return 1
     return 0

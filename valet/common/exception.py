@@ -58,3 +58,11 @@ class EngineUnavailable(ValetException):
 class StorageUnavailable(ValetException):
     status = 503
     code = 'valet.storage.unavailable'
+
+
+class EngineNotLeader(EngineUnavailable):
+    """A standby engine, or a leader whose lease ran out, must not decide."""
+
+    code = 'valet.engine.not_leader'
+    message = ('This placement engine is not the leader (another engine '
+               'leads, or an election is in progress); retry shortly.')

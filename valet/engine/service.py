@@ -12,6 +12,7 @@ import datetime
 import functools
 import json
 import threading
+import time
 
 from oslo_log import log as logging
 import oslo_messaging as messaging
@@ -20,9 +21,9 @@ from valet.common import exception
 from valet.conf import engine as engine_conf
 from valet.engine.model import datacenter
 from valet.engine.model import errors as model_errors
-from valet.engine.model import groups as groups_mod
 from valet.engine.model import request as request_mod
-from valet.engine.model import topology as topology_mod
+from valet.engine import follow
+from valet.engine import reconcile
 from valet.engine import rpcapi
 from valet.engine import solver
 from valet.engine.solver import validator
@@ -33,6 +34,9 @@ from valet.storage import base as storage_base
 LOG = logging.getLogger(__name__)
 
 GROUP_RULES = ('affinity', 'diversity', 'exclusivity')
+
+# Failures worth retrying: the part is down, not wrong.
+RETRYABLE = (storage_base.Unavailable, exception.StorageUnavailable)
 
 
 def _jsonable(value):
@@ -87,6 +91,7 @@ def rpc_method(locked=True):
                 if not locked:
                     return func(self, ctxt, **kwargs)
                 with self.lock:
+                    self._ready()
                     return func(self, ctxt, **kwargs)
             except Exception as exc:
                 mapped = _mapped(exc)
@@ -117,75 +122,117 @@ class EngineEndpoint:
 
     def __init__(self, conf, storage, inventory):
         self.conf = conf
+        self.health = {}             # part -> degraded-state description
+        self.status_extra = None     # () -> {leadership, degraded}
         self.storage = storage
         self.inventory = inventory
         self.lock = threading.RLock()
         self.options = engine_conf.solver_options(conf)
         self.dc = None
+        self.snapshot = None
         self.flavors = {}
+        self.bindings = {}           # Nova UUID -> orchestration id
+        self.waiting_since = {}      # placement id -> monotonic time
+        self.timeouts = reconcile.Timeouts(
+            planned=conf.reconcile.planned_timeout,
+            missing=conf.reconcile.missing_timeout)
+        self.clock = time.monotonic
+        self.follower = follow.Follower(storage)
+        self.leadership = None       # set by the service when elected
+        self._replay = None          # events seen while a resync reads
         self.started_at = datetime.datetime.now(
             datetime.timezone.utc).isoformat()
 
     # --------------------------------------------------------------- rebuild
-    def rebuild(self):
-        """The model from the inventory plus every stored placement."""
+    def rebuild(self, snapshot=None):
+        """The model from an inventory snapshot plus every stored placement.
+
+        Also the periodic resync: storage is repaired where the cloud
+        disagrees with it, and every difference from the model held so far
+        is logged once. The snapshot is read before taking the lock, since
+        a large inventory takes seconds; events applied meanwhile are
+        replayed on the new model.
+        """
+        if snapshot is None:
+            with self.lock:
+                self._replay = []
+            try:
+                snapshot = self.inventory.load()
+            except Exception:
+                with self.lock:
+                    self._replay = None
+                raise
         with self.lock:
-            snapshot = self.inventory.load()
-            topology = topology_mod.Topology(snapshot.levels)
-            dc = datacenter.DataCenter.build(snapshot.hosts,
-                                             topology=topology)
-            placements = self.storage.list_placements()
-            self._define_groups(dc, snapshot, placements)
-            for server in snapshot.servers:
-                self._place(dc, server, 'inventory server %s' % server.name)
-            restored = 0
-            for p in placements:
-                if not p.location:
+            replay, self._replay = self._replay or [], None
+            self._fence()
+            result = reconcile.build(
+                snapshot, self.storage.list_placements(),
+                self.storage.list_groups(), self.waiting_since,
+                self.clock(), self.timeouts)
+            for repair in result.repairs:
+                self._fence()
+                try:
+                    self.storage.update_placement(repair.applied())
+                except storage_base.Conflict:
+                    # Changed meanwhile: the next resync looks again.
+                    LOG.info('Drift not repaired (placement %s changed '
+                             'meanwhile): %s', repair.placement.id,
+                             repair.describe())
                     continue
-                if p.location not in dc.hosts:
-                    LOG.warning('Placement %s (%s) is on host %s, which the '
-                                'inventory no longer has; left out of the '
-                                'model', p.id, p.orchestration_id, p.location)
-                    continue
-                server = datacenter.PlacedServer(
-                    id=p.orchestration_id, host=p.location,
-                    demand=dict(p.spec.get('demand') or {}),
-                    groups=tuple(p.spec.get('groups') or ()),
-                    project=p.project_id, stack=p.plan_id, name=p.name)
-                restored += self._place(dc, server, 'placement %s' % p.id)
-            self.dc = dc
+                LOG.info('Drift repaired: %s', repair.describe())
+            for line in reconcile.drift(self.dc, result.dc):
+                LOG.info('Drift repaired: %s', line)
+            for event in replay:
+                self._apply_event(result.dc, result.bindings, event)
+            self.dc, self.bindings = result.dc, result.bindings
+            self.snapshot = snapshot
             self.flavors = dict(snapshot.flavors)
+            dc = result.dc
             LOG.info('Engine model rebuilt: %d hosts, %d servers (%d from '
-                     'storage), %d groups', len(dc.hosts), len(dc.servers),
-                     restored, len(dc.groups))
+                     'storage, %d imported), %d groups, %d repairs',
+                     len(dc.hosts), len(dc.servers), result.restored,
+                     result.imported, len(dc.groups), len(result.repairs))
             return dc
 
-    @staticmethod
-    def _place(dc, server, what):
-        try:
-            dc.place(server)
-            return 1
-        except model_errors.ModelError as exc:
-            LOG.warning('Cannot restore %s: %s', what, exc.message)
-            return 0
+    # --------------------------------------------------------------- events
+    def handle_event(self, event):
+        """Apply one cloud event; True when a resync should follow soon.
 
-    def _define_groups(self, dc, snapshot, placements):
-        # Storage is authoritative; definitions kept with placements cover
-        # groups deleted from storage while servers still use them.
-        defs = {}
-        for p in placements:
-            for group in translate.groups_from_spec(p.spec):
-                defs.setdefault(group.name, group)
-        for group in list(snapshot.groups) + list(self.storage.list_groups()):
-            defs[group.name] = groups_mod.Group(
-                name=group.name, kind=group.type, level=group.level,
-                parents=tuple(group.parents))
-        for name in sorted(defs):
-            try:
-                dc.define_group(defs[name])
-            except model_errors.EngineError as exc:
-                LOG.warning('Group %s left out of the model: %s', name,
-                            exc.message)
+        Storage errors propagate (the caller retries the event later);
+        an event the model cannot take is logged and dropped.
+        """
+        with self.lock:
+            if self.dc is None:
+                raise exception.EngineUnavailable(
+                    'The engine model is not built yet')
+            self._fence()
+            if self._replay is not None:
+                self._replay.append(event)
+            return self._apply_event(self.dc, self.bindings, event)
+
+    def _apply_event(self, dc, bindings, event):
+        try:
+            outcome = self.follower.apply(dc, bindings, event)
+        except model_errors.ModelError as exc:
+            LOG.warning('Event %s for %s dropped: %s', event.event_type,
+                        getattr(event, 'uuid', getattr(event, 'host', '?')),
+                        exc.message)
+            return False
+        if outcome.resync and outcome.message:
+            LOG.info('Resync requested: %s', outcome.message)
+        return outcome.resync
+
+    def _ready(self):
+        if self.dc is None:
+            raise exception.EngineUnavailable(
+                'The placement engine is starting or rebuilding its model; '
+                'retry shortly.', code='valet.engine.starting')
+        self._fence()
+
+    def _fence(self):
+        # A leader that lost its lease must not decide or write.
+        if self.leadership is not None:
+            self.leadership.assert_leader()
 
     # -------------------------------------------------------------- helpers
     def _decide(self, request):
@@ -226,12 +273,20 @@ class EngineEndpoint:
     @rpc_method(locked=False)
     def ping(self, ctxt):
         dc = self.dc
-        engine = {'status': 'ok' if dc is not None else 'starting',
+        extra = self.status_extra() if self.status_extra else {}
+        degraded = extra.get('degraded') or {}
+        status = 'starting' if dc is None else 'ok'
+        if degraded:
+            status = 'degraded'
+        engine = {'status': status,
                   'host': self.conf.engine.host,
                   'started_at': self.started_at,
                   'hosts': len(dc.hosts) if dc else 0,
                   'servers': len(dc.servers) if dc else 0,
-                  'groups': len(dc.groups) if dc else 0}
+                  'groups': len(dc.groups) if dc else 0,
+                  'degraded': _jsonable(degraded)}
+        if 'leadership' in extra:
+            engine['leadership'] = _jsonable(extra['leadership'])
         return {'engine': engine, 'storage': _jsonable(self.storage.health())}
 
     @rpc_method()
@@ -267,6 +322,7 @@ class EngineEndpoint:
                 metadata=_metadata(work.resources[server.id]),
                 spec=work.specs[server.id], project_id=new.project_id)
             for server in work.request.servers]
+        self._fence()
         self.storage.create_plan(new, placements)
         if decision is not None:
             solver.apply_decision(self.dc, work.request, decision)
@@ -307,6 +363,7 @@ class EngineEndpoint:
         removed = [p.id for oid, p in existing.items() if oid not in kept]
         if plan_name:
             plan.name = str(plan_name)
+        self._fence()
         self.storage.save_plan(plan, placements, removed)
         solver.apply_decision(self.dc, work.request, decision)
         # Servers the model did not hold (host gone) are dropped here too.
@@ -345,6 +402,7 @@ class EngineEndpoint:
     def delete_plan(self, ctxt, plan_id):
         plan = self.storage.get_plan(plan_id)
         placements = self._plan_placements(plan)
+        self._fence()
         self.storage.delete_plan(plan.id)
         for p in placements:
             self._forget(p)
@@ -361,7 +419,9 @@ class EngineEndpoint:
         if not locations or placement.location in locations:
             placement.reserved = True
             placement.resource_id = resource_id or placement.resource_id
+            self._fence()
             stored = self.storage.update_placement(placement)
+            self._bind(placement)
             return (stored or placement).to_dict()
         return self._replan(placement, locations, resource_id)
 
@@ -383,13 +443,20 @@ class EngineEndpoint:
             raise _no_placement(decision, 'placement %s' % placement.id)
         placement.location = decision.assignment[placement.orchestration_id]
         placement.reserved = True
+        self._fence()
         stored = self.storage.update_placement(placement)
+        self._bind(placement)
         solver.apply_decision(self.dc, request, decision)
         return (stored or placement).to_dict()
+
+    def _bind(self, placement):
+        if placement.resource_id:
+            self.bindings[placement.resource_id] = placement.orchestration_id
 
     @rpc_method()
     def delete_placement(self, ctxt, placement_id):
         placement = self.storage.get_placement(placement_id)
+        self._fence()
         self.storage.delete_placement(placement.id)
         self._forget(placement)
 
@@ -431,12 +498,19 @@ class EngineEndpoint:
         out = {}
         for sid in sorted(problems):
             p = by_orch.get(sid)
-            if p is None:
-                continue  # an inventory server, not a placement
-            out[p.id] = {'status': 'error', 'message': '; '.join(problems[sid]),
-                         'orchestration_id': sid,
-                         'resource_id': p.resource_id, 'plan_id': p.plan_id,
-                         'location': p.location}
+            message = '; '.join(problems[sid])
+            if p is not None:
+                out[p.id] = {'status': 'error', 'message': message,
+                             'orchestration_id': sid,
+                             'resource_id': p.resource_id,
+                             'plan_id': p.plan_id, 'location': p.location}
+                continue
+            # A server Valet did not place (found in the cloud), keyed by
+            # its own id since it has no placement.
+            server = self.dc.servers[sid]
+            out[sid] = {'status': 'error', 'message': message,
+                        'orchestration_id': None, 'resource_id': sid,
+                        'plan_id': None, 'location': server.host}
         return out
 
 
@@ -469,41 +543,3 @@ def find_violations(dc):
         for sid in violation.servers:
             found.setdefault(sid, []).append(violation.message)
     return found
-
-
-class EngineService:
-    """The RPC server (topic ``valet-engine``) around one EngineEndpoint."""
-
-    def __init__(self, conf, storage, inventory, transport=None):
-        self.conf = conf
-        self._own_transport = transport is None
-        self.transport = transport or rpcapi.get_transport(conf)
-        self.endpoint = EngineEndpoint(conf, storage, inventory)
-        self._server = None
-
-    def rebuild(self):
-        return self.endpoint.rebuild()
-
-    def start(self):
-        """Rebuild the model (unless done already), then serve."""
-        if self.endpoint.dc is None:
-            self.rebuild()
-        target = messaging.Target(topic=self.conf.engine.topic,
-                                  server=self.conf.engine.host)
-        self._server = messaging.get_rpc_server(
-            self.transport, target, [self.endpoint], executor='threading',
-            access_policy=messaging.DefaultRPCAccessPolicy)
-        self._server.start()
-        LOG.info('valet-engine %s serving topic %s', self.conf.engine.host,
-                 self.conf.engine.topic)
-
-    def stop(self):
-        if self._server is not None:
-            self._server.stop()
-
-    def wait(self):
-        if self._server is not None:
-            self._server.wait()
-            self._server = None
-        if self._own_transport:
-            self.transport.cleanup()

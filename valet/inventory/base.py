@@ -27,6 +27,11 @@ class InventorySnapshot:
     ``{id, vcpus, ram, disk, ephemeral, swap, extra_specs}``; ``servers``
     are ``PlacedServer`` already running; ``groups`` are
     ``valet.objects.Group`` the inventory defines.
+
+    ``unmapped`` reports hosts the inventory could not place in the
+    topology: ``{level: [host names]}`` (whether they are in ``hosts``
+    depends on the driver's configuration). ``server_metadata`` maps a
+    server id to its metadata, where the inventory knows it.
     """
 
     levels: tuple
@@ -34,6 +39,8 @@ class InventorySnapshot:
     flavors: dict = dataclasses.field(default_factory=dict)
     servers: list = dataclasses.field(default_factory=list)
     groups: list = dataclasses.field(default_factory=list)
+    unmapped: dict = dataclasses.field(default_factory=dict)
+    server_metadata: dict = dataclasses.field(default_factory=dict)
 
     def find_flavor(self, ref):
         """A flavor by name, else by id; None when unknown."""

@@ -15,7 +15,7 @@ from oslotest import base
 from valet.common import exception
 from valet import conf as valet_conf
 from valet.engine import rpcapi
-from valet.engine import service
+from valet.engine import manager
 from valet.inventory import static
 from valet.storage import memory
 from valet.tests.functional import services
@@ -53,7 +53,7 @@ class RabbitRoundTripTest(base.BaseTestCase):
         self.conf.set_override('rpc_timeout', 15, group='engine')
         self.transport = rpcapi.get_transport(self.conf, url=URL)
         self.addCleanup(self.transport.cleanup)
-        self.engine = service.EngineService(
+        self.engine = manager.EngineService(
             self.conf, memory.MemoryStorage(), static.StaticInventory(self.conf),
             transport=self.transport)
         self.engine.start()

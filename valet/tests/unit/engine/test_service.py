@@ -15,7 +15,7 @@ import yaml
 from valet.common import exception
 from valet import conf as valet_conf
 from valet.engine import rpcapi
-from valet.engine import service
+from valet.engine import manager
 from valet.inventory import static
 from valet.storage import base as storage_base
 from valet.storage import memory
@@ -100,7 +100,7 @@ class EngineServiceTestBase(base.BaseTestCase):
         return static.StaticInventory(self.conf, path=path)
 
     def start_engine(self, storage=None, inventory=None):
-        engine = service.EngineService(self.conf, storage or self.storage,
+        engine = manager.EngineService(self.conf, storage or self.storage,
                                        inventory or self.inventory,
                                        transport=self.transport)
         engine.start()

@@ -1,0 +1,1 @@
+"""Functional tests of the inventory drivers and the notification listener."""
