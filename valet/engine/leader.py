@@ -186,9 +186,20 @@ def _caused_by_redis_lock_error(exc):
     return False
 
 
-def _tooz_coordinator(url, member_id, options):
+def _import_tooz():
+    """tooz and tooz.coordination, imported on first use.
+
+    Call it from the thread that starts the election, not from a worker:
+    tooz imports eventlet (through futurist), and importing eventlet in a
+    non-main thread leaves that thread impossible to join.
+    """
+    import tooz
     from tooz import coordination
-    return coordination.get_coordinator(url, member_id, **options)
+    return tooz, coordination
+
+
+def _tooz_coordinator(url, member_id, options):
+    return _import_tooz()[1].get_coordinator(url, member_id, **options)
 
 
 def default_member_id(conf):
@@ -300,6 +311,7 @@ class Leadership:
         self._coordinator = None
         self._lock = None
         self._lock_held = False
+        self._tooz = None
         self._groups = True
         self._joined = False
         self._advertised = None
@@ -332,6 +344,7 @@ class Leadership:
         LOG.info('Engine %s joins leader election %s on %s (lease %d s, '
                  'takeover delay %.1f s)', self.member_id, self.group,
                  self.backend, self.lease, self.takeover_delay)
+        self._tooz = _import_tooz()         # here, not in our threads
         with self._mutex:
             self._state = STANDBY
         self._notifier = threading.Thread(
@@ -708,8 +721,7 @@ class Leadership:
                       _scrubbed(exc, self._url))
         if not self._groups:
             return
-        import tooz
-        from tooz import coordination
+        tooz, coordination = self._tooz
         group = self.group.encode('utf-8')
         with self._mutex:
             role = 'leader' if self._state == LEADER else 'standby'

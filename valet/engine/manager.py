@@ -24,6 +24,7 @@ import threading
 from oslo_log import log as logging
 import oslo_messaging as messaging
 
+from valet.conf import notifications as conf_notifications
 from valet.engine import leader
 from valet.engine import rpcapi
 from valet.engine import service
@@ -196,10 +197,7 @@ class EngineService:
     def _make_listener(self):
         if self._listener_factory is not None:
             return self._listener_factory(self._on_event)
-        enabled = self.conf.notifications.enabled
-        if enabled is None:
-            enabled = self.conf.inventory.driver == 'openstack'
-        if not enabled:
+        if not conf_notifications.listener_enabled(self.conf):
             return None
         from valet.inventory.openstack import notifications
         return notifications.NotificationListener(self.conf, self._on_event)

@@ -113,8 +113,7 @@ class ServiceClient:
         except ks_exc.HttpError as exc:
             # Raised while authenticating, before the request was sent.
             raise base.InventoryError(
-                '%s: authentication failed (%s %s)' % (
-                    self.label, exc.http_status, exc.message))
+                '%s: authentication failed: %s' % (self.label, exc.message))
         except ks_exc.ClientException as exc:
             raise base.InventoryError(
                 '%s at %s: request failed: %s' % (

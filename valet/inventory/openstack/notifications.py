@@ -387,8 +387,12 @@ class _Endpoint:
 
 class _GuardedDispatcher(notify_dispatcher.NotificationDispatcher):
     # oslo.messaging requeues a message whose envelope it cannot read
-    # (say, a body that is not a dict): with requeueing allowed that loops
-    # for ever, so such a message is logged and acknowledged instead.
+    # (say, a priority that is not a string): with requeueing allowed that
+    # loops for ever, so such a message is logged and acknowledged instead.
+    def __init__(self, listener, endpoints):
+        super().__init__(endpoints, None)
+        self.listener = listener
+
     def dispatch(self, incoming):
         try:
             return super().dispatch(incoming)
@@ -397,6 +401,7 @@ class _GuardedDispatcher(notify_dispatcher.NotificationDispatcher):
                         'notification queue: %s', exc)
             LOG.debug('Unreadable message: %r',
                       getattr(incoming, 'message', None))
+            self.listener._count('unreadable')
             return notify_dispatcher.NotificationResult.HANDLED
 
 
@@ -405,9 +410,13 @@ class NotificationListener:
 
     ``on_event(event)`` is called from one listener thread, one record at a
     time, in arrival order. ``transport`` defaults to a notification
-    transport for ``[nova_notifications] transport_url``; one passed in is
-    the caller's to clean up. ``transient_errors`` are the exceptions of
-    ``on_event`` that are retried (see the module docstring).
+    transport for ``[nova_notifications] transport_url``, cleaned up by
+    ``wait()``; one passed in is the caller's to clean up.
+    ``transient_errors`` are the exceptions of ``on_event`` that are
+    retried (see the module docstring). ``stats`` counts what happened to
+    the messages (delivered, ignored, malformed, unreadable, retried,
+    requeued, failed). After ``stop()`` and ``wait()``, ``start()`` listens
+    again.
     """
 
     def __init__(self, conf, on_event, transport=None,
@@ -421,20 +430,31 @@ class NotificationListener:
             raise ValueError('[nova_notifications] pool must differ from '
                              '[engine] topic (both are %r)' % opts.pool)
         self._own_transport = transport is None
-        self.transport = transport or messaging.get_notification_transport(
-            conf, url=opts.transport_url)
+        self.transport = transport
         self.targets = [messaging.Target(topic=topic, exchange=opts.exchange)
                         for topic in opts.topics]
         self.pool = opts.pool
         self._stopping = threading.Event()
         self._requeues = collections.OrderedDict()
         self.stats = collections.Counter()
-        dispatcher = _GuardedDispatcher([_Endpoint(self)], None)
-        self._server = notify_listener.NotificationServer(
+        self._server = self._make_server()
+        self._finished = False
+
+    def _make_server(self):
+        if self.transport is None:
+            self.transport = messaging.get_notification_transport(
+                self.conf, url=self.conf.nova_notifications.transport_url)
+        dispatcher = _GuardedDispatcher(self, [_Endpoint(self)])
+        return notify_listener.NotificationServer(
             self.transport, self.targets, dispatcher, executor='threading',
             allow_requeue=True, pool=self.pool)
 
     def start(self):
+        # Listening again after wait() (an engine that regains the
+        # leadership) takes a new server, and transport if it is ours.
+        if self._finished:
+            self._server = self._make_server()
+            self._finished = False
         self._stopping.clear()
         # One dispatch thread: records must reach on_event in order.
         self._server.start(override_pool_size=1)
@@ -449,8 +469,10 @@ class NotificationListener:
 
     def wait(self):
         self._server.wait()
-        if self._own_transport:
+        self._finished = True
+        if self._own_transport and self.transport is not None:
             self.transport.cleanup()
+            self.transport = None
 
     def _count(self, key):
         self.stats[key] += 1
@@ -513,6 +535,7 @@ class NotificationListener:
 
     def _give_up(self, event, message_id, exc):
         requeued = self._requeues.pop(message_id, 0)
+        # Without a message id a redelivery cannot be counted: drop.
         if message_id is None or requeued >= self.conf.nova_notifications\
                 .requeue_limit:
             LOG.error('Dropped %s for %s after %d requeues: %s; the '

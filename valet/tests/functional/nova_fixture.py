@@ -116,9 +116,10 @@ class NovaFixture(fixtures.Fixture):
         self.headers = self.headers_for(ADMIN_TOKEN)
         self.http = requests.Session()
         self.addCleanup(self.http.close)
-        # The helper's imports and migrations overlap Placement's start.
+        self.hosts = {}
         self.port = processes.free_port()
         self.endpoint = 'http://127.0.0.1:%d/v2.1' % self.port
+        # Placement starts in the background while the helper bootstraps.
         self.placement = None
         if self.placement_endpoint is None:
             self.placement_endpoint = self._start_placement()
@@ -139,10 +140,10 @@ class NovaFixture(fixtures.Fixture):
             self._uwsgi_cmd(self.port, 'nova.wsgi.osapi_compute:application'),
             'nova-uwsgi.log',
             {'OS_NOVA_CONFIG_DIR': self.tmp, 'PYTHONPATH': self.tmp})
-        self._wait_http(self.process, 'nova-api', self.endpoint + '/',
-                        ('nova-uwsgi.log', 'nova.log'))
+        # An authenticated DB read proves the pipeline, API DB and cells.
+        self._wait_http(self.process, 'nova-api', self.endpoint + '/flavors',
+                        ('nova-uwsgi.log', 'nova.log'), self.headers)
         self.startup_seconds = time.time() - started
-        self.hosts = {}
 
     def _env(self, **extra):
         # Threading, not eventlet: nova 34's own default for the API.
@@ -240,7 +241,7 @@ class NovaFixture(fixtures.Fixture):
                                      {'OS_PLACEMENT_CONFIG_DIR': self.tmp})
         return 'http://127.0.0.1:%d' % port
 
-    def _wait_http(self, proc, name, url, logs, seconds=60):
+    def _wait_http(self, proc, name, url, logs, headers=None, seconds=60):
         """Wait for a 200 on url; on failure raise with the logs' tails."""
         deadline = time.time() + seconds
         while time.time() < deadline:
@@ -248,7 +249,8 @@ class NovaFixture(fixtures.Fixture):
                 raise NovaError('%s exited (%s):\n%s' % (
                     name, proc.returncode, self._tail(*logs)))
             try:
-                if requests.get(url, timeout=5).status_code == 200:
+                if requests.get(url, headers=headers,
+                                timeout=5).status_code == 200:
                     return
             except requests.RequestException:
                 pass
@@ -279,7 +281,11 @@ class NovaFixture(fixtures.Fixture):
 
     def request(self, method, path, body=None, microversion='latest',
                 headers=None, expect=(200, 201, 202, 204)):
-        """One compute API call; raise NovaError on an unexpected status."""
+        """One compute API call as admin (or ``headers``).
+
+        Raises NovaError on a status not in ``expect``; ``expect=()``
+        returns any response.
+        """
         hdrs = dict(self.headers if headers is None else headers)
         hdrs['OpenStack-API-Version'] = 'compute %s' % microversion
         resp = self.http.request(method, self.endpoint + path, json=body,

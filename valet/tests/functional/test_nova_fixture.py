@@ -1,6 +1,7 @@
 """The real nova-api fixture serves hosts, zones, aggregates and flavors."""
 
 import requests
+from testtools import content
 import testtools
 
 from valet.tests.functional import nova_fixture
@@ -12,6 +13,8 @@ class NovaFixtureTest(testtools.TestCase):
         super().setUp()
         nova_fixture.require_nova()
         self.nova = self.useFixture(nova_fixture.NovaFixture())
+        self.addDetail('nova-startup', content.text_content(
+            '%.1fs' % self.nova.startup_seconds))
 
     def get(self, path, microversion='latest'):
         return self.nova.request('GET', path, microversion=microversion).json()

@@ -307,6 +307,7 @@ class NovaNotificationsTest(base.BaseTestCase):
         self.emit([{'event_type': 'service.delete', 'host': 'cmp9'}])
         got = self.recorder.wait_for(1)
         self.assertEqual([events.HostGone('cmp9', 'service.delete')], got)
+        self.assertEqual(1, self.listener.stats['unreadable'])
 
     def test_transient_failure_is_retried_in_order(self):
         self.recorder.failures = [exception.StorageUnavailable('db down'),
@@ -346,7 +347,7 @@ class NovaNotificationsTest(base.BaseTestCase):
         self.listener.wait()
         self.emit([{'event_type': 'service.update', 'host': 'cmp8',
                     'disabled': True}])
-        self.start_listener()
+        self.listener.start()
         got = self.recorder.wait_for(1)
         self.assertEqual([events.HostStatus('cmp8', False,
                                             'service.update')], got)

@@ -357,6 +357,18 @@ class EndpointTest(base.BaseTestCase):
             self.assertEqual(HANDLED, fix.info(msg))
         self.assertEqual(5, fix.listener.stats['malformed'])
 
+    def test_unreadable_envelope_is_acknowledged(self):
+        # oslo.messaging's dispatcher fails on it; left alone, the message
+        # would be requeued for ever.
+        fix = self.listener()
+        incoming = FakeIncoming({'priority': None, 'payload': 'x',
+                                 'event_type': 'service.delete'})
+        self.assertEqual(HANDLED,
+                         fix.listener._server.dispatcher.dispatch(incoming))
+        self.assertIn('WARNING Dropped an unreadable message',
+                      self.log.output)
+        self.assertEqual(1, fix.listener.stats['unreadable'])
+
     def test_unexpected_parser_error_is_dropped(self):
         fix = self.listener()
         self.useFixture(fixtures.MockPatchObject(
@@ -440,6 +452,13 @@ class EndpointTest(base.BaseTestCase):
                           fix.conf, self.on_event, transport=fix.transport)
 
 
+class FakeIncoming:
+    ctxt = {}
+
+    def __init__(self, message):
+        self.message = message
+
+
 class WaitRecorder:
     """Stands in for the listener's stop event: records back-off waits."""
 
@@ -502,6 +521,30 @@ class FakeBusTest(base.BaseTestCase):
         self.assertEqual([e for e in want if e is not None], self.got)
         self.assertEqual(1, self.listener.stats['retried'])
         self.assertEqual(1, self.listener.stats['malformed'])
+
+
+    def test_listens_again_after_a_stop(self):
+        self.listener.stop()
+        self.listener.wait()
+        self.listener.start()
+        last = message('service.delete')
+        last['payload']['nova_object.data']['host'] = 'last'
+        self.send(last)
+        self.assertTrue(self.done.wait(10))
+
+    def test_own_transport_is_cleaned_up(self):
+        conf = self.fix.conf
+        conf.set_override('transport_url', 'fake:/',
+                          group='nova_notifications')
+        listener = notifications.NotificationListener(conf, self.on_event)
+        listener.start()
+        transport = listener.transport
+        self.assertIsNotNone(transport)
+        listener.stop()
+        with fixtures.MockPatchObject(transport, 'cleanup') as cleanup:
+            listener.wait()
+        cleanup.assert_called_once_with()
+        self.assertIsNone(listener.transport)
 
 
 class OptionsTest(base.BaseTestCase):
