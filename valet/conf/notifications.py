@@ -51,7 +51,10 @@ OPTS = [
                     'deployment share it (only the active engine listens); '
                     'separate Valet deployments on one broker need '
                     'different pools. Must differ from [engine] topic, '
-                    'which names the engine\'s RPC queue.'),
+                    'which names the engine\'s RPC queue. The queue '
+                    'outlives the engine, so nothing is lost across '
+                    'restarts: delete it (or give it a RabbitMQ length '
+                    'or TTL policy) when Valet leaves the cloud.'),
     cfg.IntOpt('retry_attempts', default=5, min=0,
                help='How often a notification is retried in place, with '
                     'exponential back-off, when applying it fails for a '

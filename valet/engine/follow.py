@@ -56,6 +56,8 @@ class Follower:
             return self._host_status(dc, event)
         if isinstance(event, events.HostGone):
             return self._host_gone(dc, bindings, event)
+        if isinstance(event, events.InventoryChanged):
+            return Outcome(resync=True, message=event.reason)
         LOG.warning('Ignoring unknown event %r', type(event).__name__)
         return Outcome()
 

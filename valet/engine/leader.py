@@ -29,6 +29,7 @@ alone and is always the leader; tooz is not even imported.
 import collections
 import hashlib
 import os
+import re
 import socket
 import threading
 import time
@@ -53,6 +54,9 @@ BACKEND_NOT_USED = 'not used'
 BACKEND_CONNECTING = 'connecting'
 BACKEND_CONNECTED = 'connected'
 BACKEND_UNREACHABLE = 'unreachable'
+
+# The password of any "scheme://user:password@" in an error message.
+_USERINFO = re.compile(r'(://[^:/@\s]*:)[^@\s]+@')
 
 # MySQL's GET_LOCK() refuses longer names; other backends do not care.
 MAX_NAME = 64
@@ -235,7 +239,7 @@ def safe_backend(url):
 
 
 def _scrubbed(text, url):
-    text = strutils.mask_password(str(text))
+    text = _USERINFO.sub(r'\1***@', strutils.mask_password(str(text)))
     parts = parse.urlsplit(url)
     secrets = [url, parts.password, parts.query]
     secrets += [v for vs in parse.parse_qs(parts.query).values() for v in vs]
@@ -322,6 +326,19 @@ class Leadership:
 
     # ------------------------------------------------------------ public
     def start(self):
+        self._begin()
+        if self.single:
+            return
+        self._notifier = threading.Thread(
+            target=self._notify_loop, name='valet-leader-callbacks',
+            daemon=True)
+        self._notifier.start()
+        self._thread = threading.Thread(
+            target=self._run, name='valet-leader-election', daemon=True)
+        self._thread.start()
+
+    def _begin(self):
+        """start() without the threads (tests drive _step themselves)."""
         with self._mutex:
             if self._started:
                 raise RuntimeError('Leadership already started')
@@ -347,13 +364,6 @@ class Leadership:
         self._tooz = _import_tooz()         # here, not in our threads
         with self._mutex:
             self._state = STANDBY
-        self._notifier = threading.Thread(
-            target=self._notify_loop, name='valet-leader-callbacks',
-            daemon=True)
-        self._notifier.start()
-        self._thread = threading.Thread(
-            target=self._run, name='valet-leader-election', daemon=True)
-        self._thread.start()
 
     def stop(self):
         """Step down (on_lost first), then release the lock and leave."""
@@ -376,6 +386,8 @@ class Leadership:
             self._cond.notify_all()
         self._stopping.set()
         self._wake.set()
+        if self._notifier is None:
+            self._deliver_pending()
         current = threading.current_thread()
         # on_lost must have returned before the lock goes, so the next
         # leader never overlaps with our last decisions; past one lease

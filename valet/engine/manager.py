@@ -24,6 +24,7 @@ import threading
 from oslo_log import log as logging
 import oslo_messaging as messaging
 
+from valet.common import exception
 from valet.conf import notifications as conf_notifications
 from valet.engine import leader
 from valet.engine import rpcapi
@@ -200,7 +201,12 @@ class EngineService:
         if not conf_notifications.listener_enabled(self.conf):
             return None
         from valet.inventory.openstack import notifications
-        return notifications.NotificationListener(self.conf, self._on_event)
+        # Storage or leadership trouble: the event is retried or handed
+        # back to RabbitMQ (and to the next leader), never dropped.
+        transient = (notifications.TRANSIENT_ERRORS + service.RETRYABLE
+                     + (exception.EngineUnavailable, leader.NotLeader))
+        return notifications.NotificationListener(
+            self.conf, self._on_event, transient_errors=transient)
 
     def _stop_serving(self):
         with self._state:

@@ -63,4 +63,14 @@ class HostGone:
     event_type: str
 
 
-EVENT_TYPES = (ServerUp, ServerGone, HostStatus, HostGone)
+@dataclasses.dataclass(frozen=True)
+class InventoryChanged:
+    """Something the topology comes from changed (a host aggregate gained
+    or lost a host, or its metadata changed); the event does not say
+    enough to follow it, so the engine resyncs soon."""
+
+    event_type: str
+    reason: str
+
+
+EVENT_TYPES = (ServerUp, ServerGone, HostStatus, HostGone, InventoryChanged)

@@ -46,7 +46,8 @@ Why not the others:
 * ``instance.evacuate`` is sent by the API before anything moved.
 * ``*.start`` and ``*.error`` phases: nothing has settled yet, or the
   action failed and Nova's state is uncertain; the periodic resync repairs
-  what a failed action leaves behind.
+  what a failed action leaves behind. Nova sends the ``.error`` phases at
+  ERROR priority, which the listener does not even subscribe to.
 * There is no versioned notification about compute-node capacity
   (``ComputeNode``/resource provider inventories) in Nova; capacity changes
   reach the model through the periodic resync.
@@ -136,7 +137,11 @@ SERVER_GONE = frozenset((
     'instance.shelve_offload.end',
 ))
 SERVICE = frozenset(('service.create', 'service.update', 'service.delete'))
-EVENT_TYPES = SERVER_UP | SERVER_GONE | SERVICE
+# Host aggregates carry availability zones and topology metadata.
+AGGREGATE = frozenset(('aggregate.add_host.end', 'aggregate.remove_host.end',
+                       'aggregate.update_metadata.end',
+                       'aggregate.update_prop.end', 'aggregate.delete.end'))
+EVENT_TYPES = SERVER_UP | SERVER_GONE | SERVICE | AGGREGATE
 
 COMPUTE_BINARY = 'nova-compute'
 # vm_states in which a server holds no host even if the payload names one.
@@ -346,6 +351,13 @@ def to_event(event_type, payload):
         data = _nova_object(payload, 'payload',
                             lambda name: name == 'ServiceStatusPayload')
         return _service(event_type, data)
+    if event_type in AGGREGATE:
+        data = _nova_object(payload, 'payload',
+                            lambda name: name == 'AggregatePayload')
+        name = _string(data, 'name', 'payload') or _string(
+            data, 'uuid', 'payload') or '?'
+        return events.InventoryChanged(
+            event_type=event_type, reason='host aggregate %s changed' % name)
     # Instance payloads are InstanceActionPayload and its subclasses
     # (InstanceCreatePayload, InstanceActionRebuildPayload, ...).
     data = _nova_object(payload, 'payload',
@@ -360,6 +372,8 @@ def to_event(event_type, payload):
 def _describe(event):
     if isinstance(event, (events.ServerUp, events.ServerGone)):
         return 'server %s' % event.uuid
+    if isinstance(event, events.InventoryChanged):
+        return event.reason
     return 'host %s' % event.host
 
 

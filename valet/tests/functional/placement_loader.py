@@ -118,6 +118,15 @@ class PlacementLoader:
         self.providers[name] = provider
         return provider
 
+    def adopt(self, uuid):
+        """Track a provider someone else created (e.g. nova-api)."""
+        body = self.get('/resource_providers/%s' % uuid)
+        provider = Provider(uuid=body['uuid'], name=body['name'],
+                            generation=body['generation'],
+                            parent=body.get('parent_provider_uuid'))
+        self.providers[provider.name] = provider
+        return provider
+
     def _put_generation(self, provider, path, key, value):
         provider = self.provider(provider)
         body = self.request('PUT', '/resource_providers/%s/%s' % (

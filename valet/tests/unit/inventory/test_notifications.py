@@ -135,9 +135,23 @@ class ParseNovaPayloadsTest(base.BaseTestCase):
 
     def test_unknown_event_types_are_none(self):
         for event_type in ('instance.update', 'instance.power_off.end',
-                           'instance.create.start', 'aggregate.add_host.end',
+                           'instance.create.start', 'aggregate.create.end',
                            'compute.exception', 'nonsense', None):
             self.assertIsNone(notifications.to_event(event_type, 'garbage'))
+
+    def test_aggregate_changes_ask_for_a_resync(self):
+        payload = {'nova_object.name': 'AggregatePayload',
+                   'nova_object.namespace': 'nova',
+                   'nova_object.version': '1.1',
+                   'nova_object.data': {'uuid': 'a1b2', 'name': 'rack-7',
+                                        'hosts': ['h1'], 'metadata': {}}}
+        for event_type in sorted(notifications.AGGREGATE):
+            event = notifications.to_event(event_type, payload)
+            self.assertIsInstance(event, events.InventoryChanged)
+            self.assertIn('rack-7', event.reason)
+        self.assertRaises(notifications.MalformedNotification,
+                          notifications.to_event, 'aggregate.add_host.end',
+                          'garbage')
 
 
 class FlavorDemandTest(base.BaseTestCase):
@@ -522,7 +536,6 @@ class FakeBusTest(base.BaseTestCase):
         self.assertEqual(1, self.listener.stats['retried'])
         self.assertEqual(1, self.listener.stats['malformed'])
 
-
     def test_listens_again_after_a_stop(self):
         self.listener.stop()
         self.listener.wait()
@@ -541,8 +554,9 @@ class FakeBusTest(base.BaseTestCase):
         transport = listener.transport
         self.assertIsNotNone(transport)
         listener.stop()
-        with fixtures.MockPatchObject(transport, 'cleanup') as cleanup:
-            listener.wait()
+        cleanup = self.useFixture(
+            fixtures.MockPatchObject(transport, 'cleanup')).mock
+        listener.wait()
         cleanup.assert_called_once_with()
         self.assertIsNone(listener.transport)
 
