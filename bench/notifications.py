@@ -4,6 +4,9 @@ Usage (RabbitMQ on 127.0.0.1:5672, nova in the OpenStack venv)::
 
     python -m bench.notifications [--count 10000] [--url rabbit://...]
         [--openstack-venv .tox/openstack] [--skip-nova]
+        [--phases parse,drain,live,nova,engine] [--engine-count N]
+        [--hosts 5000] [--servers-per-host 2] [--planned 1000]
+        [--plan-size 100] [--seed 1] [--profile] [--out FILE]
 
 Payloads are real: ``valet/tests/functional/nova_notify.py --dump`` builds
 them once with Nova's own notification objects. Then, on a private exchange,
@@ -24,17 +27,50 @@ topic and pool:
     (objects built and serialised for every message) while the listener
     runs. Nova's emit time is reported by the script itself.
 
-``on_event`` only counts: these are the listener's numbers, not the
-engine's cost of applying each record.
+``on_event`` only counts in these phases: they are the listener's numbers,
+not the engine's cost of applying each record. That cost is measured by:
+
+``engine``
+    A real ``EngineEndpoint`` on a model of ``--hosts`` hosts (a static
+    inventory generated into a temporary YAML file: racks of 40, zones of
+    25 racks, ``--servers-per-host`` servers already running) with the SQL
+    storage on a temporary SQLite file. A seeded script of
+    ``--engine-count`` operations (about 60% ``instance.create.end``, 20%
+    resize or live migration to another host, 15% ``instance.delete.end``,
+    5% ``service.update`` disabling or enabling a host) is rendered from
+    Nova's own payloads (one per event type and flavor, rewritten per
+    message: instance uuid, host and node, metadata), queued, and drained
+    by the real ``NotificationListener`` whose ``on_event`` is the
+    endpoint's ``handle_event``. Reported: the drain (listener start to
+    last record applied), the time spent inside ``handle_event`` alone,
+    and ``handle_event`` called directly on the same records (a second
+    engine built the same way, no broker). Both models are then checked
+    against the script's expected result (every server's host and demand,
+    every host's usage and state, the Nova bindings and, with plans, the
+    stored placements): a wrong result prints FAIL and exits non-zero.
+``engine+plans``
+    The same with ``--planned`` servers first planned through
+    ``EngineEndpoint.create_plan`` (stacks of ``--plan-size`` servers in a
+    host diversity group); that many of the creates carry
+    ``valet_orchestration_id`` in their metadata and bind to them, and the
+    later moves and deletes of those servers update their stored
+    placements (SQLite writes under the engine lock).
 """
 
 import argparse
+import collections
 import copy
+import cProfile
+import dataclasses
 import json
+import logging
 import multiprocessing
 import os
+import pstats
+import random
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -44,10 +80,22 @@ from oslo_config import cfg
 import oslo_messaging as messaging
 from oslo_messaging import opts as messaging_opts
 
+import yaml
+
 from valet import conf as valet_conf
+from valet.engine import follow
+from valet.engine import service
+from valet.engine import translate
 from valet.inventory.openstack import notifications
+from valet.inventory import static
+from valet.storage.sql import driver as sql_driver
+
+from bench import generator as gen
 
 _REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..'))
+DEFAULT_OUT = os.path.join('bench', 'results', 'notifications.json')
+KEYS = ('phase', 'messages', 'seconds', 'per_s', 'check')
+PHASES = ('parse', 'drain', 'live', 'nova', 'engine')
 NOVA_NOTIFY = os.path.join(_REPO, 'valet', 'tests', 'functional',
                            'nova_notify.py')
 FLAVOR = {'name': 'm1.medium', 'vcpus': 2, 'memory_mb': 4096,
@@ -90,10 +138,10 @@ def nova_python(venv):
     return python
 
 
-def nova_messages(python):
+def nova_messages(python, templates=TEMPLATES):
     """The templates as Nova's objects serialise them."""
     out = subprocess.run([python, NOVA_NOTIFY, '--dump'],
-                         input=json.dumps(TEMPLATES), capture_output=True,
+                         input=json.dumps(templates), capture_output=True,
                          text=True, check=True)
     return json.loads(out.stdout)
 
@@ -125,6 +173,13 @@ def make_conf(url, exchange, topic, pool):
 
 
 def publish(url, exchange, topic, messages, count, ready=None):
+    return send(url, exchange, topic,
+                ((msg['publisher_id'], msg['event_type'], payload)
+                 for msg, payload in burst(messages, count)), ready)
+
+
+def send(url, exchange, topic, items, ready=None):
+    """Publish ``(publisher id, event type, payload)`` items; seconds."""
     conf = make_conf(url, exchange, topic, 'unused')
     transport = messaging.get_notification_transport(conf, url=url)
     notifier = messaging.Notifier(transport, driver='messagingv2',
@@ -133,11 +188,10 @@ def publish(url, exchange, topic, messages, count, ready=None):
     if ready is not None:
         ready.wait()
     started = time.monotonic()
-    for msg, payload in burst(messages, count):
-        pub = msg['publisher_id']
+    for pub, event_type, payload in items:
         if pub not in notifiers:
             notifiers[pub] = notifier.prepare(publisher_id=pub)
-        notifiers[pub].info({}, msg['event_type'], payload)
+        notifiers[pub].info({}, event_type, payload)
     seconds = time.monotonic() - started
     transport.cleanup()
     return seconds
@@ -163,6 +217,512 @@ def stop(listener):
     listener.wait()
 
 
+# ----------------------------------------------------------------- engine
+PROJECT = 'bench'
+ENGINE_FLAVORS = ('m1.small', 'm1.medium', 'm1.large', 'm1.xlarge')
+# Share of each operation in the engine burst, in percent.
+ENGINE_MIX = (('create', 60), ('resize', 10), ('migrate', 10),
+              ('delete', 15), ('service', 5))
+# Nova's event type and vm_state for each instance operation.
+ENGINE_EVENTS = {
+    'create': ('instance.create.end', 'active'),
+    'resize': ('instance.resize_finish.end', 'resized'),
+    'migrate': ('instance.live_migration_post_dest.end', 'active'),
+    'delete': ('instance.delete.end', 'deleted'),
+}
+MOVES = ('resize', 'migrate')
+RACK_SIZE, ZONE_RACKS = 40, 25
+# The two larger generator shapes: room for every server the burst adds.
+ENGINE_SHAPES = gen.SHAPES[1:]
+DISABLED_SHARE = 0.01
+
+Op = collections.namedtuple('Op', 'kind uuid host flavor oid disabled',
+                            defaults=(None, None, None, None, None))
+
+
+@dataclasses.dataclass
+class Script:
+    """A burst of operations and the state it must leave behind.
+
+    ``servers`` maps every server's model id (its orchestration id when
+    Valet planned it, else its Nova uuid) to ``(host, flavor)``;
+    ``disabled`` names the disabled hosts; ``bound`` maps the Nova uuids of
+    planned servers that started to their orchestration ids.
+    """
+
+    ops: list
+    servers: dict
+    disabled: set
+    bound: dict
+    counts: collections.Counter
+
+
+class _Bag:
+    """A set with a uniformly random pick, both in O(1)."""
+
+    def __init__(self, items=()):
+        self.items, self.index = [], {}
+        for item in items:
+            self.add(item)
+
+    def add(self, item):
+        self.index[item] = len(self.items)
+        self.items.append(item)
+
+    def remove(self, item):
+        i = self.index.pop(item)
+        last = self.items.pop()
+        if i < len(self.items):
+            self.items[i] = last
+            self.index[last] = i
+
+    def choice(self, rng):
+        return self.items[rng.randrange(len(self.items))]
+
+    def __len__(self):
+        return len(self.items)
+
+
+def _uuid(rng):
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def engine_script(seed, count, hosts, disabled=(), servers=None,
+                  planned=(), mix=ENGINE_MIX, flavors=ENGINE_FLAVORS):
+    """COUNT operations on a cloud of ``hosts``, and their expected result.
+
+    ``servers`` maps the uuids of the servers already running to ``(host,
+    flavor)``; ``planned`` lists ``(orchestration id, host, flavor)`` of
+    servers Valet planned: as many creates, spread over the burst, start
+    them on their planned host with the orchestration id in their metadata.
+    Other creates go to a random enabled host. A resize or migration moves
+    a running server to another enabled host (a resize to another flavor);
+    a delete removes one; ``service`` disables an enabled host or enables
+    one it disabled. A move or delete with nothing running becomes a
+    create.
+    """
+    rng = random.Random(seed)
+    disabled = set(disabled)
+    enabled = _Bag(h for h in hosts if h not in disabled)
+    toggled = _Bag()
+    where = dict(servers or {})           # running uuid -> (host, flavor)
+    running = _Bag(where)
+    model_id = {u: u for u in where}
+    expected = dict(where)
+    for oid, host, flavor in planned:
+        expected[oid] = (host, flavor)
+    kinds = rng.choices([k for k, _ in mix], [w for _, w in mix], k=count)
+    creates = [i for i, kind in enumerate(kinds) if kind == 'create']
+    if len(planned) > len(creates):
+        raise ValueError('%d planned servers but only %d creates'
+                         % (len(planned), len(creates)))
+    binds = dict(zip(sorted(rng.sample(creates, len(planned))), planned))
+    ops, bound, counts = [], {}, collections.Counter()
+    for i, kind in enumerate(kinds):
+        if kind in MOVES + ('delete',) and not len(running):
+            kind = 'create'
+        if kind == 'create':
+            new = _uuid(rng)
+            if i in binds:
+                oid, host, flavor = binds[i]
+                bound[new] = model_id[new] = oid
+                counts['bind'] += 1
+            else:
+                oid, host, flavor = None, enabled.choice(rng), rng.choice(
+                    flavors)
+                model_id[new] = new
+                expected[new] = (host, flavor)
+            where[new] = (host, flavor)
+            running.add(new)
+            ops.append(Op(kind, new, host, flavor, oid))
+        elif kind in MOVES:
+            server = running.choice(rng)
+            before, flavor = where[server]
+            host = before
+            while host == before and len(enabled) > 1:
+                host = enabled.choice(rng)
+            if kind == 'resize':
+                flavor = rng.choice([f for f in flavors if f != flavor])
+            where[server] = expected[model_id[server]] = (host, flavor)
+            ops.append(Op(kind, server, host, flavor))
+        elif kind == 'delete':
+            server = running.choice(rng)
+            running.remove(server)
+            host, flavor = where.pop(server)
+            del expected[model_id.pop(server)]
+            ops.append(Op(kind, server, host, flavor))
+        else:
+            if len(toggled) and (rng.random() < 0.5 or len(enabled) < 2):
+                host = toggled.choice(rng)
+                toggled.remove(host)
+                enabled.add(host)
+                disabled.discard(host)
+            else:
+                host = enabled.choice(rng)
+                enabled.remove(host)
+                toggled.add(host)
+                disabled.add(host)
+            ops.append(Op(kind, host=host, disabled=host in disabled))
+        counts[kind] += 1
+    return Script(ops=ops, servers=expected, disabled=disabled,
+                  bound=bound, counts=counts)
+
+
+def _flavor_payload(name):
+    flavor = gen.FLAVORS[name]
+    return {'name': name, 'flavorid': name, 'vcpus': flavor['vcpus'],
+            'memory_mb': flavor['ram'], 'root_gb': flavor['disk']}
+
+
+def engine_templates(python):
+    """``{(operation, flavor) | 'service': message}``, serialised by Nova."""
+    keys, specs = [], []
+    for kind, (event_type, state) in ENGINE_EVENTS.items():
+        for name in ENGINE_FLAVORS:
+            keys.append((kind, name))
+            specs.append({'event_type': event_type, 'host': 'cmp1',
+                          'node': 'cmp1', 'state': state,
+                          'project': PROJECT,
+                          'flavor': _flavor_payload(name)})
+    keys.append('service')
+    specs.append({'event_type': 'service.update', 'host': 'cmp1',
+                  'disabled': True, 'disabled_reason': 'bench'})
+    messages = nova_messages(python, specs)
+    if [m['event_type'] for m in messages] != [
+            s['event_type'] for s in specs]:
+        sys.exit('nova_notify.py --dump did not return one message per '
+                 'template')
+    return dict(zip(keys, messages))
+
+
+def engine_messages(templates, ops):
+    """``(publisher id, event type, payload)`` of every operation.
+
+    Nova's payload for the operation's event type and flavor, with the
+    instance uuid, host and node, name and metadata (or, for a service,
+    host and disabled flag) of this operation; every flavor field is
+    Nova's.
+    """
+    out = []
+    for op in ops:
+        if op.kind == 'service':
+            msg = templates['service']
+            data = dict(msg['payload']['nova_object.data'], host=op.host,
+                        disabled=op.disabled,
+                        disabled_reason='bench' if op.disabled else None)
+        else:
+            msg = templates[(op.kind, op.flavor)]
+            metadata = {follow.ORCHESTRATION_KEY: op.oid} if op.oid else {}
+            data = dict(msg['payload']['nova_object.data'], uuid=op.uuid,
+                        host=op.host, node=op.host, metadata=metadata,
+                        display_name='bench-' + op.uuid[:8])
+        payload = dict(msg['payload'])
+        payload['nova_object.data'] = data
+        out.append(('nova-compute:' + op.host, msg['event_type'], payload))
+    return out
+
+
+def write_inventory(path, seed, n_hosts, per_host):
+    """A static inventory file; ``(hosts, disabled, servers)`` in it.
+
+    Racks of 40 hosts, zones of 25 racks (one availability zone each),
+    about 1% of the hosts disabled, and ``per_host`` servers per host
+    already running, on random hosts (``servers``: uuid -> (host,
+    flavor)).
+    """
+    rng = random.Random(seed)
+    hosts, disabled, entries = [], set(), []
+    ratios = {'vcpus': gen.RATIOS[gen.VCPU], 'memory_mb': gen.RATIOS[gen.MEM],
+              'disk_gb': gen.RATIOS[gen.DISK]}
+    for i in range(n_hosts):
+        rack = i // RACK_SIZE
+        zone = rack // ZONE_RACKS
+        vcpus, ram_gb, disk_gb = ENGINE_SHAPES[rack % len(ENGINE_SHAPES)]
+        name = 'z%02d-r%03d-h%02d' % (zone, rack, i % RACK_SIZE)
+        enabled = rng.random() >= DISABLED_SHARE
+        hosts.append(name)
+        if not enabled:
+            disabled.add(name)
+        entries.append({
+            'name': name, 'rack': 'r%03d' % rack, 'zone': 'z%02d' % zone,
+            'availability_zone': 'az%d' % zone, 'vcpus': vcpus,
+            'memory_mb': ram_gb * 1024, 'disk_gb': disk_gb,
+            'reserved': {'memory_mb': gen.RESERVED[gen.MEM]},
+            'allocation_ratios': ratios, 'enabled': enabled})
+    servers = {}
+    for i in range(n_hosts * per_host):
+        servers[_uuid(rng)] = (rng.choice(hosts), rng.choice(ENGINE_FLAVORS))
+    doc = {
+        'levels': list(gen.LEVELS),
+        'flavors': {name: dict(gen.FLAVORS[name], id=str(i + 1))
+                    for i, name in enumerate(ENGINE_FLAVORS)},
+        'hosts': entries,
+        'servers': [{'name': 'old-%06d' % i, 'id': sid, 'host': host,
+                     'flavor': flavor, 'project': PROJECT}
+                    for i, (sid, (host, flavor)) in enumerate(
+                        servers.items())]}
+    dumper = getattr(yaml, 'CSafeDumper', yaml.SafeDumper)
+    with open(path, 'w') as handle:
+        yaml.dump(doc, handle, Dumper=dumper, default_flow_style=None)
+    return hosts, disabled, servers
+
+
+def make_engine(workdir, inventory, tag):
+    """An endpoint with a rebuilt model and SQLite storage of its own."""
+    conf = cfg.ConfigOpts()
+    valet_conf.register_all(conf)
+    conf([], project='valet', default_config_files=[])
+    conf.set_override('levels', list(gen.LEVELS), group='inventory')
+    conf.set_override('connection', 'sqlite:///' + os.path.join(
+        workdir, tag + '.sqlite'), group='database')
+    storage = sql_driver.SqlStorage(conf)
+    storage.upgrade()
+    endpoint = service.EngineEndpoint(
+        conf, storage, static.StaticInventory(conf, path=inventory))
+    endpoint.rebuild()
+    return endpoint
+
+
+def create_plans(endpoint, seed, planned, size):
+    """Plans of ``size`` servers in a host diversity group, through
+    ``create_plan``; ``[(orchestration id, host, flavor)]``."""
+    rng = random.Random(seed)
+    out = []
+    for number, start in enumerate(range(0, planned, size)):
+        stack = 'bench-stack-%04d' % number
+        group = 'bench-ha-%04d' % number
+        resources = {}
+        for j in range(min(size, planned - start)):
+            resources[_uuid(rng)] = {
+                'name': '%s-%03d' % (stack, j), 'type': translate.SERVER_TYPE,
+                'properties': {
+                    'flavor': rng.choice(ENGINE_FLAVORS),
+                    'metadata': {'valet': {'groups': [group]}}}}
+        plan = endpoint.create_plan({}, plan={
+            'plan_name': stack, 'stack_id': stack, 'project_id': PROJECT,
+            'resources': resources, 'locations': None,
+            'groups': {group: {'name': group, 'type': 'diversity',
+                               'level': 'host'}}})
+        for oid, placement in plan['placements'].items():
+            out.append((oid, placement['location'],
+                        resources[oid]['properties']['flavor']))
+    return out
+
+
+def _significant(demand):
+    return {rc: v for rc, v in demand.items() if v}
+
+
+def check_engine(endpoint, script, planned=()):
+    """What differs between the engine's model (and storage) and the
+    script's expected result; an empty list when nothing does."""
+    dc = endpoint.dc
+    problems = []
+    if len(dc.servers) != len(script.servers):
+        problems.append('the model holds %d servers, expected %d'
+                        % (len(dc.servers), len(script.servers)))
+    used = collections.defaultdict(collections.Counter)
+    for mid, (host, flavor) in script.servers.items():
+        demand = gen.DEMAND[flavor]
+        used[host].update(demand)
+        server = dc.servers.get(mid)
+        if server is None:
+            problems.append('server %s missing (expected on %s)'
+                            % (mid, host))
+        elif server.host != host:
+            problems.append('server %s on %s, expected %s'
+                            % (mid, server.host, host))
+        elif _significant(server.demand) != _significant(demand):
+            problems.append('server %s demands %s, expected %s (%s)'
+                            % (mid, server.demand, demand, flavor))
+    extra = sorted(set(dc.servers) - set(script.servers))
+    if extra:
+        problems.append('%d unexpected servers in the model: %s'
+                        % (len(extra), ', '.join(extra[:3])))
+    for name, spec in dc.hosts.items():
+        if spec.enabled == (name in script.disabled):
+            problems.append('host %s is %s' % (
+                name, 'enabled' if spec.enabled else 'disabled'))
+        capacity, free = dc.capacity(name), dc.free(name)
+        for rc in capacity:
+            if abs(capacity[rc] - free[rc] - used[name][rc]) > 1e-6:
+                problems.append('host %s uses %s %s, expected %s' % (
+                    name, capacity[rc] - free[rc], rc, used[name][rc]))
+    for nova_uuid, oid in script.bound.items():
+        if endpoint.bindings.get(nova_uuid) != oid:
+            problems.append('server %s is not bound to planned %s'
+                            % (nova_uuid, oid))
+    if planned:
+        stored = {p.orchestration_id: p
+                  for p in endpoint.storage.list_placements()}
+        resource_of = {oid: u for u, oid in script.bound.items()}
+        for oid, _host, _flavor in planned:
+            p = stored.get(oid)
+            want = (script.servers.get(oid, (None,))[0],
+                    resource_of.get(oid))
+            got = (p.location, p.resource_id) if p else None
+            if got != want:
+                problems.append('placement %s stored as (location, '
+                                'resource id) %s, expected %s'
+                                % (oid, got, want))
+    return problems
+
+
+class Applier(Counter):
+    """Applies every record to an engine, timing the apply alone."""
+
+    def __init__(self, endpoint, target):
+        super().__init__(target)
+        self.endpoint = endpoint
+        self.apply_seconds = 0.0
+        self.resyncs = 0
+
+    def __call__(self, event):
+        started = time.perf_counter()
+        try:
+            if self.endpoint.handle_event(event):
+                self.resyncs += 1
+        finally:
+            self.apply_seconds += time.perf_counter() - started
+            # Counted even when it raised: the check reports it.
+            super().__call__(event)
+
+
+class _Warnings(logging.Handler):
+    """Counts valet's warnings (a dropped event) and keeps the first."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.count = 0
+        self.first = []
+
+    def emit(self, record):
+        self.count += 1
+        if len(self.first) < 3:
+            self.first.append(record.getMessage())
+
+
+def _verdict(endpoint, script, planned, warnings, extra=()):
+    problems = list(extra) + check_engine(endpoint, script, planned)
+    if warnings.count:
+        problems.append('%d warnings from valet, first: %s'
+                        % (warnings.count, ' | '.join(warnings.first)))
+    if problems:
+        return 'FAIL: %d problem(s): %s' % (
+            len(problems), '; '.join(problems[:5]))
+    return 'ok'
+
+
+def engine_variant(args, conf, transport, exchange, topic, templates,
+                   world, planned_count, results):
+    """One variant: directly on one engine, then over the broker on a
+    second engine built the same way."""
+    workdir, inventory, hosts, disabled, servers = world
+    label = 'engine+plans' if planned_count else 'engine'
+    count = args.engine_count
+    for mode in ('direct', 'broker'):
+        warnings = _Warnings()
+        valet_log = logging.getLogger('valet')
+        valet_log.addHandler(warnings)
+        valet_log.propagate = False
+        try:
+            started = time.monotonic()
+            endpoint = make_engine(workdir, inventory, label + '-' + mode)
+            built = time.monotonic() - started
+            planned = []
+            if planned_count:
+                started = time.monotonic()
+                planned = create_plans(endpoint, args.seed + 1, planned_count,
+                                       args.plan_size)
+                results['%s create_plan (servers)' % label] = (
+                    len(planned), time.monotonic() - started, None)
+            script = engine_script(args.seed + 2, count, hosts, disabled,
+                                   servers, planned)
+            messages = engine_messages(templates, script.ops)
+            print('%s %s: %d hosts, %d servers, model built in %.1f s; '
+                  'burst %s' % (label, mode, len(endpoint.dc.hosts),
+                                len(endpoint.dc.servers), built,
+                                dict(sorted(script.counts.items()))),
+                  file=sys.stderr, flush=True)
+            if mode == 'direct':
+                _direct(args, endpoint, script, planned, messages, warnings,
+                        label, results)
+            else:
+                _broker(args, conf, transport, exchange, topic, endpoint,
+                        script, planned, messages, warnings, label, results)
+            endpoint.storage.dispose()
+        finally:
+            valet_log.removeHandler(warnings)
+            valet_log.propagate = True
+
+
+def _direct(args, endpoint, script, planned, messages, warnings, label,
+            results):
+    records = [notifications.to_event(event_type, payload)
+               for _pub, event_type, payload in messages]
+    profile = cProfile.Profile() if args.profile else None
+    resyncs = 0
+    started = time.perf_counter()
+    if profile:
+        profile.enable()
+    for record in records:
+        if endpoint.handle_event(record):
+            resyncs += 1
+    if profile:
+        profile.disable()
+    seconds = time.perf_counter() - started
+    extra = ['%d resyncs requested' % resyncs] if resyncs else []
+    check = _verdict(endpoint, script, planned, warnings, extra)
+    results['%s direct handle_event' % label] = (len(records), seconds, check)
+    if profile:
+        print('\nprofile of %s direct handle_event:' % label)
+        pstats.Stats(profile, stream=sys.stdout).sort_stats(
+            'cumulative').print_stats(25)
+
+
+def _broker(args, conf, transport, exchange, topic, endpoint, script,
+            planned, messages, warnings, label, results):
+    # Declare the pool queue, fill it, then drain it into the engine.
+    stop(run_listener(conf, transport, Counter(1))[0])
+    results['%s publish' % label] = (
+        len(messages), send(args.url, exchange, topic, messages), None)
+    applier = Applier(endpoint, len(messages))
+    listener, started = run_listener(conf, transport, applier)
+    applier.done.wait(args.timeout)
+    stop(listener)
+    stats = listener.stats
+    extra = []
+    if applier.count != len(messages) or stats['delivered'] != len(
+            messages):
+        extra.append('%d of %d records delivered (listener: %s)' % (
+            stats['delivered'], len(messages), dict(stats)))
+    if applier.resyncs:
+        extra.append('%d resyncs requested' % applier.resyncs)
+    check = _verdict(endpoint, script, planned, warnings, extra)
+    last = applier.last if applier.last is not None else time.monotonic()
+    results['%s drain (total)' % label] = (applier.count, last - started,
+                                           check)
+    results['%s handle_event in listener' % label] = (
+        applier.count, applier.apply_seconds, None)
+
+
+def measure_engine(args, conf, transport, exchange, topic, python,
+                   results):
+    templates = engine_templates(python)
+    with tempfile.TemporaryDirectory(prefix='valet-bench-') as workdir:
+        inventory = os.path.join(workdir, 'inventory.yaml')
+        started = time.monotonic()
+        hosts, disabled, servers = write_inventory(
+            inventory, args.seed, args.hosts, args.servers_per_host)
+        print('inventory: %d hosts, %d servers written in %.1f s'
+              % (len(hosts), len(servers), time.monotonic() - started),
+              file=sys.stderr, flush=True)
+        world = (workdir, inventory, hosts, disabled, servers)
+        for planned in (0, args.planned) if args.planned else (0,):
+            engine_variant(args, conf, transport, exchange, topic,
+                           templates, world, planned, results)
+
+
 def measure(args):
     unique = uuid.uuid4().hex[:10]
     exchange, topic, pool = ('bench-nova-' + unique,
@@ -172,43 +732,51 @@ def measure(args):
     transport = messaging.get_notification_transport(conf, url=args.url)
     python = nova_python(args.openstack_venv)
     messages = nova_messages(python)
+    phases = args.phases
+    # phase -> (messages, seconds, check): check is None, 'ok' or 'FAIL...'
     results = {}
 
-    started = time.monotonic()
-    for msg, payload in burst(messages, args.count):
-        notifications.to_event(msg['event_type'], payload)
-    results['parse'] = (args.count, time.monotonic() - started)
+    if 'parse' in phases:
+        started = time.monotonic()
+        for msg, payload in burst(messages, args.count):
+            notifications.to_event(msg['event_type'], payload)
+        results['parse'] = (args.count, time.monotonic() - started, None)
 
     try:
-        # drain: declare the pool queue, fill it, then listen.
-        stop(run_listener(conf, transport, Counter(1))[0])
-        seconds = publish(args.url, exchange, topic, messages, args.count)
-        results['publish (oslo.messaging)'] = (args.count, seconds)
-        counter = Counter(args.count)
-        listener, started = run_listener(conf, transport, counter)
-        counter.done.wait(args.timeout)
-        results['drain'] = (counter.count, counter.last - started)
-        stop(listener)
+        if 'drain' in phases:
+            # drain: declare the pool queue, fill it, then listen.
+            stop(run_listener(conf, transport, Counter(1))[0])
+            seconds = publish(args.url, exchange, topic, messages,
+                              args.count)
+            results['publish (oslo.messaging)'] = (args.count, seconds,
+                                                   None)
+            counter = Counter(args.count)
+            listener, started = run_listener(conf, transport, counter)
+            counter.done.wait(args.timeout)
+            results['drain'] = (counter.count, counter.last - started, None)
+            stop(listener)
 
-        # live: a separate publisher process, listener running.
-        counter = Counter(args.count)
-        listener, _ = run_listener(conf, transport, counter)
-        # spawn, not fork: this process already runs listener threads.
-        context = multiprocessing.get_context('spawn')
-        out = context.Queue()
-        child = context.Process(
-            target=_publish_child,
-            args=(args.url, exchange, topic, messages, args.count,
-                  time.time() + 2, out))
-        child.start()
-        counter.done.wait(args.timeout)
-        began, pub_seconds = out.get(timeout=args.timeout)
-        child.join()
-        results['live publish'] = (args.count, pub_seconds)
-        results['live end-to-end'] = (counter.count, counter.last - began)
-        stop(listener)
+        if 'live' in phases:
+            # live: a separate publisher process, listener running.
+            counter = Counter(args.count)
+            listener, _ = run_listener(conf, transport, counter)
+            # spawn, not fork: this process already runs listener threads.
+            context = multiprocessing.get_context('spawn')
+            out = context.Queue()
+            child = context.Process(
+                target=_publish_child,
+                args=(args.url, exchange, topic, messages, args.count,
+                      time.time() + 2, out))
+            child.start()
+            counter.done.wait(args.timeout)
+            began, pub_seconds = out.get(timeout=args.timeout)
+            child.join()
+            results['live publish'] = (args.count, pub_seconds, None)
+            results['live end-to-end'] = (counter.count,
+                                          counter.last - began, None)
+            stop(listener)
 
-        if not args.skip_nova:
+        if 'nova' in phases:
             counter = Counter(args.count)
             listener, _ = run_listener(conf, transport, counter)
             per = args.count // len(TEMPLATES)
@@ -226,13 +794,18 @@ def measure(args):
             emitted = json.loads(out.stdout)
             counter.done.wait(args.timeout)
             results['nova emit (own timer)'] = (emitted['emitted'],
-                                                emitted['seconds'])
+                                                emitted['seconds'], None)
             # Nova's import and set-up come before its first message.
             results['nova end-to-end'] = (counter.count,
-                                          counter.last - counter.first)
+                                          counter.last - counter.first,
+                                          None)
             results['nova incl. start-up'] = (counter.count,
-                                              counter.last - began)
+                                              counter.last - began, None)
             stop(listener)
+
+        if 'engine' in phases:
+            measure_engine(args, conf, transport, exchange, topic, python,
+                           results)
     finally:
         transport.cleanup()
         with kombu.Connection('amqp://' + args.url.split('://', 1)[1]) as c:
@@ -243,23 +816,82 @@ def measure(args):
     return results
 
 
+def records_of(results):
+    """The JSON records, one per phase."""
+    return [dict(zip(KEYS, (
+        phase, count, round(seconds, 3),
+        round(count / seconds, 1) if seconds else None, check)))
+        for phase, (count, seconds, check) in results.items()]
+
+
+def _phases(text):
+    phases = [p.strip() for p in text.split(',') if p.strip()]
+    unknown = sorted(set(phases) - set(PHASES))
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            'unknown phase(s) %s; phases are %s' % (
+                ', '.join(unknown), ', '.join(PHASES)))
+    return phases
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--count', type=int, default=10000)
+    parser.add_argument('--count', type=int, default=10000,
+                        help='notifications per listener phase')
     parser.add_argument('--url', default=os.environ.get(
         'VALET_TEST_TRANSPORT_URL', 'rabbit://guest:guest@127.0.0.1:5672/'))
     parser.add_argument('--openstack-venv', default=os.environ.get(
         'VALET_OPENSTACK_VENV', os.path.join(_REPO, '.tox', 'openstack')))
     parser.add_argument('--timeout', type=float, default=600)
+    parser.add_argument('--phases', type=_phases, default=list(PHASES),
+                        help='comma-separated phases to run (default: %s)'
+                        % ','.join(PHASES))
     parser.add_argument('--skip-nova', action='store_true',
                         help='leave out the burst through Nova\'s own code')
+    engine = parser.add_argument_group('engine phase')
+    engine.add_argument('--engine-count', type=int, default=10000,
+                        help='notifications in each engine burst')
+    engine.add_argument('--hosts', type=int, default=5000,
+                        help='hosts in the engine\'s model')
+    engine.add_argument('--servers-per-host', type=int, default=2,
+                        help='servers already running per host')
+    engine.add_argument('--planned', type=int, default=1000,
+                        help='servers planned through create_plan for the '
+                        'engine+plans variant (0: leave it out)')
+    engine.add_argument('--plan-size', type=int, default=100,
+                        help='servers per plan')
+    engine.add_argument('--seed', type=int, default=1)
+    engine.add_argument('--profile', action='store_true',
+                        help='cProfile the direct handle_event runs')
+    parser.add_argument('--out', default=DEFAULT_OUT,
+                        help='where to write the records (JSON; "" for '
+                        'nowhere)')
     args = parser.parse_args(argv)
+    if args.skip_nova:
+        args.phases = [p for p in args.phases if p != 'nova']
+    started = time.monotonic()
     results = measure(args)
-    print('%-26s %8s %9s %10s' % ('phase', 'messages', 'seconds', 'per s'))
-    for phase, (count, seconds) in results.items():
-        print('%-26s %8d %9.2f %10.0f' % (phase, count, seconds,
-                                          count / seconds if seconds else 0))
-    return 0
+    print('%-36s %8s %9s %10s  %s'
+          % ('phase', 'messages', 'seconds', 'per s', 'check'))
+    for phase, (count, seconds, check) in results.items():
+        print('%-36s %8d %9.2f %10.0f  %s' % (
+            phase, count, seconds, count / seconds if seconds else 0,
+            check or ''))
+    print('total run time: %.0f s' % (time.monotonic() - started))
+    if args.out:
+        directory = os.path.dirname(args.out)
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+        with open(args.out, 'w') as handle:
+            json.dump(records_of(results), handle, indent=1)
+            handle.write('\n')
+        print('records written to %s' % args.out)
+    failed = [phase for phase, (_c, _s, check) in results.items()
+              if check and check != 'ok']
+    for phase in failed:
+        print('FAIL: %s: the engine\'s model is not what the burst should '
+              'leave behind' % phase)
+    return 1 if failed else 0
 
 
 if __name__ == '__main__':

@@ -4,23 +4,19 @@ Exactly one engine of a deployment may decide placements. The engines
 compete for one tooz lock; the holder is the leader, the others stand by
 and try again every ``heartbeat_interval``.
 
-Safety rests on lease accounting done here, not on tooz's view of the
-lock: the leader records the monotonic time *before* each request that
-renewed (or won) the lock, and stops leading once that time is older than
-``lease_safety_fraction * lease_timeout``. The backend cannot give the lock
-to anyone else before the full lease ran out, so the old leader has always
-stopped first. ``assert_leader()`` does that check at call time, so a
-stalled background thread can never leave a stale leader deciding.
+Safety rests on lease accounting done here: the leader notes the monotonic
+time *before* each request that renewed (or won) the lock and stops leading
+once it is older than ``lease_safety_fraction * lease_timeout``; the
+backend cannot hand the lock on before the full lease ran out, so the old
+leader has always stopped first. ``assert_leader()`` checks this at call
+time: a stalled background thread cannot leave a stale leader deciding.
+Session-bound locks (MySQL, PostgreSQL, ZooKeeper) are freed the moment the
+session dies, while the old leader learns it only at its next check: there
+the winner waits ``takeover_delay`` (default: one lease) before leading.
 
-Backends whose lock is bound to a session rather than a lease (MySQL,
-PostgreSQL, ZooKeeper) free the lock the moment the session dies, while the
-old leader only learns it at its next check. There the winner waits
-``takeover_delay`` (default: one lease) before leading.
-
-tooz's own election API (``watch_elected_as_leader``) is not used: the
-MySQL and PostgreSQL drivers do not implement it, and where it exists it
-neither reports a lost election nor tells whether a renewal really
-extended the lock. Locks are the common ground of every driver.
+tooz's election API (``watch_elected_as_leader``) is not used: the MySQL
+and PostgreSQL drivers lack it, and where it exists it neither reports a
+lost election nor says whether a renewal really extended the lock.
 
 Without a backend (``[coordination] backend_url`` empty) the engine runs
 alone and is always the leader; tooz is not even imported.
@@ -76,6 +72,9 @@ class _Backend:
         """Driver options (they override the URL's query string)."""
         return {}
 
+    def tune(self, coordinator):
+        """Adjust a started coordinator."""
+
     def renew(self, lock):
         """Extend or verify the lock.
 
@@ -96,6 +95,16 @@ class _Redis(_Backend):
             if key not in query:
                 opts[key] = io_timeout
         return opts
+
+    def tune(self, coordinator):
+        # tooz retries a call that met a connection error 15 times, and
+        # redis-py (8.x: 10 retries with back-off) retries each of those:
+        # a dead server would block the election thread for a minute.
+        client = getattr(coordinator, '_client', None)
+        if client is not None and hasattr(client, 'set_retry'):
+            from redis import backoff
+            from redis import retry
+            client.set_retry(retry.Retry(backoff.NoBackoff(), 1))
 
     def renew(self, lock):
         try:
@@ -165,22 +174,13 @@ class _SQL(_Backend):
             raise _LockLost('lock session failed: %s' % exc)
 
 
-_BACKENDS = {
-    'redis': _Redis,
-    'etcd3+http': _Etcd,
-    'etcd3+https': _Etcd,
-    'zookeeper': _ZooKeeper,
-    'kazoo': _ZooKeeper,
-    'mysql': _SQL,
-    'postgresql': _SQL,
-}
+_BACKENDS = {'redis': _Redis, 'etcd3+http': _Etcd, 'etcd3+https': _Etcd,
+             'zookeeper': _ZooKeeper, 'kazoo': _ZooKeeper,
+             'mysql': _SQL, 'postgresql': _SQL}
 
 
 def _caused_by_redis_lock_error(exc):
-    try:
-        from redis import exceptions as redis_exc
-    except ImportError:
-        return False
+    from redis import exceptions as redis_exc   # tooz's redis driver did
     seen = set()
     while exc is not None and id(exc) not in seen:
         if isinstance(exc, redis_exc.LockError):
@@ -230,11 +230,9 @@ def safe_backend(url):
     if ':' in host:
         host = '[%s]' % host
     try:
-        port = parts.port
-    except ValueError:
-        port = None
-    if host and port:
-        host = '%s:%d' % (host, port)
+        host = '%s:%d' % (host, parts.port) if host and parts.port else host
+    except ValueError:          # a port that is not a number
+        pass
     return '%s://%s' % (parts.scheme, host)
 
 
@@ -403,6 +401,7 @@ class Leadership:
         if self._lock is not None:
             self._release()
         if self._coordinator is not None:
+            self._leave_group()
             try:
                 self._coordinator.stop()
             except Exception as exc:
@@ -432,21 +431,21 @@ class Leadership:
         with self._mutex:
             now = self._clock()
             leading = self._leading_locked()
-            if leading:
-                role = 'leader'
-            elif self._state == STOPPED:
-                role = 'stopped'
-            else:
-                role = 'standby'
+            role = ('leader' if leading else
+                    'stopped' if self._state == STOPPED else 'standby')
             age = (None if self._last_contact is None
                    else round(max(0.0, now - self._last_contact), 3))
-            remaining = None
-            if leading and not self.single:
-                remaining = round(self._valid_until - now, 3)
+            backend_state = self._backend_state
+            if (backend_state == BACKEND_CONNECTED and age is not None
+                    and age > max(self.safe_window, 3 * self.interval)):
+                # The election thread is stuck in a call: no news is bad.
+                backend_state = BACKEND_UNREACHABLE
+            remaining = (round(self._valid_until - now, 3)
+                         if leading and not self.single else None)
             return {
                 'mode': 'single' if self.single else 'coordinated',
                 'backend': self.backend,
-                'backend_state': self._backend_state,
+                'backend_state': backend_state,
                 'backend_error': self._backend_error,
                 'group': None if self.single else self.group,
                 'member_id': self.member_id,
@@ -520,7 +519,7 @@ class Leadership:
             self._run_callback(name)
 
     def _deliver_pending(self):
-        """Run the queued callbacks in this thread (tests)."""
+        # Callbacks without the callback thread (tests, stop()).
         while True:
             with self._mutex:
                 if not self._pending:
@@ -584,7 +583,6 @@ class Leadership:
             if key in query and query[key][-1] != str(value):
                 LOG.warning('[coordination] backend_url sets %s; using %s '
                             'from lease_timeout instead', key, value)
-        coordinator = None
         try:
             coordinator = self._factory(self._url,
                                         self.member_id.encode('utf-8'),
@@ -592,6 +590,10 @@ class Leadership:
             coordinator.start(start_heart=False)
         except Exception as exc:
             return self._backend_failed(exc)
+        try:
+            self._backend.tune(coordinator)
+        except Exception as exc:
+            LOG.debug('Could not tune the %s client: %s', self.backend, exc)
         self._coordinator = coordinator
         self._groups, self._joined, self._advertised = True, False, None
         self._backend_ok()
@@ -764,14 +766,28 @@ class Leadership:
             LOG.debug('Election group %s: %s', self.group,
                       _scrubbed(exc, self._url))
 
+    def _leave_group(self):
+        # The last member out deletes the group: no litter on a backend
+        # shared with others (GroupNotEmpty is the usual answer).
+        if not (self._groups and self._joined):
+            return
+        group = self.group.encode('utf-8')
+        try:
+            self._coordinator.leave_group(group).get()
+            self._coordinator.delete_group(group).get()
+        except Exception as exc:
+            LOG.debug('Leaving election group %s: %s', self.group, exc)
+
     def _learn_leader(self, coordinator, group):
         leaders = []
         for member in coordinator.get_members(group).get():
-            if member == self.member_id.encode('utf-8'):
+            name = (member.decode('utf-8', 'replace')
+                    if isinstance(member, bytes) else str(member))
+            if name == self.member_id:
                 continue
             caps = coordinator.get_member_capabilities(group, member).get()
             if isinstance(caps, dict) and caps.get('role') == 'leader':
-                leaders.append(member.decode('utf-8', 'replace'))
+                leaders.append(name)
         with self._mutex:
             if self._state != LEADER:
                 # A dead leader's entry lingers until its membership

@@ -29,6 +29,7 @@ from testtools import content
 
 from valet.tests.functional import databases
 from valet.tests.functional.deploy import base
+from valet.tests.functional.deploy import test_concurrency
 from valet.tests.functional import deployment
 from valet.tests.functional import processes
 from valet.tests.functional import services
@@ -283,8 +284,16 @@ class HATest(base.DeploymentTestCase):
             thread.start()
         for _ in range(KILL_AFTER):
             self.assertTrue(answered.acquire(timeout=120), 'no answers')
+        # Stall the leader inside a decision's storage write (plan row
+        # written, placements waiting), so the kill lands mid-request
+        # every time, not only when the timing happens to be right.
+        lock = self.useFixture(
+            test_concurrency.PlacementsWriteLock(self.connection))
+        self.assertTrue(lock.wait_for_blocked_writer(),
+                        'the leader never reached its storage write')
         dep.kill_engine(leader)
         killed_at = time.monotonic()
+        lock.release()
         answered_before_kill = len(results)
 
         # The standby takes over: by its log, then by the status call.
@@ -321,6 +330,8 @@ class HATest(base.DeploymentTestCase):
             failed.append(key)
             self.assertLess(elapsed, RPC_TIMEOUT + 30, key)
         slowest = max(e for _r, e in results.values())
+        # At least the stalled request died with the leader.
+        self.assertTrue(failed, 'no request was in flight at the kill')
 
         # Storage: every 201 once and whole; a 503 absent or whole.
         by_stack, placements, hosts = self.assertStorageConsistent(

@@ -139,7 +139,7 @@ class _ElectionTests:
     def setUp(self):
         super().setUp()
         self.url = self.backend_url()
-        self.group = 'valet-test-%s' % uuid.uuid4().hex[:12]
+        self.group = 'valet-leader-test-%s' % uuid.uuid4().hex[:12]
         self.tmp = self.useFixture(fixtures.TempDir()).path
 
     def spawn(self, *names, **options):

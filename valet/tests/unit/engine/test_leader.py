@@ -182,6 +182,17 @@ class FakeCoordinator:
         self._groups()[group][self.member_id] = capabilities
         return Result()
 
+    def leave_group(self, group):
+        self._groups()[group].pop(self.member_id, None)
+        return Result()
+
+    def delete_group(self, group):
+        groups = self._groups()
+        if groups.get(group):
+            return Result(error=coordination.GroupNotEmpty(group))
+        groups.pop(group, None)
+        return Result()
+
     def get_members(self, group):
         return Result(set(self._groups()[group]))
 
@@ -590,6 +601,10 @@ class BackendTest(LeaderTestCase):
         self.assertTrue(other.is_leader)
         lead.stop()
         self.assertEqual(['A'], seen)
+        # The last member out removes the election group.
+        self.assertEqual([lead.group.encode()], list(self.store.groups))
+        other.stop()
+        self.assertEqual({}, self.store.groups)
 
 
 class ThreadedTest(LeaderTestCase):
