@@ -84,10 +84,6 @@ class Timeouts:
     missing: float = 300.0
 
 
-def _observes_servers(snapshot):
-    return bool(getattr(snapshot, 'observed', False))
-
-
 def group_definitions(snapshot, stored_groups, placements):
     """Every group the model needs, storage first."""
     defs = {}
@@ -137,7 +133,7 @@ def build(snapshot, placements, stored_groups, waiting_since, now,
         except model_errors.EngineError as exc:
             LOG.warning('Group %s left out of the model: %s', name,
                         exc.message)
-    observed = _observes_servers(snapshot)
+    observed = snapshot.observed
     running = {s.id: s for s in snapshot.servers}
     claims = _metadata_claims(snapshot, placements, running) \
         if observed else {}

@@ -41,6 +41,10 @@ class InventorySnapshot:
     groups: list = dataclasses.field(default_factory=list)
     unmapped: dict = dataclasses.field(default_factory=dict)
     server_metadata: dict = dataclasses.field(default_factory=dict)
+    # True when ``servers`` is everything that runs (Placement allocations):
+    # a stored placement whose server is not among them has not been built
+    # or is gone. A static file lists only what it was given.
+    observed: bool = False
 
     def find_flavor(self, ref):
         """A flavor by name, else by id; None when unknown."""

@@ -220,7 +220,7 @@ class OpenStackInventory(base.Inventory):
             levels=self.levels, hosts=mapping.hosts,
             flavors=dict(nova_view.flavors) if nova_view else {},
             servers=servers, unmapped=mapping.unmapped,
-            server_metadata=metadata)
+            server_metadata=metadata, observed=True)
         LOG.info('OpenStack inventory: %(hosts)d hosts (%(excluded)d '
                  'excluded, %(disabled)d disabled), %(servers)d servers '
                  '(%(left_out)d on excluded hosts left out), %(flavors)d '

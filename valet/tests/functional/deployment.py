@@ -52,7 +52,7 @@ class Deployment(fixtures.Fixture):
     ``coordination_url`` (a tooz URL), with which every engine joins the
     election and only the leader serves. ``extra_config`` maps section
     names to ``{option: value}`` and is merged into ``valet.conf`` (its
-    values win).
+    values win; ``self.rpc_timeout`` still says what was passed).
     """
 
     def __init__(self, connection=None, keystone=None, api_workers=2,

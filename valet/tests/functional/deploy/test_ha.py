@@ -41,7 +41,7 @@ TAKEOVER_BOUND = LEASE + 30     # generous: no timing is asserted closer
 
 CLIENTS = 8
 PLANS_PER_CLIENT = 12
-KILL_AFTER = 20             # answers received before the leader is killed
+KILL_AFTER = 20             # answers before the leader is stalled and killed
 
 
 def coordination_config(**extra):
@@ -129,7 +129,8 @@ class RedisServer(fixtures.Fixture):
 
 
 class HATest(base.DeploymentTestCase):
-    """Leader killed under load, on MariaDB."""
+    """Two engines on Redis, storage on MariaDB: the leader is killed
+    under load; the leader loses Redis."""
 
     SERVER = databases.MySQLServer
 
