@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Make sure the services the functional tests use are installed and running
-# on loopback: MariaDB (3306), PostgreSQL (5432) and RabbitMQ (5672).
+# on loopback: MariaDB (3306), PostgreSQL (5432), RabbitMQ (5672) and
+# Redis (6379, the engines' coordination backend in the HA tests).
 # There is no systemd: missing packages are installed with apt-get and the
 # servers are started by hand. Safe to run again: running services are left
 # alone. Exits non-zero if a service cannot be brought up.
@@ -54,6 +55,16 @@ if ! listening 5432; then
     fi
     pg_ctlcluster --skip-systemctl-redirect "$version" main start >/dev/null 2>&1
     wait_for 5432 30 || { echo "services: PostgreSQL did not start"; failed=1; }
+fi
+
+if ! listening 6379; then
+    echo "services: starting Redis"
+    need_package redis-server redis-server
+    mkdir -p /var/lib/redis /var/log/redis
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" \
+        --appendonly no --dir /var/lib/redis \
+        --logfile /var/log/redis/ci.log >/dev/null 2>&1
+    wait_for 6379 30 || { echo "services: Redis did not start"; failed=1; }
 fi
 
 if ! listening 5672; then
