@@ -593,25 +593,33 @@ class Applier(Counter):
 
 
 class _StorageCalls:
-    """Counts the placement reads and writes of an engine's storage."""
+    """Counts and times the placement reads and writes of an engine."""
 
     NAMES = ('get_placement', 'update_placement')
 
     def __init__(self, storage):
         self.counts = collections.Counter()
+        self.seconds = collections.Counter()
         for name in self.NAMES:
             setattr(storage, name, self._counted(name, getattr(storage,
                                                                name)))
 
     def _counted(self, name, method):
         def counted(*args, **kwargs):
-            self.counts[name] += 1
-            return method(*args, **kwargs)
+            started = time.perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                self.counts[name] += 1
+                self.seconds[name] += time.perf_counter() - started
         return counted
 
     def __str__(self):
         return 'storage: %s' % ', '.join(
-            '%d %s' % (self.counts[n], n) for n in self.NAMES)
+            '%d %s (%.2f s, %.1f ms each)' % (
+                self.counts[n], n, self.seconds[n],
+                1000 * self.seconds[n] / self.counts[n])
+            if self.counts[n] else '0 %s' % n for n in self.NAMES)
 
 
 class _Warnings(logging.Handler):

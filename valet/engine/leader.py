@@ -622,6 +622,10 @@ class Leadership:
             self._lock_held = True
             if self._state != STANDBY:      # stopped meanwhile
                 return self.interval
+        if self._clock() >= started + self.safe_window:
+            self._release()                 # won too late to lead safely
+            return self.interval
+        with self._mutex:
             self._valid_until = started + self.safe_window
             if self.takeover_delay > 0:
                 self._state = CLAIMING

@@ -64,19 +64,28 @@ class PlacementFixture(fixtures.Fixture):
 
     ``synchronous=False`` lets SQLite skip fsync: test data need not
     survive a power cut, and loading thousands of hosts gets much faster.
+    ``database``, a path to a Placement SQLite file (e.g. one a benchmark
+    cached), is copied into the fixture's directory and served instead of
+    an empty database; the original is never written to. The database
+    file the service uses is ``self.database``.
     """
 
-    def __init__(self, processes=2, threads=4, synchronous=False):
+    def __init__(self, processes=2, threads=4, synchronous=False,
+                 database=None):
         super().__init__()
         self.processes = processes
         self.threads = threads
         self.synchronous = synchronous
+        self.source_database = database
 
     def _setUp(self):
         require_placement()
         venv = openstack_venv()
         self.tmp = tempfile.mkdtemp(prefix='valet-placement-')
         self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
+        self.database = os.path.join(self.tmp, 'placement.db')
+        if self.source_database is not None:
+            shutil.copyfile(self.source_database, self.database)
         with open(os.path.join(self.tmp, 'placement.conf'), 'w') as f:
             f.write(_CONF.format(tmp=self.tmp, synchronous=self.synchronous))
         env = dict(os.environ, OS_PLACEMENT_CONFIG_DIR=self.tmp)
