@@ -4,7 +4,8 @@ Placement gives the hosts (compute resource providers), their capacities,
 traits and aggregates, and what every consumer uses where. Nova, when
 ``[nova]`` is configured, adds what Placement does not know: aggregate
 names and metadata, availability zones, disabled services, flavors and
-(optionally) server names, projects and metadata. The topology comes from
+(optionally) server names, projects and metadata. Nova is read first: its
+aggregate UUIDs save Placement one request per host. The topology comes from
 ``[inventory] level_sources`` (see ``topology.py``).
 """
 
@@ -200,10 +201,16 @@ class OpenStackInventory(base.Inventory):
 
     def load(self):
         started = time.monotonic()
-        placement_view = self.placement.read()
-        placement_done = time.monotonic()
+        # Nova first: its aggregate UUIDs let Placement's memberships be
+        # read per aggregate rather than per host (see placement.py).
         nova_view = self.nova.read() if self.nova is not None else None
         nova_done = time.monotonic()
+        aggregates = None
+        if nova_view is not None:
+            aggregates = sorted({a.uuid for a in nova_view.aggregates
+                                 if a.uuid})
+        placement_view = self.placement.read(aggregates=aggregates)
+        placement_done = time.monotonic()
         hosts, names, without_service = build_hosts(
             placement_view.hosts, nova_view, self.default_az)
         if without_service:
@@ -226,7 +233,8 @@ class OpenStackInventory(base.Inventory):
                  '(%(left_out)d on excluded hosts left out), %(flavors)d '
                  'flavors; %(providers)d resource providers read '
                  '(%(skipped)d not compute hosts, %(vanished)d vanished) '
-                 'in %(seconds).2f s (Placement %(p).2f s, Nova %(n).2f s)',
+                 'in %(seconds).2f s (Placement %(p).2f s, %(requests)d '
+                 'requests; Nova %(n).2f s)',
                  {'hosts': len(mapping.hosts),
                   'excluded': len(mapping.excluded),
                   'disabled': sum(1 for h in mapping.hosts if not h.enabled),
@@ -236,6 +244,7 @@ class OpenStackInventory(base.Inventory):
                   'skipped': placement_view.skipped,
                   'vanished': placement_view.vanished,
                   'seconds': time.monotonic() - started,
-                  'p': placement_done - started,
-                  'n': nova_done - placement_done})
+                  'requests': placement_view.requests,
+                  'p': placement_done - nova_done,
+                  'n': nova_done - started})
         return snapshot

@@ -1,20 +1,35 @@
 """Read compute hosts and their usage from the Placement API.
 
-One ``GET /resource_providers`` lists every provider; then, per provider
-and concurrently, its inventories and allocations (and for a root provider
-its traits and aggregates). Placement has no bulk read of these, so a
-5,000-host cloud costs about 20,000 small GETs; a bounded thread pool keeps
-that to seconds without flooding the API.
+Placement has no bulk read of inventories or allocations, so those cost
+two GETs per provider (one when it has no inventory). Everything else is
+read in bulk:
+
+* ``GET /resource_providers``: every provider, once;
+* traits: ``GET /traits?associated=true`` lists the traits some provider
+  has, then ``GET /resource_providers?required=<trait>`` once per trait;
+* aggregates: when the caller knows the aggregate UUIDs (Nova's host
+  aggregates, which nova-api mirrors into Placement),
+  ``GET /resource_providers?member_of=<uuid>`` once per aggregate, plus the
+  aggregates of sharing providers (``MISC_SHARES_VIA_AGGREGATE``), which
+  Nova does not know; otherwise ``GET .../aggregates`` per root provider.
+
+A 5,000-host cloud thus costs about 10,000 small GETs (15,000 without
+Nova's aggregates) instead of 20,000; a bounded thread pool runs them. The
+result is the same as reading each root's traits and aggregates, except
+that with Nova's aggregate UUIDs an aggregate that exists only in Placement
+and holds no sharing provider is not seen: it has no name or metadata, and
+nothing in Nova schedules by it.
 
 A *host* is a provider tree whose resources include VCPU or MEMORY_MB and
 whose root is not a sharing provider (``MISC_SHARES_VIA_AGGREGATE``).
 Nested providers (NUMA cells, vGPUs, bandwidth) are folded into their root:
 their inventories add to the host's, their allocations to the consumer's
-demand on that host. Traits and aggregates are read from the root only.
+demand on that host. Traits and aggregates are those of the root only.
 """
 
 import concurrent.futures
 import dataclasses
+import threading
 
 from oslo_log import log as logging
 
@@ -23,9 +38,15 @@ from valet.inventory.openstack import client as client_mod
 
 LOG = logging.getLogger(__name__)
 
-# 1.14: providers carry parent_provider_uuid and root_provider_uuid (nested
-# providers, Queens); GET /allocations/{consumer} gives project and user.
-MICROVERSION = '1.14'
+# 1.18 (Rocky): GET /resource_providers?required=<traits>, the bulk trait
+# read. It brings what the reader used before: 1.14 (Queens) providers
+# carry parent_provider_uuid and root_provider_uuid (nested providers);
+# 1.12 GET /allocations/{consumer} gives project and user; 1.6 GET /traits
+# ?associated; 1.3 ?member_of. Nothing read changes shape between 1.14 and
+# 1.18 (1.15 adds headers, 1.16/1.17 concern allocation candidates), so
+# the only cost of the pin is that a Queens Placement (end of life) answers
+# 406 to every request instead of serving the per-provider reads.
+MICROVERSION = '1.18'
 HOST_CLASSES = frozenset(('VCPU', 'MEMORY_MB'))
 SHARING_TRAIT = 'MISC_SHARES_VIA_AGGREGATE'
 
@@ -69,6 +90,7 @@ class PlacementView:
     providers: int = 0
     skipped: int = 0      # trees that are not compute hosts
     vanished: int = 0     # providers deleted while being read
+    requests: int = 0     # GETs this read made
 
 
 # ------------------------------------------------------------ JSON parsing
@@ -82,16 +104,15 @@ def _number(what, value):
     return value
 
 
-def parse_providers(body):
+def parse_providers(body, what='GET /resource_providers'):
     """``GET /resource_providers`` -> [{uuid, name, root, parent}]."""
     if not isinstance(body, dict) or not isinstance(
             body.get('resource_providers'), list):
-        _fail('GET /resource_providers', 'no "resource_providers" list in '
-              'the response')
+        _fail(what, 'no "resource_providers" list in the response')
     out = []
     for entry in body['resource_providers']:
         if not isinstance(entry, dict) or not entry.get('uuid'):
-            _fail('GET /resource_providers', 'a provider without a uuid')
+            _fail(what, 'a provider without a uuid')
         uuid = entry['uuid']
         out.append({'uuid': uuid, 'name': str(entry.get('name') or uuid),
                     'root': entry.get('root_provider_uuid') or uuid,
@@ -136,13 +157,25 @@ def parse_allocations(body, provider):
     return out
 
 
-def parse_names(body, key, provider):
-    """``GET .../traits`` or ``.../aggregates`` -> frozenset of names."""
+def parse_names(body, key, provider=None):
+    """``GET .../traits`` or ``.../aggregates`` -> frozenset of names.
+
+    Without ``provider``, the body of ``GET /traits``.
+    """
     values = body.get(key) if isinstance(body, dict) else None
     if not isinstance(values, list):
-        _fail('provider %s %s' % (provider, key),
-              'no "%s" list in the response' % key)
+        _fail('provider %s %s' % (provider, key) if provider else
+              'GET /%s' % key, 'no "%s" list in the response' % key)
     return frozenset(str(v) for v in values)
+
+
+def invert(members):
+    """{name: uuids holding it} -> {uuid: frozenset of names}."""
+    out = {}
+    for name, uuids in members.items():
+        for uuid in uuids:
+            out.setdefault(uuid, set()).add(name)
+    return {uuid: frozenset(names) for uuid, names in out.items()}
 
 
 def fold_inventories(inventories):
@@ -181,6 +214,34 @@ def add_demand(consumers, allocations):
 
 
 # ------------------------------------------------------------------ reader
+class _Pool:
+    """A bounded thread pool whose first failed task fails the read."""
+
+    def __init__(self, workers):
+        self.executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix='valet-placement')
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        # On an error the queued requests are pointless: drop them.
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+    def submit(self, function, *args):
+        return self.executor.submit(function, *args)
+
+    def results(self, futures):
+        """``{key: result}`` of ``{key: future}``; raises the first error."""
+        done, _ = concurrent.futures.wait(
+            futures.values(),
+            return_when=concurrent.futures.FIRST_EXCEPTION)
+        for future in done:
+            if future.exception() is not None:
+                raise future.exception()
+        return {key: future.result() for key, future in futures.items()}
+
+
 class PlacementReader:
     """Reads every compute host of a Placement service."""
 
@@ -188,25 +249,77 @@ class PlacementReader:
         self.client = client
         self.workers = workers
         self.read_consumers = read_consumers
+        # Tests and benchmarks only: read each root provider's traits and
+        # aggregates with its own GETs (four per host), the reads the bulk
+        # ones replace and must match.
+        self.per_provider = False
+        self._lock = threading.Lock()
+        self._requests = 0
 
-    def read(self):
-        providers = parse_providers(self.client.get('/resource_providers'))
+    def read(self, aggregates=None):
+        """A PlacementView of every provider.
+
+        ``aggregates``: the UUIDs of the aggregates whose members are read
+        in bulk (Nova's host aggregates); None reads each root provider's
+        aggregates instead.
+        """
+        with self._lock:
+            self._requests = 0
+        providers = parse_providers(self._get('/resource_providers',
+                                              tolerate=()))
         roots = {p['uuid']: p for p in providers if p['root'] == p['uuid']}
-        records = self._map(self._read_provider, providers)
+        per_root = self.per_provider or aggregates is None
+        with _Pool(self.workers) as pool:
+            # The few bulk reads first: the sharing providers' aggregates
+            # wait for the traits.
+            trait_futures = None
+            if not self.per_provider:
+                body = self._get('/traits', {'associated': 'true'},
+                                 tolerate=())
+                trait_futures = {
+                    trait: pool.submit(self._members, 'required', trait)
+                    for trait in sorted(parse_names(body, 'traits'))}
+            member_futures = {}
+            if not per_root:
+                for uuid in sorted(set(aggregates)):
+                    member_futures[uuid] = pool.submit(
+                        self._members, 'member_of', uuid)
+            record_futures = {
+                p['uuid']: pool.submit(self._read_provider, p, per_root)
+                for p in providers}
+            traits = members = None
+            if trait_futures is not None:
+                traits = invert(pool.results(trait_futures))
+            if not per_root:
+                # Aggregates of shared storage are Placement's own: Nova
+                # does not know them, yet hosts are in them.
+                sharing = {
+                    uuid: pool.submit(self._aggregates_of, uuid)
+                    for uuid in sorted(roots)
+                    if SHARING_TRAIT in traits.get(uuid, ())}
+                for found in pool.results(sharing).values():
+                    for uuid in sorted(found - set(member_futures)):
+                        member_futures[uuid] = pool.submit(
+                            self._members, 'member_of', uuid)
+                members = invert(pool.results(member_futures))
+            records = pool.results(record_futures)
         vanished = sum(1 for r in records.values() if r is None)
         trees = {}
-        members = {}
+        parts_of = {}
         for p in providers:
             if p['root'] in roots and records.get(p['uuid']) is not None:
-                members.setdefault(p['root'], []).append(p['uuid'])
+                parts_of.setdefault(p['root'], []).append(records[p['uuid']])
         for uuid, root in roots.items():
             record = records.get(uuid)
             if record is None:
                 continue
-            tree = ProviderTree(uuid=uuid, name=root['name'],
-                                traits=record['traits'],
-                                aggregates=record['aggregates'])
-            parts = [records[m] for m in members[uuid]]
+            tree = ProviderTree(
+                uuid=uuid, name=root['name'],
+                traits=(record['traits'] if traits is None
+                        else traits.get(uuid, frozenset())),
+                aggregates=(record['aggregates'] if members is None
+                            else members.get(uuid, frozenset())))
+            parts = parts_of[uuid]
             (tree.capacity, tree.reserved,
              tree.allocation_ratios) = fold_inventories(
                 [part['inventories'] for part in parts])
@@ -219,31 +332,39 @@ class PlacementReader:
                              vanished=vanished)
         if self.read_consumers:
             consumers = sorted({c for t in hosts for c in t.consumers})
-            details = self._map(self._read_consumer, consumers)
+            with _Pool(self.workers) as pool:
+                details = pool.results({
+                    c: pool.submit(self._read_consumer, c)
+                    for c in consumers})
             view.consumers = {c: d for c, d in details.items() if d}
+        view.requests = self._requests
         return view
 
-    def _map(self, function, items):
-        """``{key: function(item)}`` over a bounded pool; first error wins."""
-        out = {}
-        pool = concurrent.futures.ThreadPoolExecutor(
-            max_workers=self.workers, thread_name_prefix='valet-placement')
-        try:
-            futures = {pool.submit(function, item): item for item in items}
-            for future in concurrent.futures.as_completed(futures):
-                item = futures[future]
-                key = item['uuid'] if isinstance(item, dict) else item
-                out[key] = future.result()
-        finally:
-            # On an error the queued requests are pointless: drop them.
-            pool.shutdown(wait=True, cancel_futures=True)
-        return out
+    def _get(self, path, params=None, tolerate=(404,)):
+        # By default a provider deleted after the list was read: 404.
+        with self._lock:
+            self._requests += 1
+        return self.client.get(path, params=params, tolerate=tolerate)
 
-    def _get(self, path):
-        # A provider deleted after the list was read answers 404.
-        return self.client.get(path, tolerate=(404,))
+    def _members(self, key, value):
+        """UUIDs of the providers with trait (``required``) or in aggregate
+        (``member_of``) ``value``."""
+        body = self._get('/resource_providers', {key: value}, tolerate=(400,))
+        if body is None:
+            # A trait deleted since it was listed, or an aggregate id that
+            # is not a UUID: no provider has it.
+            LOG.debug('Placement: no providers with %s=%s (400)', key, value)
+            return frozenset()
+        what = 'GET /resource_providers?%s=%s' % (key, value)
+        return frozenset(p['uuid'] for p in parse_providers(body, what))
 
-    def _read_provider(self, provider):
+    def _aggregates_of(self, uuid):
+        body = self._get('/resource_providers/%s/aggregates' % uuid)
+        if body is None:
+            return frozenset()
+        return parse_names(body, 'aggregates', uuid)
+
+    def _read_provider(self, provider, aggregates_too):
         uuid = provider['uuid']
         base_path = '/resource_providers/%s' % uuid
         body = self._get(base_path + '/inventories')
@@ -259,7 +380,10 @@ class PlacementReader:
                 return None
             record['allocations'] = parse_allocations(body, uuid)
         if provider['root'] == uuid:
-            for key in ('traits', 'aggregates'):
+            keys = ['traits'] if self.per_provider else []
+            if aggregates_too:
+                keys.append('aggregates')
+            for key in keys:
                 body = self._get('%s/%s' % (base_path, key))
                 if body is None:
                     return None

@@ -19,6 +19,7 @@ from valet.engine.model import topology as topology_mod
 from valet import inventory
 from valet.inventory import base as inventory_base
 from valet.inventory.openstack import driver
+from valet.inventory.openstack import nova as nova_mod
 from valet.tests.functional import nova_fixture
 from valet.tests.functional import placement_fixture
 from valet.tests.functional import placement_loader
@@ -161,6 +162,64 @@ class PlacementInventoryTest(_Base):
                       ', 4 servers (1 on excluded hosts left out), 0 flavors'
                       '; 6 resource providers read (1 not compute hosts, 0 '
                       'vanished)', self.log.output)
+
+    def test_bulk_reads_match_per_provider_reads(self):
+        # The snapshot from bulk trait and aggregate reads is the one the
+        # per-provider reads (four GETs per host) give.
+        lone = placement_loader.stable_uuid('placement-only')
+        # Its allocation moved cmp4's generation on.
+        self.loader.adopt(self.loader.provider('cmp4').uuid)
+        self.loader.set_aggregates('cmp4', [lone])
+        conf = self.make_conf(self.placement.client_config() +
+                              '[inventory]\ndriver = openstack\n'
+                              'unmapped_hosts = isolate\n'
+                              'read_consumers = true\n')
+        source = inventory.get_inventory(conf)
+        reader = source.placement
+        bulk = source.load()
+        reader.per_provider = True
+        self.assertEqual(bulk, source.load())
+        self.assertEqual({'cmp4': {lone: {}}}, {
+            h.name: h.aggregates for h in bulk.hosts if h.name == 'cmp4'})
+        # 1 list, 1 trait list, 5 traits, 3 GETs per root (inventories,
+        # allocations, aggregates), 2 for the nested one, 5 consumers;
+        # per provider: 1 list, 4 per root, 2 for the nested one, 5.
+        self.assertIn(' %d requests;' % (1 + 1 + 5 + 3 * 5 + 2 + 5),
+                      self.log.output)
+        self.assertIn(' %d requests;' % (1 + 4 * 5 + 2 + 5), self.log.output)
+
+        # With Nova: its aggregate UUIDs (nova-api mirrors them) replace
+        # the per-host reads; the shared storage aggregate comes from the
+        # sharing provider. An aggregate in Placement alone (cmp4's) is
+        # the one difference.
+        names = ('cmp1', 'cmp2', 'cmp3', 'cmp4')
+        view = nova_mod.NovaView(
+            aggregates=[nova_mod.Aggregate(
+                uuid=ZONE_AGG, name='east', availability_zone='east',
+                metadata={'availability_zone': 'east'},
+                hosts=frozenset(['cmp1']))],
+            services={n: nova_mod.Service(n, True) for n in names})
+
+        class Nova:
+            def read(self):
+                return view
+
+        with_nova = driver.OpenStackInventory(conf, reader, Nova())
+        reader.per_provider = True
+        before = with_nova.load()
+        reader.per_provider = False
+        after = with_nova.load()
+        self.assertEqual({lone: {}}, before.hosts[3].aggregates)
+        before.hosts[3].aggregates = {}
+        self.assertEqual(before, after)
+        cmp2 = after.hosts[1]
+        self.assertEqual(('cmp2', 'east', {
+            'east': {'availability_zone': 'east'}, SHARED_AGG: {}}),
+            (cmp2.name, cmp2.availability_zone, cmp2.aggregates))
+        # 1 list, 1 trait list, 5 traits, 2 aggregates, 1 sharing
+        # provider's aggregates, 2 GETs for each of 6 providers, 5 consumers.
+        self.assertEqual(1 + 1 + 5 + 2 + 1 + 2 * 6 + 5,
+                         reader.read(aggregates=[ZONE_AGG]).requests)
 
     def test_datacenter_from_the_snapshot(self):
         snapshot = self.load('unmapped_hosts = isolate\n'

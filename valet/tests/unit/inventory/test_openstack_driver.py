@@ -38,12 +38,17 @@ def agg(name, hosts, metadata=None, zone=None, uuid=None):
 
 class _Reader:
 
-    def __init__(self, view):
+    def __init__(self, view, order=None):
         self.view = view
         self.reads = 0
+        self.order = order if order is not None else []
+        self.aggregates = []
 
-    def read(self):
+    def read(self, **kw):
         self.reads += 1
+        self.order.append(self)
+        if 'aggregates' in kw:
+            self.aggregates.append(kw['aggregates'])
         return self.view
 
 
@@ -190,8 +195,10 @@ class DriverTest(base.BaseTestCase):
                              'metadata': {'valet_groups': 'g'}}})
 
     def inventory(self, with_nova=True):
-        self.placement_reader = _Reader(self.placement_view)
-        self.nova_reader = _Reader(self.nova_view) if with_nova else None
+        self.order = []
+        self.placement_reader = _Reader(self.placement_view, self.order)
+        self.nova_reader = (_Reader(self.nova_view, self.order)
+                            if with_nova else None)
         return driver.OpenStackInventory(self.conf, self.placement_reader,
                                          self.nova_reader)
 
@@ -219,6 +226,23 @@ class DriverTest(base.BaseTestCase):
                       'disabled), 1 servers (1 on excluded hosts left out), '
                       '1 flavors; 4 resource providers read (1 not compute '
                       'hosts, 0 vanished) in ', self.log.output)
+
+    def test_nova_aggregates_go_to_placement(self):
+        self.nova_view.aggregates.append(agg('ssd', [], uuid='sa'))
+        self.nova_view.aggregates.append(agg('ra-again', [], uuid='ra'))
+        self.placement_view.requests = 7
+        self.inventory().load()
+        # Nova first: Placement reads memberships of its aggregates.
+        self.assertEqual([self.nova_reader, self.placement_reader],
+                         self.order)
+        self.assertEqual([['ra', 'sa']], self.placement_reader.aggregates)
+        self.assertRegex(self.log.output, r'\(Placement [0-9.]+ s, 7 '
+                         r'requests; Nova [0-9.]+ s\)')
+
+    def test_without_nova_placement_reads_aggregates_per_host(self):
+        self.conf.set_override('unmapped_hosts', 'isolate', 'inventory')
+        self.inventory(with_nova=False).load()
+        self.assertEqual([None], self.placement_reader.aggregates)
 
     def test_isolate_keeps_every_host(self):
         self.conf.set_override('unmapped_hosts', 'isolate', 'inventory')
@@ -256,10 +280,18 @@ class DriverTest(base.BaseTestCase):
 
     def test_errors_pass_through(self):
         class Broken:
-            def read(self):
+            def read(self, aggregates=None):
                 raise inventory_base.InventoryError('Placement at x: down')
 
         inv = driver.OpenStackInventory(self.conf, Broken(), None)
+        self.assertRaises(inventory_base.InventoryError, inv.load)
+
+        class BrokenNova:
+            def read(self):
+                raise inventory_base.InventoryError('Nova at y: down')
+
+        inv = driver.OpenStackInventory(
+            self.conf, _Reader(self.placement_view), BrokenNova())
         self.assertRaises(inventory_base.InventoryError, inv.load)
 
 

@@ -16,6 +16,9 @@ EMPTY = '5c2f2a3a-0f3d-4a50-8d6e-0c6c0a1e9f00'
 VM1 = '56785a3f-6f1c-4fb2-aba2-4f8d7f2cbb3c'
 VM2 = '9a5b0c1e-2f55-4c23-8a55-9b0a5f2c1d77'
 AGG = '42896e0d-205d-4fe3-bd1e-100924931787'
+# Placement-only aggregates: shared storage, and one nothing else knows.
+STORAGE = '8c1e4d6a-3b2f-4e5a-9c7d-6f0a1b2c3d4e'
+LONE = 'f3a2b1c0-9d8e-4f7a-8b6c-5d4e3f2a1b0c'
 
 
 def provider(uuid, name, root=None, parent=None):
@@ -29,6 +32,17 @@ def provider(uuid, name, root=None, parent=None):
 def inventory(total, reserved=0, ratio=1.0):
     return {'allocation_ratio': ratio, 'max_unit': total, 'min_unit': 1,
             'reserved': reserved, 'step_size': 1, 'total': total}
+
+
+NAMES = {CN1: 'cn1', NUMA0: 'cn1_numa0', NUMA1: 'cn1_numa1',
+         CN2: 'cn2.example.org', SHARED: 'shared-storage', EMPTY: 'empty'}
+ROOTS = {NUMA0: CN1, NUMA1: CN1}
+
+
+def members(*uuids):
+    return {'resource_providers': [
+        provider(u, NAMES[u], root=ROOTS.get(u), parent=ROOTS.get(u))
+        for u in uuids]}
 
 
 def routes():
@@ -91,10 +105,22 @@ def routes():
             'traits': ['MISC_SHARES_VIA_AGGREGATE']},
         base_path % EMPTY + '/traits': {'traits': []},
         base_path % CN1 + '/aggregates': {
-            'resource_provider_generation': 7, 'aggregates': [AGG]},
-        base_path % CN2 + '/aggregates': {'aggregates': []},
-        base_path % SHARED + '/aggregates': {'aggregates': [AGG]},
+            'resource_provider_generation': 7, 'aggregates': [AGG, LONE]},
+        base_path % CN2 + '/aggregates': {'aggregates': [STORAGE]},
+        base_path % SHARED + '/aggregates': {'aggregates': [AGG, STORAGE]},
         base_path % EMPTY + '/aggregates': {'aggregates': []},
+        # The bulk reads of the same traits and aggregates. A trait of a
+        # nested provider is not its root's.
+        '/traits?associated=true': {'traits': [
+            'CUSTOM_RACK_R07', 'HW_CPU_X86_AVX2', 'HW_NUMA_ROOT',
+            'MISC_SHARES_VIA_AGGREGATE']},
+        '/resource_providers?required=CUSTOM_RACK_R07': members(CN1),
+        '/resource_providers?required=HW_CPU_X86_AVX2': members(CN1),
+        '/resource_providers?required=HW_NUMA_ROOT': members(NUMA0, NUMA1),
+        '/resource_providers?required=MISC_SHARES_VIA_AGGREGATE': members(
+            SHARED),
+        '/resource_providers?member_of=%s' % AGG: members(CN1, SHARED),
+        '/resource_providers?member_of=%s' % STORAGE: members(CN2, SHARED),
         '/allocations/%s' % VM1: {
             'allocations': {CN1: {'generation': 7,
                                   'resources': {'DISK_GB': 20}}},
@@ -169,13 +195,14 @@ class ParseTest(base.BaseTestCase):
 
 class ReaderTest(base.BaseTestCase):
 
-    def read(self, answers=None, **kw):
+    def read(self, answers=None, aggregates=None, per_provider=False, **kw):
         table = routes()
         table.update(answers or {})
         self.adapter = fakes.FakeAdapter(table)
         reader = placement.PlacementReader(
             client.ServiceClient('Placement', self.adapter), **kw)
-        return reader.read()
+        reader.per_provider = per_provider
+        return reader.read(aggregates=aggregates)
 
     def test_hosts_fold_nested_providers_and_skip_others(self):
         view = self.read(workers=3)
@@ -194,9 +221,10 @@ class ReaderTest(base.BaseTestCase):
         self.assertEqual(1.0, cn1.allocation_ratios['DISK_GB'])
         self.assertAlmostEqual(4 * 16 + 14 * 4 + 16 * 2,
                                34 * cn1.allocation_ratios['VCPU'])
+        # The root's traits only (HW_NUMA_ROOT is its children's).
         self.assertEqual(frozenset(['HW_CPU_X86_AVX2', 'CUSTOM_RACK_R07']),
                          cn1.traits)
-        self.assertEqual(frozenset([AGG]), cn1.aggregates)
+        self.assertEqual(frozenset([AGG, LONE]), cn1.aggregates)
         self.assertEqual({VM1: {'DISK_GB': 20, 'VCPU': 4, 'MEMORY_MB': 2048},
                           VM2: {'VCPU': 1, 'MEMORY_MB': 512}},
                          cn1.consumers)
@@ -204,11 +232,33 @@ class ReaderTest(base.BaseTestCase):
         self.assertEqual({'MEMORY_MB': 4096}, cn2.reserved)
         self.assertEqual({'VCPU': 4.0, 'MEMORY_MB': 1.0, 'DISK_GB': 1.0},
                          cn2.allocation_ratios)
+        self.assertEqual(frozenset(), cn2.traits)
+        self.assertEqual(frozenset([STORAGE]), cn2.aggregates)
         self.assertEqual({}, cn2.consumers)
         self.assertEqual({}, view.consumers)
 
+    def assertSameView(self, expected, actual):
+        by_uuid = lambda view: sorted(view.hosts, key=lambda t: t.uuid)  # noqa
+        self.assertEqual(by_uuid(expected), by_uuid(actual))
+        self.assertEqual(
+            (expected.providers, expected.skipped, expected.vanished,
+             expected.consumers),
+            (actual.providers, actual.skipped, actual.vanished,
+             actual.consumers))
+
+    def test_bulk_reads_match_per_provider_reads(self):
+        before = self.read(per_provider=True, read_consumers=True)
+        self.assertSameView(before, self.read(read_consumers=True))
+        # With Nova's aggregate UUIDs, memberships come per aggregate; the
+        # shared-storage aggregate through the sharing provider. Only LONE,
+        # in Placement alone and holding no sharing provider, is not seen.
+        after = self.read(aggregates=[AGG], read_consumers=True)
+        cn1 = [t for t in before.hosts if t.uuid == CN1][0]
+        cn1.aggregates = frozenset([AGG])
+        self.assertSameView(before, after)
+
     def test_requests_per_provider(self):
-        self.read()
+        view = self.read(per_provider=True)
         calls = self.adapter.calls
         self.assertEqual(1, calls.count('/resource_providers'))
         # Children: inventories and allocations only; roots also traits and
@@ -217,6 +267,64 @@ class ReaderTest(base.BaseTestCase):
         self.assertEqual(4, sum(1 for c in calls if CN1 in c))
         self.assertEqual(3, sum(1 for c in calls if EMPTY in c))
         self.assertEqual(1 + 2 * 2 + 4 * 3 + 3, len(calls))
+        self.assertEqual(len(calls), view.requests)
+
+    def test_requests_with_bulk_traits(self):
+        view = self.read()
+        calls = self.adapter.calls
+        self.assertEqual(1, calls.count('/traits?associated=true'))
+        self.assertEqual(4, sum(1 for c in calls if 'required=' in c))
+        self.assertEqual([], [c for c in calls if c.endswith('/traits')])
+        # Roots: inventories, allocations and aggregates.
+        self.assertEqual(3, sum(1 for c in calls if CN1 in c))
+        self.assertEqual(2, sum(1 for c in calls if NUMA0 in c))
+        self.assertEqual(2, sum(1 for c in calls if EMPTY in c))
+        self.assertEqual(1 + 1 + 4 + 2 * 2 + 3 * 3 + 2, len(calls))
+        self.assertEqual(len(calls), view.requests)
+
+    def test_requests_with_nova_aggregates(self):
+        view = self.read(aggregates=[AGG, AGG])
+        calls = self.adapter.calls
+        # Two GETs per provider with inventory, one without; the sharing
+        # provider's aggregates; one membership read per aggregate.
+        aggregate_reads = [c for c in calls if c.endswith('/aggregates')]
+        self.assertEqual(['/resource_providers/%s/aggregates' % SHARED],
+                         aggregate_reads)
+        self.assertEqual(
+            ['/resource_providers?member_of=%s' % AGG,
+             '/resource_providers?member_of=%s' % STORAGE],
+            [c for c in calls if 'member_of=' in c])
+        self.assertEqual(2, sum(1 for c in calls if CN1 in c))
+        self.assertEqual(1 + 1 + 4 + 2 * 5 + 1 + 1 + 2, len(calls))
+        self.assertEqual(len(calls), view.requests)
+
+    def test_nova_without_aggregates(self):
+        # The sharing provider's aggregates are still read.
+        view = self.read(aggregates=[])
+        self.assertEqual({CN1: frozenset([AGG]), CN2: frozenset([STORAGE])},
+                         {t.uuid: t.aggregates for t in view.hosts})
+
+    def test_trait_deleted_while_reading(self):
+        view = self.read({
+            '/resource_providers?required=HW_CPU_X86_AVX2': (400, {
+                'errors': [{'status': 400, 'title': 'Bad Request',
+                            'detail': 'Invalid trait(s) in "required"'}]})})
+        cn1 = [t for t in view.hosts if t.uuid == CN1][0]
+        self.assertEqual(frozenset(['CUSTOM_RACK_R07']), cn1.traits)
+
+    def test_malformed_bulk_answers(self):
+        exc = self.assertRaises(
+            inventory_base.InventoryError, self.read,
+            {'/traits?associated=true': {'names': []}})
+        self.assertEqual('Placement: GET /traits: no "traits" list in the '
+                         'response', str(exc))
+        exc = self.assertRaises(
+            inventory_base.InventoryError, self.read,
+            {'/resource_providers?member_of=%s' % AGG: {'providers': []}},
+            aggregates=[AGG])
+        self.assertEqual('Placement: GET /resource_providers?member_of=%s: '
+                         'no "resource_providers" list in the response' % AGG,
+                         str(exc))
 
     def test_consumers_on_request(self):
         view = self.read(read_consumers=True)
@@ -237,14 +345,25 @@ class ReaderTest(base.BaseTestCase):
                          view.hosts[0].capacity)
 
     def test_first_error_fails_the_read(self):
+        for path, kw in (
+                ('/resource_providers/%s/traits' % CN1,
+                 {'per_provider': True}),
+                ('/resource_providers/%s/aggregates' % CN1, {}),
+                ('/resource_providers/%s/allocations' % CN1,
+                 {'aggregates': [AGG]})):
+            exc = self.assertRaises(
+                inventory_base.InventoryError, self.read,
+                {path: (503, 'Service Unavailable')}, workers=2, **kw)
+            self.assertEqual('Placement GET %s%s answered 503: Service '
+                             'Unavailable' % (fakes.ENDPOINT, path), str(exc))
+
+    def test_bulk_read_errors_fail_the_read(self):
+        path = '/resource_providers?required=CUSTOM_RACK_R07'
         exc = self.assertRaises(
             inventory_base.InventoryError, self.read,
-            {'/resource_providers/%s/traits' % CN1: (503, 'Service '
-                                                     'Unavailable')},
-            workers=2)
-        self.assertEqual('Placement GET %s/resource_providers/%s/traits '
-                         'answered 503: Service Unavailable' % (
-                             fakes.ENDPOINT, CN1), str(exc))
+            {path: (503, 'Service Unavailable')})
+        self.assertEqual('Placement GET %s%s answered 503: Service '
+                         'Unavailable' % (fakes.ENDPOINT, path), str(exc))
 
     def test_malformed_provider_answer(self):
         exc = self.assertRaises(
@@ -254,6 +373,9 @@ class ReaderTest(base.BaseTestCase):
                       % CN2, str(exc))
 
     def test_empty_placement(self):
-        view = self.read({'/resource_providers': {'resource_providers': []}})
+        view = self.read({'/resource_providers': {'resource_providers': []},
+                          '/traits?associated=true': {'traits': []}},
+                         aggregates=[])
         self.assertEqual([], view.hosts)
         self.assertEqual(0, view.providers)
+        self.assertEqual(2, view.requests)
