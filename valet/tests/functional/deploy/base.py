@@ -45,3 +45,11 @@ class DeploymentTestCase(testtools.TestCase):
         headers = dict(ADMIN if headers is None else headers)
         return requests.request(method, self.dep.url + path,
                                 headers=headers, timeout=60, **kwargs)
+
+    def stored(self):
+        """(plans, placements) as an admin sees them."""
+        plans = self.call('GET', '/v1/plans')
+        placements = self.call('GET', '/v1/placements')
+        self.assertEqual(200, plans.status_code, plans.text)
+        self.assertEqual(200, placements.status_code, placements.text)
+        return plans.json()['plans'], placements.json()['placements']

@@ -174,13 +174,6 @@ class ConcurrentPlansTest(base.DeploymentTestCase):
         self.assertEqual(set(bodies), set(results), 'clients did not finish')
         return results
 
-    def stored(self):
-        plans = self.call('GET', '/v1/plans')
-        placements = self.call('GET', '/v1/placements')
-        self.assertEqual(200, plans.status_code, plans.text)
-        self.assertEqual(200, placements.status_code, placements.text)
-        return plans.json()['plans'], placements.json()['placements']
-
     def assertCleanError(self, resp, codes):
         self.assertEqual('application/json',
                          resp.headers['Content-Type'].split(';')[0])

@@ -184,13 +184,6 @@ class HATest(base.DeploymentTestCase):
             return exc, time.monotonic() - started
         return resp, time.monotonic() - started
 
-    def stored(self):
-        plans = self.call('GET', '/v1/plans')
-        placements = self.call('GET', '/v1/placements')
-        self.assertEqual(200, plans.status_code, plans.text)
-        self.assertEqual(200, placements.status_code, placements.text)
-        return plans.json()['plans'], placements.json()['placements']
-
     def assertEngineError(self, resp):
         """A clean API-SIG 503 from the engine path."""
         self.assertEqual(503, resp.status_code, resp.text)
