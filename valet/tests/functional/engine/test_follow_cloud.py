@@ -51,13 +51,9 @@ class _Base(testtools.TestCase):
             name='valet', level=logging.INFO))
 
     def start(self, options=None):
+        # The FakeLogger's capture is the failed test's "pythonlogging".
         self.valet = self.useFixture(cloud.Valet(self.cloud, options))
-        self.addOnException(self._details)
         return self.valet
-
-    def _details(self, exc_info):
-        self.addDetail('valet-log', testtools.content.text_content(
-            self.log.output[-20000:]))
 
     @property
     def dc(self):
@@ -76,7 +72,7 @@ class _Base(testtools.TestCase):
     def rebuilds(self):
         return self.log.output.count(REBUILT)
 
-    def plan(self, stack_id, resources, groups=None, locations=None):
+    def plan(self, stack_id, resources, locations=None):
         body = {'plan_name': stack_id, 'stack_id': stack_id,
                 'resources': resources}
         if locations:
