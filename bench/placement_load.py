@@ -22,8 +22,9 @@ database is cached: ``<cache-dir>/placement-<hosts>-<seed>.sqlite`` (with
 the parameters it was built from beside it, ``.json``); a later run serves
 a copy of it. ``--reload`` rebuilds it.
 
-Then the driver's ``load()`` is timed ``--runs`` times per mode, after one
-untimed warm-up request per uwsgi thread:
+Then the driver's ``load()`` is timed ``--runs`` times per mode (the
+modes take turns, so a change in the machine's load hits them all), after
+an untimed warm-up of every kind of request on every uwsgi thread:
 
 ``per-provider``
     the reads before bulk traits: per root provider ``/inventories``,
@@ -37,8 +38,10 @@ untimed warm-up request per uwsgi thread:
     nova-compute service per host); Placement memberships are then read per
     aggregate (2 GETs per host).
 
-Reported per mode: min and median ``load()`` seconds, the GET count, and
-the median time of ``DataCenter.build`` over the snapshot. Each bulk mode's
+Reported per mode: min and median ``load()`` seconds, the median CPU
+seconds Placement (uwsgi master and workers) and this process spent in a
+load (steadier than wall time on a shared machine), the GET count, and the
+median time of ``DataCenter.build`` over the snapshot. Each bulk mode's
 snapshot is compared with its per-provider mode's: a difference prints
 FAIL and exits non-zero. Results go to ``--out``, one entry per host count.
 """
@@ -236,51 +239,109 @@ def make_conf(workdir, fixture, workers):
 
 
 def warm_up(url, threads):
-    """One request per uwsgi thread, so no timed run pays for a cold one."""
+    """Each kind of request a few times per uwsgi thread, untimed.
+
+    A worker's first request of a kind pays for imports, SQLAlchemy query
+    compilation and caches; a long-running Placement has paid already.
+    """
     import requests
     session = requests.Session()
-    session.headers.update({'X-Auth-Token': placement_fixture.TOKEN})
+    session.headers.update({'X-Auth-Token': placement_fixture.TOKEN,
+                            'OpenStack-API-Version': 'placement 1.18'})
+    body = session.get(url + '/resource_providers?name=cmp00000',
+                       timeout=60).json()
+    uuid = body['resource_providers'][0]['uuid']
+    paths = ['/traits?associated=true',
+             '/resource_providers?required=HW_CPU_X86_AVX2&name=cmp00000',
+             '/resource_providers?member_of=%s&name=cmp00000' % (
+                 placement_loader.stable_uuid('bench-zone-z000'))]
+    paths += ['/resource_providers/%s/%s' % (uuid, what) for what in (
+        'inventories', 'allocations', 'traits', 'aggregates')]
 
-    def get(_):
-        return session.get(url + '/traits?associated=true', timeout=60)
+    def get(path):
+        return session.get(url + path, timeout=60).status_code
 
     with concurrent.futures.ThreadPoolExecutor(threads) as pool:
-        list(pool.map(get, range(threads * 2)))
+        list(pool.map(get, paths * threads * 2))
 
 
-def measure_mode(mode, conf, nova_stub, runs):
-    source = inventory.get_inventory(conf)
-    reader = source.placement
-    reader.per_provider = mode.startswith('per-provider')
-    counting = CountingAdapter(reader.client.adapter)
-    reader.client.adapter = counting
-    if mode.endswith('+nova'):
-        source = driver.OpenStackInventory(conf, reader, nova_stub)
-    loads, builds, gets, snapshot = [], [], [], None
-    for run in range(runs):
-        counting.gets = 0
+def _cpu_of(pid):
+    """User + system CPU seconds of one process, 0 if it is gone."""
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            fields = f.read().rsplit(')', 1)[1].split()
+    except OSError:
+        return 0.0
+    # After the command: state ppid ... utime (11) stime (12), 0-based.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
+def server_cpu(master):
+    """CPU seconds of a uwsgi master and its workers (Linux /proc)."""
+    pids = [master]
+    try:
+        with open('/proc/%d/task/%d/children' % (master, master)) as f:
+            pids += [int(p) for p in f.read().split()]
+    except OSError:
+        pass
+    return sum(_cpu_of(pid) for pid in pids)
+
+
+class Mode:
+    """One way of reading, its runs and its last snapshot."""
+
+    def __init__(self, name, conf, nova_stub, runs, server_pid):
+        self.name = name
+        self.runs = runs
+        self.server_pid = server_pid
+        source = inventory.get_inventory(conf)
+        reader = source.placement
+        reader.per_provider = name.startswith('per-provider')
+        self.counting = CountingAdapter(reader.client.adapter)
+        reader.client.adapter = self.counting
+        if name.endswith('+nova'):
+            source = driver.OpenStackInventory(conf, reader, nova_stub)
+        self.source = source
+        self.loads, self.builds, self.gets = [], [], []
+        self.client_cpu, self.server_cpu = [], []
+        self.snapshot = None
+
+    def run(self):
+        self.counting.gets = 0
+        server = server_cpu(self.server_pid)
+        client = time.process_time()
         started = time.monotonic()
-        snapshot = source.load()
-        loads.append(time.monotonic() - started)
-        gets.append(counting.gets)
+        snapshot = self.snapshot = self.source.load()
+        self.loads.append(time.monotonic() - started)
+        self.client_cpu.append(time.process_time() - client)
+        self.server_cpu.append(server_cpu(self.server_pid) - server)
+        self.gets.append(self.counting.gets)
         started = time.monotonic()
         dc = datacenter.DataCenter.build(
             snapshot.hosts, snapshot.servers,
             topology=topology_mod.Topology(snapshot.levels))
-        builds.append(time.monotonic() - started)
-        log('  %-18s run %d: load %.2f s, %d GETs, DataCenter.build %.2f s'
-            ' (%d hosts, %d servers)' % (mode, run + 1, loads[-1], gets[-1],
-                                         builds[-1], len(dc.hosts),
-                                         len(snapshot.servers)))
-    return {'mode': mode, 'runs': [round(s, 3) for s in loads],
-            'min_s': round(min(loads), 3),
-            'median_s': round(statistics.median(loads), 3),
-            'gets': gets[-1],
-            'gets_per_host': round(gets[-1] / max(1, len(snapshot.hosts)),
-                                   2),
-            'datacenter_build_s': round(statistics.median(builds), 3),
-            'hosts': len(snapshot.hosts), 'servers': len(snapshot.servers),
-            }, snapshot
+        self.builds.append(time.monotonic() - started)
+        log('  %-18s run %d: load %.2f s (CPU: Placement %.2f s, client '
+            '%.2f s), %d GETs, DataCenter.build %.2f s (%d hosts, %d '
+            'servers)' % (self.name, len(self.loads), self.loads[-1],
+                          self.server_cpu[-1], self.client_cpu[-1],
+                          self.gets[-1], self.builds[-1], len(dc.hosts),
+                          len(snapshot.servers)))
+
+    def entry(self):
+        hosts = len(self.snapshot.hosts)
+        return {'mode': self.name,
+                'runs': [round(s, 3) for s in self.loads],
+                'min_s': round(min(self.loads), 3),
+                'median_s': round(statistics.median(self.loads), 3),
+                'placement_cpu_s': round(statistics.median(
+                    self.server_cpu), 2),
+                'client_cpu_s': round(statistics.median(self.client_cpu), 2),
+                'gets': self.gets[-1],
+                'gets_per_host': round(self.gets[-1] / max(1, hosts), 2),
+                'datacenter_build_s': round(statistics.median(self.builds),
+                                            3),
+                'hosts': hosts, 'servers': len(self.snapshot.servers)}
 
 
 def measure(args):
@@ -328,24 +389,28 @@ def measure(args):
             warm_up(fixture.url, fixture.processes * fixture.threads)
             conf = make_conf(workdir.path, fixture, args.workers)
             nova_stub = StubNova(nova_aggregates)
-            modes, snapshots = [], {}
-            for mode in args.modes:
-                runs = (args.legacy_runs if mode.startswith('per-provider')
-                        else args.runs)
-                entry, snapshots[mode] = measure_mode(mode, conf, nova_stub,
-                                                      runs)
-                modes.append(entry)
+            modes = [Mode(name, conf, nova_stub,
+                          args.legacy_runs if name.startswith('per-provider')
+                          else args.runs, fixture.process.pid)
+                     for name in args.modes]
+            # Round robin: a change in the machine's load hits every mode.
+            for run in range(max(mode.runs for mode in modes)):
+                for mode in modes:
+                    if run < mode.runs:
+                        mode.run()
         finally:
             fixture.cleanUp()
     failed = False
-    for entry in modes:
+    snapshots = {mode.name: mode.snapshot for mode in modes}
+    entries = [mode.entry() for mode in modes]
+    for entry in entries:
         mode = entry['mode']
         legacy = mode.replace('bulk', 'per-provider')
         if mode.startswith('bulk') and legacy in snapshots:
             same = snapshots[mode] == snapshots[legacy]
             entry['same_snapshot_as_' + legacy] = same
             failed = failed or not same
-    result['modes'] = modes
+    result['modes'] = entries
     result['machine']['loadavg_end'] = [round(x, 2) for x in os.getloadavg()]
     return result, failed
 
@@ -365,13 +430,15 @@ def table(result):
                      '%s' % (load['hosts_s'], load['allocations_s'],
                              load['requests'],
                              ' (cached database)' if load['cached'] else ''))
-    header = ('mode', 'runs', 'min s', 'median s', 'GETs', 'GETs/host',
-              'DC build s', 'same')
+    header = ('mode', 'runs', 'min s', 'median s', 'CPU Placement s',
+              'CPU client s', 'GETs', 'GETs/host', 'DC build s', 'same')
     rows = []
     for entry in result['modes']:
         same = [v for k, v in entry.items() if k.startswith('same_')]
         rows.append((entry['mode'], str(len(entry['runs'])),
                      '%.2f' % entry['min_s'], '%.2f' % entry['median_s'],
+                     '%.2f' % entry['placement_cpu_s'],
+                     '%.2f' % entry['client_cpu_s'],
                      str(entry['gets']), '%.2f' % entry['gets_per_host'],
                      '%.2f' % entry['datacenter_build_s'],
                      ('yes' if same[0] else 'FAIL') if same else '-'))
@@ -426,8 +493,12 @@ def main(argv=None):
         parser.error('unknown mode(s) %s' % ', '.join(unknown))
     if args.openstack_venv:
         os.environ['VALET_OPENSTACK_VENV'] = args.openstack_venv
-    # The driver's INFO line per load would drown the progress lines.
+    # The driver's INFO line per load would drown the progress lines; the
+    # modes without Nova are meant to run without it.
     logging.basicConfig(level=logging.WARNING)
+    logging.getLogger('valet.inventory.openstack.driver').addFilter(
+        lambda record: '[nova] auth_type is not set' not in (
+            record.getMessage()))
     placement_fixture.require_placement()
     result, failed = measure(args)
     print(table(result))

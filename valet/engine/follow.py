@@ -17,13 +17,14 @@ import dataclasses
 from oslo_log import log as logging
 
 from valet.engine.model import datacenter
+from valet.engine import reconcile
 from valet.inventory import events
 from valet.storage import base as storage_base
 
 LOG = logging.getLogger(__name__)
 
 ORCHESTRATION_KEY = 'valet_orchestration_id'
-GROUPS_KEY = 'valet_groups'
+GROUPS_KEY = reconcile.GROUPS_KEY
 
 
 @dataclasses.dataclass
@@ -36,9 +37,8 @@ class Outcome:
 
 
 def _groups_from_metadata(dc, metadata):
-    raw = (metadata or {}).get(GROUPS_KEY) or ''
-    names = [n.strip() for n in str(raw).split(',') if n.strip()]
-    return tuple(n for n in names if n in dc.groups)
+    return tuple(n for n in reconcile.groups_in_metadata(metadata)
+                 if n in dc.groups)
 
 
 class Follower:
@@ -115,10 +115,17 @@ class Follower:
         demand = dict(event.demand) if event.demand else (
             dict(current.demand) if current else {})
         if current is not None:
-            if current.host == host and dict(current.demand) == demand:
+            groups = current.groups
+            if not current.stack and reconcile.GROUPS_KEY in (
+                    event.metadata or {}):
+                # A server Valet did not plan: its metadata is the truth.
+                groups = _groups_from_metadata(dc, event.metadata)
+            if (current.host == host and dict(current.demand) == demand
+                    and tuple(current.groups) == tuple(groups)):
                 return Outcome()
             dc.remove_server(mid)
-            dc.place(dataclasses.replace(current, host=host, demand=demand))
+            dc.place(dataclasses.replace(current, host=host, demand=demand,
+                                         groups=groups))
             return Outcome(changed=True)
         if placement is not None:
             server = datacenter.PlacedServer(

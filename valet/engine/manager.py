@@ -20,6 +20,7 @@ and everything around it:
 
 import datetime
 import threading
+import time
 
 from oslo_log import log as logging
 import oslo_messaging as messaging
@@ -98,12 +99,9 @@ class EngineService:
             if not self._transient(exc):
                 self.leadership.stop()
                 raise
-            self._degraded('model', exc)
-            LOG.warning('Model rebuild failed (%s); retrying in the '
-                        'background', exc)
-            self._spawn(self._take_over, term, name='valet-take-over')
-            return
-        # Serving before start() returns: callers may call at once.
+            self._rebuild_failed(exc)
+        # Serving before start() returns: callers may call at once. Without
+        # a model, calls get a clear 503 and the status says why.
         self._start_serving(term)
 
     def _transient(self, exc):
@@ -154,21 +152,22 @@ class EngineService:
                 and self.leadership.is_leader)
 
     def _take_over(self, term):
-        backoff = Backoff(self.conf.reconcile.retry_max_delay)
-        while self._current(term):
-            try:
-                self.rebuild()
-                self._healthy('model')
-                break
-            except Exception as exc:
-                self._degraded('model', exc)
-                delay = backoff.next_delay()
-                LOG.warning('Model rebuild failed (%s); retrying in %.0f s',
-                            exc, delay)
-                if self._stopping.wait(delay):
-                    return
+        # One attempt here; the resync loop retries with back-off while the
+        # engine serves (503 to decisions, "degraded" to status).
+        if not self._current(term):
+            return
+        try:
+            self.rebuild()
+            self._healthy('model')
+        except Exception as exc:
+            self._rebuild_failed(exc)
         if self._current(term):
             self._start_serving(term)
+
+    def _rebuild_failed(self, exc):
+        self._degraded('model', exc)
+        LOG.warning('Model rebuild failed (%s); retrying in the background',
+                    exc)
 
     def _step_down(self):
         self._stop_serving()
@@ -188,12 +187,21 @@ class EngineService:
                 executor='threading',
                 access_policy=messaging.DefaultRPCAccessPolicy)
             self._server.start()
-            self._listener = self._make_listener()
-            if self._listener is not None:
-                self._listener.start()
+        # Events need a model to apply to; the listener starts with it.
+        if self.endpoint.dc is not None:
+            self._ensure_listener(term)
         LOG.info('valet-engine %s serving topic %s', self.conf.engine.host,
                  self.conf.engine.topic)
         self._spawn(self._resync_loop, term, name='valet-resync')
+
+    def _ensure_listener(self, term):
+        with self._state:
+            if term != self._term or self._listener is not None \
+                    or self._server is None:
+                return
+            self._listener = self._make_listener()
+            if self._listener is not None:
+                self._listener.start()
 
     def _make_listener(self):
         if self._listener_factory is not None:
@@ -232,30 +240,38 @@ class EngineService:
         self._resync_wake.set()
 
     def _resync_loop(self, term):
-        interval = self.conf.reconcile.resync_interval
+        interval = self.conf.reconcile.resync_interval or None
         floor = self.conf.reconcile.resync_min_interval
         backoff = Backoff(self.conf.reconcile.retry_max_delay)
-        delay = interval or None
+        last = time.monotonic()
+        delay = interval if self.endpoint.dc is not None else \
+            backoff.next_delay()
         while True:
             woken = self._resync_wake.wait(delay)
             self._resync_wake.clear()
             if not self._current(term) or self._server is None:
                 return
-            if woken and floor and self._stopping.wait(floor):
+            # Asked-for resyncs keep a minimum spacing, so that a burst of
+            # events needing one causes one.
+            pause = last + floor - time.monotonic() if woken else 0
+            if pause > 0 and self._stopping.wait(pause):
                 return
             self._resync_wake.clear()
             if not self._current(term):
                 return
+            last = time.monotonic()
             try:
                 self.endpoint.rebuild()
-                self._healthy('model')
-                backoff.reset()
-                delay = interval or None
             except Exception as exc:
                 self._degraded('model', exc)
                 delay = backoff.next_delay()
-                LOG.warning('Resync failed (%s); retrying in %.0f s', exc,
+                LOG.warning('Resync failed (%s); retrying in %.1f s', exc,
                             delay)
+                continue
+            self._healthy('model')
+            backoff.reset()
+            delay = interval
+            self._ensure_listener(term)
 
     # ---------------------------------------------------------------- health
     def _degraded(self, part, exc):

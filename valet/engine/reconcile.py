@@ -38,6 +38,8 @@ LOG = logging.getLogger(__name__)
 
 MOVED = 'moved'
 RELEASED = 'released'
+# Server metadata a user (or Heat) sets to name the server's Valet groups.
+GROUPS_KEY = 'valet_groups'
 
 
 @dataclasses.dataclass
@@ -189,7 +191,11 @@ def build(snapshot, placements, stored_groups, waiting_since, now,
         if pid not in still_waiting:
             del waiting_since[pid]
     imported = 0
+    metadata = snapshot.server_metadata or {}
     for server in running.values() if observed else snapshot.servers:
+        if not server.groups and metadata.get(server.id):
+            server = dataclasses.replace(
+                server, groups=groups_in_metadata(metadata[server.id]))
         known = tuple(g for g in server.groups if g in dc.groups)
         if known != tuple(server.groups):
             LOG.warning('Server %s names unknown group(s) %s; ignored',
@@ -223,6 +229,12 @@ def _metadata_claims(snapshot, placements, running):
     return claims
 
 
+def groups_in_metadata(metadata):
+    """The group names a server's ``valet_groups`` metadata lists."""
+    raw = (metadata or {}).get(GROUPS_KEY) or ''
+    return tuple(n.strip() for n in str(raw).split(',') if n.strip())
+
+
 def _host_changes(old, new):
     changes = []
     fields = ('capacity', 'reserved', 'allocation_ratios', 'standby_percent',
@@ -247,8 +259,11 @@ def _short(value):
     return str(value)
 
 
-def drift(old, new):
-    """Human-readable differences between two models (old may be None)."""
+def drift(old, new, skip=()):
+    """Human-readable differences between two models (old may be None).
+
+    Servers in ``skip`` are left out (their repair is logged already).
+    """
     if old is None:
         return []
     found = []
@@ -260,13 +275,14 @@ def drift(old, new):
         changes = _host_changes(old.hosts[name], new.hosts[name])
         if changes:
             found.append('host %s: %s' % (name, '; '.join(changes)))
-    for sid in sorted(set(new.servers) - set(old.servers)):
+    skip = set(skip)
+    for sid in sorted(set(new.servers) - set(old.servers) - skip):
         s = new.servers[sid]
         found.append('server %s found on %s' % (sid, s.host))
-    for sid in sorted(set(old.servers) - set(new.servers)):
+    for sid in sorted(set(old.servers) - set(new.servers) - skip):
         s = old.servers[sid]
         found.append('server %s gone from %s' % (sid, s.host))
-    for sid in sorted(set(old.servers) & set(new.servers)):
+    for sid in sorted((set(old.servers) & set(new.servers)) - skip):
         before, after = old.servers[sid], new.servers[sid]
         if before.host != after.host:
             found.append('server %s moved from %s to %s' % (

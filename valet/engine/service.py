@@ -180,7 +180,8 @@ class EngineEndpoint:
                              repair.describe())
                     continue
                 LOG.info('Drift repaired: %s', repair.describe())
-            for line in reconcile.drift(self.dc, result.dc):
+            repaired = {r.placement.orchestration_id for r in result.repairs}
+            for line in reconcile.drift(self.dc, result.dc, skip=repaired):
                 LOG.info('Drift repaired: %s', line)
             for event in replay:
                 self._apply_event(result.dc, result.bindings, event)

@@ -178,7 +178,7 @@ class Valet(fixtures.Fixture):
         self.engine_host = 'engine-' + unique
         self.pool = 'valet-test-pool-' + unique
         self.addCleanup(self._delete_broker_objects)
-        self.conf = self._make_conf(unique)
+        self.conf = self._make_conf()
         self.storage = storage_drivers.get_storage(self.conf)
         self.storage.upgrade()
         self.addCleanup(self.storage.dispose)
@@ -197,7 +197,7 @@ class Valet(fixtures.Fixture):
         self.app = webtest.TestApp(api_app.load_app(
             self.conf, engine_api=self.engine_api, storage=self.storage))
 
-    def _make_conf(self, unique):
+    def _make_conf(self):
         sections = {
             'DEFAULT': {'transport_url': URL,
                         'control_exchange': self.exchange,

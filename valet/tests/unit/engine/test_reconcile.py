@@ -31,9 +31,7 @@ def snapshot(hosts=('h1', 'h2', 'h3'), servers=(), groups=(),
     snap = inventory_base.InventorySnapshot(
         levels=LEVELS, hosts=[host(h) if isinstance(h, str) else h
                               for h in hosts],
-        servers=list(servers), groups=list(groups))
-    # Not a dataclass field yet: reconcile reads it with getattr.
-    snap.observed = observed
+        servers=list(servers), groups=list(groups), observed=observed)
     return snap
 
 
@@ -282,6 +280,13 @@ class ObservedInventoryTest(base.BaseTestCase):
                          (repair.action, repair.location))
         self.assertIn('gone', repair.reason)
         self.assertEqual({}, waiting)
+
+    def test_unknown_server_groups_come_from_its_metadata(self):
+        stored = [objects.Group(name='web', type='diversity')]
+        snap = snapshot(servers=[running('stray', 'h2')], observed=True)
+        snap.server_metadata = {'stray': {'valet_groups': ' web, nope ,'}}
+        result = build(snap, groups=stored)
+        self.assertEqual(('web',), result.dc.servers['stray'].groups)
 
     def test_unknown_running_server_imported_with_known_groups(self):
         stored = [objects.Group(name='web', type='diversity')]
