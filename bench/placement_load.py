@@ -5,7 +5,7 @@ Usage (OpenStack Placement and uwsgi in ``$VALET_OPENSTACK_VENV``)::
     python -m bench.placement_load [--hosts 5000] [--seed 1] [--runs 3]
         [--modes per-provider,bulk,per-provider+nova,bulk+nova]
         [--legacy-runs 1] [--workers 8] [--cache-dir DIR] [--reload]
-        [--out bench/results/placement_load.json]
+        [--out bench/results/placement_load.json] [--verbose]
 
 A real Placement (``valet/tests/functional/placement_fixture.py``: SQLite,
 noauth2, uwsgi with 2 processes of 4 threads) is filled by the functional
@@ -486,6 +486,8 @@ def main(argv=None):
     parser.add_argument('--openstack-venv',
                         help='sets VALET_OPENSTACK_VENV')
     parser.add_argument('--out', default=DEFAULT_OUT)
+    parser.add_argument('--verbose', action='store_true',
+                        help="log the driver's INFO line of every load")
     args = parser.parse_args(argv)
     args.modes = [m.strip() for m in args.modes.split(',') if m.strip()]
     unknown = sorted(set(args.modes) - set(MODES))
@@ -495,7 +497,8 @@ def main(argv=None):
         os.environ['VALET_OPENSTACK_VENV'] = args.openstack_venv
     # The driver's INFO line per load would drown the progress lines; the
     # modes without Nova are meant to run without it.
-    logging.basicConfig(level=logging.WARNING)
+    logging.basicConfig(level=logging.INFO if args.verbose
+                        else logging.WARNING)
     logging.getLogger('valet.inventory.openstack.driver').addFilter(
         lambda record: '[nova] auth_type is not set' not in (
             record.getMessage()))

@@ -92,8 +92,9 @@ OPENSTACK_OPTS = [
                     '[DEFAULT] default_availability_zone).'),
     cfg.IntOpt('request_workers', default=8, min=1, max=64,
                help='openstack driver: concurrent requests to Placement '
-                    'while reading resource providers (four requests per '
-                    'provider).'),
+                    'while reading resource providers (two requests per '
+                    'provider, three without Nova). More than the '
+                    'Placement API\'s workers gains nothing.'),
     cfg.BoolOpt('read_servers', default=False,
                 help='openstack driver: also read every server from Nova '
                      '(GET /servers/detail?all_tenants=1) to give placed '

@@ -215,11 +215,18 @@ def add_demand(consumers, allocations):
 
 # ------------------------------------------------------------------ reader
 class _Pool:
-    """A bounded thread pool whose first failed task fails the read."""
+    """A bounded thread pool; the first task that fails fails the read.
+
+    ``results`` returns as soon as the futures it waits for are done, and
+    raises as soon as any task submitted has failed, even one it does not
+    wait for: a read does not go on for minutes after Placement broke.
+    """
 
     def __init__(self, workers):
         self.executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix='valet-placement')
+        self.changed = threading.Condition()
+        self.failure = None
 
     def __enter__(self):
         return self
@@ -229,16 +236,35 @@ class _Pool:
         self.executor.shutdown(wait=True, cancel_futures=True)
 
     def submit(self, function, *args):
-        return self.executor.submit(function, *args)
+        future = self.executor.submit(function, *args)
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, future):
+        if future.cancelled() or future.exception() is None:
+            return
+        with self.changed:
+            if self.failure is None:
+                self.failure = future.exception()
+            self.changed.notify_all()
 
     def results(self, futures):
         """``{key: result}`` of ``{key: future}``; raises the first error."""
-        done, _ = concurrent.futures.wait(
-            futures.values(),
-            return_when=concurrent.futures.FIRST_EXCEPTION)
-        for future in done:
-            if future.exception() is not None:
-                raise future.exception()
+        remaining = [len(futures)]
+
+        def one_done(_):
+            with self.changed:
+                remaining[0] -= 1
+                self.changed.notify_all()
+
+        for future in futures.values():
+            # Runs after _done (callbacks run in order), at once if done.
+            future.add_done_callback(one_done)
+        with self.changed:
+            self.changed.wait_for(
+                lambda: self.failure is not None or not remaining[0])
+            if self.failure is not None:
+                raise self.failure
         return {key: future.result() for key, future in futures.items()}
 
 

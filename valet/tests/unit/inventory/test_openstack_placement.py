@@ -1,5 +1,7 @@
 """Placement JSON (shaped as the Placement API reference shows it) to hosts."""
 
+import threading
+
 from oslotest import base
 
 from valet.inventory import base as inventory_base
@@ -379,3 +381,31 @@ class ReaderTest(base.BaseTestCase):
         self.assertEqual([], view.hosts)
         self.assertEqual(0, view.providers)
         self.assertEqual(2, view.requests)
+
+
+class PoolTest(base.BaseTestCase):
+
+    def test_a_failure_elsewhere_ends_the_wait(self):
+        release = threading.Event()
+        self.addCleanup(release.set)
+
+        def fail():
+            raise inventory_base.InventoryError('Placement at x: down')
+
+        with placement._Pool(2) as pool:
+            slow = pool.submit(release.wait, 30)
+            pool.submit(fail)
+            exc = self.assertRaises(inventory_base.InventoryError,
+                                    pool.results, {'slow': slow})
+            self.assertFalse(slow.done())
+            release.set()
+        self.assertEqual('Placement at x: down', str(exc))
+
+    def test_results_in_any_order(self):
+        with placement._Pool(3) as pool:
+            futures = {n: pool.submit(pow, n, 2) for n in range(20)}
+            done = pool.results({n: futures[n] for n in (3, 7)})
+            self.assertEqual({3: 9, 7: 49}, done)
+            self.assertEqual(361, pool.results(futures)[19])
+        with placement._Pool(1) as pool:
+            self.assertEqual({}, pool.results({}))
