@@ -9,7 +9,7 @@ import os
 import tempfile
 import unittest
 
-from bench import notifications as bn
+from bench import engine_follow as bn
 
 
 def _nova_object(name, data, version='1.0'):
