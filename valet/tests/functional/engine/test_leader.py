@@ -181,6 +181,14 @@ class _ElectionTests:
         self.addCleanup(member.stop)
         return member
 
+    def event_time(self, member, name):
+        """When ``member`` was told ``name``: callbacks run on their own
+        thread, a moment after the role flips."""
+        self.wait_until(lambda: name in [e for e, _ in member.events], 10,
+                        'callback %s' % name)
+        (at,) = [t for e, t in member.events if e == name]
+        return at
+
     def wait_until(self, predicate, timeout, what):
         deadline = time.monotonic() + timeout
         while not predicate():
@@ -316,8 +324,8 @@ class RedisElectionTest(_ElectionTests, base.BaseTestCase):
             time.sleep(0.01)
         self.assertTrue(b.is_leader)
         self.assertFalse(a.is_leader)
-        (lost_at,) = [t for e, t in a.events if e == 'lost']
-        (elected_at,) = [t for e, t in b.events if e == 'elected']
+        lost_at = self.event_time(a, 'lost')
+        elected_at = self.event_time(b, 'elected')
         self.assertLess(lost_at, elected_at)
 
 
@@ -353,8 +361,8 @@ class _SQLElectionTests(_ElectionTests):
             time.sleep(0.01)
         self.assertTrue(b.is_leader)
         self.assertRaises(exception.EngineNotLeader, a.assert_leader)
-        (lost_at,) = [t for e, t in a.events if e == 'lost']
-        (elected_at,) = [t for e, t in b.events if e == 'elected']
+        lost_at = self.event_time(a, 'lost')
+        elected_at = self.event_time(b, 'elected')
         self.assertLess(lost_at, elected_at)
         record(self, 'gap_between_old_and_new_leader', elected_at - lost_at,
                backend=self.NAME, takeover_delay=self.DELAY)
