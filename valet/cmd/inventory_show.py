@@ -1,8 +1,8 @@
 """``valet-manage inventory show``: the data centre as the engine sees it.
 
 The model is built exactly as ``valet-engine`` builds it at start-up
-(``EngineEndpoint.rebuild``: the inventory plus every stored placement),
-so what this prints is what the next placement decision would start from.
+(``reconcile.build``: the inventory plus every stored placement), so what
+this prints is what the next placement decision would start from.
 
 Gathering (:func:`gather`, a pure function of the model) is kept apart
 from formatting (:func:`format_table`, :func:`format_json`), so that
@@ -48,11 +48,11 @@ import json
 import logging
 import re
 import sys
-import warnings
 
 import numpy as np
 
 from valet.engine.model import errors as model_errors
+from valet.engine import reconcile
 from valet import inventory
 from valet.inventory import base as inventory_base
 from valet import storage
@@ -83,46 +83,6 @@ def add_arguments(parser):
                       help="Show one host in detail, with its servers.")
 
 
-class ReadOnlyStorage:
-    """A storage driver whose writes do nothing.
-
-    A rebuild also repairs drift in storage; ``show`` runs beside the
-    active engine and must never write behind its back (it holds no
-    leadership), so the repairs only shape the printed model.
-    """
-
-    READS = ('get_', 'list_')
-
-    def __init__(self, store):
-        self._store = store
-
-    def version(self):
-        return self._store.version()
-
-    def health(self):
-        return self._store.health()
-
-    def __getattr__(self, name):
-        attr = getattr(self._store, name)
-        if name.startswith(self.READS) or not callable(attr):
-            return attr
-        return self._skip
-
-    @staticmethod
-    def _skip(*args, **kwargs):
-        return None
-
-
-def _engine_endpoint():
-    # Imported on use: oslo.messaging loads oslo.service's eventlet backend,
-    # which costs db_sync and db_version time and prints a deprecation
-    # warning an operator can do nothing about.
-    with warnings.catch_warnings():
-        warnings.filterwarnings('ignore', message=r'\s*Eventlet is deprecated')
-        from valet.engine import service
-    return service.EngineEndpoint
-
-
 def _has_schema(store):
     try:
         return store.version() is not None
@@ -132,14 +92,14 @@ def _has_schema(store):
 
 def show(conf):
     """Build the engine's model and print it."""
-    with _quiet(conf):
-        endpoint_class = _engine_endpoint()
     store = storage.get_storage(conf)
     try:
-        endpoint = endpoint_class(conf, ReadOnlyStorage(store),
-                                  inventory.get_inventory(conf))
         with _quiet(conf):
-            dc = endpoint.rebuild()
+            snapshot = inventory.get_inventory(conf).load()
+            # The engine's own model building, without its storage repairs:
+            # show runs beside the leader and never writes behind its back.
+            dc = reconcile.build(snapshot, store.list_placements(),
+                                 store.list_groups(), {}, 0.0).dc
     except storage_base.StorageError as exc:
         if _has_schema(store):
             raise
@@ -149,10 +109,7 @@ def show(conf):
         dispose = getattr(store, 'dispose', None)
         if dispose is not None:
             dispose()
-    # ``unmapped`` is optional on snapshots; older drivers do not set it.
-    snapshot = getattr(endpoint, 'snapshot', None)
-    unmapped = getattr(snapshot, 'unmapped', None) or {}
-    report = gather(dc, unmapped, level=conf.command.show_level,
+    report = gather(dc, snapshot.unmapped, level=conf.command.show_level,
                     host=conf.command.show_host)
     if conf.command.show_format == 'json':
         sys.stdout.write(format_json(report))

@@ -83,6 +83,16 @@ class Follower:
         except storage_base.NotFound:
             return None
 
+    def _release(self, model_id, reason):
+        placement = self._stored(model_id)
+        if placement is None or not placement.location:
+            return
+        before = placement.location
+        placement.release()
+        self.storage.update_placement(placement)
+        LOG.info('Placement %s (%s) released from %s: %s', placement.id,
+                 placement.name, before, reason)
+
     def _server_up(self, dc, bindings, event):
         host = event.host
         if host not in dc.hosts:
@@ -91,8 +101,12 @@ class Follower:
                 % (event.uuid, host)))
         mid, owned = self._model_id(dc, bindings, event)
         current = dc.servers.get(mid)
+        # Storage is written before the model, so a bound server the model
+        # already has on this host is stored there too: no read needed.
+        settled = (current is not None and current.host == host
+                   and bindings.get(event.uuid) == mid)
         # Storage first for a Valet placement (even one released earlier).
-        placement = self._stored(mid) if owned else None
+        placement = self._stored(mid) if owned and not settled else None
         if placement is not None:
             update = (placement.location != host
                       or placement.resource_id != event.uuid)
@@ -128,13 +142,7 @@ class Follower:
                                          groups=groups))
             return Outcome(changed=True)
         if placement is not None:
-            server = datacenter.PlacedServer(
-                id=mid, host=host,
-                demand=demand or dict(placement.spec.get('demand') or {}),
-                groups=tuple(g for g in placement.spec.get('groups') or ()
-                             if g in dc.groups),
-                project=placement.project_id, stack=placement.plan_id,
-                name=placement.name)
+            server = reconcile.server_of(dc, placement, host, demand)
         else:
             server = datacenter.PlacedServer(
                 id=event.uuid, host=host, demand=demand,
@@ -149,14 +157,7 @@ class Follower:
         if current is None:
             return Outcome()
         if current.stack:
-            placement = self._stored(mid)
-            if placement is not None and placement.location:
-                LOG.info('Placement %s (%s) released from %s: its server '
-                         '%s was deleted', placement.id, placement.name,
-                         placement.location, event.uuid)
-                placement.location = None
-                placement.reserved = False
-                self.storage.update_placement(placement)
+            self._release(mid, 'its server %s was deleted' % event.uuid)
         dc.remove_server(mid)
         return Outcome(changed=True)
 
@@ -179,14 +180,7 @@ class Follower:
             return Outcome()
         for sid in dc.servers_on(event.host):
             if dc.servers[sid].stack:
-                placement = self._stored(sid)
-                if placement is not None and placement.location:
-                    placement.location = None
-                    placement.reserved = False
-                    self.storage.update_placement(placement)
-                    LOG.info('Placement %s (%s) released: host %s was '
-                             'removed', placement.id, placement.name,
-                             event.host)
+                self._release(sid, 'host %s was removed' % event.host)
         dc.remove_host(event.host, force=True)
         LOG.info('Host %s removed (%s)', event.host, event.event_type)
         return Outcome(changed=True)

@@ -67,7 +67,7 @@ class Repair:
         if self.resource_id:
             p.resource_id = self.resource_id
         if self.action == RELEASED:
-            p.reserved = False
+            p.release()
         return p
 
 
@@ -108,7 +108,10 @@ def _place(dc, server, what):
         return False
 
 
-def _server_of(dc, p, host, demand):
+def server_of(dc, p, host, demand=None):
+    """The model's server for placement ``p`` on ``host``; ``demand`` (what
+    the cloud reports) wins over the planned one, groups the model does not
+    define are left out."""
     return datacenter.PlacedServer(
         id=p.orchestration_id, host=host,
         demand=dict(demand or p.spec.get('demand') or {}),
@@ -147,7 +150,7 @@ def build(snapshot, placements, stored_groups, waiting_since, now,
             bindings[p.resource_id] = p.orchestration_id
         if not observed:
             if p.location and p.location in dc.hosts:
-                restored += _place(dc, _server_of(dc, p, p.location, None),
+                restored += _place(dc, server_of(dc, p, p.location, None),
                                    'placement %s' % p.id)
             elif p.location:
                 LOG.warning('Placement %s (%s) is on host %s, which the '
@@ -166,7 +169,7 @@ def build(snapshot, placements, stored_groups, waiting_since, now,
                 repairs.append(Repair(p, MOVED, seen.host,
                                       'its server %s runs there' % uuid,
                                       resource_id=bind))
-            restored += _place(dc, _server_of(dc, p, seen.host, seen.demand),
+            restored += _place(dc, server_of(dc, p, seen.host, seen.demand),
                                'placement %s' % p.id)
             continue
         if not p.location:
@@ -185,14 +188,15 @@ def build(snapshot, placements, stored_groups, waiting_since, now,
                       'Nova did not build it within %d s' % limit)
             repairs.append(Repair(p, RELEASED, None, reason))
             continue
-        restored += _place(dc, _server_of(dc, p, p.location, None),
+        restored += _place(dc, server_of(dc, p, p.location, None),
                            'placement %s' % p.id)
     for pid in list(waiting_since):
         if pid not in still_waiting:
             del waiting_since[pid]
     imported = 0
     metadata = snapshot.server_metadata or {}
-    for server in running.values() if observed else snapshot.servers:
+    # Without observation nothing was popped: these are all listed servers.
+    for server in running.values():
         if not server.groups and metadata.get(server.id):
             server = dataclasses.replace(
                 server, groups=groups_in_metadata(metadata[server.id]))

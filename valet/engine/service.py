@@ -129,7 +129,6 @@ class EngineEndpoint:
         self.lock = threading.RLock()
         self.options = engine_conf.solver_options(conf)
         self.dc = None
-        self.snapshot = None
         self.flavors = {}
         self.bindings = {}           # Nova UUID -> orchestration id
         self.waiting_since = {}      # placement id -> monotonic time
@@ -186,7 +185,6 @@ class EngineEndpoint:
             for event in replay:
                 self._apply_event(result.dc, result.bindings, event)
             self.dc, self.bindings = result.dc, result.bindings
-            self.snapshot = snapshot
             self.flavors = dict(snapshot.flavors)
             dc = result.dc
             LOG.info('Engine model rebuilt: %d hosts, %d servers (%d from '

@@ -31,6 +31,12 @@ class Placement:
     id: str = dataclasses.field(default_factory=_new_id)
     generation: int = 0
 
+    def release(self):
+        """Hold no host any more (its server never came, or is gone); the
+        record stays in its plan, and Nova's filter re-plans it if asked."""
+        self.location = None
+        self.reserved = False
+
     def to_dict(self):
         """The v1 representation."""
         return {'id': self.id, 'name': self.name,

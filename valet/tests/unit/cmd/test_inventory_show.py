@@ -24,7 +24,6 @@ from valet.engine.model import host as host_mod
 from valet.engine.model import topology
 from valet.inventory import static
 from valet import objects
-from valet.storage import memory
 from valet.storage.sql import driver
 
 CLASSES = ('VCPU', 'MEMORY_MB', 'DISK_GB')
@@ -404,22 +403,6 @@ class InventoryShowTest(base.BaseTestCase):
         config = self.write_config(inventory=os.path.join(self.tmp, 'nope'))
         rc, out, err = self.run_process('--format', 'json', config=config)
         self.assertOneLineError(rc, out, err, 'cannot be read')
-
-
-class ReadOnlyStorageTest(base.BaseTestCase):
-
-    def test_reads_pass_writes_do_nothing(self):
-        store = memory.MemoryStorage(None)
-        plan = objects.Plan(name='s', stack_id='s')
-        store.create_plan(plan, [])
-        ro = inventory_show.ReadOnlyStorage(store)
-        self.assertEqual(['s'], [p.stack_id for p in ro.list_plans()])
-        self.assertEqual(plan.id, ro.get_plan('s').id)
-        self.assertIsNone(ro.delete_plan(plan.id))
-        self.assertIsNone(ro.create_group(objects.Group(
-            name='g', type='affinity', level='host')))
-        self.assertEqual(['s'], [p.stack_id for p in store.list_plans()])
-        self.assertEqual([], store.list_groups())
 
 
 class GatherTest(base.BaseTestCase):
