@@ -2,17 +2,44 @@
 
 from valet.api.schemas import common
 
+# Heat's scheduler hints as the original Heat plugin sent them: flat, with
+# ``heat_path_in_stack`` a list of strings ("root", then
+# "parentres,nestedstack" per level).
+HINT_LIST = {'type': 'array', 'maxItems': 64,
+             'items': {'type': 'string', 'maxLength': 1024}}
+RESOURCE_METADATA = dict(
+    common.METADATA,
+    additionalProperties={'anyOf': [
+        {'type': 'string', 'maxLength': 1024},
+        {'type': ['number', 'boolean', 'null']},
+        HINT_LIST]},
+    description='a flat object of at most 64 keys (letters, digits, '
+                '. _ ~ : -) whose values are strings, numbers, booleans, '
+                'null or lists of strings (Heat\'s heat_path_in_stack)')
+
+# Keys of a Heat resource definition the original Heat plugin copied from
+# the parsed template (HOT spelling and CloudFormation's lower-cased).
+# Accepted so that its requests keep working; Valet does not use them.
+_TEMPLATE_KEYS = ('depends_on', 'deletion_policy', 'update_policy',
+                  'dependson', 'deletionpolicy', 'updatepolicy',
+                  'condition', 'external_id', 'description')
+
 RESOURCE = {
     'type': 'object',
-    'properties': {
-        'name': common.free_text(255, 1),
-        'type': {'type': 'string', 'pattern': '^[A-Za-z0-9_:.-]{1,255}$',
-                 'description': 'a Heat resource type such as '
-                                'OS::Nova::Server'},
+    'properties': dict(
+        {key: {'description': 'a Heat template key; accepted and '
+                              'ignored'} for key in _TEMPLATE_KEYS},
+        name=common.free_text(255, 1),
+        type={'type': 'string', 'pattern': '^[A-Za-z0-9_:.-]{1,255}$',
+              'description': 'a Heat resource type such as '
+                             'OS::Nova::Server'},
         # HOT properties are open-ended; the engine reads what it knows.
-        'properties': {'type': 'object', 'maxProperties': 256},
-        'metadata': common.METADATA,
-    },
+        properties={'type': 'object', 'maxProperties': 256},
+        metadata=RESOURCE_METADATA,
+        # The Nova instance of a server that already exists (stack
+        # update); null while Heat has not created it.
+        resource_id={'anyOf': [common.ID, {'type': 'null'}]},
+    ),
     'required': ['name', 'type'],
     'additionalProperties': False,
 }
