@@ -5,7 +5,9 @@ the ``valet.storage`` stevedore namespace. The matching rules of
 ``list_placements`` live here so that every driver filters exactly alike.
 """
 
+import hashlib
 from importlib import metadata as importlib_metadata
+import math
 
 from stevedore import driver as stevedore_driver
 from stevedore import exception as stevedore_exc
@@ -89,3 +91,45 @@ def placement_matches(placement, filters=None, metadata=None):
         if not same_value(placement.metadata[key], value):
             return False
     return True
+
+
+def metadata_digest(value):
+    """A fixed-size key for one metadata value, for drivers' indexes.
+
+    Two values get the same digest exactly when ``same_value`` says they
+    are equal (``1`` and ``1.0`` alike, ``True`` and ``1`` not). Lists and
+    objects, which flat metadata never holds, have no digest (None).
+    """
+    if value is None:
+        text = 'z:'
+    elif isinstance(value, bool):
+        text = 'b:%s' % ('true' if value else 'false')
+    elif isinstance(value, int):
+        text = 'n:%d' % value
+    elif isinstance(value, float):
+        if math.isfinite(value) and value.is_integer():
+            text = 'n:%d' % int(value)
+        else:
+            text = 'n:%r' % value
+    elif isinstance(value, str):
+        text = 's:' + value
+    else:
+        return None
+    return hashlib.sha256(
+        text.encode('utf-8', 'surrogatepass')).hexdigest()
+
+
+def page(items, key, limit=None, marker=None, marker_item=None):
+    """One page of ``items`` (already sorted by ``key``).
+
+    ``marker_item`` is the object whose id is ``marker`` (the caller
+    looked it up, in the caller's scope); the page starts after it.
+    """
+    if marker is not None:
+        if marker_item is None:
+            raise base.MarkerNotFound('No object %r to page after' % marker)
+        after = key(marker_item)
+        items = [i for i in items if key(i) > after]
+    if limit is not None:
+        items = items[:max(limit, 0)]
+    return items

@@ -6,6 +6,11 @@ driver type leaks out. Writes that can race are conditional on the
 raises ``Conflict`` instead of silently overwriting. Multi-row changes
 (a plan with its placements) are atomic: all or nothing.
 
+Lists are ordered and can be read a page at a time: ``limit`` caps how
+many objects come back and ``marker`` is the id of the last object of the
+previous page (keyset paging, stable while objects are added). An unknown
+marker raises ``MarkerNotFound``.
+
 Drivers are loaded by name from the ``valet.storage`` stevedore namespace.
 """
 
@@ -26,6 +31,10 @@ class Conflict(StorageError):
 
 class Unavailable(StorageError):
     """The backend cannot be reached right now."""
+
+
+class MarkerNotFound(NotFound):
+    """The ``marker`` of a paged list names no object of that list."""
 
 
 class Storage(abc.ABC):
@@ -54,8 +63,9 @@ class Storage(abc.ABC):
         """A group by id, else by name; NotFound."""
 
     @abc.abstractmethod
-    def list_groups(self):
-        """Every group, by name."""
+    def list_groups(self, limit=None, marker=None):
+        """Groups ordered by name; at most ``limit`` of them, those after
+        the group whose id is ``marker``."""
 
     @abc.abstractmethod
     def update_group(self, group):
@@ -84,8 +94,9 @@ class Storage(abc.ABC):
         to another project and ``project_id`` is given)."""
 
     @abc.abstractmethod
-    def list_plans(self, project_id=None):
-        """Plans, all or one project's."""
+    def list_plans(self, project_id=None, limit=None, marker=None):
+        """Plans, all or one project's, ordered by (name, id); at most
+        ``limit``, those after the plan whose id is ``marker``."""
 
     @abc.abstractmethod
     def save_plan(self, plan, placements, removed=()):
@@ -105,10 +116,17 @@ class Storage(abc.ABC):
         """A placement by id, else by orchestration id; NotFound."""
 
     @abc.abstractmethod
-    def list_placements(self, filters=None, metadata=None, project_id=None):
+    def list_placements(self, filters=None, metadata=None, project_id=None,
+                        plan_ids=None, limit=None, marker=None):
         """Placements matching every field in ``filters`` (id, name,
         orchestration_id, resource_id, location, reserved, plan_id) and
-        every key/value in ``metadata``, exactly."""
+        every key/value in ``metadata``, exactly, ordered by (name, id).
+
+        ``plan_ids`` (a collection) keeps placements of those plans only.
+        ``limit``/``marker`` page as in ``list_plans``. A metadata filter
+        must not read every placement: drivers answer it from an index
+        (the SQL driver from its ``placement_metadata`` table).
+        """
 
     @abc.abstractmethod
     def update_placement(self, placement):

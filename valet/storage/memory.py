@@ -58,10 +58,12 @@ class MemoryStorage(base.Storage):
                 raise base.NotFound('No group %r' % id_or_name)
             return copy.deepcopy(found)
 
-    def list_groups(self):
+    def list_groups(self, limit=None, marker=None):
         with self._lock:
-            return [copy.deepcopy(g) for g in
-                    sorted(self._groups.values(), key=lambda g: g.name)]
+            found = sorted(self._groups.values(), key=_by_name)
+            found = storage.page(found, _by_name, limit, marker,
+                                 self._groups.get(marker))
+            return [copy.deepcopy(g) for g in found]
 
     def update_group(self, group):
         with self._lock:
@@ -111,12 +113,15 @@ class MemoryStorage(base.Storage):
             return copy.deepcopy(self._visible_plan(id_or_stack_id,
                                                     project_id))
 
-    def list_plans(self, project_id=None):
+    def list_plans(self, project_id=None, limit=None, marker=None):
         with self._lock:
-            plans = [p for p in self._plans.values()
-                     if project_id is None or p.project_id == project_id]
-            return [copy.deepcopy(p) for p in
-                    sorted(plans, key=lambda p: (p.name, p.id))]
+            plans = sorted((p for p in self._plans.values()
+                            if _visible(p, project_id)), key=_by_name_id)
+            after = self._plans.get(marker)
+            plans = storage.page(
+                plans, _by_name_id, limit, marker,
+                after if after and _visible(after, project_id) else None)
+            return [copy.deepcopy(p) for p in plans]
 
     def save_plan(self, plan, placements, removed=()):
         with self._lock:
@@ -179,14 +184,22 @@ class MemoryStorage(base.Storage):
                                     % id_or_orchestration_id)
             return copy.deepcopy(found)
 
-    def list_placements(self, filters=None, metadata=None, project_id=None):
+    def list_placements(self, filters=None, metadata=None, project_id=None,
+                        plan_ids=None, limit=None, marker=None):
         storage.check_filters(filters)
+        plan_ids = None if plan_ids is None else set(plan_ids)
         with self._lock:
-            found = [p for p in self._placements.values()
-                     if (project_id is None or p.project_id == project_id)
-                     and storage.placement_matches(p, filters, metadata)]
-            return [copy.deepcopy(p) for p in
-                    sorted(found, key=lambda p: (p.name, p.id))]
+            found = sorted(
+                (p for p in self._placements.values()
+                 if _visible(p, project_id)
+                 and (plan_ids is None or p.plan_id in plan_ids)
+                 and storage.placement_matches(p, filters, metadata)),
+                key=_by_name_id)
+            after = self._placements.get(marker)
+            found = storage.page(
+                found, _by_name_id, limit, marker,
+                after if after and _visible(after, project_id) else None)
+            return [copy.deepcopy(p) for p in found]
 
     def update_placement(self, placement):
         with self._lock:
@@ -255,6 +268,18 @@ class MemoryStorage(base.Storage):
                                     'placement' % p.orchestration_id)
             ids.add(p.id)
             orch.add(p.orchestration_id)
+
+
+def _by_name(obj):
+    return obj.name
+
+
+def _by_name_id(obj):
+    return (obj.name, obj.id)
+
+
+def _visible(obj, project_id):
+    return project_id is None or obj.project_id == project_id
 
 
 def _check_generation(stored, given, kind):

@@ -197,10 +197,15 @@ class SqlStorage(base.Storage):
         return _group(row)
 
     @_translated
-    def list_groups(self):
+    def list_groups(self, limit=None, marker=None):
+        query = sa.select(GROUPS).order_by(GROUPS.c.name)
         with self._connect() as conn:
-            rows = conn.execute(sa.select(GROUPS).order_by(
-                GROUPS.c.name)).all()
+            if marker is not None:
+                after = self._marker(conn, GROUPS, marker)
+                query = query.where(GROUPS.c.name > after.name)
+            if limit is not None:
+                query = query.limit(max(limit, 0))
+            rows = conn.execute(query).all()
         return [_group(r) for r in rows]
 
     @_translated
@@ -255,11 +260,16 @@ class SqlStorage(base.Storage):
         return _plan(row)
 
     @_translated
-    def list_plans(self, project_id=None):
+    def list_plans(self, project_id=None, limit=None, marker=None):
         query = sa.select(PLANS).order_by(PLANS.c.name, PLANS.c.id)
         if project_id is not None:
             query = query.where(PLANS.c.project_id == project_id)
         with self._connect() as conn:
+            if marker is not None:
+                after = self._marker(conn, PLANS, marker, project_id)
+                query = query.where(_after(PLANS, after))
+            if limit is not None:
+                query = query.limit(max(limit, 0))
             return [_plan(r) for r in conn.execute(query)]
 
     @_translated
@@ -319,7 +329,8 @@ class SqlStorage(base.Storage):
         return _placement(row)
 
     @_translated
-    def list_placements(self, filters=None, metadata=None, project_id=None):
+    def list_placements(self, filters=None, metadata=None, project_id=None,
+                        plan_ids=None, limit=None, marker=None):
         storage.check_filters(filters)
         query = sa.select(PLACEMENTS).order_by(PLACEMENTS.c.name,
                                                PLACEMENTS.c.id)
@@ -330,11 +341,22 @@ class SqlStorage(base.Storage):
             query = query.where(PLACEMENTS.c[key] == value)
         if project_id is not None:
             query = query.where(PLACEMENTS.c.project_id == project_id)
+        if plan_ids is not None:
+            plan_ids = sorted(set(plan_ids))
+            if not plan_ids:
+                return []
+            query = query.where(PLACEMENTS.c.plan_id.in_(plan_ids))
         with self._connect() as conn:
+            if marker is not None:
+                after = self._marker(conn, PLACEMENTS, marker, project_id)
+                query = query.where(_after(PLACEMENTS, after))
+            if limit is not None and not metadata:
+                query = query.limit(max(limit, 0))
             found = [_placement(r) for r in conn.execute(query)]
         # Metadata is JSON text: match it here, by the drivers' shared rule.
-        return [p for p in found
-                if storage.placement_matches(p, filters, metadata)]
+        found = [p for p in found
+                 if storage.placement_matches(p, filters, metadata)]
+        return found if limit is None else found[:max(limit, 0)]
 
     @_translated
     def update_placement(self, placement):
@@ -385,6 +407,16 @@ class SqlStorage(base.Storage):
         return [_placement(by_id[i]) for i in ids]
 
     @staticmethod
+    def _marker(conn, table, marker, project_id=None):
+        """The row a paged list continues after; MarkerNotFound."""
+        row = conn.execute(sa.select(table).where(
+            table.c.id == marker)).first()
+        if row is None or (project_id is not None
+                           and row.project_id != project_id):
+            raise base.MarkerNotFound('No object %r to page after' % marker)
+        return row
+
+    @staticmethod
     def _stale(conn, table, obj, kind):
         """Raise why a conditional update matched no row."""
         current = conn.execute(sa.select(table.c.generation).where(
@@ -395,6 +427,12 @@ class SqlStorage(base.Storage):
             '%s %s changed since it was read (generation %s, now %s); '
             'read it again and retry' % (kind, obj.id, obj.generation,
                                          current))
+
+
+def _after(table, row):
+    """Rows ordered after ``row`` by (name, id)."""
+    return sa.or_(table.c.name > row.name,
+                  sa.and_(table.c.name == row.name, table.c.id > row.id))
 
 
 def _prefer_id(rows, key):

@@ -501,6 +501,120 @@ class StorageContract:
         self.assertRaises(ValueError, self.storage.list_placements,
                           {'colour': 'red'})
 
+    def test_list_placements_metadata_follows_writes(self):
+        # The metadata index of a driver changes with every write path.
+        plan = self.new_plan()
+        a = self.new_placement(plan, 'a', metadata={'stack': 's1', 'n': 2})
+        b = self.new_placement(plan, 'b', metadata={'stack': 's1'})
+        plan, (a, b) = self.storage.create_plan(plan, [a, b])
+        self.assertEqual(['a', 'b'], self._names(metadata={'stack': 's1'}))
+        self.assertEqual(['a'], self._names(metadata={'n': 2.0}))
+        a.metadata = {'stack': 's2'}
+        a = self.storage.update_placement(a)
+        self.assertEqual(['b'], self._names(metadata={'stack': 's1'}))
+        self.assertEqual(['a'], self._names(metadata={'stack': 's2'}))
+        self.assertEqual([], self._names(metadata={'n': 2}))
+        c = self.new_placement(plan, 'c', metadata={'stack': 's1'})
+        b.metadata = {}
+        plan, _ = self.storage.save_plan(plan, [b, c], removed=[a.id])
+        self.assertEqual(['c'], self._names(metadata={'stack': 's1'}))
+        self.assertEqual([], self._names(metadata={'stack': 's2'}))
+        self.storage.delete_placement(c.id)
+        self.assertEqual([], self._names(metadata={'stack': 's1'}))
+        d = self.new_placement(plan, 'd', metadata={'stack': 's3'})
+        self.storage.save_plan(self.storage.get_plan(plan.id), [d])
+        self.storage.delete_plan(plan.id)
+        self.assertEqual([], self._names(metadata={'stack': 's3'}))
+
+    def test_list_placements_metadata_values_match_exactly(self):
+        plan = self.new_plan()
+        values = ['x', '1', 1, 1.5, True, False, None, '', 'true', 'null',
+                  'ünï', 'a' * 1024]
+        self.storage.create_plan(plan, [
+            self.new_placement(plan, 'p%02d' % i, metadata={'k': v})
+            for i, v in enumerate(values)])
+        for i, value in enumerate(values):
+            self.assertEqual(['p%02d' % i], self._names(metadata={'k': value}),
+                             value)
+        # Values no flat metadata can hold match nothing.
+        self.assertEqual([], self._names(metadata={'k': ['x']}))
+        self.assertEqual([], self._names(metadata={'k': {'a': 1}}))
+
+    def test_list_placements_of_plans(self):
+        first, _ = self.plan(count=2, name='a')
+        second, _ = self.plan(count=1, name='b')
+        self.plan(count=3, name='c')
+        found = self.storage.list_placements(plan_ids=[first.id, second.id])
+        self.assertEqual(sorted([first.id] * 2 + [second.id]),
+                         sorted(p.plan_id for p in found))
+        self.assertEqual([], self.storage.list_placements(plan_ids=[]))
+
+    # -------------------------------------------------------------- paging
+    def _pages(self, list_page, limit):
+        """Every page of ``list_page(limit, marker)`` until a short one."""
+        pages, marker = [], None
+        while True:
+            page = list_page(limit, marker)
+            pages.append(page)
+            if len(page) < limit:
+                return pages
+            marker = page[-1].id
+
+    def test_list_groups_paged(self):
+        for name in ('e', 'b', 'd', 'a', 'c'):
+            self.group(name)
+        pages = self._pages(lambda limit, marker: self.storage.list_groups(
+            limit=limit, marker=marker), 2)
+        self.assertEqual([['a', 'b'], ['c', 'd'], ['e']],
+                         [[g.name for g in page] for page in pages])
+        self.assertEqual([], self.storage.list_groups(limit=0))
+        self.assertRaises(base.MarkerNotFound, self.storage.list_groups,
+                          limit=2, marker='nope')
+
+    def test_list_plans_paged(self):
+        # Equal names: the id breaks the tie, so no plan is skipped.
+        plans = [self.plan(count=0, name=name, project_id=project)[0]
+                 for name, project in (('x', 'p1'), ('x', 'p1'), ('a', 'p2'),
+                                       ('x', 'p1'), ('b', 'p1'))]
+        expected = [p.id for p in sorted(plans, key=lambda p: (p.name, p.id))]
+        pages = self._pages(lambda limit, marker: self.storage.list_plans(
+            limit=limit, marker=marker), 2)
+        self.assertEqual([2, 2, 1], [len(page) for page in pages])
+        self.assertEqual(expected, [p.id for page in pages for p in page])
+        own = [p.id for p in plans if p.project_id == 'p1']
+        pages = self._pages(lambda limit, marker: self.storage.list_plans(
+            project_id='p1', limit=limit, marker=marker), 3)
+        self.assertEqual(sorted(own, key=expected.index),
+                         [p.id for page in pages for p in page])
+        self.assertRaises(base.MarkerNotFound, self.storage.list_plans,
+                          limit=1, marker='nope')
+        # Another project's plan is no marker for this project's list.
+        other = [p.id for p in plans if p.project_id == 'p2'][0]
+        self.assertRaises(base.MarkerNotFound, self.storage.list_plans,
+                          project_id='p1', limit=1, marker=other)
+
+    def test_list_placements_paged_with_filters(self):
+        plan = self.new_plan()
+        placements = [self.new_placement(
+            plan, 'same' if i % 2 else 's%d' % i,
+            metadata={'stack': 'st' if i % 3 else 'other'})
+            for i in range(9)]
+        self.storage.create_plan(plan, placements)
+        wanted = sorted((p for p in placements
+                         if p.metadata['stack'] == 'st'),
+                        key=lambda p: (p.name, p.id))
+        pages = self._pages(
+            lambda limit, marker: self.storage.list_placements(
+                metadata={'stack': 'st'}, limit=limit, marker=marker), 2)
+        self.assertEqual([p.id for p in wanted],
+                         [p.id for page in pages for p in page])
+        self.assertEqual(
+            [p.id for p in wanted[:1]],
+            [p.id for p in self.storage.list_placements(
+                metadata={'stack': 'st'}, limit=1)])
+        self.assertRaises(base.MarkerNotFound, self.storage.list_placements,
+                          limit=1, marker='nope')
+
     # --------------------------------------------------------- concurrency
     def _race(self, threads, attempts, write):
         """Run ``write`` ``attempts`` times in each of ``threads`` threads.
