@@ -16,6 +16,7 @@ from valet.common import exception
 from valet.engine.model import groups as groups_mod
 from valet.engine.model import request as request_mod
 from valet.engine.model import resources as resources_mod
+from valet.objects import flavor as flavor_rule
 
 SERVER_TYPE = 'OS::Nova::Server'
 
@@ -189,7 +190,12 @@ def build_server(orch_id, resource, flavors, groups, locations=None):
                                ', '.join(sorted(flavors)) or '(none)'),
                    'valet.plan.unknown_flavor', resource=orch_id,
                    flavor=str(ref))
-    demand = resources_mod.flavor_demand(flavor)
+    try:
+        demand = resources_mod.flavor_demand(flavor)
+    except flavor_rule.FlavorError as exc:
+        raise _bad('resource %s (%s): %s' % (name, orch_id, exc),
+                   'valet.plan.unknown_flavor', resource=orch_id,
+                   flavor=str(ref))
     extra_specs = dict(flavor.get('extra_specs') or {})
     zone = properties.get('availability_zone') or None
     names = valet_groups(orch_id, properties)

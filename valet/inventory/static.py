@@ -14,6 +14,7 @@ from valet.engine.model import host as host_mod
 from valet.engine.model import resources
 from valet.inventory import base
 from valet import objects
+from valet.objects import flavor as flavor_rule
 
 LOG = logging.getLogger(__name__)
 
@@ -343,9 +344,12 @@ class _Parser:
             groups = entry.get('groups') or []
             if not isinstance(groups, list):
                 self.fail('%s: key groups' % where, 'must be a list of names')
+            try:
+                demand = resources.flavor_demand(flavor)
+            except flavor_rule.FlavorError as exc:
+                self.fail('%s: key flavor' % where, str(exc))
             out.append(datacenter.PlacedServer(
-                id=sid, host=str(host),
-                demand=resources.flavor_demand(flavor),
+                id=sid, host=str(host), demand=demand,
                 groups=tuple(str(g) for g in groups),
                 project=entry.get('project'), stack=entry.get('stack'),
                 name=name))

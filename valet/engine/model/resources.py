@@ -1,5 +1,7 @@
 """Resource classes and small helpers on demand/capacity vectors."""
 
+from valet.objects import flavor as flavor_rule
+
 VCPU = 'VCPU'
 MEMORY_MB = 'MEMORY_MB'
 DISK_GB = 'DISK_GB'
@@ -10,19 +12,12 @@ FLAVOR_FIELDS = {'vcpus': VCPU, 'ram': MEMORY_MB, 'disk': DISK_GB}
 
 
 def flavor_demand(flavor):
-    """Demand vector of a flavor dict ``{vcpus, ram, disk, ...}``.
-
-    ``ephemeral`` adds to DISK_GB and ``swap`` (MB) is rounded up to GB,
-    as Nova's flavors mean it. ``resources:<CLASS>`` extra specs add
-    further resource classes.
+    """Demand of a flavor dict ``{vcpus, ram, disk, ephemeral, swap,
+    extra_specs}`` (an inventory's flavor), by the one rule of
+    ``valet.objects.flavor`` (``hw:cpu_policy=dedicated`` asks for PCPU).
     """
-    demand = {}
-    for field, rc in FLAVOR_FIELDS.items():
-        demand[rc] = int(flavor.get(field, 0) or 0)
-    demand[DISK_GB] += int(flavor.get('ephemeral', 0) or 0)
-    swap_mb = int(flavor.get('swap', 0) or 0)
-    demand[DISK_GB] += -(-swap_mb // 1024)
-    for key, value in (flavor.get('extra_specs') or {}).items():
-        if key.startswith('resources:'):
-            demand[key[len('resources:'):]] = int(value)
-    return demand
+    return flavor_rule.demand(
+        vcpus=flavor.get('vcpus', 0), memory_mb=flavor.get('ram', 0),
+        root_gb=flavor.get('disk', 0), ephemeral_gb=flavor.get('ephemeral', 0),
+        swap_mb=flavor.get('swap', 0),
+        extra_specs=flavor.get('extra_specs') or {})

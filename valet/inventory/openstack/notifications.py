@@ -106,7 +106,6 @@ standby engine that takes over receives them.
 """
 
 import collections
-import math
 import re
 import threading
 
@@ -117,6 +116,7 @@ from oslo_messaging.notify import listener as notify_listener
 
 from valet.common import exception
 from valet.inventory import events
+from valet.objects import flavor as flavor_rule
 
 LOG = logging.getLogger(__name__)
 
@@ -148,8 +148,6 @@ COMPUTE_BINARY = 'nova-compute'
 _NOT_ON_HOST = frozenset(('error', 'deleted', 'shelved_offloaded'))
 _SUPPORTED_MAJOR = '1'
 # Nova's own pattern for resource extra specs (scheduler/utils.py).
-_RESOURCES_KEY = re.compile(r'^resources([a-zA-Z0-9_-]{1,64})?:(.*)$')
-_RESOURCE_CLASS = re.compile(r'^[A-Z0-9_]+$')
 
 TRANSIENT_ERRORS = (exception.StorageUnavailable,
                     exception.EngineUnavailable,
@@ -239,52 +237,21 @@ def _boots_from_volume(block_devices):
     return False
 
 
-def _spec_amount(key, value):
-    try:
-        amount = int(value)
-    except (TypeError, ValueError):
-        amount = -1
-    if amount < 0:
-        raise MalformedNotification('flavor extra spec %s=%r is not a count'
-                                    % (key, value))
-    return amount
-
-
 def flavor_demand(flavor, boot_from_volume=False):
-    """Placement resources a flavor payload's data asks for."""
-    vcpus = _count(flavor, 'vcpus', 'flavor')
-    disk = (_count(flavor, 'ephemeral_gb', 'flavor', required=False)
-            + math.ceil(_count(flavor, 'swap', 'flavor', required=False)
-                        / 1024))
-    if not boot_from_volume:
-        disk += _count(flavor, 'root_gb', 'flavor', required=False)
-    demand = {'VCPU': vcpus,
-              'MEMORY_MB': _count(flavor, 'memory_mb', 'flavor'),
-              'DISK_GB': disk}
+    """Placement resources a flavor payload's data asks for (the one rule
+    of ``valet.objects.flavor``, also used for planning)."""
     specs = _string_dict(flavor, 'extra_specs', 'flavor')
-    overrides = {}
-    granular = collections.Counter()
-    for key, value in specs.items():
-        match = _RESOURCES_KEY.match(key)
-        if not match:
-            continue
-        suffix, rc = match.groups()
-        if not _RESOURCE_CLASS.match(rc):
-            raise MalformedNotification(
-                'flavor extra spec %s names no resource class' % key)
-        if suffix:
-            granular[rc] += _spec_amount(key, value)
-        else:
-            overrides[rc] = _spec_amount(key, value)
-    if (specs.get('hw:cpu_policy') == 'dedicated'
-            and 'VCPU' not in overrides and 'PCPU' not in overrides):
-        isolate = specs.get('hw:emulator_threads_policy') == 'isolate'
-        demand['VCPU'] = 0
-        demand['PCPU'] = vcpus + (1 if isolate else 0)
-    demand.update(overrides)
-    for rc, amount in granular.items():
-        demand[rc] = demand.get(rc, 0) + amount
-    return demand
+    try:
+        return flavor_rule.demand(
+            vcpus=_count(flavor, 'vcpus', 'flavor'),
+            memory_mb=_count(flavor, 'memory_mb', 'flavor'),
+            root_gb=_count(flavor, 'root_gb', 'flavor', required=False),
+            ephemeral_gb=_count(flavor, 'ephemeral_gb', 'flavor',
+                                required=False),
+            swap_mb=_count(flavor, 'swap', 'flavor', required=False),
+            extra_specs=specs, boot_from_volume=boot_from_volume)
+    except flavor_rule.FlavorError as exc:
+        raise MalformedNotification(str(exc))
 
 
 def _instance_host(data):

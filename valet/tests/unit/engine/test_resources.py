@@ -45,8 +45,42 @@ class FlavorDemandTest(base.BaseTestCase):
                             'resources:CUSTOM_FPGA': 2,
                             'hw:cpu_policy': 'dedicated',
                             'trait:HW_CPU_X86_AVX2': 'required'}})
-        self.assertEqual({'VCPU': 1, 'MEMORY_MB': 1024, 'DISK_GB': 1,
-                          'VGPU': 1, 'CUSTOM_FPGA': 2}, demand)
+        # Dedicated CPUs are PCPU in Placement, as Nova translates them.
+        self.assertEqual({'VCPU': 0, 'PCPU': 1, 'MEMORY_MB': 1024,
+                          'DISK_GB': 1, 'VGPU': 1, 'CUSTOM_FPGA': 2}, demand)
+
+    def test_one_rule_for_planning_and_following(self):
+        """The inventory's flavor and the same flavor in a Nova
+        notification ask for the same resources."""
+        from valet.inventory.openstack import notifications
+        cases = [
+            {},
+            {'hw:cpu_policy': 'dedicated'},
+            {'hw:cpu_policy': 'dedicated',
+             'hw:emulator_threads_policy': 'isolate'},
+            {'hw:cpu_policy': 'shared'},
+            {'hw:cpu_policy': 'dedicated', 'resources:VCPU': '2'},
+            {'resources:CUSTOM_X': '0', 'resources1:VGPU': '1',
+             'resources2:VGPU': '2'},
+        ]
+        for specs in cases:
+            planned = resources.flavor_demand({
+                'vcpus': 4, 'ram': 2048, 'disk': 20, 'ephemeral': 5,
+                'swap': 1536, 'extra_specs': specs})
+            followed = notifications.flavor_demand({
+                'vcpus': 4, 'memory_mb': 2048, 'root_gb': 20,
+                'ephemeral_gb': 5, 'swap': 1536, 'extra_specs': specs})
+            self.assertEqual(planned, followed, specs)
+        dedicated = resources.flavor_demand(
+            {'vcpus': 4, 'ram': 1, 'extra_specs': {
+                'hw:cpu_policy': 'dedicated'}})
+        self.assertEqual((0, 4), (dedicated['VCPU'], dedicated['PCPU']))
+
+    def test_bad_resource_amount_is_a_flavor_error(self):
+        from valet.objects import flavor
+        self.assertRaises(flavor.FlavorError, resources.flavor_demand,
+                          {'vcpus': 1, 'extra_specs': {
+                              'resources:VGPU': 'many'}})
 
     def test_resources_extra_spec_overrides_standard(self):
         demand = resources.flavor_demand(
