@@ -57,7 +57,9 @@ def parse_args(argv, conf):
     logging.register_options(conf)
     valet_conf.register_all(conf)
     conf.register_cli_opts(CLI_OPTS)
-    conf(argv, project='valet', prog='valet-api')
+    conf(argv, project='valet', prog='valet-api',
+         description='The Valet REST API (development server; production '
+                     'runs valet.wsgi.api:application under uwsgi).')
     logging.setup(conf, 'valet')
 
 
