@@ -18,11 +18,21 @@ from valet import storage
 
 LOG = logging.getLogger(__name__)
 
+DESCRIPTION = (
+    'The Valet placement engine. Builds a model of the data centre from '
+    'the inventory ([inventory] driver: the static YAML file, or the '
+    'cloud\'s Placement and Nova), follows it through Nova notifications '
+    'and periodic resyncs, and decides every placement valet-api asks for '
+    'over oslo.messaging RPC ([DEFAULT] transport_url, topic [engine] '
+    'topic). Several engines may run; one leads ([coordination] '
+    'backend_url). Runs in the foreground until SIGTERM or SIGINT.')
+
 
 def parse_args(argv, conf):
     logging.register_options(conf)
     valet_conf.register_all(conf)
-    conf(argv, project='valet', prog='valet-engine')
+    conf(argv, project='valet', prog='valet-engine',
+         description=DESCRIPTION)
     logging.setup(conf, 'valet')
 
 
