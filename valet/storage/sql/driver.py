@@ -31,6 +31,7 @@ LOG = logging.getLogger(__name__)
 GROUPS = models.GROUPS
 PLANS = models.PLANS
 PLACEMENTS = models.PLACEMENTS
+PLACEMENT_METADATA = models.PLACEMENT_METADATA
 
 # The Python types a placement filter value may have, per column; any
 # other value matches nothing (and would upset a strict backend).
@@ -244,6 +245,7 @@ class SqlStorage(base.Storage):
                 for row in rows:
                     row['generation'] = 1
                 conn.execute(PLACEMENTS.insert(), rows)
+                _index_metadata(conn, rows)
             return (_plan(self._row(conn, PLANS, plan.id)),
                     self._placements_of(conn, [r['id'] for r in rows]))
 
@@ -290,6 +292,11 @@ class SqlStorage(base.Storage):
                 self._stale(conn, PLANS, plan, 'Plan')
             stored = self._row(conn, PLANS, plan.id)
             if removed:
+                mine = sa.select(PLACEMENTS.c.id).where(
+                    PLACEMENTS.c.plan_id == plan.id,
+                    PLACEMENTS.c.id.in_(sorted(removed)))
+                conn.execute(PLACEMENT_METADATA.delete().where(
+                    PLACEMENT_METADATA.c.placement_id.in_(mine)))
                 conn.execute(PLACEMENTS.delete().where(
                     PLACEMENTS.c.plan_id == plan.id,
                     PLACEMENTS.c.id.in_(sorted(removed))))
@@ -302,12 +309,17 @@ class SqlStorage(base.Storage):
                 else:
                     row['generation'] = 1
                     conn.execute(PLACEMENTS.insert().values(**row))
+                    _index_metadata(conn, [row])
                 saved.append(p.id)
             return _plan(stored), self._placements_of(conn, saved)
 
     @_translated
     def delete_plan(self, plan_id):
         with self._txn() as conn:
+            conn.execute(PLACEMENT_METADATA.delete().where(
+                PLACEMENT_METADATA.c.placement_id.in_(
+                    sa.select(PLACEMENTS.c.id).where(
+                        PLACEMENTS.c.plan_id == plan_id))))
             conn.execute(PLACEMENTS.delete().where(
                 PLACEMENTS.c.plan_id == plan_id))
             result = conn.execute(PLANS.delete().where(
@@ -331,32 +343,55 @@ class SqlStorage(base.Storage):
     @_translated
     def list_placements(self, filters=None, metadata=None, project_id=None,
                         plan_ids=None, limit=None, marker=None):
+        query = self.placements_query(filters, metadata, project_id,
+                                      plan_ids)
+        if query is None:
+            return []
+        with self._connect() as conn:
+            if marker is not None:
+                after = self._marker(conn, PLACEMENTS, marker, project_id)
+                query = query.where(_after(PLACEMENTS, after))
+            if limit is not None:
+                query = query.limit(max(limit, 0))
+            found = [_placement(r) for r in conn.execute(query)]
+        # The digests matched; the shared rule confirms on the JSON itself.
+        return [p for p in found
+                if storage.placement_matches(p, filters, metadata)]
+
+    @staticmethod
+    def placements_query(filters=None, metadata=None, project_id=None,
+                         plan_ids=None):
+        """The SELECT of ``list_placements`` (None: nothing can match).
+
+        Metadata filters join the ``placement_metadata`` index once per
+        key, so the database looks them up by (meta_key, value_digest)
+        instead of reading every placement.
+        """
         storage.check_filters(filters)
         query = sa.select(PLACEMENTS).order_by(PLACEMENTS.c.name,
                                                PLACEMENTS.c.id)
         for key, value in (filters or {}).items():
             if not isinstance(value, _FILTER_TYPES.get(
                     key, _STRING_FILTER_TYPES)):
-                return []
+                return None
             query = query.where(PLACEMENTS.c[key] == value)
         if project_id is not None:
             query = query.where(PLACEMENTS.c.project_id == project_id)
         if plan_ids is not None:
             plan_ids = sorted(set(plan_ids))
             if not plan_ids:
-                return []
+                return None
             query = query.where(PLACEMENTS.c.plan_id.in_(plan_ids))
-        with self._connect() as conn:
-            if marker is not None:
-                after = self._marker(conn, PLACEMENTS, marker, project_id)
-                query = query.where(_after(PLACEMENTS, after))
-            if limit is not None and not metadata:
-                query = query.limit(max(limit, 0))
-            found = [_placement(r) for r in conn.execute(query)]
-        # Metadata is JSON text: match it here, by the drivers' shared rule.
-        found = [p for p in found
-                 if storage.placement_matches(p, filters, metadata)]
-        return found if limit is None else found[:max(limit, 0)]
+        for position, (key, value) in enumerate(
+                sorted((metadata or {}).items())):
+            digest = storage.metadata_digest(value)
+            if digest is None:
+                return None
+            entry = PLACEMENT_METADATA.alias('metadata_%d' % position)
+            query = query.join(entry, sa.and_(
+                entry.c.placement_id == PLACEMENTS.c.id,
+                entry.c.meta_key == key, entry.c.value_digest == digest))
+        return query
 
     @_translated
     def update_placement(self, placement):
@@ -368,6 +403,8 @@ class SqlStorage(base.Storage):
     @_translated
     def delete_placement(self, placement_id):
         with self._txn() as conn:
+            conn.execute(PLACEMENT_METADATA.delete().where(
+                PLACEMENT_METADATA.c.placement_id == placement_id))
             result = conn.execute(PLACEMENTS.delete().where(
                 PLACEMENTS.c.id == placement_id))
             if result.rowcount != 1:
@@ -391,6 +428,9 @@ class SqlStorage(base.Storage):
                                     'gone; read the plan again and retry'
                                     % (placement.id, placement.plan_id))
             self._stale(conn, PLACEMENTS, placement, 'Placement')
+        conn.execute(PLACEMENT_METADATA.delete().where(
+            PLACEMENT_METADATA.c.placement_id == placement.id))
+        _index_metadata(conn, [dict(row, id=placement.id)])
 
     @staticmethod
     def _row(conn, table, row_id):
@@ -427,6 +467,19 @@ class SqlStorage(base.Storage):
             '%s %s changed since it was read (generation %s, now %s); '
             'read it again and retry' % (kind, obj.id, obj.generation,
                                          current))
+
+
+def _index_metadata(conn, rows):
+    """Index the metadata of freshly written placement ``rows``."""
+    entries = []
+    for row in rows:
+        for key, value in row['metadata'].items():
+            digest = storage.metadata_digest(value)
+            if digest is not None:
+                entries.append({'placement_id': row['id'], 'meta_key': key,
+                                'value_digest': digest})
+    if entries:
+        conn.execute(PLACEMENT_METADATA.insert(), entries)
 
 
 def _after(table, row):

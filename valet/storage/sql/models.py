@@ -90,3 +90,20 @@ PLACEMENTS = sa.Table(
     sa.Index('ix_placements_location', 'location'),
     sa.Index('ix_placements_project_id', 'project_id'),
     **_MYSQL_ARGS)
+
+# One row per metadata key of a placement, so that a metadata filter is an
+# index lookup; values are kept as valet.storage.metadata_digest (fixed
+# size, exact-type equality) and the JSON in placements stays the truth.
+PLACEMENT_METADATA = sa.Table(
+    'placement_metadata', METADATA,
+    sa.Column('placement_id', sa.String(36),
+              sa.ForeignKey('placements.id',
+                            name='fk_placement_metadata_placement_id',
+                            ondelete='CASCADE'),
+              nullable=False),
+    sa.Column('meta_key', sa.String(255), nullable=False),
+    sa.Column('value_digest', sa.String(64), nullable=False),
+    sa.PrimaryKeyConstraint('placement_id', 'meta_key',
+                            name='pk_placement_metadata'),
+    sa.Index('ix_placement_metadata_key_digest', 'meta_key', 'value_digest'),
+    **_MYSQL_ARGS)

@@ -70,7 +70,8 @@ class _ServerContract(ServerDatabaseMixin, contract.StorageContract):
         store.upgrade()
         # Tests of one class share the database: start each one empty.
         with store._txn() as conn:
-            for table in ('placements', 'plans', 'groups'):
+            for table in ('placement_metadata', 'placements', 'plans',
+                          'groups'):
                 conn.execute(sa.text('DELETE FROM %s' % table))
         return store
 

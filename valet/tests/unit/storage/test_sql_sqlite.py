@@ -53,6 +53,31 @@ class SqliteStorageTest(contract.StorageContract, oslo_base.BaseTestCase):
     def test_version_is_head(self):
         self.assertEqual(migration.head(), self.storage.version())
 
+    def test_metadata_index_migration_indexes_existing_placements(self):
+        # Placements stored before the index existed are found by it.
+        store = self.make_blank_storage()
+        with store._txn() as conn:
+            migration.upgrade(conn, '5c1e7d0a9b42')
+            conn.execute(sa.text(
+                "INSERT INTO plans (id, name, stack_id, project_id, "
+                "generation) VALUES ('pl', 'p', 'st', 'p1', 1)"))
+            for i in range(3):
+                conn.execute(sa.text(
+                    "INSERT INTO placements (id, plan_id, name, "
+                    "orchestration_id, reserved, metadata, spec, project_id, "
+                    "generation) VALUES (:id, 'pl', :name, :orch, 0, :md, "
+                    "'{}', 'p1', 1)"), {
+                        'id': 'id-%d' % i, 'name': 's%d' % i,
+                        'orch': 'o-%d' % i,
+                        'md': '{"heat_stack_id": "%s", "n": %d}'
+                              % ('a' if i < 2 else 'b', i)})
+        store.upgrade()
+        self.assertEqual(migration.head(), store.version())
+        self.assertEqual(['s0', 's1'], [p.name for p in store.list_placements(
+            metadata={'heat_stack_id': 'a'})])
+        self.assertEqual(['s2'], [p.name for p in store.list_placements(
+            metadata={'heat_stack_id': 'b', 'n': 2})])
+
 
 class SqlErrorsTest(oslo_base.BaseTestCase):
 
@@ -133,7 +158,7 @@ class ManageSqliteTest(oslo_base.BaseTestCase):
         engine = sa.create_engine(self.url)
         self.addCleanup(engine.dispose)
         self.assertEqual({'alembic_version', 'groups', 'plans',
-                          'placements'},
+                          'placements', 'placement_metadata'},
                          set(sa.inspect(engine).get_table_names()))
 
     def test_db_sync_unreachable(self):
