@@ -19,6 +19,7 @@ from oslo_log import log as logging
 from valet.engine.model import datacenter
 from valet.engine import reconcile
 from valet.inventory import events
+from valet.objects import membership
 from valet.storage import base as storage_base
 
 LOG = logging.getLogger(__name__)
@@ -36,9 +37,15 @@ class Outcome:
     message: str | None = None
 
 
-def _groups_from_metadata(dc, metadata):
-    return tuple(n for n in reconcile.groups_in_metadata(metadata)
-                 if n in dc.groups)
+def _groups_from_metadata(metadata, server=None):
+    # Groups not defined yet are kept: they count once they are created.
+    return reconcile.groups_in_metadata(metadata, server)
+
+
+def _names_groups(metadata):
+    metadata = metadata or {}
+    return membership.LIST_KEY in metadata or \
+        membership.METADATA_KEY in metadata
 
 
 class Follower:
@@ -130,10 +137,9 @@ class Follower:
             dict(current.demand) if current else {})
         if current is not None:
             groups = current.groups
-            if not current.stack and reconcile.GROUPS_KEY in (
-                    event.metadata or {}):
+            if not current.stack and _names_groups(event.metadata):
                 # A server Valet did not plan: its metadata is the truth.
-                groups = _groups_from_metadata(dc, event.metadata)
+                groups = _groups_from_metadata(event.metadata, event.uuid)
             if (current.host == host and dict(current.demand) == demand
                     and tuple(current.groups) == tuple(groups)):
                 return Outcome()
@@ -146,7 +152,7 @@ class Follower:
         else:
             server = datacenter.PlacedServer(
                 id=event.uuid, host=host, demand=demand,
-                groups=_groups_from_metadata(dc, event.metadata),
+                groups=_groups_from_metadata(event.metadata, event.uuid),
                 project=event.project, name=event.name)
         dc.place(server)
         return Outcome(changed=True)

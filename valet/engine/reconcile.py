@@ -18,7 +18,9 @@ allocations):
 - a placement whose server was built but is no longer running is released
   after ``missing_timeout`` (its server was deleted behind Valet's back);
 - a running server no placement knows is imported as it is, with the
-  groups the inventory names for it, and checked against them.
+  groups the inventory names for it, and checked against them; a group
+  nobody created yet is kept as a pending membership, which counts the
+  moment the group is created.
 
 A static inventory observes nothing: stored placements are modelled where
 they were planned, and its own servers are added as they are listed.
@@ -33,13 +35,14 @@ from valet.engine.model import errors as model_errors
 from valet.engine.model import groups as groups_mod
 from valet.engine.model import topology as topology_mod
 from valet.engine import translate
+from valet.objects import membership
 
 LOG = logging.getLogger(__name__)
 
 MOVED = 'moved'
 RELEASED = 'released'
 # Server metadata a user (or Heat) sets to name the server's Valet groups.
-GROUPS_KEY = 'valet_groups'
+GROUPS_KEY = membership.LIST_KEY
 
 
 @dataclasses.dataclass
@@ -110,13 +113,12 @@ def _place(dc, server, what):
 
 def server_of(dc, p, host, demand=None):
     """The model's server for placement ``p`` on ``host``; ``demand`` (what
-    the cloud reports) wins over the planned one, groups the model does not
-    define are left out."""
+    the cloud reports) wins over the planned one. Groups the model does not
+    define (yet) are kept: they count once the group is created."""
     return datacenter.PlacedServer(
         id=p.orchestration_id, host=host,
         demand=dict(demand or p.spec.get('demand') or {}),
-        groups=tuple(g for g in p.spec.get('groups') or ()
-                     if g in dc.groups),
+        groups=tuple(p.spec.get('groups') or ()),
         project=p.project_id, stack=p.plan_id, name=p.name)
 
 
@@ -195,22 +197,30 @@ def build(snapshot, placements, stored_groups, waiting_since, now,
             del waiting_since[pid]
     imported = 0
     metadata = snapshot.server_metadata or {}
+    names_by_id = {g.id: g.name for g in stored_groups}
+    pending = {}
     # Without observation nothing was popped: these are all listed servers.
     for server in running.values():
         if not server.groups and metadata.get(server.id):
-            server = dataclasses.replace(
-                server, groups=groups_in_metadata(metadata[server.id]))
-        known = tuple(g for g in server.groups if g in dc.groups)
-        if known != tuple(server.groups):
-            LOG.warning('Server %s names unknown group(s) %s; ignored',
-                        server.id, ', '.join(sorted(
-                            set(server.groups) - set(known))))
-            server = dataclasses.replace(server, groups=known)
+            server = dataclasses.replace(server, groups=groups_in_metadata(
+                metadata[server.id], server.id))
+        groups = tuple(dict.fromkeys(names_by_id.get(g, g)
+                                     for g in server.groups))
+        if groups != tuple(server.groups):
+            server = dataclasses.replace(server, groups=groups)
+        for name in groups:
+            if name not in dc.groups:
+                pending.setdefault(name, []).append(server.name or server.id)
         if server.host not in dc.hosts:
             LOG.warning('Server %s runs on host %s, which the model does '
                         'not have', server.id, server.host)
             continue
         imported += _place(dc, server, 'server %s' % server.id)
+    for name, servers in sorted(pending.items()):
+        # Kept: the group may be created later, and they count from then.
+        LOG.info('Group %s is not defined yet; %d running server(s) name '
+                 'it (%s) and count as its members once it is created',
+                 name, len(servers), ', '.join(sorted(servers)[:5]))
     return Rebuilt(dc=dc, bindings=bindings, repairs=repairs,
                    imported=imported, restored=restored)
 
@@ -233,10 +243,16 @@ def _metadata_claims(snapshot, placements, running):
     return claims
 
 
-def groups_in_metadata(metadata):
-    """The group names a server's ``valet_groups`` metadata lists."""
-    raw = (metadata or {}).get(GROUPS_KEY) or ''
-    return tuple(n.strip() for n in str(raw).split(',') if n.strip())
+def groups_in_metadata(metadata, server=None):
+    """The group names or ids a running server's metadata names
+    (``valet_groups``, or ``valet`` as the original wrote it); metadata in
+    a shape Valet does not read is logged and names no group."""
+    try:
+        return membership.from_metadata(metadata or {})
+    except membership.MembershipError as exc:
+        LOG.warning('Server %s: group metadata ignored: %s', server or '?',
+                    exc.message)
+        return ()
 
 
 def _host_changes(old, new):

@@ -231,9 +231,17 @@ class DataCenter:
                                     host=name)
 
     # ---------------------------------------------------------------- groups
-    def define_group(self, group):
+    def define_group(self, group, replace=False):
+        """Define (or re-state) a group; its members count at once.
+
+        Servers may name a group before it is defined: their memberships
+        are kept and count from the moment it is. ``replace`` lets a new
+        definition change the kind or level of a known one (the group's
+        owner changed it; servers that now break it are reported, not
+        moved).
+        """
         known = self.groups.get(group.name)
-        if known is not None and (known.kind, known.level) != (
+        if not replace and known is not None and (known.kind, known.level) != (
                 group.kind, group.level):
             raise errors.ModelError(
                 'group %s is already defined as %s at level %s' % (
@@ -262,6 +270,12 @@ class DataCenter:
                 self._children.get(parent, set()).discard(name)
         self._direct.pop(name, None)
         self.generation += 1
+
+    def pending_groups(self):
+        """``{group name: server count}`` of groups servers name that are
+        not defined (yet)."""
+        return {name: len(ids) for name, ids in sorted(self._direct.items())
+                if ids and name not in self.groups}
 
     def group_closure(self, names):
         """The named groups and every group they are nested in."""

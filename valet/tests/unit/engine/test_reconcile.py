@@ -5,6 +5,7 @@ import dataclasses
 from oslotest import base
 
 from valet.engine.model import datacenter
+from valet.engine.model import groups as model_groups
 from valet.engine.model import host as host_mod
 from valet.engine import reconcile
 from valet.inventory import base as inventory_base
@@ -114,13 +115,31 @@ class StaticInventoryTest(base.BaseTestCase):
         self.assertEqual(2, result.imported)
         self.assertEqual(1, result.restored)
 
-    def test_snapshot_server_unknown_groups_dropped(self):
+    def test_snapshot_server_unknown_groups_kept_pending(self):
         stored = [objects.Group(name='web', type='diversity')]
         snap = snapshot(servers=[running('s1', 'h1',
                                          groups=('web', 'nope'))])
         result = build(snap, groups=stored)
-        self.assertEqual(('web',), result.dc.servers['s1'].groups)
+        self.assertEqual(('web', 'nope'), result.dc.servers['s1'].groups)
         self.assertEqual({'s1'}, result.dc.group_servers('web'))
+        self.assertEqual({'nope': 1}, result.dc.pending_groups())
+        # Created later, the group has its running member at once.
+        result.dc.define_group(model_groups.Group('nope', 'diversity'))
+        self.assertEqual({'s1'}, result.dc.group_servers('nope'))
+        self.assertEqual({}, result.dc.pending_groups())
+
+    def test_metadata_group_ids_become_names(self):
+        stored = [objects.Group(name='web', type='diversity', id='g-1')]
+        snap = snapshot(servers=[running('s1', 'h1')], observed=True)
+        snap.server_metadata = {'s1': {'valet': '{"groups": ["g-1"]}'}}
+        result = build(snap, groups=stored)
+        self.assertEqual(('web',), result.dc.servers['s1'].groups)
+
+    def test_metadata_in_a_bad_shape_names_no_group(self):
+        snap = snapshot(servers=[running('s1', 'h1')], observed=True)
+        snap.server_metadata = {'s1': {'valet': '{"groups": 3}'}}
+        result = build(snap)
+        self.assertEqual((), result.dc.servers['s1'].groups)
 
     def test_groups_from_storage_snapshot_and_specs(self):
         stored = [objects.Group(name='web', type='diversity', level='rack',
@@ -286,7 +305,7 @@ class ObservedInventoryTest(base.BaseTestCase):
         snap = snapshot(servers=[running('stray', 'h2')], observed=True)
         snap.server_metadata = {'stray': {'valet_groups': ' web, nope ,'}}
         result = build(snap, groups=stored)
-        self.assertEqual(('web',), result.dc.servers['stray'].groups)
+        self.assertEqual(('web', 'nope'), result.dc.servers['stray'].groups)
 
     def test_unknown_running_server_imported_with_known_groups(self):
         stored = [objects.Group(name='web', type='diversity')]
@@ -301,7 +320,7 @@ class ObservedInventoryTest(base.BaseTestCase):
         self.assertEqual({'orch-1', 'stray'}, set(result.dc.servers))
         stray = result.dc.servers['stray']
         self.assertEqual('h2', stray.host)
-        self.assertEqual(('web',), stray.groups)
+        self.assertEqual(('web', 'nope'), stray.groups)
         self.assertIsNone(stray.stack)
         self.assertEqual({'stray'}, result.dc.group_servers('web'))
         self.assertEqual(2, used(result.dc, 'h2')[VCPU])
