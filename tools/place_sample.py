@@ -12,8 +12,9 @@ Run it from the repository with Valet installed::
     python tools/place_sample.py [--objective consolidate|spread] [--json]
     python tools/place_sample.py --too-big    # an infeasible request
 
-It prints where each server went and checks the placement with the
-independent validator, or prints the explanation when no placement exists.
+It prints a table of where each server went (host, rack, zone), a table
+of the groups (kind, level, and why the placement keeps each), and checks
+the placement with the independent validator, or prints the explanation when no placement exists.
 """
 
 import argparse
@@ -94,6 +95,46 @@ def sample_request(too_big=False):
                                     project='demo')
 
 
+def table(header, rows):
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
+    lines = [header, ['-' * w for w in widths]] + rows
+    return '\n'.join('  '.join(str(c).ljust(w) for c, w in
+                               zip(line, widths)).rstrip()
+                     for line in lines)
+
+
+def _members(group, req):
+    """Servers in the group or in a group nested under it."""
+    names = {group.name}
+    changed = True
+    while changed:
+        changed = False
+        for g in req.groups:
+            if g.name not in names and set(g.parents) & names:
+                names.add(g.name)
+                changed = True
+    return [s for s in req.servers if set(s.groups) & names]
+
+
+def why(group, dc, req, decision):
+    """One line: where the members went at the group's level."""
+    by_domain = {}
+    for server in _members(group, req):
+        domain = dc.domain_of(decision.assignment[server.id], group.level)
+        by_domain.setdefault(domain, []).append(server.name)
+    if group.kind == groups.AFFINITY:
+        return 'all %d in %s %s' % (
+            sum(map(len, by_domain.values())), group.level,
+            ', '.join(by_domain))
+    if group.kind == groups.DIVERSITY:
+        return 'one %s each: %s' % (group.level, ', '.join(
+            '%s in %s' % ('+'.join(names), domain)
+            for domain, names in sorted(by_domain.items())))
+    return '%s%s of their own: %s' % (
+        group.level, 's' if len(by_domain) > 1 else '',
+        ', '.join(sorted(by_domain)))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--objective', default='consolidate',
@@ -139,12 +180,16 @@ def main(argv=None):
         print(json.dumps(explanation, indent=2, sort_keys=True, default=str))
         return 1
 
-    width = max(len(s.name) for s in req.servers)
+    rows = []
     for server in req.servers:
         hostname = decision.assignment[server.id]
-        print('%-*s -> %-16s rack %-13s zone %s' % (
-            width, server.name, hostname, dc.domain_of(hostname, 'rack'),
-            dc.domain_of(hostname, 'zone')))
+        rows.append([server.name, hostname, dc.domain_of(hostname, 'rack'),
+                     dc.domain_of(hostname, 'zone'), ', '.join(server.groups)])
+    print(table(['server', 'host', 'rack', 'zone', 'groups'], rows))
+    print()
+    print(table(['group', 'kind', 'level', 'why'],
+                [[g.name, g.kind, g.level, why(g, dc, req, decision)]
+                 for g in req.groups]))
     print()
     print('objective: %s%s' % (
         args.objective, ' (proven optimal)' if decision.optimal else ''))

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Set up Valet in a virtualenv (.venv), run it all-in-one (valet-api with
 # the engine in-process, SQLite, the sample inventory, no auth, no other
-# service), place a sample stack through the REST API, print where each
-# server went, and stop the server.
+# service), place a sample stack through the REST API, print a table of
+# where each server went (host, rack, zone) and one of the groups (kind,
+# level and why the placement keeps each), and stop the server.
 #
 # Needs Python 3.11 or newer with venv, and git (pbr reads the version from
 # the repository). VALET_PORT (default 8090) and VALET_STATE_DIR (default:
