@@ -1,0 +1,174 @@
+"""Methods for every resource of Valet's v1 REST API.
+
+Each method returns the resource itself (the value under the answer's
+top-level key), or None for 204 answers. Ids in paths are quoted.
+"""
+
+from urllib import parse
+
+from valet.client import http
+
+
+def _q(value):
+    return parse.quote(str(value), safe='')
+
+
+def _unwrap(data, key):
+    if isinstance(data, dict) and key in data:
+        return data[key]
+    return data
+
+
+class Client:
+    """A Valet v1 client.
+
+    ``session`` is a keystoneauth1 session; the other arguments are those
+    of :class:`valet.client.http.HTTPClient` (``endpoint_override``,
+    ``timeout``, ``retries``, ``retry_delay``, ``microversion``, ...).
+    Every method takes ``timeout`` to use another budget for that call.
+    """
+
+    def __init__(self, session, **kwargs):
+        self.http = kwargs.pop('http', None) or http.HTTPClient(
+            session, **kwargs)
+
+    def _call(self, method, path, body=None, query=None, timeout=None):
+        return self.http.request(method, '/v1' + path, body=body,
+                                 query=query, timeout=timeout)[1]
+
+    # ------------------------------------------------------------ version
+    def versions(self, timeout=None):
+        """The root version document (``GET /``)."""
+        return self.http.request('GET', '/', timeout=timeout)[1]
+
+    # -------------------------------------------------------------- groups
+    def list_groups(self, timeout=None):
+        return _unwrap(self._call('GET', '/groups', timeout=timeout),
+                       'groups')
+
+    def create_group(self, name, type, level, description=None,
+                     timeout=None):
+        body = {'name': name, 'type': type, 'level': level}
+        if description is not None:
+            body['description'] = description
+        return _unwrap(self._call('POST', '/groups', body, timeout=timeout),
+                       'group')
+
+    def show_group(self, group, timeout=None):
+        return _unwrap(self._call('GET', '/groups/%s' % _q(group),
+                                  timeout=timeout), 'group')
+
+    def update_group(self, group, description, timeout=None):
+        return _unwrap(self._call('PUT', '/groups/%s' % _q(group),
+                                  {'description': description},
+                                  timeout=timeout), 'group')
+
+    def delete_group(self, group, timeout=None):
+        self._call('DELETE', '/groups/%s' % _q(group), timeout=timeout)
+
+    def add_members(self, group, projects, timeout=None):
+        return _unwrap(self._call('PUT', '/groups/%s/members' % _q(group),
+                                  {'members': list(projects)},
+                                  timeout=timeout), 'group')
+
+    def remove_members(self, group, timeout=None):
+        """Remove every member project of a group."""
+        self._call('DELETE', '/groups/%s/members' % _q(group),
+                   timeout=timeout)
+
+    def show_member(self, group, project, timeout=None):
+        return self._call('GET', '/groups/%s/members/%s' % (
+            _q(group), _q(project)), timeout=timeout)
+
+    def remove_member(self, group, project, timeout=None):
+        self._call('DELETE', '/groups/%s/members/%s' % (
+            _q(group), _q(project)), timeout=timeout)
+
+    # --------------------------------------------------------------- plans
+    def list_plans(self, timeout=None):
+        return _unwrap(self._call('GET', '/plans', timeout=timeout), 'plans')
+
+    def create_plan(self, plan_name, stack_id, resources, locations=None,
+                    timeout=None):
+        """Place every server of ``resources`` (orchestration id ->
+        HOT-style resource) at once; ``locations`` limits the hosts."""
+        body = {'plan_name': plan_name, 'stack_id': stack_id,
+                'resources': resources}
+        if locations is not None:
+            body['locations'] = list(locations)
+        return _unwrap(self._call('POST', '/plans', body, timeout=timeout),
+                       'plan')
+
+    def show_plan(self, plan, timeout=None):
+        return _unwrap(self._call('GET', '/plans/%s' % _q(plan),
+                                  timeout=timeout), 'plan')
+
+    def update_plan(self, plan, resources, original_resources=None,
+                    plan_name=None, timeout=None):
+        body = {'action': 'update', 'resources': resources}
+        if original_resources is not None:
+            body['original_resources'] = original_resources
+        if plan_name is not None:
+            body['plan_name'] = plan_name
+        return _unwrap(self._call('PUT', '/plans/%s' % _q(plan), body,
+                                  timeout=timeout), 'plan')
+
+    def migrate(self, plan, resource, excluded_hosts=None, timeout=None):
+        """Advice: where ``resource`` (orchestration or Nova id) could go."""
+        body = {'action': 'migrate', 'resources': [resource]}
+        if excluded_hosts:
+            body['excluded_hosts'] = list(excluded_hosts)
+        return _unwrap(self._call('PUT', '/plans/%s' % _q(plan), body,
+                                  timeout=timeout), 'plan')
+
+    def delete_plan(self, plan, timeout=None):
+        self._call('DELETE', '/plans/%s' % _q(plan), timeout=timeout)
+
+    # ---------------------------------------------------------- placements
+    def list_placements(self, timeout=None, **filters):
+        """Placements matching every filter (core fields or metadata)."""
+        query = {k: _filter_text(v) for k, v in filters.items()}
+        return _unwrap(self._call('GET', '/placements', query=query,
+                                  timeout=timeout), 'placements')
+
+    def show_placement(self, placement, timeout=None):
+        return _unwrap(self._call('GET', '/placements/%s' % _q(placement),
+                                  timeout=timeout), 'placement')
+
+    def reserve(self, placement, locations, resource_id=None, timeout=None):
+        """Hold the planned host if it is among ``locations``, else replan
+        within them; ``resource_id`` (Nova's instance UUID) binds it."""
+        return self._act('reserve', placement, locations, resource_id,
+                         timeout)
+
+    def replan(self, placement, locations, resource_id=None, timeout=None):
+        """Place the server again within ``locations``."""
+        return self._act('replan', placement, locations, resource_id,
+                         timeout)
+
+    def _act(self, action, placement, locations, resource_id, timeout):
+        body = {'action': action, 'locations': list(locations)}
+        if resource_id:
+            body['resource_id'] = resource_id
+        return _unwrap(self._call('POST', '/placements/%s' % _q(placement),
+                                  body, timeout=timeout), 'placement')
+
+    def delete_placement(self, placement, timeout=None):
+        self._call('DELETE', '/placements/%s' % _q(placement),
+                   timeout=timeout)
+
+    # -------------------------------------------------------------- others
+    def status(self, timeout=None):
+        return _unwrap(self._call('GET', '/status', timeout=timeout),
+                       'status')
+
+    def resources(self, timeout=None):
+        """Servers whose placement breaks their group rules."""
+        return _unwrap(self._call('GET', '/resources', timeout=timeout),
+                       'resources')
+
+
+def _filter_text(value):
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    return str(value)

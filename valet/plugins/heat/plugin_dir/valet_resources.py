@@ -1,0 +1,1 @@
+from valet.plugins.heat.resources import resource_mapping  # noqa: F401

@@ -1,0 +1,172 @@
+"""Heat resource types OS::Valet::Group and OS::Valet::GroupAssignment.
+
+Heat has no entry point for resource types: the one-line module in
+``valet/plugins/heat/plugin_dir/`` (copied or linked into a directory of
+heat.conf's ``plugin_dirs``) imports ``resource_mapping`` from here.
+"""
+
+from heat.common.i18n import _
+from heat.engine import attributes
+from heat.engine import constraints
+from heat.engine import properties
+from heat.engine import resource
+from heat.engine import support
+
+from valet.plugins.heat import api
+
+
+class ValetGroup(resource.Resource):
+    """A Valet group (affinity, diversity or exclusivity at a level).
+
+    The group's Valet id is the resource id; ``get_resource`` gives the
+    group's name, usable in a server's ``metadata.valet.groups`` before the
+    group exists (a server that names it that way waits for it).
+    """
+
+    support_status = support.SupportStatus(version='2024.1')
+    default_client_name = 'valet'
+    entity = None
+
+    PROPERTIES = (NAME, TYPE, LEVEL, DESCRIPTION, MEMBERS) = (
+        'name', 'type', 'level', 'description', 'members')
+    ATTRIBUTES = (NAME_ATTR, TYPE_ATTR, LEVEL_ATTR, DESCRIPTION_ATTR,
+                  MEMBERS_ATTR) = PROPERTIES
+
+    properties_schema = {
+        NAME: properties.Schema(
+            properties.Schema.STRING,
+            _('Group name, unique in Valet.'), required=True,
+            constraints=[constraints.CustomConstraint('valet.group_name')]),
+        TYPE: properties.Schema(
+            properties.Schema.STRING,
+            _('affinity, diversity or exclusivity.'), required=True),
+        LEVEL: properties.Schema(
+            properties.Schema.STRING,
+            _('Topology level the rule applies at: host, rack, or another '
+              'level the Valet deployment defines.'), required=True),
+        DESCRIPTION: properties.Schema(
+            properties.Schema.STRING, _('Description.'),
+            update_allowed=True),
+        MEMBERS: properties.Schema(
+            properties.Schema.LIST,
+            _('Projects (ids) that may use the group; none means any.'),
+            schema=properties.Schema(properties.Schema.STRING),
+            default=[], update_allowed=True),
+    }
+
+    attributes_schema = {
+        NAME_ATTR: attributes.Schema(_('Group name.'),
+                                     type=attributes.Schema.STRING),
+        TYPE_ATTR: attributes.Schema(_('Group type.'),
+                                     type=attributes.Schema.STRING),
+        LEVEL_ATTR: attributes.Schema(_('Group level.'),
+                                      type=attributes.Schema.STRING),
+        DESCRIPTION_ATTR: attributes.Schema(
+            _('Group description.'), type=attributes.Schema.STRING),
+        MEMBERS_ATTR: attributes.Schema(_('Member projects.'),
+                                        type=attributes.Schema.LIST),
+    }
+
+    def get_reference_id(self):
+        return self.properties[self.NAME]
+
+    def handle_create(self):
+        group = self.client().create_group(
+            self.properties[self.NAME], self.properties[self.TYPE],
+            self.properties[self.LEVEL], self.properties[self.DESCRIPTION])
+        self.resource_id_set(group['id'])
+        members = self.properties[self.MEMBERS]
+        if members:
+            try:
+                self.client().add_members(group['id'], members)
+            except Exception:
+                # A group without the members asked for is not this
+                # resource; Heat retries the create from scratch.
+                with self.client_plugin().ignore_not_found:
+                    self.client().delete_group(group['id'])
+                self.resource_id_set(None)
+                raise
+
+    def handle_update(self, json_snippet, tmpl_diff, prop_diff):
+        if self.DESCRIPTION in prop_diff:
+            self.client().update_group(self.resource_id,
+                                       prop_diff[self.DESCRIPTION])
+        if self.MEMBERS in prop_diff:
+            old = set(self.properties[self.MEMBERS] or [])
+            new = set(prop_diff[self.MEMBERS] or [])
+            if new - old:
+                self.client().add_members(self.resource_id,
+                                          sorted(new - old))
+            for member in sorted(old - new):
+                with self.client_plugin().ignore_not_found:
+                    self.client().remove_member(self.resource_id, member)
+
+    def handle_delete(self):
+        return self.resource_id
+
+    def check_delete_complete(self, group_id):
+        """Remove members, then the group; a 409 (Valet has not yet seen
+        the stack's servers go) is polled again, not a failure."""
+        if group_id is None:
+            return True
+        try:
+            group = self.client().get_group(group_id)
+            for member in group.get('members') or []:
+                self.client().remove_member(group_id, member)
+            self.client().delete_group(group_id)
+        except api.ValetError as exc:
+            if exc.status == 404:
+                return True
+            if exc.status == 409:
+                return False
+            raise
+        return True
+
+    def _show_resource(self):
+        return self.client().get_group(self.resource_id)
+
+    def _resolve_attribute(self, name):
+        if self.resource_id is None:
+            return self.properties.get(name)
+        group = self._show_resource()
+        return group.get(name)
+
+
+class ValetGroupAssignment(resource.Resource):
+    """Puts resources of this stack in a Valet group.
+
+    ``resources`` are names of servers of this stack, or of resources
+    holding servers (a nested template, a ResourceGroup): every server
+    under them joins the group. Valet reads assignments when it plans the
+    stack; the resource itself keeps nothing in Valet.
+    """
+
+    support_status = support.SupportStatus(version='2024.1')
+
+    PROPERTIES = (GROUP, RESOURCES) = ('group', 'resources')
+
+    properties_schema = {
+        GROUP: properties.Schema(
+            properties.Schema.STRING,
+            _('Group name or id, or get_resource of an OS::Valet::Group.'),
+            required=True),
+        RESOURCES: properties.Schema(
+            properties.Schema.LIST,
+            _('Names of the resources of this stack that join the group.'),
+            schema=properties.Schema(properties.Schema.STRING),
+            required=True, update_allowed=True),
+    }
+
+    def handle_create(self):
+        self.resource_id_set(self.physical_resource_name())
+
+    def handle_update(self, json_snippet, tmpl_diff, prop_diff):
+        # Valet re-reads assignments when the stack is re-planned.
+        pass
+
+
+def resource_mapping():
+    return {
+        'OS::Valet::Group': ValetGroup,
+        'OS::Valet::GroupAssignment': ValetGroupAssignment,
+    }

@@ -1,0 +1,77 @@
+"""The ``[valet]`` options of nova.conf, and the client they configure."""
+
+from keystoneauth1 import loading as ks_loading
+from oslo_config import cfg
+
+from valet import client as valet_client
+
+GROUP = 'valet'
+DEFAULT_TIMEOUT = 10.0
+REJECT, YIELD = 'reject', 'yield'
+
+valet_group = cfg.OptGroup(
+    GROUP, title='Valet scheduler filter',
+    help='How nova-scheduler reaches Valet (keystoneauth auth and session '
+         'options plus the ones below).')
+
+OPTS = [
+    cfg.StrOpt('endpoint_override',
+               help="Valet's URL, e.g. http://valet.example.org:8090. "
+                    'Unset: the service catalog endpoint of type '
+                    'workload-placement.'),
+    cfg.StrOpt('region_name',
+               help='Region of the catalog endpoint.'),
+    cfg.ListOpt('valid_interfaces', default=['internal', 'public'],
+                help='Catalog interfaces to use, in order of preference.'),
+    cfg.StrOpt('failure_mode', default=REJECT, choices=[
+        (REJECT, 'no host passes: the boot fails with NoValidHost, so no '
+                 'server escapes its groups (exclusivity above all)'),
+        (YIELD, 'every candidate passes: Nova places the server itself')],
+        help='What the filter does when Valet cannot answer (unreachable, '
+             'timed out, 5xx, credentials refused). An answer of Valet '
+             '(e.g. no host honours the groups) is always followed.'),
+    cfg.IntOpt('retries', default=2, min=0,
+               help='Further attempts after a connection error or a '
+                    '502/503/504, while the timeout budget lasts.'),
+    cfg.FloatOpt('retry_delay', default=0.5, min=0.0,
+                 help='First back-off between attempts, in seconds; it '
+                      'doubles on each retry.'),
+]
+
+
+def register_opts(conf):
+    conf.register_group(valet_group)
+    conf.register_opts(OPTS, group=GROUP)
+    ks_loading.register_session_conf_options(conf, GROUP)
+    ks_loading.register_auth_conf_options(conf, GROUP)
+    # The session's timeout is the whole budget of one scheduling request.
+    conf.set_default('timeout', DEFAULT_TIMEOUT, group=GROUP)
+
+
+def list_opts():
+    """For oslo-config-generator (namespace ``valet.plugins.nova``)."""
+    opts = list(OPTS)
+    opts += ks_loading.get_session_conf_options()
+    opts += ks_loading.get_auth_common_conf_options()
+    opts += ks_loading.get_auth_plugin_conf_options('password')
+    return [(valet_group, opts)]
+
+
+def timeout(conf):
+    value = conf[GROUP].timeout
+    return DEFAULT_TIMEOUT if value is None else float(value)
+
+
+def make_client(conf):
+    """A Valet client from the ``[valet]`` options."""
+    section = conf[GROUP]
+    auth = None
+    if section.auth_type:
+        auth = ks_loading.load_auth_from_conf_options(conf, GROUP)
+    session = ks_loading.load_session_from_conf_options(conf, GROUP,
+                                                        auth=auth)
+    return valet_client.Client(
+        session, endpoint_override=section.endpoint_override,
+        interface=section.valid_interfaces, region_name=section.region_name,
+        timeout=timeout(conf), retries=section.retries,
+        retry_delay=section.retry_delay)
