@@ -1,52 +1,31 @@
-"""Resolve the Valet groups a plan's servers ask for.
+"""Resolve the Valet groups a plan's servers join.
 
-A server names its groups in ``properties.metadata.valet`` — a dict or a
-JSON string (Nova metadata values are strings) of the form
-``{"groups": [name or id, ...]}``. Each group must exist (404) and, when
-it has members, the caller's project must be one of them (409). The
-engine receives a copy of the resources in which every reference is the
-group's name and ``valet`` is a dict, plus the definitions of the groups
-and of the groups they are nested in.
+A server joins groups through its metadata (``valet`` as a mapping or JSON
+text ``{"groups": [name or id, ...]}``, or ``valet_groups``) and through
+the plan's ``OS::Valet::GroupAssignment`` resources; both are read by the
+one parser in ``valet.objects.membership``. Each group must exist (404)
+and, when it has members, the caller's project must be one of them (409).
+The engine receives a copy of the resources in which every server lists
+all its groups by name in ``properties.metadata.valet``, plus the
+definitions of the groups and of the groups they are nested in. Groups a
+flavor's extra specs name are the engine's to resolve (only it knows the
+flavors), with the same answers.
 """
 
 import copy
-import json
 
 from valet.api import errors
-from valet.api import schemas
-from valet.api.schemas import groups as group_schema
+from valet.objects import membership
 from valet.storage import base as storage_base
 
-SERVER_TYPES = ('OS::Nova::Server',)
 
-
-def _group_refs(orch_id, resource):
-    """The group references of one server, or None when it has none."""
-    metadata = (resource.get('properties') or {}).get('metadata')
-    if metadata is None:
-        return None
-    if not isinstance(metadata, dict):
-        raise _invalid(orch_id, 'properties.metadata must be an object')
-    valet = metadata.get('valet')
-    if valet is None:
-        return None
-    if isinstance(valet, str):
-        try:
-            valet = json.loads(valet)
-        except ValueError:
-            raise _invalid(orch_id, 'properties.metadata.valet is not '
-                                    'valid JSON')
-    schemas.validate(valet, group_schema.SERVER_VALET_METADATA,
-                     what='properties.metadata.valet of resource %s'
-                     % orch_id)
-    return valet.get('groups', [])
-
-
-def _invalid(orch_id, what):
+def _invalid(exc):
     return errors.APIError(
         400, errors.GROUP_METADATA_INVALID,
-        'Resource %s: %s; use {"groups": ["<group name or id>", ...]}.'
-        % (orch_id, what))
+        '%s; a server joins groups with properties.metadata.valet = '
+        '{"groups": ["<group name or id>", ...]} or an '
+        'OS::Valet::GroupAssignment {"group": <name, id or get_resource>, '
+        '"resources": [<server>, ...]}.' % exc.message)
 
 
 def _definition(group):
@@ -101,16 +80,24 @@ class GroupResolver:
 
     def resolve(self, resources):
         """(resources for the engine, {group name: definition})."""
+        try:
+            memberships = membership.from_plan(resources)
+        except membership.MembershipError as exc:
+            raise _invalid(exc)
         resolved = copy.deepcopy(resources)
         definitions = {}
-        for orch_id, resource in resolved.items():
-            if resource.get('type') not in SERVER_TYPES:
-                continue
-            refs = _group_refs(orch_id, resource)
-            if refs is None:
-                continue
+        for orch_id, refs in memberships.items():
             groups = [self._require(ref) for ref in refs]
             names = list(dict.fromkeys(g.name for g in groups))
-            resource['properties']['metadata']['valet'] = {'groups': names}
+            properties = resolved[orch_id].setdefault('properties', {})
+            metadata = properties.get('metadata')
+            metadata = dict(metadata) if isinstance(metadata, dict) else {}
+            metadata.pop(membership.LIST_KEY, None)
+            metadata[membership.METADATA_KEY] = {'groups': names}
+            properties['metadata'] = metadata
             self._with_ancestors(groups, definitions)
+        # Their memberships are in the servers' metadata now.
+        for orch_id in [k for k, r in resolved.items()
+                        if r.get('type') in membership.ASSIGNMENT_TYPES]:
+            del resolved[orch_id]
         return resolved, definitions

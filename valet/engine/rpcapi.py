@@ -17,9 +17,12 @@ Messages carry plain JSON-able dicts:
      "groups": {<group name>: {"name", "type", "level", "parents": [...]}},
      "locations": [host, ...] | None}
 
-Every server's ``properties.metadata.valet.groups`` (names) has already been
-resolved by the API against stored groups; ``groups`` holds their
-definitions (and those of their parents). Replies are the v1
+Every group a server joins through its metadata or an
+``OS::Valet::GroupAssignment`` has already been resolved by the API
+against stored groups (the server's ``properties.metadata.valet.groups``
+then lists their names); ``groups`` holds their definitions (and those of
+their parents). Groups a flavor's extra specs name are resolved by the
+engine. Replies are the v1
 representations of plans and placements (``Plan.to_dict`` and
 ``Placement.to_dict``).
 """
@@ -100,6 +103,29 @@ class EngineAPI:
     def delete_placement(self, ctxt, placement_id):
         return self._call(ctxt, 'delete_placement',
                           placement_id=placement_id)
+
+    # Groups change through the engine, which stores them and updates its
+    # model before answering; replies are ``dataclasses.asdict`` of
+    # ``valet.objects.Group`` (the API renders them).
+    def create_group(self, ctxt, group):
+        """Create ``{"name", "type", "level", "description"}``."""
+        return self._call(ctxt, 'create_group', group=group)
+
+    def update_group(self, ctxt, group_id, description):
+        return self._call(ctxt, 'update_group', group_id=group_id,
+                          description=description)
+
+    def add_group_members(self, ctxt, group_id, members):
+        return self._call(ctxt, 'add_group_members', group_id=group_id,
+                          members=members)
+
+    def remove_group_members(self, ctxt, group_id, project_id=None):
+        """Remove one member project, or all of them (None)."""
+        return self._call(ctxt, 'remove_group_members', group_id=group_id,
+                          project_id=project_id)
+
+    def delete_group(self, ctxt, group_id):
+        return self._call(ctxt, 'delete_group', group_id=group_id)
 
     def group_members(self, ctxt, group_name):
         """Placed servers of a group: [{"id", "project_id", "host"}]."""

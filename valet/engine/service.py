@@ -23,6 +23,7 @@ from valet.engine.model import datacenter
 from valet.engine.model import errors as model_errors
 from valet.engine.model import request as request_mod
 from valet.engine import follow
+from valet.engine import group_state
 from valet.engine import reconcile
 from valet.engine import rpcapi
 from valet.engine import solver
@@ -137,6 +138,7 @@ class EngineEndpoint:
             missing=conf.reconcile.missing_timeout)
         self.clock = time.monotonic
         self.follower = follow.Follower(storage)
+        self.groups = group_state.GroupRecords(storage)
         self.leadership = None       # set by the service when elected
         self._replay = None          # events seen while a resync reads
         self.started_at = datetime.datetime.now(
@@ -164,9 +166,10 @@ class EngineEndpoint:
         with self.lock:
             replay, self._replay = self._replay or [], None
             self._fence()
+            stored_groups = self.storage.list_groups()
             result = reconcile.build(
                 snapshot, self.storage.list_placements(),
-                self.storage.list_groups(), self.waiting_since,
+                stored_groups, self.waiting_since,
                 self.clock(), self.timeouts)
             for repair in result.repairs:
                 self._fence()
@@ -185,6 +188,7 @@ class EngineEndpoint:
             for event in replay:
                 self._apply_event(result.dc, result.bindings, event)
             self.dc, self.bindings = result.dc, result.bindings
+            self.groups.load(stored_groups)
             self.flavors = dict(snapshot.flavors)
             dc = result.dc
             LOG.info('Engine model rebuilt: %d hosts, %d servers (%d from '
@@ -308,7 +312,7 @@ class EngineEndpoint:
         work = translate.translate(
             plan.get('resources') or {}, plan.get('groups'), self.flavors,
             stack=new.id, project=new.project_id,
-            locations=plan.get('locations'))
+            locations=plan.get('locations'), records=self.groups)
         decision = None
         if work.request.servers:
             decision = self._decide(work.request)
@@ -338,7 +342,7 @@ class EngineEndpoint:
         existing = {p.orchestration_id: p for p in self._plan_placements(plan)}
         work = translate.translate(
             resources or {}, groups, self.flavors, kind=request_mod.UPDATE,
-            stack=plan.id, project=plan.project_id)
+            stack=plan.id, project=plan.project_id, records=self.groups)
         decision = self._decide(work.request)
         if not decision.feasible:
             raise _no_placement(decision, 'the update of stack %s' %
@@ -458,6 +462,149 @@ class EngineEndpoint:
         self._fence()
         self.storage.delete_placement(placement.id)
         self._forget(placement)
+
+    # --------------------------------------------------------------- groups
+    def _stored_group(self, ref):
+        try:
+            return self.storage.get_group(ref)
+        except storage_base.NotFound:
+            raise exception.NotFound(
+                "Group '%s' not found; GET /v1/groups lists the groups, "
+                'POST /v1/groups creates one.' % ref,
+                code=group_state.GROUP_NOT_FOUND, details={'group': ref})
+
+    def _change_group(self, ref, mutate):
+        """Apply ``mutate(group)`` to the stored group, retrying lost
+        races with writers outside the engine."""
+        for _attempt in range(3):
+            group = self._stored_group(ref)
+            mutate(group)
+            self._fence()
+            try:
+                stored = self.storage.update_group(group)
+            except storage_base.Conflict:
+                continue
+            stored = stored if stored is not None else group
+            self.groups.remember(stored)
+            return stored
+        raise exception.Conflict(
+            'Group %s is being changed by other requests; retry.' % ref,
+            code='valet.storage.conflict')
+
+    @rpc_method()
+    def create_group(self, ctxt, group):
+        if not isinstance(group, dict):
+            raise exception.BadRequest('group must be a mapping')
+        for key in ('name', 'type', 'level'):
+            self._require(group.get(key), key)
+        new = objects.Group(name=group['name'], type=group['type'],
+                            level=group['level'],
+                            description=str(group.get('description') or ''))
+        if new.level not in self.dc.topology:
+            raise exception.BadRequest(
+                "Level '%s' is not a level of this cloud's topology; use one "
+                'of %s.' % (new.level, ', '.join(self.dc.topology.levels)),
+                code='valet.group.level_unknown',
+                details={'level': new.level})
+        definition = group_state.model_group(new)
+        self._fence()
+        try:
+            stored = self.storage.create_group(new) or new
+        except storage_base.Conflict:
+            raise exception.Conflict(
+                "A group named '%s' already exists; group names are unique "
+                'across the cloud.' % new.name, code='valet.group.duplicate')
+        # Servers that named it before it existed are its members now.
+        self.dc.define_group(definition, replace=True)
+        self.groups.remember(stored)
+        LOG.info('Group %s created (%s at level %s); %d server(s) already '
+                 'in it', stored.name, stored.type, stored.level,
+                 len(self.dc.group_servers(stored.name)))
+        return group_state.portable(stored)
+
+    @rpc_method()
+    def update_group(self, ctxt, group_id, description):
+        def mutate(group):
+            group.description = str(description or '')
+        return group_state.portable(self._change_group(group_id, mutate))
+
+    @rpc_method()
+    def add_group_members(self, ctxt, group_id, members):
+        if not isinstance(members, list) or not all(
+                isinstance(m, str) and m for m in members):
+            raise exception.BadRequest('members must be a list of project '
+                                       'ids', code='valet.request.invalid')
+
+        def mutate(group):
+            group.members = list(group.members) + [
+                p for p in dict.fromkeys(members) if p not in group.members]
+        stored = self._change_group(group_id, mutate)
+        LOG.info('Group %s: members %s added', stored.name,
+                 ', '.join(members))
+        return group_state.portable(stored)
+
+    def _projects_with_servers(self, group, projects):
+        busy = {self.dc.servers[sid].project
+                for sid in self.dc.group_servers(group.name)}
+        return sorted(p for p in projects if p in busy)
+
+    @rpc_method()
+    def remove_group_members(self, ctxt, group_id, project_id=None):
+        """Remove one member project, or every one (``project_id`` None);
+        a project with servers in the group stays."""
+        group = self._stored_group(group_id)
+        if project_id is not None and project_id not in group.members:
+            raise exception.NotFound(
+                'Project %s is not a member of group %s.'
+                % (project_id, group.name),
+                code='valet.group.member_not_found')
+        projects = [project_id] if project_id is not None else group.members
+        busy = self._projects_with_servers(group, projects)
+        if busy:
+            raise exception.Conflict(
+                'Project(s) %s still have servers in group %s; delete those '
+                'servers first.' % (', '.join(busy), group.name),
+                code='valet.group.member_in_use')
+
+        def mutate(g):
+            if project_id is None:
+                g.members = []
+            elif project_id not in g.members:
+                raise exception.NotFound(
+                    'Project %s is not a member of group %s.'
+                    % (project_id, g.name),
+                    code='valet.group.member_not_found')
+            else:
+                g.members = [p for p in g.members if p != project_id]
+        stored = self._change_group(group.id, mutate)
+        LOG.info('Group %s: member(s) %s removed', stored.name,
+                 ', '.join(projects) or '(none)')
+
+    @rpc_method()
+    def delete_group(self, ctxt, group_id):
+        group = self._stored_group(group_id)
+        if group.members:
+            raise exception.Conflict(
+                'Unable to delete group %s: it has members; remove them '
+                'first with DELETE /v1/groups/%s/members.'
+                % (group.name, group.id), code='valet.group.has_members')
+        servers = self.dc.group_servers(group.name)
+        if servers:
+            raise exception.Conflict(
+                'Unable to delete group %s: %d server(s) still belong to '
+                'it; delete their plans (or the servers) first.'
+                % (group.name, len(servers)),
+                code='valet.group.member_in_use')
+        self._fence()
+        try:
+            self.storage.delete_group(group.id)
+        except storage_base.NotFound:
+            raise exception.NotFound(
+                "Group '%s' not found; GET /v1/groups lists the groups."
+                % group_id, code=group_state.GROUP_NOT_FOUND)
+        self.dc.forget_group(group.name)
+        self.groups.forget(group)
+        LOG.info('Group %s deleted', group.name)
 
     @rpc_method()
     def group_members(self, ctxt, group_name):

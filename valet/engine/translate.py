@@ -3,22 +3,24 @@
 A plan message (see ``valet.engine.rpcapi``) carries HOT-style resources
 keyed by orchestration id. Only ``OS::Nova::Server`` resources become
 servers to place; everything else in a stack is Valet's business only
-through the groups the servers name, so it is ignored here. Each server's
-flavor is resolved against the inventory, and what the engine needs to
-rebuild its model later (demand, groups, zone, extra specs) is kept as the
-placement's ``spec``.
+through the groups the servers join, so it is ignored here. A server joins
+a group through its metadata, an ``OS::Valet::GroupAssignment`` of the plan
+or its flavor's extra specs (``valet.objects.membership`` reads them all).
+Each server's flavor is resolved against the inventory, and what the
+engine needs to rebuild its model later (demand, groups, zone, extra
+specs) is kept as the placement's ``spec``.
 """
 
 import dataclasses
-import json
 
 from valet.common import exception
 from valet.engine.model import groups as groups_mod
 from valet.engine.model import request as request_mod
 from valet.engine.model import resources as resources_mod
 from valet.objects import flavor as flavor_rule
+from valet.objects import membership
 
-SERVER_TYPE = 'OS::Nova::Server'
+SERVER_TYPE = membership.SERVER_TYPE
 
 
 @dataclasses.dataclass
@@ -75,45 +77,24 @@ def server_resources(resources):
 
 
 def valet_groups(orch_id, properties):
-    """The group names of ``properties.metadata.valet.groups``.
-
-    Heat passes metadata as a mapping; ``nova boot --meta`` can only pass
-    strings, so the ``valet`` value may be JSON text.
-    """
-    metadata = properties.get('metadata') or {}
-    if isinstance(metadata, str):
-        metadata = _json(orch_id, 'metadata', metadata)
-    if not isinstance(metadata, dict):
-        raise _bad('resource %s: properties.metadata must be a mapping' %
-                   orch_id, 'valet.plan.bad_metadata', resource=orch_id)
-    valet = metadata.get('valet')
-    if valet is None or valet == '':
-        return ()
-    if isinstance(valet, str):
-        valet = _json(orch_id, 'metadata.valet', valet)
-    if not isinstance(valet, dict):
-        raise _bad('resource %s: properties.metadata.valet must be a mapping '
-                   'like {"groups": [...]}' % orch_id,
-                   'valet.plan.bad_metadata', resource=orch_id)
-    names = valet.get('groups') or []
-    if isinstance(names, str):
-        names = [names]
-    if not isinstance(names, list) or not all(
-            isinstance(n, str) and n for n in names):
-        raise _bad('resource %s: properties.metadata.valet.groups must be a '
-                   'list of group names' % orch_id,
-                   'valet.plan.bad_metadata', resource=orch_id)
-    # Keep the first mention of each name, in order.
-    return tuple(dict.fromkeys(names))
-
-
-def _json(orch_id, where, text):
+    """The group references of one server's ``properties.metadata``
+    (``valet`` as a mapping or JSON text, or ``valet_groups``)."""
     try:
-        return json.loads(text)
-    except ValueError:
-        raise _bad('resource %s: properties.%s is not valid JSON: %r' % (
-            orch_id, where, text), 'valet.plan.bad_metadata',
-            resource=orch_id)
+        return membership.from_metadata(
+            properties.get('metadata'),
+            'resource %s: properties.metadata' % orch_id, orch_id)
+    except membership.MembershipError as exc:
+        raise _bad(exc.message, 'valet.plan.bad_metadata', resource=orch_id)
+
+
+def plan_memberships(resources):
+    """``{server orchestration id: (group refs)}`` from the servers'
+    metadata and the plan's ``OS::Valet::GroupAssignment`` resources."""
+    try:
+        return membership.from_plan(resources)
+    except membership.MembershipError as exc:
+        raise _bad(exc.message, 'valet.plan.bad_metadata',
+                   resource=exc.resource)
 
 
 def build_groups(groups):
@@ -171,8 +152,29 @@ def group_definitions(names, groups):
     return out
 
 
-def build_server(orch_id, resource, flavors, groups, locations=None):
-    """``(ServerRequest, spec)`` of one server resource."""
+def _flavor_groups(flavor, ref, name, orch_id, records, project):
+    """Stored groups a flavor's extra specs name (404/409 as the API)."""
+    try:
+        refs = membership.from_extra_specs(flavor.get('extra_specs'),
+                                           flavor.get('name', str(ref)))
+    except membership.MembershipError as exc:
+        raise _bad('resource %s (%s): %s' % (name, orch_id, exc.message),
+                   'valet.plan.bad_metadata', resource=orch_id)
+    if not refs:
+        return []
+    if records is None:
+        raise _bad('resource %s (%s): flavor %s names groups, which only '
+                   'the engine can resolve' % (name, orch_id, ref),
+                   'valet.plan.bad_metadata', resource=orch_id)
+    where = "flavor %s's extra specs" % flavor.get('name', ref)
+    return [records.require(r, project, where) for r in refs]
+
+
+def build_server(orch_id, resource, flavors, groups, locations=None,
+                 refs=None, records=None, project=None):
+    """``(ServerRequest, spec, stored groups its flavor names)`` of one
+    server resource; ``refs`` are the group names its metadata and the
+    plan's assignments give it (read from its metadata when None)."""
     properties = resource.get('properties') or {}
     if not isinstance(properties, dict):
         raise _bad('resource %s: properties must be a mapping' % orch_id,
@@ -196,26 +198,36 @@ def build_server(orch_id, resource, flavors, groups, locations=None):
         raise _bad('resource %s (%s): %s' % (name, orch_id, exc),
                    'valet.plan.unknown_flavor', resource=orch_id,
                    flavor=str(ref))
-    extra_specs = dict(flavor.get('extra_specs') or {})
+    # The membership key is Valet's, not a host requirement.
+    extra_specs = {k: v for k, v in (flavor.get('extra_specs') or {}).items()
+                   if k != membership.EXTRA_SPEC_KEY}
     zone = properties.get('availability_zone') or None
-    names = valet_groups(orch_id, properties)
+    if refs is None:
+        refs = valet_groups(orch_id, properties)
+    if records is not None:
+        # References by id become names (the API sends names already).
+        refs = [getattr(records.find(r), 'name', r) for r in refs]
+    from_flavor = _flavor_groups(flavor, ref, name, orch_id, records,
+                                 project)
+    names = tuple(dict.fromkeys(list(refs) + [g.name for g in from_flavor]))
     server = request_mod.ServerRequest(
         id=orch_id, demand=demand, name=str(name), groups=names,
         availability_zone=zone, extra_specs=extra_specs,
         candidate_hosts=frozenset(locations) if locations else None)
     spec = {'demand': demand, 'groups': list(names),
             'availability_zone': zone, 'extra_specs': extra_specs,
-            'flavor': flavor.get('name', str(ref)),
-            'group_definitions': group_definitions(names, groups)}
-    return server, spec
+            'flavor': flavor.get('name', str(ref))}
+    return server, spec, from_flavor
 
 
 def translate(resources, groups, flavors, kind=request_mod.CREATE,
-              stack=None, project=None, locations=None):
+              stack=None, project=None, locations=None, records=None):
     """A Translation of a stack's resources for one request kind.
 
     ``locations`` (an ad-hoc boot's candidate hosts) restricts every
     server; a single server with locations is an ``adhoc`` request.
+    ``records`` (the engine's ``GroupRecords``) resolves the groups only
+    the engine sees (flavor extra specs) and group ids.
     """
     if locations is not None and (
             not isinstance(locations, list) or
@@ -223,19 +235,40 @@ def translate(resources, groups, flavors, kind=request_mod.CREATE,
         raise _bad('locations must be a list of host names',
                    'valet.plan.bad_locations')
     model_groups = build_groups(groups)
-    servers, specs, kept = [], {}, {}
-    for orch_id, resource in server_resources(resources):
-        server, spec = build_server(orch_id, resource, flavors, model_groups,
-                                    locations)
-        servers.append(server)
-        specs[orch_id] = spec
-        kept[orch_id] = resource
-    if kind == request_mod.CREATE and locations and len(servers) == 1:
+    servers = server_resources(resources)
+    memberships = plan_memberships(resources)
+    built, flavor_groups = [], {}
+    for orch_id, resource in servers:
+        server, spec, from_flavor = build_server(
+            orch_id, resource, flavors, model_groups, locations,
+            refs=memberships.get(orch_id, ()), records=records,
+            project=project)
+        built.append((server, spec, resource))
+        flavor_groups.update((g.name, g) for g in from_flavor)
+    if flavor_groups:
+        known = {g.name for g in model_groups}
+        for group in records.with_ancestors(flavor_groups.values()).values():
+            if group.name not in known:
+                model_groups.append(group_model(group))
+    specs, kept, requests = {}, {}, []
+    for server, spec, resource in built:
+        spec['group_definitions'] = group_definitions(server.groups,
+                                                      model_groups)
+        requests.append(server)
+        specs[server.id] = spec
+        kept[server.id] = resource
+    if kind == request_mod.CREATE and locations and len(requests) == 1:
         kind = request_mod.ADHOC
     request = request_mod.PlacementRequest(
-        servers=servers, groups=model_groups, kind=kind, stack=stack,
+        servers=requests, groups=model_groups, kind=kind, stack=stack,
         project=project)
     return Translation(request=request, specs=specs, resources=kept)
+
+
+def group_model(group):
+    """The model's definition of a stored ``valet.objects.Group``."""
+    return groups_mod.Group(name=group.name, kind=group.type,
+                            level=group.level, parents=tuple(group.parents))
 
 
 def server_from_spec(orch_id, spec, name=None):

@@ -23,6 +23,16 @@ class Group:
     id: str = dataclasses.field(default_factory=lambda: str(uuid.uuid4()))
     generation: int = 0
 
+    def portable(self):
+        """Every field, as RPC carries a group between API and engine."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_portable(cls, data):
+        """The inverse of ``portable`` (unknown keys are left out)."""
+        fields = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in fields})
+
     def to_dict(self):
         """The v1 representation."""
         return {'id': self.id, 'name': self.name,

@@ -22,6 +22,7 @@ extra specs, which only the engine knows). Every shape error is a
 """
 
 import json
+import re
 
 SERVER_TYPE = 'OS::Nova::Server'
 GROUP_TYPE = 'OS::Valet::Group'
@@ -35,6 +36,8 @@ EXTRA_SPEC_KEY = 'valet'
 EXTRA_SPEC_LIST_KEY = 'valet:groups'
 
 MAX_GROUPS = 64
+# A group name (RFC 3986 unreserved characters) or id.
+REF = re.compile(r'^[A-Za-z0-9._~:-]{1,255}$')
 USAGE = ('{"groups": ["<group name or id>", ...]}')
 
 
@@ -53,13 +56,12 @@ def _unique(refs):
 
 
 def _names(value, where, resource):
-    """A list of non-empty strings (a lone string is a list of one)."""
-    if isinstance(value, str):
-        value = [value]
+    """A list of group names or ids."""
     if not isinstance(value, list) or not all(
-            isinstance(n, str) and n.strip() for n in value):
-        raise MembershipError('%s must be a list of group names or ids'
-                              % where, resource)
+            isinstance(n, str) and REF.match(n.strip()) for n in value):
+        raise MembershipError('%s must be a list of group names or ids '
+                              '(letters, digits and ._~:-)' % where,
+                              resource)
     if len(value) > MAX_GROUPS:
         raise MembershipError('%s names %d groups; at most %d are allowed'
                               % (where, len(value), MAX_GROUPS), resource)

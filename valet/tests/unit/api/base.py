@@ -20,6 +20,7 @@ from valet.common import exception
 from valet import conf as valet_conf
 from valet import objects
 from valet import policy
+from valet.storage import base as storage_base
 from valet.storage import memory
 
 HOSTS = ('host1', 'host2', 'host3', 'host4')
@@ -150,6 +151,80 @@ class FakeEngineAPI:
     def group_members(self, ctxt, group_name):
         self._record('group_members', group_name=group_name)
         return list(self.group_servers.get(group_name, []))
+
+    # Group changes: stored as the real engine stores them; the in-use
+    # checks read ``group_servers``.
+    def _group(self, ref):
+        try:
+            return self.storage.get_group(ref)
+        except storage_base.NotFound:
+            raise exception.NotFound("Group '%s' not found" % ref,
+                                     code='valet.group.not_found')
+
+    def create_group(self, ctxt, group):
+        self._record('create_group', group=group)
+        new = objects.Group(**group)
+        try:
+            return (self.storage.create_group(new) or new).portable()
+        except storage_base.Conflict:
+            raise exception.Conflict("A group named '%s' already exists"
+                                     % new.name, code='valet.group.duplicate')
+
+    def _update(self, ref, mutate):
+        # Lost races are retried, as the engine does.
+        for _attempt in range(3):
+            group = self._group(ref)
+            mutate(group)
+            try:
+                return (self.storage.update_group(group) or group).portable()
+            except storage_base.Conflict:
+                continue
+        raise exception.Conflict('Group %s is being changed; retry' % ref,
+                                 code='valet.storage.conflict')
+
+    def update_group(self, ctxt, group_id, description):
+        self._record('update_group', group_id=group_id,
+                     description=description)
+        return self._update(group_id, lambda g: setattr(
+            g, 'description', description))
+
+    def add_group_members(self, ctxt, group_id, members):
+        self._record('add_group_members', group_id=group_id, members=members)
+        return self._update(group_id, lambda g: setattr(
+            g, 'members', list(g.members) + [
+                m for m in members if m not in g.members]))
+
+    def remove_group_members(self, ctxt, group_id, project_id=None):
+        self._record('remove_group_members', group_id=group_id,
+                     project_id=project_id)
+        group = self._group(group_id)
+        if project_id is not None and project_id not in group.members:
+            raise exception.NotFound(
+                'Project %s is not a member of group %s.' % (
+                    project_id, group.name),
+                code='valet.group.member_not_found')
+        wanted = group.members if project_id is None else [project_id]
+        busy = {s.get('project_id')
+                for s in self.group_servers.get(group.name, [])}
+        if busy & set(wanted):
+            raise exception.Conflict(
+                'Project(s) %s still have servers in group %s' % (
+                    ', '.join(sorted(busy & set(wanted))), group.name),
+                code='valet.group.member_in_use')
+        self._update(group.id, lambda g: setattr(
+            g, 'members', [m for m in g.members if m not in wanted]))
+
+    def delete_group(self, ctxt, group_id):
+        self._record('delete_group', group_id=group_id)
+        group = self._group(group_id)
+        if group.members:
+            raise exception.Conflict('group %s has members' % group.name,
+                                     code='valet.group.has_members')
+        if self.group_servers.get(group.name):
+            raise exception.Conflict('servers still belong to group %s'
+                                     % group.name,
+                                     code='valet.group.member_in_use')
+        self.storage.delete_group(group.id)
 
     def invalid_placements(self, ctxt):
         self._record('invalid_placements')
