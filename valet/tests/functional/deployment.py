@@ -283,7 +283,8 @@ class Deployment(fixtures.Fixture):
 
     # ------------------------------------------------------------------- api
     def _start_api(self):
-        self.port = processes.free_port()
+        # A restarted API keeps its port: clients are configured with it.
+        self.port = getattr(self, 'port', None) or processes.free_port()
         self.url = 'http://127.0.0.1:%d' % self.port
         log = open(os.path.join(self.tmp, 'api.out'), 'w')
         self.api = subprocess.Popen(
@@ -311,6 +312,15 @@ class Deployment(fixtures.Fixture):
 
     def _stop_api(self):
         processes.stop(self.api)
+
+    def stop_api(self):
+        """Stop valet-api (SIGTERM); ``start_api`` brings it back."""
+        self._stop_api()
+
+    def start_api(self):
+        """Start valet-api again on the same port; returns when it
+        answers."""
+        self._start_api()
 
     def logs(self):
         """Everything the processes wrote (for failure messages)."""

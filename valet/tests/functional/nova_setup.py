@@ -12,7 +12,8 @@ It is never imported by Valet's own venv. It offers two things:
   what ``nova-manage api_db sync / cell_v2 map_cell0 / cell_v2 create_cell /
   db sync`` do, in one process so nova's import cost is paid once, and it
   creates compute hosts with nova's own objects, because no nova-compute
-  process runs in the tests.
+  process runs in the tests. ``discover_hosts`` maps the hosts real
+  nova-compute services registered (the compute cloud's case).
 """
 
 import json
@@ -82,7 +83,16 @@ def _add_host(name, vcpus, ram, disk):
     return {'service_id': service.uuid, 'node_uuid': node.uuid}
 
 
-COMMANDS = {'bootstrap': _bootstrap, 'add_host': _add_host}
+def _discover_hosts():
+    """Map the cells' new compute hosts (``cell_v2 discover_hosts``)."""
+    from nova import context
+    from nova.objects import host_mapping
+    mappings = host_mapping.discover_hosts(context.get_admin_context())
+    return sorted(mapping.host for mapping in mappings)
+
+
+COMMANDS = {'bootstrap': _bootstrap, 'add_host': _add_host,
+            'discover_hosts': _discover_hosts}
 
 
 def main(conf):
