@@ -1,0 +1,113 @@
+"""Music locks held around critical reads and writes.
+
+A Music lock is named ``keyspace.table.key`` and guards that row: a
+critical read or write of the row is accepted only from the reference at
+the head of the lock's queue. ``Locks.hold(table, keys)`` takes the locks
+of several rows of one table in sorted order (so two writers never wait
+for each other in a cycle), waits at most ``lock_wait`` seconds in all,
+and releases them on exit. Writers take tables in one fixed order too
+(see ``driver.py``).
+
+Each acquisition asks for a lease: a holder that dies keeps others out
+for at most ``lock_lease`` seconds, after which Music forces the lock
+free for the next writer. A holder that outlives its lease loses the lock
+and its next critical write is refused (``LockLost``), so it can never
+overwrite what the next holder wrote.
+"""
+
+import contextlib
+import logging
+import time
+
+from valet.storage import base
+from valet.storage.music import transport
+
+LOG = logging.getLogger(__name__)
+
+_FIRST_POLL = 0.002
+_MAX_POLL = 0.05
+
+
+class LockTimeout(base.Unavailable):
+    """Another writer held a lock longer than ``lock_wait`` allows."""
+
+
+class LockLost(base.Conflict):
+    """Music refused a critical operation: the lock was no longer ours."""
+
+
+class Held:
+    """The lock ids held on rows of one table, by key."""
+
+    def __init__(self, table):
+        self.table = table
+        self.ids = {}
+
+    def __getitem__(self, key):
+        return self.ids[key]
+
+
+class Locks:
+
+    def __init__(self, client, wait, lease, clock=time.monotonic,
+                 sleep=time.sleep):
+        self.client = client
+        self.wait = wait
+        self.lease = lease
+        self._clock = clock
+        self._sleep = sleep
+
+    @contextlib.contextmanager
+    def hold(self, table, keys):
+        """Hold the locks of rows ``keys`` of ``table``; yields ``Held``."""
+        held = Held(table)
+        deadline = self._clock() + self.wait
+        try:
+            for key in sorted(set(keys)):
+                held.ids[key] = self._acquire(table, key, deadline)
+            yield held
+        finally:
+            self._release_all(held)
+
+    def _acquire(self, table, key, deadline):
+        name = self.client.lock_name(table, key)
+        lockid = self.client.create_lock(name)
+        delay = _FIRST_POLL
+        try:
+            while not self.client.acquire(lockid, self.lease):
+                if self._clock() > deadline:
+                    raise LockTimeout(
+                        'Music lock %s stayed held by another writer for '
+                        'more than %.1f s ([music] lock_wait); nothing was '
+                        'changed, retry later' % (name, self.wait))
+                self._sleep(delay)
+                delay = min(delay * 2, _MAX_POLL)
+        except BaseException:
+            self._release(lockid)
+            raise
+        return lockid
+
+    def _release_all(self, held):
+        for lockid in held.ids.values():
+            self._release(lockid)
+
+    def _release(self, lockid):
+        try:
+            self.client.release(lockid)
+        except base.StorageError as e:
+            # The lease frees it in the end; nothing else to do.
+            LOG.warning('Could not release Music lock %s: %s', lockid, e)
+
+
+@contextlib.contextmanager
+def translated(what):
+    """Turn Music's refusal of a critical operation into ``LockLost``."""
+    try:
+        yield
+    except transport.MusicRequestError as e:
+        if 'lock' in e.message.lower():
+            raise LockLost(
+                'Lost the Music lock while %s (its lease ran out or it was '
+                'forced free); read again and retry: %s' % (what, e.message)
+            ) from e
+        raise
