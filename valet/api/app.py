@@ -11,6 +11,7 @@ import os
 import threading
 
 from oslo_config import cfg
+from oslo_log import log as logging
 from paste import deploy
 import pecan
 
@@ -19,6 +20,8 @@ from valet.api.controllers import v1
 from valet.api import hooks
 from valet.api import router
 from valet import policy
+
+LOG = logging.getLogger(__name__)
 
 _LOAD = threading.local()
 
@@ -62,12 +65,21 @@ def load_app(conf, paste_file=None, engine_api=None, storage=None):
     ``engine_api`` and ``storage`` override what the factory would build
     (all-in-one passes the in-process engine's transport this way).
     """
+    from valet.api import middleware
+
     path = os.path.abspath(paste_file or conf.api.api_paste_config)
+    if conf.api.auth_strategy == 'noauth':
+        LOG.warning('valet-api runs with [api] auth_strategy = noauth: '
+                    'NO AUTHENTICATION. Anyone who can reach it acts as '
+                    'whatever project and roles they claim in X-Project-Id '
+                    'and X-Roles. Use it for tests and development only.')
     _LOAD.conf, _LOAD.engine_api, _LOAD.storage = conf, engine_api, storage
     try:
-        return deploy.loadapp('config:' + path, name='main')
+        app = deploy.loadapp('config:' + path, name='main')
     finally:
         _LOAD.conf = _LOAD.engine_api = _LOAD.storage = None
+    # Around the urlmap too: a request it cannot route still gets JSON.
+    return middleware.outermost(app)
 
 
 def _collaborators(conf):

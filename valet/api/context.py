@@ -4,8 +4,9 @@ With ``[api] auth_strategy = keystone`` the identity comes from the headers
 keystonemiddleware's auth_token sets after validating the token (it strips
 any the client sent). With ``noauth`` the client's own ``X-Project-Id``,
 ``X-User-Id`` and ``X-Roles`` headers are trusted: for tests and the
-all-in-one developer mode only. A noauth caller who sends no roles is an
-administrator of project ``noauth-project``.
+all-in-one developer mode only. A noauth caller who sends no roles is a
+member (not an administrator) of project ``noauth-project``; send
+``X-Roles: admin`` to act as one.
 """
 
 import uuid
@@ -55,7 +56,7 @@ def from_environ(environ, auth_strategy):
             return None
         return RequestContext.from_environ(environ)
     ctx = RequestContext.from_environ(environ)
-    ctx.roles = _with_implied(ctx.roles or ['admin'])
+    ctx.roles = _with_implied(ctx.roles or ['member'])
     ctx.project_id = ctx.project_id or NOAUTH_PROJECT
     ctx.user_id = ctx.user_id or NOAUTH_USER
     return ctx

@@ -26,6 +26,9 @@ UNSUPPORTED_MEDIA = 'valet.request.unsupported_media_type'
 NOT_ACCEPTABLE = 'valet.request.not_acceptable'
 NOT_FOUND = 'valet.request.not_found'
 METHOD_NOT_ALLOWED = 'valet.request.method_not_allowed'
+BAD_TARGET = 'valet.request.bad_target'
+TIMEOUT = 'valet.request.timeout'
+MARKER_NOT_FOUND = 'valet.request.marker_not_found'
 VERSION_INVALID = 'valet.microversion.invalid'
 VERSION_UNSUPPORTED = 'valet.microversion.unsupported'
 AUTH_REQUIRED = 'valet.auth.required'
@@ -115,6 +118,11 @@ def from_exception(exc):
         return APIError(409, STORAGE_CONFLICT,
                         'The object changed while this request was being '
                         'served (%s); read it again and retry.' % exc)
+    if isinstance(exc, storage_base.MarkerNotFound):
+        return APIError(400, MARKER_NOT_FOUND,
+                        'The marker %s; use the id of the last object of '
+                        'the previous page (the "next" link gives it).'
+                        % exc)
     if isinstance(exc, storage_base.NotFound):
         return APIError(404, NOT_FOUND, 'Not found: %s' % exc)
     if isinstance(exc, messaging.RemoteError):
@@ -128,6 +136,11 @@ def from_exception(exc):
                         'The placement engine cannot be reached: %s' % exc)
     if isinstance(exc, webob_exc.HTTPException):
         return _from_http(exc)
+    if isinstance(exc, TimeoutError):
+        # The client stopped sending its request body.
+        return APIError(408, TIMEOUT,
+                        'The request was not received in time; send the '
+                        'whole request at once.')
     if isinstance(exc, (UnicodeError, RecursionError)):
         return APIError(400, MALFORMED,
                         'The request could not be decoded: URLs, query '
@@ -144,6 +157,7 @@ def _from_http(exc):
     if status == 405 and exc.headers.get('Allow'):
         headers['Allow'] = exc.headers['Allow']
     code = {400: MALFORMED, 404: NOT_FOUND, 405: METHOD_NOT_ALLOWED,
+            408: TIMEOUT,
             406: NOT_ACCEPTABLE, 413: TOO_LARGE,
             415: UNSUPPORTED_MEDIA}.get(status, 'valet.http.%d' % status)
     detail = exc.detail or exc.explanation or title_of(status)

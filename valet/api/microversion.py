@@ -16,7 +16,13 @@ ENVIRON_KEY = 'valet.microversion'
 # One entry per version, oldest first; never remove or reorder.
 VERSIONS = [
     '1.0',  # The original Valet v1 contract, with its API bugs fixed.
+    '1.1',  # limit/marker paging of groups, plans and placements lists.
 ]
+
+# Version numbers longer than this are valid syntax but name no version
+# that can exist; they compare as larger than any real one without being
+# turned into integers (Python refuses int() of 4,300+ digits).
+_MAX_DIGITS = 9
 
 _VERSION_RE = re.compile(r'^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\Z')
 
@@ -35,7 +41,18 @@ class Version(tuple):
         match = _VERSION_RE.match(text)
         if not match:
             return None
-        return cls(int(match.group(1)), int(match.group(2)))
+        return cls(*(_number(part) for part in match.groups()))
+
+
+def _number(digits):
+    if len(digits) > _MAX_DIGITS:
+        return 10 ** _MAX_DIGITS
+    return int(digits)
+
+
+def _shown(text, limit=20):
+    # A version echoed in an error stays short.
+    return text if len(text) <= limit else text[:limit] + '...'
 
 
 MIN_VERSION = Version.parse(VERSIONS[0])
@@ -70,16 +87,23 @@ def from_headers(headers):
         raise errors.APIError(
             400, errors.VERSION_INVALID,
             'Invalid %s header %r: use "%s X.Y" (for example "%s %s") or '
-            '"%s latest".' % (HEADER, value, SERVICE_TYPE, SERVICE_TYPE,
+            '"%s latest".' % (HEADER, _shown(value, 80), SERVICE_TYPE,
+                              SERVICE_TYPE,
                               MAX_VERSION, SERVICE_TYPE))
     if not MIN_VERSION <= version <= MAX_VERSION:
         raise errors.APIError(
             406, errors.VERSION_UNSUPPORTED,
             'Version %s is not supported; this service supports %s to %s.'
-            % (version, MIN_VERSION, MAX_VERSION),
+            % (_shown(requested), MIN_VERSION, MAX_VERSION),
             extra={'min_version': str(MIN_VERSION),
                    'max_version': str(MAX_VERSION)})
     return version
+
+
+def at_least(environ, version):
+    """True when the request asked for ``version`` (a string) or later."""
+    served = environ.get(ENVIRON_KEY) or MIN_VERSION
+    return served >= Version.parse(version)
 
 
 def response_headers(version):

@@ -70,6 +70,33 @@ def fault_factory(global_conf, **local_conf):
     return FaultFilter
 
 
+class RequestTargetFilter:
+    """Refuse request targets that are not a path, before the urlmap.
+
+    ``OPTIONS *`` or ``GET v1/groups`` reach the WSGI app with a
+    ``PATH_INFO`` that does not start with ``/``; paste's urlmap would
+    fail on them outside every other filter. They get a JSON 400.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        path = environ.get('PATH_INFO', '')
+        if path and not path.startswith('/'):
+            resp = errors.error_response(
+                context.request_id(environ), 400, errors.BAD_TARGET,
+                'The request target %r is not a path: send a target that '
+                'starts with "/", such as "/v1/groups".' % path[:80])
+            return resp(environ, start_response)
+        return self.app(environ, start_response)
+
+
+def outermost(app):
+    """What wraps the whole paste application (the urlmap included)."""
+    return FaultFilter(RequestTargetFilter(app))
+
+
 class SizeLimitFilter:
     """Refuse bodies over [api] max_request_body_size with a JSON 413.
 

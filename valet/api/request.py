@@ -7,6 +7,7 @@ not be written to a UTF-8 database.
 """
 
 import json
+import math
 
 from valet.api import errors
 
@@ -26,6 +27,16 @@ def check_size(req, limit):
 
 def _reject_constant(name):
     raise ValueError('%s is not valid JSON' % name)
+
+
+def _finite_float(text):
+    # 1e400 is valid JSON syntax but no finite number: stored, it would
+    # come back as Infinity, which is not JSON.
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError('the number %s is out of range (it is not a '
+                         'finite double)' % (text[:40],))
+    return value
 
 
 def _check_tree(value):
@@ -58,6 +69,13 @@ def _check_string(text):
             '\\udfff); send valid Unicode.')
 
 
+def strict_json(text):
+    """``json.loads`` that refuses NaN, Infinity and out-of-range numbers
+    (ValueError), as every standard JSON parser would."""
+    return json.loads(text, parse_constant=_reject_constant,
+                      parse_float=_finite_float)
+
+
 def json_body(req, limit):
     """The request body as a JSON object (dict); APIError otherwise."""
     check_size(req, limit)
@@ -79,8 +97,7 @@ def json_body(req, limit):
             'Send the body as application/json (got %r).'
             % (req.content_type or 'no Content-Type'))
     try:
-        body = json.loads(raw.decode('utf-8'),
-                          parse_constant=_reject_constant)
+        body = strict_json(raw.decode('utf-8'))
     except RecursionError:
         raise errors.APIError(
             400, errors.MALFORMED,

@@ -4,6 +4,12 @@ Every resource declares its paths and methods explicitly, so the API
 answers the same way everywhere: ``OPTIONS`` is 204 with ``Allow``, an
 unsupported method is 405 with ``Allow``, an unknown path is a JSON 404,
 and ``HEAD`` is served by the ``GET`` handler (WebOb drops the body).
+
+An empty path segment (``//``, an encoded ``%2F`` that decodes to one, or
+a trailing slash on a method that changes something) is a 404: dropping
+it would make ``DELETE /groups/g/members/`` an alias of
+``DELETE /groups/g/members``, which removes every member. Reading methods
+keep the one trailing slash of links such as ``/v1/groups/``.
 Pecan provides the request/response objects and the hooks.
 """
 
@@ -15,6 +21,7 @@ import webob
 from valet.api import errors
 
 DEFAULT_STATUS = {'POST': 201, 'PUT': 201, 'DELETE': 204}
+_SAFE_METHODS = frozenset(('GET', 'HEAD', 'OPTIONS'))
 
 
 class Route:
@@ -54,7 +61,9 @@ def json_response(status, body=None, headers=None):
     resp = webob.Response(status=status, charset='utf-8')
     if body is not None:
         resp.content_type = 'application/json'
-        resp.text = json.dumps(body)
+        # Strict JSON: a NaN or Infinity would make the body unreadable
+        # to every standard parser, so it fails here instead.
+        resp.text = json.dumps(body, allow_nan=False)
     else:
         resp.content_type = None
     for name, value in (headers or {}).items():
@@ -81,9 +90,18 @@ class Router:
     @pecan.expose(content_type='application/json')
     def dispatch(self, *args, **kwargs):
         req = pecan.request
-        segments = list(args)
-        while segments and segments[-1] == '':
+        # Pecan drops empty segments from ``args``; the path keeps them.
+        segments = req.path_info.split('/')[1:]
+        if segments == ['']:
+            segments = []   # the root itself
+        if (segments and segments[-1] == ''
+                and req.method in _SAFE_METHODS):
             segments.pop()
+        if '' in segments:
+            raise errors.APIError(
+                404, errors.NOT_FOUND,
+                'There is no resource at %s: the path has an empty '
+                'segment; remove the extra or trailing slash.' % req.path)
         for route in self.routes:
             params = route.match(segments)
             if params is None:

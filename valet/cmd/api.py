@@ -8,13 +8,26 @@ the state directory (``[DEFAULT] state_dir``, env ``VALET_STATE_DIR``,
 default ``~/.local/share/valet``), no authentication (noauth), the static
 inventory (``--inventory FILE`` or ``[inventory] static_file``), and the
 engine running inside this process over an in-memory RPC transport.
+
+Because all-in-one switches authentication off, it is a command-line flag
+only: a config file that sets ``all_in_one`` is refused at start (a shared
+file must never turn authentication off by accident), and it listens on
+127.0.0.1 unless ``--host`` says otherwise, with a warning.
+
+The development server answers its own errors (a malformed request line,
+too many headers, an unsupported HTTP version) in the API-SIG JSON format
+like the API does, and closes connections that send nothing for
+``[api] client_socket_timeout`` seconds.
 """
 
+import ipaddress
+import json
 import os
 import signal
 import socketserver
 import sys
 import threading
+import uuid
 from wsgiref import simple_server
 
 from oslo_config import cfg
@@ -40,6 +53,30 @@ CLI_OPTS = [
 ]
 
 FAKE_TRANSPORT = 'fake://'
+LOOPBACK = '127.0.0.1'
+
+# The development server's own error answers, by HTTP status.
+_SERVER_ERRORS = {
+    400: ('valet.request.malformed',
+          'The HTTP request could not be parsed; send a request line '
+          '"METHOD /path HTTP/1.1" and well-formed headers.'),
+    408: ('valet.request.timeout',
+          'The request was not received in time; send the whole request '
+          'at once.'),
+    414: ('valet.request.target_too_long',
+          'The request target is too long; at most 65,536 bytes are '
+          'read.'),
+    431: ('valet.request.headers_too_large',
+          'The request has too many or too long header lines.'),
+    501: ('valet.request.method_not_implemented',
+          'That method is not supported.'),
+    505: ('valet.request.http_version_unsupported',
+          'Only HTTP/1.0 and HTTP/1.1 are supported.'),
+}
+
+
+class ConfigError(Exception):
+    """valet-api cannot start with this configuration."""
 
 
 class _ThreadingServer(socketserver.ThreadingMixIn,
@@ -48,9 +85,52 @@ class _ThreadingServer(socketserver.ThreadingMixIn,
 
 
 class _Handler(simple_server.WSGIRequestHandler):
+    """wsgiref's handler with a socket timeout and JSON errors.
+
+    ``timeout`` (socketserver sets it on the connection) bounds every
+    read: a client that stalls mid-request gets a 408 and its thread is
+    freed.
+    """
+
+    timeout = 60
+
     def log_message(self, fmt, *args):
         # One access line per request through oslo.log, not stderr.
         LOG.info('%s %s', self.address_string(), fmt % args)
+
+    def handle(self):
+        try:
+            super().handle()
+        except TimeoutError:
+            self.close_connection = True
+            try:
+                self.send_error(408)
+            except OSError:
+                pass
+
+    def send_error(self, code, message=None, explain=None):
+        """Answer an error of the server itself in API-SIG JSON."""
+        title = self.responses.get(code, ('Error',))[0]
+        error_code, detail = _SERVER_ERRORS.get(
+            code, ('valet.http.%d' % code, message or title))
+        LOG.info('%s %d %s (%s)', self.address_string(), code, title,
+                 message or '')
+        body = json.dumps({'errors': [{
+            'status': code, 'title': title, 'detail': detail,
+            'code': error_code,
+            'request_id': 'req-%s' % uuid.uuid4()}]}).encode('utf-8')
+        self.close_connection = True
+        if getattr(self, 'request_version', 'HTTP/0.9') == 'HTTP/0.9':
+            # No version parsed yet: HTTP/0.9 would drop status and
+            # headers, leaving a client nothing to read the error by.
+            self.request_version = 'HTTP/1.0'
+        self.send_response_only(code, title)
+        self.send_header('Connection', 'close')
+        self.send_header('Content-Type', 'application/json')
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        if getattr(self, 'command', None) != 'HEAD':
+            self.wfile.write(body)
 
 
 def parse_args(argv, conf):
@@ -61,6 +141,46 @@ def parse_args(argv, conf):
          description='The Valet REST API (development server; production '
                      'runs valet.wsgi.api:application under uwsgi).')
     logging.setup(conf, 'valet')
+
+
+def check_all_in_one_source(conf):
+    """ConfigError when a config file, not the command line, sets
+    ``all_in_one``: it turns authentication off."""
+    location = conf.get_location('all_in_one')
+    if location is not None and location.location == cfg.Locations.user:
+        raise ConfigError(
+            'all_in_one is set in the config file %s; it switches '
+            'authentication off, so it is accepted only on the command '
+            'line (valet-api --all-in-one). Remove it from the file.'
+            % (location.detail or '(unknown file)'))
+
+
+def _is_loopback(host):
+    if host == 'localhost':
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def listen_address(conf):
+    """``(host, port)`` the development server binds.
+
+    All-in-one (no authentication) stays on loopback unless ``--host``
+    asks for more, and then says loudly what that means.
+    """
+    port = conf.cli_port if conf.cli_port is not None else conf.api.port
+    if not conf.all_in_one:
+        return conf.cli_host or conf.api.host, port
+    host = conf.cli_host or LOOPBACK
+    if not _is_loopback(host):
+        LOG.warning('valet-api --all-in-one listens on %s: it has NO '
+                    'AUTHENTICATION, so anyone who can reach %s:%d can '
+                    'create, change and delete every group and plan as an '
+                    'administrator. Use --host 127.0.0.1 unless this network '
+                    'is yours alone.', host, host, port)
+    return host, port
 
 
 def _state_dir(conf):
@@ -117,15 +237,17 @@ def main(argv=None, conf=None):
     conf = cfg.CONF if conf is None else conf
     parse_args(sys.argv[1:] if argv is None else argv, conf)
     try:
+        check_all_in_one_source(conf)
+        host, port = listen_address(conf)
         app, stop = build(conf)
     except Exception as exc:
         LOG.error('valet-api cannot start: %s', exc)
         return 1
-    host = conf.cli_host or conf.api.host
-    port = conf.cli_port if conf.cli_port is not None else conf.api.port
+    handler = type('Handler', (_Handler,),
+                   {'timeout': conf.api.client_socket_timeout})
     server = simple_server.make_server(host, port, app,
                                        server_class=_ThreadingServer,
-                                       handler_class=_Handler)
+                                       handler_class=handler)
 
     def on_signal(signum, frame):
         LOG.info('valet-api: signal %d received, stopping', signum)

@@ -37,6 +37,16 @@ OPTS = [
                             'listens on; uwsgi has its own setting.'),
     cfg.PortOpt('port', default=8090,
                 help='Port the development server (valet-api) listens on.'),
+    cfg.IntOpt('client_socket_timeout', default=60, min=1,
+               help='Seconds the development server (valet-api) waits for '
+                    'a client to send more of its request before closing '
+                    'the connection, so slow or stalled clients cannot hold '
+                    'its threads; uwsgi has its own setting '
+                    '(socket-timeout).'),
+    cfg.IntOpt('max_limit', default=1000, min=1,
+               help='Most objects one page of a list holds (microversion '
+                    '1.1 and later); a larger "limit" is reduced to it, and '
+                    'a list without "limit" is paged at it.'),
     cfg.IntOpt('max_request_body_size', default=114688, min=1,
                help='Largest request body, in bytes, the API accepts; '
                     'larger ones get 413.'),

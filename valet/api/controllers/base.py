@@ -1,6 +1,7 @@
 """What every resource controller shares."""
 
 from valet.api import context
+from valet.api import paging
 from valet.api import request as api_request
 from valet.api import schemas
 
@@ -36,6 +37,10 @@ class Controller:
     def query(self, req, schema):
         return schemas.validate(api_request.query(req), schema,
                                 what='query string')
+
+    def page(self, req, schema=None):
+        """A list request's filters and page (``valet.api.paging``)."""
+        return paging.from_request(req, self.conf.api.max_limit, schema)
 
     @staticmethod
     def rpc_context(ctx):

@@ -17,6 +17,18 @@ RESOURCE_METADATA = dict(
                 '. _ ~ : -) whose values are strings, numbers, booleans, '
                 'null or lists of strings (Heat\'s heat_path_in_stack)')
 
+# Nova's availability zone hint: "zone", "zone:host" or "zone:host:node".
+AVAILABILITY_ZONE = {
+    'anyOf': [common.free_text(255), {'type': 'null'}],
+    'description': 'an availability zone name as text ("zone", '
+                   '"zone:host" or "zone:host:node") or null',
+}
+
+PROPERTIES = {
+    'type': 'object', 'maxProperties': 256,
+    'properties': {'availability_zone': AVAILABILITY_ZONE},
+}
+
 # Keys of a Heat resource definition the original Heat plugin copied from
 # the parsed template (HOT spelling and CloudFormation's lower-cased).
 # Accepted so that its requests keep working; Valet does not use them.
@@ -33,8 +45,9 @@ RESOURCE = {
         type={'type': 'string', 'pattern': '^[A-Za-z0-9_:.-]{1,255}$',
               'description': 'a Heat resource type such as '
                              'OS::Nova::Server'},
-        # HOT properties are open-ended; the engine reads what it knows.
-        properties={'type': 'object', 'maxProperties': 256},
+        # HOT properties are open-ended; the engine reads what it knows,
+        # and what it reads is typed here.
+        properties=PROPERTIES,
         metadata=RESOURCE_METADATA,
         # The Nova instance of a server that already exists (stack
         # update); null while Heat has not created it.

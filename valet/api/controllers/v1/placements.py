@@ -5,10 +5,9 @@ Listing filters exactly (AND) on core fields and on any metadata key
 Placements are project-owned: another project's answers 404.
 """
 
-import json
-
 from valet.api.controllers import base
 from valet.api import errors
+from valet.api import request as api_request
 from valet.api import router
 from valet.api.schemas import placements as schema
 from valet.policies import placements as policies
@@ -30,7 +29,7 @@ def _metadata_value(text):
     ``3`` match booleans and numbers; quote a string that looks like
     one), else plain strings."""
     try:
-        return json.loads(text)
+        return api_request.strict_json(text)
     except ValueError:
         return text
 
@@ -70,13 +69,15 @@ class PlacementsController(base.Controller):
     def list(self, req):
         ctx = self.context(req)
         policy.authorize(ctx, policies.LIST)
-        core, metadata = split_filters(self.query(req, schema.LIST_QUERY))
+        page = self.page(req, schema.LIST_QUERY)
+        core, metadata = split_filters(page.params)
         every = policy.authorize(ctx, policies.LIST_ALL_PROJECTS,
                                  do_raise=False)
         found = self.storage.list_placements(
             filters=core, metadata=metadata or None,
-            project_id=None if every else ctx.project_id)
-        return {'placements': [p.to_dict() for p in found]}
+            project_id=None if every else ctx.project_id,
+            limit=page.fetch, marker=page.marker)
+        return page.render('placements', found, lambda p: p.to_dict())
 
     def show(self, req, placement_id):
         ctx = self.context(req)

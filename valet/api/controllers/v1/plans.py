@@ -26,7 +26,8 @@ class PlansController(base.Controller):
 
     def routes(self):
         return [
-            router.Route((), {'GET': self.list, 'POST': self.create}),
+            router.Route((), {'GET': self.list, 'POST': self.create},
+                         query=('GET',)),
             router.Route(('{plan_id}',), {'GET': self.show,
                                           'PUT': self.update,
                                           'DELETE': self.delete}),
@@ -51,15 +52,20 @@ class PlansController(base.Controller):
     def list(self, req):
         ctx = self.context(req)
         policy.authorize(ctx, policies.LIST)
+        page = self.page(req)
         every = policy.authorize(ctx, policies.LIST_ALL_PROJECTS,
                                  do_raise=False)
         project_id = None if every else ctx.project_id
-        plans = self.storage.list_plans(project_id=project_id)
-        # One query for every plan's placements, not one per plan.
+        plans = self.storage.list_plans(project_id=project_id,
+                                        limit=page.fetch, marker=page.marker)
+        # One query for every listed plan's placements, not one per plan.
         by_plan = {}
-        for placement in self.storage.list_placements(project_id=project_id):
+        for placement in self.storage.list_placements(
+                project_id=project_id,
+                plan_ids=[p.id for p in plans] if page.paged else None):
             by_plan.setdefault(placement.plan_id, []).append(placement)
-        return {'plans': [p.to_dict(by_plan.get(p.id, [])) for p in plans]}
+        return page.render('plans', plans,
+                           lambda p: p.to_dict(by_plan.get(p.id, [])))
 
     def show(self, req, plan_id):
         ctx = self.context(req)

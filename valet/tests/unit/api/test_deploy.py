@@ -135,7 +135,8 @@ class AllInOneTest(base.APITestCase):
         self.assertTrue(os.path.exists(os.path.join(state, 'valet.sqlite')))
         self.assertEqual('noauth', conf.api.auth_strategy)
         test = webtest.TestApp(app)
-        json_headers = {'Content-Type': 'application/json'}
+        json_headers = {'Content-Type': 'application/json',
+                        'X-Roles': 'admin'}
         test.post('/v1/groups', json.dumps({
             'name': 'spread', 'type': 'diversity', 'level': 'host'}),
             headers=json_headers, status=201)
@@ -146,5 +147,6 @@ class AllInOneTest(base.APITestCase):
             headers=json_headers, status=201).json['plan']
         hosts = {p['location'] for p in plan['placements'].values()}
         self.assertEqual(2, len(hosts))
-        status = test.get('/v1/status', status=200).json['status']
+        status = test.get('/v1/status', headers={'X-Roles': 'admin'},
+                          status=200).json['status']
         self.assertEqual('ok', status['engine']['status'])

@@ -2,6 +2,7 @@
 
 import json
 
+from valet.api import microversion
 from valet.storage import base as storage_base
 from valet.tests.unit.api import base
 
@@ -165,13 +166,31 @@ class MicroversionTest(base.APITestCase):
             base.ADMIN, **{'OpenStack-API-Version': value}))
 
     def test_accepted(self):
-        for value in ('workload-placement 1.0', 'workload-placement latest',
-                      'WORKLOAD-PLACEMENT 1.0', 'compute 2.90',
-                      'compute 2.1, workload-placement 1.0'):
+        for value, served in (
+                ('workload-placement 1.0', '1.0'),
+                ('workload-placement latest', microversion.VERSIONS[-1]),
+                ('WORKLOAD-PLACEMENT 1.0', '1.0'), ('compute 2.90', '1.0'),
+                ('compute 2.1, workload-placement 1.1', '1.1')):
             resp = self.with_version(value)
             self.assertEqual(200, resp.status_int, value)
-            self.assertEqual('workload-placement 1.0',
+            self.assertEqual('workload-placement ' + served,
                              resp.headers['OpenStack-API-Version'])
+
+    def test_huge_numbers_are_unsupported_not_a_crash(self):
+        # Python refuses int() of 4,300+ digits; such a version is valid
+        # syntax naming no version that exists: 406, echoed short.
+        for value in ('1.' + '9' * 5000, '9' * 5000 + '.0',
+                      '1.' + '0' * 0 + '1' * 20):
+            error = self.assertError(
+                self.with_version('workload-placement ' + value), 406,
+                'valet.microversion.unsupported')
+            self.assertLess(len(error['detail']), 200)
+        self.assertError(self.with_version(
+            'workload-placement 1.' + '9' * 5000, '/'), 406,
+            'valet.microversion.unsupported')
+        self.assertError(self.with_version(
+            'workload-placement 1.0' + 'x' * 5000), 400,
+            'valet.microversion.invalid')
 
     def test_malformed(self):
         for value in ('workload-placement', 'workload-placement 1',
@@ -181,11 +200,13 @@ class MicroversionTest(base.APITestCase):
                              'valet.microversion.invalid')
 
     def test_unsupported(self):
-        for value in ('workload-placement 1.1', 'workload-placement 2.0',
+        latest = microversion.VERSIONS[-1]
+        beyond = 'workload-placement 1.%d' % len(microversion.VERSIONS)
+        for value in (beyond, 'workload-placement 2.0',
                       'workload-placement 0.9'):
             error = self.assertError(self.with_version(value), 406,
                                      'valet.microversion.unsupported')
-            self.assertEqual(('1.0', '1.0'), (error['min_version'],
-                                              error['max_version']))
+            self.assertEqual(('1.0', latest), (error['min_version'],
+                                               error['max_version']))
         self.assertError(self.with_version('workload-placement 9.9', '/'),
                          406)

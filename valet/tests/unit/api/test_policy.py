@@ -131,8 +131,15 @@ class PolicyMatrixTest(base.APITestCase):
         self.assertError(self.get('/v1/groups', headers=headers), 403,
                          'valet.policy.forbidden')
 
-    def test_noauth_without_roles_is_admin(self):
-        self.get('/v1/status', headers={}, status=200)
+    def test_noauth_without_roles_is_a_member_not_an_admin(self):
+        # A forgotten X-Roles header must not grant administration.
+        self.assertError(self.get('/v1/status', headers={}), 403,
+                         'valet.policy.forbidden')
+        self.assertError(self.post('/v1/groups', {
+            'name': 'g', 'type': 'affinity', 'level': 'host'}, headers={}),
+            403, 'valet.policy.forbidden')
+        self.get('/v1/plans', headers={}, status=200)
+        self.get('/v1/status', headers={'X-Roles': 'admin'}, status=200)
 
     def test_unknown_role_gets_nothing(self):
         headers = base.roles_headers('project1', 'observer')

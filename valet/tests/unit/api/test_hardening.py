@@ -1,0 +1,211 @@
+"""Input that used to reach a 5xx, a non-JSON answer or a state change.
+
+Each case is answered with a clear 4xx in the API-SIG format and leaves
+storage and the engine untouched. The engine is the fake of ``base`` (the
+real one is exercised by the deployed fuzz run in
+``valet/tests/functional/deploy/test_fuzz.py``).
+"""
+
+import json
+import math
+
+import fixtures
+from oslo_config import cfg
+import webob
+
+from valet.cmd import api as cmd_api
+from valet import conf as valet_conf
+from valet import objects
+from valet.tests.unit.api import base
+from valet.tests.unit.api import test_deploy
+
+
+def strict_json(text):
+    """Parse like a strict client: NaN and Infinity are not JSON."""
+    def refuse(name):
+        raise ValueError('%s is not JSON' % name)
+    return json.loads(text, parse_constant=refuse)
+
+
+class HardeningTest(base.APITestCase):
+
+    def snapshot(self):
+        """Everything stored, as plain data."""
+        return ([g.to_dict() for g in self.storage.list_groups()],
+                [p.to_dict([]) for p in self.storage.list_plans()],
+                [p.to_dict() for p in self.storage.list_placements()])
+
+    def assertRejectedUnchanged(self, resp, status, code=None):
+        self.assertError(resp, status, code)
+        self.assertEqual(self.before, self.snapshot())
+        self.assertEqual(self.engine_calls, len(self.engine.calls))
+
+    def remember(self):
+        self.before = self.snapshot()
+        self.engine_calls = len(self.engine.calls)
+
+    # ------------------------------------------------- availability zones
+    def test_availability_zone_must_be_text(self):
+        self.make_plan('kept')
+        for zone in (['nova'], 7, {'a': 'b'}, True, 1.5, ['a', 'b']):
+            self.remember()
+            resources = {'orch-a': base.server('a')}
+            resources['orch-a']['properties']['availability_zone'] = zone
+            resp = self.post('/v1/plans', {
+                'plan_name': 'p', 'stack_id': 's-az',
+                'resources': resources}, headers=base.MEMBER)
+            error = self.assertError(resp, 400, 'valet.request.invalid')
+            self.assertIn('availability_zone', error['detail'])
+            resp = self.put('/v1/plans/kept', {
+                'action': 'update', 'resources': resources},
+                headers=base.MEMBER)
+            self.assertRejectedUnchanged(resp, 400, 'valet.request.invalid')
+
+    def test_availability_zone_text_or_null_is_accepted(self):
+        for i, zone in enumerate(('nova', 'nova:host1', None, '')):
+            resources = {'orch-%d' % i: base.server('a')}
+            resources['orch-%d' % i]['properties'][
+                'availability_zone'] = zone
+            self.make_plan('s-%d' % i, resources=resources)
+
+    # ---------------------------------------------------- empty segments
+    def test_trailing_slash_never_removes_every_member(self):
+        group = self.make_group('web', members=['p1', 'p2'])
+        for path in ('/v1/groups/%s/members/',
+                     '/v1/groups/%s/members/%%2F',
+                     '/v1/groups/%s/members//',
+                     '/v1/groups/%s//members'):
+            self.remember()
+            resp = self.delete(path % group['id'])
+            self.assertRejectedUnchanged(resp, 404, 'valet.request.not_found')
+        self.assertEqual(['p1', 'p2'], self.get('/v1/groups/web')
+                         .json['group']['members'])
+
+    def test_empty_segments_are_not_found(self):
+        self.make_group('web')
+        self.make_plan('s1')
+        for method, path in (('GET', '/v1//groups'), ('GET', '/v1/groups//'),
+                             ('DELETE', '/v1/groups/web/'),
+                             ('PUT', '/v1/groups/web/members/'),
+                             ('DELETE', '/v1/plans/s1/'),
+                             ('POST', '/v1/groups/'),
+                             ('GET', '/v1/plans//s1')):
+            self.remember()
+            resp = self.request(method, path, body={'members': ['p9']})
+            self.assertRejectedUnchanged(resp, 404, 'valet.request.not_found')
+
+    # --------------------------------------------------- strict JSON in
+    def test_non_finite_numbers_are_refused(self):
+        self.make_plan('kept')
+        texts = ('1e400', '-1e400', 'NaN', 'Infinity', '-Infinity',
+                 '1' + '0' * 400 + '.0')
+        for text in texts:
+            self.remember()
+            raw = ('{"plan_name": "p", "stack_id": "s", "resources": '
+                   '{"o": {"name": "a", "type": "OS::Nova::Server", '
+                   '"properties": {"flavor": "m1.small"}, '
+                   '"metadata": {"x": %s}}}}' % text)
+            resp = self.post('/v1/plans', raw=raw, headers=base.MEMBER)
+            self.assertRejectedUnchanged(resp, 400, 'valet.request.malformed')
+            raw = '{"description": %s}' % text
+            self.assertRejectedUnchanged(
+                self.request('PUT', '/v1/groups/nope', raw=raw), 400)
+        # In a filter, such text is no number: it is looked up as text.
+        for text in texts:
+            self.assertEqual([], self.get('/v1/placements?x=' + text)
+                             .json['placements'])
+
+    def test_answers_are_strict_json_even_for_bad_stored_data(self):
+        # Data stored before the check (or by another writer) holding a
+        # non-finite number: the answer is a JSON error, never Infinity.
+        plan = objects.Plan(name='p', stack_id='s', project_id='project1')
+        self.storage.create_plan(plan, [objects.Placement(
+            name='a', orchestration_id='o', plan_id=plan.id,
+            metadata={'x': math.inf})])
+        resp = self.get('/v1/placements')
+        strict_json(resp.text)
+        self.assertError(resp, 500, 'valet.internal')
+
+    # ------------------------------------------------------ microversion
+    def test_giant_microversion(self):
+        resp = self.get('/v1/groups', headers=dict(
+            base.ADMIN, **{'OpenStack-API-Version':
+                           'workload-placement 1.' + '9' * 5000}))
+        self.assertError(resp, 406, 'valet.microversion.unsupported')
+
+
+class PipelineHardeningTest(test_deploy.PastePipelineTest):
+    """The whole paste application, urlmap included."""
+
+    def raw(self, app, method, path):
+        environ = {'REQUEST_METHOD': method, 'PATH_INFO': path,
+                   'SCRIPT_NAME': '', 'SERVER_NAME': 'localhost',
+                   'SERVER_PORT': '80', 'wsgi.url_scheme': 'http',
+                   'SERVER_PROTOCOL': 'HTTP/1.1',
+                   'wsgi.input': webob.request.io.BytesIO(b'')}
+        return webob.Request(environ).get_response(app)
+
+    def test_request_targets_that_are_not_paths(self):
+        for strategy in ('noauth', 'keystone'):
+            app = self.load(strategy).app
+            for method, path in (('OPTIONS', '*'), ('GET', 'v1/groups'),
+                                 ('GET', 'http://x/v1'), ('DELETE', '*')):
+                resp = self.raw(app, method, path)
+                self.assertEqual(400, resp.status_int, resp.text)
+                self.assertEqual('application/json', resp.content_type)
+                error = strict_json(resp.text)['errors'][0]
+                self.assertEqual('valet.request.bad_target', error['code'])
+                self.assertEqual(400, error['status'])
+
+    def test_noauth_logs_a_warning_at_start(self):
+        logger = self.useFixture(fixtures.FakeLogger(level='WARNING'))
+        self.load('noauth')
+        self.assertIn('NO AUTHENTICATION', logger.output)
+
+    def test_keystone_logs_no_noauth_warning(self):
+        logger = self.useFixture(fixtures.FakeLogger(level='WARNING'))
+        self.load('keystone')
+        self.assertNotIn('NO AUTHENTICATION', logger.output)
+
+    def test_noauth_without_roles_is_a_member(self):
+        app = self.load('noauth')
+        resp = app.post('/v1/groups', json.dumps({
+            'name': 'g', 'type': 'affinity', 'level': 'host'}),
+            headers={'Content-Type': 'application/json'},
+            expect_errors=True)
+        self.assertEqual(403, resp.status_int, resp.text)
+        self.assertEqual([], self.storage.list_groups())
+
+
+class ListenAddressTest(base.APITestCase):
+    """Where ``valet-api`` binds (valet.cmd.api.listen_address)."""
+
+    def conf_for(self, *argv):
+        conf = cfg.ConfigOpts()
+        valet_conf.register_all(conf)
+        conf.register_cli_opts(cmd_api.CLI_OPTS)
+        conf(list(argv), project='valet', default_config_files=[])
+        return conf
+
+    def test_all_in_one_binds_loopback(self):
+        conf = self.conf_for('--all-in-one')
+        self.assertEqual(('127.0.0.1', 8090), cmd_api.listen_address(conf))
+
+    def test_all_in_one_elsewhere_warns_loudly(self):
+        logger = self.useFixture(fixtures.FakeLogger(level='WARNING'))
+        conf = self.conf_for('--all-in-one', '--host', '0.0.0.0',
+                             '--port', '9999')
+        self.assertEqual(('0.0.0.0', 9999), cmd_api.listen_address(conf))
+        self.assertIn('NO AUTHENTICATION', logger.output)
+        self.assertIn('0.0.0.0', logger.output)
+
+    def test_all_in_one_on_loopback_does_not_warn(self):
+        logger = self.useFixture(fixtures.FakeLogger(level='WARNING'))
+        for host in ('127.0.0.1', '::1', 'localhost'):
+            conf = self.conf_for('--all-in-one', '--host', host)
+            self.assertEqual(host, cmd_api.listen_address(conf)[0])
+        self.assertEqual('', logger.output)
+
+    def test_without_all_in_one_the_configured_host(self):
+        conf = self.conf_for()
+        self.assertEqual(conf.api.host, cmd_api.listen_address(conf)[0])
