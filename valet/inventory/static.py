@@ -15,6 +15,7 @@ from valet.engine.model import resources
 from valet.inventory import base
 from valet import objects
 from valet.objects import flavor as flavor_rule
+from valet.objects import membership
 
 LOG = logging.getLogger(__name__)
 
@@ -341,16 +342,17 @@ class _Parser:
                           'known flavors are %s' % (
                               entry.get('flavor'),
                               ', '.join(sorted(flavors)) or '(none)'))
-            groups = entry.get('groups') or []
-            if not isinstance(groups, list):
-                self.fail('%s: key groups' % where, 'must be a list of names')
+            try:
+                groups = membership.group_list(entry.get('groups'), 'groups')
+            except membership.MembershipError as exc:
+                self.fail(where, exc.message)
             try:
                 demand = resources.flavor_demand(flavor)
             except flavor_rule.FlavorError as exc:
                 self.fail('%s: key flavor' % where, str(exc))
             out.append(datacenter.PlacedServer(
                 id=sid, host=str(host), demand=demand,
-                groups=tuple(str(g) for g in groups),
+                groups=groups,
                 project=entry.get('project'), stack=entry.get('stack'),
                 name=name))
         return out

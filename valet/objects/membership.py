@@ -68,6 +68,13 @@ def _names(value, where, resource):
     return [n.strip() for n in value]
 
 
+def group_list(value, where, resource=None):
+    """A plain list of group names or ids (an inventory's ``groups``)."""
+    if value is None:
+        return ()
+    return _unique(_names(value, where, resource))
+
+
 def _decoded(value, where, resource):
     if isinstance(value, str):
         try:
