@@ -112,6 +112,11 @@ def rpc_method(locked=True):
 def _no_placement(decision, what):
     explanation = _jsonable(decision.explanation or {})
     summary = explanation.get('summary') or 'no valid host'
+    # The refusal is the engine's decision: its log says it, not only the
+    # API's access log.
+    LOG.info('No placement for %s (reason %s, %s ms): %s', what,
+             explanation.get('reason', 'infeasible'),
+             decision.stats.get('elapsed_ms'), summary)
     return exception.NoPlacement('No placement for %s: %s' % (what, summary),
                                  details=explanation)
 
@@ -317,7 +322,8 @@ class EngineEndpoint:
         if work.request.servers:
             decision = self._decide(work.request)
             if not decision.feasible:
-                raise _no_placement(decision, 'stack %s' % stack_id)
+                raise _no_placement(decision, 'stack %s (plan %s)' % (
+                    stack_id, new.name))
         placements = [
             objects.Placement(
                 name=server.name, orchestration_id=server.id, plan_id=new.id,

@@ -64,7 +64,8 @@ def decide(dc, request, options=None):
 
     why = explain.explain(problem, result, options, deadline, recheck)
     return d.Decision(
-        feasible=False, proven_infeasible=bool(result['proven_infeasible']),
+        feasible=False,
+        proven_infeasible=bool(result['proven_infeasible'] or why['proven']),
         removed=list(problem.removed), explanation=why,
         stats=_stats(result, start, total_nodes))
 

@@ -9,7 +9,19 @@ Three views, cheapest first:
 * a smallest set of the request's groups that, with the capacities, makes
   the request impossible (a deletion filter over the groups), when there
   are few groups and time is left.
+
+A server left with no host by the funnel, a group no domain can hold, a
+diversity group with more units than domains that can take any of them,
+or a conflict with placed servers is a counting argument: it proves the
+request impossible whatever the search did, and the explanation says so
+(``proven``, ``reason`` = ``infeasible``) instead of blaming the budget
+(``reason`` = ``search_budget``).
 """
+
+INFEASIBLE = 'infeasible'
+SEARCH_BUDGET = 'search_budget'
+# At most this many server names in one line of a summary.
+_NAMES = 5
 
 import time
 
@@ -42,8 +54,36 @@ def explain(problem, result, options, deadline, recheck):
         }
     if options.explain_conflicts:
         out['conflict'] = _conflict(problem, recheck, deadline)
+    out['proven'] = _proven(out, result)
+    out['reason'] = INFEASIBLE if out['proven'] else SEARCH_BUDGET
     out['summary'] = _summary(problem, out)
     return out
+
+
+def _proven(out, result):
+    """Whether the explanation holds a proof of infeasibility."""
+    if result.get('proven_infeasible'):
+        return True
+    if out['servers'] or out['groups']:
+        return True
+    conflict = out.get('conflict') or {}
+    return bool(conflict.get('capacity_only'))
+
+
+def _server_label(problem, i):
+    server = problem.servers[i]
+    if server.name and server.name != server.id:
+        return '%s (%s)' % (server.name, server.id)
+    return server.id
+
+
+def _names(problem, indices):
+    labels = [problem.servers[i].name or problem.servers[i].id
+              for i in sorted(indices)]
+    if len(labels) > _NAMES:
+        return '%s and %d more' % (', '.join(labels[:_NAMES]),
+                                   len(labels) - _NAMES)
+    return ', '.join(labels)
 
 
 def _funnel(problem, fresh, i):
@@ -79,7 +119,8 @@ def _funnel(problem, fresh, i):
         label = ('exclusivity:' + name) if name else 'exclusivity:others'
         cut(label, fresh._exclusivity_mask(e, lvl, i),
             level=level_names[lvl.level])
-    return {'server': problem.ids[i], 'hosts': start, 'ruled_out': steps,
+    return {'server': problem.ids[i], 'name': _server_label(problem, i),
+            'hosts': start, 'ruled_out': steps,
             'remaining': int(alive.sum())}
 
 
@@ -110,8 +151,9 @@ def _group_checks(problem, fresh):
             out.append({
                 'group': rule.name, 'kind': 'affinity',
                 'level': level_names[rule.level],
-                'reason': 'no %s has room for the whole group'
-                          % level_names[rule.level],
+                'reason': 'no %s has room for the whole group (%s)'
+                          % (level_names[rule.level],
+                             _names(problem, rule.members)),
                 'needs': _vec(problem, need),
                 'most_room': _vec(problem, dom_free[best]) if ndom else {},
             })
@@ -127,9 +169,10 @@ def _group_checks(problem, fresh):
             out.append({
                 'group': rule.name, 'kind': 'diversity',
                 'level': level_names[rule.level],
-                'reason': '%d members need different %ss but only %d %ss '
-                          'can take any of them' % (
-                              len(units), level_names[rule.level],
+                'reason': '%d members (%s) need different %ss but only %d '
+                          '%ss can take any of them' % (
+                              len(units), _names(problem, rule.members),
+                              level_names[rule.level],
                               len(usable_domains), level_names[rule.level]),
                 'units': len(units), 'domains': len(usable_domains),
             })
@@ -172,7 +215,8 @@ def _summary(problem, out):
         causes = ', '.join('%s ruled out %d' % (s['filter'], s['hosts'])
                            for s in entry['ruled_out'])
         lines.append('server %s: no host of %d is left (%s)' % (
-            entry['server'], entry['hosts'], causes or 'no hosts'))
+            entry.get('name') or entry['server'], entry['hosts'],
+            causes or 'no hosts'))
     for entry in out['groups']:
         lines.append('%s group %s: %s' % (entry['kind'], entry['group'],
                                           entry['reason']))
@@ -180,10 +224,8 @@ def _summary(problem, out):
     if search and search['times_without_candidate']:
         lines.append(
             'server %s ran out of candidates %d times during the search' % (
-                search['server'], search['times_without_candidate']))
-    if search and not search['proven']:
-        lines.append('the search budget ran out before a placement was '
-                     'found; the request was not proven impossible')
+                search['funnel'].get('name') or search['server'],
+                search['times_without_candidate']))
     conflict = out.get('conflict')
     if conflict:
         if conflict['groups']:
@@ -193,6 +235,9 @@ def _summary(problem, out):
         elif conflict.get('capacity_only'):
             lines.append('the servers do not fit even with every group '
                          'ignored')
-    if not lines:
-        lines.append('no placement was found within the search budget')
+    if out.get('proven'):
+        lines.insert(0, 'the request is impossible')
+    elif search or not lines:
+        lines.append('the search budget ran out before a placement was '
+                     'found; the request was not proven impossible')
     return '; '.join(lines)

@@ -234,8 +234,51 @@ class TestExplanations(base.SolverTestCase):
         dc = make_dc()
         decision = self.infeasible(dc, request([server('huge', 9)]))
         self.assertEqual({'servers', 'groups', 'search', 'conflict',
-                          'summary'}, set(decision.explanation))
+                          'proven', 'reason', 'summary'},
+                         set(decision.explanation))
         self.assertEqual({}, decision.assignment)
+
+    def test_counting_proof_is_not_blamed_on_the_budget(self):
+        # 20 members of a host-diversity group, 14 hosts: the count proves
+        # it, even with a budget too small to search at all.
+        dc = make_dc(racks=2, hosts_per_rack=7)
+        req = request([server('s%02d' % i, 1, groups=['D'],
+                              name='web-%02d' % i) for i in range(20)],
+                      [diversity('D')])
+        decision = self.infeasible(dc, req, max_nodes=5, max_work=50,
+                                   explain_conflicts=False)
+        why = decision.explanation
+        self.assertTrue(decision.proven_infeasible)
+        self.assertEqual((True, 'infeasible'), (why['proven'], why['reason']))
+        self.assertNotIn('not proven', why['summary'])
+        self.assertNotIn('budget', why['summary'])
+        self.assertTrue(why['summary'].startswith('the request is impossible'),
+                        why['summary'])
+        self.assertIn('20 members (web-00, web-01', why['summary'])
+        self.assertIn('only 14 hosts', why['summary'])
+
+    def test_budget_stop_says_so(self):
+        # Every server fits alone and no count rules the request out; a
+        # budget of 100 nodes stops the search before it proves anything.
+        dc = base.build([base.host('h%d' % i, vcpus=v)
+                         for i, v in enumerate([12, 12, 8, 10, 12])])
+        req = request([server('s%d' % i, v) for i, v in enumerate(
+            [7, 7, 6, 7, 4, 7, 6, 4, 4])])
+        decision = self.infeasible(dc, req, max_nodes=100, max_work=1000,
+                                   improve=False, explain_conflicts=False)
+        why = decision.explanation
+        self.assertFalse(decision.proven_infeasible)
+        self.assertEqual((False, 'search_budget'),
+                         (why['proven'], why['reason']))
+        self.assertIn('not proven impossible', why['summary'])
+
+    def test_server_named_by_name_in_summary(self):
+        dc = make_dc()
+        decision = self.infeasible(dc, request([server('o-1', 9,
+                                                       name='db-primary')]))
+        self.assertIn('server db-primary (o-1): no host',
+                      decision.explanation['summary'])
+        self.assertEqual('infeasible', decision.explanation['reason'])
 
     def test_failure_found_only_in_search(self):
         # Every server has candidates on its own; together they do not
