@@ -7,6 +7,7 @@ session, the catalog's ``workload-placement`` endpoint, and the usual
 
 from heat.engine.clients import client_plugin
 
+from valet import client as valet_client
 from valet.plugins.heat import api
 
 CLIENT_NAME = 'valet'
@@ -14,8 +15,8 @@ CLIENT_NAME = 'valet'
 
 class ValetClientPlugin(client_plugin.ClientPlugin):
 
-    service_types = [api.SERVICE_TYPE]
-    exceptions_module = api
+    service_types = [valet_client.SERVICE_TYPE]
+    exceptions_module = api.exceptions
 
     def _create(self, version=None):
         return api.ValetAPI(

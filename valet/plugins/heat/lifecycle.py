@@ -24,7 +24,8 @@ LOG = logging.getLogger(__name__)
 # The filter recognises a stack's servers by Heat's scheduler hints.
 cfg.CONF.import_opt('stack_scheduler_hints', 'heat.common.config')
 
-_KEPT = {heat_stack.SERVER_TYPE: heat_stack.SERVER_PROPERTIES}
+_KEPT = {heat_stack.SERVER_TYPE: heat_stack.SERVER_PROPERTIES,
+         heat_stack.GROUP_TYPE: ('name',)}
 _KEPT.update({t: ('group', 'group_name', 'resources')
               for t in heat_stack.ASSIGNMENT_TYPES})
 

@@ -9,10 +9,15 @@ GROUP = 'valet'
 DEFAULT_TIMEOUT = 10.0
 REJECT, YIELD = 'reject', 'yield'
 
-valet_group = cfg.OptGroup(
-    GROUP, title='Valet scheduler filter',
-    help='How nova-scheduler reaches Valet (keystoneauth auth and session '
-         'options plus the ones below).')
+
+def _group():
+    # A new OptGroup per ConfigOpts: a group object keeps its options'
+    # values, so sharing one would share overrides between configs.
+    return cfg.OptGroup(
+        GROUP, title='Valet scheduler filter',
+        help='How nova-scheduler reaches Valet (keystoneauth auth and '
+             'session options plus the ones below).')
+
 
 OPTS = [
     cfg.StrOpt('endpoint_override',
@@ -40,7 +45,7 @@ OPTS = [
 
 
 def register_opts(conf):
-    conf.register_group(valet_group)
+    conf.register_group(_group())
     conf.register_opts(OPTS, group=GROUP)
     ks_loading.register_session_conf_options(conf, GROUP)
     ks_loading.register_auth_conf_options(conf, GROUP)
@@ -54,7 +59,7 @@ def list_opts():
     opts += ks_loading.get_session_conf_options()
     opts += ks_loading.get_auth_common_conf_options()
     opts += ks_loading.get_auth_plugin_conf_options('password')
-    return [(valet_group, opts)]
+    return [(_group(), opts)]
 
 
 def timeout(conf):
