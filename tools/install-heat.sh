@@ -16,7 +16,7 @@ if [ ! -x "$VENV/bin/heat-engine" ] || [ ! -x "$VENV/bin/uwsgi" ] \
     "$PYTHON" -m venv "$VENV"
     "$VENV/bin/python" -m pip install -q --upgrade pip setuptools wheel
     "$VENV/bin/python" -m pip install -q openstack-heat python-heatclient \
-        uwsgi PyMySQL stestr testtools fixtures
+        uwsgi PyMySQL stestr testtools fixtures hypothesis
 fi
 # Valet's own code changes with every checkout: always refresh it (fast).
 "$VENV/bin/python" -m pip install -q --no-deps -e .

@@ -1,0 +1,98 @@
+"""A stand-in for Valet's REST API inside Heat's unit tests.
+
+Valet's API cannot run in Heat's virtualenv (it has none of Valet's
+dependencies), so these tests replace ``valet.plugins.heat.api.ValetAPI``
+with this recorder. The plugins against the real API are tested in
+``valet/tests/functional/heat``.
+"""
+
+import itertools
+
+from valet.plugins.heat import api
+
+
+class FakeValet:
+
+    def __init__(self):
+        self.calls = []
+        self.groups = {}
+        self.plans = {}
+        self.refuse = None          # a ValetError create/update raise
+        self.busy_members = 0       # remove_member answers 409 this often
+        self._ids = itertools.count(1)
+
+    def _record(self, name, *args):
+        self.calls.append((name,) + args)
+
+    def calls_to(self, name):
+        return [c[1:] for c in self.calls if c[0] == name]
+
+    def _group(self, ref):
+        for group in self.groups.values():
+            if ref in (group['id'], group['name']):
+                return group
+        raise api.ValetError(status=404, detail="Group '%s' not found" % ref)
+
+    def create_group(self, name, type_, level, description=None):
+        self._record('create_group', name, type_, level, description)
+        if any(g['name'] == name for g in self.groups.values()):
+            raise api.ValetError(status=409,
+                                 detail='A group named %s exists' % name)
+        gid = 'group-%d' % next(self._ids)
+        self.groups[gid] = {'id': gid, 'name': name, 'type': type_,
+                            'level': level, 'description': description,
+                            'members': []}
+        return dict(self.groups[gid])
+
+    def get_group(self, ref):
+        return dict(self._group(ref))
+
+    def update_group(self, group_id, description):
+        self._record('update_group', group_id, description)
+        self._group(group_id)['description'] = description
+
+    def add_members(self, group_id, members):
+        self._record('add_members', group_id, list(members))
+        group = self._group(group_id)
+        group['members'] = sorted(set(group['members']) | set(members))
+
+    def remove_member(self, group_id, member):
+        self._record('remove_member', group_id, member)
+        if self.busy_members:
+            self.busy_members -= 1
+            raise api.ValetError(
+                status=409,
+                detail='project %s has servers in the group' % member)
+        group = self._group(group_id)
+        if member not in group['members']:
+            raise api.ValetError(status=404, detail='Member not found')
+        group['members'].remove(member)
+
+    def delete_group(self, group_id):
+        self._record('delete_group', group_id)
+        self.groups.pop(self._group(group_id)['id'])
+
+    def _maybe_refuse(self):
+        if self.refuse is not None:
+            raise self.refuse
+
+    def create_plan(self, name, stack_id, resources):
+        self._record('create_plan', name, stack_id, resources)
+        self._maybe_refuse()
+        if stack_id in self.plans:
+            raise api.ValetError(status=409, detail='plan exists')
+        self.plans[stack_id] = resources
+        return {'stack_id': stack_id}
+
+    def update_plan(self, stack_id, resources, name=None):
+        self._record('update_plan', stack_id, resources)
+        if stack_id not in self.plans:
+            raise api.ValetError(status=404, detail='Plan not found')
+        self._maybe_refuse()
+        self.plans[stack_id] = resources
+        return {'stack_id': stack_id}
+
+    def delete_plan(self, stack_id):
+        self._record('delete_plan', stack_id)
+        if self.plans.pop(stack_id, None) is None:
+            raise api.ValetError(status=404, detail='Plan not found')
