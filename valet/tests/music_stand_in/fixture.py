@@ -79,9 +79,11 @@ class MusicStandIn(fixtures.Fixture):
             processes.stop(proc)
 
     # ------------------------------------------------------------ faults
-    def fault(self, index, status=None, delay=None, count=None):
-        """Make host ``index`` answer ``status`` and/or answer late."""
-        spec = {'status': status, 'delay': delay, 'count': count}
+    def fault(self, index, status=None, delay=None, count=None, match=None):
+        """Make host ``index`` answer ``status`` and/or answer late (only
+        requests whose "METHOD /path" contains ``match``, if given)."""
+        spec = {'status': status, 'delay': delay, 'count': count,
+                'match': match}
         requests.post(self.url(index) + '/_stand_in/fault', timeout=10,
                       json={k: v for k, v in spec.items()
                             if v is not None}).raise_for_status()
@@ -89,6 +91,26 @@ class MusicStandIn(fixtures.Fixture):
     def clear_fault(self, index):
         requests.delete(self.url(index) + '/_stand_in/fault',
                         timeout=30).raise_for_status()
+
+    def waiting(self, index=0):
+        """How many requests host ``index`` holds in a delay now."""
+        resp = requests.get(self.url(index) + '/_stand_in/fault', timeout=10)
+        resp.raise_for_status()
+        return resp.json()['waiting']
+
+    def wait_for_held_request(self, index=0, seconds=30):
+        """True once host ``index`` holds a request in a delay."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.waiting(index):
+                return True
+            time.sleep(0.05)
+        return False
+
+    def rows_path(self, table):
+        """The path of ``table``'s rows (for ``fault(match=...)``)."""
+        return '/MUSIC/rest/keyspaces/%s/tables/%s/rows' % (self.keyspace,
+                                                           table)
 
     def force_release(self, lockname, index=0):
         resp = requests.post(self.url(index) + '/_stand_in/locks/'

@@ -10,7 +10,10 @@ Besides Music's endpoints it answers a few of its own under
 ``POST /_stand_in/fault``  ``{"status": 503}`` answers every Music request
     of this process with that status, ``{"delay": 5}`` answers after that
     many seconds (a timeout for a client that waits less); ``"count": n``
-    limits the fault to the next n requests. ``DELETE`` clears it.
+    limits the fault to the next n requests, ``"match": "POST /MUSIC/..."``
+    to requests whose method and path contain that text. ``DELETE`` clears
+    it (delayed requests wake up at once); ``GET`` tells how many requests
+    are held in a delay now.
 ``POST /_stand_in/locks/force-release/{lockname}``  forces the holder of
     a lock out, as Music does when a lease runs out.
 ``GET /_stand_in/stats``  counters shared by every process: full table
@@ -35,26 +38,44 @@ ATOMIC_WAIT = 15.0
 
 
 class Fault:
-    """The failure this process injects, if any."""
+    """The failure this process injects, if any.
+
+    ``match`` (a substring of ``"METHOD /path"``) limits it to some
+    requests; a delayed request waits until the delay ran out or the fault
+    was cleared, then answers ``status`` if there is one, else proceeds.
+    """
 
     def __init__(self):
         self.lock = threading.Lock()
         self.spec = None
+        self.cleared = threading.Event()
+        self.waiting = 0
 
     def set(self, spec):
         with self.lock:
+            self.cleared.set()
+            self.cleared = threading.Event()
             self.spec = dict(spec) if spec else None
 
-    def take(self):
+    def take(self, request):
         with self.lock:
             spec = self.spec
-            if spec is None:
-                return None
+            if spec is None or spec.get('match', '') not in request:
+                return None, None
             if spec.get('count') is not None:
                 spec['count'] -= 1
                 if spec['count'] <= 0:
                     self.spec = None
-            return spec
+            return dict(spec), self.cleared
+
+    def delay(self, seconds, cleared):
+        with self.lock:
+            self.waiting += 1
+        try:
+            cleared.wait(seconds)
+        finally:
+            with self.lock:
+                self.waiting -= 1
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -110,10 +131,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self._control(method, parts[1:], body)
             if '/'.join(parts[:2]) != PREFIX.strip('/'):
                 return self._answer(404, {'error': 'Not found'})
-            fault = self.server.fault.take()
+            fault, cleared = self.server.fault.take(
+                '%s %s' % (method, url.path))
             if fault:
                 if fault.get('delay'):
-                    time.sleep(fault['delay'])
+                    self.server.fault.delay(fault['delay'], cleared)
                 if fault.get('status'):
                     return self._answer(fault['status'], {
                         'error': 'Injected fault'})
@@ -281,6 +303,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
     # ------------------------------------------------------------- control
     def _control(self, method, parts, body):
         if parts == ['fault']:
+            if method == 'GET':
+                return self._answer(200, {'fault': self.server.fault.spec,
+                                          'waiting': self.server.fault.waiting})
             self.server.fault.set(body if method == 'POST' else None)
             return self._answer(204)
         if parts[:2] == ['locks', 'force-release'] and len(parts) == 3:

@@ -31,6 +31,7 @@ from valet.engine.solver import validator
 from valet.inventory import static
 from valet.tests.functional import databases
 from valet.tests.functional.deploy import base
+from valet.tests.functional.deploy import music_backend
 
 CLIENTS = 20
 # Clients DUPLICATES[0..] send the same stack id; exactly one may win.
@@ -133,8 +134,9 @@ class ConcurrentPlansTest(base.DeploymentTestCase):
 
     def setUp(self):
         super().setUp()
-        db = self.useFixture(databases.DatabaseFixture(self.SERVER()))
-        self.connection = db.url
+        if self.SERVER is not None:     # None: not on SQL (music_backend)
+            db = self.useFixture(databases.DatabaseFixture(self.SERVER()))
+            self.connection = db.url
         self.inventory_file = os.path.join(
             self.useFixture(fixtures.TempDir()).path, 'inventory.yaml')
         with open(self.inventory_file, 'w') as f:
@@ -142,6 +144,9 @@ class ConcurrentPlansTest(base.DeploymentTestCase):
         self.snapshot = load_inventory(self.inventory_file)
 
     # -------------------------------------------------------------- helpers
+    def stall_storage_write(self):
+        return self.useFixture(PlacementsWriteLock(self.connection))
+
     def create_groups(self, work):
         for name, (kind, level) in sorted(work.groups.items()):
             resp = self.call('POST', '/v1/groups', json={
@@ -307,13 +312,13 @@ class ConcurrentPlansTest(base.DeploymentTestCase):
         diverse_hosts = {p['location'] for p in before
                          if work.servers[p['orchestration_id']][1]}
 
-        # A held table lock stalls the engine inside its storage write
-        # (plan row written, placements waiting), so the kill lands in
-        # the middle of the request every time.
+        # A held table lock (SQL) or a held plan-row write (Music) stalls
+        # the engine inside its storage write, so the kill lands in the
+        # middle of the request every time.
         inflight = work.plan('inflight', 'inflight', [
             work.server('web', 'm1.small', [DIVERSE]),
             work.server('app', 'm1.tiny'), work.server('db', 'm1.tiny')])
-        lock = self.useFixture(PlacementsWriteLock(self.connection))
+        lock = self.stall_storage_write()
         answer = {}
 
         def in_flight():
@@ -373,6 +378,11 @@ class ConcurrentPlansTest(base.DeploymentTestCase):
 
 class PostgreSQLConcurrentPlansTest(ConcurrentPlansTest):
     SERVER = databases.PostgreSQLServer
+
+
+class MusicConcurrentPlansTest(music_backend.MusicBackend,
+                               ConcurrentPlansTest):
+    """The same on Music (its stand-in; see music_backend)."""
 
 
 class PlacementsWriteLock(fixtures.Fixture):

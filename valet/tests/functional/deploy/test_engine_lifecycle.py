@@ -4,6 +4,7 @@ import time
 
 from valet.tests.functional import databases
 from valet.tests.functional.deploy import base
+from valet.tests.functional.deploy import music_backend
 
 
 class EngineLifecycleTest(base.DeploymentTestCase):
@@ -62,3 +63,8 @@ class MariaDBEngineLifecycleTest(_ServerDatabase, EngineLifecycleTest):
 
 class PostgreSQLEngineLifecycleTest(_ServerDatabase, EngineLifecycleTest):
     SERVER = databases.PostgreSQLServer
+
+
+class MusicEngineLifecycleTest(music_backend.MusicBackend,
+                               EngineLifecycleTest):
+    """The same scenario on Music (its stand-in; see music_backend)."""
