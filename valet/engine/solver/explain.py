@@ -18,17 +18,17 @@ request impossible whatever the search did, and the explanation says so
 (``reason`` = ``search_budget``).
 """
 
-INFEASIBLE = 'infeasible'
-SEARCH_BUDGET = 'search_budget'
-# At most this many server names in one line of a summary.
-_NAMES = 5
-
 import time
 
 import numpy as np
 
 from valet.engine.solver import search as search_mod
 from valet.engine.solver.problem import EPS
+
+INFEASIBLE = 'infeasible'
+SEARCH_BUDGET = 'search_budget'
+# At most this many server names in one line of a summary.
+_NAMES = 5
 
 
 def explain(problem, result, options, deadline, recheck):
