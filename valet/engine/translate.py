@@ -202,6 +202,11 @@ def build_server(orch_id, resource, flavors, groups, locations=None,
     extra_specs = {k: v for k, v in (flavor.get('extra_specs') or {}).items()
                    if k != membership.EXTRA_SPEC_KEY}
     zone = properties.get('availability_zone') or None
+    if zone is not None and not isinstance(zone, str):
+        raise _bad('resource %s (%s): properties.availability_zone must be '
+                   'a zone name, not %s'
+                   % (name, orch_id, type(zone).__name__),
+                   'valet.plan.bad_resource', resource=orch_id)
     if refs is None:
         refs = valet_groups(orch_id, properties)
     if records is not None:

@@ -385,7 +385,13 @@ class Problem:
         self.static_reasons = []
         cache = {}
         for i, server in enumerate(self.servers):
-            az = (server.availability_zone or '').split(':')[0] or None
+            zone = server.availability_zone
+            if zone is not None and not isinstance(zone, str):
+                raise errors.InvalidRequest(
+                    'server %s: availability zone %r is not a zone name'
+                    % (server.id, zone), code='valet.request.bad_zone',
+                    server=server.id)
+            az = (zone or '').split(':')[0] or None
             specs = tuple(sorted((server.extra_specs or {}).items()))
             key = (az, specs)
             if key not in cache:

@@ -136,3 +136,17 @@ class RefusalLogTest(ts.EngineServiceTestBase):
         self.assertNotIn('not proven', err.message)
         self.assertIn('No placement for stack s1 (plan plan-s1) (reason '
                       'infeasible', logger.output)
+
+
+class BadZoneTest(ts.EngineServiceTestBase):
+
+    def test_non_string_zone_is_a_400(self):
+        for zone in (['az0'], 7, {'a': 1}, True):
+            resource = ts.server()
+            resource['properties']['availability_zone'] = zone
+            err = self.assertRaises(exception.BadRequest,
+                                    self.api.create_plan, self.ctxt,
+                                    ts.plan('s1', {'o1': resource}))
+            self.assertEqual('valet.plan.bad_resource', err.code)
+            self.assertIn('availability_zone', err.message)
+        self.assertEqual({}, self.dc.servers)
