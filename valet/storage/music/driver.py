@@ -127,8 +127,8 @@ class MusicStorage(base.Storage):
         return rows[0]['value'] if rows else None
 
     def health(self):
-        where = 'Music at %s, keyspace %s' % (self.transport.current_url,
-                                               self.music.keyspace)
+        where = 'Music at %s, keyspace %s' % (
+            self.transport.current_url, self.music.keyspace)
         try:
             version = self.version()
         except base.StorageError as e:

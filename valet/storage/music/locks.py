@@ -61,10 +61,15 @@ class Locks:
     def hold(self, table, keys):
         """Hold the locks of rows ``keys`` of ``table``; yields ``Held``."""
         held = Held(table)
-        deadline = self._clock() + self.wait
+        started = self._clock()
+        deadline = started + self.wait
         try:
             for key in sorted(set(keys)):
                 held.ids[key] = self._acquire(table, key, deadline)
+            if len(held.ids) > 1 and \
+                    self._clock() - started > self.lease / 3:
+                # The first locks' leases ran while waiting for the last.
+                self._renew(held)
             yield held
         finally:
             self._release_all(held)
@@ -86,6 +91,14 @@ class Locks:
             self._release(lockid)
             raise
         return lockid
+
+    def _renew(self, held):
+        for key, lockid in held.ids.items():
+            if not self.client.acquire(lockid, self.lease):
+                raise LockLost(
+                    'Lost the Music lock %s while waiting for other locks '
+                    '(its lease ran out); nothing was changed, retry'
+                    % self.client.lock_name(held.table, key))
 
     def _release_all(self, held):
         for lockid in held.ids.values():

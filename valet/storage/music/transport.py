@@ -77,11 +77,15 @@ class Transport:
     def close(self):
         self.session.close()
 
-    def request(self, method, path, params=None, body=None):
+    def request(self, method, path, params=None, body=None,
+                repeatable=True):
         """The ``requests.Response`` of the first host that answers < 500.
 
         ``MusicRequestError`` for a 4xx answer; ``Unavailable`` when no
-        host answered within ``retries`` rounds.
+        host answered within ``retries`` rounds. A request that is not
+        ``repeatable`` is not sent again once a host may have received it
+        and not answered in time (it is only retried when no connection
+        was made).
         """
         errors = []
         for attempt in range(self.retries):
@@ -97,8 +101,15 @@ class Transport:
                         data=None if body is None else json.dumps(body),
                         headers={'Content-Type': 'application/json'},
                         timeout=self.timeout)
+                except requests.ConnectTimeout:
+                    errors.append('%s: connection timed out' % url)
+                    continue
                 except requests.Timeout:
                     errors.append('%s timed out' % url)
+                    if not repeatable:
+                        raise base.Unavailable(
+                            'Music unavailable: %s %s not answered in time '
+                            '(%s); not sent again' % (method, path, url))
                     continue
                 except requests.RequestException as e:
                     errors.append('%s: %s' % (url, type(e).__name__))
@@ -220,8 +231,11 @@ class MusicClient:
     # ------------------------------------------------------------- locks
     def create_lock(self, name):
         """A new lock reference at the tail of ``name``'s queue."""
+        # Not repeated after a timeout: a second reference would queue
+        # behind a first one nobody holds, until its lease ran out.
         return self.transport.request(
-            'POST', '/locks/create/%s' % _q(name)).text.strip()
+            'POST', '/locks/create/%s' % _q(name),
+            repeatable=False).text.strip()
 
     def acquire(self, lockid, lease):
         """True when ``lockid`` heads its queue (it holds the lock)."""

@@ -109,8 +109,8 @@ class MusicStandIn(fixtures.Fixture):
 
     def rows_path(self, table):
         """The path of ``table``'s rows (for ``fault(match=...)``)."""
-        return '/MUSIC/rest/keyspaces/%s/tables/%s/rows' % (self.keyspace,
-                                                           table)
+        return '/MUSIC/rest/keyspaces/%s/tables/%s/rows' % (
+            self.keyspace, table)
 
     def force_release(self, lockname, index=0):
         resp = requests.post(self.url(index) + '/_stand_in/locks/'
@@ -139,5 +139,3 @@ class MusicStandIn(fixtures.Fixture):
                    'replication_factor': '1'}
         options.update({k: str(v) for k, v in overrides.items()})
         return options
-
-

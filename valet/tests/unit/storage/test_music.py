@@ -129,6 +129,20 @@ class MusicStorageTest(StandInClass, contract.StorageContract,
             {'location': 'h1'})])
 
 
+class BaseUrlTest(testtools.TestCase):
+
+    def test_host_forms(self):
+        from valet.storage.music import transport
+        for host, url in (
+                ('music1', 'http://music1:8080/MUSIC/rest'),
+                ('10.0.0.1:9000', 'http://10.0.0.1:9000/MUSIC/rest'),
+                ('fd00::1', 'http://[fd00::1]:8080/MUSIC/rest'),
+                ('[fd00::1]', 'http://[fd00::1]:8080/MUSIC/rest'),
+                ('[fd00::1]:9000', 'http://[fd00::1]:9000/MUSIC/rest')):
+            self.assertEqual(url, transport.base_url(host, 8080,
+                                                     '/MUSIC/rest/'))
+
+
 class MusicFaultsTest(StandInClass, testtools.TestCase):
     """Music hosts that are down, slow or failing; locks forced free."""
 
@@ -181,9 +195,21 @@ class MusicFaultsTest(StandInClass, testtools.TestCase):
 
     def test_slow_host_times_out_to_the_next(self):
         store = self.storage(request_timeout=0.5)
-        self.cluster.fault(0, delay=3, count=1)
         store.create_group(objects.Group(name='g', type='affinity'))
+        self.cluster.fault(0, delay=3, count=1, match='GET ')
         self.assertEqual('g', store.get_group('g').name)
+        self.assertNotIn(self.cluster.hosts[0], store.health()['detail'])
+
+    def test_lock_creation_is_not_sent_twice(self):
+        # A second lock reference would queue behind one nobody holds.
+        store = self.storage(request_timeout=0.5)
+        group = store.create_group(objects.Group(name='g', type='affinity'))
+        self.cluster.fault(0, delay=2, count=1,
+                           match='POST /MUSIC/rest/locks/create')
+        group.description = 'new'
+        e = self.assertRaises(base.Unavailable, store.update_group, group)
+        self.assertIn('not sent again', str(e))
+        self.assertEqual(1, store.get_group(group.id).generation)
 
     def test_lock_of_a_dead_writer_is_taken_over_after_its_lease(self):
         store = self.storage(lock_lease=1.0, lock_wait=20)
