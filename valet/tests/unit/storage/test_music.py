@@ -6,8 +6,10 @@ real SQLite file; see its docstring). One stand-in cluster serves a test
 class; every test gets a keyspace of its own.
 """
 
+import os
 import uuid
 
+import fixtures
 from oslo_config import cfg
 from oslotest import base as oslo_base
 import testtools
@@ -238,6 +240,7 @@ class MusicFaultsTest(StandInClass, testtools.TestCase):
         self.assertEqual(1, store.get_group(group.id).generation)
 
     def test_write_after_the_lock_was_forced_free_is_refused(self):
+        from valet.storage.music import locks
         store = self.storage()
         group = store.create_group(objects.Group(name='g', type='affinity'))
         music = store.music
@@ -246,9 +249,47 @@ class MusicFaultsTest(StandInClass, testtools.TestCase):
         self.assertTrue(music.acquire(lockid, 30))
         self.assertTrue(self.cluster.force_release(name))
         group.description = 'late'
-        from valet.storage.music import locks
         with testtools.ExpectedException(locks.LockLost):
             with locks.translated('test write'):
                 music.insert(schema.GROUPS, schema.group_row(group),
                              music.critical(lockid))
         self.assertEqual('', store.get_group(group.id).description)
+
+
+class ManageMusicTest(StandInClass, testtools.TestCase):
+    """valet-manage db_sync and db_version with [storage] driver = music."""
+
+    def config(self, **music):
+        path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                            'valet.conf')
+        options = self.cluster.conf_options(**music)
+        with open(path, 'w') as f:
+            f.write('[storage]\ndriver = music\n[music]\n')
+            f.writelines('%s = %s\n' % item for item in options.items())
+        return path
+
+    def test_db_sync_is_idempotent_and_keeps_data(self):
+        keyspace = 'valet_%s' % uuid.uuid4().hex[:12]
+        config = self.config(keyspace=keyspace)
+        rc, out, err = contract.run_manage(config, 'db_version')
+        self.assertEqual((0, 'None\n'), (rc, out), err)
+        rc, out, err = contract.run_manage(config, 'db_sync')
+        self.assertEqual(0, rc, err)
+        self.assertIn('upgraded to revision %s' % schema.SCHEMA_VERSION, out)
+        store = self.music_storage(keyspace)
+        group = store.create_group(objects.Group(name='kept',
+                                                 type='affinity'))
+        rc, out, err = contract.run_manage(config, 'db_sync')
+        self.assertEqual(0, rc, err)
+        self.assertIn('already at revision %s' % schema.SCHEMA_VERSION, out)
+        self.assertEqual(group, store.get_group('kept'))
+        rc, out, err = contract.run_manage(config, 'db_version')
+        self.assertEqual((0, schema.SCHEMA_VERSION + '\n'), (rc, out), err)
+
+    def test_db_sync_unreachable(self):
+        config = self.config(hosts='127.0.0.1:1', retries=1,
+                             connect_timeout=1)
+        rc, out, err = contract.run_manage(config, 'db_sync')
+        self.assertEqual(1, rc)
+        self.assertIn('db_sync failed: Music unavailable', err)
+        self.assertNotIn('Traceback', err)
