@@ -17,6 +17,7 @@ from oslo_log import log as logging
 from valet.api import app as api_app
 from valet.api import context
 from valet.api import errors
+from valet.api import router
 
 LOG = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ class FaultFilter:
                           environ.get('REQUEST_METHOD'),
                           environ.get('PATH_INFO'))
             status = 503 if _is_unavailable(exc) else 500
+            environ.setdefault('REQUEST_METHOD', 'GET')
             resp = errors.error_response(
                 context.request_id(environ), status,
                 errors.SERVICE_UNAVAILABLE if status == 503 else
@@ -76,18 +78,38 @@ class RequestTargetFilter:
     ``OPTIONS *`` or ``GET v1/groups`` reach the WSGI app with a
     ``PATH_INFO`` that does not start with ``/``; paste's urlmap would
     fail on them outside every other filter. They get a JSON 400.
+
+    Paths with an empty segment get a JSON 404 here too, because the
+    urlmap collapses ``//`` before the API's router could see it (see
+    ``valet.api.router``): ``/v1//groups/g/members`` must not become
+    ``/v1/groups/g/members``.
     """
 
     def __init__(self, app):
         self.app = app
 
     def __call__(self, environ, start_response):
-        path = environ.get('PATH_INFO', '')
+        if not environ.get('REQUEST_METHOD') or 'PATH_INFO' not in environ:
+            # A request line the server could not parse (uwsgi passes
+            # "GARBAGE" on without a method or a path).
+            environ['REQUEST_METHOD'] = environ.get('REQUEST_METHOD') or 'GET'
+            resp = errors.error_response(
+                context.request_id(environ), 400, errors.MALFORMED,
+                'The HTTP request line could not be parsed; send '
+                '"METHOD /path HTTP/1.1".')
+            return resp(environ, start_response)
+        path = environ['PATH_INFO']
         if path and not path.startswith('/'):
             resp = errors.error_response(
                 context.request_id(environ), 400, errors.BAD_TARGET,
                 'The request target %r is not a path: send a target that '
                 'starts with "/", such as "/v1/groups".' % path[:80])
+            return resp(environ, start_response)
+        if router.has_empty_segment(path, environ.get('REQUEST_METHOD')):
+            resp = errors.error_response(
+                context.request_id(environ), 404, errors.NOT_FOUND,
+                'There is no resource at %s: the path has an empty '
+                'segment; remove the extra or trailing slash.' % path[:200])
             return resp(environ, start_response)
         return self.app(environ, start_response)
 

@@ -57,6 +57,22 @@ class Route:
         return ', '.join(sorted(methods))
 
 
+def _segments(path, method):
+    """The segments of ``path``; reading methods drop one trailing
+    slash."""
+    segments = path.split('/')[1:]
+    if segments == ['']:
+        return []   # the root itself
+    if segments and segments[-1] == '' and method in _SAFE_METHODS:
+        segments.pop()
+    return segments
+
+
+def has_empty_segment(path, method):
+    """True when ``path`` has an empty segment no route may ignore."""
+    return '' in _segments(path or '/', method)
+
+
 def json_response(status, body=None, headers=None):
     resp = webob.Response(status=status, charset='utf-8')
     if body is not None:
@@ -91,17 +107,12 @@ class Router:
     def dispatch(self, *args, **kwargs):
         req = pecan.request
         # Pecan drops empty segments from ``args``; the path keeps them.
-        segments = req.path_info.split('/')[1:]
-        if segments == ['']:
-            segments = []   # the root itself
-        if (segments and segments[-1] == ''
-                and req.method in _SAFE_METHODS):
-            segments.pop()
-        if '' in segments:
+        if has_empty_segment(req.path_info, req.method):
             raise errors.APIError(
                 404, errors.NOT_FOUND,
                 'There is no resource at %s: the path has an empty '
                 'segment; remove the extra or trailing slash.' % req.path)
+        segments = _segments(req.path_info, req.method)
         for route in self.routes:
             params = route.match(segments)
             if params is None:

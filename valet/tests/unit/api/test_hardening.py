@@ -157,6 +157,44 @@ class PipelineHardeningTest(test_deploy.PastePipelineTest):
                 self.assertEqual('valet.request.bad_target', error['code'])
                 self.assertEqual(400, error['status'])
 
+    def test_empty_segments_before_the_urlmap_collapses_them(self):
+        app = self.load('noauth')
+        headers = dict(base.ADMIN, **{'Content-Type': 'application/json'})
+        group = app.post('/v1/groups', json.dumps({
+            'name': 'g', 'type': 'affinity', 'level': 'host'}),
+            headers=headers).json
+        app.put('/v1/groups/g/members', json.dumps({'members': ['p1']}),
+                headers=headers)
+        for path in ('/v1//groups/%s/members', '//v1/groups/%s/members',
+                     '/v1/groups/%s//members', '/v1/groups/%s/members/'):
+            resp = app.delete(path % group['id'], headers=base.ADMIN,
+                              expect_errors=True)
+            self.assertEqual(404, resp.status_int, path)
+            self.assertEqual('valet.request.not_found',
+                             resp.json['errors'][0]['code'])
+        self.assertEqual(['p1'], self.storage.get_group('g').members)
+        self.assertEqual(200, app.get('/v1/groups/', headers=base.ADMIN)
+                         .status_int)
+
+    def test_request_line_without_method_or_path(self):
+        # uwsgi hands "GARBAGE" over with neither REQUEST_METHOD nor
+        # PATH_INFO in the environment.
+        app = self.load('noauth').app
+        for missing in ('REQUEST_METHOD', 'PATH_INFO'):
+            environ = {'REQUEST_METHOD': 'GET', 'PATH_INFO': '/',
+                       'SCRIPT_NAME': '', 'SERVER_NAME': 'localhost',
+                       'SERVER_PORT': '80', 'wsgi.url_scheme': 'http',
+                       'wsgi.input': webob.request.io.BytesIO(b'')}
+            del environ[missing]
+            answer = {}
+
+            def start_response(status, headers, exc_info=None):
+                answer.update(status=status, headers=dict(headers))
+            body = b''.join(app(environ, start_response))
+            self.assertTrue(answer['status'].startswith('400'), body)
+            self.assertEqual('valet.request.malformed',
+                             strict_json(body)['errors'][0]['code'])
+
     def test_noauth_logs_a_warning_at_start(self):
         logger = self.useFixture(fixtures.FakeLogger(level='WARNING'))
         self.load('noauth')
