@@ -17,6 +17,7 @@ ENVIRON_KEY = 'valet.microversion'
 VERSIONS = [
     '1.0',  # The original Valet v1 contract, with its API bugs fixed.
     '1.1',  # limit/marker paging of groups, plans and placements lists.
+    '1.2',  # reserve with Heat's hints plans an unplanned stack whole.
 ]
 
 # Version numbers longer than this are valid syntax but name no version

@@ -94,6 +94,15 @@ class EngineAPI:
         return self._call(ctxt, 'reserve', placement_id=placement_id,
                           locations=locations, resource_id=resource_id)
 
+    def reserve_stack_server(self, ctxt, hints, locations, resource_id,
+                             project_id=None, any_project=False):
+        """Reserve the server of a Heat stack that Heat's scheduler
+        ``hints`` name, planning the whole stack from Heat first when
+        Valet has no placement for it. Returns the placement."""
+        return self._call(ctxt, 'reserve_stack_server', hints=hints,
+                          locations=locations, resource_id=resource_id,
+                          project_id=project_id, any_project=any_project)
+
     def replan(self, ctxt, placement_id, locations, resource_id):
         """Re-place one server within ``locations`` (reserved siblings
         stay); returns the placement."""

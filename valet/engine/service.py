@@ -27,6 +27,7 @@ from valet.engine import group_state
 from valet.engine import reconcile
 from valet.engine import rpcapi
 from valet.engine import solver
+from valet.engine import stacks
 from valet.engine.solver import validator
 from valet.engine import translate
 from valet import objects
@@ -144,6 +145,7 @@ class EngineEndpoint:
         self.clock = time.monotonic
         self.follower = follow.Follower(storage)
         self.groups = group_state.GroupRecords(storage)
+        self.stacks = None             # Heat stacks, made on first use
         self.leadership = None       # set by the service when elected
         self._replay = None          # events seen while a resync reads
         self.started_at = datetime.datetime.now(
@@ -433,6 +435,16 @@ class EngineEndpoint:
             self._bind(placement)
             return (stored or placement).to_dict()
         return self._replan(placement, locations, resource_id)
+
+    @rpc_method()
+    def reserve_stack_server(self, ctxt, hints, locations, resource_id,
+                             project_id=None, any_project=False):
+        # Convergence: the first server of an unplanned Heat stack plans
+        # the whole stack (valet.engine.stacks).
+        if self.stacks is None:
+            self.stacks = stacks.StackPlanner(self)
+        return self.stacks.reserve(ctxt, hints, locations, resource_id,
+                                   project_id, any_project)
 
     @rpc_method()
     def replan(self, ctxt, placement_id, locations, resource_id):

@@ -1,6 +1,7 @@
 """Schemas of /v1/placements."""
 
 from valet.api.schemas import common
+from valet.api.schemas import plans
 
 ACTION = {
     'type': 'object',
@@ -9,6 +10,8 @@ ACTION = {
                    'description': '"reserve" (the default) or "replan"'},
         'locations': dict(common.HOSTS, minItems=1),
         'resource_id': common.ID,
+        # Microversion 1.2: Heat's scheduler hints of the server.
+        'hints': plans.RESOURCE_METADATA,
     },
     'required': ['locations'],
     'additionalProperties': False,

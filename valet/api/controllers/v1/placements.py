@@ -7,6 +7,7 @@ Placements are project-owned: another project's answers 404.
 
 from valet.api.controllers import base
 from valet.api import errors
+from valet.api import microversion
 from valet.api import request as api_request
 from valet.api import router
 from valet.api.schemas import placements as schema
@@ -90,11 +91,41 @@ class PlacementsController(base.Controller):
         # placement exists.
         body = self.body(req, schema.ACTION)
         action = body.get('action', 'reserve')
+        hints = body.get('hints')
+        if hints is not None:
+            if not microversion.at_least(req.environ, '1.2'):
+                raise errors.APIError(
+                    400, errors.INVALID,
+                    '"hints" needs OpenStack-API-Version: '
+                    'workload-placement 1.2 or later.')
+            if action == 'reserve' and not self._exists(placement_id):
+                return self._reserve_stack_server(req, ctx, body)
         placement = self._get(ctx, placement_id, _ACTIONS[action])
         call = self.engine.reserve if action == 'reserve' \
             else self.engine.replan
         result = call(self.rpc_context(ctx), placement.id,
                       body['locations'], body.get('resource_id'))
+        return 201, {'placement': result}
+
+    def _exists(self, ref):
+        try:
+            self.storage.get_placement(ref)
+        except storage_base.NotFound:
+            return False
+        return True
+
+    def _reserve_stack_server(self, req, ctx, body):
+        """A server of a Heat stack Valet has no placement for: the
+        engine finds it by the hints, planning the whole stack from Heat
+        first if needed (Heat's convergence engine plans nothing before)."""
+        policy.authorize(ctx, policies.RESERVE)
+        every = policy.authorize(ctx, policies.LIST_ALL_PROJECTS,
+                                 do_raise=False)
+        result = self.engine.reserve_stack_server(
+            self.rpc_context(ctx), hints=body['hints'],
+            locations=body['locations'],
+            resource_id=body.get('resource_id'),
+            project_id=ctx.project_id, any_project=bool(every))
         return 201, {'placement': result}
 
     def delete(self, req, placement_id):

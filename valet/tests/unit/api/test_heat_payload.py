@@ -88,3 +88,64 @@ class OriginalHeatPayloadTest(base.APITestCase):
         resp = self.post('/v1/plans', body, headers=base.MEMBER)
         self.assertError(resp, 400, 'valet.request.invalid')
         self.assertIn('colour', resp.json['errors'][0]['detail'])
+
+
+V12 = {'OpenStack-API-Version': 'workload-placement 1.2'}
+HINTS = {'heat_root_stack_id': STACK, 'heat_stack_id': STACK,
+         'heat_stack_name': 'web-tier', 'heat_path_in_stack': ['web-tier'],
+         'heat_resource_name': 'web_server_1',
+         'heat_resource_uuid': 'c3d4e5f6-0000-4000-8000-00000000a001'}
+
+
+class ReserveByHintsTest(base.APITestCase):
+    """Microversion 1.2: a reserve carrying Heat's hints for a server
+    Valet has no placement for goes to the engine, which plans the stack
+    from Heat (tested in valet/tests/unit/engine/test_stacks.py)."""
+
+    def setUp(self):
+        super().setUp()
+        self.sent = []
+
+        def reserve_stack_server(ctxt, **kwargs):
+            self.sent.append(kwargs)
+            return {'id': 'p-1', 'location': kwargs['locations'][0],
+                    'reserved': True}
+
+        self.engine.reserve_stack_server = reserve_stack_server
+
+    def reserve(self, headers, hints=HINTS):
+        return self.post('/v1/placements/%s' % HINTS['heat_resource_uuid'],
+                         {'locations': ['host2', 'host3'],
+                          'resource_id': 'vm-1', 'hints': hints},
+                         headers=dict(headers, **V12))
+
+    def test_unknown_placement_with_hints_goes_to_the_engine(self):
+        resp = self.reserve(base.MEMBER)
+        self.assertEqual(201, resp.status_int, resp.text)
+        self.assertEqual('host2', resp.json['placement']['location'])
+        (sent,) = self.sent
+        self.assertEqual(HINTS, sent['hints'])
+        self.assertEqual(('project1', False, 'vm-1'), (
+            sent['project_id'], sent['any_project'], sent['resource_id']))
+
+    def test_admin_may_plan_any_projects_stack(self):
+        self.assertEqual(201, self.reserve(base.ADMIN).status_int)
+        self.assertTrue(self.sent[0]['any_project'])
+
+    def test_hints_need_microversion_1_2(self):
+        resp = self.post('/v1/placements/x', {
+            'locations': ['host1'], 'hints': HINTS}, headers=base.MEMBER)
+        self.assertError(resp, 400, 'valet.request.invalid')
+        self.assertIn('1.2', resp.json['errors'][0]['detail'])
+        self.assertEqual([], self.sent)
+
+    def test_a_known_placement_is_reserved_as_before(self):
+        self.make_group('web-diversity', 'diversity', 'host')
+        self.post('/v1/plans', sample('original-heat-plan-create.json'),
+                  headers=base.MEMBER, status=201)
+        resp = self.post('/v1/placements/%s' % WEB1, {
+            'locations': ['host1', 'host2', 'host3', 'host4'],
+            'hints': HINTS}, headers=dict(base.MEMBER, **V12))
+        self.assertEqual(201, resp.status_int, resp.text)
+        self.assertEqual([], self.sent)
+        self.assertEqual(1, len(self.engine.calls_to('reserve')))

@@ -1,0 +1,163 @@
+"""Heat stacks planned whole when their first server is scheduled.
+
+Heat's default (convergence) engine never calls stack lifecycle plugins,
+so nothing plans a stack before Nova schedules its servers. When Nova's
+filter asks to reserve a server Valet has no placement for, and Heat's
+scheduler hints name its root stack, the engine reads that root stack
+from Heat (``valet.inventory.openstack.heat``), plans all of its servers
+in one decision (or re-plans the stack when it grew), then answers the
+reservation. Every call runs under the engine's lock, so the concurrent
+first servers of one stack make exactly one plan; later servers find
+their placement by the id their hints derive
+(``valet.common.heat_stack.orchestration_id``).
+"""
+
+import copy
+
+from oslo_log import log as logging
+from oslo_messaging.rpc import dispatcher
+
+from valet.common import exception
+from valet.common import heat_stack
+from valet.inventory import base as inventory_base
+from valet.inventory.openstack import heat as heat_reader
+from valet.objects import membership
+from valet.storage import base as storage_base
+
+LOG = logging.getLogger(__name__)
+
+HINTS_INVALID = 'valet.placement.hints_invalid'
+STACK_UNKNOWN = 'valet.placement.stack_unknown'
+HEAT_UNAVAILABLE = 'valet.heat.unavailable'
+
+
+def stack_path(hints):
+    """(root stack id, resource path) the hints name; BadRequest if not."""
+    if not isinstance(hints, dict):
+        hints = {}
+    root = heat_stack.root_stack_id(hints)
+    path = heat_stack.path_from_hints(hints)
+    if not root or not path:
+        raise exception.BadRequest(
+            'hints must carry heat_root_stack_id, heat_path_in_stack and '
+            'heat_resource_name, as Heat sends them to Nova with '
+            'stack_scheduler_hints = true', code=HINTS_INVALID)
+    return root, path
+
+
+def resolve_groups(records, resources, project_id):
+    """(resources with every server's groups by name, definitions)."""
+    try:
+        memberships = membership.from_plan(resources)
+    except membership.MembershipError as exc:
+        raise exception.BadRequest(exc.message,
+                                   code='valet.group.metadata_invalid')
+    resolved = copy.deepcopy(resources)
+    chosen = {}
+    for orch_id, refs in memberships.items():
+        where = resolved[orch_id].get('name') or orch_id
+        groups = [records.require(ref, project_id, where=where)
+                  for ref in refs]
+        props = resolved[orch_id].setdefault('properties', {})
+        metadata = dict(props.get('metadata') or {})
+        metadata.pop(membership.LIST_KEY, None)
+        metadata[membership.METADATA_KEY] = {
+            'groups': list(dict.fromkeys(g.name for g in groups))}
+        props['metadata'] = metadata
+        chosen.update({g.name: g for g in groups})
+    definitions = {
+        name: {'name': g.name, 'type': g.type, 'level': g.level,
+               'parents': list(g.parents)}
+        for name, g in records.with_ancestors(chosen.values()).items()}
+    return resolved, definitions
+
+
+class StackPlanner:
+    """The convergence path of one engine (see the module docstring)."""
+
+    def __init__(self, endpoint, reader=None):
+        self.endpoint = endpoint
+        self._reader = reader
+
+    @property
+    def reader(self):
+        if self._reader is None:
+            if not heat_reader.is_configured(self.endpoint.conf):
+                raise exception.NotFound(
+                    'Valet has no plan for this Heat stack and cannot read '
+                    'it: [heat] is not configured on the engine',
+                    code=STACK_UNKNOWN)
+            self._reader = heat_reader.HeatStackReader(self.endpoint.conf)
+        return self._reader
+
+    def _call(self, method, ctxt, **kwargs):
+        # The endpoint's RPC methods (the lock is re-entrant) wrap their
+        # errors for oslo.messaging; unwrap them for the caller.
+        try:
+            return getattr(self.endpoint, method)(ctxt, **kwargs)
+        except dispatcher.ExpectedException as exc:
+            raise exc.exc_info[1]
+
+    def _placement(self, orch_id):
+        try:
+            return self.endpoint.storage.get_placement(orch_id)
+        except storage_base.NotFound:
+            return None
+
+    def _read(self, root):
+        try:
+            return self.reader.read(root)
+        except heat_reader.StackNotFound as exc:
+            raise exception.NotFound(str(exc), code=STACK_UNKNOWN)
+        except inventory_base.InventoryError as exc:
+            raise exception.EngineUnavailable(
+                'Valet cannot read Heat stack %s: %s' % (root, exc),
+                code=HEAT_UNAVAILABLE)
+
+    def plan_stack(self, ctxt, root, project_id, any_project):
+        """Plan (or re-plan) root stack ``root`` from Heat."""
+        read = self._read(root)
+        owner = read.project_id or project_id
+        if not any_project and owner != project_id:
+            # Another project's stack is none of the caller's business.
+            raise exception.NotFound('Heat stack %s not found' % root,
+                                     code=STACK_UNKNOWN)
+        resources, groups = resolve_groups(self.endpoint.groups,
+                                           read.resources, owner)
+        try:
+            plan = self.endpoint.storage.get_plan(root)
+        except storage_base.NotFound:
+            plan = None
+        if plan is None:
+            LOG.info('Planning Heat stack %s (%s) whole: %d servers',
+                     root, read.name, len(resources))
+            self._call('create_plan', ctxt, plan={
+                'plan_name': read.name, 'stack_id': root,
+                'project_id': owner, 'resources': resources,
+                'groups': groups, 'locations': None})
+        else:
+            LOG.info('Re-planning Heat stack %s (%s): %d servers',
+                     root, read.name, len(resources))
+            self._call('update_plan', ctxt, plan_id=plan.id,
+                       resources=resources, groups=groups)
+
+    def reserve(self, ctxt, hints, locations, resource_id, project_id,
+                any_project):
+        """Reserve the server the hints name, planning its stack first
+        when Valet has no placement for it."""
+        root, path = stack_path(hints)
+        orch_id = heat_stack.orchestration_id(root, path)
+        placement = self._placement(orch_id)
+        if placement is None:
+            self.plan_stack(ctxt, root, project_id, any_project)
+            placement = self._placement(orch_id)
+            if placement is None:
+                raise exception.NotFound(
+                    'Heat stack %s has no server %s' % (root, '/'.join(path)),
+                    code=STACK_UNKNOWN)
+        elif not any_project and placement.project_id not in (
+                None, project_id):
+            raise exception.NotFound('Heat stack %s not found' % root,
+                                     code=STACK_UNKNOWN)
+        return self._call('reserve', ctxt, placement_id=placement.id,
+                          locations=locations, resource_id=resource_id)
