@@ -18,6 +18,7 @@ VERSIONS = [
     '1.0',  # The original Valet v1 contract, with its API bugs fixed.
     '1.1',  # limit/marker paging of groups, plans and placements lists.
     '1.2',  # reserve with Heat's hints plans an unplanned stack whole.
+    '1.3',  # POST /v1/plans: project_id, planning for another project.
 ]
 
 # Version numbers longer than this are valid syntax but name no version

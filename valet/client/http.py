@@ -75,9 +75,11 @@ class HTTPClient:
         return self._endpoint
 
     # ----------------------------------------------------------- request
-    def request(self, method, path, body=None, query=None, timeout=None):
+    def request(self, method, path, body=None, query=None, timeout=None,
+                microversion=None):
         """``(status, decoded JSON or None)`` of a 2xx answer; raises a
-        ``ValetClientError`` for everything else."""
+        ``ValetClientError`` for everything else. ``microversion``
+        overrides the client's for this request."""
         method = method.upper()
         budget = self.timeout if timeout is None else float(timeout)
         deadline = self.clock() + budget
@@ -90,7 +92,8 @@ class HTTPClient:
                 raise exc.Timeout('No answer from Valet within %.1f s (%s %s)'
                                   % (budget, method, path))
             try:
-                return self._send(method, path, body, query, remaining)
+                return self._send(method, path, body, query, remaining,
+                                  microversion or self.microversion)
             except exc.ValetClientError as error:
                 if not self._retryable(method, error) or \
                         attempt > self.retries:
@@ -111,10 +114,10 @@ class HTTPClient:
             return True
         return error.status in RETRY_STATUSES
 
-    def _send(self, method, path, body, query, timeout):
+    def _send(self, method, path, body, query, timeout, microversion):
         headers = {'Accept': 'application/json',
                    API_VERSION_HEADER: '%s %s' % (SERVICE_TYPE,
-                                                  self.microversion)}
+                                                  microversion)}
         kwargs = {}
         if body is not None:
             kwargs['json'] = body

@@ -8,6 +8,9 @@ from urllib import parse
 
 from valet.client import http
 
+# POST /v1/plans takes project_id from this microversion on.
+PLAN_FOR_PROJECT_VERSION = '1.3'
+
 
 def _q(value):
     return parse.quote(str(value), safe='')
@@ -32,9 +35,11 @@ class Client:
         self.http = kwargs.pop('http', None) or http.HTTPClient(
             session, **kwargs)
 
-    def _call(self, method, path, body=None, query=None, timeout=None):
+    def _call(self, method, path, body=None, query=None, timeout=None,
+              microversion=None):
         return self.http.request(method, '/v1' + path, body=body,
-                                 query=query, timeout=timeout)[1]
+                                 query=query, timeout=timeout,
+                                 microversion=microversion)[1]
 
     # ------------------------------------------------------------ version
     def versions(self, timeout=None):
@@ -89,15 +94,23 @@ class Client:
         return _unwrap(self._call('GET', '/plans', timeout=timeout), 'plans')
 
     def create_plan(self, plan_name, stack_id, resources, locations=None,
-                    timeout=None):
+                    project_id=None, timeout=None):
         """Place every server of ``resources`` (orchestration id ->
-        HOT-style resource) at once; ``locations`` limits the hosts."""
+        HOT-style resource) at once; ``locations`` limits the hosts.
+
+        ``project_id`` plans for the project owning the servers (an admin
+        or service caller; microversion 1.3).
+        """
         body = {'plan_name': plan_name, 'stack_id': stack_id,
                 'resources': resources}
         if locations is not None:
             body['locations'] = list(locations)
-        return _unwrap(self._call('POST', '/plans', body, timeout=timeout),
-                       'plan')
+        version = None
+        if project_id:
+            body['project_id'] = project_id
+            version = PLAN_FOR_PROJECT_VERSION
+        return _unwrap(self._call('POST', '/plans', body, timeout=timeout,
+                                  microversion=version), 'plan')
 
     def show_plan(self, plan, timeout=None):
         return _unwrap(self._call('GET', '/plans/%s' % _q(plan),

@@ -7,6 +7,7 @@ LIST = PREFIX % 'list'
 LIST_ALL_PROJECTS = PREFIX % 'list_all_projects'
 SHOW = PREFIX % 'show'
 CREATE = PREFIX % 'create'
+CREATE_FOR_PROJECT = PREFIX % 'create_for_project'
 UPDATE = PREFIX % 'update'
 MIGRATE = PREFIX % 'migrate'
 DELETE = PREFIX % 'delete'
@@ -26,6 +27,11 @@ rules = [
     base.documented(CREATE, base.ADMIN_OR_PROJECT_MEMBER,
                     "Place a stack; the plan belongs to the caller's "
                     'project.', [('POST', '/v1/plans')]),
+    base.documented(CREATE_FOR_PROJECT, base.ADMIN_OR_SERVICE,
+                    'Place servers for another project (project_id, '
+                    "microversion 1.3): the plan, its groups' membership "
+                    'checks and exclusivity belong to that project.',
+                    [('POST', '/v1/plans')]),
     base.documented(UPDATE, base.ADMIN_OR_PROJECT_MEMBER,
                     'Re-plan a stack (action "update").', [('PUT', _ONE)]),
     base.documented(MIGRATE, base.ADMIN_OR_PROJECT_MEMBER,

@@ -77,6 +77,11 @@ CREATE = {
     'additionalProperties': False,
 }
 
+# 1.3: an admin or service caller (Nova's scheduler filter) plans a
+# server for the project that owns it.
+CREATE_FOR_PROJECT = dict(CREATE, properties=dict(
+    CREATE['properties'], project_id=common.PROJECT_ID))
+
 ACTION = {
     'type': 'object',
     'properties': {'action': {'enum': ['update', 'migrate'],

@@ -256,6 +256,7 @@ class ValetFilter(filters.BaseHostFilter):
         try:
             plan = self.client.create_plan(
                 uuid, uuid, {uuid: resource}, locations=locations,
+                project_id=spec.project_id(spec_obj),
                 timeout=budget.remaining())
         except client_exc.Conflict as exc:
             if exc.code != 'valet.plan.exists':
@@ -312,6 +313,7 @@ class ValetFilter(filters.BaseHostFilter):
         try:
             plan = self.client.create_plan(
                 stack_id, stack_id, resources, locations=locations,
+                project_id=spec.project_id(spec_obj),
                 timeout=budget.remaining())
         except client_exc.Conflict as exc:
             if exc.code != 'valet.plan.exists':

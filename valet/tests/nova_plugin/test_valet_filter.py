@@ -31,7 +31,8 @@ objects.register_all()
 CLASS_PATH = 'valet.plugins.nova.valet_filter.ValetFilter'
 COMPUTES = ('cmp1', 'cmp2', 'cmp3', 'cmp4')
 RACK = {'cmp1': 'r1', 'cmp2': 'r1', 'cmp3': 'r2', 'cmp4': 'r2'}
-PROJECT = 'noauth-project'
+# Servers belong to a project of their own, not to the filter's.
+PROJECT = 'tenant-a'
 
 
 def host_states(*names):
@@ -45,13 +46,13 @@ def flavor(name='m1.small', extra_specs=None):
 
 
 def request(instance=None, hints=None, num_instances=1, extra_specs=None,
-            group=None, flavor_name='m1.small'):
+            group=None, flavor_name='m1.small', project=PROJECT):
     spec = objects.RequestSpec(
         instance_uuid=instance or str(uuid.uuid4()),
         flavor=flavor(flavor_name, extra_specs), num_instances=num_instances,
         scheduler_hints={k: v if isinstance(v, list) else [v]
                          for k, v in (hints or {}).items()},
-        project_id=PROJECT, instance_group=group, availability_zone=None,
+        project_id=project, instance_group=group, availability_zone=None,
         ignore_hosts=None, force_hosts=None)
     return spec
 
@@ -124,6 +125,13 @@ class AdHocTest(FilterTestBase):
         chosen = self.boot(spec)
         placement = self.placement_of(spec.instance_uuid)
         self.assertEqual(placement['location'], chosen.host)
+        # The plan belongs to the server's project, not the filter's.
+        owner = valet_client.Client(
+            ks_session.Session(additional_headers={
+                'X-Project-Id': PROJECT, 'X-Roles': 'member'}),
+            endpoint_override=self.valet.url, timeout=60)
+        self.assertEqual(spec.instance_uuid,
+                         owner.show_plan(spec.instance_uuid)['stack_id'])
 
     def test_valet_chooses_within_the_candidates(self):
         chosen = self.boot(request(), names=('cmp3',))
@@ -410,11 +418,17 @@ class FailureTest(FilterTestBase):
     def test_options_build_a_working_client(self):
         # No auth_type: a session without credentials (noauth Valet).
         flt = self.make_filter()
-        spec = request()
+        spec = request(project='noauth-project')
         chosen = self.run_filter(host_states(*COMPUTES), spec, flt=flt)
         self.assertEqual(1, len(chosen))
         self.assertEqual(chosen[0].host,
                          self.placement_of(spec.instance_uuid)['location'])
+
+    def test_planning_for_another_project_needs_the_service_role(self):
+        # A member of its own project may not plan another's servers.
+        member = self.make_filter()
+        hosts = host_states(*COMPUTES)
+        self.assertEqual([], self.run_filter(hosts, request(), flt=member))
 
     def test_no_candidates_asks_nothing(self):
         self.assertEqual([], self.run_filter([], request(),

@@ -7,6 +7,7 @@ project's plan answers 404 as if it did not exist.
 
 from valet.api.controllers import base
 from valet.api import errors
+from valet.api import microversion
 from valet.api import resolver
 from valet.api import router
 from valet.api.schemas import plans as schema
@@ -74,8 +75,20 @@ class PlansController(base.Controller):
 
     def create(self, req):
         ctx = self.context(req)
-        policy.authorize(ctx, policies.CREATE)
-        body = self.body(req, schema.CREATE)
+        # A service (Nova's filter) may plan for other projects, and
+        # needs the ordinary rule to plan for its own.
+        for_others = policy.authorize(ctx, policies.CREATE_FOR_PROJECT,
+                                      do_raise=False)
+        if not for_others:
+            policy.authorize(ctx, policies.CREATE)
+        body = self.body(req, schema.CREATE_FOR_PROJECT
+                         if microversion.at_least(req.environ, '1.3')
+                         else schema.CREATE)
+        project_id = body.get('project_id') or ctx.project_id
+        if project_id != ctx.project_id:
+            policy.authorize(ctx, policies.CREATE_FOR_PROJECT)
+        elif for_others:
+            policy.authorize(ctx, policies.CREATE)
         try:
             existing = self.storage.get_plan(body['stack_id'])
         except storage_base.NotFound:
@@ -87,10 +100,10 @@ class PlansController(base.Controller):
                 '/v1/plans/%s (action "update") or delete it first.'
                 % (body['stack_id'], body['stack_id']))
         resources, groups = resolver.GroupResolver(
-            self.storage, ctx.project_id).resolve(body['resources'])
+            self.storage, project_id).resolve(body['resources'])
         plan = {'plan_name': body['plan_name'],
                 'stack_id': body['stack_id'],
-                'project_id': ctx.project_id,
+                'project_id': project_id,
                 'resources': resources,
                 'groups': groups,
                 'locations': body.get('locations')}
