@@ -14,6 +14,7 @@ from bench import generator as gen
 from bench import greedy
 from bench import original
 from bench import placement_query
+from bench import storage_share
 from bench import view as view_mod
 
 try:
@@ -336,7 +337,15 @@ def main(argv=None):
                         help='seed of the generated instances')
     parser.add_argument('--exact-time-limit', type=float, default=20.0)
     parser.add_argument('--exact-workers', type=int, default=2)
+    parser.add_argument('--storage', choices=('on', 'off', 'only'),
+                        default='on',
+                        help='the storage phase (SQL vs Music, see '
+                             'bench/storage_share.py): after the engine '
+                             'phase, not at all, or alone')
+    storage_share.add_arguments(parser)
     args = parser.parse_args(argv)
+    if args.storage == 'only':
+        return _storage_phase(args)
 
     if _decide is None:
         print('warning: valet.engine.solver.decide is not importable (%s); '
@@ -384,4 +393,17 @@ def main(argv=None):
                   indent=1)
         f.write('\n')
     print('records written to %s' % args.out)
+    if args.storage == 'on':
+        return _storage_phase(args)
     return 0
+
+
+def _storage_phase(args):
+    records, failures = storage_share.run(args)
+    storage_share.print_table(records)
+    out = os.path.join(os.path.dirname(args.out) or '.', 'storage.json')
+    storage_share.write(records, out)
+    print('storage records written to %s' % out)
+    for failure in failures:
+        print('FAIL %s' % failure)
+    return 1 if failures else 0
