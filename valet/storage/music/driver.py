@@ -91,10 +91,10 @@ class MusicStorage(base.Storage):
             retry_interval=opts.retry_interval,
             pool_size=opts.parallel_requests + 4)
         self.music = transport.MusicClient(self.transport, opts.keyspace)
-        self.locks = locks_mod.Locks(self.music, opts.lock_wait,
-                                     opts.lock_lease)
         self._pool = concurrent.futures.ThreadPoolExecutor(
             opts.parallel_requests, thread_name_prefix='valet-music')
+        self.locks = locks_mod.Locks(self.music, opts.lock_wait,
+                                     opts.lock_lease, executor=self._pool)
 
     def dispose(self):
         self._pool.shutdown(wait=True)

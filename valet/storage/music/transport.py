@@ -64,6 +64,7 @@ class Transport:
         self._sleep = sleep
         self._preferred = 0
         self._lock = threading.Lock()
+        self.requests_sent = 0      # for benchmarks; not exact under threads
         self.session = requests.Session()
         adapter = adapters.HTTPAdapter(pool_connections=len(self.urls),
                                        pool_maxsize=pool_size,
@@ -88,6 +89,7 @@ class Transport:
         was made).
         """
         errors = []
+        self.requests_sent += 1
         for attempt in range(self.retries):
             if attempt:
                 self._sleep(self.retry_interval * 2 ** (attempt - 1))

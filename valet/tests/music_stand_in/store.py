@@ -188,7 +188,10 @@ class Store:
                          % ', '.join(sorted(params)))
 
     def select(self, ks, tbl, params, lock=None):
-        with self.write() as db:
+        # Only a critical read (an expired lease) or a full scan (its
+        # counter) writes.
+        writes = lock is not None or not params
+        with (self.write() if writes else self.read()) as db:
             fields, pk = self._table(db, ks, tbl)
             sql, args, scan = self._where(fields, pk, params)
             if lock is not None:
