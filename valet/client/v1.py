@@ -8,7 +8,9 @@ from urllib import parse
 
 from valet.client import http
 
-# POST /v1/plans takes project_id from this microversion on.
+# A reserve takes Heat's hints, and POST /v1/plans a project_id, from
+# these microversions on.
+RESERVE_HINTS_VERSION = '1.2'
 PLAN_FOR_PROJECT_VERSION = '1.3'
 
 
@@ -148,23 +150,34 @@ class Client:
         return _unwrap(self._call('GET', '/placements/%s' % _q(placement),
                                   timeout=timeout), 'placement')
 
-    def reserve(self, placement, locations, resource_id=None, timeout=None):
+    def reserve(self, placement, locations, resource_id=None, hints=None,
+                timeout=None):
         """Hold the planned host if it is among ``locations``, else replan
-        within them; ``resource_id`` (Nova's instance UUID) binds it."""
+        within them; ``resource_id`` (Nova's instance UUID) binds it.
+
+        ``hints`` (Heat's scheduler hints of the server; microversion 1.2)
+        let Valet find, or plan from Heat, a stack it has no plan for.
+        """
         return self._act('reserve', placement, locations, resource_id,
-                         timeout)
+                         timeout, hints)
 
     def replan(self, placement, locations, resource_id=None, timeout=None):
         """Place the server again within ``locations``."""
         return self._act('replan', placement, locations, resource_id,
                          timeout)
 
-    def _act(self, action, placement, locations, resource_id, timeout):
+    def _act(self, action, placement, locations, resource_id, timeout,
+             hints=None):
         body = {'action': action, 'locations': list(locations)}
         if resource_id:
             body['resource_id'] = resource_id
+        version = None
+        if hints:
+            body['hints'] = dict(hints)
+            version = RESERVE_HINTS_VERSION
         return _unwrap(self._call('POST', '/placements/%s' % _q(placement),
-                                  body, timeout=timeout), 'placement')
+                                  body, timeout=timeout,
+                                  microversion=version), 'placement')
 
     def delete_placement(self, placement, timeout=None):
         self._call('DELETE', '/placements/%s' % _q(placement),

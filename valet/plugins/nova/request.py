@@ -69,6 +69,23 @@ def heat_hints(spec_obj):
     return {k: found[k][0] for k in HEAT_HINTS if found.get(k)}
 
 
+def heat_hints_for_reserve(spec_obj):
+    """Every ``heat_*`` hint as Heat gave it: ``heat_path_in_stack`` as
+    its list of levels, the others as one string; {} unless the hints
+    locate the server in its stack (root stack, path and name), which is
+    what Valet needs to plan a stack it has not seen."""
+    found = hints(spec_obj)
+    if not all(found.get(k) for k in (HEAT_ROOT_STACK_ID, HEAT_PATH_IN_STACK,
+                                      HEAT_RESOURCE_NAME)):
+        return {}
+    out = {}
+    for key, values in found.items():
+        if not key.startswith('heat_') or not values:
+            continue
+        out[key] = list(values) if key == HEAT_PATH_IN_STACK else values[0]
+    return out
+
+
 def instance_uuid(spec_obj):
     return field(spec_obj, 'instance_uuid')
 

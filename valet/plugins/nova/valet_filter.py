@@ -156,8 +156,11 @@ class ValetFilter(filters.BaseHostFilter):
         orchestration_id = self._heat_orchestration_id(spec_obj, budget)
         if orchestration_id is not None:
             try:
+                # Heat's hints let Valet plan a stack it has not seen yet
+                # (Heat's convergence engine plans nothing beforehand).
                 placement = self.client.reserve(
                     orchestration_id, locations, resource_id=uuid,
+                    hints=spec.heat_hints_for_reserve(spec_obj),
                     timeout=budget.remaining())
                 LOG.info('Valet: instance %s (Heat resource %s) reserved '
                          'on %s', uuid, orchestration_id,

@@ -244,6 +244,19 @@ class HeatPlannedTest(FilterTestBase):
         self.assertEqual(chosen.host,
                          self.placement_of(spec.instance_uuid)['location'])
 
+    def test_stack_valet_cannot_read_is_placed_on_its_own(self):
+        # Every hint Heat sends: Valet would plan the stack from Heat; this
+        # Valet has no [heat], so it answers 404 and the boot is ad hoc.
+        stack = str(uuid.uuid4())
+        spec = request(hints={
+            'heat_resource_uuid': str(uuid.uuid4()),
+            'heat_root_stack_id': stack, 'heat_stack_id': stack,
+            'heat_stack_name': 'app', 'heat_resource_name': 'web',
+            'heat_path_in_stack': [',app']})
+        chosen = self.boot(spec)
+        self.assertEqual(chosen.host,
+                         self.placement_of(spec.instance_uuid)['location'])
+
 
 class MoveTest(FilterTestBase):
     """Plan B: servers Valet placed, scheduled again."""

@@ -106,6 +106,22 @@ class RetryTest(testtools.TestCase):
         self.assertEqual('workload-placement 1.0',
                          headers['OpenStack-API-Version'])
 
+    def test_newer_fields_ask_for_their_microversion(self):
+        server = self.serve((201, {'placement': {'location': 'h1'}}),
+                            (201, {'plan': {'placements': {}}}))
+        valet = self.client(self.url(server))
+        hints = {'heat_root_stack_id': 's', 'heat_path_in_stack': [',a']}
+        valet.reserve('p1', ['h1'], hints=hints)
+        valet.create_plan('p', 's', {}, project_id='tenant-a')
+        (_m, _p, reserve, r_headers), (_m2, _p2, plan, p_headers) = \
+            server.seen
+        self.assertEqual(hints, json.loads(reserve)['hints'])
+        self.assertEqual('workload-placement 1.2',
+                         r_headers['OpenStack-API-Version'])
+        self.assertEqual('tenant-a', json.loads(plan)['project_id'])
+        self.assertEqual('workload-placement 1.3',
+                         p_headers['OpenStack-API-Version'])
+
     def test_other_errors_are_not_retried(self):
         for status, cls in ((500, client.ServerError),
                             (400, client.BadRequest),
