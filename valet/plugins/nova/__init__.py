@@ -16,7 +16,8 @@ Options, registered by the plugin in the ``[valet]`` group of nova.conf
 * keystoneauth auth options (``ks_loading.register_auth_conf_options``):
   ``auth_type``, ``auth_url``, ``username``, ``password``, ``project_name``,
   ``user_domain_name``, ``project_domain_name``, ... -- Nova's service user
-  is fine; it needs the ``service`` or ``admin`` role in Valet's policy.
+  with the ``service`` role (``admin`` to map Nova server groups to Valet
+  groups). Valet must serve microversion 1.3.
 * keystoneauth session options (``ks_loading.register_session_conf_options``):
   ``cafile``, ``certfile``, ``keyfile``, ``insecure``, ``timeout``,
   ``collect_timing``, ``split_loggers``.  ``timeout`` defaults to 10 seconds
