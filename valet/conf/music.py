@@ -20,10 +20,11 @@ GROUP = _group()
 
 OPTS = [
     cfg.ListOpt('hosts', default=['127.0.0.1'],
-                help='Music servers (host names or addresses). Requests go '
-                     'to the last host that answered; a host that does not '
-                     'answer, times out or answers 5xx is skipped for the '
-                     'next one.'),
+                help='Music servers: host names or addresses, each with '
+                     'an optional ":port" (default [music] port). Requests '
+                     'go to the last host that answered; a host that does '
+                     'not answer, times out or answers 5xx is skipped for '
+                     'the next one.'),
     cfg.PortOpt('port', default=8080, help='Port of every Music server.'),
     cfg.StrOpt('path', default='/MUSIC/rest',
                help='Path prefix of Music\'s REST API (v1).'),

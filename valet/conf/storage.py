@@ -22,8 +22,9 @@ OPTS = [
     cfg.StrOpt('driver', default='sql',
                help='Storage driver, by name in the valet.storage '
                     'namespace: "sql" (SQLite, MySQL/MariaDB or '
-                    'PostgreSQL through [database] connection) or '
-                    '"memory" (tests only; nothing survives a restart).'),
+                    'PostgreSQL through [database] connection), "music" '
+                    '(Music over Cassandra, see [music]) or "memory" '
+                    '(tests only; nothing survives a restart).'),
 ]
 
 
