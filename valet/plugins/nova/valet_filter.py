@@ -146,10 +146,24 @@ class ValetFilter(filters.BaseHostFilter):
     def _filter(self, hosts, spec_obj, budget):
         names = names_mod.HostNames(hosts)
         locations = names.locations
-        if spec.num_instances(spec_obj) > 1:
+        if self._is_multi_create(spec_obj, budget):
             return names.select(self._multi_create(
                 hosts, names, spec_obj, budget))
         return names.select([self._decide(spec_obj, locations, budget)])
+
+    def _is_multi_create(self, spec_obj, budget):
+        """A boot of several instances (not a move: Nova keeps the
+        original boot's ``num_instances`` in a moved server's request)."""
+        if spec.num_instances(spec_obj) < 2 or spec.hint(
+                spec_obj, spec.HEAT_RESOURCE_UUID):
+            return False
+        with self._lock:
+            state = self._multi.get(id(spec_obj))
+            if state is not None and state.spec_ref() is spec_obj and \
+                    spec.instance_uuid(spec_obj) not in state.instances:
+                return True     # a later instance of the same request
+        uuid = spec.instance_uuid(spec_obj)
+        return not uuid or self._placement_of(uuid, budget) is None
 
     def _decide(self, spec_obj, locations, budget):
         uuid = spec.instance_uuid(spec_obj)

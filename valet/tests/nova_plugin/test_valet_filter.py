@@ -362,6 +362,19 @@ class MultiCreateTest(FilterTestBase):
         self.assertEqual(3, len(chosen))
         self.assertEqual(1, len({RACK[h] for h in chosen.values()}))
 
+    def test_moving_one_of_them_replans_only_it(self):
+        # Nova keeps num_instances of the original boot in a moved
+        # server's request: it is a move, not a new multi-create.
+        spec = request(num_instances=4)
+        chosen = self.create(4, spec)
+        instance, source = next(iter(chosen.items()))
+        targets = [h for h in COMPUTES if h != source]
+        moved = self.boot(request(instance=instance, num_instances=4),
+                          names=targets)
+        self.assertIn(moved.host, targets)
+        placements = self.admin.list_placements(resource_id=instance)
+        self.assertEqual([moved.host], [p['location'] for p in placements])
+
     def test_too_many_for_the_group_get_no_host(self):
         name = self.group('diversity')
         spec = request(hints={'valet_groups': name}, num_instances=5)
