@@ -7,6 +7,7 @@ class; every test gets a keyspace of its own.
 """
 
 import os
+import threading
 import uuid
 
 import fixtures
@@ -105,6 +106,40 @@ class MusicStorageTest(StandInClass, contract.StorageContract,
         scans = {k: after[k] - before.get(k, 0) for k in after
                  if k.startswith('full_scan.')}
         self.assertEqual({}, {k: v for k, v in scans.items() if v})
+
+    def test_concurrent_creates_of_one_key_one_wins(self):
+        # Same stack id, or same orchestration id, from several writers at
+        # once (a process each would do the same: locks live in Music).
+        for shared in ('stack', 'orchestration'):
+            plans = []
+            for i in range(5):
+                plan = objects.Plan(name='p%d' % i, stack_id=(
+                    'stack-%s' % shared if shared == 'stack'
+                    else 'stack-%s-%d' % (shared, i)))
+                plans.append((plan, [objects.Placement(
+                    name='s', plan_id=plan.id, orchestration_id=(
+                        'orch-%s' % shared if shared == 'orchestration'
+                        else 'orch-%s-%d' % (shared, i)))]))
+            outcomes = []
+            barrier = threading.Barrier(len(plans))
+
+            def create(plan, placements):
+                barrier.wait()
+                try:
+                    self.storage.create_plan(plan, placements)
+                    outcomes.append('stored')
+                except base.Conflict:
+                    outcomes.append('conflict')
+
+            threads = [threading.Thread(target=create, args=args)
+                       for args in plans]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(120)
+            self.assertEqual(['conflict'] * 4 + ['stored'], sorted(outcomes))
+        self.assertEqual(2, len(self.storage.list_plans()))
+        self.assertEqual(2, len(self.storage.list_placements()))
 
     def test_stale_keys_from_a_dead_writer_are_free(self):
         # A writer that died after its claims but before the plan row:
