@@ -307,10 +307,10 @@ class ComputeCloud(fixtures.Fixture):
                  '--module', 'placement.wsgi.api:application',
                  '--master', '--processes', '1', '--threads', '4',
                  '--die-on-term', '--need-app', '--skip-atexit-teardown']
-        self.procs.spawn('placement', [
-            'sh', '-c', '%s && exec %s' % (shlex.join(manage),
-                                           shlex.join(uwsgi))],
-            env=dict(os.environ, OS_PLACEMENT_CONFIG_DIR=conf_dir))
+        script = '%s && exec %s' % (shlex.join(manage), shlex.join(uwsgi))
+        self.procs.spawn('placement', ['sh', '-c', script],
+                         env=dict(os.environ,
+                                  OS_PLACEMENT_CONFIG_DIR=conf_dir))
         return 'http://127.0.0.1:%d' % port
 
     def _wait_http(self, name, url, headers=None, seconds=180):
@@ -376,6 +376,15 @@ class ComputeCloud(fixtures.Fixture):
                 'placement': dict(admin_token, endpoint=self.placement_url),
                 'nova': dict(admin_token, endpoint=self.endpoint),
                 'nova_notifications': {'transport_url': self.transport_url},
+                # The engine reads Heat stacks as this user, which the Heat
+                # fixture creates (valet/tests/functional/heat).
+                'heat': {'auth_type': 'password',
+                         'auth_url': self.keystone.url,
+                         'username': 'valet-heat-reader',
+                         'password': keystone_fixture.PASSWORD,
+                         'project_name': 'service',
+                         'user_domain_name': 'Default',
+                         'project_domain_name': 'Default'},
             })
         self.useFixture(self.valet)
         self.valet_url = self.valet.url
@@ -445,9 +454,10 @@ class ComputeCloud(fixtures.Fixture):
         return '%s:%s' % (user, self.keystone.ids[project])
 
     def compute(self, method, path, body=None, token=ADMIN_TOKEN,
-                expect=(200, 201, 202, 204), version=COMPUTE_API_VERSION):
+                expect=(200, 201, 202, 204), version=COMPUTE_API_VERSION,
+                timeout=120):
         resp = self.http.request(
-            method, self.endpoint + path, json=body, timeout=120,
+            method, self.endpoint + path, json=body, timeout=timeout,
             headers={'X-Auth-Token': token,
                      'OpenStack-API-Version': 'compute %s' % version})
         if expect and resp.status_code not in expect:
@@ -467,11 +477,19 @@ class ComputeCloud(fixtures.Fixture):
 
     # -------------------------------------------------------------- servers
     def boot(self, name, project='alpha', flavor='valet.small',
-             metadata=None, hints=None, min_count=None, max_count=None):
-        """POST /servers (no networks); returns Nova's response body
-        (``server`` or, with ``min_count``, ``reservation_id``)."""
+             metadata=None, hints=None, min_count=None, max_count=None,
+             host=None, admin=False):
+        """POST /servers (no networks) in Keystone project ``project``;
+        returns Nova's response body (``server`` or, with ``min_count``,
+        ``reservation_id``).
+
+        ``admin``: as an admin of that project; ``host``: the host an
+        admin asks for (2.74: still scheduled, on that host only).
+        """
         server = {'name': name, 'imageRef': self.image_id,
                   'flavorRef': flavor, 'networks': 'none'}
+        if host:
+            server['host'] = host
         if metadata:
             server['metadata'] = metadata
         if min_count:
@@ -481,8 +499,9 @@ class ComputeCloud(fixtures.Fixture):
         body = {'server': server}
         if hints:
             body['os:scheduler_hints'] = hints
-        return self.compute('POST', '/servers', body,
-                            token=self.project_token(project)).json()
+        token = self.project_token(project,
+                                   user='admin' if admin else 'tester')
+        return self.compute('POST', '/servers', body, token=token).json()
 
     def server(self, server_id):
         return self.compute('GET', '/servers/%s' % server_id).json()['server']
@@ -515,11 +534,19 @@ class ComputeCloud(fixtures.Fixture):
         return server['OS-EXT-SRV-ATTR:host']
 
     def delete_server(self, server_id, wait=True, seconds=240):
-        self.compute('DELETE', '/servers/%s' % server_id,
-                     expect=(204, 404))
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                self.compute('DELETE', '/servers/%s' % server_id,
+                             expect=(204, 404), timeout=30)
+                break
+            except requests.Timeout:
+                # nova-api now and then sits on a delete; a second one
+                # goes through (and deleting twice is harmless).
+                if time.monotonic() > deadline:
+                    raise
         if not wait:
             return
-        deadline = time.monotonic() + seconds
         while self.compute('GET', '/servers/%s' % server_id,
                            expect=()).status_code != 404:
             if time.monotonic() > deadline:

@@ -93,8 +93,9 @@ def render(sections):
 
 def filter_available():
     """True when the tree ships the Valet filter (and its client)."""
-    return (os.path.exists(os.path.join(_REPO, 'valet', 'plugins', 'nova',
-                                         'valet_filter.py'))
+    plugin = os.path.join(_REPO, 'valet', 'plugins', 'nova',
+                          'valet_filter.py')
+    return (os.path.exists(plugin)
             and os.path.isdir(os.path.join(_REPO, 'valet', 'client')))
 
 
