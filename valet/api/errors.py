@@ -8,6 +8,7 @@ sees an HTML page or a traceback.
 
 import json
 import logging
+import math
 
 import oslo_messaging as messaging
 import webob
@@ -82,6 +83,26 @@ def title_of(status):
     return cls.title if cls is not None else 'Error'
 
 
+def _finite(value):
+    """``value`` with every NaN or infinity replaced by None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def strict_dumps(body):
+    """JSON text of an error body, never with NaN or Infinity (which no
+    strict parser reads): such a number in an explanation becomes null."""
+    try:
+        return json.dumps(body, allow_nan=False)
+    except ValueError:
+        return json.dumps(_finite(body), allow_nan=False)
+
+
 def error_response(request_id, status, code, detail, extra=None,
                    headers=None):
     """A webob response carrying one API-SIG error."""
@@ -94,7 +115,7 @@ def error_response(request_id, status, code, detail, extra=None,
         error.setdefault(key, value)
     resp = webob.Response(status=status, charset='utf-8',
                           content_type='application/json')
-    resp.text = json.dumps({'errors': [error]})
+    resp.text = strict_dumps({'errors': [error]})
     for name, value in (headers or {}).items():
         resp.headers[name] = value
     return resp

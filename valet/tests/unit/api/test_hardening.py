@@ -14,6 +14,7 @@ from oslo_config import cfg
 import webob
 
 from valet.cmd import api as cmd_api
+from valet.common import exception
 from valet import conf as valet_conf
 from valet import objects
 from valet.tests.unit.api import base
@@ -247,3 +248,19 @@ class ListenAddressTest(base.APITestCase):
     def test_without_all_in_one_the_configured_host(self):
         conf = self.conf_for()
         self.assertEqual(conf.api.host, cmd_api.listen_address(conf)[0])
+
+
+class StrictErrorBodyTest(base.APITestCase):
+
+    def test_non_finite_numbers_in_an_explanation_become_null(self):
+        self.engine.fail_with = exception.NoPlacement(
+            'No host', details={'reason': 'capacity', 'ratio': math.inf,
+                                'servers': [{'left': math.nan}]})
+        resp = self.post('/v1/plans', {
+            'plan_name': 'p', 'stack_id': 's',
+            'resources': {'o': base.server('a')}}, headers=base.MEMBER)
+        body = strict_json(resp.text)
+        self.assertEqual(409, resp.status_int, resp.text)
+        explanation = body['errors'][0]['explanation']
+        self.assertIsNone(explanation['ratio'])
+        self.assertEqual([{'left': None}], explanation['servers'])
