@@ -23,7 +23,7 @@ class MusicFaultsTest(music_backend.MusicBackend, base.DeploymentTestCase):
 
     MUSIC_HOSTS = 3
     MUSIC_OPTIONS = {'lock_lease': 3, 'lock_wait': 30, 'retries': 2,
-                     'request_timeout': 1, 'retry_interval': 0.1}
+                     'request_timeout': 2, 'retry_interval': 0.1}
 
     def deploy(self, **kwargs):
         extra = kwargs.setdefault('extra_config', {})
@@ -76,7 +76,7 @@ class MusicFaultsTest(music_backend.MusicBackend, base.DeploymentTestCase):
 
         # The others answer 503 or too late: the engine degrades.
         self.music.fault(1, status=503)
-        self.music.fault(2, delay=5)
+        self.music.fault(2, delay=30)
         _, resp = self.post_plan('music-down')
         self.assertEqual(503, resp.status_code, resp.text)
         self.assertEqual(STORAGE_DOWN, resp.json()['errors'][0]['code'])
