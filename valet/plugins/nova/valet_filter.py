@@ -210,17 +210,16 @@ class ValetFilter(filters.BaseHostFilter):
         return None
 
     def _placement_of(self, uuid, budget):
-        """The placement of a server Valet already placed, or None."""
+        """The placement bound to a server, or None.
+
+        An ad-hoc server's placement is named by its instance UUID and is
+        bound once Nova reports the server built; asked about before that
+        (a reschedule, an early move), its plan exists already and the
+        ad-hoc path replans it (see ``_plan_one``).
+        """
         bound = self.client.list_placements(timeout=budget.remaining(),
                                             resource_id=uuid)
-        if bound:
-            return bound[0]
-        try:
-            # An ad-hoc server's orchestration id is its instance UUID.
-            return self.client.show_placement(uuid,
-                                              timeout=budget.remaining())
-        except client_exc.NotFound:
-            return None
+        return bound[0] if bound else None
 
     def _replan(self, placement_id, uuid, locations, budget):
         placement = self.client.replan(placement_id, locations,
