@@ -1,5 +1,7 @@
 """The ``[valet]`` options of nova.conf, and the client they configure."""
 
+import copy
+
 from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 
@@ -56,7 +58,11 @@ def register_opts(conf):
 def list_opts():
     """For oslo-config-generator (namespace ``valet.plugins.nova``)."""
     opts = list(OPTS)
-    opts += ks_loading.get_session_conf_options()
+    for opt in ks_loading.get_session_conf_options():
+        if opt.dest == 'timeout':
+            opt = copy.copy(opt)
+            opt.default = DEFAULT_TIMEOUT
+        opts.append(opt)
     opts += ks_loading.get_auth_common_conf_options()
     opts += ks_loading.get_auth_plugin_conf_options('password')
     return [(_group(), opts)]

@@ -456,6 +456,18 @@ class FailureTest(FilterTestBase):
         hosts = host_states(*COMPUTES)
         self.assertEqual([], self.run_filter(hosts, request(), flt=member))
 
+    def test_sample_options(self):
+        # What oslo-config-generator writes for [valet] (namespace
+        # valet.plugins.nova).
+        group, opts = filter_conf.list_opts()[0]
+        by_name = {o.dest: o for o in opts}
+        self.assertEqual('valet', group.name)
+        self.assertEqual('reject', by_name['failure_mode'].default)
+        self.assertEqual(10.0, by_name['timeout'].default)
+        for name in ('endpoint_override', 'retries', 'retry_delay',
+                     'auth_type', 'auth_url', 'username', 'cafile'):
+            self.assertIn(name, by_name)
+
     def test_no_candidates_asks_nothing(self):
         self.assertEqual([], self.run_filter([], request(),
                                              flt=self.unreachable(
