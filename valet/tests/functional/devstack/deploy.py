@@ -66,10 +66,7 @@ admin_domain_name = Default
 use_dynamic_credentials = True
 [identity]
 uri_v3 = {keystone}
-auth_version = v3
 region = {region}
-[identity-feature-enabled]
-api_v2 = False
 [service_available]
 nova = False
 cinder = False

@@ -87,9 +87,19 @@ function iniset { "$HARNESS_PYTHON" "$HARNESS_HOME/ini.py" set "$@"; }
 function iniadd { "$HARNESS_PYTHON" "$HARNESS_HOME/ini.py" add "$@"; }
 function iniget { "$HARNESS_PYTHON" "$HARNESS_HOME/ini.py" get "$@"; }
 function get_python_exec_prefix { dirname "$("$HARNESS_PYTHON" -c 'import sys; print(sys.executable)')"; }
-# The build tools (pbr, setuptools) of the target Python itself, instead of
-# an isolated build environment fetched again on every run.
-function setup_develop { "$HARNESS_PYTHON" -m pip install -q --no-build-isolation -e "$1"; }
+# pip install -e of the tree, with the build tools (pbr, setuptools) of the
+# target Python itself. A Python that already has this very tree installed
+# in develop mode (the test virtualenv) is left as it is: reinstalling it
+# under tests running in parallel would pull it from under them.
+function setup_develop {
+    local installed
+    installed=$("$HARNESS_PYTHON" -c 'import os, valet; print(os.path.dirname(os.path.dirname(os.path.abspath(valet.__file__))))' 2>/dev/null || true)
+    if [[ "$installed" == "$(cd "$1" && pwd)" ]]; then
+        echo_summary "$1 is already installed in develop mode"
+        return 0
+    fi
+    "$HARNESS_PYTHON" -m pip install -q --no-build-isolation -e "$1"
+}
 function pip_install { "$HARNESS_PYTHON" -m pip install -q "$@"; }
 
 function _keystone {
@@ -170,7 +180,7 @@ function stop_process {
 function wait_for_service {
     local timeout=$1 url=$2 deadline=$((SECONDS + $1))
     while ((SECONDS < deadline)); do
-        if curl -s -o /dev/null --max-time 5 "$url"; then
+        if "$HARNESS_PYTHON" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=5)' "$url" 2>/dev/null; then
             return 0
         fi
         sleep 0.5

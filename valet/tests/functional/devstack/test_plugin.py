@@ -98,4 +98,3 @@ class DevstackPluginTest(testtools.TestCase):
         self.assertEqual([], os.listdir(pids))
         self.deployment.harness('clean')
         self.assertFalse(os.path.exists(self.deployment.conf_file))
-
