@@ -157,11 +157,8 @@ class ValetFilter(filters.BaseHostFilter):
         if spec.num_instances(spec_obj) < 2 or spec.hint(
                 spec_obj, spec.HEAT_RESOURCE_UUID):
             return False
-        with self._lock:
-            state = self._multi.get(id(spec_obj))
-            if state is not None and state.spec_ref() is spec_obj and \
-                    spec.instance_uuid(spec_obj) not in state.instances:
-                return True     # a later instance of the same request
+        if self._in_flight(spec_obj) is not None:
+            return True         # a later call about the same request
         uuid = spec.instance_uuid(spec_obj)
         return not uuid or self._placement_of(uuid, budget) is None
 
@@ -296,27 +293,34 @@ class ValetFilter(filters.BaseHostFilter):
         uuid = spec.instance_uuid(spec_obj)
         with self._lock:
             self._expire()
-            state = self._multi.get(id(spec_obj))
-            if state is not None and (state.spec_ref() is not spec_obj
-                                      or uuid in state.instances):
-                state = None
+        state = self._in_flight(spec_obj)
         if state is None:
             state = self._plan_many(spec_obj, uuid, names.locations, budget)
             with self._lock:
                 self._multi[id(spec_obj)] = state
+        elif uuid in state.instances:
+            # Nova asks again about an instance it placed (to pick its
+            # alternates): only its own host; Valet plans no alternates.
+            mine = {state.placements[oid]
+                    for oid, bound in state.bound.items() if bound == uuid}
+            return mine or set(state.unbound().values())
         else:
             self._bind_landed(state, hosts, names, budget)
         state.instances.append(uuid)
-        left = state.unbound()
-        choices = set(left.values())
+        choices = set(state.unbound().values())
         if len(choices) == 1 and uuid not in state.bound.values():
             # Only one host can take this instance: bind it now (the last
             # instance is never seen landing).
             self._bind(state, uuid, next(iter(choices)), budget)
-        if len(state.instances) >= spec.num_instances(spec_obj):
-            with self._lock:
-                self._multi.pop(id(spec_obj), None)
         return choices
+
+    def _in_flight(self, spec_obj):
+        """The multi-create state of this very request object, or None."""
+        with self._lock:
+            state = self._multi.get(id(spec_obj))
+        if state is None or state.spec_ref() is not spec_obj:
+            return None
+        return state
 
     def _plan_many(self, spec_obj, first_uuid, locations, budget):
         count = spec.num_instances(spec_obj)

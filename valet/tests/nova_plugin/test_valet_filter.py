@@ -343,6 +343,12 @@ class MultiCreateTest(FilterTestBase):
             host = hosts[pick]
             host.instances[instance] = objects.Instance(uuid=instance)
             chosen[instance] = host.host
+        if chosen and count > 1:
+            # nova.scheduler.manager._get_alternate_hosts filters once more
+            # for the last instance: its own host only, nothing replanned.
+            again = self.run_filter(hosts, spec, count - 1)
+            self.assertEqual([chosen[spec.instance_uuid]],
+                             [h.host for h in again])
         return chosen
 
     def test_four_in_a_diversity_group_use_four_hosts(self):
