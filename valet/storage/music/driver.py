@@ -157,6 +157,17 @@ class MusicStorage(base.Storage):
         rows = self._parallel(self._plan_row, sorted(set(plan_ids)))
         return {r.plan.id: r for r in rows if r is not None}
 
+    def _owner_row(self, table, **keys):
+        # Whether a claim is stale decides a write: read its owner at
+        # quorum (an atomic critical read), never from one replica.
+        rows = self.music.atomic_get(table, **keys)
+        return rows[0] if rows else None
+
+    def _owner_plan_rows(self, plan_ids):
+        rows = self._parallel(lambda plan_id: self._owner_row(
+            S.PLANS, id=plan_id), sorted(set(plan_ids)))
+        return {r['id']: S.PlanRow.from_row(r) for r in rows if r}
+
     def _all_plan_rows(self):
         return [S.PlanRow.from_row(r) for r in self.music.select(S.PLANS)]
 
@@ -173,7 +184,7 @@ class MusicStorage(base.Storage):
             claim = self._critical_one(S.GROUP_NAMES, nl[group.name],
                                        name=group.name)
             if claim and claim['group_id'] != group.id:
-                owner = self._one(S.GROUPS, id=claim['group_id'])
+                owner = self._owner_row(S.GROUPS, id=claim['group_id'])
                 if owner and owner['name'] == group.name:
                     raise base.Conflict('Group name %r is taken'
                                         % group.name)
@@ -261,7 +272,8 @@ class MusicStorage(base.Storage):
             claim = self._critical_one(S.STACK_IDS, sl[plan.stack_id],
                                        stack_id=plan.stack_id)
             if claim and claim['plan_id'] != plan.id:
-                owner = self._plan_row(claim['plan_id'])
+                owner = self._owner_plan_rows([claim['plan_id']]).get(
+                    claim['plan_id'])
                 if owner and owner.plan.stack_id == plan.stack_id:
                     raise base.Conflict('A plan for stack %s already exists'
                                         % plan.stack_id)
@@ -561,7 +573,7 @@ class MusicStorage(base.Storage):
         taken = {c['orchestration_id']: c['plan_id']
                  for c in self._parallel(read, sorted(claims))
                  if c and c['plan_id'] != plan_id}
-        owners = self._plan_rows(taken.values())
+        owners = self._owner_plan_rows(taken.values())
         for oid, owner in sorted(taken.items()):
             if owner in owners and owners[owner].by_orchestration_id(oid):
                 raise base.Conflict('Orchestration id %s already has a '
@@ -573,7 +585,7 @@ class MusicStorage(base.Storage):
         taken = {h['placement_id']: h['plan_id']
                  for h in self._parallel(read, placement_ids)
                  if h and h['plan_id'] != plan_id}
-        owners = self._plan_rows(taken.values())
+        owners = self._owner_plan_rows(taken.values())
         for pid, owner in sorted(taken.items()):
             if owner in owners and owners[owner].by_id(pid):
                 raise base.Conflict('Placement id %s already exists' % pid)

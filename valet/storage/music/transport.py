@@ -206,6 +206,13 @@ class MusicClient:
             'PUT', '%s/tables/%s/rows/criticalget' % (self._ks, table),
             params=keys, body={'consistencyInfo': self.critical(lockid)}))
 
+    def atomic_get(self, table, **keys):
+        """The rows of ``keys`` read at quorum under a lock Music takes
+        and releases itself."""
+        return _rows(self.transport.request(
+            'PUT', '%s/tables/%s/rows/criticalget' % (self._ks, table),
+            params=keys, body={'consistencyInfo': self.ATOMIC}))
+
     def insert(self, table, values, consistency=None):
         self.transport.request(
             'POST', '%s/tables/%s/rows' % (self._ks, table),
