@@ -23,7 +23,8 @@ REQUEST_ID_HEADER = 'x-openstack-request-id'
 
 
 class BodySizeHook(hooks.PecanHook):
-    """413 before pecan or a handler reads an oversize body."""
+    """413 before pecan or a handler reads an oversize body; 408 when the
+    client stops sending it."""
 
     priority = 10
 
@@ -33,6 +34,9 @@ class BodySizeHook(hooks.PecanHook):
     def on_route(self, state):
         api_request.check_size(state.request,
                                self.conf.api.max_request_body_size)
+        # Read it before pecan does (form parameters), so a stalled
+        # client is a 408 wherever the body would first be read.
+        api_request.read_body(state.request)
 
 
 class JSONOnlyHook(hooks.PecanHook):

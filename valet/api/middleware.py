@@ -5,6 +5,8 @@ configuration ``valet.api.app.load_app`` parsed, so every filter reads
 valet.conf (not a second copy found by ``oslo_config_project``).
 """
 
+import re
+
 from keystonemiddleware import auth_token
 from oslo_middleware import cors
 from oslo_middleware import healthcheck
@@ -72,6 +74,10 @@ def fault_factory(global_conf, **local_conf):
     return FaultFilter
 
 
+_PROTOCOL = re.compile(r'^HTTP/[0-9](\.[0-9])?\Z')
+_CONTROL = re.compile(r'[\x00-\x1f\x7f]')
+
+
 class RequestTargetFilter:
     """Refuse request targets that are not a path, before the urlmap.
 
@@ -99,6 +105,17 @@ class RequestTargetFilter:
                 '"METHOD /path HTTP/1.1".')
             return resp(environ, start_response)
         path = environ['PATH_INFO']
+        protocol = environ.get('SERVER_PROTOCOL')
+        if ((protocol is not None and not _PROTOCOL.match(protocol))
+                or _CONTROL.search(path)):
+            # A request line without a version, which a lenient server
+            # read past the end of the line into the headers.
+            resp = errors.error_response(
+                context.request_id(environ), 400, errors.MALFORMED,
+                'The HTTP request line could not be parsed; send '
+                '"METHOD /path HTTP/1.1" (a path without control '
+                'characters).')
+            return resp(environ, start_response)
         if path and not path.startswith('/'):
             resp = errors.error_response(
                 context.request_id(environ), 400, errors.BAD_TARGET,

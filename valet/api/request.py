@@ -25,6 +25,24 @@ def check_size(req, limit):
             % (length, limit))
 
 
+def read_body(req):
+    """Read the whole body now (webob keeps it), or a 408 APIError.
+
+    A client that stops sending its body makes the WSGI server's input
+    raise (uwsgi: an OSError after its socket timeout; the development
+    server: TimeoutError); that is the client's doing, not a 500.
+    """
+    if not req.is_body_readable:
+        return b''
+    try:
+        return req.body
+    except OSError:
+        raise errors.APIError(
+            408, errors.TIMEOUT,
+            'The request body was not received in full in time; send the '
+            'whole body (as many bytes as Content-Length says).')
+
+
 def _reject_constant(name):
     raise ValueError('%s is not valid JSON' % name)
 

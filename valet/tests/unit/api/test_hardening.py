@@ -127,6 +127,27 @@ class HardeningTest(base.APITestCase):
         strict_json(resp.text)
         self.assertError(resp, 500, 'valet.internal')
 
+    def test_a_body_that_never_arrives_is_408(self):
+        # uwsgi's input raises OSError once its socket timeout passes.
+        class Stalled:
+            def read(self, *args):
+                raise OSError('timeout during read(65536) on wsgi.input')
+            readline = read
+
+        for content_type in ('application/json',
+                             'application/x-www-form-urlencoded'):
+            self.remember()
+            req = webob.Request.blank('/v1/groups', method='POST',
+                                      headers=dict(base.ADMIN))
+            req.content_type = content_type
+            req.environ['wsgi.input'] = Stalled()
+            req.environ['CONTENT_LENGTH'] = '100'
+            resp = req.get_response(self.app.app)
+            error = strict_json(resp.text)['errors'][0]
+            self.assertEqual((408, 'valet.request.timeout'),
+                             (resp.status_int, error['code']))
+            self.assertEqual(self.before, self.snapshot())
+
     # ------------------------------------------------------ microversion
     def test_giant_microversion(self):
         resp = self.get('/v1/groups', headers=dict(
@@ -195,6 +216,23 @@ class PipelineHardeningTest(test_deploy.PastePipelineTest):
             self.assertTrue(answer['status'].startswith('400'), body)
             self.assertEqual('valet.request.malformed',
                              strict_json(body)['errors'][0]['code'])
+
+    def test_request_line_read_past_its_end(self):
+        # "DELETE /v1/plans/x" with no version: uwsgi takes the next
+        # header line into the path and its value as the protocol.
+        app = self.load('noauth').app
+        for protocol, path in (('close', '/v1/plans/x\r\nConnection:'),
+                               ('HTTP/1.1', '/v1/plans/\x00'),
+                               ('workload-placement 1.9', '/v1/plans/x')):
+            environ = {'REQUEST_METHOD': 'DELETE', 'PATH_INFO': path,
+                       'SERVER_PROTOCOL': protocol, 'SCRIPT_NAME': '',
+                       'SERVER_NAME': 'localhost', 'SERVER_PORT': '80',
+                       'wsgi.url_scheme': 'http',
+                       'wsgi.input': webob.request.io.BytesIO(b'')}
+            resp = webob.Request(environ).get_response(app)
+            self.assertEqual(400, resp.status_int, resp.text)
+            self.assertEqual('valet.request.malformed',
+                             strict_json(resp.text)['errors'][0]['code'])
 
     def test_noauth_logs_a_warning_at_start(self):
         logger = self.useFixture(fixtures.FakeLogger(level='WARNING'))
