@@ -99,36 +99,37 @@ class RequestTargetFilter:
             # A request line the server could not parse (uwsgi passes
             # "GARBAGE" on without a method or a path).
             environ['REQUEST_METHOD'] = environ.get('REQUEST_METHOD') or 'GET'
-            resp = errors.error_response(
-                context.request_id(environ), 400, errors.MALFORMED,
-                'The HTTP request line could not be parsed; send '
-                '"METHOD /path HTTP/1.1".')
-            return resp(environ, start_response)
+            return _refuse(environ, start_response, 400, errors.MALFORMED,
+                           'The HTTP request line could not be parsed; '
+                           'send "METHOD /path HTTP/1.1".')
         path = environ['PATH_INFO']
         protocol = environ.get('SERVER_PROTOCOL')
         if ((protocol is not None and not _PROTOCOL.match(protocol))
                 or _CONTROL.search(path)):
             # A request line without a version, which a lenient server
             # read past the end of the line into the headers.
-            resp = errors.error_response(
-                context.request_id(environ), 400, errors.MALFORMED,
-                'The HTTP request line could not be parsed; send '
-                '"METHOD /path HTTP/1.1" (a path without control '
-                'characters).')
-            return resp(environ, start_response)
+            return _refuse(environ, start_response, 400, errors.MALFORMED,
+                           'The HTTP request line could not be parsed; '
+                           'send "METHOD /path HTTP/1.1" (a path without '
+                           'control characters).')
         if path and not path.startswith('/'):
-            resp = errors.error_response(
-                context.request_id(environ), 400, errors.BAD_TARGET,
-                'The request target %r is not a path: send a target that '
-                'starts with "/", such as "/v1/groups".' % path[:80])
-            return resp(environ, start_response)
+            return _refuse(environ, start_response, 400, errors.BAD_TARGET,
+                           'The request target %r is not a path: send a '
+                           'target that starts with "/", such as '
+                           '"/v1/groups".' % path[:80])
         if router.has_empty_segment(path, environ.get('REQUEST_METHOD')):
-            resp = errors.error_response(
-                context.request_id(environ), 404, errors.NOT_FOUND,
-                'There is no resource at %s: the path has an empty '
-                'segment; remove the extra or trailing slash.' % path[:200])
-            return resp(environ, start_response)
+            return _refuse(environ, start_response, 404, errors.NOT_FOUND,
+                           'There is no resource at %s: the path has an '
+                           'empty segment; remove the extra or trailing '
+                           'slash.' % path[:200])
         return self.app(environ, start_response)
+
+
+def _refuse(environ, start_response, status, code, detail):
+    rid = context.request_id(environ)
+    resp = errors.error_response(rid, status, code, detail,
+                                 headers={'x-openstack-request-id': rid})
+    return resp(environ, start_response)
 
 
 def outermost(app):
