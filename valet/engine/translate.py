@@ -57,6 +57,35 @@ def find_flavor(flavors, ref):
     return None
 
 
+_FLAVOR_SIZES = ('vcpus', 'ram', 'disk', 'ephemeral', 'swap')
+
+
+def inline_flavor(ref, orch_id):
+    """A flavor given whole in ``properties.flavor`` (Nova's scheduler
+    filter sends the server's own, so a flavor created since the last
+    inventory read is no obstacle), or None for a flavor name or id."""
+    if not isinstance(ref, dict):
+        return None
+    flavor = {'name': str(ref.get('name') or 'inline')}
+    for key in _FLAVOR_SIZES:
+        value = ref.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, int) or \
+                value < 0:
+            raise _bad('resource %s: properties.flavor.%s must be a whole '
+                       'number from 0' % (orch_id, key),
+                       'valet.plan.unknown_flavor', resource=orch_id)
+        flavor[key] = value
+    specs = ref.get('extra_specs') or {}
+    if not isinstance(specs, dict) or not all(
+            isinstance(k, str) and isinstance(v, str)
+            for k, v in specs.items()):
+        raise _bad('resource %s: properties.flavor.extra_specs must map '
+                   'strings to strings' % orch_id,
+                   'valet.plan.unknown_flavor', resource=orch_id)
+    flavor['extra_specs'] = dict(specs)
+    return flavor
+
+
 def server_resources(resources):
     """``[(orchestration id, resource)]`` of the servers, sorted by id.
 
@@ -185,7 +214,7 @@ def build_server(orch_id, resource, flavors, groups, locations=None,
         raise _bad('resource %s (%s) names no flavor; set properties.flavor '
                    'to a flavor name or id' % (name, orch_id),
                    'valet.plan.unknown_flavor', resource=orch_id)
-    flavor = find_flavor(flavors, ref)
+    flavor = inline_flavor(ref, orch_id) or find_flavor(flavors, ref)
     if flavor is None:
         raise _bad('resource %s (%s) uses unknown flavor %r; known flavors '
                    'are %s' % (name, orch_id, ref,
