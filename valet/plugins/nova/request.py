@@ -163,9 +163,26 @@ def server_group(spec_obj):
     return str(uuid), str(policy)
 
 
+def flavor_description(spec_obj):
+    """The request's flavor, whole: Valet needs not know it already (a
+    flavor made since its last look at Nova is fine). A server booted
+    from a volume asks no root disk of its host."""
+    found = flavor(spec_obj)
+    root = 0 if field(spec_obj, 'is_bfv', False) else field(
+        found, 'root_gb', 0)
+    return {'name': field(found, 'name'),
+            'vcpus': int(field(found, 'vcpus', 0)),
+            'ram': int(field(found, 'memory_mb', 0)),
+            'disk': int(root),
+            'ephemeral': int(field(found, 'ephemeral_gb', 0)),
+            'swap': int(field(found, 'swap', 0)),
+            'extra_specs': {str(k): str(v) for k, v in (
+                field(found, 'extra_specs', {}) or {}).items()}}
+
+
 def server_resource(spec_obj, name, groups):
     """The HOT-style resource Valet plans for one server of the request."""
-    properties = {'flavor': field(flavor(spec_obj), 'name')}
+    properties = {'flavor': flavor_description(spec_obj)}
     zone = field(spec_obj, 'availability_zone')
     if zone:
         properties['availability_zone'] = zone

@@ -39,10 +39,16 @@ def host_states(*names):
     return [fakes.FakeHostState(name, name, {}) for name in names]
 
 
+# Sizes as Nova has them; m1.brandnew is unknown to Valet's inventory.
+FLAVORS = {'m1.small': (1, 2048, 20), 'm1.huge': (64, 2048, 20),
+           'm1.brandnew': (2, 1024, 10)}
+
+
 def flavor(name='m1.small', extra_specs=None):
-    return objects.Flavor(name=name, flavorid='x', vcpus=1, memory_mb=2048,
-                          root_gb=20, ephemeral_gb=0, swap=0,
-                          extra_specs=extra_specs or {})
+    vcpus, ram, disk = FLAVORS[name]
+    return objects.Flavor(name=name, flavorid='x', vcpus=vcpus,
+                          memory_mb=ram, root_gb=disk, ephemeral_gb=0,
+                          swap=0, extra_specs=extra_specs or {})
 
 
 def request(instance=None, hints=None, num_instances=1, extra_specs=None,
@@ -178,6 +184,12 @@ class AdHocTest(FilterTestBase):
     def test_no_capacity_gets_no_host(self):
         spec = request(flavor_name='m1.huge')
         self.assertEqual([], self.run_filter(host_states(*COMPUTES), spec))
+
+    def test_flavor_valet_has_not_seen_yet(self):
+        spec = request(flavor_name='m1.brandnew')
+        chosen = self.boot(spec)
+        self.assertEqual(chosen.host,
+                         self.placement_of(spec.instance_uuid)['location'])
 
     def test_asked_again_for_the_same_instance_replans(self):
         spec = request()
