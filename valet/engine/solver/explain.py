@@ -234,7 +234,7 @@ def _summary(problem, out):
                          ', '.join(conflict['groups']))
         elif conflict.get('capacity_only'):
             lines.append('the servers do not fit even with every group '
-                         'ignored')
+                         'they join ignored')
     if out.get('proven'):
         lines.insert(0, 'the request is impossible')
     elif search or not lines:

@@ -217,6 +217,12 @@ class Problem:
                     closures[key] = set(self._closure(
                         self.dc.servers[sid].groups))
         self._add_affinity_partners(closures)
+        # What placed servers inherit among themselves is theirs already
+        # (possibly drift, tolerated); only what the request adds counts
+        # against it.
+        old_only = {k: set(v) for k, v in closures.items() if k[0] == 'old'}
+        _inherit_exclusivity(old_only, defs, self.topology)
+        self.old_memberships = old_only
         _inherit_exclusivity(closures, defs, self.topology)
         self.closures = closures
         # Each group's members, indexed once for the rule builders.
@@ -364,7 +370,8 @@ class Problem:
         """Placed servers this request makes members must not share."""
         known = self.dc.group_servers(name)
         for sid in old:
-            if sid in known:
+            if sid in known or name in self.old_memberships.get(
+                    ('old', sid), ()):
                 continue
             dom = self._host_domain(level, sid)
             if others[dom] > 0:

@@ -42,6 +42,14 @@ FLAVORS = {'small': {'name': 'small', 'id': '1', 'vcpus': 1, 'ram': 512,
                      'disk': 1}}
 DEMAND = {name: {'VCPU': f['vcpus'], 'MEMORY_MB': 512, 'DISK_GB': 1}
           for name, f in FLAVORS.items()}
+# A flavor per group whose ``valet`` extra spec joins it.
+GROUP_FLAVORS = {
+    'small+g%d' % k: dict(FLAVORS['small'], name='small+g%d' % k,
+                          id='1%d' % k, extra_specs={
+                              'valet': '{"groups": ["g%d"]}' % k})
+    for k in range(4)}
+# How a new server joins its groups.
+WAYS = ('metadata', 'assignment', 'flavor')
 SETTINGS = hypothesis.settings(
     max_examples=min(40, hypothesis.settings().max_examples),
     suppress_health_check=[hypothesis.HealthCheck.too_slow])
@@ -83,7 +91,8 @@ def clouds(draw):
         for j in range(draw(st.integers(1, 3))):
             servers.append((draw(st.sampled_from(sorted(FLAVORS))),
                             draw(st.lists(st.sampled_from(names),
-                                          max_size=2, unique=True))))
+                                          max_size=2, unique=True)),
+                            draw(st.sampled_from(WAYS))))
         steps.append(servers)
     order = draw(st.permutations(list(range(len(steps) + len(groups)))))
     return hosts, groups, running, steps, order
@@ -105,13 +114,14 @@ class Snapshot:
     def load(self):
         return inventory_base.InventorySnapshot(
             levels=LEVELS, hosts=copy.deepcopy(self.hosts),
-            flavors=copy.deepcopy(FLAVORS),
+            flavors=copy.deepcopy(dict(FLAVORS, **GROUP_FLAVORS)),
             servers=copy.deepcopy(self.running))
 
 
 class GroupOrderPropertyTest(base.BaseTestCase):
 
     def endpoint(self, storage, inventory):
+        """An engine endpoint, called directly (no RPC thread)."""
         conf = valet_conf.register_all(cfg.ConfigOpts())
         conf([])
         end = service.EngineEndpoint(conf, storage, inventory)
@@ -125,19 +135,47 @@ class GroupOrderPropertyTest(base.BaseTestCase):
         self.assertEqual(name, out['name'])
 
     def plan(self, end, index, servers, created):
-        resources, requests = {}, []
-        for j, (flavor, groups) in enumerate(servers):
+        """One plan; its servers join groups the way each one drew."""
+        resources, requests, assigned = {}, [], {}
+        missing = None
+        for j, (flavor, groups, way) in enumerate(servers):
+            oid, name = 'o%d-%d' % (index, j), 'new-%d-%d' % (index, j)
             usable = [n for n in groups if n in created]
-            oid = 'o%d-%d' % (index, j)
             props_ = {'flavor': flavor}
-            if usable:
-                props_['metadata'] = {'valet': {'groups': usable}}
-            resources[oid] = {'name': 'new-%d-%d' % (index, j),
-                              'type': 'OS::Nova::Server',
+            if way == 'flavor' and flavor == 'small' and groups:
+                # The flavor names the first group, created or not.
+                props_['flavor'] = 'small+' + groups[0]
+                if groups[0] not in created:
+                    missing = missing or groups[0]
+            elif way == 'assignment':
+                for group in usable:
+                    assigned.setdefault(group, []).append(name)
+                usable_in_metadata = []
+            if way != 'assignment':
+                usable_in_metadata = [n for n in usable
+                                      if props_['flavor'] != 'small+' + n]
+            if usable_in_metadata:
+                props_['metadata'] = {'valet': {'groups':
+                                                usable_in_metadata}}
+            resources[oid] = {'name': name, 'type': 'OS::Nova::Server',
                               'properties': props_}
             requests.append(request_mod.ServerRequest(
                 id=oid, demand=dict(DEMAND[flavor]), groups=tuple(usable),
-                name='new-%d-%d' % (index, j)))
+                name=name))
+        for group, members in sorted(assigned.items()):
+            resources['as-%s' % group] = {
+                'name': 'assign-%s' % group,
+                'type': 'OS::Valet::GroupAssignment',
+                'properties': {'group': group, 'resources': members}}
+        if missing is not None:
+            err = self.assertRaises(exception.NotFound, call, end,
+                                    'create_plan', plan={
+                                        'plan_name': 'x', 'stack_id': 'x',
+                                        'project_id': 'p1',
+                                        'resources': resources})
+            self.assertEqual('valet.group.not_found', err.code)
+            self.assertIn("'%s'" % missing, err.message)
+            return
         before = copy.deepcopy(end.dc)
         req = request_mod.PlacementRequest(
             servers=requests, groups=list(before.groups.values()))

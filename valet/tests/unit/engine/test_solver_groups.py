@@ -346,6 +346,24 @@ class TestNesting(base.SolverTestCase):
         decision = self.place(dc, request([server('n')]))
         self.assertEqual('r0h2', decision.assignment['n'])
 
+    def test_inherited_exclusivity_among_placed_servers_blocks_nothing(self):
+        # The group definitions came after the servers: o2 inherits E from
+        # its affinity partner o1 and shares r0h1 with the outsider x, a
+        # breach the request did not make. Found by the group-order
+        # property test: every request was refused as "impossible".
+        dc = make_dc(racks=1, hosts_per_rack=3,
+                     groups=[exclusivity('E'), affinity('A')],
+                     existing=[placed('o1', 'r0h0', groups=['E', 'A']),
+                               placed('o2', 'r0h1', groups=['A']),
+                               placed('x', 'r0h1')])
+        decision = self.place(dc, request([server('n')]))
+        self.assertEqual('r0h2', decision.assignment['n'])
+        # A request that does make a placed server a member still may not.
+        dc.place(placed('o3', 'r0h2', groups=['B']))
+        dc.place(placed('y', 'r0h2'))
+        req = request([server('m', groups=['B', 'E'])], [affinity('B')])
+        self.infeasible(dc, req)
+
     def test_inheritance_reaches_drifted_domains(self):
         # SOLVER BUG reproducer (kept failing on purpose): host affinity A
         # has drifted over r0h0 (o1, next to the unrelated x) and r0h1
