@@ -10,7 +10,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 VENV=${1:-$PWD/.tox/glance}
 PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
 if [ ! -x "$VENV/bin/glance-manage" ] || [ ! -x "$VENV/bin/uwsgi" ] \
-        || ! "$VENV/bin/python" -c 'import glance.wsgi.api' 2>/dev/null; then
+        || ! "$VENV/bin/python" -c 'import glance.common.wsgi_app' \
+            2>/dev/null; then
     "$PYTHON" -m venv "$VENV"
     "$VENV/bin/python" -m pip install -q --upgrade pip setuptools wheel
     "$VENV/bin/python" -m pip install -q glance uwsgi
