@@ -141,8 +141,8 @@ def measure(count=10000, stack_size=10, requests=50, seed=1, out=None,
                      'p50_ms': round(statistics.median(times), 3),
                      'p95_ms': round(times[int(0.95 * (len(times) - 1))], 3)})
     print('\nGET /v1/placements?heat_stack_id=X, %d placements stored '
-          '(SQLite; filled in %.1f s), %d requests' % (count, fill_s,
-                                                      requests), file=stream)
+          '(SQLite; filled in %.1f s), %d requests'
+          % (count, fill_s, requests), file=stream)
     print('%-10s %12s %12s' % ('', 'indexed', 'full scan'), file=stream)
     by_name = {r['variant']: r for r in rows}
     for key in ('p50_ms', 'p95_ms'):
