@@ -76,6 +76,9 @@ def fault_factory(global_conf, **local_conf):
 
 _PROTOCOL = re.compile(r'^HTTP/[0-9](\.[0-9])?\Z')
 _CONTROL = re.compile(r'[\x00-\x1f\x7f]')
+# RFC 9112 absolute-form ("GET http://host/v1 HTTP/1.1"), which servers
+# must accept; the path part is what is asked for.
+_ABSOLUTE = re.compile(r'^https?://[^/]*(/.*)?\Z', re.IGNORECASE | re.DOTALL)
 
 
 class RequestTargetFilter:
@@ -83,7 +86,8 @@ class RequestTargetFilter:
 
     ``OPTIONS *`` or ``GET v1/groups`` reach the WSGI app with a
     ``PATH_INFO`` that does not start with ``/``; paste's urlmap would
-    fail on them outside every other filter. They get a JSON 400.
+    fail on them outside every other filter. They get a JSON 400. A target
+    in absolute form (``http://host/v1/groups``) is served by its path.
 
     Paths with an empty segment get a JSON 404 here too, because the
     urlmap collapses ``//`` before the API's router could see it (see
@@ -112,6 +116,9 @@ class RequestTargetFilter:
                            'The HTTP request line could not be parsed; '
                            'send "METHOD /path HTTP/1.1" (a path without '
                            'control characters).')
+        absolute = _ABSOLUTE.match(path)
+        if absolute:
+            path = environ['PATH_INFO'] = absolute.group(1) or '/'
         if path and not path.startswith('/'):
             return _refuse(environ, start_response, 400, errors.BAD_TARGET,
                            'The request target %r is not a path: send a '

@@ -171,7 +171,8 @@ class PipelineHardeningTest(test_deploy.PastePipelineTest):
         for strategy in ('noauth', 'keystone'):
             app = self.load(strategy).app
             for method, path in (('OPTIONS', '*'), ('GET', 'v1/groups'),
-                                 ('GET', 'http://x/v1'), ('DELETE', '*')):
+                                 ('GET', 'ftp://x/v1'), ('DELETE', '*'),
+                                 ('GET', 'http:/v1')):
                 resp = self.raw(app, method, path)
                 self.assertEqual(400, resp.status_int, resp.text)
                 self.assertEqual('application/json', resp.content_type)
@@ -233,6 +234,27 @@ class PipelineHardeningTest(test_deploy.PastePipelineTest):
             self.assertEqual(400, resp.status_int, resp.text)
             self.assertEqual('valet.request.malformed',
                              strict_json(resp.text)['errors'][0]['code'])
+
+    def test_absolute_form_targets_are_served_by_their_path(self):
+        app = self.load('noauth').app
+        self.storage.create_group(objects.Group(name='g', type='affinity'))
+        for path in ('http://valet.example.com/v1/groups',
+                     'HTTPS://valet.example.com:8090/v1/groups/'):
+            environ = {'REQUEST_METHOD': 'GET', 'PATH_INFO': path,
+                       'SCRIPT_NAME': '', 'SERVER_NAME': 'localhost',
+                       'SERVER_PORT': '80', 'wsgi.url_scheme': 'http',
+                       'SERVER_PROTOCOL': 'HTTP/1.1', 'HTTP_X_ROLES': 'admin',
+                       'wsgi.input': webob.request.io.BytesIO(b'')}
+            resp = webob.Request(environ).get_response(app)
+            self.assertEqual(200, resp.status_int, resp.text)
+            self.assertEqual(['g'], [g['name'] for g in
+                                     strict_json(resp.text)['groups']])
+        # The path of an absolute target obeys the same rules.
+        environ = dict(environ, REQUEST_METHOD='DELETE',
+                       PATH_INFO='http://x/v1/groups/g/members/',
+                       **{'wsgi.input': webob.request.io.BytesIO(b'')})
+        resp = webob.Request(environ).get_response(app)
+        self.assertEqual(404, resp.status_int, resp.text)
 
     def test_noauth_logs_a_warning_at_start(self):
         logger = self.useFixture(fixtures.FakeLogger(level='WARNING'))
