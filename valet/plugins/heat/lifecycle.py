@@ -67,7 +67,16 @@ def stack_entries(stack):
     return entries
 
 
+GROUP_NOT_FOUND = 'valet.group.not_found'
+
+
 class ValetLifecyclePlugin(lifecycle_plugin.LifecyclePlugin):
+
+    @staticmethod
+    def _defer(stack_id):
+        LOG.info('Stack %s declares Valet groups (OS::Valet::Group) that '
+                 'exist only once its resources are created: Valet plans it '
+                 'when its first server is scheduled', stack_id)
 
     def get_ordinal(self):
         return 100
@@ -97,8 +106,10 @@ class ValetLifecyclePlugin(lifecycle_plugin.LifecyclePlugin):
 
     def _plan(self, cnxt, stack, create, stack_id=None):
         stack_id = stack_id or stack.id
-        resources = heat_stack.plan_resources(stack_id, stack.name,
-                                              stack_entries(stack))
+        entries = stack_entries(stack)
+        declares_groups = any(e['type'] == heat_stack.GROUP_TYPE
+                              for e in entries)
+        resources = heat_stack.plan_resources(stack_id, stack.name, entries)
         client = self._client(cnxt)
         if not create:
             try:
@@ -107,10 +118,17 @@ class ValetLifecyclePlugin(lifecycle_plugin.LifecyclePlugin):
                          len(resources))
                 return
             except api.ValetError as exc:
+                if declares_groups and exc.code == GROUP_NOT_FOUND:
+                    return self._defer(stack_id)
                 if exc.status != 404:
                     raise
         if not resources:
             return
+        if declares_groups:
+            # Its groups come into being with its resources, after this
+            # pre-op: the first server scheduled makes Valet read the
+            # stack from Heat and plan it, as under convergence.
+            return self._defer(stack_id)
         client.create_plan(stack.name, stack_id, resources)
         LOG.info('Valet planned stack %s: %d servers', stack_id,
                  len(resources))

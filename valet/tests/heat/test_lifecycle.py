@@ -50,6 +50,13 @@ resources:
       resources: [tier]
 '''
 
+# The same stack with its group made beforehand, not in the stack.
+PLANNED = ROOT.replace(
+    '''  db_group:
+    type: OS::Valet::Group
+    properties: {name: db-apart, type: diversity, level: rack}
+''', '').replace('{get_resource: db_group}', 'db-apart')
+
 PAIR = '''
 heat_template_version: 2021-04-16
 parameters:
@@ -76,7 +83,7 @@ class LifecycleTest(base.ValetHeatTestCase):
         cfg.CONF.set_override('stack_scheduler_hints', True)
         self.plugin = lifecycle.ValetLifecyclePlugin()
 
-    def stack(self, template=ROOT, files=None, name='shop'):
+    def stack(self, template=PLANNED, files=None, name='shop'):
         # Resources hold their stack weakly: keep every stack made.
         stk = utils.parse_stack(
             template_format.parse(template),
@@ -144,6 +151,22 @@ class LifecycleTest(base.ValetHeatTestCase):
         self.assertEqual(['tier', '1', 'web'], path)
         self.assertIn(heat_stack.orchestration_id(stack.id, path), resources)
 
+    def test_groups_declared_in_the_stack_defer_the_plan(self):
+        # db_group does not exist before the stack's resources are made:
+        # the first server scheduled plans the stack (as under
+        # convergence), so the pre-op sends nothing.
+        stack = self.stack(ROOT)
+        self.plugin.do_pre_op(stack.context, stack, action='CREATE')
+        self.assertEqual([], self.valet.calls_to('create_plan'))
+        # An update naming a group Valet does not know yet is deferred too.
+        self.valet.plans[stack.id] = {}
+        self.valet.refuse = api.ValetError(
+            status=404, detail="Group 'db-apart' not found",
+            code='valet.group.not_found')
+        self.plugin.do_pre_op(stack.context, stack, current_stack=stack,
+                              action='UPDATE')
+        self.assertEqual([], self.valet.calls_to('create_plan'))
+
     def test_nested_stacks_are_left_to_their_root(self):
         stack = self.stack()
         self.patchobject(type(stack), 'parent_resource_name',
@@ -163,7 +186,8 @@ class LifecycleTest(base.ValetHeatTestCase):
     def test_update_replans_and_creates_a_missing_plan(self):
         stack = self.stack()
         # As Heat gives it: the stored stack, and the new definition.
-        new = self.stack(ROOT.replace('count: 2', 'count: 3'), name='new')
+        new = self.stack(PLANNED.replace('count: 2', 'count: 3'),
+                         name='new')
         self.plugin.do_pre_op(stack.context, stack, current_stack=new,
                               action='UPDATE')
         # No plan yet (stack had none): created from the new definition.
