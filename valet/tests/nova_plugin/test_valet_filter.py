@@ -332,6 +332,18 @@ class NamesTest(FilterTestBase):
                                      {'hypervisor_type': 'ironic'})]
         self.assertEqual(hosts, self.run_filter(hosts, request()))
 
+    def test_name_clash_falls_back_to_node_names(self):
+        # The inventory's rule: a service host one node's name takes too
+        # goes by node names on both sides; nothing is guessed.
+        from valet.plugins.nova import names as names_mod
+        single = fakes.FakeHostState('cmp1', 'n1', {})
+        ironic = fakes.FakeHostState('bm', 'cmp1',
+                                     {'hypervisor_type': 'ironic'})
+        names = names_mod.HostNames([single, ironic])
+        self.assertEqual(['n1', 'cmp1'], names.locations)
+        self.assertEqual([ironic], names.select(['cmp1']))
+        self.assertEqual([], names.select(['bm']))
+
     def test_hosts_valet_does_not_know_never_pass(self):
         hosts = host_states('cmp1', 'unknown-host')
         self.assertEqual(['cmp1'],
