@@ -22,6 +22,7 @@ import testtools
 
 from valet import client as valet_client
 from valet.plugins.nova import conf as filter_conf
+from valet.plugins.nova import names as names_mod
 from valet.plugins.nova import valet_filter
 from valet.tests.functional import processes
 from valet.tests.unit.client import fixtures as valet_fixtures
@@ -335,7 +336,6 @@ class NamesTest(FilterTestBase):
     def test_name_clash_falls_back_to_node_names(self):
         # The inventory's rule: a service host one node's name takes too
         # goes by node names on both sides; nothing is guessed.
-        from valet.plugins.nova import names as names_mod
         single = fakes.FakeHostState('cmp1', 'n1', {})
         ironic = fakes.FakeHostState('bm', 'cmp1',
                                      {'hypervisor_type': 'ironic'})
