@@ -23,7 +23,7 @@ class MusicFaultsTest(music_backend.MusicBackend, base.DeploymentTestCase):
 
     MUSIC_HOSTS = 3
     MUSIC_OPTIONS = {'lock_lease': 3, 'lock_wait': 30, 'retries': 2,
-                     'request_timeout': 2, 'retry_interval': 0.1}
+                     'request_timeout': 5, 'retry_interval': 0.1}
 
     def deploy(self, **kwargs):
         extra = kwargs.setdefault('extra_config', {})
@@ -39,7 +39,7 @@ class MusicFaultsTest(music_backend.MusicBackend, base.DeploymentTestCase):
         self.assertEqual(200, resp.status_code, resp.text)
         return resp.json()['status']
 
-    def wait_status(self, check, seconds=60):
+    def wait_status(self, check, seconds=180):
         """The status once ``check(status)`` holds (fails after
         ``seconds``)."""
         deadline = time.monotonic() + seconds
@@ -62,7 +62,7 @@ class MusicFaultsTest(music_backend.MusicBackend, base.DeploymentTestCase):
         self.assertEqual(2 * len(names), len(placements))
 
     def test_hosts_down_failing_and_slow(self):
-        self.deploy(rpc_timeout=20)
+        self.deploy(rpc_timeout=30)
         _, resp = self.post_plan('first')
         self.assertEqual(201, resp.status_code, resp.text)
 
