@@ -1,0 +1,142 @@
+"""``openstack valet group ...`` and ``openstack valet group member ...``."""
+
+from osc_lib.cli import format_columns
+from osc_lib.command import command
+from osc_lib import utils
+
+from valet.osc.v1 import common
+
+COLUMNS = ('id', 'name', 'type', 'level', 'description', 'members')
+FORMATTERS = {'members': format_columns.ListColumn}
+
+
+def _show(group):
+    return COLUMNS, utils.get_dict_properties(group, COLUMNS,
+                                              formatters=FORMATTERS)
+
+
+class ListGroup(command.Lister):
+    """List groups."""
+
+    def take_action(self, parsed_args):
+        groups = common.call(common.client(self.app).list_groups)
+        return COLUMNS, (utils.get_dict_properties(
+            g, COLUMNS, formatters=FORMATTERS) for g in groups)
+
+
+class CreateGroup(command.ShowOne):
+    """Create a group (admin)."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument('name', metavar='<name>', help='Group name')
+        parser.add_argument(
+            '--type', required=True,
+            choices=('affinity', 'diversity', 'exclusivity'),
+            help='How the members relate')
+        parser.add_argument(
+            '--level', required=True,
+            help='Topology level the rule applies at (host, rack, zone, ...)')
+        parser.add_argument('--description', help='Description')
+        return parser
+
+    def take_action(self, parsed_args):
+        group = common.call(common.client(self.app).create_group,
+                            parsed_args.name, parsed_args.type,
+                            parsed_args.level, parsed_args.description)
+        return _show(group)
+
+
+class ShowGroup(command.ShowOne):
+    """Show a group."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument('group', metavar='<group>', help='Name or id')
+        return parser
+
+    def take_action(self, parsed_args):
+        return _show(common.call(common.client(self.app).show_group,
+                                 parsed_args.group))
+
+
+class SetGroup(command.Command):
+    """Change a group's description (admin)."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument('group', metavar='<group>', help='Name or id')
+        parser.add_argument('--description', required=True,
+                            help='New description')
+        return parser
+
+    def take_action(self, parsed_args):
+        common.call(common.client(self.app).update_group, parsed_args.group,
+                    parsed_args.description)
+
+
+class DeleteGroup(command.Command):
+    """Delete groups without members (admin)."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument('groups', metavar='<group>', nargs='+',
+                            help='Name or id')
+        return parser
+
+    def take_action(self, parsed_args):
+        valet = common.client(self.app)
+        for group in parsed_args.groups:
+            common.call(valet.delete_group, group)
+
+
+class AddGroupMember(command.ShowOne):
+    """Allow projects to use a group (admin)."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument('group', metavar='<group>', help='Name or id')
+        parser.add_argument('projects', metavar='<project-id>', nargs='+',
+                            help='Project ids')
+        return parser
+
+    def take_action(self, parsed_args):
+        return _show(common.call(common.client(self.app).add_members,
+                                 parsed_args.group, parsed_args.projects))
+
+
+class RemoveGroupMember(command.Command):
+    """Remove projects from a group, or all of them with --all (admin)."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument('group', metavar='<group>', help='Name or id')
+        parser.add_argument('projects', metavar='<project-id>', nargs='*',
+                            help='Project ids')
+        parser.add_argument('--all', action='store_true',
+                            help='Remove every member')
+        return parser
+
+    def take_action(self, parsed_args):
+        valet = common.client(self.app)
+        if parsed_args.all == bool(parsed_args.projects):
+            raise common.exceptions.CommandError(
+                'name the projects to remove, or --all (not both)')
+        if parsed_args.all:
+            common.call(valet.remove_members, parsed_args.group)
+        for project in parsed_args.projects:
+            common.call(valet.remove_member, parsed_args.group, project)
+
+
+class ListGroupMember(command.Lister):
+    """List the projects allowed to use a group."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument('group', metavar='<group>', help='Name or id')
+        return parser
+
+    def take_action(self, parsed_args):
+        group = common.call(common.client(self.app).show_group,
+                            parsed_args.group)
+        return ('project_id',), ((m,) for m in group.get('members') or [])
