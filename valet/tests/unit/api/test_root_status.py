@@ -1,5 +1,6 @@
 """GET /, GET /v1, /v1/status and /v1/resources."""
 
+from valet.api import microversion
 from valet.common import exception
 from valet.tests.unit.api import base
 
@@ -10,6 +11,7 @@ class RootTest(base.APITestCase):
         resp = self.get('/', headers={}, status=200)
         self.assertEqual({'versions': [{
             'status': 'CURRENT', 'id': 'v1.0',
+            'min_version': '1.0', 'max_version': microversion.VERSIONS[-1],
             'links': [{'href': 'http://localhost/v1/', 'rel': 'self'}]}]},
             resp.json)
 
