@@ -203,7 +203,8 @@ def build_server(orch_id, resource, flavors, groups, locations=None,
                  refs=None, records=None, project=None):
     """``(ServerRequest, spec, stored groups its flavor names)`` of one
     server resource; ``refs`` are the group names its metadata and the
-    plan's assignments give it (read from its metadata when None)."""
+    plan's assignments give it (read from its metadata when None).
+    ``records`` resolves the groups its flavor's extra specs name."""
     properties = resource.get('properties') or {}
     if not isinstance(properties, dict):
         raise _bad('resource %s: properties must be a mapping' % orch_id,
@@ -238,9 +239,6 @@ def build_server(orch_id, resource, flavors, groups, locations=None,
                    'valet.plan.bad_resource', resource=orch_id)
     if refs is None:
         refs = valet_groups(orch_id, properties)
-    if records is not None:
-        # References by id become names (the API sends names already).
-        refs = [getattr(records.find(r), 'name', r) for r in refs]
     from_flavor = _flavor_groups(flavor, ref, name, orch_id, records,
                                  project)
     names = tuple(dict.fromkeys(list(refs) + [g.name for g in from_flavor]))
@@ -252,6 +250,22 @@ def build_server(orch_id, resource, flavors, groups, locations=None,
             'availability_zone': zone, 'extra_specs': extra_specs,
             'flavor': flavor.get('name', str(ref))}
     return server, spec, from_flavor
+
+
+def _group_names(records):
+    """``ref -> group name``: references by id become names (the API
+    sends names already). Each reference is looked up once per request: a
+    group only the message defines is not stored, and every server naming
+    it would otherwise read storage again."""
+    names = {}
+
+    def name_of(ref):
+        if records is None:
+            return ref
+        if ref not in names:
+            names[ref] = getattr(records.find(ref), 'name', ref)
+        return names[ref]
+    return name_of
 
 
 def translate(resources, groups, flavors, kind=request_mod.CREATE,
@@ -272,11 +286,12 @@ def translate(resources, groups, flavors, kind=request_mod.CREATE,
     servers = server_resources(resources)
     memberships = plan_memberships(resources)
     built, flavor_groups = [], {}
+    name_of = _group_names(records)
     for orch_id, resource in servers:
         server, spec, from_flavor = build_server(
             orch_id, resource, flavors, model_groups, locations,
-            refs=memberships.get(orch_id, ()), records=records,
-            project=project)
+            refs=[name_of(r) for r in memberships.get(orch_id, ())],
+            records=records, project=project)
         built.append((server, spec, resource))
         flavor_groups.update((g.name, g) for g in from_flavor)
     if flavor_groups:

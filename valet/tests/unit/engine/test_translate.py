@@ -3,8 +3,11 @@
 from oslotest import base
 
 from valet.common import exception
+from valet.engine import group_state
 from valet.engine.model import request as request_mod
 from valet.engine import translate
+from valet import objects
+from valet.storage import memory
 
 FLAVORS = {
     'm1.small': {'name': 'm1.small', 'id': '2', 'vcpus': 1, 'ram': 2048,
@@ -101,6 +104,28 @@ class TranslateTest(base.BaseTestCase):
         err = self.assertRaises(exception.BadRequest, translate.translate,
                                 {'a': bad}, {}, FLAVORS)
         self.assertEqual('valet.plan.bad_metadata', err.code)
+
+    def test_each_group_reference_is_read_once_per_request(self):
+        storage = memory.MemoryStorage()
+        storage.create_group(objects.Group(
+            name='db', type='affinity', level='rack'))
+        stored = storage.get_group('db')
+        reads = []
+        real = storage.get_group
+
+        def counting(ref):
+            reads.append(ref)
+            return real(ref)
+        storage.get_group = counting
+        records = group_state.GroupRecords(storage)
+        # 'web' is defined by the message only; 'db' is stored, named by id.
+        resources = {'s%02d' % i: server(groups=['web', stored.id])
+                     for i in range(20)}
+        work = translate.translate(resources, GROUPS, FLAVORS,
+                                   records=records)
+        self.assertEqual({('web', 'db')},
+                         {s.groups for s in work.request.servers})
+        self.assertEqual(sorted(['web', stored.id]), sorted(reads))
 
     def test_other_metadata_is_no_group(self):
         plain = server()
