@@ -40,14 +40,3 @@ MEMBERS = {
     'required': ['members'],
     'additionalProperties': False,
 }
-
-# A server's properties.metadata.valet, once decoded.
-SERVER_VALET_METADATA = {
-    'type': 'object',
-    'properties': {
-        'groups': {'type': 'array', 'items': dict(
-            common.ID, description='a group name or id'), 'maxItems': 64},
-    },
-    'additionalProperties': False,
-    'description': '{"groups": [group name or id, ...]}',
-}
