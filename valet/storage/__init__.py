@@ -5,6 +5,7 @@ the ``valet.storage`` stevedore namespace. The matching rules of
 ``list_placements`` live here so that every driver filters exactly alike.
 """
 
+import copy
 import hashlib
 from importlib import metadata as importlib_metadata
 import math
@@ -133,3 +134,38 @@ def page(items, key, limit=None, marker=None, marker_item=None):
     if limit is not None:
         items = items[:max(limit, 0)]
     return items
+
+
+# What the drivers that keep whole objects (memory, music) share.
+
+def by_name(obj):
+    return obj.name
+
+
+def by_name_id(obj):
+    return (obj.name, obj.id)
+
+
+def visible(obj, project_id):
+    """Whether ``obj`` is in the scope of ``project_id`` (None: all)."""
+    return project_id is None or obj.project_id == project_id
+
+
+def check_generation(stored, given, kind):
+    """Conflict when ``given`` was read before ``stored`` last changed."""
+    if stored.generation != given.generation:
+        raise base.Conflict(
+            '%s %s changed since it was read (generation %s, now %s); '
+            'read it again and retry' % (kind, stored.id, given.generation,
+                                         stored.generation))
+
+
+def owned_copy(placement, plan):
+    """A private copy of ``placement``, checked to belong to ``plan``."""
+    if placement.plan_id != plan.id:
+        raise ValueError('Placement %s belongs to plan %s, not %s'
+                         % (placement.id, placement.plan_id, plan.id))
+    p = copy.deepcopy(placement)
+    if p.project_id is None:
+        p.project_id = plan.project_id
+    return p

@@ -60,8 +60,8 @@ class MemoryStorage(base.Storage):
 
     def list_groups(self, limit=None, marker=None):
         with self._lock:
-            found = sorted(self._groups.values(), key=_by_name)
-            found = storage.page(found, _by_name, limit, marker,
+            found = sorted(self._groups.values(), key=storage.by_name)
+            found = storage.page(found, storage.by_name, limit, marker,
                                  self._groups.get(marker))
             return [copy.deepcopy(g) for g in found]
 
@@ -70,7 +70,7 @@ class MemoryStorage(base.Storage):
             stored = self._groups.get(group.id)
             if stored is None:
                 raise base.NotFound('No group %s' % group.id)
-            _check_generation(stored, group, 'Group')
+            storage.check_generation(stored, group, 'Group')
             stored.description = group.description
             stored.members = copy.deepcopy(list(group.members))
             stored.parents = copy.deepcopy(list(group.parents))
@@ -96,7 +96,7 @@ class MemoryStorage(base.Storage):
             if self._plan_by_stack(plan.stack_id) is not None:
                 raise base.Conflict('A plan for stack %s already exists'
                                     % plan.stack_id)
-            new = [_own(p, plan) for p in placements]
+            new = [storage.owned_copy(p, plan) for p in placements]
             self._check_unique(new)
             # Every check passed: nothing below can fail half-way.
             stored = copy.deepcopy(plan)
@@ -116,11 +116,13 @@ class MemoryStorage(base.Storage):
     def list_plans(self, project_id=None, limit=None, marker=None):
         with self._lock:
             plans = sorted((p for p in self._plans.values()
-                            if _visible(p, project_id)), key=_by_name_id)
+                            if storage.visible(p, project_id)),
+                           key=storage.by_name_id)
             after = self._plans.get(marker)
-            plans = storage.page(
-                plans, _by_name_id, limit, marker,
-                after if after and _visible(after, project_id) else None)
+            if after is not None and not storage.visible(after, project_id):
+                after = None
+            plans = storage.page(plans, storage.by_name_id, limit, marker,
+                                 after)
             return [copy.deepcopy(p) for p in plans]
 
     def save_plan(self, plan, placements, removed=()):
@@ -128,14 +130,14 @@ class MemoryStorage(base.Storage):
             stored = self._plans.get(plan.id)
             if stored is None:
                 raise base.NotFound('No plan %s' % plan.id)
-            _check_generation(stored, plan, 'Plan')
+            storage.check_generation(stored, plan, 'Plan')
             # Only this plan's placements can be removed through it.
             removed = {pid for pid in removed
                        if pid in self._placements
                        and self._placements[pid].plan_id == stored.id}
             updates, creates = [], []
             for p in placements:
-                p = _own(p, stored)
+                p = storage.owned_copy(p, stored)
                 if p.id in removed:
                     raise ValueError('Placement %s is both saved and removed'
                                      % p.id)
@@ -145,7 +147,7 @@ class MemoryStorage(base.Storage):
                         raise base.Conflict(
                             'Placement %s of plan %s is gone'
                             % (p.id, stored.id))
-                    _check_generation(current, p, 'Placement')
+                    storage.check_generation(current, p, 'Placement')
                     p.project_id = current.project_id
                     updates.append(p)
                 else:
@@ -191,14 +193,15 @@ class MemoryStorage(base.Storage):
         with self._lock:
             found = sorted(
                 (p for p in self._placements.values()
-                 if _visible(p, project_id)
+                 if storage.visible(p, project_id)
                  and (plan_ids is None or p.plan_id in plan_ids)
                  and storage.placement_matches(p, filters, metadata)),
-                key=_by_name_id)
+                key=storage.by_name_id)
             after = self._placements.get(marker)
-            found = storage.page(
-                found, _by_name_id, limit, marker,
-                after if after and _visible(after, project_id) else None)
+            if after is not None and not storage.visible(after, project_id):
+                after = None
+            found = storage.page(found, storage.by_name_id, limit, marker,
+                                 after)
             return [copy.deepcopy(p) for p in found]
 
     def update_placement(self, placement):
@@ -206,7 +209,7 @@ class MemoryStorage(base.Storage):
             current = self._placements.get(placement.id)
             if current is None:
                 raise base.NotFound('No placement %s' % placement.id)
-            _check_generation(current, placement, 'Placement')
+            storage.check_generation(current, placement, 'Placement')
             other = self._placement_by_orch(placement.orchestration_id)
             if other is not None and other.id != placement.id:
                 raise base.Conflict('Orchestration id %s is taken'
@@ -268,34 +271,3 @@ class MemoryStorage(base.Storage):
                                     'placement' % p.orchestration_id)
             ids.add(p.id)
             orch.add(p.orchestration_id)
-
-
-def _by_name(obj):
-    return obj.name
-
-
-def _by_name_id(obj):
-    return (obj.name, obj.id)
-
-
-def _visible(obj, project_id):
-    return project_id is None or obj.project_id == project_id
-
-
-def _check_generation(stored, given, kind):
-    if stored.generation != given.generation:
-        raise base.Conflict(
-            '%s %s changed since it was read (generation %s, now %s); '
-            'read it again and retry' % (kind, stored.id, given.generation,
-                                         stored.generation))
-
-
-def _own(placement, plan):
-    """A private copy of ``placement``, checked to belong to ``plan``."""
-    if placement.plan_id != plan.id:
-        raise ValueError('Placement %s belongs to plan %s, not %s'
-                         % (placement.id, placement.plan_id, plan.id))
-    p = copy.deepcopy(placement)
-    if p.project_id is None:
-        p.project_id = plan.project_id
-    return p

@@ -50,34 +50,6 @@ def _translated(func):
     return wrapper
 
 
-def _stale(kind, obj_id, given, stored):
-    return base.Conflict('%s %s changed since it was read (generation %s, '
-                         'now %s); read it again and retry'
-                         % (kind, obj_id, given, stored))
-
-
-def _own(placement, plan):
-    if placement.plan_id != plan.id:
-        raise ValueError('Placement %s belongs to plan %s, not %s'
-                         % (placement.id, placement.plan_id, plan.id))
-    p = copy.deepcopy(placement)
-    if p.project_id is None:
-        p.project_id = plan.project_id
-    return p
-
-
-def _by_name(obj):
-    return obj.name
-
-
-def _by_name_id(obj):
-    return (obj.name, obj.id)
-
-
-def _visible(obj, project_id):
-    return project_id is None or obj.project_id == project_id
-
-
 class MusicStorage(base.Storage):
     """Storage in the Music keyspace of ``[music]``."""
 
@@ -213,12 +185,12 @@ class MusicStorage(base.Storage):
         # Music has no ordered scan: listing reads every group, then pages.
         groups = sorted((S.group_from_row(r)
                          for r in self.music.select(S.GROUPS)),
-                        key=_by_name)
+                        key=storage.by_name)
         after = None
         if marker is not None:
             row = self._one(S.GROUPS, id=marker)
             after = row and S.group_from_row(row)
-        return storage.page(groups, _by_name, limit, marker, after)
+        return storage.page(groups, storage.by_name, limit, marker, after)
 
     @_translated
     def update_group(self, group):
@@ -228,9 +200,7 @@ class MusicStorage(base.Storage):
             if row is None:
                 raise base.NotFound('No group %s' % group.id)
             stored = S.group_from_row(row)
-            if stored.generation != group.generation:
-                raise _stale('Group', group.id, group.generation,
-                             stored.generation)
+            storage.check_generation(stored, group, 'Group')
             stored.description = group.description or ''
             stored.members = copy.deepcopy(list(group.members))
             stored.parents = copy.deepcopy(list(group.parents))
@@ -255,7 +225,7 @@ class MusicStorage(base.Storage):
     # ---------------------------------------------------------------- plans
     @_translated
     def create_plan(self, plan, placements):
-        new = [_own(p, plan) for p in placements]
+        new = [storage.owned_copy(p, plan) for p in placements]
         for p in new:
             p.generation = 1
         self._check_within(new)
@@ -311,13 +281,14 @@ class MusicStorage(base.Storage):
             rows = self._plan_rows(self._term_plans(
                 S.term('project', project_id))).values()
         plans = sorted((r.plan for r in rows
-                        if _visible(r.plan, project_id)), key=_by_name_id)
+                        if storage.visible(r.plan, project_id)),
+                       key=storage.by_name_id)
         after = None
         if marker is not None:
             row = self._plan_row(marker)
-            after = row.plan if row and _visible(row.plan, project_id) \
+            after = row.plan if row and storage.visible(row.plan, project_id) \
                 else None
-        return storage.page(plans, _by_name_id, limit, marker, after)
+        return storage.page(plans, storage.by_name_id, limit, marker, after)
 
     @_translated
     def save_plan(self, plan, placements, removed=()):
@@ -332,9 +303,7 @@ class MusicStorage(base.Storage):
         with self.locks.hold(S.PLANS, [plan.id]) as pl:
             with locks_mod.translated('saving plan %s' % plan.id):
                 current = self._locked_plan(pl, plan.id)
-                if current.plan.generation != plan.generation:
-                    raise _stale('Plan', plan.id, plan.generation,
-                                 current.plan.generation)
+                storage.check_generation(current.plan, plan, 'Plan')
                 saved, after = self._saved_state(current, plan, placements,
                                                  removed)
                 self._commit(pl, current, after)
@@ -346,16 +315,14 @@ class MusicStorage(base.Storage):
         kept = {p.id: p for p in current.placements if p.id not in removed}
         saved = []
         for given in placements:
-            p = _own(given, current.plan)
+            p = storage.owned_copy(given, current.plan)
             if p.generation:
                 old = kept.get(p.id)
                 if old is None:
                     raise base.Conflict('Placement %s of plan %s changed or '
                                         'is gone; read the plan again and '
                                         'retry' % (p.id, plan.id))
-                if old.generation != p.generation:
-                    raise _stale('Placement', p.id, p.generation,
-                                 old.generation)
+                storage.check_generation(old, p, 'Placement')
                 p.project_id = old.project_id
                 p.generation += 1
             else:
@@ -453,10 +420,10 @@ class MusicStorage(base.Storage):
                 else self._plan_rows(candidates).values())
         found = sorted(
             (p for r in rows for p in r.placements
-             if _visible(p, project_id)
+             if storage.visible(p, project_id)
              and (plan_ids is None or p.plan_id in plan_ids)
              and storage.placement_matches(p, filters, metadata)),
-            key=_by_name_id)
+            key=storage.by_name_id)
         after = None
         if marker is not None:
             try:
@@ -465,7 +432,7 @@ class MusicStorage(base.Storage):
                 after = None
             if after is not None and after.id != marker:
                 after = None    # found by orchestration id: not a marker
-        return storage.page(found, _by_name_id, limit, marker, after)
+        return storage.page(found, storage.by_name_id, limit, marker, after)
 
     def _candidate_plans(self, filters, metadata, project_id):
         """Ids of the plans that may hold matches, from keys or the term
@@ -515,9 +482,7 @@ class MusicStorage(base.Storage):
                 old = current and current.by_id(placement.id)
                 if not old:
                     raise base.NotFound('No placement %s' % placement.id)
-                if old.generation != placement.generation:
-                    raise _stale('Placement', placement.id,
-                                 placement.generation, old.generation)
+                storage.check_generation(old, placement, 'Placement')
                 stored = copy.deepcopy(placement)
                 # The owning plan and project never change through here.
                 stored.plan_id = old.plan_id
