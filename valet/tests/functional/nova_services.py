@@ -43,6 +43,11 @@ workers = 1
 [scheduler]
 workers = 1
 discover_hosts_in_cells_interval = -1
+# Tests and benchmarks boot more servers per project than the defaults.
+[quota]
+instances = -1
+cores = -1
+ram = -1
 [notifications]
 notification_format = versioned
 [oslo_messaging_notifications]
