@@ -10,19 +10,18 @@ nobody created, 409 for a project that is not a member).
 """
 
 from valet.common import exception
-from valet.engine import translate
 from valet.storage import base as storage_base
 
 GROUP_NOT_FOUND = 'valet.group.not_found'
 GROUP_NOT_MEMBER = 'valet.group.not_member'
 
 
-model_group = translate.group_model
-
-
-def portable(group):
-    """A stored group as RPC carries it (the API renders it)."""
-    return group.portable()
+def unknown(ref):
+    """A group a change or lookup names that nobody created."""
+    return exception.NotFound(
+        "Group '%s' not found; GET /v1/groups lists the groups, "
+        'POST /v1/groups creates one.' % ref, code=GROUP_NOT_FOUND,
+        details={'group': ref})
 
 
 def not_found(ref, where=None):
@@ -60,15 +59,6 @@ class GroupRecords:
         except storage_base.NotFound:
             return None
         self.by_name[group.name] = group
-        return group
-
-    def get(self, ref):
-        group = self.find(ref)
-        if group is None:
-            raise exception.NotFound(
-                "Group '%s' not found; GET /v1/groups lists the groups, "
-                'POST /v1/groups creates one.' % ref, code=GROUP_NOT_FOUND,
-                details={'group': ref})
         return group
 
     def require(self, ref, project_id, where=None):

@@ -486,10 +486,7 @@ class EngineEndpoint:
         try:
             return self.storage.get_group(ref)
         except storage_base.NotFound:
-            raise exception.NotFound(
-                "Group '%s' not found; GET /v1/groups lists the groups, "
-                'POST /v1/groups creates one.' % ref,
-                code=group_state.GROUP_NOT_FOUND, details={'group': ref})
+            raise group_state.unknown(ref)
 
     def _change_group(self, ref, mutate):
         """Apply ``mutate(group)`` to the stored group, retrying lost
@@ -524,7 +521,7 @@ class EngineEndpoint:
                 'of %s.' % (new.level, ', '.join(self.dc.topology.levels)),
                 code='valet.group.level_unknown',
                 details={'level': new.level})
-        definition = group_state.model_group(new)
+        definition = translate.group_model(new)
         self._fence()
         try:
             stored = self.storage.create_group(new) or new
@@ -538,13 +535,13 @@ class EngineEndpoint:
         LOG.info('Group %s created (%s at level %s); %d server(s) already '
                  'in it', stored.name, stored.type, stored.level,
                  len(self.dc.group_servers(stored.name)))
-        return group_state.portable(stored)
+        return stored.portable()
 
     @rpc_method()
     def update_group(self, ctxt, group_id, description):
         def mutate(group):
             group.description = str(description or '')
-        return group_state.portable(self._change_group(group_id, mutate))
+        return self._change_group(group_id, mutate).portable()
 
     @rpc_method()
     def add_group_members(self, ctxt, group_id, members):
@@ -559,7 +556,7 @@ class EngineEndpoint:
         stored = self._change_group(group_id, mutate)
         LOG.info('Group %s: members %s added', stored.name,
                  ', '.join(members))
-        return group_state.portable(stored)
+        return stored.portable()
 
     def _projects_with_servers(self, group, projects):
         busy = {self.dc.servers[sid].project
