@@ -105,17 +105,6 @@ def server_resources(resources):
     return sorted(out, key=lambda item: item[0])
 
 
-def valet_groups(orch_id, properties):
-    """The group references of one server's ``properties.metadata``
-    (``valet`` as a mapping or JSON text, or ``valet_groups``)."""
-    try:
-        return membership.from_metadata(
-            properties.get('metadata'),
-            'resource %s: properties.metadata' % orch_id, orch_id)
-    except membership.MembershipError as exc:
-        raise _bad(exc.message, 'valet.plan.bad_metadata', resource=orch_id)
-
-
 def plan_memberships(resources):
     """``{server orchestration id: (group refs)}`` from the servers'
     metadata and the plan's ``OS::Valet::GroupAssignment`` resources."""
@@ -199,12 +188,12 @@ def _flavor_groups(flavor, ref, name, orch_id, records, project):
     return [records.require(r, project, where) for r in refs]
 
 
-def build_server(orch_id, resource, flavors, groups, locations=None,
-                 refs=None, records=None, project=None):
+def build_server(orch_id, resource, flavors, refs, locations=None,
+                 records=None, project=None):
     """``(ServerRequest, spec, stored groups its flavor names)`` of one
     server resource; ``refs`` are the group names its metadata and the
-    plan's assignments give it (read from its metadata when None).
-    ``records`` resolves the groups its flavor's extra specs name."""
+    plan's assignments give it. ``records`` resolves the groups its
+    flavor's extra specs name."""
     properties = resource.get('properties') or {}
     if not isinstance(properties, dict):
         raise _bad('resource %s: properties must be a mapping' % orch_id,
@@ -237,8 +226,6 @@ def build_server(orch_id, resource, flavors, groups, locations=None,
                    'a zone name, not %s'
                    % (name, orch_id, type(zone).__name__),
                    'valet.plan.bad_resource', resource=orch_id)
-    if refs is None:
-        refs = valet_groups(orch_id, properties)
     from_flavor = _flavor_groups(flavor, ref, name, orch_id, records,
                                  project)
     names = tuple(dict.fromkeys(list(refs) + [g.name for g in from_flavor]))
@@ -289,8 +276,8 @@ def translate(resources, groups, flavors, kind=request_mod.CREATE,
     name_of = _group_names(records)
     for orch_id, resource in servers:
         server, spec, from_flavor = build_server(
-            orch_id, resource, flavors, model_groups, locations,
-            refs=[name_of(r) for r in memberships.get(orch_id, ())],
+            orch_id, resource, flavors,
+            [name_of(r) for r in memberships.get(orch_id, ())], locations,
             records=records, project=project)
         built.append((server, spec, resource))
         flavor_groups.update((g.name, g) for g in from_flavor)
