@@ -28,11 +28,6 @@ def _invalid(exc):
         '"resources": [<server>, ...]}.' % exc.message)
 
 
-def _definition(group):
-    return {'name': group.name, 'type': group.type, 'level': group.level,
-            'parents': list(group.parents)}
-
-
 class GroupResolver:
     """Looks groups up in storage once per request."""
 
@@ -71,7 +66,7 @@ class GroupResolver:
             group = todo.pop()
             if group.name in definitions:
                 continue
-            definitions[group.name] = _definition(group)
+            definitions[group.name] = group.definition()
             for parent in group.parents:
                 found = self._lookup(parent)
                 # A parent deleted under us is the engine's to report.
@@ -88,13 +83,8 @@ class GroupResolver:
         definitions = {}
         for orch_id, refs in memberships.items():
             groups = [self._require(ref) for ref in refs]
-            names = list(dict.fromkeys(g.name for g in groups))
-            properties = resolved[orch_id].setdefault('properties', {})
-            metadata = properties.get('metadata')
-            metadata = dict(metadata) if isinstance(metadata, dict) else {}
-            metadata.pop(membership.LIST_KEY, None)
-            metadata[membership.METADATA_KEY] = {'groups': names}
-            properties['metadata'] = metadata
+            membership.set_server_groups(
+                resolved[orch_id], dict.fromkeys(g.name for g in groups))
             self._with_ancestors(groups, definitions)
         # Their memberships are in the servers' metadata now.
         for orch_id in [k for k, r in resolved.items()

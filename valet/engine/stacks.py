@@ -58,16 +58,11 @@ def resolve_groups(records, resources, project_id):
         where = resolved[orch_id].get('name') or orch_id
         groups = [records.require(ref, project_id, where=where)
                   for ref in refs]
-        props = resolved[orch_id].setdefault('properties', {})
-        metadata = dict(props.get('metadata') or {})
-        metadata.pop(membership.LIST_KEY, None)
-        metadata[membership.METADATA_KEY] = {
-            'groups': list(dict.fromkeys(g.name for g in groups))}
-        props['metadata'] = metadata
+        membership.set_server_groups(
+            resolved[orch_id], dict.fromkeys(g.name for g in groups))
         chosen.update({g.name: g for g in groups})
     definitions = {
-        name: {'name': g.name, 'type': g.type, 'level': g.level,
-               'parents': list(g.parents)}
+        name: g.definition()
         for name, g in records.with_ancestors(chosen.values()).items()}
     return resolved, definitions
 

@@ -33,6 +33,11 @@ class Group:
         fields = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in fields})
 
+    def definition(self):
+        """What the engine needs to define the group (sent with a plan)."""
+        return {'name': self.name, 'type': self.type, 'level': self.level,
+                'parents': list(self.parents)}
+
     def to_dict(self):
         """The v1 representation."""
         return {'id': self.id, 'name': self.name,

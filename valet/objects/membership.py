@@ -270,6 +270,18 @@ def from_assignments(resources):
     return {k: tuple(v) for k, v in out.items()}
 
 
+def set_server_groups(resource, names):
+    """Make a server resource list exactly ``names`` (group names) in
+    ``properties.metadata.valet``, the form the engine reads once group
+    references are resolved; its other metadata stays."""
+    properties = resource.setdefault('properties', {})
+    metadata = properties.get('metadata')
+    metadata = dict(metadata) if isinstance(metadata, dict) else {}
+    metadata.pop(LIST_KEY, None)
+    metadata[METADATA_KEY] = {'groups': list(names)}
+    properties['metadata'] = metadata
+
+
 def from_plan(resources):
     """``{server orchestration id: (group refs)}`` for every server of a
     plan that names a group, through its metadata or an assignment."""
