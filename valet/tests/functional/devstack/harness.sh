@@ -112,7 +112,14 @@ function get_or_create_project { _keystone get-or-create-project "$1"; }
 function get_or_create_user { _keystone get-or-create-user "$1" "$2"; }
 function get_or_add_user_project_role { _keystone get-or-add-user-project-role "$1" "$2" "$3"; }
 function get_or_create_service { _keystone get-or-create-service "$1" "$2" "$3"; }
-function get_or_create_endpoint { _keystone get-or-create-endpoint "$1" "$2" "$3"; }
+# devstack's signature: <type> <region> <public url> [admin url] [internal url].
+function get_or_create_endpoint {
+    local id
+    id=$(_keystone get-or-create-endpoint "$1" "$2" public "$3")
+    [[ -z "${4:-}" ]] || _keystone get-or-create-endpoint "$1" "$2" admin "$4" >/dev/null
+    [[ -z "${5:-}" ]] || _keystone get-or-create-endpoint "$1" "$2" internal "$5" >/dev/null
+    echo "$id"
+}
 function create_service_user {
     get_or_create_project "$SERVICE_PROJECT_NAME" >/dev/null
     get_or_create_user "$1" "$SERVICE_PASSWORD" >/dev/null

@@ -10,7 +10,7 @@ Keystone, and prints the id it found or created:
 * ``get-or-create-user NAME PASSWORD``
 * ``get-or-add-user-project-role ROLE USER PROJECT``
 * ``get-or-create-service NAME TYPE DESCRIPTION``
-* ``get-or-create-endpoint TYPE REGION URL`` (public and internal)
+* ``get-or-create-endpoint TYPE REGION INTERFACE URL``
 """
 
 import os
@@ -74,21 +74,17 @@ class Keystone:
         return self._post('/services', 'service', {
             'name': name, 'type': type_, 'description': description})['id']
 
-    def endpoint(self, type_, region, url):
+    def endpoint(self, type_, region, interface, url):
         services = self._get('/services', 'services', type=type_)
         service_id = services[0]['id']
-        existing = {e['interface']: e for e in self._get(
-            '/endpoints', 'endpoints', service_id=service_id)
-            if e.get('region_id') == region}
-        ids = []
-        for interface in ('public', 'internal'):
-            if interface in existing:
-                ids.append(existing[interface]['id'])
-                continue
-            ids.append(self._post('/endpoints', 'endpoint', {
-                'service_id': service_id, 'interface': interface,
-                'region_id': region, 'url': url})['id'])
-        return ids[0]
+        for existing in self._get('/endpoints', 'endpoints',
+                                  service_id=service_id,
+                                  interface=interface):
+            if existing.get('region_id') == region:
+                return existing['id']
+        return self._post('/endpoints', 'endpoint', {
+            'service_id': service_id, 'interface': interface,
+            'region_id': region, 'url': url})['id']
 
 
 OPS = {

@@ -45,6 +45,9 @@ class DevstackPluginTest(testtools.TestCase):
         # A new session: the fixture's admin token predates the endpoint.
         url = self._endpoint(self.keystone.session('admin', 'admin', 'admin'))
         self.assertEqual('http://127.0.0.1:%d' % self.deployment.port, url)
+        admin = self.keystone.session('admin', 'admin', 'admin')
+        self.assertEqual(url, admin.get_endpoint(
+            service_type=SERVICE_TYPE, interface='internal'))
         resp = self._status(url, self.keystone.token('admin'))
         self.assertEqual(200, resp.status_code,
                          resp.text + self.deployment.service_logs())
