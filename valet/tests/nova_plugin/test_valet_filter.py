@@ -18,7 +18,6 @@ from nova import objects
 from nova.scheduler import filters as nova_filters
 from nova.tests.unit.scheduler import fakes
 from oslo_config import cfg
-import testtools
 
 from valet import client as valet_client
 from valet.plugins.nova import conf as filter_conf
@@ -64,18 +63,7 @@ def request(instance=None, hints=None, num_instances=1, extra_specs=None,
     return spec
 
 
-class FilterTestBase(testtools.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.valet = valet_fixtures.AllInOneValet()
-        cls.valet.setUp()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.valet.cleanUp()
-        super().tearDownClass()
+class FilterTestBase(valet_fixtures.WithValetTestCase):
 
     def setUp(self):
         super().setUp()

@@ -16,6 +16,7 @@ import time
 
 import fixtures
 import requests
+import testtools
 import yaml
 
 from valet.tests.functional import processes
@@ -101,3 +102,19 @@ class AllInOneValet(fixtures.Fixture):
         with open(self.log_path) as log:
             tail = log.read()[-3000:]
         raise RuntimeError('valet-api did not start:\n%s' % tail)
+
+
+class WithValetTestCase(testtools.TestCase):
+    """Tests of one class share one ``AllInOneValet`` (``cls.valet``):
+    starting it takes seconds."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.valet = AllInOneValet()
+        cls.valet.setUp()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.valet.cleanUp()
+        super().tearDownClass()

@@ -11,7 +11,6 @@ from keystoneauth1 import fixture as ks_fixture
 from keystoneauth1.identity import access as access_plugin
 from keystoneauth1 import access
 from keystoneauth1 import session as ks_session
-import testtools
 
 from valet import client
 from valet.tests.unit.client import fixtures as valet_fixtures
@@ -26,18 +25,7 @@ def server(name, flavor='m1.small', groups=None):
     return {'name': name, 'type': SERVER, 'properties': props}
 
 
-class ClientTest(testtools.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.valet = valet_fixtures.AllInOneValet()
-        cls.valet.setUp()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.valet.cleanUp()
-        super().tearDownClass()
+class ClientTest(valet_fixtures.WithValetTestCase):
 
     def setUp(self):
         super().setUp()
@@ -176,19 +164,8 @@ class ClientTest(testtools.TestCase):
         self.assertEqual('valet.placement.none', error.code)
 
 
-class CatalogTest(testtools.TestCase):
+class CatalogTest(valet_fixtures.WithValetTestCase):
     """The endpoint comes from a Keystone token's service catalog."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.valet = valet_fixtures.AllInOneValet()
-        cls.valet.setUp()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.valet.cleanUp()
-        super().tearDownClass()
 
     def session(self, url):
         token = ks_fixture.V3Token()
