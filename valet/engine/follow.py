@@ -25,7 +25,8 @@ from valet.storage import base as storage_base
 LOG = logging.getLogger(__name__)
 
 ORCHESTRATION_KEY = 'valet_orchestration_id'
-GROUPS_KEY = reconcile.GROUPS_KEY
+# Server metadata a user (or Heat) sets to name the server's Valet groups.
+GROUPS_KEY = membership.LIST_KEY
 
 
 @dataclasses.dataclass
@@ -35,11 +36,6 @@ class Outcome:
     changed: bool = False
     resync: bool = False
     message: str | None = None
-
-
-def _groups_from_metadata(metadata, server=None):
-    # Groups not defined yet are kept: they count once they are created.
-    return reconcile.groups_in_metadata(metadata, server)
 
 
 def _names_groups(metadata):
@@ -139,7 +135,8 @@ class Follower:
             groups = current.groups
             if not current.stack and _names_groups(event.metadata):
                 # A server Valet did not plan: its metadata is the truth.
-                groups = _groups_from_metadata(event.metadata, event.uuid)
+                groups = reconcile.groups_in_metadata(event.metadata,
+                                                      event.uuid)
             if (current.host == host and dict(current.demand) == demand
                     and tuple(current.groups) == tuple(groups)):
                 return Outcome()
@@ -152,7 +149,10 @@ class Follower:
         else:
             server = datacenter.PlacedServer(
                 id=event.uuid, host=host, demand=demand,
-                groups=_groups_from_metadata(event.metadata, event.uuid),
+                # Groups not defined yet are kept: they count once they
+                # are created.
+                groups=reconcile.groups_in_metadata(event.metadata,
+                                                    event.uuid),
                 project=event.project, name=event.name)
         dc.place(server)
         return Outcome(changed=True)

@@ -41,8 +41,6 @@ LOG = logging.getLogger(__name__)
 
 MOVED = 'moved'
 RELEASED = 'released'
-# Server metadata a user (or Heat) sets to name the server's Valet groups.
-GROUPS_KEY = membership.LIST_KEY
 
 
 @dataclasses.dataclass
