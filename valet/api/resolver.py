@@ -15,6 +15,7 @@ flavors), with the same answers.
 import copy
 
 from valet.api import errors
+from valet.objects import group as group_mod
 from valet.objects import membership
 from valet.storage import base as storage_base
 
@@ -59,20 +60,6 @@ class GroupResolver:
                 % (self.project_id, group.name, group.id, group.id))
         return group
 
-    def _with_ancestors(self, groups, definitions):
-        """Add the definitions of ``groups`` and every enclosing group."""
-        todo = list(groups)
-        while todo:
-            group = todo.pop()
-            if group.name in definitions:
-                continue
-            definitions[group.name] = group.definition()
-            for parent in group.parents:
-                found = self._lookup(parent)
-                # A parent deleted under us is the engine's to report.
-                if found is not None:
-                    todo.append(found)
-
     def resolve(self, resources):
         """(resources for the engine, {group name: definition})."""
         try:
@@ -80,14 +67,17 @@ class GroupResolver:
         except membership.MembershipError as exc:
             raise _invalid(exc)
         resolved = copy.deepcopy(resources)
-        definitions = {}
+        chosen = {}
         for orch_id, refs in memberships.items():
             groups = [self._require(ref) for ref in refs]
             membership.set_server_groups(
                 resolved[orch_id], dict.fromkeys(g.name for g in groups))
-            self._with_ancestors(groups, definitions)
+            chosen.update((g.name, g) for g in groups)
         # Their memberships are in the servers' metadata now.
         for orch_id in [k for k, r in resolved.items()
                         if r.get('type') in membership.ASSIGNMENT_TYPES]:
             del resolved[orch_id]
+        definitions = {
+            name: g.definition() for name, g in
+            group_mod.with_ancestors(chosen.values(), self._lookup).items()}
         return resolved, definitions

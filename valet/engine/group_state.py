@@ -10,6 +10,7 @@ nobody created, 409 for a project that is not a member).
 """
 
 from valet.common import exception
+from valet.objects import group as group_mod
 from valet.storage import base as storage_base
 
 GROUP_NOT_FOUND = 'valet.group.not_found'
@@ -76,18 +77,7 @@ class GroupRecords:
 
     def with_ancestors(self, groups):
         """``{name: stored group}`` of ``groups`` and every enclosing one."""
-        out = {}
-        todo = list(groups)
-        while todo:
-            group = todo.pop()
-            if group.name in out:
-                continue
-            out[group.name] = group
-            for parent in group.parents:
-                found = self.find(parent)
-                if found is not None:
-                    todo.append(found)
-        return out
+        return group_mod.with_ancestors(groups, self.find)
 
     def remember(self, group):
         self.by_name[group.name] = group

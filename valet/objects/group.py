@@ -43,3 +43,21 @@ class Group:
         return {'id': self.id, 'name': self.name,
                 'description': self.description, 'type': self.type,
                 'level': self.level, 'members': list(self.members)}
+
+
+def with_ancestors(groups, find):
+    """``{name: group}`` of ``groups`` and every group they are nested in;
+    ``find(name)`` gives a stored group, or None for one that is gone
+    (the engine reports it)."""
+    out = {}
+    todo = list(groups)
+    while todo:
+        group = todo.pop()
+        if group.name in out:
+            continue
+        out[group.name] = group
+        for parent in group.parents:
+            found = find(parent)
+            if found is not None:
+                todo.append(found)
+    return out
