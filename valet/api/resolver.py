@@ -12,10 +12,7 @@ flavor's extra specs name are the engine's to resolve (only it knows the
 flavors), with the same answers.
 """
 
-import copy
-
 from valet.api import errors
-from valet.objects import group as group_mod
 from valet.objects import membership
 from valet.storage import base as storage_base
 
@@ -45,7 +42,7 @@ class GroupResolver:
                 self._cache[ref] = None
         return self._cache[ref]
 
-    def _require(self, ref):
+    def _require(self, ref, orch_id=None, resource=None):
         group = self._lookup(ref)
         if group is None:
             raise errors.APIError(
@@ -63,21 +60,12 @@ class GroupResolver:
     def resolve(self, resources):
         """(resources for the engine, {group name: definition})."""
         try:
-            memberships = membership.from_plan(resources)
+            resolved, definitions = membership.resolve(
+                resources, self._require, self._lookup)
         except membership.MembershipError as exc:
             raise _invalid(exc)
-        resolved = copy.deepcopy(resources)
-        chosen = {}
-        for orch_id, refs in memberships.items():
-            groups = [self._require(ref) for ref in refs]
-            membership.set_server_groups(
-                resolved[orch_id], dict.fromkeys(g.name for g in groups))
-            chosen.update((g.name, g) for g in groups)
         # Their memberships are in the servers' metadata now.
         for orch_id in [k for k, r in resolved.items()
                         if r.get('type') in membership.ASSIGNMENT_TYPES]:
             del resolved[orch_id]
-        definitions = {
-            name: g.definition() for name, g in
-            group_mod.with_ancestors(chosen.values(), self._lookup).items()}
         return resolved, definitions

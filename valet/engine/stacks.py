@@ -12,8 +12,6 @@ their placement by the id their hints derive
 (``valet.common.heat_stack.orchestration_id``).
 """
 
-import copy
-
 from oslo_log import log as logging
 from oslo_messaging.rpc import dispatcher
 
@@ -47,24 +45,14 @@ def stack_path(hints):
 
 def resolve_groups(records, resources, project_id):
     """(resources with every server's groups by name, definitions)."""
+    def require(ref, orch_id, resource):
+        return records.require(ref, project_id,
+                               where=resource.get('name') or orch_id)
     try:
-        memberships = membership.from_plan(resources)
+        return membership.resolve(resources, require, records.find)
     except membership.MembershipError as exc:
         raise exception.BadRequest(exc.message,
                                    code='valet.group.metadata_invalid')
-    resolved = copy.deepcopy(resources)
-    chosen = {}
-    for orch_id, refs in memberships.items():
-        where = resolved[orch_id].get('name') or orch_id
-        groups = [records.require(ref, project_id, where=where)
-                  for ref in refs]
-        membership.set_server_groups(
-            resolved[orch_id], dict.fromkeys(g.name for g in groups))
-        chosen.update({g.name: g for g in groups})
-    definitions = {
-        name: g.definition()
-        for name, g in records.with_ancestors(chosen.values()).items()}
-    return resolved, definitions
 
 
 class StackPlanner:

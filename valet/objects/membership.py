@@ -21,8 +21,11 @@ extra specs, which only the engine knows). Every shape error is a
 ``MembershipError`` naming the resource and the key at fault.
 """
 
+import copy
 import json
 import re
+
+from valet.objects import group as group_mod
 
 SERVER_TYPE = 'OS::Nova::Server'
 GROUP_TYPE = 'OS::Valet::Group'
@@ -270,7 +273,7 @@ def from_assignments(resources):
     return {k: tuple(v) for k, v in out.items()}
 
 
-def set_server_groups(resource, names):
+def _set_server_groups(resource, names):
     """Make a server resource list exactly ``names`` (group names) in
     ``properties.metadata.valet``, the form the engine reads once group
     references are resolved; its other metadata stays."""
@@ -299,3 +302,28 @@ def from_plan(resources):
         if refs:
             out[orch_id] = _unique(refs)
     return out
+
+
+def resolve(resources, require, find):
+    """``(resources, definitions)``: a copy of a plan's ``resources`` in
+    which every server lists all its groups by name in
+    ``properties.metadata.valet``, and ``{name: definition}`` of those
+    groups and of every group they are nested in.
+
+    ``require(ref, orchestration id, resource)`` gives the stored group a
+    server names, or raises the caller's error (not found, not a member);
+    ``find(name)`` gives an enclosing group, or None. Shape errors raise
+    ``MembershipError``.
+    """
+    memberships = from_plan(resources)
+    resolved = copy.deepcopy(resources)
+    chosen = {}
+    for orch_id, refs in memberships.items():
+        groups = [require(ref, orch_id, resolved[orch_id]) for ref in refs]
+        _set_server_groups(resolved[orch_id],
+                           dict.fromkeys(g.name for g in groups))
+        chosen.update((g.name, g) for g in groups)
+    definitions = {
+        name: g.definition() for name, g in
+        group_mod.with_ancestors(chosen.values(), find).items()}
+    return resolved, definitions
