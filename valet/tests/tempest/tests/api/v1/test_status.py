@@ -33,3 +33,38 @@ class StatusTest(base.BaseValetTest):
             exc = self.assertRaises(lib_exc.Forbidden, client.show_status)
             self.assertErrorCode(exc, 403, 'valet.policy.forbidden')
             self.assertRaises(lib_exc.Forbidden, client.list_resources)
+
+
+class ServicePersonaTest(base.BaseValetTest):
+    """An OpenStack service user (role ``service``, e.g. Nova's filter)."""
+
+    credentials = ['admin', ['service', 'service']]
+
+    @classmethod
+    def setup_clients(cls):
+        # Only the admin and the service user: no member personas here.
+        super(base.BaseValetTest, cls).setup_clients()
+        cls.admin_groups = cls.os_admin.valet_v1.GroupsClient()
+        cls.service = cls.os_roles_service.valet_v1
+
+    @decorators.idempotent_id('3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e05')
+    def test_service_reads_state_and_every_project(self):
+        status = self.service.StatusClient().show_status()['status']
+        self.assertIn('engine', status)
+        self.assertIsInstance(
+            self.service.StatusClient().list_resources()['resources'], dict)
+        self.assertIsInstance(
+            self.service.PlansClient().list_plans()['plans'], list)
+        self.assertIsInstance(
+            self.service.PlacementsClient().list_placements()['placements'],
+            list)
+
+    @decorators.idempotent_id('3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e06')
+    def test_service_cannot_manage_groups(self):
+        group = self.create_group()
+        groups = self.service.GroupsClient()
+        self.assertEqual(group['id'], groups.show_group(group['id'])[
+            'group']['id'])
+        exc = self.assertRaises(lib_exc.Forbidden, groups.delete_group,
+                                group['id'])
+        self.assertErrorCode(exc, 403, 'valet.policy.forbidden')
