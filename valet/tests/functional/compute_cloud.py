@@ -198,7 +198,23 @@ class ComputeCloud(fixtures.Fixture):
         self.http = requests.Session()
         self.addCleanup(self.http.close)
         self.timings = {}
+        try:
+            self._start(started)
+        except Exception as exc:
+            # The logs go with the cloud's directory: say what they said.
+            raise CloudError('%s\n%s' % (exc, self.log_tails())) from exc
 
+    def log_tails(self, lines=15):
+        """The last lines of every log of the cloud, for error messages."""
+        logs = os.path.join(self.tmp, 'logs')
+        out = []
+        for name in sorted(os.listdir(logs)):
+            with open(os.path.join(logs, name), errors='replace') as f:
+                tail = f.readlines()[-lines:]
+            out.append('--- %s ---\n%s' % (name, ''.join(tail)))
+        return ''.join(out)
+
+    def _start(self, started):
         # Keystone and Glance bootstrap in threads while Nova's does here.
         side = {}
         threads = [self._in_thread(side, 'keystone',
