@@ -78,3 +78,15 @@ class MovesTest(base.CloudTestCase):
         self.assertEqual('valet.medium', moved['flavor']['original_name'])
         self.assertNotIn(self.host(moved), (source, self.host(mate)))
         self.assertEqual(self.host(moved), self.valet_location(mover['id']))
+
+    def test_migrate_of_an_ad_hoc_server_is_replanned(self):
+        # Nobody planned these: Valet replans the server it placed when it
+        # boots (its placement is known by the instance UUID).
+        group = self.make_group('diversity')
+        mover, mate = [self.boot_active(name, hints={'valet_groups': group})
+                       for name in ('mover', 'mate')]
+        source = self.host(mover)
+        self._action(mover, {'migrate': None})
+        moved = self._confirmed(mover)
+        self.assertNotIn(self.host(moved), (source, self.host(mate)))
+        self.assertEqual(self.host(moved), self.valet_location(mover['id']))
