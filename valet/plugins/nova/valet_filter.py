@@ -66,6 +66,9 @@ class _MultiCreate:
     placements: dict                 # orchestration id -> Valet host name
     bound: dict = dataclasses.field(default_factory=dict)  # oid -> uuid
     instances: list = dataclasses.field(default_factory=list)
+    # Host name -> its HostState.num_instances when last seen: Nova
+    # counts one up on the host it picks for each instance.
+    counts: dict = dataclasses.field(default_factory=dict)
     created: float = dataclasses.field(default_factory=time.monotonic)
 
     def unbound(self):
@@ -289,6 +292,9 @@ class ValetFilter(filters.BaseHostFilter):
         where each one went (Nova records it in the host's ``instances``)
         at the next call and binds that instance to a placement planned
         there, so the hosts returned next are the ones still planned.
+        Nova records the instance in the host's ``instances`` only for a
+        server group; otherwise the host whose ``num_instances`` grew is
+        where it went.
         """
         uuid = spec.instance_uuid(spec_obj)
         with self._lock:
@@ -296,6 +302,7 @@ class ValetFilter(filters.BaseHostFilter):
         state = self._in_flight(spec_obj)
         if state is None:
             state = self._plan_many(spec_obj, uuid, names.locations, budget)
+            _count_instances(state, hosts, names)
             with self._lock:
                 self._multi[id(spec_obj)] = state
         elif uuid in state.instances:
@@ -347,18 +354,20 @@ class ValetFilter(filters.BaseHostFilter):
         return _MultiCreate(spec_ref=_ref(spec_obj), placements=placements)
 
     def _bind_landed(self, state, hosts, names, budget):
+        grown = _count_instances(state, hosts, names)
         bound = set(state.bound.values())
-        for earlier in state.instances:
-            if earlier in bound:
-                continue
-            landed = next((h for h in hosts
+        pending = [u for u in state.instances if u not in bound]
+        for earlier in pending:
+            landed = next((names.name(h) for h in hosts
                            if earlier in (getattr(h, 'instances', None)
                                           or {})), None)
+            if landed is None and len(pending) == 1 and len(grown) == 1:
+                landed = grown[0]
             if landed is None:
                 LOG.warning('Valet: cannot tell where Nova put instance %s',
                             earlier)
                 continue
-            self._bind(state, earlier, names.name(landed), budget)
+            self._bind(state, earlier, landed, budget)
 
     def _bind(self, state, uuid, host, budget):
         oid = next((o for o, h in sorted(state.unbound().items())
@@ -382,6 +391,22 @@ class ValetFilter(filters.BaseHostFilter):
             if state.spec_ref() is None or \
                     now - state.created > MULTI_CREATE_TTL:
                 del self._multi[key]
+
+
+def _count_instances(state, hosts, names):
+    """Record each host's instance count; return the hosts whose count
+    grew since the last call."""
+    grown = []
+    for host in hosts:
+        count = getattr(host, 'num_instances', None)
+        if not isinstance(count, int):
+            continue
+        name = names.name(host)
+        before = state.counts.get(name)
+        if before is not None and count > before:
+            grown.append(name)
+        state.counts[name] = count
+    return grown
 
 
 def _ref(obj):

@@ -16,6 +16,7 @@ import uuid
 from keystoneauth1 import session as ks_session
 from nova import objects
 from nova.scheduler import filters as nova_filters
+from nova.scheduler import manager as scheduler_manager
 from nova.tests.unit.scheduler import fakes
 from oslo_config import cfg
 
@@ -59,7 +60,8 @@ def request(instance=None, hints=None, num_instances=1, extra_specs=None,
         scheduler_hints={k: v if isinstance(v, list) else [v]
                          for k, v in (hints or {}).items()},
         project_id=project, instance_group=group, availability_zone=None,
-        ignore_hosts=None, force_hosts=None)
+        ignore_hosts=None, force_hosts=None, numa_topology=None,
+        pci_requests=objects.InstancePCIRequests(requests=[]))
     return spec
 
 
@@ -353,7 +355,10 @@ class MultiCreateTest(FilterTestBase):
             if not hosts:
                 break
             host = hosts[pick]
-            host.instances[instance] = objects.Instance(uuid=instance)
+            # What Nova does to the host it picked: one more instance,
+            # and the instance listed only when a server group asks.
+            scheduler_manager.SchedulerManager._consume_selected_host(
+                host, spec, instance_uuid=instance)
             chosen[instance] = host.host
         if chosen and count > 1:
             # nova.scheduler.manager._get_alternate_hosts filters once more
