@@ -31,8 +31,7 @@ class MultiCreateTest(base.CloudTestCase):
         group = self.make_group('diversity')
         servers = self.boot('multi', min_count=4,
                             hints={'valet_groups': group})
-        # The request's plan goes with the test: its placements are not
-        # bound to the instances, so deleting them leaves it in Valet.
+        # The request's plan goes with the test.
         self.addCleanup(self._delete_plans, servers)
         self.assertEqual(4, len(servers))
         for server in servers:
@@ -44,3 +43,8 @@ class MultiCreateTest(base.CloudTestCase):
         plan = self._plan_of(servers)
         self.assertEqual(hosts, sorted(p['location'] for p in
                                        plan['placements'].values()))
+        # Each instance is bound to a placement on the host it runs on.
+        for server in servers:
+            self.assertEqual([self.host(server)], [
+                p['location']
+                for p in self.valet_placements(resource_id=server['id'])])
