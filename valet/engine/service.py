@@ -436,13 +436,17 @@ class EngineEndpoint:
             return (stored or placement).to_dict()
         return self._replan(placement, locations, resource_id)
 
-    @rpc_method()
+    @rpc_method(locked=False)
     def reserve_stack_server(self, ctxt, hints, locations, resource_id,
                              project_id=None, any_project=False):
         # Convergence: the first server of an unplanned Heat stack plans
-        # the whole stack (valet.engine.stacks).
-        if self.stacks is None:
-            self.stacks = stacks.StackPlanner(self)
+        # the whole stack (valet.engine.stacks). Reading Heat takes
+        # seconds: it happens outside the engine's lock, which the
+        # planner takes only to decide.
+        with self.lock:
+            self._ready()
+            if self.stacks is None:
+                self.stacks = stacks.StackPlanner(self)
         return self.stacks.reserve(ctxt, hints, locations, resource_id,
                                    project_id, any_project)
 

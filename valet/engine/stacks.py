@@ -6,11 +6,14 @@ filter asks to reserve a server Valet has no placement for, and Heat's
 scheduler hints name its root stack, the engine reads that root stack
 from Heat (``valet.inventory.openstack.heat``), plans all of its servers
 in one decision (or re-plans the stack when it grew), then answers the
-reservation. Every call runs under the engine's lock, so the concurrent
-first servers of one stack make exactly one plan; later servers find
-their placement by the id their hints derive
+reservation. Heat is read outside the engine's lock (other decisions go on
+meanwhile) but under a lock of the stack's own, so the concurrent first
+servers of one stack make exactly one read and one plan; later servers
+find their placement by the id their hints derive
 (``valet.common.heat_stack.orchestration_id``).
 """
+
+import threading
 
 from oslo_log import log as logging
 from oslo_messaging.rpc import dispatcher
@@ -61,6 +64,12 @@ class StackPlanner:
     def __init__(self, endpoint, reader=None):
         self.endpoint = endpoint
         self._reader = reader
+        self._guard = threading.Lock()
+        self._stack_locks = {}      # root stack id -> lock of its readers
+
+    def _stack_lock(self, root):
+        with self._guard:
+            return self._stack_locks.setdefault(root, threading.Lock())
 
     @property
     def reader(self):
@@ -105,6 +114,11 @@ class StackPlanner:
             # Another project's stack is none of the caller's business.
             raise exception.NotFound('Heat stack %s not found' % root,
                                      code=STACK_UNKNOWN)
+        with self.endpoint.lock:
+            self.endpoint._ready()
+            self._plan(ctxt, root, read, owner)
+
+    def _plan(self, ctxt, root, read, owner):
         resources, groups = resolve_groups(self.endpoint.groups,
                                            read.resources, owner)
         try:
@@ -132,8 +146,13 @@ class StackPlanner:
         orch_id = heat_stack.orchestration_id(root, path)
         placement = self._placement(orch_id)
         if placement is None:
-            self.plan_stack(ctxt, root, project_id, any_project)
-            placement = self._placement(orch_id)
+            with self._stack_lock(root):
+                # The first of concurrent servers reads and plans; the
+                # others find their placements once it is done.
+                placement = self._placement(orch_id)
+                if placement is None:
+                    self.plan_stack(ctxt, root, project_id, any_project)
+                    placement = self._placement(orch_id)
             if placement is None:
                 raise exception.NotFound(
                     'Heat stack %s has no server %s' % (root, '/'.join(path)),
