@@ -98,8 +98,11 @@ OPENSTACK_OPTS = [
     cfg.BoolOpt('read_servers', default=False,
                 help='openstack driver: also read every server from Nova '
                      '(GET /servers/detail?all_tenants=1) to give placed '
-                     'servers their name, project and metadata. Placement '
-                     'alone gives their id, host and resources.'),
+                     'servers their name, project and metadata, and an '
+                     'evacuated server the host it runs on (its source '
+                     'host keeps allocations until that host comes back). '
+                     'Placement alone gives their id, host and '
+                     'resources.'),
     cfg.BoolOpt('read_consumers', default=False,
                 help='openstack driver: read the project and user of every '
                      'Placement consumer (GET /allocations/{consumer}, one '

@@ -140,23 +140,32 @@ def build_servers(trees, names, kept, consumers=None, nova_servers=None):
 
     Returns (servers, {server id: metadata}, servers left out because
     their host is not in ``kept``). A consumer with allocations on two
-    hosts (rare: Placement lets one consumer span providers) keeps its
-    UUID on the first and is ``<uuid>@<host>`` on the others, so that its
-    resources count on both.
+    hosts (an evacuated server keeps its source host's allocations until
+    that host's nova-compute comes back) keeps its UUID on the host Nova
+    says it runs on, or else the first, and is ``<uuid>@<host>`` on the
+    others, so that its resources count on both.
     """
     consumers = consumers or {}
     nova_servers = nova_servers or {}
-    servers, metadata, left_out, seen = [], {}, 0, set()
-    for tree in sorted(trees, key=lambda t: names[t.uuid]):
+    servers, metadata, left_out = [], {}, 0
+    ordered = sorted(trees, key=lambda t: names[t.uuid])
+    hosts_of = {}
+    for tree in ordered:
+        for consumer in tree.consumers:
+            hosts_of.setdefault(consumer, []).append(names[tree.uuid])
+    home = {}
+    for consumer, hosts in hosts_of.items():
+        nova_host = (nova_servers.get(consumer) or {}).get('host')
+        home[consumer] = nova_host if nova_host in hosts else hosts[0]
+    for tree in ordered:
         host = names[tree.uuid]
         for consumer in sorted(tree.consumers):
             if host not in kept:
                 left_out += 1
                 continue
             server_id = consumer
-            if consumer in seen:
+            if host != home[consumer]:
                 server_id = '%s@%s' % (consumer, host)
-            seen.add(consumer)
             info = nova_servers.get(consumer) or {}
             project = info.get('project') or (
                 consumers.get(consumer) or {}).get('project_id')

@@ -166,6 +166,17 @@ class BuildTest(base.BaseTestCase):
         self.assertEqual({'vm2': {'k': 'v'}}, metadata)
         self.assertEqual(1, left_out)
 
+    def test_evacuated_server_is_where_nova_says(self):
+        # Evacuated from a to b: the source's allocations stay until a's
+        # nova-compute comes back; the server itself runs on b.
+        trees = [tree('u1', 'a', consumers={'vm1': {'VCPU': 1}}),
+                 tree('u2', 'b', consumers={'vm1': {'VCPU': 1}})]
+        servers, _, _ = driver.build_servers(
+            trees, {'u1': 'a', 'u2': 'b'}, {'a', 'b'},
+            nova_servers={'vm1': {'host': 'b'}})
+        self.assertEqual([('vm1@a', 'a'), ('vm1', 'b')],
+                         [(s.id, s.host) for s in servers])
+
 
 class DriverTest(base.BaseTestCase):
 
