@@ -106,7 +106,12 @@ class KeystoneFixture(fixtures.Fixture):
             [uwsgi, '--http11-socket', '127.0.0.1:%d' % self.port,
              '--module', 'keystone.wsgi.api:application', '--master',
              '--processes', '1', '--threads', '4', '--die-on-term',
-             '--lazy-apps'],
+             '--lazy-apps',
+             # uwsgi drops a kept-alive connection after 4 idle seconds;
+             # a client reusing it just then gets RemoteDisconnected
+             # (seen with tempest's token requests). One request per
+             # connection avoids the race.
+             '--add-header', 'Connection: close'],
             env=env, stdout=log, stderr=subprocess.STDOUT)
         self.addCleanup(self._stop)
         self._wait_ready()
