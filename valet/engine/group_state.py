@@ -84,3 +84,127 @@ class GroupRecords:
 
     def forget(self, group):
         self.by_name.pop(group.name, None)
+
+
+# ------------------------------------------------------------------ nesting
+# Codes of the answers to a change of a group's ``parents`` (microversion
+# 1.4). Every refusal is a 400 except a parent the caller's project may not
+# use (409, like joining such a group) and deleting a group others are
+# nested in (409).
+PARENT_NOT_FOUND = 'valet.group.parent_not_found'
+PARENT_SELF = 'valet.group.parent_self'
+PARENT_NOT_MEMBER = 'valet.group.parent_not_member'
+NESTING_CYCLE = 'valet.group.nesting_cycle'
+NESTING_KIND = 'valet.group.nesting_kind'
+NESTING_LEVEL = 'valet.group.nesting_level'
+HAS_CHILDREN = 'valet.group.has_children'
+
+# Diversity and exclusivity groups hold servers and affinity groups only:
+# "apart from each other" of groups that must themselves be apart has no
+# single meaning the solver could honour.
+_CONTAINERS = ('diversity', 'exclusivity')
+
+
+def _nesting_error(code, message, **details):
+    return exception.BadRequest(message, code=code, details=details)
+
+
+def resolve_parents(group, refs, find, levels, project_id=None):
+    """The names of the groups ``refs`` (names or ids) that ``group`` may
+    be nested in; BadRequest or Conflict saying why not.
+
+    ``find(ref)`` gives a stored group or None; ``levels`` are the
+    topology's levels, lowest first. ``project_id`` is the caller's
+    project when it may only use groups open to it (None: any group).
+    The rules are the solver's: no cycle, no diversity or exclusivity
+    group inside another, and a child's level not above its parent's.
+    """
+    names = []
+    for ref in refs:
+        if ref in (group.name, group.id):
+            raise _nesting_error(
+                PARENT_SELF, "Group '%s' cannot be nested in itself."
+                % group.name, group=group.name)
+        parent = find(ref)
+        if parent is None:
+            raise _nesting_error(
+                PARENT_NOT_FOUND,
+                "Parent group '%s' not found; GET /v1/groups lists the "
+                'groups a group can be nested in.' % ref, parent=ref)
+        if parent.name in names:
+            continue
+        if project_id is not None and parent.members and \
+                project_id not in parent.members:
+            raise exception.Conflict(
+                'Project %s is not a member of group %s, so it cannot nest '
+                'groups in it; an administrator can add it with PUT '
+                '/v1/groups/%s/members.' % (project_id, parent.name,
+                                            parent.id),
+                code=PARENT_NOT_MEMBER, details={'parent': parent.name})
+        _check_no_cycle(group, parent, find)
+        _check_pair(group, parent, levels)
+        names.append(parent.name)
+    return names
+
+
+def _check_pair(child, parent, levels):
+    if child.type in _CONTAINERS and parent.type in _CONTAINERS:
+        raise _nesting_error(
+            NESTING_KIND,
+            "A %s group cannot be nested in a %s group ('%s' in '%s'): "
+            'diversity and exclusivity groups hold servers and affinity '
+            'groups only.' % (child.type, parent.type, child.name,
+                              parent.name),
+            group=child.name, parent=parent.name)
+    rank = {level: i for i, level in enumerate(levels)}
+    if parent.level not in rank:
+        raise _nesting_error(
+            NESTING_LEVEL,
+            "Group '%s' is at level '%s', which is not a level of this "
+            "cloud's topology (%s); nothing can be nested in it."
+            % (parent.name, parent.level, ', '.join(levels)),
+            group=child.name, parent=parent.name)
+    if rank.get(child.level, len(levels)) > rank[parent.level]:
+        raise _nesting_error(
+            NESTING_LEVEL,
+            "Group '%s' (level %s) cannot be nested in group '%s' (level "
+            "%s): a nested group's level may not be higher than its "
+            "parent's." % (child.name, child.level, parent.name,
+                           parent.level),
+            group=child.name, parent=parent.name)
+
+
+def _check_no_cycle(child, parent, find):
+    # Walk up from the parent: meeting the child again closes a loop.
+    path = [child.name, parent.name]
+    seen = set()
+    todo = [(parent, path)]
+    while todo:
+        current, trail = todo.pop()
+        if current.name in seen:
+            continue
+        seen.add(current.name)
+        for ref in current.parents:
+            if ref in (child.name, child.id):
+                cycle = trail + [child.name]
+                raise _nesting_error(
+                    NESTING_CYCLE,
+                    'Nesting %s in %s would make a cycle: %s.' % (
+                        child.name, parent.name, ' -> '.join(cycle)),
+                    groups=cycle)
+            above = find(ref)
+            if above is not None:
+                todo.append((above, trail + [above.name]))
+
+
+def children_of(name, groups):
+    """Names of the ``groups`` directly nested in the group ``name``."""
+    return sorted(g.name for g in groups if name in g.parents)
+
+
+def has_children(group, children):
+    return exception.Conflict(
+        'Unable to delete group %s: group(s) %s are nested in it; change '
+        'their parents (PUT /v1/groups/{group_id} with "parents") or delete '
+        'them first.' % (group.name, ', '.join(children)),
+        code=HAS_CHILDREN, details={'children': children})

@@ -116,13 +116,21 @@ class EngineAPI:
     # Groups change through the engine, which stores them and updates its
     # model before answering; replies are ``dataclasses.asdict`` of
     # ``valet.objects.Group`` (the API renders them).
-    def create_group(self, ctxt, group):
-        """Create ``{"name", "type", "level", "description"}``."""
-        return self._call(ctxt, 'create_group', group=group)
+    def create_group(self, ctxt, group, project_id=None):
+        """Create ``{"name", "type", "level", "description", "parents"}``
+        (``parents``: names or ids). ``project_id`` is the caller's project
+        when it may nest only in groups open to it."""
+        kwargs = {'project_id': project_id} if project_id else {}
+        return self._call(ctxt, 'create_group', group=group, **kwargs)
 
-    def update_group(self, ctxt, group_id, description):
+    def update_group(self, ctxt, group_id, description=None, parents=None,
+                     project_id=None):
+        """Change the description and/or the parents (None: keep)."""
+        kwargs = {}
+        if parents is not None:
+            kwargs = {'parents': parents, 'project_id': project_id}
         return self._call(ctxt, 'update_group', group_id=group_id,
-                          description=description)
+                          description=description, **kwargs)
 
     def add_group_members(self, ctxt, group_id, members):
         return self._call(ctxt, 'add_group_members', group_id=group_id,

@@ -510,8 +510,20 @@ class EngineEndpoint:
             'Group %s is being changed by other requests; retry.' % ref,
             code='valet.storage.conflict')
 
+    def _parents(self, group, refs, project_id):
+        if not isinstance(refs, list) or not all(
+                isinstance(r, str) and r for r in refs):
+            raise exception.BadRequest('parents must be a list of group '
+                                       'names or ids',
+                                       code='valet.request.invalid')
+        return group_state.resolve_parents(
+            group, refs, self.groups.find, self.dc.topology.levels,
+            project_id)
+
     @rpc_method()
-    def create_group(self, ctxt, group):
+    def create_group(self, ctxt, group, project_id=None):
+        """``project_id``: the caller's project when it may nest only in
+        groups open to it (None: in any group)."""
         if not isinstance(group, dict):
             raise exception.BadRequest('group must be a mapping')
         for key in ('name', 'type', 'level'):
@@ -525,6 +537,8 @@ class EngineEndpoint:
                 'of %s.' % (new.level, ', '.join(self.dc.topology.levels)),
                 code='valet.group.level_unknown',
                 details={'level': new.level})
+        new.parents = self._parents(new, group.get('parents') or [],
+                                    project_id)
         definition = translate.group_model(new)
         self._fence()
         try:
@@ -542,10 +556,20 @@ class EngineEndpoint:
         return stored.portable()
 
     @rpc_method()
-    def update_group(self, ctxt, group_id, description):
+    def update_group(self, ctxt, group_id, description=None, parents=None,
+                     project_id=None):
+        """Change the description and/or the parents (None: unchanged);
+        ``project_id`` as in ``create_group``."""
         def mutate(group):
-            group.description = str(description or '')
-        return self._change_group(group_id, mutate).portable()
+            if description is not None:
+                group.description = str(description)
+            if parents is not None:
+                group.parents = self._parents(group, parents, project_id)
+        stored = self._change_group(group_id, mutate)
+        if parents is not None:
+            # The next plan honours the new nesting.
+            self.dc.define_group(translate.group_model(stored), replace=True)
+        return stored.portable()
 
     @rpc_method()
     def add_group_members(self, ctxt, group_id, members):
@@ -614,6 +638,10 @@ class EngineEndpoint:
                 'it; delete their plans (or the servers) first.'
                 % (group.name, len(servers)),
                 code='valet.group.member_in_use')
+        children = group_state.children_of(group.name,
+                                           self.storage.list_groups())
+        if children:
+            raise group_state.has_children(group, children)
         self._fence()
         try:
             self.storage.delete_group(group.id)

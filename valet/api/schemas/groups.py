@@ -6,9 +6,22 @@ TYPES = ['affinity', 'diversity', 'exclusivity']
 DESCRIPTION = common.free_text(1024)
 
 
-def create(levels):
-    """POST /v1/groups; ``levels`` are the configured topology levels."""
-    return {
+# Microversion 1.4: the groups a group is nested in, by name or id.
+PARENTS = {
+    'type': 'array',
+    'items': dict(common.GROUP_NAME,
+                  description='a group name or id (1 to 255 letters, '
+                              'digits or . _ ~ -)'),
+    'maxItems': 16,
+    'uniqueItems': True,
+    'description': 'a list of at most 16 distinct group names or ids',
+}
+
+
+def create(levels, nesting=False):
+    """POST /v1/groups; ``levels`` are the configured topology levels;
+    ``nesting`` (microversion 1.4) allows ``parents``."""
+    schema = {
         'type': 'object',
         'properties': {
             'name': common.GROUP_NAME,
@@ -21,6 +34,9 @@ def create(levels):
         'required': ['name', 'type', 'level'],
         'additionalProperties': False,
     }
+    if nesting:
+        schema['properties']['parents'] = PARENTS
+    return schema
 
 
 UPDATE = {
@@ -29,6 +45,16 @@ UPDATE = {
     'required': ['description'],
     'additionalProperties': False,
     'description': 'only the description of a group can change',
+}
+
+# Microversion 1.4: the description, the parents, or both.
+UPDATE_NESTED = {
+    'type': 'object',
+    'properties': {'description': DESCRIPTION, 'parents': PARENTS},
+    'minProperties': 1,
+    'additionalProperties': False,
+    'description': 'description and/or parents (the only members that '
+                   'can change)',
 }
 
 MEMBERS = {

@@ -10,6 +10,7 @@ from oslo_config import cfg
 
 from valet.api.controllers import base
 from valet.api import errors
+from valet.api import microversion
 from valet.api import projects
 from valet.api import router
 from valet.api.schemas import groups as schema
@@ -19,6 +20,8 @@ from valet import policy
 from valet.storage import base as storage_base
 
 DEFAULT_LEVELS = ('host', 'rack', 'zone', 'region')
+# Groups nest (``parents``) from this microversion on.
+NESTING_VERSION = '1.4'
 
 
 def topology_levels(conf):
@@ -65,8 +68,26 @@ class GroupsController(base.Controller):
         except storage_base.NotFound:
             raise not_found(ref)
 
-    def _rendered(self, data):
-        return objects.Group.from_portable(data).to_dict()
+    def _rendered(self, req, group):
+        """The v1 representation, with ``parents`` from 1.4 on."""
+        if isinstance(group, dict):
+            group = objects.Group.from_portable(group)
+        out = group.to_dict()
+        if self._nesting(req):
+            out['parents'] = list(group.parents)
+        return out
+
+    @staticmethod
+    def _nesting(req):
+        return microversion.at_least(req.environ, NESTING_VERSION)
+
+    @staticmethod
+    def _nesting_project(ctx):
+        # Whoever may add projects to any group may nest in any group;
+        # others only in groups open to their project.
+        if policy.authorize(ctx, policies.ADD_MEMBERS, do_raise=False):
+            return None
+        return ctx.project_id
 
     # ----------------------------------------------------------- handlers
     def list(self, req):
@@ -74,30 +95,47 @@ class GroupsController(base.Controller):
         policy.authorize(ctx, policies.LIST)
         page = self.page(req)
         return page.render('groups', self.storage.list_groups(
-            limit=page.fetch, marker=page.marker), lambda g: g.to_dict())
+            limit=page.fetch, marker=page.marker),
+            lambda g: self._rendered(req, g))
 
     def create(self, req):
         ctx = self.context(req)
         policy.authorize(ctx, policies.CREATE)
-        body = self.body(req, schema.create(topology_levels(self.conf)))
-        stored = self.engine.create_group(self.rpc_context(ctx), {
-            'name': body['name'], 'type': body['type'],
-            'level': body['level'],
-            'description': body.get('description', '')})
+        nesting = self._nesting(req)
+        body = self.body(req, schema.create(topology_levels(self.conf),
+                                            nesting=nesting))
+        group = {'name': body['name'], 'type': body['type'],
+                 'level': body['level'],
+                 'description': body.get('description', '')}
+        nested = {}
+        if body.get('parents'):
+            group['parents'] = body['parents']
+            nested['project_id'] = self._nesting_project(ctx)
+        stored = self.engine.create_group(self.rpc_context(ctx), group,
+                                          **nested)
         # v1 answers creates and updates with the bare group.
-        return 201, self._rendered(stored)
+        return 201, self._rendered(req, stored)
 
     def show(self, req, group_id):
         ctx = self.context(req)
         policy.authorize(ctx, policies.SHOW)
-        return {'group': self._get(group_id).to_dict()}
+        return {'group': self._rendered(req, self._get(group_id))}
 
     def update(self, req, group_id):
         ctx = self.context(req)
         policy.authorize(ctx, policies.UPDATE)
-        body = self.body(req, schema.UPDATE)
-        return 201, self._rendered(self.engine.update_group(
-            self.rpc_context(ctx), group_id, body['description']))
+        if not self._nesting(req):
+            body = self.body(req, schema.UPDATE)
+            return 201, self._rendered(req, self.engine.update_group(
+                self.rpc_context(ctx), group_id, body['description']))
+        body = self.body(req, schema.UPDATE_NESTED)
+        nested = {}
+        if 'parents' in body:
+            nested = {'parents': body['parents'],
+                      'project_id': self._nesting_project(ctx)}
+        return 201, self._rendered(req, self.engine.update_group(
+            self.rpc_context(ctx), group_id, body.get('description'),
+            **nested))
 
     def delete(self, req, group_id):
         ctx = self.context(req)
@@ -115,7 +153,7 @@ class GroupsController(base.Controller):
                 409, errors.GROUP_MEMBERS_INVALID,
                 'Member list contains project ids Keystone does not know: '
                 '%s. Nothing was added.' % ', '.join(unknown))
-        return 201, self._rendered(self.engine.add_group_members(
+        return 201, self._rendered(req, self.engine.add_group_members(
             self.rpc_context(ctx), group_id, list(dict.fromkeys(new))))
 
     def remove_members(self, req, group_id):

@@ -161,8 +161,10 @@ class FakeEngineAPI:
             raise exception.NotFound("Group '%s' not found" % ref,
                                      code='valet.group.not_found')
 
-    def create_group(self, ctxt, group):
-        self._record('create_group', group=group)
+    def create_group(self, ctxt, group, project_id=None):
+        # Nesting rules are the engine's (tested with the real engine in
+        # valet/tests/functional/api_groups/test_nesting.py).
+        self._record('create_group', group=group, project_id=project_id)
         new = objects.Group(**group)
         try:
             return (self.storage.create_group(new) or new).portable()
@@ -182,11 +184,18 @@ class FakeEngineAPI:
         raise exception.Conflict('Group %s is being changed; retry' % ref,
                                  code='valet.storage.conflict')
 
-    def update_group(self, ctxt, group_id, description):
+    def update_group(self, ctxt, group_id, description=None, parents=None,
+                     project_id=None):
         self._record('update_group', group_id=group_id,
-                     description=description)
-        return self._update(group_id, lambda g: setattr(
-            g, 'description', description))
+                     description=description, parents=parents,
+                     project_id=project_id)
+
+        def mutate(group):
+            if description is not None:
+                group.description = description
+            if parents is not None:
+                group.parents = list(parents)
+        return self._update(group_id, mutate)
 
     def add_group_members(self, ctxt, group_id, members):
         self._record('add_group_members', group_id=group_id, members=members)
