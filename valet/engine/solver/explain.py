@@ -23,12 +23,10 @@ import time
 import numpy as np
 
 from valet.engine.solver import search as search_mod
-from valet.engine.solver.problem import EPS
+from valet.engine.solver.rules.base import EPS
 
 INFEASIBLE = 'infeasible'
 SEARCH_BUDGET = 'search_budget'
-# At most this many server names in one line of a summary.
-_NAMES = 5
 
 
 def explain(problem, result, options, deadline, recheck):
@@ -77,15 +75,6 @@ def _server_label(problem, i):
     return server.id
 
 
-def _names(problem, indices):
-    labels = [problem.servers[i].name or problem.servers[i].id
-              for i in sorted(indices)]
-    if len(labels) > _NAMES:
-        return '%s and %d more' % (', '.join(labels[:_NAMES]),
-                                   len(labels) - _NAMES)
-    return ', '.join(labels)
-
-
 def _funnel(problem, fresh, i):
     level_names = problem.topology.levels
     alive = problem.present.copy()
@@ -105,77 +94,20 @@ def _funnel(problem, fresh, i):
         need = problem.demand[i, c]
         if need > 0:
             cut('capacity:' + rc, problem.free[:, c] >= need - EPS)
-    for a in problem.server_affinity[i]:
-        rule = problem.affinity[a]
-        cut('affinity:' + rule.name, fresh._affinity_mask(a),
+    for c in problem.server_rules[i]:
+        rule = problem.constraints[c]
+        cut(rule.label(i), fresh.trackers[c].mask(i),
             level=level_names[rule.level])
-    for k in problem.server_diversity[i]:
-        rule = problem.diversity[k]
-        cut('diversity:' + rule.name,
-            fresh._diversity_mask(k, rule.unit[i]),
-            level=level_names[rule.level])
-    for e, lvl in enumerate(problem.exclusivity):
-        name = lvl.member_of.get(i)
-        label = ('exclusivity:' + name) if name else 'exclusivity:others'
-        cut(label, fresh._exclusivity_mask(e, lvl, i),
-            level=level_names[lvl.level])
     return {'server': problem.ids[i], 'name': _server_label(problem, i),
             'hosts': start, 'ruled_out': steps,
             'remaining': int(alive.sum())}
 
 
 def _group_checks(problem, fresh):
-    """Groups that cannot fit in any single domain of their level."""
+    """Groups that no domain of their level can hold, rule by rule."""
     out = []
-    level_names = problem.topology.levels
-    for a, rule in enumerate(problem.affinity):
-        ok_hosts = np.ones(problem.slots, dtype=bool)
-        for m in rule.members:
-            ok_hosts &= problem.static[m]
-        dom = problem.domain[rule.level]
-        need = problem.demand[rule.members].sum(axis=0)
-        free = np.where(ok_hosts[:, None], np.maximum(problem.free, 0), 0)
-        valid = dom >= 0
-        ndom = problem.dc.domain_count(rule.level)
-        dom_free = np.stack([np.bincount(dom[valid], weights=free[valid, c],
-                                         minlength=ndom)
-                             for c in range(free.shape[1])], axis=1)
-        if rule.allowed is not None:
-            keep = np.zeros(ndom, dtype=bool)
-            keep[rule.allowed] = True
-            dom_free = np.where(keep[:, None], dom_free, 0)
-        fits = np.all(dom_free >= need - EPS, axis=1)
-        if not fits.any():
-            best = int(np.argmax((dom_free / np.maximum(need, EPS)).min(
-                axis=1))) if ndom else 0
-            out.append({
-                'group': rule.name, 'kind': 'affinity',
-                'level': level_names[rule.level],
-                'reason': 'no %s has room for the whole group (%s)'
-                          % (level_names[rule.level],
-                             _names(problem, rule.members)),
-                'needs': _vec(problem, need),
-                'most_room': _vec(problem, dom_free[best]) if ndom else {},
-            })
-    for k, rule in enumerate(problem.diversity):
-        units = set(rule.unit.values())
-        dom = problem.domain[rule.level]
-        usable_domains = set()
-        for i in rule.members:
-            ok = problem.static[i] & fresh._diversity_mask(k, rule.unit[i])
-            ok &= np.all(problem.free >= problem.demand[i] - EPS, axis=1)
-            usable_domains |= set(np.unique(dom[ok]).tolist())
-        if len(units) > len(usable_domains):
-            out.append({
-                'group': rule.name, 'kind': 'diversity',
-                'level': level_names[rule.level],
-                'reason': '%d members (%s) need different %ss but only %d '
-                          '%ss can take any of them' % (
-                              len(units), _names(problem, rule.members),
-                              level_names[rule.level],
-                              len(usable_domains), level_names[rule.level]),
-                'units': len(units), 'domains': len(usable_domains),
-            })
+    for rule, tracker in zip(problem.constraints, fresh.trackers):
+        out.extend(rule.explain(problem, tracker))
     return out
 
 
@@ -202,11 +134,6 @@ def _conflict(problem, recheck, deadline, limit=12):
         if recheck(everything - set(trial)) is False:
             kept = trial
     return {'groups': kept, 'capacity_only': False, 'minimal': True}
-
-
-def _vec(problem, vec):
-    return {rc: float(vec[c])
-            for c, rc in enumerate(problem.dc.resource_classes) if vec[c]}
 
 
 def _summary(problem, out):

@@ -14,35 +14,8 @@ from valet.engine.model import errors
 from valet.engine.model import extra_specs as extra_specs_mod
 from valet.engine.model import groups as g
 from valet.engine.model import request as r
-
-EPS = 1e-9
-
-
-@dataclasses.dataclass
-class AffinityRule:
-    name: str
-    level: int
-    members: list                 # request server indices
-    allowed: np.ndarray | None    # domain ids already used by placed members
-
-
-@dataclasses.dataclass
-class DiversityRule:
-    name: str
-    level: int
-    members: list                 # request server indices
-    unit: dict                    # request server index -> unit id
-    owner: np.ndarray             # domain -> unit id, -1 free, -2 shared
-    shared: dict                  # domain -> set of unit ids (drift only)
-
-
-@dataclasses.dataclass
-class ExclusivityLevel:
-    level: int
-    total: np.ndarray             # servers per domain
-    any_member: np.ndarray        # exclusivity members per domain
-    count: dict                   # group name -> members per domain
-    member_of: dict               # request server index -> group name
+from valet.engine.solver import rules
+from valet.engine.solver.rules.base import EPS
 
 
 class Problem:
@@ -68,9 +41,7 @@ class Problem:
         self._build_demands()
         self._build_closures()
         self._build_static_masks()
-        self._build_affinity()
-        self._build_diversity()
-        self._build_exclusivity()
+        self._compile_rules()
 
     # ------------------------------------------------------------ validation
     def _check_nesting(self):
@@ -208,7 +179,7 @@ class Problem:
         for members in closures.values():
             touched |= members
         self.touched_groups = touched
-        for name in touched | self._exclusivity_groups():
+        for name in touched | self.exclusivity_groups():
             for sid in self.dc.group_servers(name):
                 if sid in self.moving:
                     continue
@@ -270,118 +241,47 @@ class Problem:
                         closures[key] = set(self._closure(
                             self.dc.servers[sid].groups))
 
-    def _exclusivity_groups(self):
+    def exclusivity_groups(self):
         return {name for name, group in self.group_defs.items()
                 if group.kind == g.EXCLUSIVITY
                 and name not in self.ignore_groups}
 
-    def _members(self, name):
+    def members(self, name):
         """Request indices and placed ids of a group's members."""
         new, old = self.members_of.get(name, ((), ()))
         return sorted(new), sorted(old)
 
-    def _host_domain(self, level, sid):
+    def host_domain(self, level, sid):
         return int(self.domain[level, self.dc.slot_of(
             self.dc.servers[sid].host)])
 
-    def _build_affinity(self):
-        self.affinity = []
-        self.server_affinity = [[] for _ in self.servers]
-        for name in sorted(self.touched_groups):
-            group = self.group_defs[name]
-            if group.kind != g.AFFINITY:
-                continue
-            level = self.topology.index(group.level)
-            new, old = self._members(name)
-            if not new:
-                continue
-            allowed = None
-            if old:
-                allowed = np.array(sorted({self._host_domain(level, sid)
-                                           for sid in old}))
-            rule = AffinityRule(name, level, new, allowed)
-            for i in new:
-                self.server_affinity[i].append(len(self.affinity))
-            self.affinity.append(rule)
+    def _compile_rules(self):
+        """Every registered rule kind compiles its groups, in order."""
+        self.constraints = []
+        for module in rules.MODULES:
+            self.constraints.extend(module.compile(self))
+        self.server_rules = [[] for _ in self.servers]
+        for c, constraint in enumerate(self.constraints):
+            members = (range(len(self.servers)) if constraint.members is None
+                       else constraint.members)
+            for i in members:
+                self.server_rules[i].append(c)
 
-    def _build_diversity(self):
-        self.diversity = []
-        self.server_diversity = [[] for _ in self.servers]
-        for name in sorted(self.touched_groups):
-            group = self.group_defs[name]
-            if group.kind != g.DIVERSITY:
-                continue
-            level = self.topology.index(group.level)
-            new, old = self._members(name)
-            if not new:
-                continue
-            keys = [('new', i) for i in new] + [('old', s) for s in old]
-            units = _units(keys, self.closures, self.group_defs,
-                           self.topology, level)
-            ndom = self.dc.domain_count(level)
-            owner = np.full(ndom, -1, dtype=np.int64)
-            shared = {}
-            for sid in old:
-                dom = self._host_domain(level, sid)
-                unit = units[('old', sid)]
-                if owner[dom] == -1:
-                    owner[dom] = unit
-                elif owner[dom] >= 0 and owner[dom] != unit:
-                    shared[dom] = {int(owner[dom]), unit}
-                    owner[dom] = -2
-                elif owner[dom] == -2:
-                    shared[dom].add(unit)
-            rule = DiversityRule(name, level, new,
-                                 {i: units[('new', i)] for i in new},
-                                 owner, shared)
-            for i in new:
-                self.server_diversity[i].append(len(self.diversity))
-            self.diversity.append(rule)
+    # -------------------------------------------------- helpers for rules
+    def server_names(self, indices, limit=5):
+        """Request servers by name, for explanations (a few, then a count).
+        """
+        labels = [self.servers[i].name or self.servers[i].id
+                  for i in sorted(indices)]
+        if len(labels) > limit:
+            return '%s and %d more' % (', '.join(labels[:limit]),
+                                       len(labels) - limit)
+        return ', '.join(labels)
 
-    def _build_exclusivity(self):
-        self.exclusivity = []
-        ex_groups = self._exclusivity_groups()
-        by_level = {}
-        for name in sorted(ex_groups):
-            level = self.topology.index(self.group_defs[name].level)
-            by_level.setdefault(level, []).append(name)
-        for level, names in sorted(by_level.items()):
-            ndom = self.dc.domain_count(level)
-            present = np.flatnonzero(self.domain[level] >= 0)
-            total = np.bincount(self.domain[level, present],
-                                weights=self.base_count[present],
-                                minlength=ndom).astype(np.int64)
-            counts, member_of = {}, {}
-            any_member = np.zeros(ndom, dtype=np.int64)
-            for name in names:
-                new, old = self._members(name)
-                count = np.zeros(ndom, dtype=np.int64)
-                for sid in old:
-                    count[self._host_domain(level, sid)] += 1
-                counts[name] = count
-                any_member += count
-                for i in new:
-                    member_of[i] = name
-                self._check_new_exclusivity(name, level, old, total - count)
-            self.exclusivity.append(ExclusivityLevel(
-                level, total, any_member, counts, member_of))
-
-    def _check_new_exclusivity(self, name, level, old, others):
-        """Placed servers this request makes members must not share."""
-        known = self.dc.group_servers(name)
-        for sid in old:
-            if sid in known or name in self.old_memberships.get(
-                    ('old', sid), ()):
-                continue
-            dom = self._host_domain(level, sid)
-            if others[dom] > 0:
-                self.blocked.append({
-                    'group': name, 'kind': 'exclusivity',
-                    'level': self.topology.levels[level],
-                    'reason': 'placed server %s would become a member but '
-                              'shares its %s with servers outside the '
-                              'group' % (sid, self.topology.levels[level]),
-                })
+    def vector(self, vec):
+        """A resource vector as {resource class: amount}, zeros left out."""
+        return {rc: float(vec[c])
+                for c, rc in enumerate(self.dc.resource_classes) if vec[c]}
 
     # ---------------------------------------------------------- static masks
     def _build_static_masks(self):
@@ -562,34 +462,3 @@ def _inherit_exclusivity(closures, defs, topology):
                 if missing:
                     closures[key] |= missing
                     changed = True
-
-
-def _units(keys, closures, defs, topology, level):
-    """Diversity units: members linked by affinity groups of level <= L.
-
-    Links may run through servers outside the diversity group (a chain of
-    shared affinity groups holds them all in one domain anyway).
-    """
-    parent = {k: k for k in closures}
-
-    def find(k):
-        while parent[k] != k:
-            parent[k] = parent[parent[k]]
-            k = parent[k]
-        return k
-
-    first = {}
-    for k in sorted(closures, key=repr):
-        for name in sorted(closures[k]):
-            group = defs.get(name)
-            if (group is None or group.kind != g.AFFINITY or
-                    topology.index(group.level) > level):
-                continue
-            if name in first:
-                parent[find(k)] = find(first[name])
-            else:
-                first[name] = k
-    roots, units = {}, {}
-    for k in keys:
-        units[k] = roots.setdefault(find(k), len(roots))
-    return units

@@ -16,7 +16,7 @@ import numpy as np
 
 from valet.engine.model import request as r
 from valet.engine.solver import decision as d
-from valet.engine.solver.problem import EPS
+from valet.engine.solver.rules.base import EPS
 
 # Ranking: opening an empty host outweighs any fragmentation difference.
 NEW_HOST_RANK = 1e6
@@ -71,20 +71,14 @@ class Search:
             host = p.current.get(sid)
             if host is not None:
                 self.current_slot[i] = p.dc.slot_of(host)
-        self.aff_domain = [None] * len(p.affinity)
-        self.aff_left = [p.demand[rule.members].sum(axis=0)
-                         for rule in p.affinity]
-        self.div_owner = [rule.owner.copy() for rule in p.diversity]
-        self.ex_total = [lvl.total.copy() for lvl in p.exclusivity]
-        self.ex_any = [lvl.any_member.copy() for lvl in p.exclusivity]
-        self.ex_count = [{k: v.copy() for k, v in lvl.count.items()}
-                         for lvl in p.exclusivity]
+        # Each rule's state in this search, and the rules of each server.
+        self.trackers = [c.start(self) for c in p.constraints]
+        self.server_trackers = [[self.trackers[c] for c in cs]
+                                for cs in p.server_rules]
         self.left = p.demand.sum(axis=0)
         self.failures = np.zeros(n, dtype=np.int64)
         self._symmetry_levels = sorted(
-            {rule.level for rule in p.affinity if rule.level} |
-            {rule.level for rule in p.diversity if rule.level} |
-            {lvl.level for lvl in p.exclusivity if lvl.level})
+            {c.level for c in p.constraints if c.level})
         special = set()
         for server in p.servers:
             for names in (server.candidate_hosts or (),
@@ -102,59 +96,9 @@ class Search:
         """Hosts where server i may go given everything decided so far."""
         p = self.p
         mask = p.static[i] & np.all(self.free >= p.demand[i] - EPS, axis=1)
-        for a in p.server_affinity[i]:
-            mask &= self._affinity_mask(a)
-        for k in p.server_diversity[i]:
-            mask &= self._diversity_mask(k, p.diversity[k].unit[i])
-        for e, lvl in enumerate(p.exclusivity):
-            mask &= self._exclusivity_mask(e, lvl, i)
+        for tracker in self.server_trackers[i]:
+            mask &= tracker.mask(i)
         return mask
-
-    def _affinity_mask(self, a):
-        p = self.p
-        rule = p.affinity[a]
-        dom = p.domain[rule.level]
-        chosen = self.aff_domain[a]
-        if chosen is not None:
-            return dom == chosen
-        mask = np.ones(p.slots, dtype=bool)
-        if rule.allowed is not None:
-            mask &= np.isin(dom, rule.allowed)
-        # Look ahead: the chosen domain must hold the whole group.
-        need = self.aff_left[a]
-        if rule.level == 0:
-            mask &= np.all(self.free >= need - EPS, axis=1)
-        else:
-            weights = np.where(p.usable[:, None], np.maximum(self.free, 0), 0)
-            valid = dom >= 0
-            ndom = p.dc.domain_count(rule.level)
-            dom_free = np.stack([
-                np.bincount(dom[valid], weights=weights[valid, c],
-                            minlength=ndom)
-                for c in range(weights.shape[1])], axis=1)
-            ok = np.all(dom_free >= need - EPS, axis=1)
-            mask &= valid & ok[np.where(valid, dom, 0)]
-        return mask
-
-    def _diversity_mask(self, k, unit):
-        rule = self.p.diversity[k]
-        dom = self.p.domain[rule.level]
-        owner = self.div_owner[k][np.where(dom >= 0, dom, 0)]
-        mask = (owner == -1) | (owner == unit)
-        if rule.shared:
-            for shared_dom, units in rule.shared.items():
-                if unit in units:
-                    mask |= (dom == shared_dom)
-        return mask & (dom >= 0)
-
-    def _exclusivity_mask(self, e, lvl, i):
-        dom = self.p.domain[lvl.level]
-        safe = np.where(dom >= 0, dom, 0)
-        name = lvl.member_of.get(i)
-        if name is None:
-            return self.ex_any[e][safe] == 0
-        others = self.ex_total[e] - self.ex_count[e][name]
-        return others[safe] == 0
 
     # ---------------------------------------------------------------- rank
     def scores(self, i, idx):
@@ -238,24 +182,8 @@ class Search:
         self.req_count[h] += 1
         if self.current_slot[i] >= 0 and self.current_slot[i] != h:
             self.moves += 1
-        for a in p.server_affinity[i]:
-            self.aff_left[a] = self.aff_left[a] - p.demand[i]
-            if self.aff_domain[a] is None:
-                self.aff_domain[a] = int(p.domain[p.affinity[a].level, h])
-                undo.append(('aff', a))
-        for k in p.server_diversity[i]:
-            rule = p.diversity[k]
-            dom = p.domain[rule.level, h]
-            if self.div_owner[k][dom] == -1:
-                self.div_owner[k][dom] = rule.unit[i]
-                undo.append(('div', k, dom))
-        for e, lvl in enumerate(p.exclusivity):
-            dom = p.domain[lvl.level, h]
-            self.ex_total[e][dom] += 1
-            name = lvl.member_of.get(i)
-            if name is not None:
-                self.ex_count[e][name][dom] += 1
-                self.ex_any[e][dom] += 1
+        for tracker in self.server_trackers[i]:
+            undo.append(tracker.apply(i, h))
         self.assign[i] = h
         return undo
 
@@ -269,20 +197,9 @@ class Search:
             self.new_hosts -= 1
         if self.current_slot[i] >= 0 and self.current_slot[i] != h:
             self.moves -= 1
-        for a in p.server_affinity[i]:
-            self.aff_left[a] = self.aff_left[a] + p.demand[i]
-        for item in undo:
-            if item[0] == 'aff':
-                self.aff_domain[item[1]] = None
-            else:
-                self.div_owner[item[1]][item[2]] = -1
-        for e, lvl in enumerate(p.exclusivity):
-            dom = p.domain[lvl.level, h]
-            self.ex_total[e][dom] -= 1
-            name = lvl.member_of.get(i)
-            if name is not None:
-                self.ex_count[e][name][dom] -= 1
-                self.ex_any[e][dom] -= 1
+        trackers = self.server_trackers[i]
+        for k in range(len(trackers) - 1, -1, -1):
+            trackers[k].undo(i, h, undo[k])
         self.assign[i] = -1
 
     # ------------------------------------------------------------- bounds
@@ -315,46 +232,16 @@ class Search:
     def root_lower_bound(self):
         """New hosts needed at least, before anything is placed.
 
-        The resource bound, and what the group rules force: an exclusivity
-        group with no dedicated domain in use needs a fresh one (distinct
-        groups need distinct ones), a host-affinity group too big for every
-        host in use needs an empty one, and a host-diversity group needs as
-        many hosts as it has units.
+        The resource bound, and the most any one group rule forces (each
+        rule's ``root_bound``).
         """
         if not self.consolidate:
             return 0
         p = self.p
         bound = self.lower_bound()
         in_use = p.usable & (self.count > 0)
-        for e, lvl in enumerate(p.exclusivity):
-            fresh_needed = 0
-            for name in sorted(set(lvl.member_of.values())):
-                members = [i for i, n in lvl.member_of.items() if n == name]
-                ok = np.zeros(p.slots, dtype=bool)
-                for i in members:
-                    ok |= self.feasible_mask(i)
-                if not (ok & in_use).any():
-                    fresh_needed += 1
-            bound = max(bound, fresh_needed)
-        for a, rule in enumerate(p.affinity):
-            if rule.level == 0 and rule.allowed is None:
-                ok = self._affinity_mask(a)
-                for i in rule.members:
-                    ok &= p.static[i]
-                if not (ok & in_use).any():
-                    bound = max(bound, 1)
-        for k, rule in enumerate(p.diversity):
-            if rule.level != 0:
-                continue
-            units = {}
-            for i in rule.members:
-                units.setdefault(rule.unit[i], []).append(i)
-            fresh_units = [u for u in units if not (rule.owner == u).any()]
-            ok = np.zeros(p.slots, dtype=bool)
-            for i in rule.members:
-                ok |= self.feasible_mask(i)
-            room = int((ok & in_use).sum())
-            bound = max(bound, len(fresh_units) - room)
+        for tracker in self.trackers:
+            bound = max(bound, tracker.root_bound(in_use))
         return bound
 
     # ---------------------------------------------------------------- dfs
@@ -441,9 +328,10 @@ def initial_order(problem):
             x = parent[x]
         return x
 
-    for rule in p.affinity:
-        for m in rule.members[1:]:
-            parent[find(m)] = find(rule.members[0])
+    for rule in p.constraints:
+        if rule.together:
+            for m in rule.members[1:]:
+                parent[find(m)] = find(rule.members[0])
     clusters = {}
     for i in range(n):
         clusters.setdefault(find(i), []).append(i)

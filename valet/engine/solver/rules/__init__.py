@@ -1,0 +1,14 @@
+"""Group rules, one module per kind, registered here and nowhere else.
+
+Each module implements the protocol of :mod:`.base`; the problem compiles
+the request's groups through :data:`REGISTRY`, in its order, and the
+search and the explanations only loop over the compiled constraints.
+"""
+
+from valet.engine.solver.rules import affinity
+from valet.engine.solver.rules import diversity
+from valet.engine.solver.rules import exclusivity
+
+# Compile order: the order constraints are checked and explained in.
+MODULES = (affinity, diversity, exclusivity)
+REGISTRY = {module.KIND: module for module in MODULES}

@@ -1,0 +1,130 @@
+"""Affinity: every member in one domain of the group's level.
+
+Placed members (not moving) fix the domain: new members join one of the
+domains they use (drift between placed members is tolerated). Until a new
+member lands, only domains with room for every new member are candidates.
+"""
+
+import numpy as np
+
+from valet.engine.solver.rules.base import EPS
+from valet.engine.solver.rules import base
+from valet.objects import group_kinds
+
+KIND = group_kinds.AFFINITY
+
+
+class Affinity(base.Constraint):
+    kind = KIND
+    together = True
+
+    def __init__(self, name, level, members, allowed):
+        super().__init__(name, level, members)
+        # Domain ids already used by placed members, or None.
+        self.allowed = allowed
+
+    def start(self, search):
+        return _Tracker(self, search)
+
+    def explain(self, problem, tracker):
+        ok_hosts = np.ones(problem.slots, dtype=bool)
+        for m in self.members:
+            ok_hosts &= problem.static[m]
+        dom = problem.domain[self.level]
+        need = problem.demand[self.members].sum(axis=0)
+        free = np.where(ok_hosts[:, None], np.maximum(problem.free, 0), 0)
+        valid = dom >= 0
+        ndom = problem.dc.domain_count(self.level)
+        dom_free = np.stack([np.bincount(dom[valid], weights=free[valid, c],
+                                         minlength=ndom)
+                             for c in range(free.shape[1])], axis=1)
+        if self.allowed is not None:
+            keep = np.zeros(ndom, dtype=bool)
+            keep[self.allowed] = True
+            dom_free = np.where(keep[:, None], dom_free, 0)
+        if np.all(dom_free >= need - EPS, axis=1).any():
+            return []
+        level = problem.topology.levels[self.level]
+        best = int(np.argmax((dom_free / np.maximum(need, EPS)).min(
+            axis=1))) if ndom else 0
+        return [{
+            'group': self.name, 'kind': KIND, 'level': level,
+            'reason': 'no %s has room for the whole group (%s)' % (
+                level, problem.server_names(self.members)),
+            'needs': problem.vector(need),
+            'most_room': problem.vector(dom_free[best]) if ndom else {},
+        }]
+
+
+class _Tracker(base.Tracker):
+
+    def __init__(self, rule, search):
+        super().__init__(rule, search)
+        self.domain = None
+        self.left = self.p.demand[rule.members].sum(axis=0)
+
+    def mask(self, i):
+        p, rule, search = self.p, self.rule, self.search
+        dom = p.domain[rule.level]
+        if self.domain is not None:
+            return dom == self.domain
+        mask = np.ones(p.slots, dtype=bool)
+        if rule.allowed is not None:
+            mask &= np.isin(dom, rule.allowed)
+        # Look ahead: the chosen domain must hold the whole group.
+        need = self.left
+        if rule.level == 0:
+            mask &= np.all(search.free >= need - EPS, axis=1)
+        else:
+            weights = np.where(p.usable[:, None],
+                               np.maximum(search.free, 0), 0)
+            valid = dom >= 0
+            ndom = p.dc.domain_count(rule.level)
+            dom_free = np.stack([
+                np.bincount(dom[valid], weights=weights[valid, c],
+                            minlength=ndom)
+                for c in range(weights.shape[1])], axis=1)
+            ok = np.all(dom_free >= need - EPS, axis=1)
+            mask &= valid & ok[np.where(valid, dom, 0)]
+        return mask
+
+    def apply(self, i, h):
+        self.left = self.left - self.p.demand[i]
+        if self.domain is None:
+            self.domain = int(self.p.domain[self.rule.level, h])
+            return True
+        return False
+
+    def undo(self, i, h, chose):
+        self.left = self.left + self.p.demand[i]
+        if chose:
+            self.domain = None
+
+    def root_bound(self, in_use):
+        # A host-affinity group too big for every host in use needs an
+        # empty one.
+        rule, p = self.rule, self.p
+        if rule.level != 0 or rule.allowed is not None:
+            return 0
+        ok = self.mask(None)
+        for i in rule.members:
+            ok &= p.static[i]
+        return 0 if (ok & in_use).any() else 1
+
+
+def compile(problem):
+    out = []
+    for name in sorted(problem.touched_groups):
+        group = problem.group_defs[name]
+        if group.kind != KIND:
+            continue
+        level = problem.topology.index(group.level)
+        new, old = problem.members(name)
+        if not new:
+            continue
+        allowed = None
+        if old:
+            allowed = np.array(sorted({problem.host_domain(level, sid)
+                                       for sid in old}))
+        out.append(Affinity(name, level, new, allowed))
+    return out

@@ -1,0 +1,85 @@
+"""The protocol every group rule kind implements.
+
+A rule kind is one module under ``valet.engine.solver.rules`` with a
+``KIND`` (the group type it handles) and a ``compile(problem)`` function
+that turns the problem's groups of that kind into :class:`Constraint`
+objects. The problem, the search and the explanations know rules only
+through this protocol:
+
+* ``compile`` (module level): against the model and the request, once per
+  decision; it may add to ``problem.blocked`` conflicts with placed
+  servers that no search can fix;
+* :meth:`Constraint.start`: a :class:`Tracker`, the rule's mutable state
+  in one search;
+* :meth:`Tracker.mask` (prune candidates), :meth:`Tracker.apply` /
+  :meth:`Tracker.undo` (the search state), :meth:`Tracker.root_bound`
+  (new hosts the rule forces, before anything is placed);
+* :meth:`Constraint.label` and :meth:`Constraint.explain` (explanations).
+
+The validator does not use any of this: it checks each kind on its own.
+"""
+
+# Slack in capacity comparisons (demands and capacities are floats).
+EPS = 1e-9
+
+
+class Constraint:
+    """One compiled rule of one decision; immutable during the search.
+
+    ``members`` are the request server indices the rule constrains, or
+    None when it constrains every server (as exclusivity does: outsiders
+    must keep out). ``level`` is a topology level index. ``together`` says
+    the members end in one domain (the search orders them as a cluster).
+    """
+
+    kind = None
+    together = False
+
+    def __init__(self, name, level, members):
+        self.name = name
+        self.level = level
+        self.members = members
+
+    def start(self, search):
+        """The rule's state in a new search."""
+        raise NotImplementedError
+
+    def label(self, i):
+        """The funnel's name of this rule for request server ``i``."""
+        return '%s:%s' % (self.kind, self.name)
+
+    def explain(self, problem, tracker):
+        """Entries for the explanation's ``groups`` view: why no domain can
+        hold this rule's members whatever the search does (a counting
+        argument), or nothing."""
+        return []
+
+
+class Tracker:
+    """A constraint's mutable state in one search.
+
+    ``apply`` returns a token handed back to ``undo``; an ``undo`` follows
+    its ``apply`` in reverse order, so a token may describe what to reset.
+    """
+
+    def __init__(self, constraint, search):
+        self.rule = constraint
+        self.search = search
+        self.p = search.p
+
+    def mask(self, i):
+        """Hosts where request server ``i`` may go under this rule now."""
+        raise NotImplementedError
+
+    def apply(self, i, h):
+        return None
+
+    def undo(self, i, h, token):
+        pass
+
+    def root_bound(self, in_use):
+        """New hosts this rule forces (consolidation), nothing placed yet.
+
+        ``in_use`` masks usable hosts that already run servers.
+        """
+        return 0

@@ -1,0 +1,154 @@
+"""Diversity: members in pairwise different domains of the group's level.
+
+Members tied together by affinity groups at the same or a lower level
+form one *unit* (affinity keeps them in one domain anyway); units, not
+servers, must differ. A domain belongs to the first unit placed there.
+Placed members that already share a domain (drift) keep sharing it.
+"""
+
+import numpy as np
+
+from valet.engine.solver.rules.base import EPS
+from valet.engine.solver.rules import base
+from valet.objects import group_kinds
+
+KIND = group_kinds.DIVERSITY
+
+
+class Diversity(base.Constraint):
+    kind = KIND
+
+    def __init__(self, name, level, members, unit, owner, shared):
+        super().__init__(name, level, members)
+        self.unit = unit        # request server index -> unit id
+        self.owner = owner      # domain -> unit id, -1 free, -2 shared
+        self.shared = shared    # domain -> set of unit ids (drift only)
+
+    def start(self, search):
+        return _Tracker(self, search)
+
+    def explain(self, problem, tracker):
+        units = set(self.unit.values())
+        dom = problem.domain[self.level]
+        usable_domains = set()
+        for i in self.members:
+            ok = problem.static[i] & tracker.mask(i)
+            ok &= np.all(problem.free >= problem.demand[i] - EPS, axis=1)
+            usable_domains |= set(np.unique(dom[ok]).tolist())
+        if len(units) <= len(usable_domains):
+            return []
+        level = problem.topology.levels[self.level]
+        return [{
+            'group': self.name, 'kind': KIND, 'level': level,
+            'reason': '%d members (%s) need different %ss but only %d '
+                      '%ss can take any of them' % (
+                          len(units), problem.server_names(self.members),
+                          level, len(usable_domains), level),
+            'units': len(units), 'domains': len(usable_domains),
+        }]
+
+
+class _Tracker(base.Tracker):
+
+    def __init__(self, rule, search):
+        super().__init__(rule, search)
+        self.owner = rule.owner.copy()
+
+    def mask(self, i):
+        rule = self.rule
+        unit = rule.unit[i]
+        dom = self.p.domain[rule.level]
+        owner = self.owner[np.where(dom >= 0, dom, 0)]
+        mask = (owner == -1) | (owner == unit)
+        if rule.shared:
+            for shared_dom, units in rule.shared.items():
+                if unit in units:
+                    mask |= (dom == shared_dom)
+        return mask & (dom >= 0)
+
+    def apply(self, i, h):
+        dom = self.p.domain[self.rule.level, h]
+        if self.owner[dom] == -1:
+            self.owner[dom] = self.rule.unit[i]
+            return dom
+        return None
+
+    def undo(self, i, h, dom):
+        if dom is not None:
+            self.owner[dom] = -1
+
+    def root_bound(self, in_use):
+        # A host-diversity group needs as many hosts as it has units.
+        rule, search = self.rule, self.search
+        if rule.level != 0:
+            return 0
+        units = {rule.unit[i] for i in rule.members}
+        fresh_units = [u for u in units if not (rule.owner == u).any()]
+        ok = np.zeros(self.p.slots, dtype=bool)
+        for i in rule.members:
+            ok |= search.feasible_mask(i)
+        room = int((ok & in_use).sum())
+        return len(fresh_units) - room
+
+
+def compile(problem):
+    out = []
+    for name in sorted(problem.touched_groups):
+        group = problem.group_defs[name]
+        if group.kind != KIND:
+            continue
+        level = problem.topology.index(group.level)
+        new, old = problem.members(name)
+        if not new:
+            continue
+        keys = [('new', i) for i in new] + [('old', s) for s in old]
+        units = _units(keys, problem, level)
+        owner = np.full(problem.dc.domain_count(level), -1, dtype=np.int64)
+        shared = {}
+        for sid in old:
+            dom = problem.host_domain(level, sid)
+            unit = units[('old', sid)]
+            if owner[dom] == -1:
+                owner[dom] = unit
+            elif owner[dom] >= 0 and owner[dom] != unit:
+                shared[dom] = {int(owner[dom]), unit}
+                owner[dom] = -2
+            elif owner[dom] == -2:
+                shared[dom].add(unit)
+        out.append(Diversity(name, level, new,
+                             {i: units[('new', i)] for i in new},
+                             owner, shared))
+    return out
+
+
+def _units(keys, problem, level):
+    """Diversity units: members linked by affinity groups of level <= L.
+
+    Links may run through servers outside the diversity group (a chain of
+    shared affinity groups holds them all in one domain anyway).
+    """
+    closures, defs = problem.closures, problem.group_defs
+    topology = problem.topology
+    parent = {k: k for k in closures}
+
+    def find(k):
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    first = {}
+    for k in sorted(closures, key=repr):
+        for name in sorted(closures[k]):
+            group = defs.get(name)
+            if (group is None or group.kind != group_kinds.AFFINITY or
+                    topology.index(group.level) > level):
+                continue
+            if name in first:
+                parent[find(k)] = find(first[name])
+            else:
+                first[name] = k
+    roots, units = {}, {}
+    for k in keys:
+        units[k] = roots.setdefault(find(k), len(roots))
+    return units

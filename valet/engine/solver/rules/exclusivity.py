@@ -1,0 +1,128 @@
+"""Exclusivity: a domain holding a member holds members only.
+
+All exclusivity groups of one level are one constraint, since every
+server (member or not) must keep out of the others' domains. A server
+that would belong to two exclusivity groups of one level is refused when
+the problem is compiled; placed servers a request makes members must not
+share their domain with outsiders (reported in ``problem.blocked``).
+"""
+
+import numpy as np
+
+from valet.engine.solver.rules import base
+from valet.objects import group_kinds
+
+KIND = group_kinds.EXCLUSIVITY
+
+
+class ExclusivityLevel(base.Constraint):
+    kind = KIND
+
+    def __init__(self, level, total, any_member, count, member_of):
+        super().__init__(None, level, None)
+        self.total = total              # servers per domain
+        self.any_member = any_member    # exclusivity members per domain
+        self.count = count              # group name -> members per domain
+        self.member_of = member_of      # request server index -> group
+
+    def start(self, search):
+        return _Tracker(self, search)
+
+    def label(self, i):
+        name = self.member_of.get(i)
+        return '%s:%s' % (KIND, name if name else 'others')
+
+
+class _Tracker(base.Tracker):
+
+    def __init__(self, rule, search):
+        super().__init__(rule, search)
+        self.total = rule.total.copy()
+        self.any = rule.any_member.copy()
+        self.count = {k: v.copy() for k, v in rule.count.items()}
+
+    def mask(self, i):
+        dom = self.p.domain[self.rule.level]
+        safe = np.where(dom >= 0, dom, 0)
+        name = self.rule.member_of.get(i)
+        if name is None:
+            return self.any[safe] == 0
+        others = self.total - self.count[name]
+        return others[safe] == 0
+
+    def apply(self, i, h):
+        dom = self.p.domain[self.rule.level, h]
+        self.total[dom] += 1
+        name = self.rule.member_of.get(i)
+        if name is not None:
+            self.count[name][dom] += 1
+            self.any[dom] += 1
+
+    def undo(self, i, h, token):
+        dom = self.p.domain[self.rule.level, h]
+        self.total[dom] -= 1
+        name = self.rule.member_of.get(i)
+        if name is not None:
+            self.count[name][dom] -= 1
+            self.any[dom] -= 1
+
+    def root_bound(self, in_use):
+        # An exclusivity group with no dedicated domain in use needs a
+        # fresh one (distinct groups need distinct ones).
+        member_of = self.rule.member_of
+        fresh_needed = 0
+        for name in sorted(set(member_of.values())):
+            ok = np.zeros(self.p.slots, dtype=bool)
+            for i, group in member_of.items():
+                if group == name:
+                    ok |= self.search.feasible_mask(i)
+            if not (ok & in_use).any():
+                fresh_needed += 1
+        return fresh_needed
+
+
+def compile(problem):
+    by_level = {}
+    for name in sorted(problem.exclusivity_groups()):
+        level = problem.topology.index(problem.group_defs[name].level)
+        by_level.setdefault(level, []).append(name)
+    out = []
+    for level, names in sorted(by_level.items()):
+        ndom = problem.dc.domain_count(level)
+        present = np.flatnonzero(problem.domain[level] >= 0)
+        total = np.bincount(problem.domain[level, present],
+                            weights=problem.base_count[present],
+                            minlength=ndom).astype(np.int64)
+        counts, member_of = {}, {}
+        any_member = np.zeros(ndom, dtype=np.int64)
+        for name in names:
+            new, old = problem.members(name)
+            count = np.zeros(ndom, dtype=np.int64)
+            for sid in old:
+                count[problem.host_domain(level, sid)] += 1
+            counts[name] = count
+            any_member += count
+            for i in new:
+                member_of[i] = name
+            _check_new_members(problem, name, level, old, total - count)
+        out.append(ExclusivityLevel(level, total, any_member, counts,
+                                    member_of))
+    return out
+
+
+def _check_new_members(problem, name, level, old, others):
+    """Placed servers this request makes members must not share."""
+    known = problem.dc.group_servers(name)
+    level_name = problem.topology.levels[level]
+    for sid in old:
+        if sid in known or name in problem.old_memberships.get(
+                ('old', sid), ()):
+            continue
+        dom = problem.host_domain(level, sid)
+        if others[dom] > 0:
+            problem.blocked.append({
+                'group': name, 'kind': KIND, 'level': level_name,
+                'reason': 'placed server %s would become a member but '
+                          'shares its %s with servers outside the '
+                          'group' % (sid, level_name),
+            })
