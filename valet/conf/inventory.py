@@ -5,6 +5,8 @@ import sys
 
 from oslo_config import cfg
 
+from valet.objects import group_kinds
+
 
 def _group():
     return cfg.OptGroup('inventory', title='Data-centre inventory options')
@@ -43,7 +45,7 @@ OPTS = [
                help='YAML file the static inventory reads (hosts, their '
                     'topology and capacity, flavors, placed servers). '
                     'Defaults to the sample shipped with Valet.'),
-    cfg.ListOpt('levels', default=['host', 'rack', 'zone', 'region'],
+    cfg.ListOpt('levels', default=list(group_kinds.DEFAULT_LEVELS),
                 help='Topology levels, lowest first; the first must be '
                      '"host". Used when the inventory does not name its '
                      'own levels.'),

@@ -15,6 +15,7 @@ from valet.engine.model import resources
 from valet.inventory import base
 from valet import objects
 from valet.objects import flavor as flavor_rule
+from valet.objects import group_kinds
 from valet.objects import membership
 
 LOG = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ GROUP_KEYS = frozenset(
 TOP_KEYS = frozenset(
     {'levels', 'flavors', 'hosts', 'servers', 'groups', 'name',
      'description'})
-GROUP_TYPES = ('affinity', 'diversity', 'exclusivity')
+GROUP_TYPES = group_kinds.KINDS
 # Nova's default availability zone for hosts in none.
 DEFAULT_AZ = 'nova'
 
@@ -128,7 +129,7 @@ class _Parser:
             servers=servers, groups=groups)
 
     def levels(self, levels):
-        levels = list(levels or ('host', 'rack', 'zone', 'region'))
+        levels = list(levels or group_kinds.DEFAULT_LEVELS)
         if not all(isinstance(lvl, str) and lvl for lvl in levels):
             self.fail('levels', 'levels must be a list of names')
         if levels[0] != 'host':

@@ -2,10 +2,13 @@
 
 import dataclasses
 
-AFFINITY = 'affinity'
-DIVERSITY = 'diversity'
-EXCLUSIVITY = 'exclusivity'
-KINDS = (AFFINITY, DIVERSITY, EXCLUSIVITY)
+from valet.objects import group_kinds
+
+# The vocabulary is the objects' (one spelling for API, engine, storage).
+AFFINITY = group_kinds.AFFINITY
+DIVERSITY = group_kinds.DIVERSITY
+EXCLUSIVITY = group_kinds.EXCLUSIVITY
+KINDS = group_kinds.KINDS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -20,7 +23,7 @@ class Group:
 
     name: str
     kind: str
-    level: str = 'host'
+    level: str = group_kinds.DEFAULT_LEVEL
     parents: tuple = ()
     project: str | None = None
 

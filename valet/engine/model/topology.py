@@ -6,8 +6,9 @@ names.
 """
 
 from valet.engine.model import errors
+from valet.objects import group_kinds
 
-DEFAULT_LEVELS = ('host', 'rack', 'zone', 'region')
+DEFAULT_LEVELS = group_kinds.DEFAULT_LEVELS
 
 
 class Topology:
