@@ -17,6 +17,10 @@ allocations):
   then it is released (host cleared): Nova never built it;
 - a placement whose server was built but is no longer running is released
   after ``missing_timeout`` (its server was deleted behind Valet's back);
+- a server the inventory sees holding resources on several hosts without
+  knowing which one it runs on (an evacuated server whose source host is
+  down, when Nova's servers are not read) is modelled on its placement's
+  host if that is one of them: the evacuation's replan chose it;
 - a running server no placement knows is imported as it is, with the
   groups the inventory names for it, and checked against them; a group
   nobody created yet is kept as a pending membership, which counts the
@@ -35,6 +39,7 @@ from valet.engine.model import errors as model_errors
 from valet.engine.model import groups as groups_mod
 from valet.engine.model import topology as topology_mod
 from valet.engine import translate
+from valet.inventory import base as inventory_base
 from valet.objects import membership
 
 LOG = logging.getLogger(__name__)
@@ -140,6 +145,9 @@ def build(snapshot, placements, stored_groups, waiting_since, now,
                         exc.message)
     observed = snapshot.observed
     running = {s.id: s for s in snapshot.servers}
+    if observed:
+        _prefer_stored_hosts(running, placements,
+                             getattr(snapshot, 'unsure_hosts', None) or {})
     claims = _metadata_claims(snapshot, placements, running) \
         if observed else {}
     bindings, repairs = {}, []
@@ -221,6 +229,31 @@ def build(snapshot, placements, stored_groups, waiting_since, now,
                  name, len(servers), ', '.join(sorted(servers)[:5]))
     return Rebuilt(dc=dc, bindings=bindings, repairs=repairs,
                    imported=imported, restored=restored)
+
+
+def _prefer_stored_hosts(running, placements, unsure):
+    """Model a server the inventory cannot pin to one of its hosts on
+    the host its placement names, when that is one of them.
+
+    An evacuated server holds resources on its source host until that
+    host's nova-compute comes back; without Nova's word on where it runs,
+    the placement (which the evacuation's replan moved) says it best.
+    ``running`` is changed in place: the server's id moves to the entry on
+    the placement's host, and its other entry becomes the extra copy.
+    """
+    for p in placements:
+        uuid = p.resource_id or p.orchestration_id
+        if p.location not in (unsure.get(uuid) or ()):
+            continue
+        guessed = running.get(uuid)
+        copy_id = inventory_base.extra_copy_id(uuid, p.location)
+        actual = running.get(copy_id)
+        if guessed is None or actual is None or guessed.host == p.location:
+            continue
+        del running[copy_id]
+        running[uuid] = dataclasses.replace(actual, id=uuid)
+        other_id = inventory_base.extra_copy_id(uuid, guessed.host)
+        running[other_id] = dataclasses.replace(guessed, id=other_id)
 
 
 def _metadata_claims(snapshot, placements, running):

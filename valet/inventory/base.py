@@ -45,6 +45,12 @@ class InventorySnapshot:
     # a stored placement whose server is not among them has not been built
     # or is gone. A static file lists only what it was given.
     observed: bool = False
+    # {server id: [hosts]}: a server holding resources on several hosts
+    # (an evacuated one keeps its source host's until that host is back)
+    # whose running host the inventory cannot tell. It is listed under its
+    # id on the first host and as ``extra_copy_id(id, host)`` on the others;
+    # the engine models it on the host its stored placement names.
+    unsure_hosts: dict = dataclasses.field(default_factory=dict)
 
     def find_flavor(self, ref):
         """A flavor by name, else by id; None when unknown."""
@@ -57,6 +63,11 @@ class InventorySnapshot:
             if str(flavor.get('id')) == ref:
                 return flavor
         return None
+
+
+def extra_copy_id(server_id, host):
+    """The id of a server's resources on a host it does not run on."""
+    return '%s@%s' % (server_id, host)
 
 
 class Inventory(abc.ABC):

@@ -135,28 +135,46 @@ def build_hosts(trees, nova_view, default_az):
         without_service)
 
 
+def server_homes(trees, names, nova_servers=None):
+    """({consumer: host it runs on}, {consumer: [hosts]} of the unsure).
+
+    A consumer with allocations on several hosts (an evacuated server keeps
+    its source host's until that host's nova-compute comes back) runs on
+    the host Nova says, when servers are read from Nova. Otherwise the
+    inventory cannot tell: the first host stands in, and the consumer is
+    *unsure* (the engine prefers its stored placement's host among them).
+    """
+    nova_servers = nova_servers or {}
+    hosts_of = {}
+    for tree in sorted(trees, key=lambda t: names[t.uuid]):
+        for consumer in tree.consumers:
+            hosts_of.setdefault(consumer, []).append(names[tree.uuid])
+    home, unsure = {}, {}
+    for consumer, hosts in hosts_of.items():
+        nova_host = (nova_servers.get(consumer) or {}).get('host')
+        if nova_host in hosts:
+            home[consumer] = nova_host
+            continue
+        home[consumer] = hosts[0]
+        if len(hosts) > 1:
+            unsure[consumer] = list(hosts)
+    return home, unsure
+
+
 def build_servers(trees, names, kept, consumers=None, nova_servers=None):
     """PlacedServers, one per consumer and host, and their metadata.
 
     Returns (servers, {server id: metadata}, servers left out because
     their host is not in ``kept``). A consumer with allocations on two
-    hosts (an evacuated server keeps its source host's allocations until
-    that host's nova-compute comes back) keeps its UUID on the host Nova
-    says it runs on, or else the first, and is ``<uuid>@<host>`` on the
-    others, so that its resources count on both.
+    hosts keeps its UUID on the host it runs on (see ``server_homes``) and
+    is ``<uuid>@<host>`` (``base.extra_copy_id``) on the others, so that
+    its resources count on both.
     """
     consumers = consumers or {}
     nova_servers = nova_servers or {}
     servers, metadata, left_out = [], {}, 0
     ordered = sorted(trees, key=lambda t: names[t.uuid])
-    hosts_of = {}
-    for tree in ordered:
-        for consumer in tree.consumers:
-            hosts_of.setdefault(consumer, []).append(names[tree.uuid])
-    home = {}
-    for consumer, hosts in hosts_of.items():
-        nova_host = (nova_servers.get(consumer) or {}).get('host')
-        home[consumer] = nova_host if nova_host in hosts else hosts[0]
+    home, _ = server_homes(trees, names, nova_servers)
     for tree in ordered:
         host = names[tree.uuid]
         for consumer in sorted(tree.consumers):
@@ -165,7 +183,7 @@ def build_servers(trees, names, kept, consumers=None, nova_servers=None):
                 continue
             server_id = consumer
             if host != home[consumer]:
-                server_id = '%s@%s' % (consumer, host)
+                server_id = base.extra_copy_id(consumer, host)
             info = nova_servers.get(consumer) or {}
             project = info.get('project') or (
                 consumers.get(consumer) or {}).get('project_id')
@@ -176,6 +194,18 @@ def build_servers(trees, names, kept, consumers=None, nova_servers=None):
             if info.get('metadata'):
                 metadata[server_id] = dict(info['metadata'])
     return servers, metadata, left_out
+
+
+def unsure_hosts(trees, names, kept, nova_servers=None):
+    """{consumer: [hosts in ``kept``]} of the consumers whose running host
+    the inventory cannot tell (see ``server_homes``)."""
+    home, unsure = server_homes(trees, names, nova_servers)
+    found = {}
+    for consumer, hosts in unsure.items():
+        hosts = [h for h in hosts if h in kept]
+        if home[consumer] in kept and len(hosts) > 1:
+            found[consumer] = hosts
+    return found
 
 
 class OpenStackInventory(base.Inventory):
@@ -229,14 +259,17 @@ class OpenStackInventory(base.Inventory):
                          'examples': ', '.join(without_service[:EXAMPLES])})
         mapping = self.mapper.map_hosts(hosts)
         kept = {host.name for host in mapping.hosts}
+        nova_servers = nova_view.servers if nova_view else None
         servers, metadata, left_out = build_servers(
             placement_view.hosts, names, kept, placement_view.consumers,
-            nova_view.servers if nova_view else None)
+            nova_servers)
         snapshot = base.InventorySnapshot(
             levels=self.levels, hosts=mapping.hosts,
             flavors=dict(nova_view.flavors) if nova_view else {},
             servers=servers, unmapped=mapping.unmapped,
-            server_metadata=metadata, observed=True)
+            server_metadata=metadata, observed=True,
+            unsure_hosts=unsure_hosts(placement_view.hosts, names, kept,
+                                      nova_servers))
         LOG.info('OpenStack inventory: %(hosts)d hosts (%(excluded)d '
                  'excluded, %(disabled)d disabled), %(servers)d servers '
                  '(%(left_out)d on excluded hosts left out), %(flavors)d '

@@ -197,6 +197,34 @@ class ObservedInventoryTest(base.BaseTestCase):
         self.assertTrue(fixed.reserved)
         self.assertEqual('h1', p.location)        # the stored copy as read
 
+    def _evacuated(self, location):
+        # nova-1 holds resources on h1 (its source, down) and h2; the
+        # inventory cannot tell where it runs and lists it on h1.
+        p = placement('orch-1', location, resource_id='nova-1')
+        snap = snapshot(servers=[running('nova-1', 'h1'),
+                                 running('nova-1@h2', 'h2')], observed=True)
+        snap.unsure_hosts = {'nova-1': ['h1', 'h2']}
+        return build(snap, [p])
+
+    def test_unsure_server_modelled_on_its_placements_host(self):
+        result = self._evacuated('h2')
+        self.assertEqual([], result.repairs)
+        self.assertEqual('h2', result.dc.servers['orch-1'].host)
+        # The source's copy still counts there, under its own id.
+        self.assertEqual('h1', result.dc.servers['nova-1@h1'].host)
+        self.assertNotIn('nova-1@h2', result.dc.servers)
+        self.assertEqual(1, used(result.dc, 'h1')[VCPU])
+        self.assertEqual(1, used(result.dc, 'h2')[VCPU])
+
+    def test_unsure_server_on_none_of_its_placements_hosts(self):
+        # The placement names a host it holds nothing on: the inventory's
+        # guess stands and storage is repaired.
+        result = self._evacuated('h3')
+        self.assertEqual([(reconcile.MOVED, 'h1')],
+                         [(r.action, r.location) for r in result.repairs])
+        self.assertEqual('h1', result.dc.servers['orch-1'].host)
+        self.assertEqual('h2', result.dc.servers['nova-1@h2'].host)
+
     def test_adhoc_boot_found_by_orchestration_id(self):
         # An ad-hoc boot: the orchestration id is Nova's UUID.
         p = placement('nova-7', 'h1')

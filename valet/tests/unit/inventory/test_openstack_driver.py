@@ -7,11 +7,13 @@ from oslo_config import cfg
 from oslotest import base
 
 from valet import conf as valet_conf
+from valet.engine import reconcile
 from valet import inventory
 from valet.inventory import base as inventory_base
 from valet.inventory.openstack import driver
 from valet.inventory.openstack import nova
 from valet.inventory.openstack import placement
+from valet import objects
 
 
 def tree(uuid, name, traits=(), aggregates=(), consumers=None, vcpus=16):
@@ -176,6 +178,71 @@ class BuildTest(base.BaseTestCase):
             nova_servers={'vm1': {'host': 'b'}})
         self.assertEqual([('vm1@a', 'a'), ('vm1', 'b')],
                          [(s.id, s.host) for s in servers])
+        self.assertEqual({}, driver.unsure_hosts(
+            trees, {'u1': 'a', 'u2': 'b'}, {'a', 'b'},
+            nova_servers={'vm1': {'host': 'b'}}))
+
+    def test_evacuated_server_without_nova_is_unsure(self):
+        trees = [tree('u1', 'a', consumers={'vm1': {'VCPU': 1}}),
+                 tree('u2', 'b', consumers={'vm1': {'VCPU': 1},
+                                            'vm2': {'VCPU': 1}}),
+                 tree('u3', 'c', consumers={'vm1': {'VCPU': 1}})]
+        names = {'u1': 'a', 'u2': 'b', 'u3': 'c'}
+        self.assertEqual({'vm1': ['a', 'b', 'c']}, driver.unsure_hosts(
+            trees, names, {'a', 'b', 'c'}))
+        # Only the hosts the model keeps; one kept host is no doubt.
+        self.assertEqual({'vm1': ['a', 'b']}, driver.unsure_hosts(
+            trees, names, {'a', 'b'}))
+        self.assertEqual({}, driver.unsure_hosts(trees, names, {'a'}))
+
+
+class EvacuatedServerTest(base.BaseTestCase):
+    """Inventory and stored placement together (``reconcile.build``)."""
+
+    def setUp(self):
+        super().setUp()
+        self.useFixture(fixtures.FakeLogger(name='valet'))
+        self.conf = cfg.ConfigOpts()
+        valet_conf.register_all(self.conf)
+        self.conf([])
+        # vm1 was evacuated from cmp1 (down, its allocations stay) to
+        # cmp3, where Valet's replan put its placement.
+        self.placement_view = placement.PlacementView(
+            hosts=[tree('u1', 'cmp1', traits=['CUSTOM_RACK_R1'],
+                        consumers={'vm1': {'VCPU': 2}}),
+                   tree('u3', 'cmp3', traits=['CUSTOM_RACK_R2'],
+                        consumers={'vm1': {'VCPU': 2}})],
+            providers=2, skipped=0)
+        self.stored = objects.Placement(
+            name='db', orchestration_id='vm1', plan_id='vm1',
+            location='cmp3', resource_id='vm1', reserved=True,
+            project_id='p1', id='pl-1', spec={'demand': {'VCPU': 2}})
+
+    def rebuild(self, nova_servers):
+        view = nova_view(services={h: nova.Service(h, True)
+                                   for h in ('cmp1', 'cmp3')},
+                         servers=nova_servers)
+        snapshot = driver.OpenStackInventory(
+            self.conf, _Reader(self.placement_view), _Reader(view)).load()
+        return reconcile.build(snapshot, [self.stored], [], {}, 0.0)
+
+    def test_modelled_on_its_placements_host_without_nova_servers(self):
+        # [inventory] read_servers = false: Nova does not say where it
+        # runs; the placement's host is one of its allocations' hosts.
+        result = self.rebuild({})
+        self.assertEqual('cmp3', result.dc.servers['vm1'].host)
+        self.assertEqual([], result.repairs)
+        # Its source host's allocations still count there.
+        self.assertEqual('cmp1', result.dc.servers['vm1@cmp1'].host)
+
+    def test_nova_says_where_it_runs(self):
+        # Nova's word wins over the placement's (e.g. evacuated while
+        # Valet could not answer and the filter yielded).
+        self.stored.location = 'cmp1'
+        result = self.rebuild({'vm1': {'host': 'cmp3', 'name': 'db'}})
+        self.assertEqual('cmp3', result.dc.servers['vm1'].host)
+        self.assertEqual([('moved', 'cmp3')],
+                         [(r.action, r.location) for r in result.repairs])
 
 
 class DriverTest(base.BaseTestCase):
