@@ -7,12 +7,22 @@ Valet did not act are retried: a connection that could not be made, and
 the gateway/unavailable answers 502, 503 and 504. A request that timed out
 after it was sent is retried only when repeating it is harmless (GET,
 HEAD, PUT, DELETE).
+
+The session also talks to Keystone on its own (version discovery, a token,
+the catalog) before it can send a call; those requests set no timeout of
+their own. A session made over a ``DeadlineTransport`` (``session()``)
+bounds them by what is left of the call's budget too, so a Keystone that
+hangs costs no more than Valet hanging would.
 """
 
+import contextlib
 import logging
+import threading
 import time
 
 from keystoneauth1 import exceptions as ks_exc
+from keystoneauth1 import session as ks_session
+import requests
 
 from valet.client import exceptions as exc
 
@@ -24,6 +34,57 @@ REQUEST_ID_HEADER = 'x-openstack-request-id'
 DEFAULT_MICROVERSION = '1.0'
 RETRY_STATUSES = frozenset((502, 503, 504))
 IDEMPOTENT = frozenset(('GET', 'HEAD', 'PUT', 'DELETE'))
+
+
+_CALL = threading.local()
+
+
+@contextlib.contextmanager
+def deadline(at, clock=time.monotonic):
+    """Bound every request a ``DeadlineTransport`` sends in this thread
+    (or green thread) by the monotonic time ``at``; an outer, earlier
+    deadline stays in force."""
+    outer = getattr(_CALL, 'deadline', None)
+    _CALL.deadline = (min(at, outer[0]) if outer else at, clock)
+    try:
+        yield
+    finally:
+        _CALL.deadline = outer
+
+
+class DeadlineTransport(requests.Session):
+    """requests' session whose every request ends by the deadline of the
+    call in progress (``deadline``): its timeout is cut to what is left,
+    and a request after the deadline fails at once, unsent."""
+
+    def request(self, method, url, **kwargs):
+        bound = getattr(_CALL, 'deadline', None)
+        if bound is not None:
+            at, clock = bound
+            left = at - clock()
+            if left <= 0:
+                raise requests.exceptions.ConnectTimeout(
+                    'the time budget of the Valet call is spent; %s %s not '
+                    'sent' % (method, url))
+            kwargs['timeout'] = _cut(kwargs.get('timeout'), left)
+        return super().request(method, url, **kwargs)
+
+
+def _cut(timeout, left):
+    if timeout is None:
+        return left
+    if isinstance(timeout, (tuple, list)):
+        return tuple(left if t is None else min(float(t), left)
+                     for t in timeout)
+    return min(float(timeout), left)
+
+
+def session(auth=None, **kwargs):
+    """A keystoneauth session over a ``DeadlineTransport``: its requests
+    to Keystone are bounded by the budget of the Valet call needing them.
+    ``kwargs`` are keystoneauth ``Session``'s."""
+    return ks_session.Session(auth=auth, session=DeadlineTransport(),
+                              **kwargs)
 
 
 class HTTPClient:
@@ -82,24 +143,25 @@ class HTTPClient:
         overrides the client's for this request."""
         method = method.upper()
         budget = self.timeout if timeout is None else float(timeout)
-        deadline = self.clock() + budget
+        deadline_at = self.clock() + budget
         delay = self.retry_delay
         attempt = 0
         while True:
             attempt += 1
-            remaining = deadline - self.clock()
+            remaining = deadline_at - self.clock()
             if remaining <= 0:
                 raise exc.Timeout('No answer from Valet within %.1f s (%s %s)'
                                   % (budget, method, path))
             try:
-                return self._send(method, path, body, query, remaining,
-                                  microversion or self.microversion)
+                with deadline(deadline_at, self.clock):
+                    return self._send(method, path, body, query, remaining,
+                                      microversion or self.microversion)
             except exc.ValetClientError as error:
                 if not self._retryable(method, error) or \
                         attempt > self.retries:
                     raise
-                wait = min(delay, deadline - self.clock())
-                if wait < 0 or deadline - self.clock() - wait <= 0:
+                wait = min(delay, deadline_at - self.clock())
+                if wait < 0 or deadline_at - self.clock() - wait <= 0:
                     raise
                 LOG.warning('Valet %s %s failed (%s); retrying in %.2f s',
                             method, path, error.code, wait)

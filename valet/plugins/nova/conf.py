@@ -6,6 +6,7 @@ from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 
 from valet import client as valet_client
+from valet.client import http as valet_http
 
 GROUP = 'valet'
 DEFAULT_TIMEOUT = 10.0
@@ -79,8 +80,10 @@ def make_client(conf):
     auth = None
     if section.auth_type:
         auth = ks_loading.load_auth_from_conf_options(conf, GROUP)
-    session = ks_loading.load_session_from_conf_options(conf, GROUP,
-                                                        auth=auth)
+    # Keystone's answers (token, catalog) are bounded by the budget of
+    # the Valet call that needs them, as Valet's are.
+    session = ks_loading.load_session_from_conf_options(
+        conf, GROUP, auth=auth, session=valet_http.DeadlineTransport())
     return valet_client.Client(
         session, endpoint_override=section.endpoint_override,
         interface=section.valid_interfaces, region_name=section.region_name,
