@@ -11,6 +11,7 @@ nobody created, 409 for a project that is not a member).
 
 from valet.common import exception
 from valet.objects import group as group_mod
+from valet.objects import group_kinds
 from valet.storage import base as storage_base
 
 GROUP_NOT_FOUND = 'valet.group.not_found'
@@ -102,7 +103,8 @@ HAS_CHILDREN = 'valet.group.has_children'
 # Diversity and exclusivity groups hold servers and affinity groups only:
 # "apart from each other" of groups that must themselves be apart has no
 # single meaning the solver could honour.
-_CONTAINERS = ('diversity', 'exclusivity')
+_CONTAINERS = tuple(kind for kind in group_kinds.KINDS
+                    if kind != group_kinds.AFFINITY)
 
 
 def _nesting_error(code, message, **details):

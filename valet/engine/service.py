@@ -31,11 +31,12 @@ from valet.engine import stacks
 from valet.engine.solver import validator
 from valet.engine import translate
 from valet import objects
+from valet.objects import group_kinds
 from valet.storage import base as storage_base
 
 LOG = logging.getLogger(__name__)
 
-GROUP_RULES = ('affinity', 'diversity', 'exclusivity')
+GROUP_RULES = group_kinds.KINDS
 
 # Failures worth retrying: the part is down, not wrong.
 RETRYABLE = (storage_base.Unavailable, exception.StorageUnavailable)

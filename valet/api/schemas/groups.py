@@ -1,8 +1,9 @@
 """Schemas of /v1/groups."""
 
 from valet.api.schemas import common
+from valet.objects import group_kinds
 
-TYPES = ['affinity', 'diversity', 'exclusivity']
+TYPES = list(group_kinds.KINDS)
 DESCRIPTION = common.free_text(1024)
 
 

@@ -15,11 +15,12 @@ from valet.api import projects
 from valet.api import router
 from valet.api.schemas import groups as schema
 from valet import objects
+from valet.objects import group_kinds
 from valet.policies import groups as policies
 from valet import policy
 from valet.storage import base as storage_base
 
-DEFAULT_LEVELS = ('host', 'rack', 'zone', 'region')
+DEFAULT_LEVELS = group_kinds.DEFAULT_LEVELS
 # Groups nest (``parents``) from this microversion on.
 NESTING_VERSION = '1.4'
 
