@@ -7,12 +7,18 @@ credentials (keystoneauth auth, session and adapter options, like
 ``[placement]`` and ``[nova]``). The user needs the ``admin`` role, since
 stacks belong to other projects. Unset ``auth_type`` turns the path off:
 servers of stacks nobody planned are then placed one at a time.
+
+[heat_notifications]: the engine drops the plan of a stack Heat deleted
+when Heat says so (``orchestration.stack.delete.end``; heat.conf needs
+``[oslo_messaging_notifications] driver = messagingv2``), since the
+convergence engine calls no lifecycle plugin at delete.
 """
 
 from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 
 GROUP_NAME = 'heat'
+NOTIFICATIONS_GROUP = 'heat_notifications'
 SERVICE_TYPE = 'orchestration'
 DEFAULT_TIMEOUT = 30
 
@@ -24,7 +30,56 @@ def _group():
                           'is scheduled; optional)')
 
 
+def _notifications_group():
+    return cfg.OptGroup(
+        NOTIFICATIONS_GROUP,
+        title="Listener for Heat's stack notifications",
+        help='Heat emits orchestration.stack.delete.end when a stack is '
+             'deleted (with [oslo_messaging_notifications] driver = '
+             'messagingv2 in heat.conf); the engine then drops the '
+             'stack\'s plan. Heat\'s convergence engine calls no '
+             'lifecycle plugin, so without these notifications the plan of '
+             'a deleted stack stays (with its placements released).')
+
+
+NOTIFICATION_OPTS = [
+    cfg.BoolOpt('enabled', default=None,
+                help='Listen to Heat\'s stack notifications. Unset (the '
+                     'default) means: listen when [heat] is configured '
+                     '(the engine reads stacks from Heat).'),
+    cfg.StrOpt('transport_url', secret=True,
+               help='Transport URL of the message bus Heat emits its '
+                    'notifications on (Heat\'s '
+                    '[oslo_messaging_notifications] transport_url, else its '
+                    '[DEFAULT] transport_url). Unset means: '
+                    '[nova_notifications] transport_url, else Valet\'s own '
+                    'notification transport.'),
+    cfg.StrOpt('exchange', default='heat',
+               help='Exchange Heat publishes on: its control_exchange '
+                    '(default "heat").'),
+    cfg.ListOpt('topics', default=['notifications'],
+                help='Topics Heat publishes on: its '
+                     '[oslo_messaging_notifications] topics.'),
+    cfg.StrOpt('pool', default='valet-heat-notifications',
+               help='Listener pool (queue) Valet reads from; must differ '
+                    'from [nova_notifications] pool and [engine] topic. The '
+                    'queue outlives the engine: delete it when Valet leaves '
+                    'the cloud.'),
+]
+
+
+def notifications_enabled(conf):
+    """Whether the engine should listen to Heat's stack notifications."""
+    enabled = conf.heat_notifications.enabled
+    if enabled is None:
+        section = conf[GROUP_NAME]
+        return bool(section.auth_type or section.auth_section)
+    return enabled
+
+
 def register_opts(conf):
+    conf.register_group(_notifications_group())
+    conf.register_opts(NOTIFICATION_OPTS, group=NOTIFICATIONS_GROUP)
     conf.register_group(_group())
     ks_loading.register_session_conf_options(conf, GROUP_NAME)
     ks_loading.register_auth_conf_options(conf, GROUP_NAME)
@@ -52,4 +107,4 @@ def list_opts():
         if opt.dest in defaults:
             opt.default = defaults[opt.dest]
         out.append(opt)
-    return [(_group(), out)]
+    return [(_group(), out), (_notifications_group(), NOTIFICATION_OPTS)]

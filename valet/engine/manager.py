@@ -26,6 +26,7 @@ from oslo_log import log as logging
 import oslo_messaging as messaging
 
 from valet.common import exception
+from valet.conf import heat as conf_heat
 from valet.conf import notifications as conf_notifications
 from valet.engine import leader
 from valet.engine import rpcapi
@@ -68,6 +69,7 @@ class EngineService:
         self._term = 0                     # bumped on every election/loss
         self._server = None
         self._listener = None
+        self._heat_listener = None         # Heat's stack deletions
         self._resync_wake = threading.Event()
         self._stopping = threading.Event()
         self._threads = []
@@ -196,6 +198,16 @@ class EngineService:
 
     def _ensure_listener(self, term):
         with self._state:
+            if term == self._term and self._server is not None \
+                    and self._heat_listener is None:
+                try:
+                    self._heat_listener = self._make_heat_listener()
+                    if self._heat_listener is not None:
+                        self._heat_listener.start()
+                except Exception as exc:
+                    # Tried again after the next resync.
+                    LOG.error('Cannot listen to Heat notifications: %s', exc)
+                    self._heat_listener = None
             if term != self._term or self._listener is not None \
                     or self._server is None:
                 return
@@ -216,12 +228,26 @@ class EngineService:
         return notifications.NotificationListener(
             self.conf, self._on_event, transient_errors=transient)
 
+    def _make_heat_listener(self):
+        if self._listener_factory is not None or \
+                not conf_heat.notifications_enabled(self.conf):
+            return None
+        from valet.engine import stacks
+        from valet.inventory.openstack import heat_notifications
+        return heat_notifications.StackNotificationListener(
+            self.conf,
+            lambda stack_id: stacks.planner(self.endpoint).forget(
+                {}, stack_id),
+            transient_errors=service.RETRYABLE + (
+                exception.EngineUnavailable, leader.NotLeader))
+
     def _stop_serving(self):
         with self._state:
             server, self._server = self._server, None
             listener, self._listener = self._listener, None
+            heat_listener, self._heat_listener = self._heat_listener, None
         self._resync_wake.set()
-        for part in (listener, server):
+        for part in (heat_listener, listener, server):
             if part is None:
                 continue
             try:

@@ -11,6 +11,11 @@ meanwhile) but under a lock of the stack's own, so the concurrent first
 servers of one stack make exactly one read and one plan; later servers
 find their placement by the id their hints derive
 (``valet.common.heat_stack.orchestration_id``).
+
+When Heat deletes a stack (its ``orchestration.stack.delete.end``
+notification, ``valet.inventory.openstack.heat_notifications``), the
+planner drops the stack's plan under the same stack lock, so a plan being
+made from a read that raced the deletion cannot outlive it.
 """
 
 import threading
@@ -56,6 +61,14 @@ def resolve_groups(records, resources, project_id):
     except membership.MembershipError as exc:
         raise exception.BadRequest(exc.message,
                                    code='valet.group.metadata_invalid')
+
+
+def planner(endpoint):
+    """The endpoint's planner, made on first use."""
+    with endpoint.lock:
+        if endpoint.stacks is None:
+            endpoint.stacks = StackPlanner(endpoint)
+        return endpoint.stacks
 
 
 class StackPlanner:
@@ -137,6 +150,29 @@ class StackPlanner:
                      root, read.name, len(resources))
             self._call('update_plan', ctxt, plan_id=plan.id,
                        resources=resources, groups=groups)
+
+    def forget(self, ctxt, stack_id):
+        """Drop the plan of Heat stack ``stack_id``, which Heat deleted;
+        False when Valet has none (a nested stack, a stack never
+        planned, or the lifecycle plugin dropped it already)."""
+        with self._stack_lock(stack_id):
+            try:
+                plan = self.endpoint.storage.get_plan(stack_id)
+            except storage_base.NotFound:
+                plan = None
+            if plan is None or plan.stack_id != stack_id:
+                LOG.debug('Heat deleted stack %s, which has no plan',
+                          stack_id)
+                return False
+            try:
+                self._call('delete_plan', ctxt, plan_id=plan.id)
+            except exception.NotFound:
+                return False
+        with self._guard:
+            self._stack_locks.pop(stack_id, None)
+        LOG.info('Heat deleted stack %s (%s): its plan %s is dropped',
+                 stack_id, plan.name, plan.id)
+        return True
 
     def reserve(self, ctxt, hints, locations, resource_id, project_id,
                 any_project):

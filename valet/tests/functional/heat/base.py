@@ -29,9 +29,14 @@ def shared(cloud, convergence=True):
         if key not in _SHARED:
             catalog = {} if _SHARED else {'compute': cloud.endpoint,
                                           'image': cloud.glance.url}
+            # Heat's stack notifications go where Valet's engine listens
+            # ([heat_notifications] falls back to Nova's bus).
+            notify = {'oslo_messaging_notifications': {
+                'driver': 'messagingv2',
+                'transport_url': cloud.transport_url}}
             heat = heat_fixture.HeatFixture(
                 cloud.keystone, convergence=convergence, services=catalog,
-                in_catalog=convergence)
+                in_catalog=convergence, extra_config=notify)
             heat.setUp()
             atexit.register(heat.cleanUp)
             _SHARED[key] = heat
@@ -84,6 +89,19 @@ class HeatTestCase(compute_base.CloudTestCase):
             return
         client.delete(stack_id)
         client.wait(stack_id)
+
+    def assert_plan_gone(self, stack_id, plan_id):
+        """Valet has no plan and no placement of a deleted stack: at once
+        under the legacy engine (the lifecycle plugin), once Heat's
+        ``orchestration.stack.delete.end`` reached the engine under
+        convergence."""
+        def gone():
+            resp = self.valet('GET', '/v1/plans/%s' % stack_id,
+                              expect=(200, 404))
+            return resp.status_code == 404
+        self.wait_until(gone, seconds=60,
+                        message='plan of deleted stack %s dropped' % stack_id)
+        self.assertEqual([], self.valet_placements(plan_id=plan_id))
 
     def server_hosts(self, client, stack_id):
         """{Nova server id: Nova host} of every server of the stack and its

@@ -72,9 +72,11 @@ class StackTests:
                          client.wait(stack_id)['stack_status'])
         self.assertEqual(2, len(set(self.server_hosts(
             client, stack_id).values())))
+        plan_id = self.valet('GET', '/v1/plans/%s' % stack_id).json()[
+            'plan']['id']
         client.delete(stack_id)
         self.assertIsNone(client.wait(stack_id))
-        self.assert_plan_gone(stack_id)
+        self.assert_plan_gone(stack_id, plan_id)
 
     def test_unsatisfiable_stack_fails(self):
         group = self.make_group('diversity', 'host')
@@ -106,17 +108,9 @@ class ConvergenceStackTest(StackTests, base.HeatTestCase):
         self.assertIsNone(client.wait(stack_id))
         self.valet('GET', '/v1/groups/%s' % name, expect=(404,))
 
-    def assert_plan_gone(self, stack_id):
-        # Heat's convergence engine tells nobody a stack went: the
-        # servers' placements are released as Nova reports them gone.
-        pass
-
 
 class LegacyStackTest(StackTests, base.HeatTestCase):
 
     convergence = False
     # The lifecycle plugin fails the stack with Valet's explanation.
     failure_words = 'No placement for stack'
-
-    def assert_plan_gone(self, stack_id):
-        self.valet('GET', '/v1/plans/%s' % stack_id, expect=(404,))

@@ -184,3 +184,16 @@ class StackPlanTest(test_service.EngineServiceTestBase):
             hints=hinted, locations=['r0h0'], resource_id=None,
             project_id='p1')
         self.assertEqual(stacks.STACK_UNKNOWN, exc.code)
+
+    def test_a_deleted_stack_leaves_no_plan(self):
+        self.reserve(['tier', '0', 'web'])
+        planner = stacks.planner(self.engine.endpoint)
+        self.assertTrue(planner.forget(self.ctxt, ROOT))
+        self.assertEqual([], self.storage.list_plans())
+        self.assertEqual([], self.storage.list_placements())
+        self.assertNotIn(heat_stack.orchestration_id(ROOT, ['db']),
+                         self.dc.servers)
+        # Again (the lifecycle plugin dropped it, a redelivery), or a
+        # nested stack's id: nothing to do.
+        self.assertFalse(planner.forget(self.ctxt, ROOT))
+        self.assertFalse(planner.forget(self.ctxt, 'nested-stack-id'))

@@ -1,0 +1,160 @@
+"""Follow Heat's stack deletions through its notifications.
+
+Heat's default (convergence) engine calls no lifecycle plugin, so nothing
+tells Valet a stack went away: its servers' placements are released as
+Nova reports them deleted, but the plan would stay. Heat emits
+``orchestration.stack.delete.end`` when a stack (root or nested) is
+deleted (``[oslo_messaging_notifications] driver = messagingv2`` in
+heat.conf); the engine listens for it and drops the plan of that stack.
+Nested stacks have no plan of their own, so their deletions change
+nothing.
+
+The payload is Heat's ``format_notification_body``: ``stack_identity``
+(the stack id), ``stack_name``, ``tenant_id``, ``state``. A message
+without a stack id is logged and acknowledged.
+
+Delivery follows the Nova listener's rules (one dispatch thread, own
+pool queue, transient errors retried in place with back-off then
+requeued, anything else logged and dropped), with the retry options of
+``[nova_notifications]``.
+"""
+
+import re
+import threading
+
+from oslo_log import log as logging
+import oslo_messaging as messaging
+from oslo_messaging.notify import listener as notify_listener
+
+LOG = logging.getLogger(__name__)
+
+STACK_DELETED = 'orchestration.stack.delete.end'
+
+
+class MalformedNotification(ValueError):
+    """A stack notification without the shape Heat gives it."""
+
+
+def deleted_stack(event_type, payload):
+    """The id of the stack a notification says is deleted, else None."""
+    if event_type != STACK_DELETED:
+        return None
+    if not isinstance(payload, dict):
+        raise MalformedNotification('payload is %s, not a dict'
+                                    % type(payload).__name__)
+    stack_id = payload.get('stack_identity')
+    if not isinstance(stack_id, str) or not stack_id:
+        raise MalformedNotification('payload has no stack_identity')
+    state = payload.get('state')
+    if state not in (None, 'DELETE_COMPLETE'):
+        # Heat sends .end only on COMPLETE; anything else is not a delete.
+        raise MalformedNotification('%s with state %r' % (event_type, state))
+    return stack_id
+
+
+class _Endpoint:
+
+    def __init__(self, listener):
+        self.listener = listener
+        self.filter_rule = messaging.NotificationFilter(
+            event_type='^%s$' % re.escape(STACK_DELETED))
+
+    def info(self, ctxt, publisher_id, event_type, payload, metadata):
+        try:
+            return self.listener._handle(event_type, payload, metadata)
+        except Exception:
+            LOG.exception('Dropped Heat notification %s: unexpected error '
+                          'while handling it', event_type)
+            return messaging.NotificationResult.HANDLED
+
+
+class StackNotificationListener:
+    """Calls ``on_stack_deleted(stack_id)`` for every stack Heat deleted.
+
+    One dispatch thread; ``transient_errors`` raised by the callback are
+    retried, the rest logged and dropped. ``transport`` defaults to one
+    for ``[heat_notifications] transport_url`` (cleaned up by ``wait``).
+    """
+
+    def __init__(self, conf, on_stack_deleted, transport=None,
+                 transient_errors=()):
+        self.conf = conf
+        self.on_stack_deleted = on_stack_deleted
+        self.transient_errors = tuple(transient_errors)
+        opts = conf.heat_notifications
+        if opts.pool in (conf.engine.topic, conf.nova_notifications.pool):
+            # One queue would then carry two kinds of messages.
+            raise ValueError('[heat_notifications] pool must differ from '
+                             '[engine] topic and [nova_notifications] pool '
+                             '(%r)' % opts.pool)
+        self._own_transport = transport is None
+        self.transport = transport or messaging.get_notification_transport(
+            conf, url=transport_url(conf))
+        self.targets = [messaging.Target(topic=topic, exchange=opts.exchange)
+                        for topic in opts.topics]
+        self._stopping = threading.Event()
+        self._server = notify_listener.get_notification_listener(
+            self.transport, self.targets, [_Endpoint(self)],
+            executor='threading', allow_requeue=True, pool=opts.pool)
+        self.deleted = 0
+
+    def start(self):
+        self._stopping.clear()
+        self._server.start(override_pool_size=1)
+        LOG.info('Listening to Heat stack notifications on exchange %s, '
+                 'topics %s, pool %s', self.targets[0].exchange,
+                 ','.join(t.topic for t in self.targets),
+                 self.conf.heat_notifications.pool)
+
+    def stop(self):
+        self._stopping.set()
+        self._server.stop()
+
+    def wait(self):
+        self._server.wait()
+        if self._own_transport and self.transport is not None:
+            self.transport.cleanup()
+            self.transport = None
+
+    def _handle(self, event_type, payload, metadata):
+        if self._stopping.is_set():
+            return messaging.NotificationResult.REQUEUE
+        try:
+            stack_id = deleted_stack(event_type, payload)
+        except MalformedNotification as exc:
+            LOG.warning('Dropped malformed Heat notification %s (message '
+                        '%s): %s', event_type,
+                        (metadata or {}).get('message_id'), exc)
+            return messaging.NotificationResult.HANDLED
+        if stack_id is None:
+            return messaging.NotificationResult.HANDLED
+        opts = self.conf.nova_notifications
+        attempt = 0
+        while True:
+            try:
+                if self.on_stack_deleted(stack_id):
+                    self.deleted += 1
+                return messaging.NotificationResult.HANDLED
+            except self.transient_errors as exc:
+                if attempt >= opts.retry_attempts:
+                    LOG.warning('Requeued the deletion of Heat stack %s: %s',
+                                stack_id, exc)
+                    return messaging.NotificationResult.REQUEUE
+                delay = min(opts.retry_interval * 2 ** attempt,
+                            opts.retry_max_interval)
+                attempt += 1
+                LOG.warning('Could not drop the plan of deleted Heat stack '
+                            '%s (%s); attempt %d in %.1f s', stack_id, exc,
+                            attempt, delay)
+                if self._stopping.wait(delay):
+                    return messaging.NotificationResult.REQUEUE
+            except Exception:
+                LOG.exception('Dropped the deletion of Heat stack %s',
+                              stack_id)
+                return messaging.NotificationResult.HANDLED
+
+
+def transport_url(conf):
+    """Where Heat's notifications are: ours, else Nova's, else Valet's."""
+    return (conf.heat_notifications.transport_url
+            or conf.nova_notifications.transport_url or None)
