@@ -7,7 +7,8 @@ serves the same paste pipeline with the standard library's WSGI server.
 the state directory (``[DEFAULT] state_dir``, env ``VALET_STATE_DIR``,
 default ``~/.local/share/valet``), no authentication (noauth), the static
 inventory (``--inventory FILE`` or ``[inventory] static_file``), and the
-engine running inside this process over an in-memory RPC transport.
+engine running inside this process, called directly
+(``valet.engine.local``: the RPC interface without a transport).
 
 Because all-in-one switches authentication off, it is a command-line flag
 only: a config file that sets ``all_in_one`` is refused at start (a shared
@@ -199,8 +200,9 @@ def start_all_in_one(conf):
     Returns ``(engine_api, storage, engine_service)``.
     """
     # Late imports: only all-in-one runs the engine in this process.
-    from valet.engine import rpcapi
+    from valet.engine import local
     from valet.engine import manager
+    from valet.engine import rpcapi
     from valet import inventory
     from valet import storage
 
@@ -211,13 +213,16 @@ def start_all_in_one(conf):
                           group='inventory')
     store = storage.get_storage(conf)
     store.upgrade()
+    # The engine service still serves its RPC topic, on an in-memory
+    # transport nobody else reaches; the API calls its endpoint directly
+    # (valet.engine.local), without the transport's polling delay.
     transport = rpcapi.get_transport(conf, url=FAKE_TRANSPORT)
     engine = manager.EngineService(conf, store, inventory.get_inventory(conf),
                                    transport)
     engine.start()
     LOG.info('valet-api all-in-one: state in %s, inventory %s', state_dir,
              conf.inventory.static_file)
-    return rpcapi.EngineAPI(conf, transport), store, engine
+    return local.LocalEngineAPI(conf, engine.endpoint), store, engine
 
 
 def build(conf):
@@ -228,6 +233,7 @@ def build(conf):
     engine_api, store, engine = start_all_in_one(conf)
 
     def stop():
+        engine_api.close()
         engine.stop()
         engine.wait()
     return api_app.load_app(conf, engine_api=engine_api, storage=store), stop

@@ -1,0 +1,156 @@
+"""``valet.engine.local``: the engine called in-process, as over RPC.
+
+Every case asks the same engine the same thing twice: through
+``rpcapi.EngineAPI`` over oslo.messaging's ``fake://`` transport (a real
+RPC server thread) and through ``LocalEngineAPI``; answers and errors
+must be the same.
+"""
+
+from oslo_config import cfg
+from oslo_messaging import conffixture
+
+from valet.cmd import api as cmd_api
+from valet.common import exception
+from valet import conf as valet_conf
+from valet.engine import local
+from valet.storage import memory
+from valet.tests.unit.engine import test_service as base
+
+server, plan, group = base.server, base.plan, base.group
+
+
+class BrokenStorage(memory.MemoryStorage):
+    """Storage failing with an error no part of Valet expects."""
+
+    def get_plan(self, id_or_stack_id, project_id=None):
+        raise RuntimeError('disk on fire at /var/lib/secret')
+
+
+class LocalClientTest(base.EngineServiceTestBase):
+
+    def setUp(self):
+        super().setUp()
+        self.local = local.LocalEngineAPI(self.conf, self.engine.endpoint)
+        self.addCleanup(self.local.close)
+
+    def both(self, method, *args, **kwargs):
+        """(RPC outcome, local outcome): an answer or the raised error."""
+        out = []
+        for api in (self.api, self.local):
+            try:
+                out.append(getattr(api, method)(self.ctxt, *args, **kwargs))
+            except Exception as exc:
+                out.append(exc)
+        return out
+
+    def assertSameError(self, cls, remote, here):
+        # A broker-backed RPC client sees a subclass made for the trip
+        # (<name>_Remote); the class itself is what counts.
+        remote_cls = type(remote)
+        if remote_cls.__name__.endswith('_Remote'):
+            remote_cls = remote_cls.__mro__[1]
+        self.assertIs(cls, remote_cls)
+        self.assertIs(cls, type(here))
+        self.assertEqual((remote.code, remote.message, remote.details,
+                          remote.status),
+                         (here.code, here.message, here.details, here.status))
+        # Rebuilt, never the engine's own object with its traceback.
+        self.assertIsNot(remote, here)
+        self.assertIsNone(here.__cause__)
+        self.assertTrue(here.__suppress_context__)
+
+    def test_ping_answers_alike(self):
+        remote, here = self.both('ping')
+        remote['engine'].pop('started_at')
+        here['engine'].pop('started_at')
+        self.assertEqual(remote, here)
+
+    def test_plans_answer_alike(self):
+        created = self.local.create_plan(self.ctxt, plan('s1', {
+            'o1': server(groups=['spread'], name='a'),
+            'o2': server(groups=['spread'], name='b')},
+            groups=group('spread', 'diversity')))
+        hosts = {p['location'] for p in created['placements'].values()}
+        self.assertEqual(2, len(hosts))
+        remote, here = self.both('migrate', created['id'], 'o1', [])
+        self.assertEqual(remote, here)
+        remote, here = self.both('group_members', 'spread')
+        self.assertEqual(remote, here)
+        self.assertEqual(2, len(here))
+        self.assertIsNone(self.local.delete_plan(self.ctxt, created['id']))
+        self.assertEqual([], self.api.group_members(self.ctxt, 'spread'))
+
+    def test_errors_map_alike(self):
+        self.local.create_plan(self.ctxt, plan('s1', {'o1': server()}))
+        cases = [
+            (exception.Conflict, 'create_plan',
+             (plan('s1', {'o9': server()}),)),
+            (exception.BadRequest, 'create_plan', ('not a plan',)),
+            (exception.NotFound, 'delete_plan', ('no-such-plan',)),
+            (exception.NotFound, 'group_members', ('no-such-group',)),
+            # Three servers in rack diversity on two racks: the engine's
+            # explanation travels in details.
+            (exception.NoPlacement, 'create_plan',
+             (plan('s2', {'x%d' % i: server('large', groups=['spread'])
+                          for i in range(3)},
+                   group('spread', 'diversity', 'rack')),)),
+        ]
+        for cls, method, args in cases:
+            remote, here = self.both(method, *args)
+            self.assertSameError(cls, remote, here)
+        self.assertIn('summary', here.details)
+
+    def test_unexpected_errors_map_alike(self):
+        self.engine.endpoint.storage = BrokenStorage()
+        remote, here = self.both('create_plan', plan('s1', {'o1': server()}))
+        self.assertSameError(exception.ValetException, remote, here)
+        self.assertEqual('valet.engine.error', here.code)
+        self.assertNotIn('secret', here.message)
+
+    def test_answers_are_copies_through_json(self):
+        resources = {'o1': server(name='a')}
+        created = self.local.create_plan(self.ctxt, plan('s1', resources))
+        placement = created['placements']['o1']
+        placement['location'] = 'elsewhere'
+        stored = self.storage.list_placements()[0]
+        self.assertNotEqual('elsewhere', stored.location)
+        # Tuples cross as lists, as they do over RPC.
+        remote, here = self.both('reserve', stored.id, ('r0h0', 'r0h1'),
+                                 'nova-1')
+        self.assertEqual(remote['location'], here['location'])
+
+    def test_one_decision_at_a_time_and_timeout(self):
+        self.conf.set_override('rpc_timeout', 1, group='engine')
+        endpoint = self.engine.endpoint
+        with endpoint.lock:
+            # The engine is busy deciding: the call waits for it and gives
+            # up after rpc_timeout like an RPC call.
+            err = self.assertRaises(exception.EngineUnavailable,
+                                    self.local.create_plan, self.ctxt,
+                                    plan('s1', {'o1': server()}))
+            self.assertIn('did not answer within 1', err.message)
+            self.assertEqual([], self.storage.list_placements())
+        # Once the lock is free the abandoned call completes, as a
+        # message already delivered to an engine would.
+        self.local._pool.shutdown(wait=True)
+        self.assertEqual(1, len(self.storage.list_placements()))
+
+
+class AllInOneUsesLocalClientTest(base.EngineServiceTestBase):
+
+    def test_all_in_one_calls_the_endpoint_directly(self):
+        conf = cfg.ConfigOpts()
+        valet_conf.register_all(conf)
+        conf.register_cli_opts(cmd_api.CLI_OPTS)
+        self.useFixture(conffixture.ConfFixture(conf))
+        conf(['--all-in-one', '--inventory', self.inventory.file],
+             project='valet', default_config_files=[])
+        conf.set_override('state_dir', self.tmp)
+        conf.set_override('host', 'engine-' + self.id(), group='engine')
+        engine_api, store, engine = cmd_api.start_all_in_one(conf)
+        self.addCleanup(self.stop_engine, engine)
+        self.addCleanup(engine_api.close)
+        self.assertIsInstance(engine_api, local.LocalEngineAPI)
+        self.assertIs(engine.endpoint, engine_api.endpoint)
+        self.assertIs(store, engine.endpoint.storage)
+        self.assertEqual(4, engine_api.ping({})['engine']['hosts'])
