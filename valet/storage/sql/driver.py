@@ -25,6 +25,7 @@ from valet import storage
 from valet.storage import base
 from valet.storage.sql import migration
 from valet.storage.sql import models
+from valet.storage.sql import sqlite
 
 LOG = logging.getLogger(__name__)
 
@@ -104,8 +105,12 @@ class SqlStorage(base.Storage):
             # All-in-one: the state directory may not exist yet.
             os.makedirs(os.path.dirname(os.path.abspath(url.database)),
                         exist_ok=True)
+        create = engines.create_engine
+        if sqlite.is_file(url):
+            # Pooled connections in WAL mode (sqlite.py).
+            create = functools.partial(sqlite.create_engine, db=db)
         try:
-            return engines.create_engine(
+            return create(
                 self._url,
                 sqlite_fk=True,
                 mysql_sql_mode=db.mysql_sql_mode,

@@ -1,0 +1,146 @@
+"""The SQL driver on an SQLite file: kept connections, WAL, one
+transaction per decision."""
+
+import os
+import sqlite3
+import threading
+
+import fixtures
+from oslotest import base as oslo_base
+import sqlalchemy as sa
+
+from valet import objects
+from valet.storage import base
+from valet.storage.sql import driver
+from valet.storage.sql import models
+from valet.storage.sql import sqlite
+from valet.tests.unit.storage.test_sql_sqlite import make_conf
+
+
+def placement(plan, name, oid=None, **kw):
+    return objects.Placement(name=name, plan_id=plan.id,
+                             orchestration_id=oid or 'o-' + name,
+                             location='h1', metadata={'k': name}, **kw)
+
+
+class SqliteFileTest(oslo_base.BaseTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                                 'valet.sqlite')
+        self.store = self.make_store()
+        self.store.upgrade()
+        self.connects = []
+        sa.event.listen(self.store._get_engine(), 'connect',
+                        lambda dbapi, record: self.connects.append(dbapi))
+
+    def make_store(self, **overrides):
+        conf = make_conf('sqlite:///' + self.path)
+        for key, value in overrides.items():
+            conf.set_override(key, value, group='database')
+        store = driver.SqlStorage(conf)
+        self.addCleanup(store.dispose)
+        return store
+
+    def pragma(self, store, name):
+        with store._connect() as conn:
+            return conn.execute(sa.text('PRAGMA %s' % name)).scalar()
+
+    def counts(self):
+        with sqlite3.connect(self.path) as raw:
+            return {table: raw.execute('SELECT count(*) FROM %s'
+                                       % table).fetchone()[0]
+                    for table in ('plans', 'placements',
+                                  'placement_metadata')}
+
+    def test_wal_and_synchronous_normal(self):
+        self.assertEqual('wal', self.pragma(self.store, 'journal_mode'))
+        self.assertEqual(1, self.pragma(self.store, 'synchronous'))  # NORMAL
+        # WAL is a property of the file: another client sees it too.
+        with sqlite3.connect(self.path) as raw:
+            self.assertEqual('wal', raw.execute(
+                'PRAGMA journal_mode').fetchone()[0])
+
+    def test_sqlite_synchronous_false_still_means_off(self):
+        store = self.make_store(sqlite_synchronous=False)
+        self.assertEqual(0, self.pragma(store, 'synchronous'))
+        self.assertEqual('wal', self.pragma(store, 'journal_mode'))
+
+    def test_connections_are_kept(self):
+        engine = self.store._get_engine()
+        self.assertIsInstance(engine.pool, sa.pool.QueuePool)
+        for i in range(20):
+            plan = objects.Plan(name='p%d' % i, stack_id='s%d' % i)
+            self.store.create_plan(plan, [placement(plan, 'a%d' % i)])
+            self.store.get_plan(plan.id)
+        # One engine for the driver, one connection for sequential calls.
+        self.assertIs(engine, self.store._get_engine())
+        self.assertLessEqual(len(self.connects), 1)
+
+    def test_threads_share_the_pool(self):
+        errors = []
+
+        def work(n):
+            try:
+                for i in range(10):
+                    plan = objects.Plan(name='t%d-%d' % (n, i),
+                                        stack_id='t%d-%d' % (n, i))
+                    self.store.create_plan(plan, [placement(plan, plan.name)])
+                    self.store.list_plans()
+            except Exception as exc:     # reported below
+                errors.append(exc)
+        threads = [threading.Thread(target=work, args=(n,))
+                   for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        self.assertEqual([], errors)
+        self.assertEqual(40, len(self.store.list_plans()))
+        self.assertLessEqual(len(self.connects), 4)
+
+    def test_memory_database_is_not_pooled_per_file(self):
+        url = sa.engine.make_url('sqlite://')
+        self.assertFalse(sqlite.is_file(url))
+        self.assertFalse(sqlite.is_file(sa.engine.make_url(
+            'sqlite:///file:x?mode=memory&uri=true')))
+        self.assertFalse(sqlite.is_file(sa.engine.make_url(
+            'mysql+pymysql://u:p@h/valet')))
+        self.assertTrue(sqlite.is_file(sa.engine.make_url(
+            'sqlite:///' + self.path)))
+
+    def test_a_plan_create_is_written_whole_or_not_at_all(self):
+        first = objects.Plan(name='p1', stack_id='s1')
+        self.store.create_plan(first, [placement(first, 'a', oid='taken')])
+        before = self.counts()
+        second = objects.Plan(name='p2', stack_id='s2')
+        # The third placement's orchestration id is stored already: the
+        # plan row, the first two placements and their metadata index
+        # rows, written before it, go too.
+        self.assertRaises(base.Conflict, self.store.create_plan, second, [
+            placement(second, 'b'), placement(second, 'c'),
+            placement(second, 'd', oid='taken')])
+        self.assertEqual(before, self.counts())
+        self.assertRaises(base.NotFound, self.store.get_plan, 's2')
+
+    def test_a_plan_save_is_written_whole_or_not_at_all(self):
+        plan = objects.Plan(name='p1', stack_id='s1')
+        plan, (a, b) = self.store.create_plan(
+            plan, [placement(plan, 'a'), placement(plan, 'b')])
+        before = self.counts()
+        stale = objects.Placement(**{**b.__dict__, 'generation': 99})
+        new = placement(plan, 'c')
+        # Removing a, adding c, then a stale b: nothing of it stays.
+        self.assertRaises(base.Conflict, self.store.save_plan, plan,
+                          [new, stale], removed=[a.id])
+        self.assertEqual(before, self.counts())
+        self.assertEqual(plan.generation,
+                         self.store.get_plan(plan.id).generation)
+        self.assertEqual(
+            {'a', 'b'},
+            {p.name for p in self.store.list_placements()})
+        with self.store._connect() as conn:
+            keys = {r.placement_id for r in conn.execute(
+                sa.select(models.PLACEMENT_METADATA))}
+        self.assertEqual({a.id, b.id}, keys)
