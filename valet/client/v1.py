@@ -12,10 +12,19 @@ from valet.client import http
 # these microversions on.
 RESERVE_HINTS_VERSION = '1.2'
 PLAN_FOR_PROJECT_VERSION = '1.3'
+# Groups have parents (nesting) from this microversion on.
+NESTING_VERSION = '1.4'
 
 
 def _q(value):
     return parse.quote(str(value), safe='')
+
+
+def _version_key(text):
+    try:
+        return tuple(int(part) for part in str(text).split('.'))
+    except ValueError:
+        return (0,)
 
 
 def _unwrap(data, key):
@@ -37,6 +46,15 @@ class Client:
         self.http = kwargs.pop('http', None) or http.HTTPClient(
             session, **kwargs)
 
+    def _at_least(self, version):
+        """``version`` when the client's own microversion is older, else
+        None (the client's is used)."""
+        current = getattr(self.http, 'microversion', None) or '1.0'
+        if current == 'latest' or \
+                _version_key(current) >= _version_key(version):
+            return None
+        return version
+
     def _call(self, method, path, body=None, query=None, timeout=None,
               microversion=None):
         return self.http.request(method, '/v1' + path, body=body,
@@ -49,26 +67,47 @@ class Client:
         return self.http.request('GET', '/', timeout=timeout)[1]
 
     # -------------------------------------------------------------- groups
-    def list_groups(self, timeout=None):
-        return _unwrap(self._call('GET', '/groups', timeout=timeout),
-                       'groups')
+    def list_groups(self, timeout=None, parents=False):
+        """Every group; ``parents`` asks for microversion 1.4, whose
+        groups show the groups they are nested in."""
+        version = self._at_least(NESTING_VERSION) if parents else None
+        return _unwrap(self._call('GET', '/groups', timeout=timeout,
+                                  microversion=version), 'groups')
 
     def create_group(self, name, type, level, description=None,
-                     timeout=None):
+                     timeout=None, parents=None):
+        """Create a group; ``parents`` (names or ids of the groups it is
+        nested in) needs microversion 1.4."""
         body = {'name': name, 'type': type, 'level': level}
         if description is not None:
             body['description'] = description
-        return _unwrap(self._call('POST', '/groups', body, timeout=timeout),
+        version = None
+        if parents is not None:
+            body['parents'] = list(parents)
+            version = self._at_least(NESTING_VERSION)
+        return _unwrap(self._call('POST', '/groups', body, timeout=timeout,
+                                  microversion=version), 'group')
+
+    def show_group(self, group, timeout=None, parents=False):
+        version = self._at_least(NESTING_VERSION) if parents else None
+        return _unwrap(self._call('GET', '/groups/%s' % _q(group),
+                                  timeout=timeout, microversion=version),
                        'group')
 
-    def show_group(self, group, timeout=None):
-        return _unwrap(self._call('GET', '/groups/%s' % _q(group),
-                                  timeout=timeout), 'group')
-
-    def update_group(self, group, description, timeout=None):
-        return _unwrap(self._call('PUT', '/groups/%s' % _q(group),
-                                  {'description': description},
-                                  timeout=timeout), 'group')
+    def update_group(self, group, description=None, timeout=None,
+                     parents=None):
+        """Change the description and/or (microversion 1.4) the parents;
+        ``parents=[]`` takes the group out of every parent."""
+        body = {}
+        if description is not None:
+            body['description'] = description
+        version = None
+        if parents is not None:
+            body['parents'] = list(parents)
+            version = self._at_least(NESTING_VERSION)
+        return _unwrap(self._call('PUT', '/groups/%s' % _q(group), body,
+                                  timeout=timeout, microversion=version),
+                       'group')
 
     def delete_group(self, group, timeout=None):
         self._call('DELETE', '/groups/%s' % _q(group), timeout=timeout)

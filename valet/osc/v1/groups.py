@@ -6,8 +6,10 @@ from osc_lib import utils
 
 from valet.osc.v1 import common
 
-COLUMNS = ('id', 'name', 'type', 'level', 'description', 'members')
-FORMATTERS = {'members': format_columns.ListColumn}
+COLUMNS = ('id', 'name', 'type', 'level', 'description', 'members',
+           'parents')
+FORMATTERS = {'members': format_columns.ListColumn,
+              'parents': format_columns.ListColumn}
 
 
 def _show(group):
@@ -19,7 +21,8 @@ class ListGroup(command.Lister):
     """List groups."""
 
     def take_action(self, parsed_args):
-        groups = common.call(common.client(self.app).list_groups)
+        groups = common.call(common.client(self.app).list_groups,
+                             parents=True)
         return COLUMNS, (utils.get_dict_properties(
             g, COLUMNS, formatters=FORMATTERS) for g in groups)
 
@@ -38,12 +41,17 @@ class CreateGroup(command.ShowOne):
             '--level', required=True,
             help='Topology level the rule applies at (host, rack, zone, ...)')
         parser.add_argument('--description', help='Description')
+        parser.add_argument(
+            '--parent', metavar='<group>', action='append', dest='parents',
+            help='A group (name or id) this group is nested in; repeat '
+                 'for several (API microversion 1.4)')
         return parser
 
     def take_action(self, parsed_args):
         group = common.call(common.client(self.app).create_group,
                             parsed_args.name, parsed_args.type,
-                            parsed_args.level, parsed_args.description)
+                            parsed_args.level, parsed_args.description,
+                            parents=parsed_args.parents or [])
         return _show(group)
 
 
@@ -57,22 +65,33 @@ class ShowGroup(command.ShowOne):
 
     def take_action(self, parsed_args):
         return _show(common.call(common.client(self.app).show_group,
-                                 parsed_args.group))
+                                 parsed_args.group, parents=True))
 
 
 class SetGroup(command.Command):
-    """Change a group's description (admin)."""
+    """Change a group's description or parents (admin)."""
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
         parser.add_argument('group', metavar='<group>', help='Name or id')
-        parser.add_argument('--description', required=True,
-                            help='New description')
+        parser.add_argument('--description', help='New description')
+        nesting = parser.add_mutually_exclusive_group()
+        nesting.add_argument(
+            '--parent', metavar='<group>', action='append', dest='parents',
+            help='A group (name or id) to nest this group in, replacing '
+                 'its parents; repeat for several (API microversion 1.4)')
+        nesting.add_argument(
+            '--no-parent', action='store_true',
+            help='Take the group out of every group it is nested in')
         return parser
 
     def take_action(self, parsed_args):
+        parents = [] if parsed_args.no_parent else parsed_args.parents
+        if parsed_args.description is None and parents is None:
+            raise common.exceptions.CommandError(
+                'give --description, --parent or --no-parent')
         common.call(common.client(self.app).update_group, parsed_args.group,
-                    parsed_args.description)
+                    parsed_args.description, parents=parents)
 
 
 class DeleteGroup(command.Command):

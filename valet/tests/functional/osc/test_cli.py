@@ -94,6 +94,11 @@ class OpenStackCLITest(testtools.TestCase):
         self.assertEqual(('web', 'diversity', 'rack'),
                          (group['name'], group['type'], group['level']))
         self.assertEqual(group, self.json('valet', 'group', 'show', 'web'))
+        self.assertEqual([], group['parents'])
+        # One host per tier, tiers on different racks.
+        tier = self.json('valet', 'group', 'create', 'web-tier', '--type',
+                         'affinity', '--level', 'host', '--parent', 'web')
+        self.assertEqual(['web'], tier['parents'])
         self.osc('valet', 'group', 'set', 'web', '--description', 'changed')
         listed = self.json('valet', 'group', 'list')
         self.assertEqual(['changed'], [g['description'] for g in listed
@@ -159,7 +164,7 @@ class OpenStackCLITest(testtools.TestCase):
         self.assertEqual([], self.json('valet', 'plan', 'list',
                                        user='alpha-member', project='alpha'))
         self.osc('valet', 'group', 'member', 'remove', 'web', '--all')
-        self.osc('valet', 'group', 'delete', 'web')
+        self.osc('valet', 'group', 'delete', 'web-tier', 'web')
         self.assertNotIn(group['id'], [
             g['id'] for g in self.json('valet', 'group', 'list')])
 

@@ -87,6 +87,31 @@ class ClientTest(valet_fixtures.WithValetTestCase):
                                   name, 'noauth-project')
         self.assertEqual(404, error.status)
 
+    def test_nested_groups(self):
+        outer = self.group('diversity', 'host')['name']
+        inner = 'in-' + self.suffix
+        created = self.client.create_group(inner, 'affinity', 'host',
+                                           parents=[outer])
+        self.addCleanup(self._delete_group, inner)
+        self.assertEqual([outer], created['parents'])
+        self.assertEqual([outer], self.client.show_group(
+            inner, parents=True)['parents'])
+        self.assertNotIn('parents', self.client.show_group(inner))
+        self.assertEqual([outer], {
+            g['name']: g for g in self.client.list_groups(parents=True)
+        }[inner]['parents'])
+        error = self.assertRaises(client.BadRequest,
+                                  self.client.update_group, outer,
+                                  parents=[inner])
+        self.assertEqual('valet.group.nesting_cycle', error.code)
+        self.client.remove_members(outer)
+        error = self.assertRaises(client.Conflict, self.client.delete_group,
+                                  outer)
+        self.assertEqual('valet.group.has_children', error.code)
+        updated = self.client.update_group(inner, parents=[])
+        self.assertEqual(([], ''), (updated['parents'],
+                                    updated['description']))
+
     def test_diversity_plan_spreads_and_lists(self):
         group = self.group()
         stack, plan = self.plan(count=3, groups=[group['name']])
