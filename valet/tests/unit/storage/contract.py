@@ -143,6 +143,16 @@ class StorageContract:
         self.assertEqual(['outer'], updated.parents)
         self.assertEqual('new', updated.description)
 
+    def test_group_parents_keep_order_and_clear(self):
+        # Microversion 1.4 allows 16 parents of 255-character names.
+        parents = ['%02d' % i + 'p' * 253 for i in range(16, 0, -1)]
+        group = self.group('child', parents=parents)
+        self.assertEqual(parents, self.storage.get_group('child').parents)
+        self.assertEqual(parents, self.storage.list_groups()[0].parents)
+        group.parents = []
+        self.assertEqual([], self.storage.update_group(group).parents)
+        self.assertEqual([], self.storage.get_group(group.id).parents)
+
     def test_update_group_stale_conflict_changes_nothing(self):
         group = self.group()
         group.description = 'first'
