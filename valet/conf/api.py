@@ -25,6 +25,9 @@ def _packaged_paste_config():
     return '/etc/valet/api-paste.ini'
 
 
+# 2 MiB: a 1,000-server stack's plan with room to spare (see the help).
+DEFAULT_MAX_BODY = 2 * 1024 * 1024
+
 OPTS = [
     cfg.StrOpt('auth_strategy', default='keystone',
                choices=[('keystone', 'validate Keystone tokens with '
@@ -47,9 +50,14 @@ OPTS = [
                help='Most objects one page of a list holds (microversion '
                     '1.1 and later); a larger "limit" is reduced to it, and '
                     'a list without "limit" is paged at it.'),
-    cfg.IntOpt('max_request_body_size', default=114688, min=1,
+    cfg.IntOpt('max_request_body_size', default=DEFAULT_MAX_BODY, min=1,
                help='Largest request body, in bytes, the API accepts; '
-                    'larger ones get 413.'),
+                    'larger ones get 413. The default, 2 MiB, holds the '
+                    'plan of a Heat stack of about 4,000 servers (a '
+                    '1,000-server stack is about 530 KB as the Heat '
+                    'plugins send it, twice that for an update that also '
+                    'sends the original resources); raise it for larger '
+                    'stacks.'),
     cfg.StrOpt('api_paste_config', default=_packaged_paste_config(),
                sample_default='<valet package>/etc/valet/api-paste.ini',
                help='The paste deploy file that assembles the API '
