@@ -29,6 +29,10 @@ class Problem:
         self.ignore_groups = frozenset(ignore_groups)
         self.group_defs = _group_definitions(dc, request)
         self._check_nesting()
+        self.children = {}
+        for group in self.group_defs.values():
+            for parent in group.parents:
+                self.children.setdefault(parent, set()).add(group.name)
         self.servers, self.current, self.removed = _servers_to_place(
             dc, request, movable_extra)
         self.ids = [s.id for s in self.servers]
@@ -180,7 +184,7 @@ class Problem:
             touched |= members
         self.touched_groups = touched
         for name in touched | self.exclusivity_groups():
-            for sid in self.dc.group_servers(name):
+            for sid in self.placed_servers(name):
                 if sid in self.moving:
                     continue
                 key = ('old', sid)
@@ -235,11 +239,26 @@ class Problem:
                 return
             for name in sorted(wanted):
                 done.add(name)
-                for sid in self.dc.group_servers(name):
+                for sid in self.placed_servers(name):
                     key = ('old', sid)
                     if sid not in self.moving and key not in closures:
                         closures[key] = set(self._closure(
                             self.dc.servers[sid].groups))
+
+    def placed_servers(self, name):
+        """Placed servers in a group, through the nesting of this problem's
+        definitions (a request may nest a group with placed members in a
+        new parent)."""
+        children = self.children
+        found, seen, stack = set(), set(), [name]
+        while stack:
+            current = stack.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            found |= self.dc.group_servers(current)
+            stack.extend(sorted(children.get(current, ())))
+        return found
 
     def exclusivity_groups(self):
         return {name for name, group in self.group_defs.items()

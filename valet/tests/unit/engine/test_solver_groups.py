@@ -411,6 +411,17 @@ class TestNesting(base.SolverTestCase):
         self.assertEqual('r0h1', decision.assignment['a'])
         self.assertEqual('r1', self.rack_of(dc, decision.assignment['u']))
 
+    def test_request_nests_group_with_placed_members_in_new_parent(self):
+        # a, b, c run together in affinity group p; the request nests p in
+        # a new host diversity group g, so d (in g) must avoid their host.
+        existing = [placed(s, 'r0h0', groups=['p']) for s in 'abc']
+        dc = make_dc(racks=1, hosts_per_rack=2, existing=existing,
+                     groups=[affinity('p')])
+        decision = self.place(dc, request(
+            [server('d', 1, groups=['g'])],
+            [diversity('g'), affinity('p', parents=['g'])]))
+        self.assertEqual('r0h1', decision.assignment['d'])
+
 
 class TestInvalidRequests(base.SolverTestCase):
 
