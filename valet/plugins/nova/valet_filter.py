@@ -14,8 +14,11 @@ every other filter, and lets through only the host Valet chose:
   of a multi-create request) honouring the groups the server names.
 
 When Valet cannot answer, ``[valet] failure_mode`` decides: ``reject`` (no
-host) or ``yield`` (every candidate). Nothing the filter meets is raised
-into nova-scheduler, and one request costs at most ``[valet] timeout``.
+host) or ``yield`` (every candidate). When Valet answers that no host
+will do, a one-server request fails with Nova's NoValidHost carrying
+Valet's reason (the server's fault says it); nothing else the filter
+meets is raised into nova-scheduler, and one request costs at most
+``[valet] timeout``.
 """
 
 import dataclasses
@@ -24,6 +27,7 @@ import threading
 import time
 import weakref
 
+from nova import exception as nova_exception
 from nova.scheduler import filters
 from oslo_config import cfg
 
@@ -121,12 +125,12 @@ class ValetFilter(filters.BaseHostFilter):
                 # Valet answered: no candidate honours the server's rules.
                 LOG.info('Valet: no host for instance %s among %d '
                          'candidates: %s', uuid, len(hosts), exc)
-                return []
+                return _refused(spec_obj, exc.detail or str(exc))
             return self._failed(hosts, uuid, exc)
         except spec.BadMembership as exc:
             LOG.info('Valet: instance %s names its groups wrongly: %s',
                      uuid, exc)
-            return []
+            return _refused(spec_obj, str(exc))
         except Exception as exc:    # never into nova-conductor
             LOG.exception('Valet filter failed for instance %s', uuid)
             return self._failed(hosts, uuid, exc)
@@ -391,6 +395,22 @@ class ValetFilter(filters.BaseHostFilter):
             if state.spec_ref() is None or \
                     now - state.created > MULTI_CREATE_TTL:
                 del self._multi[key]
+
+
+def _refused(spec_obj, reason):
+    """No host, with Valet's reason for a one-server request.
+
+    Nova puts a NoValidHost's reason in the server's fault, where users
+    (and Heat, in the stack's status reason) read why the boot failed;
+    an empty answer only says there were not enough hosts. Nothing is
+    claimed before the first instance is placed, so raising it there is
+    what Nova's scheduler does itself. A multi-create may already hold
+    claims for earlier instances, which only an empty answer lets Nova
+    release.
+    """
+    if spec.num_instances(spec_obj) > 1:
+        return []
+    raise nova_exception.NoValidHost(reason='Valet: %s' % reason)
 
 
 def _count_instances(state, hosts, names):

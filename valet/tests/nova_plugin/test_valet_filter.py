@@ -14,6 +14,7 @@ import socket
 import uuid
 
 from keystoneauth1 import session as ks_session
+from nova import exception as nova_exception
 from nova import objects
 from nova.scheduler import filters as nova_filters
 from nova.scheduler import manager as scheduler_manager
@@ -161,20 +162,25 @@ class AdHocTest(FilterTestBase):
         shown = self.admin.show_group('nova-server-group-' + group.uuid)
         self.assertEqual('diversity', shown['type'])
 
+    def refused(self, spec, flt=None):
+        """Valet's reason, as Nova puts it in the server's fault."""
+        exc = self.assertRaises(nova_exception.NoValidHost, self.run_filter,
+                                host_states(*COMPUTES), spec, flt=flt)
+        self.assertIn('Valet: ', exc.format_message())
+        return exc.format_message()
+
     def test_unknown_group_is_an_answer_not_an_outage(self):
         # Valet answered: no host, even where outages would yield.
         flt = self.make_filter(client=self.admin, failure_mode='yield')
-        spec = request(hints={'valet_groups': 'no-such-group-' + self.suffix})
-        self.assertEqual([], self.run_filter(host_states(*COMPUTES), spec,
-                                             flt=flt))
+        name = 'no-such-group-' + self.suffix
+        self.assertIn(name, self.refused(
+            request(hints={'valet_groups': name}), flt=flt))
 
     def test_badly_written_membership_gets_no_host(self):
-        spec = request(extra_specs={'valet': '{not json'})
-        self.assertEqual([], self.run_filter(host_states(*COMPUTES), spec))
+        self.refused(request(extra_specs={'valet': '{not json'}))
 
     def test_no_capacity_gets_no_host(self):
-        spec = request(flavor_name='m1.huge')
-        self.assertEqual([], self.run_filter(host_states(*COMPUTES), spec))
+        self.refused(request(flavor_name='m1.huge'))
 
     def test_flavor_valet_has_not_seen_yet(self):
         spec = request(flavor_name='m1.brandnew')
