@@ -57,7 +57,11 @@ Fields:
 * ``ServerUp.host`` is the payload's ``node`` (the hypervisor hostname,
   which names the compute node's resource provider in Placement, as the
   model names hosts), falling back to ``host`` (the nova-compute service)
-  when ``node`` is empty. ``ServerGone.host`` follows the same rule and may
+  when ``node`` is empty. ``instance.rebuild.end`` of an evacuation is the
+  exception: the destination compute sends it before it records the
+  instance as its own, so its payload still names the source; the
+  sender's host (publisher ``nova-compute:<host>``) is where it runs.
+  ``ServerGone.host`` follows the payload's ``node``/``host`` rule and may
   be None (``shelve_offload.end`` clears both before it is sent).
 * ``demand`` follows Nova's translation of a flavor to Placement resources:
   ``VCPU`` = vcpus, ``MEMORY_MB`` = memory_mb, ``DISK_GB`` = root_gb +
@@ -132,6 +136,8 @@ SERVER_UP = frozenset((
     'instance.unshelve.end',
     'instance.restore.end',
 ))
+# Sent by the compute that rebuilt the server; see _server_up.
+EVACUATED_END = 'instance.rebuild.end'
 SERVER_GONE = frozenset((
     'instance.delete.end',
     'instance.shelve_offload.end',
@@ -259,9 +265,23 @@ def _instance_host(data):
             or _string(data, 'host', 'payload'))
 
 
-def _server_up(event_type, data):
+def _publisher_host(publisher_id):
+    """The host of a nova-compute publisher (``nova-compute:<host>``)."""
+    service, _, host = str(publisher_id or '').partition(':')
+    return host if service == COMPUTE_BINARY and host else None
+
+
+def _server_up(event_type, data, publisher_id=None):
     uuid = _string(data, 'uuid', 'payload', required=True)
     host = _instance_host(data)
+    sender = _publisher_host(publisher_id)
+    if (event_type == EVACUATED_END and sender
+            and sender not in (host, _string(data, 'host', 'payload'))):
+        # An evacuation: the destination sends it before it records the
+        # instance as its own, so the payload still names the source.
+        LOG.debug('%s: server %s rebuilt on %s (payload: %s), evacuated',
+                  event_type, uuid, sender, host)
+        host = sender
     state = _string(data, 'state', 'payload')
     flavor = _nova_object(data.get('flavor'), 'payload.flavor',
                           lambda name: name == 'FlavorPayload')
@@ -304,11 +324,12 @@ def _service(event_type, data):
                              known=event_type != 'service.create')
 
 
-def to_event(event_type, payload):
+def to_event(event_type, payload, publisher_id=None):
     """The ``valet.inventory.events`` record for one Nova notification.
 
     ``payload`` is the notification's payload as it arrives (a serialised
-    versioned object). Returns None for event types and states that change
+    versioned object); ``publisher_id`` the sender (``nova-compute:<host>``
+    for a compute). Returns None for event types and states that change
     nothing Valet follows; raises ``MalformedNotification`` for a payload
     that is not what Nova sends for ``event_type``.
     """
@@ -332,7 +353,7 @@ def to_event(event_type, payload):
                                       and name.endswith('Payload')))
     if event_type in SERVER_GONE:
         return _server_gone(event_type, data)
-    return _server_up(event_type, data)
+    return _server_up(event_type, data, publisher_id)
 
 
 # --------------------------------------------------------------- delivery
@@ -465,7 +486,7 @@ class NotificationListener:
             self._count('requeued')
             return messaging.NotificationResult.REQUEUE
         try:
-            event = to_event(event_type, payload)
+            event = to_event(event_type, payload, publisher_id)
         except MalformedNotification as exc:
             LOG.warning('Dropped malformed Nova notification %s (message '
                         '%s from %s): %s', event_type, message_id,

@@ -108,6 +108,25 @@ class ParseNovaPayloadsTest(base.BaseTestCase):
             got = notifications.to_event(msg['event_type'], msg['payload'])
             self.assertEqual(want, got, msg['event_type'])
 
+    def test_evacuation_runs_where_its_rebuild_was_sent_from(self):
+        # The destination sends instance.rebuild.end of an evacuation
+        # before it records the instance as its own: the payload still
+        # names the source (cmp5), the publisher the destination.
+        msg = message('instance.rebuild.end')
+        event = notifications.to_event(msg['event_type'], msg['payload'],
+                                       'nova-compute:cmp2')
+        self.assertEqual('cmp2', event.host)
+        # A rebuild in place is sent by the host the payload names.
+        for sender in (msg['publisher_id'], None, 'nova-api:api1'):
+            event = notifications.to_event(msg['event_type'],
+                                           msg['payload'], sender)
+            self.assertEqual('cmp5.example.org', event.host, sender)
+        # Other events keep the payload's host whoever sends them.
+        msg = message('instance.create.end')
+        event = notifications.to_event(msg['event_type'], msg['payload'],
+                                       'nova-compute:cmp2')
+        self.assertEqual('cmp1.example.org', event.host)
+
     def test_node_falls_back_to_host(self):
         msg = message('instance.create.end')
         msg['payload']['nova_object.data']['node'] = None
@@ -337,6 +356,14 @@ class EndpointTest(base.BaseTestCase):
         self.assertEqual(['instance.create.end'],
                          [e.event_type for e in self.delivered])
         self.assertEqual(1, fix.listener.stats['delivered'])
+
+    def test_the_publisher_reaches_the_parser(self):
+        # An evacuation's rebuild, sent by its destination cmp2.
+        fix = self.listener()
+        msg = message('instance.rebuild.end')
+        msg['publisher_id'] = 'nova-compute:cmp2'
+        self.assertEqual(HANDLED, fix.info(msg))
+        self.assertEqual(['cmp2'], [e.host for e in self.delivered])
 
     def test_nothing_to_follow_is_acknowledged(self):
         fix = self.listener()
