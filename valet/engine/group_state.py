@@ -154,9 +154,9 @@ def _check_pair(child, parent, levels):
         raise _nesting_error(
             NESTING_KIND,
             "A %s group cannot be nested in a %s group ('%s' in '%s'): "
-            'diversity and exclusivity groups hold servers and affinity '
-            'groups only.' % (child.type, parent.type, child.name,
-                              parent.name),
+            'a %s group holds servers and affinity groups only.' % (
+                child.type, parent.type, child.name, parent.name,
+                parent.type),
             group=child.name, parent=parent.name)
     rank = {level: i for i, level in enumerate(levels)}
     if parent.level not in rank:
@@ -199,9 +199,11 @@ def _check_no_cycle(child, parent, find):
                 todo.append((above, trail + [above.name]))
 
 
-def children_of(name, groups):
-    """Names of the ``groups`` directly nested in the group ``name``."""
-    return sorted(g.name for g in groups if name in g.parents)
+def children_of(group, groups):
+    """Names of the ``groups`` directly nested in ``group`` (parents are
+    stored as names; an id written by other tools counts too)."""
+    refs = {group.name, group.id}
+    return sorted(g.name for g in groups if refs.intersection(g.parents))
 
 
 def has_children(group, children):

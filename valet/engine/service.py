@@ -639,7 +639,7 @@ class EngineEndpoint:
                 'it; delete their plans (or the servers) first.'
                 % (group.name, len(servers)),
                 code='valet.group.member_in_use')
-        children = group_state.children_of(group.name,
+        children = group_state.children_of(group,
                                            self.storage.list_groups())
         if children:
             raise group_state.has_children(group, children)

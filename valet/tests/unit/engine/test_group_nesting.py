@@ -94,7 +94,11 @@ class ResolveParentsTest(testtools.TestCase):
         self.assertEqual(['closed'], self.resolve(self.new(), ['closed']))
 
     def test_children_of(self):
+        groups = self.groups
         self.assertEqual(['rack-aff'], group_state.children_of(
-            'zone-div', self.groups.values()))
+            groups['zone-div'], groups.values()))
         self.assertEqual([], group_state.children_of(
-            'host-aff', self.groups.values()))
+            groups['host-aff'], groups.values()))
+        groups['rack-ex'].parents = ['id-zone-div']
+        self.assertEqual(['rack-aff', 'rack-ex'], group_state.children_of(
+            groups['zone-div'], groups.values()))
