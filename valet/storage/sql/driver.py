@@ -10,10 +10,12 @@ reads and then writes can deadlock against another writer.
 """
 
 import contextlib
+import copy
 import functools
 import logging
 import os
 import threading
+import types
 
 from oslo_db import exception as db_exc
 from oslo_db.sqlalchemy import engines
@@ -123,6 +125,10 @@ class SqlStorage(base.Storage):
                 sqlite_synchronous=db.sqlite_synchronous,
                 connection_trace=db.connection_trace,
                 connection_parameters=db.connection_parameters,
+                # oslo.db yields (time.sleep(0)) at every connection
+                # checkin for eventlet's sake; Valet runs on OS threads, and
+                # on a busy machine each yield can cost a scheduler slice.
+                thread_checkin=False,
                 # Connect lazily; callers see Unavailable, never a
                 # minutes-long retry loop inside the driver.
                 max_retries=0)
@@ -251,8 +257,11 @@ class SqlStorage(base.Storage):
                     row['generation'] = 1
                 conn.execute(PLACEMENTS.insert(), rows)
                 _index_metadata(conn, rows)
-            return (_plan(self._row(conn, PLANS, plan.id)),
-                    self._placements_of(conn, [r['id'] for r in rows]))
+        # Every row is exactly what was inserted: no need to read it back.
+        return (_plan(_Written(id=plan.id, name=plan.name,
+                               stack_id=plan.stack_id,
+                               project_id=plan.project_id, generation=1)),
+                [_placement(_Written(**copy.deepcopy(r))) for r in rows])
 
     @_translated
     def get_plan(self, id_or_stack_id, project_id=None):
@@ -472,6 +481,10 @@ class SqlStorage(base.Storage):
             '%s %s changed since it was read (generation %s, now %s); '
             'read it again and retry' % (kind, obj.id, obj.generation,
                                          current))
+
+
+class _Written(types.SimpleNamespace):
+    """A row as written, read like a row that was selected."""
 
 
 def _index_metadata(conn, rows):

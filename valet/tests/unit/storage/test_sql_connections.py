@@ -144,3 +144,22 @@ class SqliteFileTest(oslo_base.BaseTestCase):
             keys = {r.placement_id for r in conn.execute(
                 sa.select(models.PLACEMENT_METADATA))}
         self.assertEqual({a.id, b.id}, keys)
+
+    def test_no_yield_at_connection_checkin(self):
+        # oslo.db's eventlet yield (time.sleep(0)) is not wanted on threads.
+        from oslo_db.sqlalchemy import engines
+        self.assertFalse(sa.event.contains(
+            self.store._get_engine(), 'checkin', engines._thread_yield))
+
+    def test_a_created_plan_is_returned_as_stored(self):
+        plan = objects.Plan(name='p1', stack_id='s1', project_id='pr')
+        made = [placement(plan, 'a'), placement(plan, 'b')]
+        made[0].spec = {'flavor': {'vcpus': 1}}
+        stored_plan, stored = self.store.create_plan(plan, made)
+        self.assertEqual(self.store.get_plan(plan.id), stored_plan)
+        self.assertEqual(
+            sorted(self.store.list_placements(), key=lambda p: p.name),
+            stored)
+        # Copies: changing what was passed in changes nothing returned.
+        made[0].spec['flavor']['vcpus'] = 9
+        self.assertEqual(1, stored[0].spec['flavor']['vcpus'])
