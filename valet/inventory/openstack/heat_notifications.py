@@ -3,11 +3,15 @@
 Heat's default (convergence) engine calls no lifecycle plugin, so nothing
 tells Valet a stack went away: its servers' placements are released as
 Nova reports them deleted, but the plan would stay. Heat emits
-``orchestration.stack.delete.end`` when a stack (root or nested) is
-deleted (``[oslo_messaging_notifications] driver = messagingv2`` in
-heat.conf); the engine listens for it and drops the plan of that stack.
-Nested stacks have no plan of their own, so their deletions change
-nothing.
+``orchestration.stack.delete.start`` when it starts deleting a stack
+(root or nested) and ``orchestration.stack.delete.end`` when it is gone
+(``[oslo_messaging_notifications] driver = messagingv2`` in heat.conf).
+The engine drops the stack's plan at the start, as the lifecycle plugin
+does on the legacy engine before any resource goes: the groups the stack
+declares (``OS::Valet::Group``) are deleted after its servers, and a
+plan still holding a server that never booted would keep them in use.
+The end is acted on too, in case the start was missed. Nested stacks
+have no plan of their own, so their deletions change nothing.
 
 The payload is Heat's ``format_notification_body``: ``stack_identity``
 (the stack id), ``stack_name``, ``tenant_id``, ``state``. A message
@@ -28,7 +32,9 @@ from oslo_messaging.notify import listener as notify_listener
 
 LOG = logging.getLogger(__name__)
 
-STACK_DELETED = 'orchestration.stack.delete.end'
+# Event type -> the stack state Heat sends with it.
+STACK_DELETES = {'orchestration.stack.delete.start': 'DELETE_IN_PROGRESS',
+                 'orchestration.stack.delete.end': 'DELETE_COMPLETE'}
 
 
 class MalformedNotification(ValueError):
@@ -36,8 +42,9 @@ class MalformedNotification(ValueError):
 
 
 def deleted_stack(event_type, payload):
-    """The id of the stack a notification says is deleted, else None."""
-    if event_type != STACK_DELETED:
+    """The id of the stack a notification says is being deleted (or is
+    gone), else None."""
+    if event_type not in STACK_DELETES:
         return None
     if not isinstance(payload, dict):
         raise MalformedNotification('payload is %s, not a dict'
@@ -46,8 +53,7 @@ def deleted_stack(event_type, payload):
     if not isinstance(stack_id, str) or not stack_id:
         raise MalformedNotification('payload has no stack_identity')
     state = payload.get('state')
-    if state not in (None, 'DELETE_COMPLETE'):
-        # Heat sends .end only on COMPLETE; anything else is not a delete.
+    if state not in (None, STACK_DELETES[event_type]):
         raise MalformedNotification('%s with state %r' % (event_type, state))
     return stack_id
 
@@ -57,7 +63,8 @@ class _Endpoint:
     def __init__(self, listener):
         self.listener = listener
         self.filter_rule = messaging.NotificationFilter(
-            event_type='^%s$' % re.escape(STACK_DELETED))
+            event_type='^(%s)$' % '|'.join(
+                re.escape(t) for t in sorted(STACK_DELETES)))
 
     def info(self, ctxt, publisher_id, event_type, payload, metadata):
         try:
@@ -69,7 +76,8 @@ class _Endpoint:
 
 
 class StackNotificationListener:
-    """Calls ``on_stack_deleted(stack_id)`` for every stack Heat deleted.
+    """Calls ``on_stack_deleted(stack_id)`` for every stack Heat deletes
+    (at the start of the deletion and at its end).
 
     One dispatch thread; ``transient_errors`` raised by the callback are
     retried, the rest logged and dropped. ``transport`` defaults to one

@@ -32,12 +32,15 @@ def body(stack_id=STACK, state='DELETE_COMPLETE'):
 
 class ParseTest(base.BaseTestCase):
 
-    def test_delete_end_names_the_stack(self):
+    def test_delete_start_and_end_name_the_stack(self):
         self.assertEqual(STACK, heat_notifications.deleted_stack(
             'orchestration.stack.delete.end', body()))
+        self.assertEqual(STACK, heat_notifications.deleted_stack(
+            'orchestration.stack.delete.start',
+            body(state='DELETE_IN_PROGRESS')))
 
     def test_other_events_name_nothing(self):
-        for event_type in ('orchestration.stack.delete.start',
+        for event_type in ('orchestration.stack.delete.error',
                            'orchestration.stack.create.end',
                            'orchestration.autoscaling.end'):
             self.assertIsNone(heat_notifications.deleted_stack(
@@ -130,7 +133,8 @@ class DeliveryTest(base.BaseTestCase):
     def test_deleted_stacks_are_delivered_and_the_rest_skipped(self):
         self.failures.append(exception.StorageUnavailable())
         self.notifier.info({}, 'orchestration.stack.create.end', body('c'))
-        self.notifier.info({}, 'orchestration.stack.delete.end', body())
+        self.notifier.info({}, 'orchestration.stack.delete.start',
+                           body(state='DELETE_IN_PROGRESS'))
         self.notifier.info({}, 'orchestration.stack.delete.end', 'junk')
         self.notifier.info({}, 'orchestration.stack.delete.end',
                            body('last'))
