@@ -9,6 +9,7 @@ import time
 
 import numpy as np
 
+from bench import end_to_end
 from bench import exact
 from bench import generator as gen
 from bench import greedy
@@ -350,7 +351,15 @@ def main(argv=None):
                              'bench/storage_share.py): after the engine '
                              'phase, not at all, or alone')
     storage_share.add_arguments(parser)
+    parser.add_argument('--end-to-end', choices=('on', 'off', 'only'),
+                        default='on',
+                        help='the end-to-end phase (all-in-one API against '
+                             'the solver, see bench/end_to_end.py): last, '
+                             'not at all, or alone')
+    end_to_end.add_arguments(parser, prefix='e2e-')
     args = parser.parse_args(argv)
+    if args.end_to_end == 'only':
+        return _end_to_end_phase(args)
     if args.storage == 'only':
         return _storage_phase(args)
 
@@ -400,9 +409,16 @@ def main(argv=None):
                   indent=1)
         f.write('\n')
     print('records written to %s' % args.out)
-    if args.storage == 'on':
-        return _storage_phase(args)
-    return 0
+    status = _storage_phase(args) if args.storage == 'on' else 0
+    if args.end_to_end == 'on':
+        status = _end_to_end_phase(args) or status
+    return status
+
+
+def _end_to_end_phase(args):
+    out = os.path.join(os.path.dirname(args.out) or '.', 'end_to_end.json')
+    _rows, failures = end_to_end.run(args, out=out)
+    return 1 if failures else 0
 
 
 def _storage_phase(args):

@@ -1,0 +1,471 @@
+"""End to end: plans through the all-in-one API against the solver's time.
+
+A static inventory of ``--hosts`` hosts with ``--per-host`` servers
+already running on each (``engine_follow.write_inventory``: 5,000 hosts
+and 50,000 servers by default) is served by two all-in-one Valets in this
+process, each on its own SQLite file, its own engine and its own HTTP
+development server on loopback (``valet.cmd.api``):
+
+``former``
+    all-in-one as it was: the API calls the engine through oslo.messaging
+    RPC over the in-memory ``fake://`` transport (its listener polls every
+    50 ms), and the SQL driver opens an SQLite connection per transaction
+    (oslo.db's ``NullPool``, rollback journal, ``synchronous=FULL``).
+``shipped``
+    all-in-one as built by ``valet.cmd.api.build``: the engine's endpoint
+    called directly (``valet.engine.local``), pooled SQLite connections in
+    WAL mode.
+
+The same requests go to both, interleaved so that both meet the same
+machine load: a one-server plan create (``POST /v1/plans``), a 50-server
+stack (half of it in a host diversity group), each deleted again
+(``DELETE /v1/plans/{id}``), and ``GET /v1/status``. Each create's time
+over HTTP is paired with the solver's own time for that decision
+(``solver.decide``, timed inside the engine); the ratio of the two is
+what the all-in-one adds. Targets: one server at most 2x the solver,
+the stack at most 1.3x.
+
+Start-up is measured first, on the same file: the inventory read and the
+model build of the former reader (libyaml, every start), the first
+start (libyaml; the parse is cached), a restart (from the cache) and the
+same inventory written as JSON. The load average is printed at the start
+and the end. Records go to ``--out``.
+
+    python -m bench.end_to_end [--hosts 5000] [--per-host 10]
+                               [--singles 30] [--stacks 10] [--quick]
+"""
+
+import argparse
+import http.client
+import json
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from wsgiref import simple_server
+
+from oslo_config import cfg
+from oslo_db.sqlalchemy import engines
+from oslo_messaging import conffixture
+import yaml
+
+from valet.api import app as api_app
+from valet.cmd import api as cmd_api
+from valet import conf as valet_conf
+from valet.engine import manager
+from valet.engine import rpcapi
+from valet.engine import translate
+from valet.inventory import static
+from valet import policy
+from valet.storage.sql import driver as sql_driver
+
+from bench import engine_follow
+from bench import generator as gen
+
+DEFAULT_OUT = os.path.join('bench', 'results', 'end_to_end.json')
+HEADERS = {'Content-Type': 'application/json', 'X-Project-Id': 'bench',
+           'X-User-Id': 'bench', 'X-Roles': 'admin'}
+TARGETS = {'single': 2.0, 'stack': 1.3}
+
+
+class FormerSqlStorage(sql_driver.SqlStorage):
+    """The SQL driver with its former engine.
+
+    oslo.db's defaults on SQLite: a new connection per transaction,
+    rollback journal, synchronous=FULL.
+    """
+
+    def _create_engine(self):
+        db = self.conf.database
+        return engines.create_engine(
+            self._url, sqlite_fk=True, max_pool_size=db.max_pool_size,
+            max_overflow=db.max_overflow, pool_timeout=db.pool_timeout,
+            connection_recycle_time=db.connection_recycle_time,
+            max_retries=0)
+
+
+def make_conf(workdir, name, inventory):
+    conf = cfg.ConfigOpts()
+    valet_conf.register_all(conf)
+    conf.register_cli_opts(cmd_api.CLI_OPTS)
+    # oslo.messaging registers some options on the global CONF only.
+    conffixture.ConfFixture(conf).setUp()
+    conf(['--all-in-one', '--inventory', inventory], project='valet',
+         default_config_files=[])
+    state = os.path.join(workdir, name)
+    os.makedirs(state, exist_ok=True)
+    conf.set_override('state_dir', state)
+    conf.set_override('levels', list(gen.LEVELS), group='inventory')
+    conf.set_override('static_file', inventory, group='inventory')
+    # Each Valet its own in-memory exchange: neither engine can take the
+    # other's calls.
+    conf.set_override('control_exchange', 'valet-bench-' + name)
+    conf.set_override('host', 'bench-' + name, group='engine')
+    conf.set_override('rpc_timeout', 120, group='engine')
+    return conf
+
+
+def start_former(conf):
+    """All-in-one as it was before the direct client and the pool."""
+    policy.init(conf)
+    conf.set_override('auth_strategy', 'noauth', group='api')
+    conf.set_override('static_cache_dir', '', group='inventory')
+    store = FormerSqlStorage(conf)
+    store.upgrade()
+    transport = rpcapi.get_transport(conf, url=cmd_api.FAKE_TRANSPORT)
+    engine = manager.EngineService(
+        conf, store, static.StaticInventory(conf), transport)
+    engine.start()
+    app = api_app.load_app(conf, engine_api=rpcapi.EngineAPI(conf, transport),
+                           storage=store)
+
+    def stop():
+        engine.stop()
+        engine.wait()
+    return app, stop, engine.endpoint
+
+
+def start_shipped(conf):
+    """All-in-one as ``valet.cmd.api.build`` makes it."""
+    policy.init(conf)
+    engine_api, store, engine = cmd_api.start_all_in_one(conf)
+    app = api_app.load_app(conf, engine_api=engine_api, storage=store)
+
+    def stop():
+        engine_api.close()
+        engine.stop()
+        engine.wait()
+    return app, stop, engine.endpoint
+
+
+class Serving:
+    """One app behind the development server on a loopback port."""
+
+    def __init__(self, app):
+        self.server = simple_server.make_server(
+            '127.0.0.1', 0, app, server_class=cmd_api._ThreadingServer,
+            handler_class=Quiet)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever,
+                                       daemon=True)
+        self.thread.start()
+
+    def request(self, method, path, body=None):
+        """(milliseconds, status, decoded answer)."""
+        data = json.dumps(body) if body is not None else None
+        started = time.perf_counter()
+        conn = http.client.HTTPConnection('127.0.0.1', self.port,
+                                          timeout=300)
+        try:
+            conn.request(method, path, body=data, headers=HEADERS)
+            resp = conn.getresponse()
+            raw = resp.read()
+        finally:
+            conn.close()
+        elapsed = (time.perf_counter() - started) * 1000.0
+        return elapsed, resp.status, json.loads(raw) if raw else None
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Quiet(cmd_api._Handler):
+    def log_message(self, fmt, *args):
+        pass
+
+
+class DecisionClock:
+    """Times every ``solver.decide`` call of an engine endpoint."""
+
+    def __init__(self, endpoint):
+        self.last_ms = None
+        decide = endpoint._decide
+
+        def timed(request):
+            started = time.perf_counter()
+            try:
+                return decide(request)
+            finally:
+                self.last_ms = (time.perf_counter() - started) * 1000.0
+        endpoint._decide = timed
+
+
+def resources(rng, count, group=None):
+    out = {}
+    for i in range(count):
+        props = {'flavor': rng.choice(engine_follow.ENGINE_FLAVORS)}
+        if group and i % 2 == 0:
+            props['metadata'] = {'valet': {'groups': [group]}}
+        out['%032x' % rng.getrandbits(128)] = {
+            'name': 'server-%03d' % i, 'type': translate.SERVER_TYPE,
+            'properties': props}
+    return out
+
+
+class Variant:
+    def __init__(self, name, app, stop, endpoint):
+        self.name, self.stop_app = name, stop
+        self.serving = Serving(app)
+        self.clock = DecisionClock(endpoint)
+        self.times = {}             # kind -> [(api ms, decision ms|None)]
+        self.failures = []
+
+    def record(self, kind, api_ms, decision_ms=None):
+        self.times.setdefault(kind, []).append((api_ms, decision_ms))
+
+    def plan(self, kind, body, timed=True):
+        self.clock.last_ms = None
+        api_ms, status, answer = self.serving.request('POST', '/v1/plans',
+                                                      body)
+        if status != 201:
+            self.failures.append('%s %s: %s %s' % (self.name, kind, status,
+                                                   str(answer)[:300]))
+            return
+        placements = answer['plan']['placements']
+        if len(placements) != len(body['resources']):
+            self.failures.append('%s %s: %d of %d placed' % (
+                self.name, kind, len(placements), len(body['resources'])))
+        if timed:
+            self.record(kind, api_ms, self.clock.last_ms)
+        api_ms, status, _ = self.serving.request(
+            'DELETE', '/v1/plans/%s' % answer['plan']['id'])
+        if status != 204:
+            self.failures.append('%s delete: %s' % (self.name, status))
+        elif timed:
+            self.record('delete', api_ms)
+
+    def status(self):
+        api_ms, status, _ = self.serving.request('GET', '/v1/status')
+        if status != 200:
+            self.failures.append('%s status: %s' % (self.name, status))
+        self.record('status', api_ms)
+
+    def stop(self):
+        self.serving.stop()
+        self.stop_app()
+
+
+def _p(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * (len(values) - 1) + 0.5))]
+
+
+def startup(workdir, inventory, conf, endpoint):
+    """Inventory read + model build, per way of reading: rows."""
+    rows = []
+
+    def measure(label, reader):
+        started = time.perf_counter()
+        snapshot = reader.load()
+        loaded = time.perf_counter()
+        endpoint.rebuild(snapshot)
+        done = time.perf_counter()
+        rows.append({'phase': 'start-up', 'variant': label,
+                     'read_s': round(loaded - started, 2),
+                     'build_s': round(done - loaded, 2),
+                     'total_s': round(done - started, 2)})
+
+    cache = conf.inventory.static_cache_dir
+    shutil.rmtree(cache, ignore_errors=True)
+    conf.set_override('static_cache_dir', '', group='inventory')
+    measure('former (libyaml, every start)',
+            static.StaticInventory(conf, path=inventory))
+    conf.clear_override('static_cache_dir', group='inventory')
+    measure('first start (libyaml, cached)',
+            static.StaticInventory(conf, path=inventory))
+    measure('restart (cache)', static.StaticInventory(conf, path=inventory))
+    as_json = os.path.join(workdir, 'inventory.json')
+    with open(inventory) as handle:
+        document = yaml.load(handle, Loader=static._LOADER)
+    with open(as_json, 'w') as handle:
+        json.dump(document, handle)
+    conf.set_override('static_cache_dir', '', group='inventory')
+    measure('JSON file (no cache)',
+            static.StaticInventory(conf, path=as_json))
+    conf.clear_override('static_cache_dir', group='inventory')
+    return rows
+
+
+def run(args, stream=sys.stdout, out=None):
+    """Both variants; (rows, failures)."""
+    settle(args)
+    out = out if out is not None else args.out
+    load_before = os.getloadavg()
+    workdir = tempfile.mkdtemp(prefix='valet-bench-e2e-')
+    variants = []
+    try:
+        inventory = os.path.join(workdir, 'inventory.yaml')
+        started = time.perf_counter()
+        engine_follow.write_inventory(inventory, args.seed, args.e2e_hosts,
+                                      args.e2e_per_host)
+        print('inventory: %d hosts, %d servers, %.1f MB, written in %.1f s'
+              % (args.e2e_hosts, args.e2e_hosts * args.e2e_per_host,
+                 os.path.getsize(inventory) / 1e6,
+                 time.perf_counter() - started), file=stream)
+        rows = []
+        builds = {}
+        for name, start in (('former', start_former),
+                            ('shipped', start_shipped)):
+            conf = make_conf(workdir, name, inventory)
+            started = time.perf_counter()
+            app, stop, endpoint = start(conf)
+            builds[name] = time.perf_counter() - started
+            variants.append(Variant(name, app, stop, endpoint))
+            if name == 'shipped':
+                rows += startup(workdir, inventory, conf, endpoint)
+        for name, seconds in builds.items():
+            rows.append({'phase': 'start-up', 'variant':
+                         'all-in-one %s start (whole)' % name,
+                         'total_s': round(seconds, 2)})
+        requests(variants, args)
+        rows += summarise(variants)
+    finally:
+        for variant in variants:
+            variant.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    load_after = os.getloadavg()
+    failures = [f for v in variants for f in v.failures]
+    report(rows, load_before, load_after, args, stream)
+    for failure in failures[:10]:
+        print('FAIL %s' % failure, file=stream)
+    if out:
+        directory = os.path.dirname(out)
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+        with open(out, 'w') as handle:
+            json.dump({'load_before': load_before, 'load_after': load_after,
+                       'rows': rows, 'failures': failures}, handle, indent=1)
+            handle.write('\n')
+        print('records written to %s' % out, file=stream)
+    return rows, failures
+
+
+def requests(variants, args):
+    rng = random.Random(args.seed)
+    group = 'bench-spread'
+    for variant in variants:
+        variant.serving.request('POST', '/v1/groups', {
+            'name': group, 'type': 'diversity', 'level': 'host'})
+        # Warm up: first calls import and compile what later calls reuse.
+        for _ in range(3):
+            variant.plan('single', {'plan_name': 'warm', 'stack_id': 'warm',
+                                    'resources': resources(rng, 1)},
+                         timed=False)
+        variant.plan('stack', {'plan_name': 'warm', 'stack_id': 'warm',
+                               'resources': resources(
+                                   rng, args.e2e_stack_size, group)},
+                     timed=False)
+    for i in range(args.e2e_singles):
+        body = {'plan_name': 'one-%d' % i, 'stack_id': 'one-%d' % i,
+                'resources': resources(rng, 1)}
+        for variant in variants:
+            variant.plan('single', body)
+            variant.status()
+    for i in range(args.e2e_stacks):
+        body = {'plan_name': 'stack-%d' % i, 'stack_id': 'stack-%d' % i,
+                'resources': resources(rng, args.e2e_stack_size, group)}
+        for variant in variants:
+            variant.plan('stack%d' % args.e2e_stack_size, body)
+
+
+def summarise(variants):
+    rows = []
+    for variant in variants:
+        for kind, pairs in sorted(variant.times.items()):
+            api = [a for a, _ in pairs]
+            row = {'phase': 'requests', 'variant': variant.name,
+                   'kind': kind, 'count': len(api),
+                   'api_p50_ms': round(statistics.median(api), 2),
+                   'api_p90_ms': round(_p(api, 0.9), 2)}
+            decided = [(a, d) for a, d in pairs if d]
+            if decided:
+                row['decision_p50_ms'] = round(
+                    statistics.median(d for _, d in decided), 2)
+                row['ratio_p50'] = round(
+                    statistics.median(a / d for a, d in decided), 2)
+                row['target'] = TARGETS.get(kind.rstrip('0123456789'))
+            rows.append(row)
+    return rows
+
+
+def report(rows, load_before, load_after, args, stream):
+    w = stream.write
+    w('\n== End to end, all-in-one: %d hosts, %d servers running '
+      '(load average %.2f %.2f %.2f before, %.2f %.2f %.2f after)\n'
+      % ((args.e2e_hosts, args.e2e_hosts * args.e2e_per_host) + tuple(load_before)
+         + tuple(load_after)))
+    w('\nStart-up: inventory read and model build\n')
+    w('%-34s %9s %9s %9s\n' % ('', 'read s', 'build s', 'total s'))
+    for r in rows:
+        if r['phase'] == 'start-up':
+            w('%-34s %9s %9s %9.2f\n' % (
+                r['variant'], r.get('read_s', ''), r.get('build_s', ''),
+                r['total_s']))
+    by = {(r['variant'], r['kind']): r for r in rows
+          if r['phase'] == 'requests'}
+    w('\nRequests through the API (p50 ms; ratio: median of API time / '
+      'solver time per request)\n')
+    w('%-10s %10s %10s %10s %8s | %10s %10s %8s %7s\n' % (
+        'request', 'former', 'solver', 'ratio', '', 'shipped', 'solver',
+        'ratio', 'target'))
+    for kind in ('single', 'stack%d' % args.e2e_stack_size, 'delete',
+                 'status'):
+        old, new = by.get(('former', kind)), by.get(('shipped', kind))
+        if not old or not new:
+            continue
+        target = TARGETS.get(kind.rstrip('0123456789'))
+        verdict = ''
+        if target and 'ratio_p50' in new:
+            verdict = ('<= %.1fx ok' if new['ratio_p50'] <= target
+                       else '<= %.1fx MISSED') % target
+        w('%-10s %10.1f %10s %10s %8s | %10.1f %10s %8s %7s\n' % (
+            kind, old['api_p50_ms'], old.get('decision_p50_ms', '-'),
+            old.get('ratio_p50', '-'), '', new['api_p50_ms'],
+            new.get('decision_p50_ms', '-'), new.get('ratio_p50', '-'),
+            verdict))
+
+
+def add_arguments(parser, prefix=''):
+    """Options as ``--hosts`` (alone) or ``--e2e-hosts`` (in ``bench``)."""
+    def option(name, **kwargs):
+        parser.add_argument('--%s%s' % (prefix, name),
+                            dest='e2e_' + name.replace('-', '_'), **kwargs)
+    option('hosts', type=int, default=5000, help='hosts [5000]')
+    option('per-host', type=int, default=10,
+           help='servers already running per host [10]')
+    option('singles', type=int, default=None,
+           help='one-server plans per variant [30; quick 10]')
+    option('stacks', type=int, default=None,
+           help='stacks per variant [10; quick 4]')
+    option('stack-size', type=int, default=50, help='servers per stack [50]')
+
+
+def settle(args):
+    """Fill in the counts ``--quick`` decides."""
+    quick = getattr(args, 'quick', False)
+    if args.e2e_singles is None:
+        args.e2e_singles = 10 if quick else 30
+    if args.e2e_stacks is None:
+        args.e2e_stacks = 4 if quick else 10
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog='python -m bench.end_to_end',
+        description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    parser.add_argument('--quick', action='store_true')
+    parser.add_argument('--seed', type=int, default=1)
+    parser.add_argument('--out', default=DEFAULT_OUT)
+    args = parser.parse_args(argv)
+    _rows, failures = run(args)
+    return 1 if failures else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

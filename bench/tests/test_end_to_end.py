@@ -1,0 +1,56 @@
+"""The end-to-end phase on a small data centre: both all-in-one variants
+answer every request, and each create is paired with its decision."""
+
+import argparse
+import io
+import json
+import os
+import tempfile
+import unittest
+
+import sqlalchemy as sa
+
+from bench import end_to_end
+
+
+class EndToEndTest(unittest.TestCase):
+
+    def test_small_run(self):
+        parser = argparse.ArgumentParser()
+        end_to_end.add_arguments(parser)
+        args = parser.parse_args(['--hosts', '120', '--per-host', '2',
+                                  '--singles', '3', '--stacks', '2',
+                                  '--stack-size', '10'])
+        args.seed = 1
+        out = os.path.join(tempfile.mkdtemp(), 'e2e.json')
+        stream = io.StringIO()
+        rows, failures = end_to_end.run(args, stream=stream, out=out)
+        self.assertEqual([], failures)
+        requests = {(r['variant'], r['kind']): r for r in rows
+                    if r['phase'] == 'requests'}
+        for variant in ('former', 'shipped'):
+            for kind, count in (('single', 3), ('stack10', 2),
+                                ('delete', 5), ('status', 3)):
+                self.assertEqual(count, requests[variant, kind]['count'])
+            for kind in ('single', 'stack10'):
+                row = requests[variant, kind]
+                self.assertGreater(row['decision_p50_ms'], 0)
+                self.assertGreater(row['ratio_p50'], 0)
+        startup = [r['variant'] for r in rows if r['phase'] == 'start-up']
+        self.assertEqual(6, len(startup))
+        with open(out) as handle:
+            self.assertEqual(rows, json.load(handle)['rows'])
+        text = stream.getvalue()
+        self.assertIn('load average', text)
+        self.assertIn('former', text)
+        self.assertIn('shipped', text)
+
+    def test_former_storage_is_the_former_engine(self):
+        conf = end_to_end.make_conf(tempfile.mkdtemp(), 'former', 'x.yaml')
+        store = end_to_end.FormerSqlStorage(conf)
+        engine = store._get_engine()
+        self.addCleanup(store.dispose)
+        self.assertIsInstance(engine.pool, sa.pool.NullPool)
+        with engine.connect() as conn:
+            self.assertNotEqual('wal', conn.execute(
+                sa.text('PRAGMA journal_mode')).scalar())
