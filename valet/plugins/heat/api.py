@@ -25,14 +25,20 @@ class ValetAPI:
             endpoint_override=endpoint_override, timeout=timeout)
 
     # ------------------------------------------------------------ groups
-    def create_group(self, name, type_, level, description=None):
-        return self.client.create_group(name, type_, level, description)
+    def create_group(self, name, type_, level, description=None,
+                     parents=None):
+        # Nesting needs microversion 1.4: asked for only when there is any.
+        return self.client.create_group(name, type_, level, description,
+                                        parents=parents or None)
 
-    def get_group(self, ref):
-        return self.client.show_group(ref)
+    def get_group(self, ref, parents=False):
+        return self.client.show_group(ref, parents=parents)
 
-    def update_group(self, group_id, description):
-        return self.client.update_group(group_id, description or '')
+    def update_group(self, group_id, description=None, parents=None):
+        """``description`` None keeps it; ``parents`` None keeps them,
+        ``[]`` takes the group out of every parent."""
+        return self.client.update_group(group_id, description,
+                                        parents=parents)
 
     def add_members(self, group_id, members):
         return self.client.add_members(group_id, members)

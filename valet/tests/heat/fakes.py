@@ -33,23 +33,39 @@ class FakeValet:
                 return group
         raise api.ValetError(status=404, detail="Group '%s' not found" % ref)
 
-    def create_group(self, name, type_, level, description=None):
+    def _parents(self, parents):
+        # Valet stores and shows the parents' names.
+        return [self._group(p)['name'] for p in parents or ()]
+
+    def create_group(self, name, type_, level, description=None,
+                     parents=None):
         self._record('create_group', name, type_, level, description)
+        if parents is not None:
+            self._record('create_group_parents', name, list(parents))
         if any(g['name'] == name for g in self.groups.values()):
             raise api.ValetError(status=409,
                                  detail='A group named %s exists' % name)
+        parent_names = self._parents(parents)
         gid = 'group-%d' % next(self._ids)
         self.groups[gid] = {'id': gid, 'name': name, 'type': type_,
                             'level': level, 'description': description,
-                            'members': []}
+                            'members': [], 'parents': parent_names}
         return dict(self.groups[gid])
 
-    def get_group(self, ref):
-        return dict(self._group(ref))
+    def get_group(self, ref, parents=False):
+        group = dict(self._group(ref))
+        if not parents:
+            # Before microversion 1.4 a group shows no parents.
+            group.pop('parents')
+        return group
 
-    def update_group(self, group_id, description):
+    def update_group(self, group_id, description=None, parents=None):
         self._record('update_group', group_id, description)
-        self._group(group_id)['description'] = description
+        if parents is not None:
+            self._record('update_group_parents', group_id, list(parents))
+            self._group(group_id)['parents'] = self._parents(parents)
+        if description is not None:
+            self._group(group_id)['description'] = description
 
     def add_members(self, group_id, members):
         self._record('add_members', group_id, list(members))
@@ -70,6 +86,10 @@ class FakeValet:
 
     def delete_group(self, group_id):
         self._record('delete_group', group_id)
+        name = self._group(group_id)['name']
+        if any(name in g['parents'] for g in self.groups.values()):
+            raise api.ValetError(status=409,
+                                 detail='group %s has children' % name)
         self.groups.pop(self._group(group_id)['id'])
 
     def _maybe_refuse(self):

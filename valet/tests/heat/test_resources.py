@@ -123,3 +123,79 @@ class GroupTest(base.ValetHeatTestCase):
         self.assertEqual([], self.valet.calls_to('create_plan'))
         scheduler.TaskRunner(assign.delete)()
         self.assertEqual((assign.DELETE, assign.COMPLETE), assign.state)
+
+
+NESTED = '''
+heat_template_version: 2021-04-16
+resources:
+  tiers:
+    type: OS::Valet::Group
+    properties: {name: tiers, type: diversity, level: rack}
+  web_tier:
+    type: OS::Valet::Group
+    properties:
+      name: web-tier
+      type: affinity
+      level: host
+      parents: [{get_resource: tiers}]
+outputs:
+  parents:
+    value: {get_attr: [web_tier, parents]}
+'''
+
+
+class NestedGroupTest(base.ValetHeatTestCase):
+
+    def stack(self, template=NESTED):
+        self.stk = utils.parse_stack(template_format.parse(template))
+        return self.stk
+
+    def create_both(self):
+        stack = self.stack(NESTED)
+        for name in ('tiers', 'web_tier'):
+            scheduler.TaskRunner(stack[name].create)()
+        return stack['tiers'], stack['web_tier']
+
+    def test_parents_are_sent_and_shown(self):
+        tiers, web = self.create_both()
+        self.assertEqual([('web-tier', ['tiers'])],
+                         self.valet.calls_to('create_group_parents'))
+        self.assertEqual(['tiers'], web.FnGetAtt('parents'))
+        # A group without parents asks for no nesting (microversion 1.4
+        # is needed only by those with parents).
+        self.assertEqual(1, len(self.valet.calls_to('create_group_parents')))
+        self.assertEqual([], tiers.FnGetAtt('parents'))
+
+    def test_the_dependency_creates_the_parent_first(self):
+        stack = self.stack(NESTED)
+        self.assertIn(stack['web_tier'], list(
+            stack.dependencies.required_by(stack['tiers'])))
+
+    def test_update_of_parents_alone_keeps_the_description(self):
+        tiers, web = self.create_both()
+        props = dict(web.properties.data, parents=[])
+        scheduler.TaskRunner(web.update, web.t.freeze(properties=props))()
+        self.assertEqual((web.UPDATE, web.COMPLETE), web.state)
+        self.assertEqual([(web.resource_id, None)],
+                         self.valet.calls_to('update_group'))
+        self.assertEqual([(web.resource_id, [])],
+                         self.valet.calls_to('update_group_parents'))
+        self.assertEqual([], web.FnGetAtt('parents'))
+
+    def test_parent_deleted_after_its_child(self):
+        tiers, web = self.create_both()
+        # Valet refuses to delete a group others nest in (409): polled.
+        runner = scheduler.TaskRunner(tiers.delete)
+        runner.start()
+        self.assertFalse(runner.step())
+        scheduler.TaskRunner(web.delete)()
+        runner.run_to_completion()
+        self.assertEqual((tiers.DELETE, tiers.COMPLETE), tiers.state)
+        self.assertEqual({}, self.valet.groups)
+
+    def test_bad_parent_name_fails_validation(self):
+        stack = self.stack(NESTED.replace('[{get_resource: tiers}]',
+                                          '["no such!"]'))
+        exc = self.assertRaises(exception.StackValidationFailed,
+                                stack.validate)
+        self.assertIn('is not a Valet group name', str(exc))
