@@ -43,7 +43,10 @@ PERSONAS = {
 _CONF = """[DEFAULT]
 log_file = {tmp}/keystone.log
 [database]
-connection = sqlite:///{tmp}/keystone.db
+# A writer waits up to 30 s for SQLite's lock (default 5 s): under load,
+# concurrent token issues (last_active_at) and tempest's credential
+# set-up otherwise fail with "database is locked".
+connection = sqlite:///{tmp}/keystone.db?timeout=30
 [token]
 provider = fernet
 expiration = 3600
