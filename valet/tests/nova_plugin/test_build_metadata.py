@@ -15,6 +15,7 @@ from nova import context as nova_context
 import nova.conf
 from nova.db.api import api as api_db
 from nova.db import migration
+from nova import exception as nova_exception
 from nova import objects
 
 from valet.tests.nova_plugin import test_valet_filter as base
@@ -71,9 +72,11 @@ class BuildRequestMetadataTest(base.FilterTestBase):
         self.assertEqual(1, len({base.RACK[h] for h in hosts}))
 
     def test_malformed_metadata_gets_no_host(self):
+        # Refused with the reason, which Nova puts in the server's fault.
         spec = self.building({'valet': '{"groups": '})
-        self.assertEqual([], self.run_filter(base.host_states(*base.COMPUTES),
-                                             spec))
+        exc = self.assertRaises(nova_exception.NoValidHost, self.run_filter,
+                                base.host_states(*base.COMPUTES), spec)
+        self.assertIn('server metadata valet', exc.format_message())
 
     def test_no_build_request_means_no_metadata(self):
         # A move: the server is no longer a build request.

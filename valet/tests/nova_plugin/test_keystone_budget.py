@@ -5,7 +5,7 @@ before its first call to Valet. Those requests are bounded by what is left
 of the request's ``[valet] timeout``: once it is spent, nothing more is
 sent to Keystone and the filter falls back on ``failure_mode``.
 
-Keystone here is a listening socket that accepts connections and never
+Keystone here is a listening socket that takes connections and never
 answers (a hung Keystone); the hosts are Nova's own ``FakeHostState`` and
 the filter runs through Nova's ``HostFilterHandler``. Counting the
 connections Keystone got says whether anything was sent after the budget
@@ -14,7 +14,6 @@ was spent, without timing the test.
 
 import os
 import socket
-import threading
 
 import fixtures
 from keystoneauth1 import exceptions as ks_exc
@@ -33,29 +32,34 @@ BUDGET = 1.0
 
 
 class SilentServer:
-    """Accepts connections, reads nothing, answers nothing."""
+    """Listens and never accepts, reads or answers: the kernel completes
+    the connections (up to the backlog), and they wait there.
+
+    No thread accepts them: under Nova's eventlet a green thread blocked on
+    a socket closed behind it would leave its listener on a file
+    descriptor number that the next pipe reuses.
+    """
 
     def __init__(self):
         self.sock = socket.socket()
         self.sock.bind(('127.0.0.1', 0))
         self.sock.listen(16)
         self.url = 'http://127.0.0.1:%d' % self.sock.getsockname()[1]
-        self.connections = []
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
+        self.accepted = []
 
-    def _accept(self):
+    def connections(self):
+        """How many connections were made so far."""
+        self.sock.setblocking(False)
         while True:
             try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.connections.append(conn)
+                self.accepted.append(self.sock.accept()[0])
+            except (BlockingIOError, socket.timeout):
+                return len(self.accepted)
 
     def close(self):
-        self.sock.close()
-        for conn in self.connections:
+        for conn in self.accepted:
             conn.close()
+        self.sock.close()
 
 
 class KeystoneBudgetTest(testtools.TestCase):
@@ -98,14 +102,14 @@ class KeystoneBudgetTest(testtools.TestCase):
         self.assertEqual([], self.run_filter(self.make_filter(), hosts))
         # Version discovery had the whole budget and timed out; the token
         # request that would follow was never sent.
-        self.assertEqual(1, len(self.keystone.connections))
-        self.assertEqual([], self.valet.connections)
+        self.assertEqual(1, self.keystone.connections())
+        self.assertEqual(0, self.valet.connections())
 
     def test_yield_lets_nova_choose_after_the_budget(self):
         hosts = filter_tests.host_states(*filter_tests.COMPUTES)
         flt = self.make_filter(failure_mode='yield')
         self.assertEqual(hosts, self.run_filter(flt, hosts))
-        self.assertEqual(1, len(self.keystone.connections))
+        self.assertEqual(1, self.keystone.connections())
 
     def test_the_session_is_bounded_by_the_call_not_by_its_own_timeout(
             self):
@@ -132,7 +136,7 @@ class DeadlineTransportTest(testtools.TestCase):
         with http.deadline(100.0, clock=lambda: clock[0]):
             self.assertRaises(ks_exc.ConnectTimeout, sess.get,
                               self.server.url, authenticated=False)
-        self.assertEqual([], self.server.connections)
+        self.assertEqual(0, self.server.connections())
 
     def test_a_request_gets_what_is_left(self):
         seen = []
