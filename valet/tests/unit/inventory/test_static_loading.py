@@ -177,3 +177,20 @@ class StaticLoadingTest(base.BaseTestCase):
         err = self.assertRaises(inventory_base.InventoryError,
                                 self.load, path)
         self.assertIn('is not UTF-8 text', str(err))
+
+    def test_collection_is_off_while_reading_only(self):
+        import gc
+        seen = []
+        parse = static.parse
+
+        def spy(*args, **kwargs):
+            seen.append(gc.isenabled())
+            return parse(*args, **kwargs)
+        self.assertTrue(gc.isenabled())
+        with mock.patch.object(static, 'parse', side_effect=spy):
+            self.load(self.write(yaml.safe_dump(document())))
+        self.assertEqual([False], seen)
+        self.assertTrue(gc.isenabled())
+        self.assertRaises(inventory_base.InventoryError, self.load,
+                          self.write('hosts: [\n'))
+        self.assertTrue(gc.isenabled())
