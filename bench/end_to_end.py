@@ -40,6 +40,7 @@ import http.client
 import json
 import os
 import random
+import re
 import shutil
 import statistics
 import sys
@@ -318,6 +319,11 @@ def run(args, stream=sys.stdout, out=None):
             variants.append(Variant(name, app, stop, endpoint))
             if name == 'shipped':
                 rows += startup(workdir, inventory, conf, endpoint)
+                cache_dir = conf.inventory.static_cache_dir
+        if args.e2e_deployed:
+            pair = start_deployed(inventory, cache_dir, stream)
+            if pair is not None:
+                variants.append(pair)
         for name, seconds in builds.items():
             rows.append({'phase': 'start-up', 'variant':
                          'all-in-one %s start (whole)' % name,
@@ -343,6 +349,102 @@ def run(args, stream=sys.stdout, out=None):
             handle.write('\n')
         print('records written to %s' % out, file=stream)
     return rows, failures
+
+
+class HttpServing:
+    """A Valet API at ``url`` (the deployed pair), like ``Serving``."""
+
+    def __init__(self, url):
+        self.url = url
+
+    def request(self, method, path, body=None):
+        import requests as http
+        started = time.perf_counter()
+        resp = http.request(method, self.url + path, headers=HEADERS,
+                            data=json.dumps(body) if body is not None
+                            else None, timeout=300)
+        elapsed = (time.perf_counter() - started) * 1000.0
+        return elapsed, resp.status_code, resp.json() if resp.content \
+            else None
+
+
+class LoggedDecisions:
+    """The solver time the engine logs for each plan.
+
+    The line is ``Plan <id> (stack <stack>): ... <ms> ms``, in the
+    engine's log file.
+    """
+
+    def __init__(self, deployment):
+        self.deployment = deployment
+        self.last_ms = None
+
+    def find(self, plan_id):
+        pattern = re.compile(r'Plan %s \(stack [^)]*\): .*, ([0-9.]+) ms'
+                             % re.escape(plan_id))
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            found = pattern.findall(self.deployment.engine_log(whole=True))
+            if found:
+                return float(found[-1])
+            time.sleep(0.05)
+        return None
+
+
+class DeployedVariant(Variant):
+    """valet-api under uwsgi and valet-engine over RabbitMQ, MariaDB."""
+
+    def __init__(self, deployment, database):
+        self.name = 'deployed'
+        self.deployment, self.database = deployment, database
+        self.serving = HttpServing(deployment.url)
+        self.clock = LoggedDecisions(deployment)
+        self.times, self.failures = {}, []
+
+    def plan(self, kind, body, timed=True):
+        api_ms, status, answer = self.serving.request('POST', '/v1/plans',
+                                                      body)
+        if status != 201:
+            self.failures.append('%s %s: %s %s' % (self.name, kind, status,
+                                                   str(answer)[:300]))
+            return
+        if timed:
+            self.record(kind, api_ms, self.clock.find(answer['plan']['id']))
+        api_ms, status, _ = self.serving.request(
+            'DELETE', '/v1/plans/%s' % answer['plan']['id'])
+        if status != 204:
+            self.failures.append('%s delete: %s' % (self.name, status))
+        elif timed:
+            self.record('delete', api_ms)
+
+    def stop(self):
+        self.deployment.cleanUp()
+        self.database.cleanUp()
+
+
+def start_deployed(inventory, cache_dir, stream):
+    """The deployed pair on the same inventory, or None (and why)."""
+    try:
+        from valet.tests.functional import databases
+        from valet.tests.functional import deployment as deploy
+        database = databases.DatabaseFixture(databases.MySQLServer())
+        database.setUp()
+    except Exception as exc:        # no MariaDB here: say so, go on
+        print('deployed pair: not measured (MariaDB: %s)' % exc,
+              file=stream)
+        return None
+    pair = deploy.Deployment(
+        connection=database.url, inventory=inventory, rpc_timeout=120,
+        extra_config={'DEFAULT': {'debug': 'false'},
+                      'inventory': {'levels': ','.join(gen.LEVELS),
+                                    'static_cache_dir': cache_dir}})
+    try:
+        pair.setUp()
+    except Exception as exc:
+        database.cleanUp()
+        print('deployed pair: not measured (%s)' % exc, file=stream)
+        return None
+    return DeployedVariant(pair, database)
 
 
 def requests(variants, args):
@@ -408,26 +510,30 @@ def report(rows, load_before, load_after, args, stream):
                 r['total_s']))
     by = {(r['variant'], r['kind']): r for r in rows
           if r['phase'] == 'requests'}
-    w('\nRequests through the API (p50 ms; ratio: median of API time / '
-      'solver time per request)\n')
-    w('%-10s %10s %10s %10s %8s | %10s %10s %8s %7s\n' % (
-        'request', 'former', 'solver', 'ratio', '', 'shipped', 'solver',
-        'ratio', 'target'))
+    names = [n for n in ('former', 'shipped', 'deployed')
+             if any(v == n for v, _ in by)]
+    w('\nRequests through the API: p50 ms over HTTP | p50 ms in the '
+      'solver | median of (API / solver) per request\n')
+    w('%-9s' % 'request' + ''.join('| %-27s' % n for n in names)
+      + '| target\n')
     for kind in ('single', 'stack%d' % args.e2e_stack_size, 'delete',
                  'status'):
-        old, new = by.get(('former', kind)), by.get(('shipped', kind))
-        if not old or not new:
-            continue
+        cells = []
+        for name in names:
+            r = by.get((name, kind))
+            if r is None:
+                cells.append('| %-27s' % '-')
+                continue
+            cells.append('| %8.1f %8s %8s ' % (
+                r['api_p50_ms'], r.get('decision_p50_ms', '-'),
+                ('%.2fx' % r['ratio_p50']) if 'ratio_p50' in r else '-'))
         target = TARGETS.get(kind.rstrip('0123456789'))
         verdict = ''
-        if target and 'ratio_p50' in new:
-            verdict = ('<= %.1fx ok' if new['ratio_p50'] <= target
-                       else '<= %.1fx MISSED') % target
-        w('%-10s %10.1f %10s %10s %8s | %10.1f %10s %8s %7s\n' % (
-            kind, old['api_p50_ms'], old.get('decision_p50_ms', '-'),
-            old.get('ratio_p50', '-'), '', new['api_p50_ms'],
-            new.get('decision_p50_ms', '-'), new.get('ratio_p50', '-'),
-            verdict))
+        shipped = by.get(('shipped', kind)) or {}
+        if target and 'ratio_p50' in shipped:
+            verdict = ('<= %.1fx %s' % (target, 'ok' if shipped['ratio_p50']
+                                        <= target else 'MISSED'))
+        w('%-9s' % kind + ''.join(cells) + '| ' + verdict + '\n')
 
 
 def add_arguments(parser, prefix=''):
@@ -443,6 +549,9 @@ def add_arguments(parser, prefix=''):
     option('stacks', type=int, default=None,
            help='stacks per variant [10; quick 4]')
     option('stack-size', type=int, default=50, help='servers per stack [50]')
+    option('deployed', action=argparse.BooleanOptionalAction, default=True,
+           help='also measure the deployed pair: valet-api under uwsgi, '
+                'valet-engine over RabbitMQ, MariaDB [on]')
 
 
 def settle(args):

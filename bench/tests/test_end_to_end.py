@@ -20,7 +20,7 @@ class EndToEndTest(unittest.TestCase):
         end_to_end.add_arguments(parser)
         args = parser.parse_args(['--hosts', '120', '--per-host', '2',
                                   '--singles', '3', '--stacks', '2',
-                                  '--stack-size', '10'])
+                                  '--stack-size', '10', '--no-deployed'])
         args.seed = 1
         out = os.path.join(tempfile.mkdtemp(), 'e2e.json')
         stream = io.StringIO()
