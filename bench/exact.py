@@ -5,7 +5,8 @@ and the rules against servers already placed are applied up front by the
 view), capacity per host and resource class, affinity through one
 domain-choice boolean per domain, diversity by units (at most one unit
 per domain), exclusivity through one "dedicated" boolean per group and
-domain, and the objective of the contract: the fewest new hosts (hosts
+domain, at-most groups by a sum per domain (with the members placed
+there), and the objective of the contract: the fewest new hosts (hosts
 that ran nothing before the decision).
 
 Demands are whole numbers (flavors are); free capacity is rounded down.
@@ -124,6 +125,12 @@ def solve(dc, request, time_limit=20.0, workers=2, seed=1):
                     for h in hosts:
                         if (j, int(h)) in x:
                             model.AddImplication(x[j, int(h)], ded.Not())
+
+    for rule in view.at_most:
+        for d, pairs in domain_vars(rule.members, rule.level).items():
+            room = rule.limit - rule.placed_count.get(d, 0)
+            if len(pairs) > room:
+                model.Add(sum(x[i, h] for i, h in pairs) <= room)
 
     new = []
     for h, servers in by_host.items():

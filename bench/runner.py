@@ -10,6 +10,7 @@ import time
 import numpy as np
 
 from bench import end_to_end
+from bench import at_most
 from bench import exact
 from bench import generator as gen
 from bench import greedy
@@ -88,6 +89,13 @@ def plan(seed, quick):
         out.append((inst, REPS['small'][k]))
     for inst in gen.hard_instances():
         out.append((inst, REPS['hard'][k]))
+    # At-most groups (bench/at_most.py): small ones against exact, and
+    # one of 500 hosts.
+    for inst in at_most.instances(seed, 6 if quick else 16):
+        out.append((inst, REPS['small'][k]))
+    for inst in at_most.instances(seed, 1, hosts=(500, 500),
+                                  servers=(100, 100), prefix='most-m'):
+        out.append((inst, REPS['medium'][k]))
     sizes = ([(100, 20), (1000, 200), (2000, 500)] if quick else
              [(100, 50), (500, 100), (1000, 300), (2000, 500),
               (5000, 500)])
@@ -116,13 +124,6 @@ def plan(seed, quick):
             out.append((gen.Instance('growth-%dh-stack50' % hosts, 'growth',
                                      spec, stack), reps))
     return out
-
-
-def extra_plan(seed, quick):
-    """Instances with group kinds added after the baselines were written
-    (``bench.solver_compare`` runs them too; a baseline tree lacking the
-    kind reports ``-``)."""
-    return []
 
 
 # ---------------------------------------------------------------- running

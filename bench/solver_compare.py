@@ -12,7 +12,13 @@ benchmark's generator and validator come from this tree in both.
 Usage::
 
     git archive <commit> | tar -x -C /tmp/valet-old
-    python -m bench.solver_compare --baseline /tmp/valet-old [--quick]
+    python -m bench.solver_compare --baseline /tmp/valet-old [--quick] \
+        [--time-budget 120]
+
+The default time budget (2 s) is a wall-clock safety net: on a busy
+machine it cuts the larger searches at different points in the two trees.
+With a large ``--time-budget`` only the deterministic node budget stops a
+search, so both trees must search alike and the times compare equal work.
 
 Printed per instance: decision p50 (ms), search nodes, new hosts used and
 validator violations of the baseline and of this tree, the p50 ratio, and
@@ -32,17 +38,21 @@ import time
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _worker(tree, seed, quick):
+def _worker(tree, seed, quick, time_budget):
     """Answer instance numbers on stdin with one JSON line each."""
     sys.path.insert(0, tree)
     import valet  # noqa: F401  (binds the package to ``tree``)
     from valet.engine.solver import decide
+    from valet.engine.solver import SolverOptions
     from valet.engine.solver import validator
     sys.path.append(HERE)
     from bench import runner
     from bench import view as view_mod
     assert valet.__file__.startswith(tree), valet.__file__
-    cases = runner.plan(seed, quick) + runner.extra_plan(seed, quick)
+    cases = runner.plan(seed, quick)
+    options = SolverOptions()
+    if time_budget:
+        options = SolverOptions(time_budget=time_budget)
     for line in sys.stdin:
         inst, reps = cases[int(line)]
         out = {'instance': inst.name, 'kind': inst.kind,
@@ -52,7 +62,7 @@ def _worker(tree, seed, quick):
             times, decision = [], None
             for _ in range(reps):
                 start = time.perf_counter()
-                decision = decide(dc, inst.request)
+                decision = decide(dc, inst.request, options)
                 times.append((time.perf_counter() - start) * 1000.0)
             out['p50_ms'] = round(statistics.median(times), 3)
             out['feasible'] = decision.feasible
@@ -72,10 +82,11 @@ def _worker(tree, seed, quick):
         print(json.dumps(out), flush=True)
 
 
-def _start(tree, seed, quick):
+def _start(tree, seed, quick, time_budget):
     return subprocess.Popen(
         [sys.executable, '-m', 'bench.solver_compare', '--worker', tree,
-         '--seed', str(seed)] + (['--quick'] if quick else []),
+         '--seed', str(seed), '--time-budget', str(time_budget or 0)] +
+        (['--quick'] if quick else []),
         cwd=HERE, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
 
@@ -102,12 +113,12 @@ def _same(a, b):
     return 'yes' if all(a.get(k) == b.get(k) for k in keys) else 'NO'
 
 
-def compare(baseline, seed, quick, out=sys.stdout):
+def compare(baseline, seed, quick, time_budget=None, out=sys.stdout):
     sys.path.insert(0, HERE)
     from bench import runner
-    count = len(runner.plan(seed, quick)) + len(
-        runner.extra_plan(seed, quick))
-    old, new = _start(baseline, seed, quick), _start(HERE, seed, quick)
+    count = len(runner.plan(seed, quick))
+    old = _start(baseline, seed, quick, time_budget)
+    new = _start(HERE, seed, quick, time_budget)
     records = []
     out.write('%-30s %-29s %-29s %6s %4s\n' % (
         'instance', '   baseline p50   nodes  new viol',
@@ -152,12 +163,18 @@ def main(argv=None):
     parser.add_argument('--seed', type=int, default=1)
     parser.add_argument('--quick', action='store_true')
     parser.add_argument('--out', help='write the records here (JSON)')
+    parser.add_argument('--time-budget', type=float, default=0,
+                        help='seconds per decision instead of the default '
+                             '(a large one leaves only the node budget, '
+                             'so both trees do the same work)')
     args = parser.parse_args(argv)
     if args.worker:
-        return _worker(os.path.abspath(args.worker), args.seed, args.quick)
+        return _worker(os.path.abspath(args.worker), args.seed, args.quick,
+                       args.time_budget)
     if not args.baseline:
         parser.error('--baseline is required')
-    records = compare(os.path.abspath(args.baseline), args.seed, args.quick)
+    records = compare(os.path.abspath(args.baseline), args.seed, args.quick,
+                      args.time_budget)
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(records, f, indent=1)

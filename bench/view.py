@@ -26,6 +26,8 @@ class Rule:
         self.allowed = None         # affinity: domains of placed members
         self.unit = {}              # diversity: request index -> unit key
         self.placed_units = {}      # diversity: domain -> set of unit keys
+        self.limit = None           # at-most: members allowed per domain
+        self.placed_count = {}      # at-most: domain -> placed members
 
 
 class View:
@@ -70,6 +72,7 @@ class View:
         self.rules = self._rules()
         self.affinity = [x for x in self.rules if x.kind == g.AFFINITY]
         self.diversity = [x for x in self.rules if x.kind == g.DIVERSITY]
+        self.at_most = [x for x in self.rules if x.kind == g.AT_MOST]
         self._exclusivity()
         self.group_mask = self._group_mask()
 
@@ -141,6 +144,11 @@ class View:
                 for p, h in zip(placed, hosts):
                     rule.placed_units.setdefault(int(dom[h]), set()).add(
                         keys[('p', p)])
+            elif grp.kind == g.AT_MOST:
+                rule.limit = grp.max_per_domain
+                for h in hosts:
+                    d = int(dom[h])
+                    rule.placed_count[d] = rule.placed_count.get(d, 0) + 1
             rules.append(rule)
         return rules
 
@@ -248,6 +256,12 @@ class View:
                        if units - {unit}]
                 if bad:
                     mask[i] &= ~np.isin(dom, bad)
+        for rule in self.at_most:
+            full = [d for d, n in rule.placed_count.items()
+                    if n >= rule.limit]
+            if full:
+                for i in rule.members:
+                    mask[i] &= ~np.isin(self.domain[rule.level], full)
         for li, state in self.ex_levels.items():
             dom = self.domain[li]
             for i in range(len(self.servers)):

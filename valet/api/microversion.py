@@ -20,6 +20,7 @@ VERSIONS = [
     '1.2',  # reserve with Heat's hints plans an unplanned stack whole.
     '1.3',  # POST /v1/plans: project_id, planning for another project.
     '1.4',  # groups nested in groups: parents on /v1/groups.
+    '1.5',  # at-most groups: type at-most with max_per_domain.
 ]
 
 # Version numbers longer than this are valid syntax but name no version

@@ -18,6 +18,7 @@ from valet.engine.model import groups as groups_mod
 from valet.engine.model import request as request_mod
 from valet.engine.model import resources as resources_mod
 from valet.objects import flavor as flavor_rule
+from valet.objects import group_kinds
 from valet.objects import membership
 
 SERVER_TYPE = membership.SERVER_TYPE
@@ -148,14 +149,21 @@ def build_groups(groups):
                 isinstance(p, str) for p in parents):
             raise _bad('group %s: parents must be a list of group names' %
                        name, 'valet.plan.bad_group', group=name)
+        limit = spec.get('max_per_domain')
+        problem = group_kinds.limit_error(kind, limit)
+        if problem:
+            raise _bad('group %s: %s' % (name, problem),
+                       'valet.plan.bad_group', group=name)
         out.append(groups_mod.Group(
             name=name, kind=kind, level=str(spec.get('level') or 'host'),
-            parents=tuple(parents), project=spec.get('project')))
+            parents=tuple(parents), project=spec.get('project'),
+            max_per_domain=limit))
     return out
 
 
 def group_definitions(names, groups):
-    """``{name: {type, level, parents}}`` for the closure of ``names``.
+    """``{name: {type, level, parents[, max_per_domain]}}`` for the closure
+    of ``names``.
 
     Stored with each placement so that a restarted engine can define the
     groups again even when they are no longer in storage.
@@ -167,6 +175,8 @@ def group_definitions(names, groups):
         if group is not None:
             out[name] = {'type': group.kind, 'level': group.level,
                          'parents': list(group.parents)}
+            if group.max_per_domain is not None:
+                out[name]['max_per_domain'] = group.max_per_domain
     return out
 
 
@@ -304,7 +314,8 @@ def translate(resources, groups, flavors, kind=request_mod.CREATE,
 def group_model(group):
     """The model's definition of a stored ``valet.objects.Group``."""
     return groups_mod.Group(name=group.name, kind=group.type,
-                            level=group.level, parents=tuple(group.parents))
+                            level=group.level, parents=tuple(group.parents),
+                            max_per_domain=group.max_per_domain)
 
 
 def server_from_spec(orch_id, spec, name=None):
@@ -322,5 +333,6 @@ def groups_from_spec(spec):
     for name, d in sorted((spec.get('group_definitions') or {}).items()):
         out.append(groups_mod.Group(name=name, kind=d.get('type'),
                                     level=d.get('level', 'host'),
-                                    parents=tuple(d.get('parents') or ())))
+                                    parents=tuple(d.get('parents') or ()),
+                                    max_per_domain=d.get('max_per_domain')))
     return out

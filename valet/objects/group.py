@@ -22,6 +22,8 @@ class Group:
     parents: list = dataclasses.field(default_factory=list)
     id: str = dataclasses.field(default_factory=lambda: str(uuid.uuid4()))
     generation: int = 0
+    # at-most groups (microversion 1.5): members allowed per domain.
+    max_per_domain: int | None = None
 
     def portable(self):
         """Every field, as RPC carries a group between API and engine."""
@@ -35,8 +37,11 @@ class Group:
 
     def definition(self):
         """What the engine needs to define the group (sent with a plan)."""
-        return {'name': self.name, 'type': self.type, 'level': self.level,
-                'parents': list(self.parents)}
+        out = {'name': self.name, 'type': self.type, 'level': self.level,
+               'parents': list(self.parents)}
+        if self.max_per_domain is not None:
+            out['max_per_domain'] = self.max_per_domain
+        return out
 
     def to_dict(self):
         """The v1 representation."""

@@ -8,6 +8,8 @@ from valet.objects import group_kinds
 AFFINITY = group_kinds.AFFINITY
 DIVERSITY = group_kinds.DIVERSITY
 EXCLUSIVITY = group_kinds.EXCLUSIVITY
+AT_MOST = group_kinds.AT_MOST
+V1_KINDS = group_kinds.V1_KINDS
 KINDS = group_kinds.KINDS
 
 
@@ -26,6 +28,8 @@ class Group:
     level: str = group_kinds.DEFAULT_LEVEL
     parents: tuple = ()
     project: str | None = None
+    # at-most groups: members allowed in one domain of ``level``.
+    max_per_domain: int | None = None
 
     def __post_init__(self):
         object.__setattr__(self, 'parents', tuple(self.parents))

@@ -16,6 +16,7 @@ from valet.engine.model import groups as g
 from valet.engine.model import request as r
 from valet.engine.solver import rules
 from valet.engine.solver.rules.base import EPS
+from valet.objects import group_kinds
 
 
 class Problem:
@@ -367,17 +368,29 @@ def _group_definitions(dc, request):
                     group.name, group.kind, ', '.join(g.KINDS)),
                 code='valet.request.unknown_kind', group=group.name)
         dc.topology.index(group.level)
+        problem = group_kinds.limit_error(group.kind, group.max_per_domain)
+        if problem:
+            raise errors.InvalidRequest(
+                'group %s: %s' % (group.name, problem),
+                code='valet.request.bad_group', group=group.name)
         known = defs.get(group.name)
-        if known is not None and (known.kind, known.level) != (
-                group.kind, group.level):
+        if known is not None and (
+                known.kind, known.level, known.max_per_domain) != (
+                group.kind, group.level, group.max_per_domain):
             raise errors.InvalidRequest(
                 'group %s is a %s group at level %s, not %s at %s' % (
-                    group.name, known.kind, known.level, group.kind,
+                    group.name, _shape(known), known.level, _shape(group),
                     group.level),
                 code='valet.request.group_conflict', group=group.name)
         if known is None or group.parents:
             defs[group.name] = group
     return defs
+
+
+def _shape(group):
+    if group.max_per_domain is None:
+        return group.kind
+    return '%s %d' % (group.kind, group.max_per_domain)
 
 
 def _servers_to_place(dc, request, movable_extra):

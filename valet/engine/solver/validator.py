@@ -275,6 +275,8 @@ class _Validation:
                 self._check_diversity(group)
             elif group.kind == groups_mod.EXCLUSIVITY:
                 self._check_exclusivity(group)
+            elif group.kind == groups_mod.AT_MOST:
+                self._check_at_most(group)
 
     def _is_old(self, sid, name):
         """Placed before, not moved, and already a member of the group."""
@@ -376,6 +378,23 @@ class _Validation:
                          group.name, group.level, domain,
                          ', '.join(sorted(ours)), ', '.join(sorted(others))),
                      blamed, group.name)
+
+    def _check_at_most(self, group):
+        limit = group.max_per_domain
+        by_domain = collections.defaultdict(set)
+        for sid in self.members[group.name]:
+            by_domain[self._domain(sid, group.level)].add(sid)
+        for domain in sorted(by_domain):
+            here = by_domain[domain]
+            # Drift among old members is tolerated; a newcomer must find
+            # the domain at or under the limit with it counted.
+            newcomers = {s for s in here if not self._is_old(s, group.name)}
+            if newcomers and (limit is None or len(here) > limit):
+                self.add('at-most', 'at-most group %s (%s, at most %s): %s '
+                         'holds %d members %s' % (
+                             group.name, group.level, limit, domain,
+                             len(here), ', '.join(sorted(here))),
+                         newcomers, group.name)
 
 
 def _invert(member):

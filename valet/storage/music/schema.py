@@ -68,6 +68,7 @@ def group_row(group):
         'type': group.type, 'level': group.level,
         'description': group.description or '',
         'members': list(group.members), 'parents': list(group.parents),
+        'max_per_domain': group.max_per_domain,
         'generation': group.generation})}
 
 
@@ -77,6 +78,7 @@ def group_from_row(row):
                          level=body['level'],
                          description=body['description'],
                          members=body['members'], parents=body['parents'],
+                         max_per_domain=body.get('max_per_domain'),
                          generation=body['generation'])
 
 

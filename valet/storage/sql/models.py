@@ -51,6 +51,8 @@ GROUPS = sa.Table(
     sa.Column('description', sa.Text, nullable=False, default=''),
     sa.Column('members', JSONText, nullable=False),
     sa.Column('parents', JSONText, nullable=False),
+    # at-most groups: members allowed per domain (NULL for other kinds).
+    sa.Column('max_per_domain', sa.Integer, nullable=True),
     _generation(),
     sa.UniqueConstraint('name', name='uniq_groups0name'),
     **_MYSQL_ARGS)

@@ -23,6 +23,8 @@ from valet.storage import base as storage_base
 DEFAULT_LEVELS = group_kinds.DEFAULT_LEVELS
 # Groups nest (``parents``) from this microversion on.
 NESTING_VERSION = '1.4'
+# At-most groups (type at-most, max_per_domain) from this one on.
+AT_MOST_VERSION = '1.5'
 
 
 def topology_levels(conf):
@@ -76,6 +78,9 @@ class GroupsController(base.Controller):
         out = group.to_dict()
         if self._nesting(req):
             out['parents'] = list(group.parents)
+        if (group.max_per_domain is not None
+                and microversion.at_least(req.environ, AT_MOST_VERSION)):
+            out['max_per_domain'] = group.max_per_domain
         return out
 
     @staticmethod
@@ -103,11 +108,14 @@ class GroupsController(base.Controller):
         ctx = self.context(req)
         policy.authorize(ctx, policies.CREATE)
         nesting = self._nesting(req)
-        body = self.body(req, schema.create(topology_levels(self.conf),
-                                            nesting=nesting))
+        body = self.body(req, schema.create(
+            topology_levels(self.conf), nesting=nesting,
+            at_most=microversion.at_least(req.environ, AT_MOST_VERSION)))
         group = {'name': body['name'], 'type': body['type'],
                  'level': body['level'],
                  'description': body.get('description', '')}
+        if 'max_per_domain' in body:
+            group['max_per_domain'] = body['max_per_domain']
         nested = {}
         if body.get('parents'):
             group['parents'] = body['parents']

@@ -6,9 +6,10 @@ search and the explanations only loop over the compiled constraints.
 """
 
 from valet.engine.solver.rules import affinity
+from valet.engine.solver.rules import at_most
 from valet.engine.solver.rules import diversity
 from valet.engine.solver.rules import exclusivity
 
 # Compile order: the order constraints are checked and explained in.
-MODULES = (affinity, diversity, exclusivity)
+MODULES = (affinity, diversity, exclusivity, at_most)
 REGISTRY = {module.KIND: module for module in MODULES}

@@ -70,7 +70,7 @@ def clouds(draw):
     groups = []
     for k in range(draw(st.integers(1, 4))):
         groups.append((
-            'g%d' % k, draw(st.sampled_from(g.KINDS)),
+            'g%d' % k, draw(st.sampled_from(g.V1_KINDS)),
             draw(st.sampled_from(LEVELS)),
             draw(st.sampled_from([BEFORE, AFTER, AFTER, NEVER]))))
     names = [name for name, _, _, _ in groups]

@@ -141,6 +141,16 @@ class StaticInventoryTest(base.BaseTestCase):
         self.assertEqual('diversity', groups['inner'].type)
         self.assertEqual(['outer'], groups['inner'].parents)
 
+    def test_at_most_group(self):
+        snap = self.load(document(groups={
+            'db': {'type': 'at-most', 'level': 'rack', 'max_per_domain': 2}}))
+        self.assertEqual(2, snap.groups[0].max_per_domain)
+        for bad in ({'type': 'at-most'},
+                    {'type': 'at-most', 'max_per_domain': 0},
+                    {'type': 'diversity', 'max_per_domain': 2}):
+            self.assertFails(document(groups={'g': bad}), 'group g',
+                             'key max_per_domain')
+
     def test_empty_file_has_no_hosts_key(self):
         self.assertFails('', 'hosts')
 

@@ -101,6 +101,13 @@ class StorageContract:
                       'members', 'parents'):
             self.assertEqual(getattr(group, field), getattr(stored, field))
 
+    def test_at_most_group_keeps_its_limit(self):
+        group = self.group('spread', type='at-most', level='rack',
+                           max_per_domain=3)
+        self.assertEqual(3, group.max_per_domain)
+        self.assertEqual(3, self.storage.get_group('spread').max_per_domain)
+        self.assertIsNone(self.group('plain').max_per_domain)
+
     def test_get_group_by_id_and_name(self):
         group = self.group()
         self.assertEqual(group, self.storage.get_group(group.id))

@@ -1,0 +1,123 @@
+"""At most k per domain: no domain of the group's level holds more than
+``max_per_domain`` members.
+
+Members already placed count where they run. A new member may go only to
+a domain holding fewer than k members at that point of the search, so a
+domain that already holds more (drift) takes no new member and keeps the
+ones it has. Placed servers count as members under the definitions the
+request states (a group it nests in an at-most group brings its placed
+servers along).
+"""
+
+import numpy as np
+
+from valet.engine.solver.rules import base
+from valet.engine.solver.rules.base import EPS
+from valet.objects import group_kinds
+
+KIND = group_kinds.AT_MOST
+
+
+class AtMost(base.Constraint):
+    kind = KIND
+
+    def __init__(self, name, level, members, limit, placed):
+        super().__init__(name, level, members)
+        self.limit = limit      # k: members allowed per domain
+        self.placed = placed    # domain -> placed members (not moving)
+        self.hopeless = False   # proven impossible before any search
+
+    def start(self, search):
+        return _Tracker(self, search)
+
+    def explain(self, problem, tracker):
+        if self.hopeless:
+            return []       # already in problem.blocked
+        return _counting(problem, self, tracker.mask)
+
+
+def _counting(problem, rule, mask):
+    """Entries when the members need more places than the domains that
+    can take any of them have left under k (a proof of infeasibility)."""
+    dom = problem.domain[rule.level]
+    usable = set()
+    for i in rule.members:
+        ok = problem.static[i] & mask(i)
+        ok &= np.all(problem.free >= problem.demand[i] - EPS, axis=1)
+        usable |= set(np.unique(dom[ok]).tolist())
+    usable.discard(-1)
+    room = sum(max(0, rule.limit - int(rule.placed[d])) for d in usable)
+    if len(rule.members) <= room:
+        return []
+    level = problem.topology.levels[rule.level]
+    return [{
+        'group': rule.name, 'kind': KIND, 'level': level,
+        'reason': '%d members (%s) may be at most %d per %s but the %d '
+                  '%ss that can take any of them have room for %d more'
+                  % (len(rule.members), problem.server_names(rule.members),
+                     rule.limit, level, len(usable), level, room),
+        'members': len(rule.members), 'max_per_domain': rule.limit,
+        'domains': len(usable), 'room': room,
+    }]
+
+
+class _Tracker(base.Tracker):
+
+    def __init__(self, rule, search):
+        super().__init__(rule, search)
+        self.count = rule.placed.copy()
+
+    def mask(self, i):
+        dom = self.p.domain[self.rule.level]
+        return (dom >= 0) & (
+            self.count[np.where(dom >= 0, dom, 0)] < self.rule.limit)
+
+    def apply(self, i, h):
+        self.count[self.p.domain[self.rule.level, h]] += 1
+
+    def undo(self, i, h, token):
+        self.count[self.p.domain[self.rule.level, h]] -= 1
+
+    def root_bound(self, in_use):
+        # Host level: what hosts in use can still take, the rest needs
+        # new hosts of at most k members each.
+        rule, p = self.rule, self.p
+        if rule.level != 0:
+            return 0
+        ok = np.zeros(p.slots, dtype=bool)
+        for i in rule.members:
+            ok |= self.search.feasible_mask(i)
+        dom = p.domain[0]
+        hosts = np.flatnonzero(ok & in_use)
+        room = int(np.maximum(rule.limit - self.count[dom[hosts]], 0).sum())
+        rest = len(rule.members) - room
+        return -(-rest // rule.limit) if rest > 0 else 0
+
+
+def compile(problem):
+    out = []
+    for name in sorted(problem.touched_groups):
+        group = problem.group_defs[name]
+        if group.kind != KIND:
+            continue
+        level = problem.topology.index(group.level)
+        new, old = problem.members(name)
+        if not new:
+            continue
+        placed = np.zeros(problem.dc.domain_count(level), dtype=np.int64)
+        for sid in old:
+            placed[problem.host_domain(level, sid)] += 1
+        rule = AtMost(name, level, new, group.max_per_domain, placed)
+        # Counting before searching: a search cannot beat it, and would
+        # spend its whole budget finding that out.
+        blocked = _counting(problem, rule, _anywhere(problem))
+        if blocked:
+            rule.hopeless = True
+            problem.blocked.extend(blocked)
+        out.append(rule)
+    return out
+
+
+def _anywhere(problem):
+    everywhere = np.ones(problem.slots, dtype=bool)
+    return lambda i: everywhere
