@@ -25,6 +25,10 @@
   so servers boot with ``"networks": "none"`` and the stand-in answers the
   few listings Nova still makes. It is the only piece that is not real.
 
+A test that takes a compute down for good (an evacuation) starts a spare
+one of its own (``add_spare_compute``), outside ``hosts`` and ``racks``,
+and deletes it from Nova afterwards (``remove_spare_compute``).
+
 Nova, Placement and Glance run without Keystone (noauth pipelines): a
 compute API token is ``user[:project]`` and ``admin`` is an admin.
 Tests boot servers as ``<user>:<keystone project id>`` so that Nova's
@@ -413,7 +417,8 @@ class ComputeCloud(fixtures.Fixture):
 
     def filter_options(self, **overrides):
         """The filter's ``[valet]`` group: Nova's service user, Valet's
-        URL, a short timeout; ``overrides`` win."""
+        URL, the filter's default timeout (a cloud's first boot waits for
+        Keystone tokens on a busy machine); ``overrides`` win."""
         options = {
             'auth_type': 'password',
             'auth_url': self.keystone.url,
@@ -423,7 +428,7 @@ class ComputeCloud(fixtures.Fixture):
             'user_domain_name': 'Default',
             'project_domain_name': 'Default',
             'endpoint_override': self.valet_url,
-            'timeout': '10',
+            'timeout': '30',
             'failure_mode': 'reject',
         }
         options.update(self.extra_valet_options)
@@ -577,6 +582,72 @@ class ComputeCloud(fixtures.Fixture):
             self.delete_server(server['id'], wait=False)
         for server in servers:
             self.delete_server(server['id'])
+
+    # ------------------------------------------------------- spare computes
+    def add_spare_compute(self, seconds=300):
+        """Start one more nova-compute, alone in a rack of its own; its
+        host name.
+
+        A spare is for a test that takes a compute down for good (an
+        evacuation: nova's fake driver cannot bring a stopped compute back,
+        it makes a new compute node each time). It is not in ``hosts`` or
+        ``racks``, so the tests that count the cloud's hosts are not
+        disturbed; ``remove_spare_compute`` deletes it from Nova (and so
+        from Placement and Valet).
+        """
+        self._spares = getattr(self, '_spares', 0) + 1
+        host = 'spare%d' % self._spares
+        rack = 'rs%d' % self._spares
+        self.nova.start_compute(host)
+        deadline = time.monotonic() + seconds
+        while host not in {rp['name'] for rp in self.placement(
+                'GET', '/resource_providers?resources=VCPU:1'
+        ).json()['resource_providers']}:
+            self.procs.check('nova-compute-%s' % host)
+            if time.monotonic() > deadline:
+                raise CloudError('spare compute %s not in Placement within '
+                                 '%ss' % (host, seconds))
+            time.sleep(0.5)
+        self.nova.discover_hosts()
+        agg = self.compute('POST', '/os-aggregates', {'aggregate': {
+            'name': 'rack-%s' % rack}}).json()['aggregate']
+        self.compute('POST', '/os-aggregates/%s/action' % agg['id'],
+                     {'add_host': {'host': host}})
+        self.compute('POST', '/os-aggregates/%s/action' % agg['id'],
+                     {'set_metadata': {'metadata': {'valet:rack': rack}}})
+        return host
+
+    def compute_service(self, host):
+        """Nova's nova-compute service record of ``host``, or None."""
+        found = self.compute(
+            'GET', '/os-services?binary=nova-compute&host=%s' % host
+        ).json()['services']
+        return found[0] if found else None
+
+    def take_down_compute(self, host):
+        """Kill ``host``'s nova-compute and mark its service forced down,
+        as an operator does before evacuating its servers."""
+        self.procs.stop('nova-compute-%s' % host)
+        self.compute('PUT', '/os-services/%s' % self.compute_service(
+            host)['id'], {'forced_down': True})
+
+    def remove_spare_compute(self, host):
+        """Stop a spare compute and delete it from Nova, its rack
+        aggregate with it. Its servers must be deleted first (Nova refuses
+        to delete a compute service that hosts any)."""
+        self.procs.stop('nova-compute-%s' % host)
+        self.procs.procs.pop('nova-compute-%s' % host, None)
+        for agg in self.compute('GET', '/os-aggregates').json()[
+                'aggregates']:
+            if host in (agg.get('hosts') or ()):
+                self.compute('POST', '/os-aggregates/%s/action' % agg['id'],
+                             {'remove_host': {'host': host}})
+                self.compute('DELETE', '/os-aggregates/%s' % agg['id'])
+        service = self.compute_service(host)
+        if service is not None:
+            self.compute('DELETE', '/os-services/%s' % service['id'])
+        if host in self.nova.computes:
+            self.nova.computes.remove(host)
 
     # ---------------------------------------------------------- description
     def describe(self):

@@ -1,11 +1,13 @@
 """Moving a server goes through Valet too.
 
-A migration or resize is a new scheduling request for a server Valet
-already placed: the filter asks Valet to replan it within the hosts Nova
-offers, so the server's groups still hold on its new host, and Valet
-holds it there afterwards. The cloud is real except Neutron (a stand-in;
-servers have no networks).
+A migration, resize or evacuation is a new scheduling request for a
+server Valet already placed: the filter asks Valet to replan it within the
+hosts Nova offers, so the server's groups still hold on its new host, and
+Valet holds it there afterwards. The cloud is real except Neutron (a
+stand-in; servers have no networks).
 """
+
+import uuid
 
 from valet.tests.functional.compute import base
 
@@ -89,4 +91,59 @@ class MovesTest(base.CloudTestCase):
         self._action(mover, {'migrate': None})
         moved = self._confirmed(mover)
         self.assertNotIn(self.host(moved), (source, self.host(mate)))
+        self.assertEqual(self.host(moved), self.valet_location(mover['id']))
+
+    def _valet_knows(self, host):
+        """Wait until Valet can place on ``host``: a one-server plan
+        limited to it succeeds (and is deleted again)."""
+        def placed():
+            stack = str(uuid.uuid4())
+            probe = {'name': 'probe', 'type': 'OS::Nova::Server',
+                     'properties': {'flavor': 'valet.small',
+                                    'image': self.cloud.image_id}}
+            resp = self.valet('POST', '/v1/plans', {
+                'plan_name': 'probe-%s' % stack[:8], 'stack_id': stack,
+                'locations': [host], 'resources': {stack: probe}},
+                user='alpha-member', expect=())
+            if resp.status_code not in (200, 201):
+                return False
+            self.valet('DELETE', '/v1/plans/%s' % resp.json()['plan']['id'])
+            return True
+        self.wait_until(placed, message='Valet places on %s' % host)
+
+    def test_evacuate_asks_valet(self):
+        # Evacuation needs its source compute down for good; nova's fake
+        # driver cannot bring a stopped compute back, so the server starts
+        # on a spare compute that the test removes at the end.
+        group = self.make_group('diversity')
+        mate = self.boot_active('mate', hints={'valet_groups': group})
+        spare = self.cloud.add_spare_compute()
+        self.addCleanup(self.cloud.remove_spare_compute, spare)
+        self._valet_knows(spare)
+        mover = self.boot_active('mover', hints={'valet_groups': group},
+                                 host=spare, admin=True)
+        self.assertEqual(spare, self.host(mover))
+        self.assertEqual(spare, self.valet_location(mover['id']))
+        self.cloud.take_down_compute(spare)
+        # Onto the group mate's host: Nova's filters pass it, Valet
+        # refuses it (its replan has no host there), the evacuation fails.
+        self._action(mover, {'evacuate': {'host': self.host(mate)}})
+        self.wait_until(lambda: self._last_action_failed(mover, 'evacuate'),
+                        message='the evacuation to the mate\'s host failing')
+        stayed = self.cloud.wait_server(mover['id'])
+        self.assertEqual(spare, self.host(stayed))
+        # Free to choose: Valet replans it off the dead host and away from
+        # its mate, and Nova rebuilds it exactly there.
+        self._action(mover, {'evacuate': {}})
+        self.wait_until(
+            lambda: self.host(self.cloud.server(mover['id'])) != spare,
+            message='the server evacuated from %s' % spare)
+        moved = self.cloud.wait_server(mover['id'])
+        self.assertEqual('ACTIVE', moved['status'], self.explain(moved))
+        self.assertNotIn(self.host(moved), (spare, self.host(mate)))
+        self.assertIn(self.host(moved), self.cloud.hosts)
+        # Valet's replan named that very host, and holds the server there.
+        self.cloud.nova.wait_log('nova-scheduler.log', 'Valet: instance %s '
+                                 'replanned to %s' % (mover['id'],
+                                                      self.host(moved)))
         self.assertEqual(self.host(moved), self.valet_location(mover['id']))
