@@ -21,6 +21,7 @@ like the API does, and closes connections that send nothing for
 ``[api] client_socket_timeout`` seconds.
 """
 
+import gc
 import ipaddress
 import json
 import os
@@ -219,7 +220,15 @@ def start_all_in_one(conf):
     transport = rpcapi.get_transport(conf, url=FAKE_TRANSPORT)
     engine = manager.EngineService(conf, store, inventory.get_inventory(conf),
                                    transport)
-    engine.start()
+    # Building the model allocates millions of objects that all live on:
+    # cyclic collections during it would only walk them again and again.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        engine.start()
+    finally:
+        if collecting:
+            gc.enable()
     LOG.info('valet-api all-in-one: state in %s, inventory %s', state_dir,
              conf.inventory.static_file)
     return local.LocalEngineAPI(conf, engine.endpoint), store, engine

@@ -6,6 +6,7 @@ RPC server thread) and through ``LocalEngineAPI``; answers and errors
 must be the same.
 """
 
+import fixtures
 from oslo_config import cfg
 from oslo_messaging import conffixture
 
@@ -154,3 +155,28 @@ class AllInOneUsesLocalClientTest(base.EngineServiceTestBase):
         self.assertIs(engine.endpoint, engine_api.endpoint)
         self.assertIs(store, engine.endpoint.storage)
         self.assertEqual(4, engine_api.ping({})['engine']['hosts'])
+
+    def test_all_in_one_builds_its_model_without_collections(self):
+        import gc
+        from valet.engine import manager
+        seen = []
+        start = manager.EngineService.start
+
+        def spy(engine):
+            seen.append(gc.isenabled())
+            return start(engine)
+        conf = cfg.ConfigOpts()
+        valet_conf.register_all(conf)
+        conf.register_cli_opts(cmd_api.CLI_OPTS)
+        self.useFixture(conffixture.ConfFixture(conf))
+        conf(['--all-in-one', '--inventory', self.inventory.file],
+             project='valet', default_config_files=[])
+        conf.set_override('state_dir', self.tmp)
+        conf.set_override('host', 'engine-gc-' + self.id(), group='engine')
+        self.useFixture(fixtures.MockPatchObject(
+            manager.EngineService, 'start', spy))
+        engine_api, store, engine = cmd_api.start_all_in_one(conf)
+        self.addCleanup(self.stop_engine, engine)
+        self.addCleanup(engine_api.close)
+        self.assertEqual([False], seen)
+        self.assertTrue(gc.isenabled())
