@@ -238,7 +238,12 @@ class NovaServices:
             [self.bin('uwsgi'), '--http11-socket', '127.0.0.1:%d' % port,
              '--module', 'nova.wsgi.osapi_compute:application',
              '--master', '--processes', '1', '--threads', '4',
-             '--die-on-term', '--need-app', '--skip-atexit-teardown'],
+             '--die-on-term', '--need-app', '--skip-atexit-teardown',
+             # A kept-alive connection holds one of the 4 threads while
+             # its client keeps polling (Heat polls each server it
+             # builds): a fifth client would wait until they stop. One
+             # request per connection.
+             '--add-header', 'Connection: close'],
             env=self.env(OS_NOVA_CONFIG_DIR=self.tmp,
                          OS_NOVA_CONFIG_FILES=(
                              'api-paste.ini;nova.conf;nova-db.conf')))

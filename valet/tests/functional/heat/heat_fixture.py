@@ -138,7 +138,9 @@ class HeatFixture(fixtures.Fixture):
             '--pyargv', shlex.join(['--config-file', self.conf,
                                     '--config-file', api_conf]),
             '--master', '--processes', '1', '--threads', '4',
-            '--die-on-term', '--lazy-apps'])
+            '--die-on-term', '--lazy-apps',
+            # Pollers' kept-alive connections would hold the threads.
+            '--add-header', 'Connection: close'])
         self._wait_ready()
         self.startup_seconds = time.monotonic() - started
 
