@@ -28,6 +28,11 @@ ValetGroup = [
                     'tests create.'),
     cfg.IntOpt('build_interval', default=2,
                help='Seconds between status checks while waiting.'),
+    cfg.StrOpt('rack_aggregate_key', default='valet:rack',
+               help="Metadata key of the Nova host aggregates that name a "
+                    "host's rack (Valet's default [inventory] "
+                    'level_sources); the scenario tests read racks from '
+                    'Nova with it.'),
 ]
 
 valet_feature_group = cfg.OptGroup(

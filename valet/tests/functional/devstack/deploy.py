@@ -41,7 +41,7 @@ log_file = {tmp}/placement.log
 [api]
 auth_strategy = keystone
 [placement_database]
-connection = sqlite:///{tmp}/placement.db
+connection = {connection}
 sync_on_startup = True
 sqlite_synchronous = False
 [keystone_authtoken]
@@ -68,12 +68,9 @@ use_dynamic_credentials = True
 uri_v3 = {keystone}
 region = {region}
 [service_available]
-nova = False
 cinder = False
-glance = False
 neutron = False
 swift = False
-heat = False
 """
 
 
@@ -86,11 +83,17 @@ def require_services():
 
 
 class KeystonePlacementFixture(fixtures.Fixture):
-    """A real Placement behind keystonemiddleware, in Keystone's catalog."""
+    """A real Placement behind keystonemiddleware, in Keystone's catalog.
 
-    def __init__(self, keystone):
+    ``connection``: the database of a Placement already serving a cloud
+    (this one is then its Keystone-authenticated API); a SQLite file of
+    its own otherwise.
+    """
+
+    def __init__(self, keystone, connection=None):
         super().__init__()
         self.keystone = keystone
+        self.connection = connection
 
     def _setUp(self):
         venv = placement_fixture.openstack_venv()
@@ -99,6 +102,8 @@ class KeystonePlacementFixture(fixtures.Fixture):
         with open(os.path.join(self.tmp, 'placement.conf'), 'w') as f:
             f.write(_PLACEMENT_CONF.format(
                 tmp=self.tmp, keystone=self.keystone.url,
+                connection=self.connection or 'sqlite:///%s/placement.db'
+                % self.tmp,
                 password=keystone_fixture.PASSWORD))
         env = dict(os.environ, OS_PLACEMENT_CONFIG_DIR=self.tmp)
         # Schema and traits once, in one process (SQLite, one writer).
@@ -143,21 +148,27 @@ class KeystonePlacementFixture(fixtures.Fixture):
 
 
 class DevstackDeployment(fixtures.Fixture):
-    """Keystone + Placement, then Valet by its devstack plugin."""
+    """Keystone + Placement, then Valet by its devstack plugin.
+
+    Subclasses bring a bigger cloud: ``start_cloud`` starts it (and sets
+    ``self.keystone``), ``harness_env`` and ``tempest_options`` say what
+    the plugin and tempest are told about it, ``after_stack`` restarts
+    what devstack would start after the plugin configured it.
+    """
 
     def _setUp(self):
-        require_services()
-        self.keystone = self.useFixture(keystone_fixture.KeystoneFixture())
-        self.placement = self.useFixture(
-            KeystonePlacementFixture(self.keystone))
+        self.timings = []
+        self._lap_start = time.monotonic()
         self.dir = tempfile.mkdtemp(prefix='valet-devstack-')
         self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)
+        self.start_cloud()
         suffix = uuid.uuid4().hex[:10]
         self.port = processes.free_port()
         self.tempest_conf = os.path.join(self.dir, 'tempest.conf')
         with open(self.tempest_conf, 'w') as f:
             f.write(_TEMPEST_CONF.format(tmp=self.dir, region=REGION,
                                          keystone=self.keystone.url))
+            f.write(self.tempest_options())
         self.env = dict(
             os.environ,
             HARNESS_DIR=self.dir,
@@ -173,10 +184,40 @@ class DevstackDeployment(fixtures.Fixture):
             VALET_ENGINE_TOPIC='valet-engine-ds-%s' % suffix,
             SERVICE_TIMEOUT='180',
         )
+        self.env.update(self.harness_env())
         self.addCleanup(self.harness, 'clean')
         self.addCleanup(self._drop_database)
         self.addCleanup(self.harness, 'unstack')
         self.harness('stack')
+        self.lap('plugin stack phases')
+        self.after_stack()
+        self.lap('after stack')
+
+    def lap(self, name):
+        """Note how long the step since the last lap took."""
+        now = time.monotonic()
+        self.timings.append((name, round(now - self._lap_start)))
+        self._lap_start = now
+
+    def start_cloud(self):
+        require_services()
+        self.keystone = self.useFixture(keystone_fixture.KeystoneFixture())
+        self.placement = self.useFixture(
+            KeystonePlacementFixture(self.keystone))
+
+    def harness_env(self):
+        return {}
+
+    def tempest_options(self):
+        """The rest of tempest.conf, appended to _TEMPEST_CONF.
+
+        Options of its last section, [service_available], first; then
+        sections of its own.
+        """
+        return 'nova = False\nglance = False\nheat = False\n'
+
+    def after_stack(self):
+        pass
 
     def harness(self, mode):
         log = os.path.join(self.dir, 'harness-%s.log' % mode)
@@ -210,23 +251,47 @@ class DevstackDeployment(fixtures.Fixture):
 
 
 def main(argv):
+    """``[--cloud] -- COMMAND...``: deploy, run COMMAND, tear down.
+
+    ``--cloud``: into the compute cloud with Nova and Heat
+    (``cloud_deploy``); Keystone and Placement alone otherwise.
+    """
+    cloud = bool(argv) and argv[0] == '--cloud'
+    argv = argv[1:] if cloud else argv
     if argv and argv[0] == '--':
         argv = argv[1:]
     if not argv:
-        print('usage: deploy.py -- COMMAND...', file=sys.stderr)
+        print('usage: deploy.py [--cloud] -- COMMAND...', file=sys.stderr)
         return 2
     # SIGTERM unwinds like Ctrl-C: unstack and clean still run.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
-    with DevstackDeployment() as deployment:
+    if cloud:
+        # Imported here: the compute cloud's modules are heavier.
+        from valet.tests.functional.devstack import cloud_deploy
+        deployment = cloud_deploy.CloudDevstackDeployment()
+    else:
+        deployment = DevstackDeployment()
+    started = time.monotonic()
+    with deployment:
         env = dict(os.environ, TEMPEST_CONFIG=deployment.tempest_conf,
                    VALET_DEVSTACK_DIR=deployment.dir,
                    OS_AUTH_URL=deployment.keystone.url)
-        print('deploy: Valet on http://127.0.0.1:%d, Keystone %s' % (
-            deployment.port, deployment.keystone.url), flush=True)
+        print('deploy: Valet on http://127.0.0.1:%d, Keystone %s, '
+              'deployed in %.0fs' % (deployment.port, deployment.keystone.url,
+                                     time.monotonic() - started), flush=True)
+        print('deploy: %s' % ', '.join('%s %ss' % step
+                                       for step in deployment.timings),
+              flush=True)
+        ran = time.monotonic()
         rc = subprocess.call(argv, env=env)
+        print('deploy: command done in %.0fs' % (time.monotonic() - ran),
+              flush=True)
         if rc:
             print(deployment.service_logs(), file=sys.stderr)
-        return rc
+        ended = time.monotonic()
+    print('deploy: torn down in %.0fs' % (time.monotonic() - ended),
+          flush=True)
+    return rc
 
 
 if __name__ == '__main__':

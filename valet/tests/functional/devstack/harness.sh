@@ -18,8 +18,11 @@
 # project admin). Optional: HARNESS_PYTHON (the Python Valet is installed
 # into; default python3), DATABASE_HOST/USER/PASSWORD (127.0.0.1, root,
 # empty), RABBIT_HOST/USERID/PASSWORD (127.0.0.1, guest, guest),
-# SERVICE_PASSWORD, ENABLED_SERVICES, TEMPEST_CONFIG, and any variable of
-# devstack/settings (VALET_SERVICE_PORT, VALET_DATABASE_NAME, ...).
+# RABBIT_VHOST (the virtual host every service of the cloud talks on, as
+# devstack's one RabbitMQ; default /), SERVICE_PASSWORD, ENABLED_SERVICES,
+# NOVA_CONF and HEAT_CONF (the files the cloud's nova-scheduler and
+# heat-engine read, when n-sch and h-eng are enabled), TEMPEST_CONFIG, and
+# any variable of devstack/settings (VALET_SERVICE_PORT, ...).
 
 set -o errexit -o nounset -o pipefail
 
@@ -57,6 +60,7 @@ DATABASE_PASSWORD=${DATABASE_PASSWORD:-}
 RABBIT_HOST=${RABBIT_HOST:-127.0.0.1}
 RABBIT_USERID=${RABBIT_USERID:-guest}
 RABBIT_PASSWORD=${RABBIT_PASSWORD:-guest}
+RABBIT_VHOST=${RABBIT_VHOST:-}
 mkdir -p "$DATA_DIR" "$SERVICE_DIR" "$LOGDIR"
 
 # -- devstack's functions ----------------------------------------------------
@@ -144,7 +148,8 @@ function recreate_database {
 function database_connection_url {
     echo "mysql+pymysql://$DATABASE_USER${DATABASE_PASSWORD:+:$DATABASE_PASSWORD}@$DATABASE_HOST/$1?charset=utf8mb4"
 }
-function get_transport_url { echo "rabbit://$RABBIT_USERID:$RABBIT_PASSWORD@$RABBIT_HOST:5672/"; }
+# devstack's signature: [virtual host].
+function get_transport_url { echo "rabbit://$RABBIT_USERID:$RABBIT_PASSWORD@$RABBIT_HOST:5672/${1:-$RABBIT_VHOST}"; }
 function write_uwsgi_config {
     local conf=$1 wsgi=$2 url=$3 http=$4 name=$5
     [[ -n "$http" ]] || die $LINENO "the harness serves uwsgi over http only (no Apache)"

@@ -1,5 +1,7 @@
 """Base class of Valet's tempest tests: personas and their clients."""
 
+import time
+
 from oslo_serialization import jsonutils as json
 from tempest import config
 from tempest.lib.common.utils import data_utils
@@ -56,10 +58,19 @@ class BaseValetTest(test.BaseTestCase):
         return group
 
     def _delete_group(self, group_id):
-        try:
-            self.admin_groups.remove_members(group_id)
-        except lib_exc.NotFound:
-            return
+        # A member's servers keep the member in the group until Valet hears
+        # from Nova that they are gone.
+        deadline = time.time() + CONF.valet.build_timeout
+        while True:
+            try:
+                self.admin_groups.remove_members(group_id)
+                break
+            except lib_exc.NotFound:
+                return
+            except lib_exc.Conflict:
+                if time.time() > deadline:
+                    raise
+                time.sleep(CONF.valet.build_interval)
         try:
             self.admin_groups.delete_group(group_id)
         except lib_exc.NotFound:
