@@ -1,11 +1,14 @@
-"""Benchmark instances with at-most groups ("no more than k per domain").
+"""Benchmark instances with at-most groups ("no more than k per domain")
+and spread groups ("spread evenly, at most s ahead of the emptiest").
 
 Seeded like the other instances (``bench/generator.py``): the same data
 centres, and requests whose servers join one or two at-most groups at
 host level (k from 1 to 4) or rack level (4 to 12), some of them also in a host
 diversity group or in affinity pairs nested in the at-most group, and
 some placed servers already members (they count against k). Small ones
-(at most 30 servers, 60 hosts) go to the exact model too.
+(at most 30 servers, 60 hosts) go to the exact model too. With
+``kind=SPREAD`` the groups are spread groups instead (max skew 1 to 3 at
+host or rack level).
 """
 
 import dataclasses
@@ -18,22 +21,30 @@ from valet.engine.model import request as r
 # bench.solver_compare builds these instances against older trees too,
 # whose model has no at-most groups: their solver then refuses the kind.
 AT_MOST = getattr(g, 'AT_MOST', 'at-most')
+SPREAD = getattr(g, 'SPREAD', 'spread')
 
 
-def _limit_group(name, level, limit):
+def _limit_group(name, level, limit, kind=AT_MOST):
+    field = 'max_skew' if kind == SPREAD else 'max_per_domain'
     try:
-        return g.Group(name, AT_MOST, level, max_per_domain=limit)
+        return g.Group(name, kind, level, **{field: limit})
     except TypeError:
-        return g.Group(name, AT_MOST, level)
+        return g.Group(name, kind, level)
 
 
-def _request(rng, spec, n_servers, stack, mix):
+def _request(rng, spec, n_servers, stack, mix, kind=AT_MOST):
     limits = []
     for k in range(rng.choice([1, 1, 2])):
         level = rng.choice(['host', 'host', 'rack'])
-        # Racks are few: rack limits large enough to be feasible mostly.
-        limit = rng.randint(1, 4) if level == 'host' else rng.randint(4, 12)
-        limits.append(_limit_group('%s-most%d' % (stack, k), level, limit))
+        if kind == SPREAD:
+            limit = rng.randint(1, 3)
+        else:
+            # Racks are few: rack limits large enough to be feasible
+            # mostly.
+            limit = (rng.randint(1, 4) if level == 'host'
+                     else rng.randint(4, 12))
+        limits.append(_limit_group('%s-most%d' % (stack, k), level, limit,
+                                   kind))
     groups = list(limits)
     div = g.Group('%s-div' % stack, g.DIVERSITY, 'host')
     servers, pair = [], 0
@@ -74,7 +85,8 @@ def _with_placed_members(rng, spec, limits):
                                groups=list(spec.groups) + list(limits))
 
 
-def instances(seed, count, hosts=(24, 60), servers=(5, 30), prefix='most'):
+def instances(seed, count, hosts=(24, 60), servers=(5, 30), prefix='most',
+              kind=AT_MOST):
     """``count`` instances; every other one tight (new hosts needed)."""
     out = []
     for i in range(count):
@@ -86,7 +98,8 @@ def instances(seed, count, hosts=(24, 60), servers=(5, 30), prefix='most'):
                            profile=gen.TIGHT if tight else gen.MIXED,
                            named=False)
         req, limits = _request(rng, spec, n_servers, '%s%02d' % (prefix, i),
-                               gen.BIG_MIX if tight else gen.REQUEST_MIX)
+                               gen.BIG_MIX if tight else gen.REQUEST_MIX,
+                               kind)
         if rng.random() < 0.5:
             spec = _with_placed_members(rng, spec, limits)
         out.append(gen.Instance('%s-%02d%s-%dh-%ds' % (

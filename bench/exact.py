@@ -6,7 +6,9 @@ view), capacity per host and resource class, affinity through one
 domain-choice boolean per domain, diversity by units (at most one unit
 per domain), exclusivity through one "dedicated" boolean per group and
 domain, at-most groups by a sum per domain (with the members placed
-there), and the objective of the contract: the fewest new hosts (hosts
+there), spread groups by a floor variable under every eligible domain's
+count and each domain with a new member at most ``max_skew`` above it,
+and the objective of the contract: the fewest new hosts (hosts
 that ran nothing before the decision).
 
 Demands are whole numbers (flavors are); free capacity is rounded down.
@@ -131,6 +133,25 @@ def solve(dc, request, time_limit=20.0, workers=2, seed=1):
             room = rule.limit - rule.placed_count.get(d, 0)
             if len(pairs) > room:
                 model.Add(sum(x[i, h] for i, h in pairs) <= room)
+
+    for rule in view.spread:
+        # Domains at the level with a host some member may ever use; the
+        # emptiest sets the floor, domains with a new member are judged.
+        dom = view.domain[rule.level]
+        hosts = view.eligible[rule.members].any(axis=0)
+        eligible = sorted({int(d) for d in dom[hosts]})
+        per_domain = domain_vars(rule.members, rule.level)
+        top = len(rule.members) + max(rule.placed_count.values(), default=0)
+        floor = model.NewIntVar(0, top, 'm_%s' % rule.name)
+        for d in eligible:
+            xs = [x[i, h] for i, h in per_domain.get(d, ())]
+            count = rule.placed_count.get(d, 0) + sum(xs)
+            model.Add(floor <= count)
+            if xs:
+                judged = model.NewBoolVar('j_%s_%d' % (rule.name, d))
+                for var in xs:
+                    model.AddImplication(var, judged)
+                model.Add(count - floor <= rule.skew).OnlyEnforceIf(judged)
 
     new = []
     for h, servers in by_host.items():

@@ -27,6 +27,7 @@ class Rule:
         self.unit = {}              # diversity: request index -> unit key
         self.placed_units = {}      # diversity: domain -> set of unit keys
         self.limit = None           # at-most: members allowed per domain
+        self.skew = None            # spread: max skew
         self.placed_count = {}      # at-most: domain -> placed members
 
 
@@ -73,6 +74,7 @@ class View:
         self.affinity = [x for x in self.rules if x.kind == g.AFFINITY]
         self.diversity = [x for x in self.rules if x.kind == g.DIVERSITY]
         self.at_most = [x for x in self.rules if x.kind == g.AT_MOST]
+        self.spread = [x for x in self.rules if x.kind == g.SPREAD]
         self._exclusivity()
         self.group_mask = self._group_mask()
 
@@ -144,8 +146,9 @@ class View:
                 for p, h in zip(placed, hosts):
                     rule.placed_units.setdefault(int(dom[h]), set()).add(
                         keys[('p', p)])
-            elif grp.kind == g.AT_MOST:
+            elif grp.kind in (g.AT_MOST, g.SPREAD):
                 rule.limit = grp.max_per_domain
+                rule.skew = grp.max_skew
                 for h in hosts:
                     d = int(dom[h])
                     rule.placed_count[d] = rule.placed_count.get(d, 0) + 1
@@ -211,6 +214,9 @@ class View:
     def _static_mask(self):
         n_s, n_h = len(self.servers), len(self.names)
         mask = np.zeros((n_s, n_h), dtype=bool)
+        # Static filters without capacity: where a server may ever go
+        # (spread groups count those domains).
+        self.eligible = np.zeros((n_s, n_h), dtype=bool)
         specs = [self.dc.hosts[name] for name in self.names]
         zones = np.array([s.availability_zone or '' for s in specs],
                          dtype=object)
@@ -220,8 +226,7 @@ class View:
         for i, server in enumerate(self.servers):
             if self.unknown[i]:
                 continue
-            ok = self.enabled & np.all(
-                self.free + EPS >= self.demand[i], axis=1)
+            ok = self.enabled.copy()
             az = (server.availability_zone or '').split(':')[0]
             if az:
                 ok &= zones == az
@@ -236,7 +241,8 @@ class View:
                     server.extra_specs, spec.aggregates, spec.traits)[0]
                     for spec in attr_hosts]
                 ok &= np.array(passing, dtype=bool)[attr]
-            mask[i] = ok
+            self.eligible[i] = ok
+            mask[i] = ok & np.all(self.free + EPS >= self.demand[i], axis=1)
         return mask
 
     def _group_mask(self):

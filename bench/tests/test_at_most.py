@@ -1,8 +1,9 @@
-"""Valet's solver against the exact CP-SAT model on at-most instances.
+"""Valet's solver against the exact CP-SAT model on at-most and spread
+instances.
 
 Run with ``python -m unittest bench.tests.test_at_most`` (needs OR-Tools,
 ``bench/requirements.txt``). On generated small instances with at-most
-groups: the same feasibility, valid placements (the validator), and new
+groups, and with spread groups: the same feasibility, valid placements (the validator), and new
 hosts within the stated gap: equal wherever valet says its answer is
 optimal, at most one more (or 25 %) otherwise.
 """
@@ -26,8 +27,15 @@ OPTIONS = solver.SolverOptions(time_budget=120)
 class TestAtMostAgainstExact(unittest.TestCase):
 
     def test_generated_instances(self):
+        self.check(at_most.instances(seed=3, count=16))
+
+    def test_generated_spread_instances(self):
+        self.check(at_most.instances(seed=5, count=16, prefix='spread',
+                                     kind=at_most.SPREAD))
+
+    def check(self, instances):
         checked = 0
-        for inst in at_most.instances(seed=3, count=16):
+        for inst in instances:
             dc = inst.make_dc()
             ref, info = exact.solve(dc, inst.request, time_limit=20)
             if ref is None and not info['proven_infeasible']:

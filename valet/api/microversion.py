@@ -21,6 +21,7 @@ VERSIONS = [
     '1.3',  # POST /v1/plans: project_id, planning for another project.
     '1.4',  # groups nested in groups: parents on /v1/groups.
     '1.5',  # at-most groups: type at-most with max_per_domain.
+    '1.6',  # spread groups: type spread with max_skew.
 ]
 
 # Version numbers longer than this are valid syntax but name no version

@@ -102,7 +102,7 @@ def group_definitions(snapshot, stored_groups, placements):
         defs[group.name] = groups_mod.Group(
             name=group.name, kind=group.type, level=group.level,
             parents=tuple(group.parents),
-            max_per_domain=group.max_per_domain)
+            max_per_domain=group.max_per_domain, max_skew=group.max_skew)
     return defs
 
 

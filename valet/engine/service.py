@@ -532,13 +532,16 @@ class EngineEndpoint:
         new = objects.Group(name=group['name'], type=group['type'],
                             level=group['level'],
                             description=str(group.get('description') or ''),
-                            max_per_domain=group.get('max_per_domain'))
-        problem = group_kinds.limit_error(new.type, new.max_per_domain)
+                            max_per_domain=group.get('max_per_domain'),
+                            max_skew=group.get('max_skew'))
+        problem = group_kinds.parameter_error(
+            new.type, new.max_per_domain, new.max_skew)
         if new.type in group_kinds.KINDS and problem:
             raise exception.BadRequest(
                 problem[0].upper() + problem[1:] + '.',
-                code='valet.group.bad_max_per_domain',
-                details={'max_per_domain': new.max_per_domain})
+                code='valet.group.bad_parameter',
+                details={'max_per_domain': new.max_per_domain,
+                         'max_skew': new.max_skew})
         if new.level not in self.dc.topology:
             raise exception.BadRequest(
                 "Level '%s' is not a level of this cloud's topology; use one "

@@ -150,14 +150,15 @@ def build_groups(groups):
             raise _bad('group %s: parents must be a list of group names' %
                        name, 'valet.plan.bad_group', group=name)
         limit = spec.get('max_per_domain')
-        problem = group_kinds.limit_error(kind, limit)
+        skew = spec.get('max_skew')
+        problem = group_kinds.parameter_error(kind, limit, skew)
         if problem:
             raise _bad('group %s: %s' % (name, problem),
                        'valet.plan.bad_group', group=name)
         out.append(groups_mod.Group(
             name=name, kind=kind, level=str(spec.get('level') or 'host'),
             parents=tuple(parents), project=spec.get('project'),
-            max_per_domain=limit))
+            max_per_domain=limit, max_skew=skew))
     return out
 
 
@@ -177,6 +178,8 @@ def group_definitions(names, groups):
                          'parents': list(group.parents)}
             if group.max_per_domain is not None:
                 out[name]['max_per_domain'] = group.max_per_domain
+            if group.max_skew is not None:
+                out[name]['max_skew'] = group.max_skew
     return out
 
 
@@ -315,7 +318,8 @@ def group_model(group):
     """The model's definition of a stored ``valet.objects.Group``."""
     return groups_mod.Group(name=group.name, kind=group.type,
                             level=group.level, parents=tuple(group.parents),
-                            max_per_domain=group.max_per_domain)
+                            max_per_domain=group.max_per_domain,
+                            max_skew=group.max_skew)
 
 
 def server_from_spec(orch_id, spec, name=None):
@@ -334,5 +338,6 @@ def groups_from_spec(spec):
         out.append(groups_mod.Group(name=name, kind=d.get('type'),
                                     level=d.get('level', 'host'),
                                     parents=tuple(d.get('parents') or ()),
-                                    max_per_domain=d.get('max_per_domain')))
+                                    max_per_domain=d.get('max_per_domain'),
+                                    max_skew=d.get('max_skew')))
     return out

@@ -39,7 +39,7 @@ SERVER_KEYS = frozenset(
     {'name', 'id', 'host', 'flavor', 'groups', 'project', 'stack'})
 GROUP_KEYS = frozenset(
     {'name', 'type', 'level', 'parents', 'description', 'members',
-     'max_per_domain'})
+     'max_per_domain', 'max_skew'})
 TOP_KEYS = frozenset(
     {'levels', 'flavors', 'hosts', 'servers', 'groups', 'name',
      'description'})
@@ -415,15 +415,19 @@ class _Parser:
                 self.fail('%s: key level' % where, 'unknown level %r; levels '
                           'are %s' % (level, ', '.join(levels)))
             limit = spec.get('max_per_domain')
+            skew = spec.get('max_skew')
             problem = group_kinds.limit_error(kind, limit)
             if problem:
                 self.fail('%s: key max_per_domain' % where, problem)
+            problem = group_kinds.skew_error(kind, skew)
+            if problem:
+                self.fail('%s: key max_skew' % where, problem)
             out.append(objects.Group(
                 name=str(name), type=kind, level=level,
                 description=str(spec.get('description') or ''),
                 members=list(spec.get('members') or []),
                 parents=[str(p) for p in spec.get('parents') or []],
-                max_per_domain=limit))
+                max_per_domain=limit, max_skew=skew))
         names = {g.name for g in out}
         for group in out:
             for parent in group.parents:

@@ -24,6 +24,9 @@ class Group:
     generation: int = 0
     # at-most groups (microversion 1.5): members allowed per domain.
     max_per_domain: int | None = None
+    # spread groups (microversion 1.6): how far ahead of the emptiest
+    # domain any domain may be.
+    max_skew: int | None = None
 
     def portable(self):
         """Every field, as RPC carries a group between API and engine."""
@@ -41,6 +44,8 @@ class Group:
                'parents': list(self.parents)}
         if self.max_per_domain is not None:
             out['max_per_domain'] = self.max_per_domain
+        if self.max_skew is not None:
+            out['max_skew'] = self.max_skew
         return out
 
     def to_dict(self):

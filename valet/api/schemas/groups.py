@@ -5,7 +5,17 @@ from valet.objects import group_kinds
 
 TYPES = list(group_kinds.V1_KINDS)
 # Microversion 1.5: at-most groups and their limit.
-TYPES_AT_MOST = list(group_kinds.KINDS)
+TYPES_AT_MOST = list(group_kinds.V1_KINDS) + [group_kinds.AT_MOST]
+# Microversion 1.6: spread groups and their skew.
+TYPES_SPREAD = TYPES_AT_MOST + [group_kinds.SPREAD]
+MAX_SKEW = {
+    'type': 'integer',
+    'minimum': group_kinds.MAX_SKEW_MIN,
+    'maximum': group_kinds.MAX_SKEW_MAX,
+    'description': 'members a domain of the level may hold beyond the '
+                   'emptiest, a whole number from %d to %d' % (
+                       group_kinds.MAX_SKEW_MIN, group_kinds.MAX_SKEW_MAX),
+}
 MAX_PER_DOMAIN = {
     'type': 'integer',
     'minimum': group_kinds.MAX_PER_DOMAIN_MIN,
@@ -29,10 +39,24 @@ PARENTS = {
 }
 
 
-def create(levels, nesting=False, at_most=False):
+def _with_parameter(schema, kind, field, spec):
+    """``field`` comes with groups of type ``kind`` and nothing else."""
+    schema['properties'][field] = spec
+    schema.setdefault('allOf', []).append({
+        'if': {'properties': {'type': {'const': kind}}},
+        'then': {'required': [field],
+                 'description': 'a group of type %s with %s' % (kind, field)},
+        'else': {'not': {'required': [field]},
+                 'description': '%s with type %s only' % (field, kind)},
+    })
+
+
+def create(levels, nesting=False, at_most=False, spread=False):
     """POST /v1/groups; ``levels`` are the configured topology levels;
     ``nesting`` (microversion 1.4) allows ``parents``; ``at_most``
-    (microversion 1.5) the type at-most, which needs ``max_per_domain``."""
+    (microversion 1.5) the type at-most, which needs ``max_per_domain``;
+    ``spread`` (microversion 1.6) the type spread, which needs
+    ``max_skew``."""
     schema = {
         'type': 'object',
         'properties': {
@@ -48,20 +72,14 @@ def create(levels, nesting=False, at_most=False):
     }
     if nesting:
         schema['properties']['parents'] = PARENTS
-    if at_most:
-        types = TYPES_AT_MOST
+    if at_most or spread:
+        types = TYPES_SPREAD if spread else TYPES_AT_MOST
         schema['properties']['type'] = {
             'enum': types, 'description': 'one of %s' % ', '.join(types)}
-        schema['properties']['max_per_domain'] = MAX_PER_DOMAIN
-        # The limit comes with an at-most group and with nothing else.
-        schema['if'] = {'properties': {'type': {'const':
-                                                group_kinds.AT_MOST}}}
-        schema['then'] = {
-            'required': ['max_per_domain'],
-            'description': 'an at-most group with max_per_domain'}
-        schema['else'] = {
-            'not': {'required': ['max_per_domain']},
-            'description': 'max_per_domain with type at-most only'}
+        _with_parameter(schema, group_kinds.AT_MOST, 'max_per_domain',
+                        MAX_PER_DOMAIN)
+    if spread:
+        _with_parameter(schema, group_kinds.SPREAD, 'max_skew', MAX_SKEW)
     return schema
 
 

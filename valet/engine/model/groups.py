@@ -9,6 +9,7 @@ AFFINITY = group_kinds.AFFINITY
 DIVERSITY = group_kinds.DIVERSITY
 EXCLUSIVITY = group_kinds.EXCLUSIVITY
 AT_MOST = group_kinds.AT_MOST
+SPREAD = group_kinds.SPREAD
 V1_KINDS = group_kinds.V1_KINDS
 KINDS = group_kinds.KINDS
 
@@ -30,6 +31,9 @@ class Group:
     project: str | None = None
     # at-most groups: members allowed in one domain of ``level``.
     max_per_domain: int | None = None
+    # spread groups: how many members a domain of ``level`` may have more
+    # than the emptiest.
+    max_skew: int | None = None
 
     def __post_init__(self):
         object.__setattr__(self, 'parents', tuple(self.parents))

@@ -368,18 +368,17 @@ def _group_definitions(dc, request):
                     group.name, group.kind, ', '.join(g.KINDS)),
                 code='valet.request.unknown_kind', group=group.name)
         dc.topology.index(group.level)
-        problem = group_kinds.limit_error(group.kind, group.max_per_domain)
+        problem = group_kinds.parameter_error(
+            group.kind, group.max_per_domain, group.max_skew)
         if problem:
             raise errors.InvalidRequest(
                 'group %s: %s' % (group.name, problem),
                 code='valet.request.bad_group', group=group.name)
         known = defs.get(group.name)
-        if known is not None and (
-                known.kind, known.level, known.max_per_domain) != (
-                group.kind, group.level, group.max_per_domain):
+        if known is not None and _shape(known) != _shape(group):
             raise errors.InvalidRequest(
                 'group %s is a %s group at level %s, not %s at %s' % (
-                    group.name, _shape(known), known.level, _shape(group),
+                    group.name, _kind(known), known.level, _kind(group),
                     group.level),
                 code='valet.request.group_conflict', group=group.name)
         if known is None or group.parents:
@@ -388,9 +387,13 @@ def _group_definitions(dc, request):
 
 
 def _shape(group):
-    if group.max_per_domain is None:
-        return group.kind
-    return '%s %d' % (group.kind, group.max_per_domain)
+    return (group.kind, group.level, group.max_per_domain, group.max_skew)
+
+
+def _kind(group):
+    number = (group.max_per_domain if group.max_per_domain is not None
+              else group.max_skew)
+    return group.kind if number is None else '%s %d' % (group.kind, number)
 
 
 def _servers_to_place(dc, request, movable_extra):

@@ -73,6 +73,7 @@ class _Validation:
         self.requested = {r.id: r for r in request.servers}
         self.after = {}
         self.fresh = set()       # placed by the decision or moved by it
+        self.eligible_cache = {}  # spread: filters -> eligible domains
 
     def add(self, code, message, servers=(), group=None):
         self.violations.append(
@@ -277,6 +278,8 @@ class _Validation:
                 self._check_exclusivity(group)
             elif group.kind == groups_mod.AT_MOST:
                 self._check_at_most(group)
+            elif group.kind == groups_mod.SPREAD:
+                self._check_spread(group)
 
     def _is_old(self, sid, name):
         """Placed before, not moved, and already a member of the group."""
@@ -395,6 +398,67 @@ class _Validation:
                              group.name, group.level, limit, domain,
                              len(here), ', '.join(sorted(here))),
                          newcomers, group.name)
+
+    def _check_spread(self, group):
+        members = self.members[group.name]
+        newcomers = {s for s in members if not self._is_old(s, group.name)}
+        if not newcomers:
+            return
+        # Eligible domains: where a requested member passes its static
+        # filters (not capacity); the emptiest of them sets the floor.
+        eligible = set()
+        for sid in members:
+            wanted = self.requested.get(sid)
+            if wanted is not None:
+                eligible |= self._eligible_domains(sid, wanted, group.level)
+        count = collections.Counter(
+            self._domain(s, group.level) for s in members)
+        floor = min((count.get(d, 0) for d in eligible), default=0)
+        for domain in sorted({self._domain(s, group.level)
+                              for s in newcomers}):
+            if count[domain] - floor > group.max_skew:
+                here = {s for s in newcomers
+                        if self._domain(s, group.level) == domain}
+                self.add('spread', 'spread group %s (%s, max skew %s): %s '
+                         'holds %d members, the emptiest eligible %s %d' % (
+                             group.name, group.level, group.max_skew,
+                             domain, count[domain], group.level, floor),
+                         here, group.name)
+
+    def _host_domain(self, host, level):
+        return host if level == 'host' else self.dc.hosts[host].domains[
+            level]
+
+    def _eligible_domains(self, sid, wanted, level):
+        """Domains with a host the server passes the static filters of."""
+        zone = (wanted.availability_zone or '').split(':', 1)[0]
+        candidates = wanted.candidate_hosts
+        excluded = set(wanted.excluded_hosts or ())
+        if sid == self.request.target:
+            if self.request.candidate_hosts is not None:
+                candidates = self.request.candidate_hosts
+            excluded |= set(self.request.excluded_hosts or ())
+            if self.request.kind == request_mod.MIGRATE:
+                excluded.add(self.dc.servers[sid].host)
+        key = (level, zone, None if candidates is None else frozenset(
+            candidates), frozenset(excluded),
+            tuple(sorted((wanted.extra_specs or {}).items())))
+        cache = self.eligible_cache
+        if key not in cache:
+            found = set()
+            for name, host in self.dc.hosts.items():
+                if (not host.enabled
+                        or (zone and host.availability_zone != zone)
+                        or (candidates is not None
+                            and name not in candidates)
+                        or name in excluded):
+                    continue
+                if extra_specs_mod.host_passes(
+                        wanted.extra_specs, host.aggregates,
+                        host.traits)[0]:
+                    found.add(self._host_domain(name, level))
+            cache[key] = found
+        return cache[key]
 
 
 def _invert(member):

@@ -69,6 +69,7 @@ def group_row(group):
         'description': group.description or '',
         'members': list(group.members), 'parents': list(group.parents),
         'max_per_domain': group.max_per_domain,
+        'max_skew': group.max_skew,
         'generation': group.generation})}
 
 
@@ -79,6 +80,7 @@ def group_from_row(row):
                          description=body['description'],
                          members=body['members'], parents=body['parents'],
                          max_per_domain=body.get('max_per_domain'),
+                         max_skew=body.get('max_skew'),
                          generation=body['generation'])
 
 

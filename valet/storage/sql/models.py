@@ -53,6 +53,8 @@ GROUPS = sa.Table(
     sa.Column('parents', JSONText, nullable=False),
     # at-most groups: members allowed per domain (NULL for other kinds).
     sa.Column('max_per_domain', sa.Integer, nullable=True),
+    # spread groups: the skew allowed (NULL for other kinds).
+    sa.Column('max_skew', sa.Integer, nullable=True),
     _generation(),
     sa.UniqueConstraint('name', name='uniq_groups0name'),
     **_MYSQL_ARGS)

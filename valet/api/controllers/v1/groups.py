@@ -25,6 +25,8 @@ DEFAULT_LEVELS = group_kinds.DEFAULT_LEVELS
 NESTING_VERSION = '1.4'
 # At-most groups (type at-most, max_per_domain) from this one on.
 AT_MOST_VERSION = '1.5'
+# Spread groups (type spread, max_skew) from this one on.
+SPREAD_VERSION = '1.6'
 
 
 def topology_levels(conf):
@@ -81,6 +83,9 @@ class GroupsController(base.Controller):
         if (group.max_per_domain is not None
                 and microversion.at_least(req.environ, AT_MOST_VERSION)):
             out['max_per_domain'] = group.max_per_domain
+        if (group.max_skew is not None
+                and microversion.at_least(req.environ, SPREAD_VERSION)):
+            out['max_skew'] = group.max_skew
         return out
 
     @staticmethod
@@ -110,12 +115,14 @@ class GroupsController(base.Controller):
         nesting = self._nesting(req)
         body = self.body(req, schema.create(
             topology_levels(self.conf), nesting=nesting,
-            at_most=microversion.at_least(req.environ, AT_MOST_VERSION)))
+            at_most=microversion.at_least(req.environ, AT_MOST_VERSION),
+            spread=microversion.at_least(req.environ, SPREAD_VERSION)))
         group = {'name': body['name'], 'type': body['type'],
                  'level': body['level'],
                  'description': body.get('description', '')}
-        if 'max_per_domain' in body:
-            group['max_per_domain'] = body['max_per_domain']
+        for field in ('max_per_domain', 'max_skew'):
+            if field in body:
+                group[field] = body[field]
         nested = {}
         if body.get('parents'):
             group['parents'] = body['parents']

@@ -1,4 +1,5 @@
-"""/v1/groups with type at-most (microversion 1.5): what the API does.
+"""/v1/groups with type at-most (microversion 1.5) and spread (1.6): what
+the API does.
 
 The API gates the type and ``max_per_domain`` by microversion, checks
 that the limit comes with an at-most group (and only with one), renders
@@ -11,6 +12,7 @@ from valet.tests.unit.api import base
 from valet.tests.unit.api.base import server
 
 V15 = dict(base.ADMIN, **{'OpenStack-API-Version': 'workload-placement 1.5'})
+V16 = dict(base.ADMIN, **{'OpenStack-API-Version': 'workload-placement 1.6'})
 V14 = dict(base.ADMIN, **{'OpenStack-API-Version': 'workload-placement 1.4'})
 
 
@@ -64,3 +66,30 @@ class AtMostGroupAPITest(base.APITestCase):
         self.assertEqual({'name': 'db', 'type': 'at-most', 'level': 'rack',
                           'parents': [], 'max_per_domain': 2},
                          sent['groups']['db'])
+
+
+class SpreadGroupAPITest(base.APITestCase):
+
+    def test_created_and_shown_from_1_6(self):
+        group = self.post('/v1/groups', {
+            'name': 'web', 'type': 'spread', 'level': 'rack',
+            'max_skew': 1}, headers=V16, status=201).json
+        self.assertEqual(('spread', 1), (group['type'], group['max_skew']))
+        self.assertEqual(1, self.storage.get_group('web').max_skew)
+        self.assertNotIn('max_skew', self.get(
+            '/v1/groups/web', headers=V15).json['group'])
+
+    def test_refused_before_1_6_and_without_its_skew(self):
+        resp = self.post('/v1/groups', {
+            'name': 'web', 'type': 'spread', 'level': 'rack',
+            'max_skew': 1}, headers=V15)
+        self.assertError(resp, 400, 'valet.request.invalid')
+        for body in ({'type': 'spread'},
+                     {'type': 'spread', 'max_skew': 0},
+                     {'type': 'spread', 'max_per_domain': 2, 'max_skew': 1},
+                     {'type': 'at-most', 'max_per_domain': 2,
+                      'max_skew': 1}):
+            body.update(name='g', level='host')
+            resp = self.post('/v1/groups', body, headers=V16)
+            self.assertError(resp, 400, 'valet.request.invalid')
+        self.assertEqual([], self.get('/v1/groups').json['groups'])

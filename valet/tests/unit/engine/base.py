@@ -88,14 +88,17 @@ def server(sid, vcpus=1, ram=512, disk=1, groups=(), **kw):
         groups=tuple(groups), **kw)
 
 
-def group(name, kind, level='host', parents=(), max_per_domain=None):
-    """A group definition; an at-most group allows 2 per domain unless
-    told otherwise."""
+def group(name, kind, level='host', parents=(), max_per_domain=None,
+          max_skew=None):
+    """A group definition; an at-most group allows 2 per domain and a
+    spread group a skew of 1 unless told otherwise."""
     if kind == groups_mod.AT_MOST and max_per_domain is None:
         max_per_domain = 2
+    if kind == groups_mod.SPREAD and max_skew is None:
+        max_skew = 1
     return groups_mod.Group(name=name, kind=kind, level=level,
                             parents=tuple(parents),
-                            max_per_domain=max_per_domain)
+                            max_per_domain=max_per_domain, max_skew=max_skew)
 
 
 def affinity(name, level='host', parents=()):

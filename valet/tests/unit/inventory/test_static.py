@@ -145,6 +145,11 @@ class StaticInventoryTest(base.BaseTestCase):
         snap = self.load(document(groups={
             'db': {'type': 'at-most', 'level': 'rack', 'max_per_domain': 2}}))
         self.assertEqual(2, snap.groups[0].max_per_domain)
+        snap = self.load(document(groups={
+            'web': {'type': 'spread', 'level': 'rack', 'max_skew': 1}}))
+        self.assertEqual(1, snap.groups[0].max_skew)
+        self.assertFails(document(groups={'g': {'type': 'spread'}}),
+                         'group g', 'key max_skew')
         for bad in ({'type': 'at-most'},
                     {'type': 'at-most', 'max_per_domain': 0},
                     {'type': 'diversity', 'max_per_domain': 2}):

@@ -107,6 +107,9 @@ class StorageContract:
         self.assertEqual(3, group.max_per_domain)
         self.assertEqual(3, self.storage.get_group('spread').max_per_domain)
         self.assertIsNone(self.group('plain').max_per_domain)
+        self.group('even', type='spread', level='rack', max_skew=1)
+        self.assertEqual(1, self.storage.get_group('even').max_skew)
+        self.assertIsNone(self.storage.get_group('spread').max_skew)
 
     def test_get_group_by_id_and_name(self):
         group = self.group()
