@@ -1,10 +1,11 @@
 """The engine's RPC interface called in the same process (all-in-one).
 
 ``LocalEngineAPI`` has every method of ``valet.engine.rpcapi.EngineAPI``
-and calls the ``EngineEndpoint`` directly instead of through a message
-transport: oslo.messaging's in-memory ``fake://`` driver polls for
-messages every 50 ms, which made every all-in-one request wait for the
-next poll. Everything a caller can observe stays as over RPC:
+and calls the ``EngineEndpoint`` directly, in the caller's thread, instead
+of through a message transport: oslo.messaging's in-memory ``fake://``
+driver polls for messages every 50 ms, which made every all-in-one
+request wait for the next poll. What a caller can observe stays as over
+RPC:
 
 - arguments, context and answers cross as JSON (the way the RPC drivers
   serialise them), so neither side shares objects with the other;
@@ -12,13 +13,12 @@ next poll. Everything a caller can observe stays as over RPC:
   back as a fresh instance of the same class, rebuilt from its message,
   ``code`` and ``details`` as oslo.messaging rebuilds it; any other error
   becomes ``oslo_messaging.RemoteError``;
-- the endpoint's own lock still serialises decisions (one at a time);
-- a call that does not finish within ``[engine] rpc_timeout`` seconds
-  raises ``EngineUnavailable``, the way an RPC call times out. Like an RPC
-  call, the engine finishes the abandoned call on its own.
+- the endpoint's lock still serialises decisions (one at a time);
+- a call that waits for the engine (a decision under way) longer than
+  ``[engine] rpc_timeout`` seconds raises ``EngineUnavailable``, the way
+  an RPC call times out. Unlike a message already sent, that call is then
+  never run.
 """
-
-from concurrent import futures
 
 import oslo_messaging as messaging
 from oslo_messaging.rpc import dispatcher
@@ -27,9 +27,10 @@ from oslo_serialization import jsonutils
 from valet.common import exception
 from valet.engine import rpcapi
 
-# oslo.messaging's default executor_thread_pool_size: as many calls may
-# wait on the engine at once as an RPC server would take.
-MAX_WORKERS = 64
+# Endpoint methods that run outside the engine's lock (rpc_method(locked=
+# False) in valet.engine.service): status, and a Heat stack's read, which
+# takes the lock itself only to decide.
+UNLOCKED = frozenset({'ping', 'reserve_stack_server'})
 
 
 def _wire(value):
@@ -50,32 +51,33 @@ def _rebuilt(exc):
 class LocalEngineAPI(rpcapi.EngineAPI):
     """``EngineAPI`` over an ``EngineEndpoint`` of this process."""
 
-    def __init__(self, conf, endpoint, max_workers=None):
+    def __init__(self, conf, endpoint):
         # No transport: the parent's constructor is not called.
         self.conf = conf
         self.endpoint = endpoint
-        # Calls run on the pool's threads so that the caller can stop
-        # waiting after rpc_timeout, as an RPC client does.
-        self._pool = futures.ThreadPoolExecutor(
-            max_workers=max_workers or MAX_WORKERS,
-            thread_name_prefix='valet-engine-local')
 
     def _call(self, ctxt, method, **kwargs):
         func = getattr(self.endpoint, method)
         ctxt, kwargs = _wire(ctxt), _wire(kwargs)
-        future = self._pool.submit(func, ctxt, **kwargs)
-        try:
-            result = future.result(timeout=self.conf.engine.rpc_timeout)
-        except futures.TimeoutError:
+        lock = None if method in UNLOCKED else self.endpoint.lock
+        # The endpoint's lock is re-entrant: taken here with a timeout, the
+        # method takes it again at once.
+        if lock is not None and not lock.acquire(
+                timeout=self.conf.engine.rpc_timeout):
             raise exception.EngineUnavailable(
                 'The placement engine did not answer within %s seconds; '
                 'check that valet-engine is running.'
                 % self.conf.engine.rpc_timeout)
+        try:
+            result = func(ctxt, **kwargs)
         except Exception as exc:
             # The engine's traceback stays in the engine's log, as over
             # RPC: the caller gets the rebuilt exception alone.
             raise _rebuilt(exc) from None
+        finally:
+            if lock is not None:
+                lock.release()
         return _wire(result)
 
     def close(self):
-        self._pool.shutdown(wait=False)
+        """Nothing to release; the engine service stops on its own."""

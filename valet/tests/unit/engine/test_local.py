@@ -6,6 +6,10 @@ RPC server thread) and through ``LocalEngineAPI``; answers and errors
 must be the same.
 """
 
+import inspect
+import re
+import threading
+
 import fixtures
 from oslo_config import cfg
 from oslo_messaging import conffixture
@@ -14,6 +18,7 @@ from valet.cmd import api as cmd_api
 from valet.common import exception
 from valet import conf as valet_conf
 from valet.engine import local
+from valet.engine import service
 from valet.storage import memory
 from valet.tests.unit.engine import test_service as base
 
@@ -120,21 +125,49 @@ class LocalClientTest(base.EngineServiceTestBase):
                                  'nova-1')
         self.assertEqual(remote['location'], here['location'])
 
+    def hold_engine(self):
+        """Have another thread hold the engine's lock until told.
+
+        That is a decision under way; setting the returned event ends it.
+        """
+        held, release = threading.Event(), threading.Event()
+
+        def decide():
+            with self.engine.endpoint.lock:
+                held.set()
+                release.wait(30)
+        thread = threading.Thread(target=decide)
+        thread.start()
+        self.assertTrue(held.wait(30))
+        self.addCleanup(thread.join)
+        self.addCleanup(release.set)
+        return release
+
     def test_one_decision_at_a_time_and_timeout(self):
         self.conf.set_override('rpc_timeout', 1, group='engine')
-        endpoint = self.engine.endpoint
-        with endpoint.lock:
-            # The engine is busy deciding: the call waits for it and gives
-            # up after rpc_timeout like an RPC call.
-            err = self.assertRaises(exception.EngineUnavailable,
-                                    self.local.create_plan, self.ctxt,
-                                    plan('s1', {'o1': server()}))
-            self.assertIn('did not answer within 1', err.message)
-            self.assertEqual([], self.storage.list_placements())
-        # Once the lock is free the abandoned call completes, as a
-        # message already delivered to an engine would.
-        self.local._pool.shutdown(wait=True)
+        release = self.hold_engine()
+        # The call waits for the engine and gives up after rpc_timeout
+        # like an RPC call, and is never run.
+        err = self.assertRaises(exception.EngineUnavailable,
+                                self.local.create_plan, self.ctxt,
+                                plan('s1', {'o1': server()}))
+        self.assertIn('did not answer within 1', err.message)
+        release.set()
+        self.assertEqual([], self.storage.list_placements())
+        self.local.create_plan(self.ctxt, plan('s2', {'o2': server()}))
         self.assertEqual(1, len(self.storage.list_placements()))
+
+    def test_status_answers_during_a_decision(self):
+        self.conf.set_override('rpc_timeout', 1, group='engine')
+        self.hold_engine()
+        self.assertEqual('ok', self.local.ping(self.ctxt)['engine']['status'])
+
+    def test_unlocked_methods_are_the_endpoints(self):
+        # The endpoint's rpc_method(locked=False) methods, from its source.
+        source = inspect.getsource(service)
+        unlocked = set(re.findall(
+            r'@rpc_method\(locked=False\)\s+def (\w+)', source))
+        self.assertEqual(set(local.UNLOCKED), unlocked)
 
 
 class AllInOneUsesLocalClientTest(base.EngineServiceTestBase):
