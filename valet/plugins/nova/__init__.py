@@ -20,9 +20,10 @@ Options, registered by the plugin in the ``[valet]`` group of nova.conf
   groups). Valet must serve microversion 1.3.
 * keystoneauth session options (``ks_loading.register_session_conf_options``):
   ``cafile``, ``certfile``, ``keyfile``, ``insecure``, ``timeout``,
-  ``collect_timing``, ``split_loggers``.  ``timeout`` defaults to 10 seconds
-  here and is the whole budget of one scheduling request, retries included:
-  a Valet outage costs a boot at most this long.
+  ``collect_timing``, ``split_loggers``.  ``timeout`` defaults to 60 seconds
+  here and is the whole budget of one scheduling request, retries and the
+  session's Keystone requests included: a Valet (or Keystone) outage costs
+  a boot at most this long.
 * ``endpoint_override`` (default unset): Valet's URL, e.g.
   ``http://127.0.0.1:8090``; without it the endpoint comes from the service
   catalog (service type ``workload-placement``).

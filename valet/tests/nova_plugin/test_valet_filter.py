@@ -492,7 +492,7 @@ class FailureTest(FilterTestBase):
         by_name = {o.dest: o for o in opts}
         self.assertEqual('valet', group.name)
         self.assertEqual('reject', by_name['failure_mode'].default)
-        self.assertEqual(10.0, by_name['timeout'].default)
+        self.assertEqual(60.0, by_name['timeout'].default)
         for name in ('endpoint_override', 'retries', 'retry_delay',
                      'auth_type', 'auth_url', 'username', 'cafile'):
             self.assertIn(name, by_name)
