@@ -47,6 +47,7 @@ resources:
 
 
 def one_stack(cloud, heat, count, label):
+    """(seconds to a settled stack, status, status reason)."""
     client = heat.client('alpha-member')
     started = time.monotonic()
     stack_id = client.create('bench-%s-%s' % (label, uuid.uuid4().hex[:6]),
@@ -55,15 +56,13 @@ def one_stack(cloud, heat, count, label):
     stack = client.wait(stack_id, seconds=900)
     seconds = time.monotonic() - started
     status = stack['stack_status']
+    reason = stack.get('stack_status_reason')
     client.delete(stack_id)
     client.wait(stack_id, seconds=900)
     cloud.delete_all_servers()
     if status != 'CREATE_COMPLETE':
-        print('FAIL: %s: %s %s' % (label, status,
-                                   stack.get('stack_status_reason')),
-              file=sys.stderr)
-        raise SystemExit(1)
-    return seconds
+        print('FAIL: %s: %s %s' % (label, status, reason), file=sys.stderr)
+    return seconds, status, reason
 
 
 def main(argv=None):
@@ -72,9 +71,12 @@ def main(argv=None):
     parser.add_argument('--rounds', type=int, default=1)
     parser.add_argument('--out', default=os.path.join(
         os.path.dirname(__file__), 'results', 'heat_stack.json'))
+    parser.add_argument('--dir', help='keep the cloud\'s files and logs '
+                        'here (removed at the end otherwise)')
     args = parser.parse_args(argv)
     results = {'without_valet': [], 'with_valet': []}
-    with compute_cloud.ComputeCloud() as cloud:
+    failures = []
+    with compute_cloud.ComputeCloud(base_dir=args.dir) as cloud:
         catalog = {'compute': cloud.endpoint, 'image': cloud.glance.url}
         with heat_fixture.HeatFixture(cloud.keystone,
                                       services=catalog) as heat:
@@ -84,20 +86,27 @@ def main(argv=None):
                     # The first server waits while Valet reads the
                     # stack from Heat and plans it.
                     cloud.configure_scheduler(with_filter, timeout='90')
-                    results[label].append(one_stack(
-                        cloud, heat, args.servers, label))
+                    seconds, status, reason = one_stack(
+                        cloud, heat, args.servers, label)
+                    results[label].append(seconds)
+                    if status != 'CREATE_COMPLETE':
+                        failures.append({'mode': label, 'status': status,
+                                         'reason': reason})
     summary = {
         'servers': args.servers, 'rounds': args.rounds,
         'heat_engine': 'convergence',
+        # Seconds from the create request until the stack settled
+        # (CREATE_COMPLETE, or CREATE_FAILED for the runs in failures).
         'create_complete_seconds': {
             label: {'runs': [round(s, 2) for s in runs],
                     'median': round(statistics.median(runs), 2)}
-            for label, runs in results.items()}}
+            for label, runs in results.items()},
+        'failures': failures}
     text = json.dumps(summary, indent=2)
     print(text)
     with open(args.out, 'w') as handle:
         handle.write(text + '\n')
-    return 0
+    return 1 if failures else 0
 
 
 if __name__ == '__main__':
