@@ -155,8 +155,9 @@ def build_groups(groups):
         if problem:
             raise _bad('group %s: %s' % (name, problem),
                        'valet.plan.bad_group', group=name)
+        level = str(spec.get('level') or group_kinds.DEFAULT_LEVEL)
         out.append(groups_mod.Group(
-            name=name, kind=kind, level=str(spec.get('level') or 'host'),
+            name=name, kind=kind, level=level,
             parents=tuple(parents), project=spec.get('project'),
             max_per_domain=limit, max_skew=skew))
     return out
@@ -335,8 +336,9 @@ def groups_from_spec(spec):
     """Model groups from a stored placement's ``group_definitions``."""
     out = []
     for name, d in sorted((spec.get('group_definitions') or {}).items()):
+        level = d.get('level', group_kinds.DEFAULT_LEVEL)
         out.append(groups_mod.Group(name=name, kind=d.get('type'),
-                                    level=d.get('level', 'host'),
+                                    level=level,
                                     parents=tuple(d.get('parents') or ()),
                                     max_per_domain=d.get('max_per_domain'),
                                     max_skew=d.get('max_skew')))

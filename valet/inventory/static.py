@@ -410,7 +410,7 @@ class _Parser:
             if kind not in GROUP_TYPES:
                 self.fail('%s: key type' % where, 'must be one of %s, not '
                           '%r' % (', '.join(GROUP_TYPES), kind))
-            level = spec.get('level', 'host')
+            level = spec.get('level', group_kinds.DEFAULT_LEVEL)
             if level not in levels:
                 self.fail('%s: key level' % where, 'unknown level %r; levels '
                           'are %s' % (level, ', '.join(levels)))

@@ -3,6 +3,8 @@
 import dataclasses
 import uuid
 
+from valet.objects import group_kinds
+
 
 @dataclasses.dataclass
 class Group:
@@ -16,7 +18,7 @@ class Group:
 
     name: str
     type: str
-    level: str = 'host'
+    level: str = group_kinds.DEFAULT_LEVEL
     description: str = ''
     members: list = dataclasses.field(default_factory=list)
     parents: list = dataclasses.field(default_factory=list)
