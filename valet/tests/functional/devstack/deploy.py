@@ -204,6 +204,7 @@ class DevstackDeployment(fixtures.Fixture):
         self.keystone = self.useFixture(keystone_fixture.KeystoneFixture())
         self.placement = self.useFixture(
             KeystonePlacementFixture(self.keystone))
+        self.lap('keystone and placement')
 
     def harness_env(self):
         return {}
