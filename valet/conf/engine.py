@@ -18,10 +18,14 @@ OPTS = [
                          'fragmentation'),
                         ('spread', 'most room left on every host used')],
                help='What the engine optimises among valid placements.'),
-    cfg.FloatOpt('time_budget', default=2.0, min=0.01,
-                 help='Seconds one decision may search at most (a safety '
-                      'net; the node budgets below make decisions '
-                      'deterministic).'),
+    cfg.FloatOpt('time_budget', default=10.0, min=0.01,
+                 help='Seconds one decision may spend improving its first '
+                      'placement at most: a safety net for very slow '
+                      'machines, after which the best placement found so '
+                      'far is the answer. Finding a placement, or proving '
+                      'there is none, is bounded by the node budgets below '
+                      'only, so the verdict never depends on how busy the '
+                      'machine is.'),
     cfg.IntOpt('max_nodes', default=200000, min=100,
                help='Search nodes one decision may explore at most.'),
     cfg.IntOpt('max_work', default=3000000, min=1000,

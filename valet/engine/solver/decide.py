@@ -56,13 +56,13 @@ def decide(dc, request, options=None):
                                     max_nodes=min(options.max_nodes, 5000))
         relaxed = problem_mod.Problem(dc, request, ignore_groups=ignored)
         res = search.solve(relaxed, quick, deadline)
+        # Node budgets only, so the same on any machine: a search that ran
+        # out of nodes proves nothing either way.
         if res['feasible']:
             return True
-        if res['proven_infeasible'] or not res['timed_out']:
-            return False
-        return None
+        return False if res['proven_infeasible'] else None
 
-    why = explain.explain(problem, result, options, deadline, recheck)
+    why = explain.explain(problem, result, options, recheck)
     return d.Decision(
         feasible=False,
         proven_infeasible=bool(result['proven_infeasible'] or why['proven']),

@@ -13,14 +13,16 @@ class SolverOptions:
 
     ``max_nodes`` and ``max_work`` (nodes times hosts) bound the search
     deterministically (the same input gives the same answer);
-    ``time_budget`` (seconds) is a safety net: when it cuts the search, the
-    decision says so. ``improve`` lets the search go on
+    ``time_budget`` (seconds) is a safety net for the improvement phase
+    only: when it cuts that phase, the best placement found so far is the
+    answer and the decision says so (``stats['timed_out']``); it never
+    turns a placeable request into a refusal. ``improve`` lets the search go on
     after the first valid placement to find a better one, within
     ``improve_work`` (nodes times hosts).
     """
 
     objective: str = CONSOLIDATE
-    time_budget: float = 2.0
+    time_budget: float = 10.0
     max_nodes: int = 200000
     max_work: int = 3_000_000
     improve_work: int = 100_000

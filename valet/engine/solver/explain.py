@@ -18,18 +18,17 @@ request impossible whatever the search did, and the explanation says so
 (``reason`` = ``search_budget``).
 """
 
-import time
 
 import numpy as np
 
-from valet.engine.solver import search as search_mod
 from valet.engine.solver.rules.base import EPS
+from valet.engine.solver import search as search_mod
 
 INFEASIBLE = 'infeasible'
 SEARCH_BUDGET = 'search_budget'
 
 
-def explain(problem, result, options, deadline, recheck):
+def explain(problem, result, options, recheck):
     """A machine-readable explanation with a readable ``summary``.
 
     ``recheck(ignore_groups)`` answers whether the request is feasible when
@@ -51,7 +50,7 @@ def explain(problem, result, options, deadline, recheck):
             'proven': bool(result.get('proven_infeasible')),
         }
     if options.explain_conflicts:
-        out['conflict'] = _conflict(problem, recheck, deadline)
+        out['conflict'] = _conflict(problem, recheck)
     out['proven'] = _proven(out, result)
     out['reason'] = INFEASIBLE if out['proven'] else SEARCH_BUDGET
     out['summary'] = _summary(problem, out)
@@ -111,11 +110,12 @@ def _group_checks(problem, fresh):
     return out
 
 
-def _conflict(problem, recheck, deadline, limit=12):
+def _conflict(problem, recheck, limit=12):
     """A smallest set of groups that, kept alone, still cannot be placed.
 
-    ``recheck(ignored)`` is True (feasible with those groups ignored), False
-    (not placeable) or None (could not tell in time).
+    ``recheck(ignored)`` is True (feasible with those groups ignored),
+    False (proven not placeable) or None (its node budget ran out first);
+    at most ``limit`` + 1 rechecks keep the work bounded without a clock.
     """
     names = sorted(problem.touched_groups)
     if len(names) > limit:
@@ -128,8 +128,6 @@ def _conflict(problem, recheck, deadline, limit=12):
         return {'groups': [], 'capacity_only': True, 'minimal': True}
     kept = list(names)
     for name in names:
-        if time.perf_counter() > deadline:
-            return {'groups': kept, 'capacity_only': False, 'minimal': False}
         trial = [n for n in kept if n != name]
         if recheck(everything - set(trial)) is False:
             kept = trial

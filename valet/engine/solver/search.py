@@ -25,10 +25,12 @@ PRIMARY = 1000
 
 
 class Budget:
-    """Deterministic node budget plus a wall-clock safety net.
+    """Deterministic node budget, with a wall-clock safety net or none.
 
     Nodes are counted in host evaluations (``work``): each node costs a few
     vector operations over every host, so big data centres get fewer.
+    ``deadline`` None means the node count alone decides: finding a first
+    placement never depends on how busy the machine is.
     """
 
     def __init__(self, options, slots, deadline, work=None, floor=100):
@@ -40,7 +42,8 @@ class Budget:
 
     def spend(self):
         self.nodes += 1
-        if self.nodes & 31 == 0 and time.perf_counter() > self.deadline:
+        if (self.deadline is not None and self.nodes & 31 == 0
+                and time.perf_counter() > self.deadline):
             self.timed_out = True
         return self.nodes < self.cap and not self.timed_out
 
@@ -349,11 +352,17 @@ def initial_order(problem):
 
 
 def solve(problem, options, deadline):
-    """Search for the best placement; returns a result dict."""
+    """Search for the best placement; returns a result dict.
+
+    The first placement is searched within the node budget only, so the
+    verdict is the same on any machine; ``deadline`` (a perf_counter
+    value) only cuts the improvement phase, which then keeps the best
+    placement found so far.
+    """
     search = Search(problem, options)
     order, clusters, find = initial_order(problem)
     # Finding a placement is worth a few full descents whatever the size.
-    budget = Budget(options, problem.slots, deadline,
+    budget = Budget(options, problem.slots, None,
                     floor=max(100, 8 * len(order)))
     search.root_bound = search.cost() + search.root_lower_bound() * (
         search.w_new)
@@ -370,8 +379,7 @@ def solve(problem, options, deadline):
         search.failures[:] = 0
         status, best, cost = search.dfs(
             order, _SubBudget(budget, None if last else attempt))
-        if best is not None or status == 'exhausted' or last or (
-                budget.timed_out):
+        if best is not None or status == 'exhausted' or last:
             break
         worst = int(np.argmax(search.failures))
         front = sorted(clusters[find(worst)],
@@ -385,7 +393,7 @@ def solve(problem, options, deadline):
         result.update(feasible=False,
                       proven_infeasible=status == 'exhausted',
                       failures=search.failures.copy(), nodes=budget.nodes,
-                      timed_out=budget.timed_out)
+                      timed_out=False)
         return result
     optimal = search.consolidate and cost <= search.root_bound
     # Phase 2: branch and bound below the first placement's cost, if its
@@ -393,9 +401,9 @@ def solve(problem, options, deadline):
     nodes = budget.nodes
     improve = Budget(options, problem.slots, deadline,
                      work=options.improve_work, floor=0)
-    timed_out = budget.timed_out
+    timed_out = False
     if (options.improve and search.consolidate and not optimal
-            and not timed_out and improve.cap >= 4 * len(order)):
+            and improve.cap >= 4 * len(order)):
         status, improved, new_cost = search.dfs(order, improve, bound=cost)
         if improved is not None and new_cost < cost:
             best, cost = improved, new_cost

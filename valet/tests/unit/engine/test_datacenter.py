@@ -498,8 +498,9 @@ class GroupTest(DataCenterTestCase):
         self.assertEqual('host', group.level)
         self.assertEqual(('p',), group.parents)
         self.assertEqual('g', group.key)
-        self.assertEqual(('affinity', 'diversity', 'exclusivity'),
-                         groups.KINDS)
+        # The model speaks the one vocabulary of valet.objects.
+        self.assertEqual(('affinity', 'diversity', 'exclusivity',
+                          'at-most', 'spread'), groups.KINDS)
 
     def test_closure_through_parents(self):
         self.assertEqual(['pair', 'web', 'app'],

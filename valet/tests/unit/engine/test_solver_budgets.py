@@ -1,0 +1,76 @@
+"""The verdict of a decision does not depend on how fast the clock runs.
+
+A slowed machine is simulated by a ``time.perf_counter`` that jumps an
+hour at every call: every wall-clock check the solver makes is past its
+deadline. The node budgets alone must decide whether a placement is found
+(and which first placement); the clock may only cut the improvement phase.
+"""
+
+import itertools
+from unittest import mock
+
+from valet.tests.unit.engine import base
+from valet.tests.unit.engine.base import affinity
+from valet.tests.unit.engine.base import diversity
+from valet.tests.unit.engine.base import make_dc
+from valet.tests.unit.engine.base import request
+from valet.tests.unit.engine.base import server
+
+GB = 1024
+
+
+def _slow_clock():
+    hours = itertools.count(0.0, 3600.0)
+    return mock.patch('time.perf_counter', side_effect=lambda: next(hours))
+
+
+class TestClockNeverDecides(base.SolverTestCase):
+
+    def _many_servers(self):
+        # 48 servers need at least 48 search nodes: past the first
+        # wall-clock check (every 32 nodes).
+        dc = make_dc(racks=4, hosts_per_rack=4, vcpus=16)
+        groups = [diversity('D', 'rack')] + [
+            affinity('A%d' % i, 'host', parents=['D']) for i in range(4)]
+        servers = [server('a%d-%d' % (i, j), 2, GB, groups=['A%d' % i])
+                   for i in range(4) for j in range(6)]
+        servers += [server('s%d' % i, 1, GB) for i in range(24)]
+        return dc, request(servers, groups)
+
+    def test_feasible_request_placed_with_the_clock_always_late(self):
+        dc, req = self._many_servers()
+        with _slow_clock():
+            decision = self.place(dc, req)
+        self.assertEqual(48, len(decision.assignment))
+
+    def test_first_placement_is_the_same_at_any_speed(self):
+        dc, req = self._many_servers()
+        normal = self.place(dc, req, improve=False)
+        with _slow_clock():
+            slowed = self.place(dc, req, improve=False)
+        self.assertEqual(normal.assignment, slowed.assignment)
+
+    def test_slow_clock_only_cuts_improvement(self):
+        dc, req = self._many_servers()
+        full = self.place(dc, req)
+        with _slow_clock():
+            slowed = self.place(dc, req)
+        first = self.place(dc, req, improve=False)
+        # The slowed answer is at least the first placement, at most the
+        # fully improved one (new hosts opened is the first objective).
+        opened = [len(set(d.assignment.values()))
+                  for d in (full, slowed, first)]
+        self.assertLessEqual(opened[0], opened[1])
+        self.assertLessEqual(opened[1], opened[2])
+
+    def test_impossible_request_proven_the_same_at_any_speed(self):
+        # Five rack-diverse members on four racks: a count proves it.
+        dc = make_dc(racks=4, hosts_per_rack=2)
+        req = request([server('d%d' % i, 1, groups=['D']) for i in range(5)]
+                      + [server('x%d' % i, 1) for i in range(40)],
+                      [diversity('D', 'rack')])
+        normal = self.infeasible(dc, req)
+        with _slow_clock():
+            slowed = self.infeasible(dc, req)
+        self.assertTrue(normal.proven_infeasible)
+        self.assertEqual(normal.explanation, slowed.explanation)
