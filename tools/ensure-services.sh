@@ -41,8 +41,17 @@ if ! listening 3306; then
     fi
     start-stop-daemon --start --oknodo --background \
         --exec "$(command -v mariadbd || command -v mysqld)" -- \
-        --user=mysql --bind-address=127.0.0.1 >/dev/null 2>&1
+        --user=mysql --bind-address=127.0.0.1 --max-connections=500 \
+        >/dev/null 2>&1
     wait_for 3306 30 || { echo "services: MariaDB did not start"; failed=1; }
+fi
+# The compute cloud (Nova, Heat, Glance, Valet) alone holds over a hundred
+# connections; the default limit of 151 runs out when a second test
+# deployment starts beside it.
+if listening 3306 && command -v mysql >/dev/null 2>&1; then
+    mysql -h 127.0.0.1 -u root -e \
+        'SET GLOBAL max_connections = GREATEST(@@max_connections, 500)' \
+        >/dev/null 2>&1 || echo "services: could not raise MariaDB's max_connections"
 fi
 
 if ! listening 5432; then
