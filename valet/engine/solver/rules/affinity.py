@@ -7,8 +7,8 @@ member lands, only domains with room for every new member are candidates.
 
 import numpy as np
 
-from valet.engine.solver.rules.base import EPS
 from valet.engine.solver.rules import base
+from valet.engine.solver.rules.base import EPS
 from valet.objects import group_kinds
 
 KIND = group_kinds.AFFINITY
@@ -114,14 +114,7 @@ class _Tracker(base.Tracker):
 
 def compile(problem):
     out = []
-    for name in sorted(problem.touched_groups):
-        group = problem.group_defs[name]
-        if group.kind != KIND:
-            continue
-        level = problem.topology.index(group.level)
-        new, old = problem.members(name)
-        if not new:
-            continue
+    for name, group, level, new, old in base.groups_to_place(problem, KIND):
         allowed = None
         if old:
             allowed = np.array(sorted({problem.host_domain(level, sid)

@@ -23,6 +23,18 @@ The validator does not use any of this: it checks each kind on its own.
 EPS = 1e-9
 
 
+def groups_to_place(problem, kind):
+    """(name, group, level index, new members, placed members) of every
+    group of ``kind`` the request touches and adds members to, by name."""
+    for name in sorted(problem.touched_groups):
+        group = problem.group_defs[name]
+        if group.kind != kind:
+            continue
+        new, old = problem.members(name)
+        if new:
+            yield name, group, problem.topology.index(group.level), new, old
+
+
 class Constraint:
     """One compiled rule of one decision; immutable during the search.
 

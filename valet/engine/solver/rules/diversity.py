@@ -8,8 +8,8 @@ Placed members that already share a domain (drift) keep sharing it.
 
 import numpy as np
 
-from valet.engine.solver.rules.base import EPS
 from valet.engine.solver.rules import base
+from valet.engine.solver.rules.base import EPS
 from valet.objects import group_kinds
 
 KIND = group_kinds.DIVERSITY
@@ -93,14 +93,7 @@ class _Tracker(base.Tracker):
 
 def compile(problem):
     out = []
-    for name in sorted(problem.touched_groups):
-        group = problem.group_defs[name]
-        if group.kind != KIND:
-            continue
-        level = problem.topology.index(group.level)
-        new, old = problem.members(name)
-        if not new:
-            continue
+    for name, group, level, new, old in base.groups_to_place(problem, KIND):
         keys = [('new', i) for i in new] + [('old', s) for s in old]
         units = _units(keys, problem, level)
         owner = np.full(problem.dc.domain_count(level), -1, dtype=np.int64)

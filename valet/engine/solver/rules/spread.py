@@ -90,14 +90,7 @@ class _Tracker(base.Tracker):
 
 def compile(problem):
     out = []
-    for name in sorted(problem.touched_groups):
-        group = problem.group_defs[name]
-        if group.kind != KIND:
-            continue
-        level = problem.topology.index(group.level)
-        new, old = problem.members(name)
-        if not new:
-            continue
+    for name, group, level, new, old in base.groups_to_place(problem, KIND):
         ndom = problem.dc.domain_count(level)
         placed = np.zeros(ndom, dtype=np.int64)
         for sid in old:
