@@ -34,10 +34,10 @@ def _notifications_group():
     return cfg.OptGroup(
         NOTIFICATIONS_GROUP,
         title="Listener for Heat's stack notifications",
-        help='Heat emits orchestration.stack.delete.end when a stack is '
-             'deleted (with [oslo_messaging_notifications] driver = '
-             'messagingv2 in heat.conf); the engine then drops the '
-             'stack\'s plan. Heat\'s convergence engine calls no '
+        help='Heat emits orchestration.stack.delete.start and .end when '
+             'it deletes a stack (with [oslo_messaging_notifications] '
+             'driver = messagingv2 in heat.conf); the engine drops the '
+             'stack\'s plan at the start. Heat\'s convergence engine calls no '
              'lifecycle plugin, so without these notifications the plan of '
              'a deleted stack stays (with its placements released).')
 

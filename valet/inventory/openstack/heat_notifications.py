@@ -30,6 +30,8 @@ from oslo_log import log as logging
 import oslo_messaging as messaging
 from oslo_messaging.notify import listener as notify_listener
 
+from valet.inventory.openstack import notifications
+
 LOG = logging.getLogger(__name__)
 
 # Event type -> the stack state Heat sends with it.
@@ -136,30 +138,27 @@ class StackNotificationListener:
             return messaging.NotificationResult.HANDLED
         if stack_id is None:
             return messaging.NotificationResult.HANDLED
-        opts = self.conf.nova_notifications
-        attempt = 0
-        while True:
-            try:
-                if self.on_stack_deleted(stack_id):
-                    self.deleted += 1
-                return messaging.NotificationResult.HANDLED
-            except self.transient_errors as exc:
-                if attempt >= opts.retry_attempts:
-                    LOG.warning('Requeued the deletion of Heat stack %s: %s',
-                                stack_id, exc)
-                    return messaging.NotificationResult.REQUEUE
-                delay = min(opts.retry_interval * 2 ** attempt,
-                            opts.retry_max_interval)
-                attempt += 1
-                LOG.warning('Could not drop the plan of deleted Heat stack '
-                            '%s (%s); attempt %d in %.1f s', stack_id, exc,
-                            attempt, delay)
-                if self._stopping.wait(delay):
-                    return messaging.NotificationResult.REQUEUE
-            except Exception:
-                LOG.exception('Dropped the deletion of Heat stack %s',
-                              stack_id)
-                return messaging.NotificationResult.HANDLED
+
+        def retrying(exc, attempt, delay):
+            LOG.warning('Could not drop the plan of deleted Heat stack '
+                        '%s (%s); attempt %d in %.1f s', stack_id, exc,
+                        attempt, delay)
+
+        try:
+            if notifications.retry_transient(
+                    lambda: self.on_stack_deleted(stack_id),
+                    self.conf.nova_notifications, self._stopping,
+                    self.transient_errors, retrying):
+                self.deleted += 1
+        except notifications.Stopping:
+            return messaging.NotificationResult.REQUEUE
+        except self.transient_errors as exc:
+            LOG.warning('Requeued the deletion of Heat stack %s: %s',
+                        stack_id, exc)
+            return messaging.NotificationResult.REQUEUE
+        except Exception:
+            LOG.exception('Dropped the deletion of Heat stack %s', stack_id)
+        return messaging.NotificationResult.HANDLED
 
 
 def transport_url(conf):

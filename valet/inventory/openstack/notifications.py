@@ -164,6 +164,35 @@ class MalformedNotification(ValueError):
     """A notification of a known type without the shape Nova gives it."""
 
 
+class Stopping(Exception):
+    """The listener stopped while a delivery waited to be retried."""
+
+
+def retry_transient(call, opts, stopping, transient_errors, on_retry):
+    """``call()``, with ``transient_errors`` retried in place.
+
+    Back-off is exponential (``opts.retry_attempts``, ``retry_interval``,
+    ``retry_max_interval``); ``on_retry(exc, attempt, delay)`` is told of
+    each retry. Raises :class:`Stopping` when ``stopping`` is set, and the
+    last transient error when the attempts are used up.
+    """
+    attempt = 0
+    while True:
+        try:
+            return call()
+        except transient_errors as exc:
+            if stopping.is_set():
+                raise Stopping() from exc
+            if attempt >= opts.retry_attempts:
+                raise
+            delay = min(opts.retry_interval * 2 ** attempt,
+                        opts.retry_max_interval)
+            attempt += 1
+            on_retry(exc, attempt, delay)
+            if stopping.wait(delay):
+                raise Stopping() from exc
+
+
 # ---------------------------------------------------------------- parsing
 def _nova_object(value, what, accept):
     """The ``nova_object.data`` of a serialised Nova versioned object."""
@@ -504,36 +533,30 @@ class NotificationListener:
 
     def _deliver(self, event, message_id):
         opts = self.conf.nova_notifications
-        attempt = 0
-        while True:
-            try:
-                self.on_event(event)
-            except self.transient_errors as exc:
-                if self._stopping.is_set():
-                    self._count('requeued')
-                    return messaging.NotificationResult.REQUEUE
-                if attempt >= opts.retry_attempts:
-                    return self._give_up(event, message_id, exc)
-                delay = min(opts.retry_interval * 2 ** attempt,
-                            opts.retry_max_interval)
-                attempt += 1
-                LOG.warning('Could not apply %s for %s (%s); attempt %d of '
-                            '%d in %.1f s', event.event_type,
-                            _describe(event), exc, attempt,
-                            opts.retry_attempts, delay)
-                self._count('retried')
-                if self._stopping.wait(delay):
-                    self._count('requeued')
-                    return messaging.NotificationResult.REQUEUE
-            except Exception:
-                LOG.exception('Dropped %s for %s: applying it failed',
-                              event.event_type, _describe(event))
-                self._count('failed')
-                return messaging.NotificationResult.HANDLED
-            else:
-                self._requeues.pop(message_id, None)
-                self._count('delivered')
-                return messaging.NotificationResult.HANDLED
+
+        def retrying(exc, attempt, delay):
+            LOG.warning('Could not apply %s for %s (%s); attempt %d of '
+                        '%d in %.1f s', event.event_type,
+                        _describe(event), exc, attempt,
+                        opts.retry_attempts, delay)
+            self._count('retried')
+
+        try:
+            retry_transient(lambda: self.on_event(event), opts,
+                            self._stopping, self.transient_errors, retrying)
+        except Stopping:
+            self._count('requeued')
+            return messaging.NotificationResult.REQUEUE
+        except self.transient_errors as exc:
+            return self._give_up(event, message_id, exc)
+        except Exception:
+            LOG.exception('Dropped %s for %s: applying it failed',
+                          event.event_type, _describe(event))
+            self._count('failed')
+            return messaging.NotificationResult.HANDLED
+        self._requeues.pop(message_id, None)
+        self._count('delivered')
+        return messaging.NotificationResult.HANDLED
 
     def _give_up(self, event, message_id, exc):
         requeued = self._requeues.pop(message_id, 0)
