@@ -47,17 +47,7 @@ _NOVA_API_CONF = """[DEFAULT]
 log_file = {log}
 [api]
 auth_strategy = keystone
-[keystone_authtoken]
-auth_type = password
-interface = public
-auth_url = {keystone}
-www_authenticate_uri = {keystone}
-username = nova
-password = {password}
-project_name = service
-user_domain_name = Default
-project_domain_name = Default
-"""
+""" + deploy.AUTHTOKEN_CONF
 
 
 class _CloudWithoutValet(compute_cloud.ComputeCloud):

@@ -36,15 +36,9 @@ HARNESS = os.path.join(os.path.dirname(os.path.abspath(__file__)),
 REGION = 'RegionOne'
 _READY = "WSGI app 0 (mountpoint='') ready"
 
-_PLACEMENT_CONF = """[DEFAULT]
-log_file = {tmp}/placement.log
-[api]
-auth_strategy = keystone
-[placement_database]
-connection = {connection}
-sync_on_startup = True
-sqlite_synchronous = False
-[keystone_authtoken]
+# The service user's token validation, as devstack writes it for Nova's
+# and Placement's services.
+AUTHTOKEN_CONF = """[keystone_authtoken]
 auth_type = password
 interface = public
 auth_url = {keystone}
@@ -55,6 +49,16 @@ project_name = service
 user_domain_name = Default
 project_domain_name = Default
 """
+
+_PLACEMENT_CONF = """[DEFAULT]
+log_file = {tmp}/placement.log
+[api]
+auth_strategy = keystone
+[placement_database]
+connection = {connection}
+sync_on_startup = True
+sqlite_synchronous = False
+""" + AUTHTOKEN_CONF
 
 _TEMPEST_CONF = """[DEFAULT]
 log_file = {tmp}/tempest.log
