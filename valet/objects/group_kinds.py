@@ -13,11 +13,16 @@ AT_MOST = 'at-most'
 # Members spread over the level's domains, no domain more than
 # ``max_skew`` members ahead of the emptiest (microversion 1.6).
 SPREAD = 'spread'
+# Preferences, never refusals: members together (or apart) where the
+# placement allows, each violation costing ``weight`` in the objective
+# (microversion 1.7).
+SOFT_AFFINITY = 'soft-affinity'
+SOFT_DIVERSITY = 'soft-diversity'
 
 # The kinds of the original Valet v1 API (microversion 1.0).
 V1_KINDS = (AFFINITY, DIVERSITY, EXCLUSIVITY)
 # Every group kind, in the order documentation and errors list them.
-KINDS = V1_KINDS + (AT_MOST, SPREAD)
+KINDS = V1_KINDS + (AT_MOST, SPREAD, SOFT_AFFINITY, SOFT_DIVERSITY)
 
 # Kinds whose groups carry ``max_per_domain``, and its range.
 LIMITED_KINDS = (AT_MOST,)
@@ -27,6 +32,10 @@ MAX_PER_DOMAIN_MAX = 100000
 SKEWED_KINDS = (SPREAD,)
 MAX_SKEW_MIN = 1
 MAX_SKEW_MAX = 100000
+# Kinds whose groups carry ``weight``, and its range.
+WEIGHTED_KINDS = (SOFT_AFFINITY, SOFT_DIVERSITY)
+WEIGHT_MIN = 1
+WEIGHT_MAX = 100
 
 
 def _number_error(kind, field, value, kinds, low, high):

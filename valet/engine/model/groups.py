@@ -10,6 +10,8 @@ DIVERSITY = group_kinds.DIVERSITY
 EXCLUSIVITY = group_kinds.EXCLUSIVITY
 AT_MOST = group_kinds.AT_MOST
 SPREAD = group_kinds.SPREAD
+SOFT_AFFINITY = group_kinds.SOFT_AFFINITY
+SOFT_DIVERSITY = group_kinds.SOFT_DIVERSITY
 V1_KINDS = group_kinds.V1_KINDS
 KINDS = group_kinds.KINDS
 
@@ -34,6 +36,8 @@ class Group:
     # spread groups: how many members a domain of ``level`` may have more
     # than the emptiest.
     max_skew: int | None = None
+    # soft-affinity/soft-diversity groups: what one violation costs.
+    weight: int | None = None
 
     def __post_init__(self):
         object.__setattr__(self, 'parents', tuple(self.parents))
