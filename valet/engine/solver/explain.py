@@ -22,6 +22,7 @@ request impossible whatever the search did, and the explanation says so
 import numpy as np
 
 from valet.engine.solver.rules.base import EPS
+from valet.engine.solver import proofs
 from valet.engine.solver import search as search_mod
 
 INFEASIBLE = 'infeasible'
@@ -37,6 +38,8 @@ def explain(problem, result, options, recheck):
     fresh = search_mod.Search(problem, options)
     servers = [_funnel(problem, fresh, i) for i in range(len(problem.servers))]
     groups = list(problem.blocked) + _group_checks(problem, fresh)
+    proved = result.get('proofs') or []
+    groups += proofs.group_entries(proved, groups)
     out = {'servers': [s for s in servers if s['remaining'] == 0],
            'groups': groups, 'search': None, 'conflict': None}
     if not out['servers'] and result.get('failures') is not None:
@@ -50,10 +53,13 @@ def explain(problem, result, options, recheck):
             'proven': bool(result.get('proven_infeasible')),
         }
     if options.explain_conflicts:
-        out['conflict'] = _conflict(problem, recheck)
+        out['conflict'] = proofs.conflict(problem, proved, recheck) or _conflict(
+            problem, recheck)
     out['proven'] = _proven(out, result)
     out['reason'] = INFEASIBLE if out['proven'] else SEARCH_BUDGET
     out['summary'] = _summary(problem, out)
+    for line in proofs.summary_lines(proved):
+        out['summary'] += '; ' + line
     return out
 
 

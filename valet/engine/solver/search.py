@@ -16,12 +16,17 @@ import numpy as np
 
 from valet.engine.model import request as r
 from valet.engine.solver import decision as d
+from valet.engine.solver import proofs
 from valet.engine.solver.rules.base import EPS
 
 # Ranking: opening an empty host outweighs any fragmentation difference.
 NEW_HOST_RANK = 1e6
 # Cost: the first objective's unit outweighs any count of the second.
 PRIMARY = 1000
+# Nodes beyond one per server after which a first search that is still
+# looking asks the counting proofs (a placement found without
+# backtracking never pays for them).
+PROBE_SLACK = 4
 
 
 class Budget:
@@ -39,13 +44,18 @@ class Budget:
         self.nodes = 0
         self.deadline = deadline
         self.timed_out = False
+        # probe() at node probe_at; True stops the search (a proof).
+        self.probe_at, self.probe, self.stopped = None, None, False
 
     def spend(self):
         self.nodes += 1
+        if self.nodes == self.probe_at and self.probe():
+            self.stopped = True
         if (self.deadline is not None and self.nodes & 31 == 0
                 and time.perf_counter() > self.deadline):
             self.timed_out = True
-        return self.nodes < self.cap and not self.timed_out
+        return (self.nodes < self.cap and not self.timed_out
+                and not self.stopped)
 
 
 class Search:
@@ -364,13 +374,16 @@ def solve(problem, options, deadline):
     # Finding a placement is worth a few full descents whatever the size.
     budget = Budget(options, problem.slots, None,
                     floor=max(100, 8 * len(order)))
-    search.root_bound = search.cost() + search.root_lower_bound() * (
-        search.w_new)
-    status, best, cost = 'limit', None, None
     if problem.blocked:
         return {'restarts': 0, 'order': order, 'feasible': False,
                 'proven_infeasible': True, 'failures': None, 'nodes': 0,
                 'timed_out': False}
+    search.root_bound = search.cost() + search.root_lower_bound() * (
+        search.w_new)
+    status, best, cost = 'limit', None, None
+    # Counting proofs (proofs.py) when the first search backtracks.
+    proved = _Proofs(problem, options)
+    budget.probe_at, budget.probe = len(order) + PROBE_SLACK, proved.refute
     # Phase 1: find a placement; restart with the worst offender first.
     attempt = max(200, 20 * len(order))
     restarts = 0
@@ -379,7 +392,8 @@ def solve(problem, options, deadline):
         search.failures[:] = 0
         status, best, cost = search.dfs(
             order, _SubBudget(budget, None if last else attempt))
-        if best is not None or status == 'exhausted' or last:
+        if (best is not None or status == 'exhausted' or last
+                or budget.stopped):
             break
         worst = int(np.argmax(search.failures))
         front = sorted(clusters[find(worst)],
@@ -390,12 +404,21 @@ def solve(problem, options, deadline):
         attempt *= 2
     result = {'restarts': restarts, 'order': order}
     if best is None:
+        if status != 'exhausted' and not proved.asked:
+            proved.refute()
         result.update(feasible=False,
-                      proven_infeasible=status == 'exhausted',
+                      proven_infeasible=status == 'exhausted' or bool(
+                          proved.found),
                       failures=search.failures.copy(), nodes=budget.nodes,
-                      timed_out=False)
+                      timed_out=False, proofs=proved.found)
         return result
     optimal = search.consolidate and cost <= search.root_bound
+    if search.consolidate and not optimal:
+        # The counting bound on new hosts, asked only when the cheap one
+        # leaves a gap: it may close it before any improvement.
+        search.root_bound = max(search.root_bound, search.cost() + (
+            proved.lower_bound() * search.w_new))
+        optimal = cost <= search.root_bound
     # Phase 2: branch and bound below the first placement's cost, if its
     # budget can reach a leaf four times (else it hardly ever improves).
     nodes = budget.nodes
@@ -413,6 +436,33 @@ def solve(problem, options, deadline):
     result.update(feasible=True, assignment=best, cost=cost, optimal=optimal,
                   nodes=nodes, timed_out=timed_out)
     return result
+
+
+class _Proofs:
+    """The counting proofs of one problem, asked at most once each, on a
+    search state of their own (they reason about the root)."""
+
+    def __init__(self, problem, options):
+        self.problem = problem
+        self.options = options
+        self.asked = False
+        self.found = []
+        self._search = None
+
+    def _root(self):
+        if self._search is None:
+            self._search = Search(self.problem, self.options)
+        return self._search
+
+    def refute(self):
+        self.asked = True
+        self.found = proofs.refute(self.problem, self._root())
+        return bool(self.found)
+
+    def lower_bound(self):
+        p = self.problem
+        return proofs.lower_bound(p, self._root(),
+                                  p.usable & (p.base_count > 0))
 
 
 class _SubBudget:

@@ -1,0 +1,590 @@
+"""Counting arguments, before any search.
+
+A search that cannot place a request finds that out only by trying every
+choice (or by running out of budget); most impossible requests are
+impossible for a reason that a few counts show: the servers need more of
+a resource than the hosts they may use have, more big servers than the
+hosts can hold one of, more diversity units than domains, more
+exclusivity groups than clean domains, more at-most members than the
+domains have room for under k, or no spread of the members that keeps the
+skew. The same counts over the hosts already in use give a lower bound on
+the new hosts any placement opens, which lets the improvement phase stop
+as soon as its placement meets it.
+
+Every argument works on each server's *root mask*: the hosts it may use
+before anything is placed (static filters, capacity, and every hard rule
+as it stands with the placed servers). Rules only ever shrink those masks
+as servers are placed, so a count that fails on them fails for every
+placement. Soft rules never rule a host out and are ignored.
+
+``refute`` returns the proofs (empty when none applies), each a dict in
+the explanation's format of a group entry (``group``, ``kind``, ``level``,
+``reason`` and the numbers), with ``groups``: the request's groups the
+argument used (the start of the explanation's conflict set; empty for a
+capacity proof, which holds with every group ignored).
+"""
+
+import numpy as np
+
+from valet.engine.solver.rules import diversity
+from valet.engine.solver.rules.base import EPS
+from valet.objects import group_kinds
+
+CAPACITY = 'capacity'
+# Augmenting-path steps a matching may take before it gives up (work, not
+# time: the same input gives the same verdict on any machine).
+MATCH_WORK = 200000
+
+
+def refute(problem, search):
+    """Proofs that no placement exists (a list; empty when none holds)."""
+    facts = _facts(problem, search)
+    found = facts.capacity(facts.free_masks(), problem.usable)
+    if found:
+        return found
+    masks = facts.masks()
+    for k, mask in enumerate(masks.unique):
+        if not mask.any():
+            # The explanation's funnel says which filter emptied it.
+            i = int(np.flatnonzero(masks.index == k)[0])
+            return [dict(_server_entry(problem, i),
+                         groups=facts.rule_groups([i]))]
+    hosts = problem.usable
+    for check in (facts.diversity, facts.exclusivity, facts.at_most,
+                  facts.spread):
+        found = check(hosts)
+        if found:
+            return found
+    return []
+
+
+def lower_bound(problem, search, in_use):
+    """New hosts every placement opens at least (consolidation)."""
+    facts = _facts(problem, search)
+    masks = _Masks([m & in_use for m in facts.masks().unique],
+                   facts.masks().index)
+    bound = 0 if all(m.any() for m in masks.unique) else 1
+    empty = problem.usable & ~in_use
+    bound = max(bound, facts.size_classes(masks, in_use, empty))
+    for check in (facts.diversity, facts.exclusivity):
+        bound = max(bound, check(in_use, count=True))
+    if bound == 0:
+        for check in (facts.at_most, facts.spread, facts.affinity):
+            if check(in_use):
+                return 1
+    return bound
+
+
+def _facts(problem, search):
+    """One search's facts, shared by the proofs and the bound (both ask
+    at the root, before anything is placed)."""
+    facts = getattr(search, '_proof_facts', None)
+    if facts is None:
+        facts = search._proof_facts = _Facts(problem, search)
+    return facts
+
+
+class _Masks:
+    """Per server a host mask, stored once per distinct mask."""
+
+    def __init__(self, unique, index):
+        self.unique = unique            # distinct masks
+        self.index = np.asarray(index, dtype=np.int64)  # server -> mask
+
+    def __getitem__(self, i):
+        return self.unique[self.index[i]]
+
+    def __iter__(self):
+        return (self.unique[k] for k in self.index)
+
+    def union(self, servers):
+        """Hosts in the mask of any of these servers."""
+        out = np.zeros(len(self.unique[0]) if self.unique else 0,
+                       dtype=bool)
+        for k in np.unique(self.index[np.asarray(servers, dtype=np.int64)]):
+            out |= self.unique[k]
+        return out
+
+
+def _server_entry(problem, i):
+    return {'group': None, 'kind': 'server',
+            'level': problem.topology.levels[0],
+            'reason': 'server %s has no host left' % problem.server_names(
+                [i])}
+
+
+class _Facts:
+    """Root masks and per-domain room, worked out once per question."""
+
+    def __init__(self, problem, search):
+        self.p = problem
+        self.s = search
+        self._masks = None
+        self._free_masks = None
+        self.room = np.maximum(problem.free, 0)
+
+    # ------------------------------------------------------------- masks
+    def free_masks(self):
+        """Static filters and capacity only (no group rule)."""
+        if self._free_masks is None:
+            self._free_masks = self._build(lambda i: ())
+        return self._free_masks
+
+    def _build(self, rules_of):
+        p, s = self.p, self.s
+        cache, unique, index = {}, [], []
+        static_ids = {}
+        for i in range(len(p.servers)):
+            static_key = static_ids.setdefault(p.static[i].tobytes(),
+                                               len(static_ids))
+            rules = rules_of(i)
+            key = (static_key, p.demand[i].tobytes(), rules)
+            k = cache.get(key)
+            if k is None:
+                mask = p.static[i] & np.all(
+                    s.free >= p.demand[i] - EPS, axis=1)
+                for c, _ in rules:
+                    mask = mask & s.trackers[c].mask(i)
+                k = cache[key] = len(unique)
+                unique.append(mask)
+            index.append(k)
+        return _Masks(unique, index)
+
+    def masks(self):
+        """Root masks with every hard rule (shared between alike servers).
+        """
+        if self._masks is None:
+            p = self.p
+            self._masks = self._build(lambda i: tuple(
+                (c, _mask_key(p.constraints[c], i))
+                for c in p.server_rules[i]
+                if not _soft(p.constraints[c])))
+        return self._masks
+
+    def rule_groups(self, servers):
+        """The request's groups whose rules restrict these servers."""
+        p = self.p
+        names = set()
+        for i in servers:
+            for c in p.server_rules[i]:
+                rule = p.constraints[c]
+                if _soft(rule):
+                    continue
+                if rule.name is not None:
+                    names.add(rule.name)
+                elif getattr(rule, 'member_of', None) is not None:
+                    name = rule.member_of.get(i)
+                    if name is not None:
+                        names.add(name)
+        return sorted(names & set(p.touched_groups))
+
+    # --------------------------------------------------------- capacity
+    def capacity(self, masks, hosts):
+        """Per resource class and size: the servers of at least that size
+        against the room (and the count of them) the hosts they may use
+        have. Group rules play no part: this holds with all ignored."""
+        p = self.p
+        for c, rc in enumerate(p.dc.resource_classes):
+            need = p.demand[:, c]
+            for size in np.unique(need[need > EPS])[::-1]:
+                big = np.flatnonzero(need >= size - EPS)
+                where = masks.union(big) & hosts
+                room = self.room[where, c]
+                total = float(need[big].sum())
+                if total > room.sum() + EPS:
+                    return [self._capacity_entry(
+                        rc, len(big), size, total, float(room.sum()),
+                        None)]
+                fits = int(np.floor(room / size + EPS).sum())
+                if len(big) > fits:
+                    return [self._capacity_entry(
+                        rc, len(big), size, total, float(room.sum()),
+                        fits)]
+        return []
+
+    def _capacity_entry(self, rc, count, size, total, room, fits):
+        p = self.p
+        if fits is None:
+            reason = ('%d servers need %g %s together but the hosts they '
+                      'may use have %g free' % (count, total, rc, room))
+        else:
+            reason = ('%d servers need at least %g %s each but the hosts '
+                      'they may use have room for %d such servers' % (
+                          count, size, rc, fits))
+        return {'group': None, 'kind': CAPACITY,
+                'level': p.topology.levels[0], 'reason': reason,
+                'resource_class': rc, 'servers': count, 'needs': total,
+                'room': room, 'groups': []}
+
+    def size_classes(self, masks, in_use, empty):
+        """New hosts the size counts force beyond the hosts in use."""
+        p = self.p
+        bound = 0
+        for c in range(len(p.dc.resource_classes)):
+            need = p.demand[:, c]
+            cap_empty = self.room[empty, c]
+            for size in np.unique(need[need > EPS])[::-1]:
+                big = np.flatnonzero(need >= size - EPS)
+                room = self.room[masks.union(big) & in_use, c]
+                short = float(need[big].sum()) - float(room.sum())
+                most = float(cap_empty.max()) if cap_empty.size else 0.0
+                if short > EPS:
+                    if most <= EPS:
+                        return len(p.servers) + 1
+                    bound = max(bound, int(np.ceil(short / most - 1e-9)))
+                extra = len(big) - int(np.floor(room / size + EPS).sum())
+                if extra > 0:
+                    per = int(np.floor(most / size + EPS))
+                    if per <= 0:
+                        return len(p.servers) + 1
+                    bound = max(bound, -(-extra // per))
+        return bound
+
+    # ------------------------------------------------------------ groups
+    def _domains(self, level, hosts):
+        """Per domain of ``level``: whether it has one of ``hosts``."""
+        p = self.p
+        dom = p.domain[level]
+        out = np.zeros(p.dc.domain_count(level), dtype=bool)
+        out[dom[hosts & (dom >= 0)]] = True
+        return out
+
+    def _domain_room(self, level, hosts):
+        p = self.p
+        dom = p.domain[level]
+        keep = hosts & (dom >= 0)
+        ndom = p.dc.domain_count(level)
+        return np.stack([np.bincount(dom[keep], weights=self.room[keep, c],
+                                     minlength=ndom)
+                         for c in range(self.room.shape[1])], axis=1)
+
+    def _hold(self, level, hosts, members):
+        """Per domain: at most how many of ``members`` it can take (by the
+        smallest member's demand in every resource class)."""
+        p = self.p
+        dom = p.domain[level]
+        keep = hosts & (dom >= 0)
+        ndom = p.dc.domain_count(level)
+        least = p.demand[members].min(axis=0)
+        hold = np.full(ndom, len(members), dtype=np.int64)
+        for c in np.flatnonzero(least > EPS):
+            per_host = np.floor(self.room[keep, c] / least[c] + EPS)
+            hold = np.minimum(hold, np.bincount(
+                dom[keep], weights=per_host, minlength=ndom).astype(
+                    np.int64))
+        return hold
+
+    def _rules(self, kind):
+        for c, rule in enumerate(self.p.constraints):
+            if rule.kind == kind and not _soft(rule):
+                yield c, rule
+
+    def diversity(self, hosts, count=False):
+        """Units against the domains that can take them (a matching)."""
+        p = self.p
+        masks = self.masks()
+        bound = 0
+        for _, rule in self._rules(group_kinds.DIVERSITY):
+            units = {}
+            for i in rule.members:
+                units.setdefault(rule.unit[i], []).append(i)
+            options = []
+            for unit in sorted(units):
+                members = units[unit]
+                ok = None
+                where = np.zeros(p.slots, dtype=bool)
+                for i in members:
+                    mask = masks[i] & hosts
+                    where |= mask
+                    doms = self._domains(rule.level, mask)
+                    ok = doms if ok is None else ok & doms
+                need = p.demand[members].sum(axis=0)
+                if len(members) > 1:
+                    room = self._domain_room(rule.level, where)
+                    ok &= np.all(room >= need - EPS, axis=1)
+                options.append(np.flatnonzero(ok))
+            matched = _matching(options)
+            if matched is None or matched >= len(options):
+                continue
+            if count:
+                bound = max(bound, len(options) - matched)
+                continue
+            level = p.topology.levels[rule.level]
+            return [{
+                'group': rule.name, 'kind': rule.kind, 'level': level,
+                'reason': '%d members (%s) need different %ss but the %ss '
+                          'that can take them hold at most %d of them '
+                          'apart' % (len(options),
+                                     p.server_names(rule.members), level,
+                                     level, matched),
+                'units': len(options), 'domains': int(matched),
+                'groups': self.rule_groups(rule.members)}]
+        return bound if count else []
+
+    def exclusivity(self, hosts, count=False):
+        """Exclusivity groups against the clean domains: distinct groups
+        need distinct domains, and a group needs as many as a diversity
+        group (at its level or above) has units among its members."""
+        p = self.p
+        masks = self.masks()
+        bound = 0
+        for _, rule in self._rules(group_kinds.EXCLUSIVITY):
+            by_group = {}
+            for i, name in rule.member_of.items():
+                by_group.setdefault(name, []).append(i)
+            options, names = [], []
+            for name in sorted(by_group):
+                members = by_group[name]
+                where = masks.union(members) & hosts
+                doms = np.flatnonzero(self._domains(rule.level, where))
+                need = self._apart(members, rule.level)
+                options.extend([doms] * need)
+                names.append(name)
+            matched = _matching(options)
+            if matched is None or matched >= len(options):
+                continue
+            if count:
+                bound = max(bound, len(options) - matched)
+                continue
+            level = p.topology.levels[rule.level]
+            members = sorted(i for ms in by_group.values() for i in ms)
+            return [{
+                'group': names[0] if len(names) == 1 else ', '.join(names),
+                'kind': rule.kind, 'level': level,
+                'reason': 'the members (%s) need %d %ss of their own but '
+                          'only %d %ss without other servers can take '
+                          'them' % (p.server_names(members), len(options),
+                                    level, matched, level),
+                'domains_needed': len(options), 'domains': int(matched),
+                'groups': self.rule_groups(members)}]
+        return bound if count else []
+
+    def _apart(self, members, level):
+        """Distinct domains of ``level`` the members need at least."""
+        need = 1
+        inside = set(members)
+        for _, rule in self._rules(group_kinds.DIVERSITY):
+            if rule.level < level:
+                continue
+            units = {rule.unit[i] for i in rule.members if i in inside}
+            need = max(need, len(units))
+        return need
+
+    def at_most(self, hosts, count=False):
+        """Members against the room under k of the domains they may use."""
+        p = self.p
+        masks = self.masks()
+        for _, rule in self._rules(group_kinds.AT_MOST):
+            where = masks.union(rule.members) & hosts
+            doms = self._domains(rule.level, where)
+            hold = self._hold(rule.level, where, rule.members)
+            room = np.minimum(hold, np.maximum(
+                rule.limit - rule.placed, 0))[doms].sum()
+            if len(rule.members) <= room:
+                continue
+            level = p.topology.levels[rule.level]
+            return [{
+                'group': rule.name, 'kind': rule.kind, 'level': level,
+                'reason': '%d members (%s) may be at most %d per %s but '
+                          'the %ss that can take any of them have room for '
+                          '%d more' % (len(rule.members),
+                                       p.server_names(rule.members),
+                                       rule.limit, level, level, room),
+                'members': len(rule.members), 'max_per_domain': rule.limit,
+                'domains': int(doms.sum()), 'room': int(room),
+                'groups': self.rule_groups(rule.members)}]
+        return []
+
+    def spread(self, hosts, count=False):
+        """Whether the members can end with every eligible domain within
+        max_skew of the fullest one that takes a member (counts only)."""
+        p = self.p
+        masks = self.masks()
+        for _, rule in self._rules(group_kinds.SPREAD):
+            where = masks.union(rule.members) & hosts
+            take = self._domains(rule.level, where)
+            hold = np.where(take, self._hold(rule.level, where,
+                                             rule.members), 0)
+            if _spread_fits(rule.placed, rule.eligible, take, hold,
+                            rule.skew, len(rule.members),
+                            self._largest_unit(rule)):
+                continue
+            level = p.topology.levels[rule.level]
+            return [{
+                'group': rule.name, 'kind': rule.kind, 'level': level,
+                'reason': 'the %d members (%s) cannot be spread over the '
+                          '%ss with room for them so that no %s is more '
+                          'than %d ahead of the emptiest' % (
+                              len(rule.members),
+                              p.server_names(rule.members), level, level,
+                              rule.skew),
+                'members': len(rule.members), 'max_skew': rule.skew,
+                'domains': int(take.sum()),
+                'groups': self.rule_groups(rule.members)}]
+        return []
+
+    def _largest_unit(self, rule):
+        """The most members of ``rule`` that affinity groups at its level
+        or below hold in one domain."""
+        keys = [('new', i) for i in rule.members]
+        units = diversity._units(keys, self.p, rule.level)
+        sizes = {}
+        for key in keys:
+            sizes[units[key]] = sizes.get(units[key], 0) + 1
+        return max(sizes.values()) if sizes else 0
+
+    def affinity(self, hosts, count=False):
+        """Affinity groups no single domain can hold on ``hosts``."""
+        p = self.p
+        masks = self.masks()
+        for _, rule in self._rules(group_kinds.AFFINITY):
+            where = np.zeros(p.slots, dtype=bool)
+            ok = None
+            for i in rule.members:
+                mask = masks[i] & hosts
+                where |= mask
+                doms = self._domains(rule.level, mask)
+                ok = doms if ok is None else ok & doms
+            need = p.demand[rule.members].sum(axis=0)
+            room = self._domain_room(rule.level, where)
+            if not (ok & np.all(room >= need - EPS, axis=1)).any():
+                return [{'group': rule.name, 'kind': rule.kind,
+                         'groups': self.rule_groups(rule.members)}]
+        return []
+
+
+def _spread_fits(placed, eligible, take, hold, skew, n, unit):
+    """Counts only: is there a floor t with every eligible domain lifted
+    to t and every domain that takes members kept at t + skew or less?
+    ``unit``: the most members affinity holds in one domain, which some
+    domain takes at once (so the floor is at least its count less skew).
+    """
+    if not eligible.any():
+        return n == 0
+    low = placed[eligible]
+    start = int(low.min())
+    if take.any():
+        start = max(start, int(placed[take].min()) + unit - skew)
+    for t in range(start, int(low.min()) + n + 1):
+        lift = np.maximum(t - placed, 0) * eligible
+        # An eligible domain below t must take members to reach it.
+        if np.any(lift > hold):
+            return False
+        room = np.minimum(np.maximum(t + skew - placed, 0), hold).sum()
+        # The domain taking the largest unit gets it whole, beyond its
+        # lift where that is smaller.
+        extra = np.maximum(placed + unit - np.maximum(t, placed), 0)
+        least = int(extra[take].min()) if take.any() else 0
+        if lift.sum() + least <= n <= room:
+            return True
+    return False
+
+
+def _matching(options):
+    """The largest number of rows matched to distinct columns (``options``
+    lists each row's columns), or None when the work cap ran out.
+
+    A row with at least as many columns as there are rows always finds a
+    free one, so only the others are matched by augmenting paths.
+    """
+    rows = len(options)
+    hard = [r for r in range(rows) if len(options[r]) < rows]
+    owner = {}
+    work = 0
+    matched = 0
+    for r in sorted(hard, key=lambda r: len(options[r])):
+        seen = set()
+        stack = [(r, iter(options[r]))]
+        path = []
+        found = False
+        while stack:
+            row, cols = stack[-1]
+            col = next(cols, None)
+            work += 1
+            if work > MATCH_WORK:
+                return None
+            if col is None:
+                stack.pop()
+                if path:
+                    path.pop()
+                continue
+            col = int(col)
+            if col in seen:
+                continue
+            seen.add(col)
+            path.append(col)
+            if col not in owner:
+                found = True
+                break
+            nxt = owner[col]
+            stack.append((nxt, iter(options[nxt])))
+        if found:
+            # Flip the path: each row on it takes the column after it.
+            for (row, _), col in zip(stack, path):
+                owner[col] = row
+            matched += 1
+        else:
+            path.clear()
+    return matched + (rows - len(hard))
+
+
+def _mask_key(rule, i):
+    """What a rule's root mask for server i depends on besides the rule."""
+    if rule.kind == group_kinds.DIVERSITY:
+        return rule.unit[i]
+    if rule.kind == group_kinds.EXCLUSIVITY:
+        return rule.member_of.get(i)
+    if rule.kind in (group_kinds.AFFINITY, group_kinds.AT_MOST,
+                     group_kinds.SPREAD):
+        return None
+    return i
+
+
+def _soft(rule):
+    return bool(getattr(rule, 'soft', False))
+
+
+# ------------------------------------------------------------ explanation
+def group_entries(proved, known):
+    """The proofs about groups, for the explanation's ``groups`` (one
+    entry per group and kind: the rules' own checks may have it)."""
+    seen = {(e.get('group'), e.get('kind')) for e in known}
+    out = []
+    for entry in proved:
+        if entry['kind'] in (CAPACITY, 'server'):
+            continue
+        if (entry['group'], entry['kind']) in seen:
+            continue
+        out.append({k: v for k, v in entry.items() if k != 'groups'})
+    return out
+
+
+def summary_lines(proved):
+    """Words for what the group entries and the funnel do not say."""
+    return [entry['reason'] for entry in proved
+            if entry['kind'] == CAPACITY]
+
+
+def conflict(problem, proved, recheck, limit=12):
+    """The conflict set from a proof: a capacity proof needs no group;
+    a group proof's groups, once rechecked impossible on their own, are
+    reduced by the deletion filter (one recheck per group, not one per
+    group of the request). None when there is no proof or its groups
+    alone turn out placeable (the caller runs the full filter)."""
+    if not proved:
+        return None
+    entry = proved[0]
+    if entry['kind'] == CAPACITY:
+        return {'groups': [], 'capacity_only': True, 'minimal': True}
+    start = list(entry.get('groups') or ())
+    everything = frozenset(problem.touched_groups)
+    if len(start) > limit or recheck(everything - set(start)) is not False:
+        return None
+    kept = list(start)
+    for name in start:
+        trial = [n for n in kept if n != name]
+        if recheck(everything - set(trial)) is False:
+            kept = trial
+    if not kept:
+        return {'groups': [], 'capacity_only': True, 'minimal': True}
+    return {'groups': kept, 'capacity_only': False, 'minimal': True}

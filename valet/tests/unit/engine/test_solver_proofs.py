@@ -1,0 +1,202 @@
+"""Counting proofs before the search (valet/engine/solver/proofs.py).
+
+An impossible request must be proven by a count after a handful of nodes,
+not by a search through every choice; the same counts over the hosts in
+use bound the new hosts, so that a first placement meeting the bound is
+answered at once, without an improvement phase.
+"""
+
+import numpy as np
+
+from valet.engine.model import groups as groups_mod
+from valet.engine.solver import problem as problem_mod
+from valet.engine.solver import proofs
+from valet.engine.solver import search
+from valet.engine.solver import SolverOptions
+from valet.tests.unit.engine import base
+from valet.tests.unit.engine.base import affinity
+from valet.tests.unit.engine.base import diversity
+from valet.tests.unit.engine.base import exclusivity
+from valet.tests.unit.engine.base import group
+from valet.tests.unit.engine.base import host
+from valet.tests.unit.engine.base import make_dc
+from valet.tests.unit.engine.base import placed
+from valet.tests.unit.engine.base import request
+from valet.tests.unit.engine.base import server
+
+
+def few_nodes(req):
+    # A first descent, then the probe: no search through the choices.
+    return len(req.servers) + search.PROBE_SLACK
+
+
+class TestRefute(base.SolverTestCase):
+
+    def test_diversity_over_clean_hosts_is_counted(self):
+        # Three members need three hosts with nothing else on them; ten
+        # hosts run a server each, two are empty.
+        dc = make_dc(racks=1, hosts_per_rack=12, existing=[
+            placed('old%d' % i, 'r0h%d' % i) for i in range(10)])
+        req = request([server('x%d' % i, 4, groups=['D', 'E'])
+                       for i in range(3)] + [server('p', 1)],
+                      [diversity('D'), exclusivity('E')])
+        prob = problem_mod.Problem(dc, req)
+        found = proofs.refute(prob, search.Search(prob, SolverOptions()))
+        self.assertEqual(1, len(found), found)
+        self.assertEqual(('D', 'diversity', 3, 2, ['D', 'E']), (
+            found[0]['group'], found[0]['kind'], found[0]['units'],
+            found[0]['domains'], found[0]['groups']))
+        # Without the exclusivity group the count holds no more.
+        req = request([server('x%d' % i, 4, groups=['D'])
+                       for i in range(3)], [diversity('D')])
+        prob = problem_mod.Problem(dc, req)
+        self.assertEqual([], proofs.refute(
+            prob, search.Search(prob, SolverOptions())))
+
+    def test_exclusivity_groups_need_distinct_clean_hosts(self):
+        dc = make_dc(racks=1, hosts_per_rack=4, existing=[
+            placed('old%d' % i, 'r0h%d' % i) for i in range(3)])
+        req = request([server('a', 1, groups=['E1']),
+                       server('b', 1, groups=['E2'])],
+                      [exclusivity('E1'), exclusivity('E2')])
+        prob = problem_mod.Problem(dc, req)
+        found = proofs.refute(prob, search.Search(prob, SolverOptions()))
+        self.assertEqual(['exclusivity'], [e['kind'] for e in found])
+        self.assertEqual((2, 1), (found[0]['domains_needed'],
+                                  found[0]['domains']))
+
+    def test_capacity_total_is_counted(self):
+        # Every server fits on a host alone; together they need 42 VCPU of
+        # the 38 free. The search alone tries packings for 100,000 nodes.
+        dc = base.build([host('h%d' % i, vcpus=8 + i) for i in range(4)])
+        req = request([server('s%d' % i, 3 + i % 2, ram=100 * (i + 1))
+                       for i in range(12)])
+        decision = self.infeasible(dc, req)
+        self.assertTrue(decision.proven_infeasible)
+        self.assertLessEqual(decision.stats['nodes'], few_nodes(req))
+        why = decision.explanation
+        self.assertEqual({'groups': [], 'capacity_only': True,
+                          'minimal': True}, why['conflict'])
+        self.assertIn('12 servers need 42 VCPU together but the hosts they '
+                      'may use have 38 free', why['summary'])
+        self.assertTrue(why['summary'].startswith('the request is '
+                                                  'impossible'))
+
+    def test_big_servers_are_counted_per_host(self):
+        # Five 5-VCPU servers, four hosts of 8 or 9 VCPU: the total fits,
+        # one per host does not.
+        dc = base.build([host('h%d' % i, vcpus=8 + i % 2) for i in range(4)])
+        req = request([server('s%d' % i, 5, ram=100 * (i + 1))
+                       for i in range(5)])
+        decision = self.infeasible(dc, req)
+        self.assertLessEqual(decision.stats['nodes'], few_nodes(req))
+        self.assertIn('5 servers need at least 5 VCPU each but the hosts '
+                      'they may use have room for 4 such servers',
+                      decision.explanation['summary'])
+
+    def test_spread_with_an_affinity_pair_is_counted(self):
+        # A host-affinity pair in a host spread of skew 1 puts two members
+        # on one host: every other of the 8 hosts then needs one, and
+        # there are only 4 members.
+        dc = base.build([host('h%d' % i, vcpus=8 + i) for i in range(8)])
+        groups = [group('S', groups_mod.SPREAD, max_skew=1),
+                  affinity('P', parents=['S'])]
+        req = request([server('a', 1, groups=['P']),
+                       server('b', 1, groups=['P']),
+                       server('c', 1, groups=['S']),
+                       server('d', 1, groups=['S'])], groups)
+        decision = self.infeasible(dc, req)
+        self.assertTrue(decision.proven_infeasible)
+        entries = [e for e in decision.explanation['groups']
+                   if e['group'] == 'S']
+        self.assertEqual(['spread'], [e['kind'] for e in entries])
+        self.assertIn('cannot be spread', decision.explanation['summary'])
+        self.assertEqual(['P', 'S'],
+                         decision.explanation['conflict']['groups'])
+
+    def test_feasible_requests_never_ask(self):
+        # A first descent without backtracking: the proofs are not asked.
+        dc = make_dc()
+        req = request([server('s%d' % i, 1, groups=['D'])
+                       for i in range(4)], [diversity('D')])
+        calls = []
+        real = proofs.refute
+        self.patch(proofs, 'refute',
+                   lambda *a: calls.append(1) or real(*a))
+        self.place(dc, req)
+        self.assertEqual([], calls)
+
+
+class TestBound(base.SolverTestCase):
+
+    def bounds(self, dc, req):
+        prob = problem_mod.Problem(dc, req)
+        root = search.Search(prob, SolverOptions())
+        in_use = prob.usable & (prob.base_count > 0)
+        return root.root_lower_bound(), proofs.lower_bound(prob, root,
+                                                           in_use)
+
+    def test_size_classes(self):
+        # Four hosts in use with 3 VCPU free each (12 in total) and two
+        # 4-VCPU servers: only empty hosts take them. The resource total
+        # says 0 new hosts, the size count 1.
+        dc = make_dc(racks=1, hosts_per_rack=6, existing=[
+            placed('old%d' % i, 'r0h%d' % i, 5) for i in range(4)])
+        req = request([server('big0', 4), server('big1', 4),
+                       server('small', 1)])
+        self.assertEqual((0, 1), self.bounds(dc, req))
+        decision = self.place(dc, req)
+        self.assertEqual(1, decision.objective['new_hosts'])
+        self.assertTrue(decision.optimal)
+
+    def test_diversity_units_matched_to_hosts_in_use(self):
+        # Three rack-diversity members, hosts in use in two racks only.
+        dc = make_dc(racks=3, hosts_per_rack=2, existing=[
+            placed('old0', 'r0h0'), placed('old1', 'r1h0')])
+        req = request([server('d%d' % i, 1, groups=['D'])
+                       for i in range(3)], [diversity('D', 'rack')])
+        self.assertEqual((0, 1), self.bounds(dc, req))
+        decision = self.place(dc, req)
+        self.assertEqual(1, decision.objective['new_hosts'])
+        self.assertTrue(decision.optimal)
+
+    def test_exclusivity_needs_a_clean_host(self):
+        dc = make_dc(racks=1, hosts_per_rack=3, existing=[
+            placed('old0', 'r0h0'), placed('old1', 'r0h1')])
+        req = request([server('e', 1, groups=['E']), server('p', 1)],
+                      [exclusivity('E')])
+        self.assertEqual(1, self.bounds(dc, req)[1])
+
+
+class TestPieces(base.SolverTestCase):
+
+    def test_matching(self):
+        self.assertEqual(2, proofs._matching([[0], [0, 1]]))
+        self.assertEqual(1, proofs._matching([[0], [0]]))
+        # An augmenting path moves the first row off column 0.
+        self.assertEqual(2, proofs._matching([[0, 1], [0]]))
+        self.assertEqual(3, proofs._matching([[0, 1], [1, 2], [0]]))
+        self.assertEqual(0, proofs._matching([]))
+        # Rows with as many columns as there are rows always match.
+        self.assertEqual(2, proofs._matching([[5, 6], [5]]))
+
+    def test_matching_work_cap(self):
+        self.patch(proofs, 'MATCH_WORK', 3)
+        self.assertIsNone(proofs._matching([[0], [0], [0], [0]]))
+
+    def test_spread_fits(self):
+        eligible = np.ones(3, dtype=bool)
+        hold = np.full(3, 10)
+        # 3 members over 3 empty domains, skew 1: one each.
+        self.assertTrue(proofs._spread_fits(
+            np.zeros(3, dtype=np.int64), eligible, eligible, hold, 1, 3, 1))
+        # A pair in one domain: the other two need one each (3 > 2 left).
+        self.assertFalse(proofs._spread_fits(
+            np.zeros(3, dtype=np.int64), eligible, eligible, hold, 1, 3, 2))
+        # A full domain that takes nothing keeps the floor at its count.
+        take = np.array([False, True, True])
+        hold = np.where(take, 10, 0)
+        self.assertFalse(proofs._spread_fits(
+            np.zeros(3, dtype=np.int64), eligible, take, hold, 1, 3, 1))
+        self.assertTrue(proofs._spread_fits(
+            np.zeros(3, dtype=np.int64), eligible, take, hold, 1, 2, 1))
