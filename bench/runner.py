@@ -12,10 +12,12 @@ import numpy as np
 from bench import end_to_end
 from bench import at_most
 from bench import exact
+from bench import exclusivity_scale
 from bench import generator as gen
 from bench import greedy
 from bench import original
 from bench import placement_query
+from bench import slowed
 from bench import storage_share
 from bench import view as view_mod
 
@@ -362,7 +364,15 @@ def main(argv=None):
                              'the solver, see bench/end_to_end.py): last, '
                              'not at all, or alone')
     end_to_end.add_arguments(parser, prefix='e2e-')
+    parser.add_argument('--slowed', choices=('on', 'off', 'only'),
+                        default='on',
+                        help='the same-answer phase (every instance at '
+                             'full speed and with busy neighbours on the '
+                             'solver\'s CPU, see bench/slowed.py): after '
+                             'the engine phase, not at all, or alone')
     args = parser.parse_args(argv)
+    if args.slowed == 'only':
+        return 1 if slowed.run(args.seed, args.quick) else 0
     if args.end_to_end == 'only':
         return _end_to_end_phase(args)
     if args.storage == 'only':
@@ -396,10 +406,16 @@ def main(argv=None):
                           ' [%s]' % note if note else ''),
                   file=sys.stderr, flush=True)
     load = load_time(args.seed)
+    scaling = exclusivity_scale.measure(
+        args.seed, reps=5 if args.quick else 20) if _decide else None
 
     print()
+    print('load average %.2f %.2f %.2f (a shared machine: timings vary)' %
+          os.getloadavg())
     print_table(records)
     summarise(records, kinds, load)
+    if scaling:
+        exclusivity_scale.report(scaling)
     # The API's placement lookup Nova's filter depends on, indexed against
     # the former full scan (bench/placement_query.py).
     placement_query.measure(requests=20 if args.quick else 50,
@@ -414,10 +430,11 @@ def main(argv=None):
                   indent=1)
         f.write('\n')
     print('records written to %s' % args.out)
+    differ = slowed.run(args.seed, args.quick) if args.slowed == 'on' else []
     status = _storage_phase(args) if args.storage == 'on' else 0
     if args.end_to_end == 'on':
         status = _end_to_end_phase(args) or status
-    return status
+    return 1 if differ else status
 
 
 def _end_to_end_phase(args):

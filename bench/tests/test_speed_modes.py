@@ -1,0 +1,53 @@
+"""The same-answer mode (bench/slowed.py) and the exclusivity scaling
+row (bench/exclusivity_scale.py), on small inputs."""
+
+import os
+import unittest
+
+from valet.engine.solver import decide
+
+from bench import exclusivity_scale
+from bench import generator as gen
+from bench import slowed
+
+
+class TestSlowed(unittest.TestCase):
+
+    def test_answer_names_feasibility_and_placement(self):
+        spec = gen.make_dc(3, 30)
+        req = gen.make_request(4, spec, 5, stack='t')
+        one = slowed.answer(decide(spec.build(), req))
+        self.assertTrue(one.startswith('yes:'))
+        self.assertEqual(one, slowed.answer(decide(spec.build(), req)))
+        other = gen.make_request(5, spec, 5, stack='t')
+        self.assertNotEqual(one, slowed.answer(decide(spec.build(),
+                                                      other)))
+
+    @unittest.skipUnless(hasattr(os, 'sched_setaffinity'), 'Linux only')
+    def test_neighbours_share_the_cpu_and_leave(self):
+        before = os.sched_getaffinity(0)
+        with slowed.Neighbours(1) as busy:
+            self.assertEqual({busy.cpu}, os.sched_getaffinity(0))
+            self.assertTrue(all(p.is_alive() for p in busy.procs))
+        self.assertEqual(before, os.sched_getaffinity(0))
+        self.assertFalse(any(p.is_alive() for p in busy.procs))
+
+
+class TestExclusivityScale(unittest.TestCase):
+
+    def test_groups_on_hosts_of_their_own(self):
+        spec = gen.large_spec(1, 200, per_host=2)
+        dc = exclusivity_scale.with_groups(spec, 5)
+        names = [n for n in dc.groups if n.startswith('bench-ex-')]
+        self.assertEqual(5, len(names))
+        for name in names:
+            members = dc.group_servers(name)
+            self.assertEqual(2, len(members))
+            host = {dc.servers[s].host for s in members}
+            self.assertEqual(1, len(host))
+            self.assertEqual(members, set(dc.servers_on(host.pop())))
+
+    def test_measure_places_the_server(self):
+        result = exclusivity_scale.measure(counts=(0, 5), reps=1,
+                                           hosts=200)
+        self.assertEqual({0, 5}, set(result))
