@@ -413,18 +413,19 @@ def solve(problem, options, deadline):
                       timed_out=False, proofs=proved.found)
         return result
     optimal = search.consolidate and cost <= search.root_bound
-    if search.consolidate and not optimal:
-        # The counting bound on new hosts, asked only when the cheap one
-        # leaves a gap: it may close it before any improvement.
-        search.root_bound = max(search.root_bound, search.cost() + (
-            proved.lower_bound() * search.w_new))
-        optimal = cost <= search.root_bound
     # Phase 2: branch and bound below the first placement's cost, if its
     # budget can reach a leaf four times (else it hardly ever improves).
     nodes = budget.nodes
     improve = Budget(options, problem.slots, deadline,
                      work=options.improve_work, floor=0)
     timed_out = False
+    if (options.improve and search.consolidate and not optimal
+            and improve.cap >= 4 * len(order)):
+        # The counting bound on new hosts, asked only when the cheap one
+        # leaves a gap: it may close it before any improvement.
+        search.root_bound = max(search.root_bound, search.cost() + (
+            proved.lower_bound() * search.w_new))
+        optimal = cost <= search.root_bound
     if (options.improve and search.consolidate and not optimal
             and improve.cap >= 4 * len(order)):
         status, improved, new_cost = search.dfs(order, improve, bound=cost)
