@@ -14,9 +14,13 @@ from valet.engine.model import errors
 from valet.engine.model import extra_specs as extra_specs_mod
 from valet.engine.model import groups as g
 from valet.engine.model import request as r
+from valet.engine.solver import model_cache
 from valet.engine.solver import rules
 from valet.engine.solver.rules.base import EPS
 from valet.objects import group_kinds
+
+
+_NO_SLOTS = np.zeros(0, dtype=np.int64)
 
 
 class Problem:
@@ -29,6 +33,10 @@ class Problem:
         self.topology = dc.topology
         self.ignore_groups = frozenset(ignore_groups)
         self.group_defs = _group_definitions(dc, request)
+        # Without nesting in the request and with every group counted,
+        # what placed servers belong to is the model's alone (cached).
+        self._model_only = not self.ignore_groups and not any(
+            group.parents for group in request.groups)
         self._check_nesting()
         self.children = {}
         for group in self.group_defs.values():
@@ -50,7 +58,21 @@ class Problem:
 
     # ------------------------------------------------------------ validation
     def _check_nesting(self):
-        defs = self.group_defs
+        if self._model_only:
+            # The request nests nothing: the model's nesting, checked
+            # once per model generation, is all there is.
+            cache = model_cache.store(self.dc, 'nesting')
+            if 'ok' not in cache:
+                try:
+                    self._check_nesting_of(dict(self.dc.groups))
+                    cache['ok'] = True
+                except errors.InvalidRequest:
+                    cache['ok'] = False
+            if cache['ok']:
+                return
+        self._check_nesting_of(self.group_defs)
+
+    def _check_nesting_of(self, defs):
         for group in defs.values():
             for parent_name in group.parents:
                 parent = defs.get(parent_name)
@@ -166,6 +188,17 @@ class Problem:
     def _closure(self, names):
         return g.closure(names, self.group_defs, self.ignore_groups)
 
+    def _placed_closure(self, sid):
+        """The groups of a placed server, through nesting."""
+        groups = self.dc.servers[sid].groups
+        if not self._model_only:
+            return set(self._closure(groups))
+        cache = model_cache.store(self.dc, 'closure')
+        found = cache.get(groups)
+        if found is None:
+            found = cache[groups] = frozenset(self._closure(groups))
+        return set(found)
+
     def _build_closures(self):
         defs = self.group_defs
         for server in self.servers:
@@ -184,14 +217,24 @@ class Problem:
         for members in closures.values():
             touched |= members
         self.touched_groups = touched
+        # Placed members of an exclusivity group the request does not touch
+        # that are in no other group only keep outsiders out of their
+        # domains: the exclusivity rule counts them per domain at once
+        # (model_cache), the closures leave them out.
+        isolated = self._isolated()
+        self.isolated = {}
         for name in touched | self.exclusivity_groups():
-            for sid in self.placed_servers(name):
+            members = self.placed_servers(name)
+            alone = isolated.get(name) if name not in touched else None
+            if alone:
+                self.isolated[name] = alone
+                members = members - alone[0]
+            for sid in members:
                 if sid in self.moving:
                     continue
                 key = ('old', sid)
                 if key not in closures:
-                    closures[key] = set(self._closure(
-                        self.dc.servers[sid].groups))
+                    closures[key] = self._placed_closure(sid)
         self._add_affinity_partners(closures)
         # What placed servers inherit among themselves is theirs already
         # (possibly drift, tolerated); only what the request adds counts
@@ -223,6 +266,62 @@ class Problem:
                         code='valet.request.multiple_exclusivity',
                         server=server, groups=sorted([other, name]))
 
+    def _isolated(self):
+        """{exclusivity group: (ids, host slots)} of its placed members in
+        no other group, per model generation (the model's alone)."""
+        if not self._model_only:
+            return {}
+        cache = model_cache.store(self.dc, 'isolated')
+        if 'groups' not in cache:
+            found = {}
+            for name, group in self.dc.groups.items():
+                if group.kind != g.EXCLUSIVITY:
+                    continue
+                alone = sorted(sid for sid in self.placed_servers(name)
+                               if self._placed_closure(sid) == {name})
+                if alone:
+                    found[name] = (frozenset(alone), np.array(
+                        [self.dc.slot_of(self.dc.servers[sid].host)
+                         for sid in alone], dtype=np.int64))
+            cache['groups'] = found
+        return cache['groups']
+
+    def isolated_counts(self, level):
+        """Per domain of ``level``: isolated members of the untouched
+        exclusivity groups (``self.isolated``) that stay put."""
+        ndom = self.dc.domain_count(level)
+        everything = self._isolated()
+        moving = self.moving and any(
+            self.moving & ids for ids, _ in self.isolated.values())
+        if moving or not everything:
+            slots = [self.isolated_slots(n) for n in sorted(self.isolated)]
+            slots = np.concatenate(slots) if slots else _NO_SLOTS
+            return np.bincount(self.domain[level, slots],
+                               minlength=ndom).astype(np.int64)
+        cache = model_cache.store(self.dc, 'isolated_counts')
+        if level not in cache:
+            slots = np.concatenate([s for _, s in everything.values()])
+            cache[level] = np.bincount(self.domain[level, slots],
+                                       minlength=ndom).astype(np.int64)
+        counts = cache[level].copy()
+        for name in everything:
+            if name not in self.isolated:
+                np.subtract.at(counts, self.domain[level,
+                                                   everything[name][1]], 1)
+        return counts
+
+    def isolated_slots(self, name):
+        """Host slots of a group's isolated members that stay put."""
+        alone = self.isolated.get(name)
+        if alone is None:
+            return _NO_SLOTS
+        ids, slots = alone
+        if self.moving and self.moving & ids:
+            keep = [k for k, sid in enumerate(sorted(ids))
+                    if sid not in self.moving]
+            slots = slots[keep]
+        return slots
+
     def _add_affinity_partners(self, closures):
         """Placed partners of exclusivity members inherit the group too."""
         defs = self.group_defs
@@ -243,13 +342,21 @@ class Problem:
                 for sid in self.placed_servers(name):
                     key = ('old', sid)
                     if sid not in self.moving and key not in closures:
-                        closures[key] = set(self._closure(
-                            self.dc.servers[sid].groups))
+                        closures[key] = self._placed_closure(sid)
 
     def placed_servers(self, name):
         """Placed servers in a group, through the nesting of this problem's
         definitions (a request may nest a group with placed members in a
         new parent)."""
+        if self._model_only:
+            cache = model_cache.store(self.dc, 'placed')
+            found = cache.get(name)
+            if found is None:
+                found = cache[name] = frozenset(self._placed_servers(name))
+            return found
+        return self._placed_servers(name)
+
+    def _placed_servers(self, name):
         children = self.children
         found, seen, stack = set(), set(), [name]
         while stack:

@@ -95,31 +95,53 @@ def compile(problem):
                             minlength=ndom).astype(np.int64)
         counts, member_of = {}, {}
         any_member = np.zeros(ndom, dtype=np.int64)
+        # Groups without new members only keep outsiders out: their
+        # members are counted together, in one pass (many stored groups
+        # must not cost a decision one array each).
+        quiet = []
+        # Isolated members (problem.py) counted per domain at once.
+        isolated = problem.isolated_counts(level)
         for name in names:
+            if name not in problem.members_of:
+                continue
             new, old = problem.members(name)
-            count = np.zeros(ndom, dtype=np.int64)
-            for sid in old:
-                count[problem.host_domain(level, sid)] += 1
-            counts[name] = count
-            any_member += count
-            for i in new:
-                member_of[i] = name
-            _check_new_members(problem, name, level, old, total - count)
+            doms = [problem.host_domain(level, sid) for sid in old]
+            alone = problem.domain[level, problem.isolated_slots(name)]
+            if alone.size:
+                np.subtract.at(isolated, alone, 1)
+            if new:
+                count = np.bincount(np.concatenate([
+                    np.asarray(doms, dtype=np.int64), alone]),
+                    minlength=ndom).astype(np.int64)
+                counts[name] = count
+                any_member += count
+                for i in new:
+                    member_of[i] = name
+                _check_new_members(problem, name, level, old,
+                                   doms + alone.tolist(), total)
+            else:
+                # Without new members the request makes no placed server
+                # a member: nothing to check.
+                quiet.append(np.asarray(doms, dtype=np.int64))
+                quiet.append(alone)
+        any_member += isolated
+        if quiet:
+            any_member += np.bincount(np.concatenate(quiet),
+                                      minlength=ndom).astype(np.int64)
         out.append(ExclusivityLevel(level, total, any_member, counts,
                                     member_of))
     return out
 
 
-def _check_new_members(problem, name, level, old, others):
+def _check_new_members(problem, name, level, old, doms, total):
     """Placed servers this request makes members must not share."""
-    known = problem.dc.group_servers(name)
+    known = problem.dc.group_servers(name) if old else ()
     level_name = problem.topology.levels[level]
-    for sid in old:
+    for sid, dom in zip(old, doms):
         if sid in known or name in problem.old_memberships.get(
                 ('old', sid), ()):
             continue
-        dom = problem.host_domain(level, sid)
-        if others[dom] > 0:
+        if total[dom] - doms.count(dom) > 0:
             problem.blocked.append({
                 'group': name, 'kind': KIND, 'level': level_name,
                 'reason': 'placed server %s would become a member but '
