@@ -53,7 +53,8 @@ def explain(problem, result, options, recheck):
             'proven': bool(result.get('proven_infeasible')),
         }
     if options.explain_conflicts:
-        out['conflict'] = proofs.conflict(problem, proved, recheck) or _conflict(
+        out['conflict'] = proofs.conflict(
+            problem, proved or problem.blocked, recheck) or _conflict(
             problem, recheck)
     out['proven'] = _proven(out, result)
     out['reason'] = INFEASIBLE if out['proven'] else SEARCH_BUDGET

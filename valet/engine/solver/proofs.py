@@ -577,6 +577,9 @@ def conflict(problem, proved, recheck, limit=12):
     if entry['kind'] == CAPACITY:
         return {'groups': [], 'capacity_only': True, 'minimal': True}
     start = list(entry.get('groups') or ())
+    if not start and entry.get('group') in problem.touched_groups:
+        # A conflict the compile found (problem.blocked): its group.
+        start = [entry['group']]
     everything = frozenset(problem.touched_groups)
     if len(start) > limit or recheck(everything - set(start)) is not False:
         return None
