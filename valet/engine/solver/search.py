@@ -10,6 +10,7 @@ second phase keeps searching with the best placement's cost as a bound and
 stops when the bound is proved optimal or the budget is spent.
 """
 
+import math
 import time
 
 import numpy as np
@@ -103,6 +104,11 @@ class Search:
         self.max_empty_free = np.where(
             (self.was_empty & p.usable)[:, None], usable_caps, 0).max(
                 axis=0) if p.slots else np.zeros(len(self.left))
+        # The resource bound's divisors, once (it is asked at every node):
+        # 0 where no empty host has any of that resource class.
+        cap = self.max_empty_free
+        self._cap_list = [float(c) if c > EPS else 0.0 for c in cap]
+        self._cap_div = np.where(cap > EPS, cap, np.inf)
 
     # ------------------------------------------------------------- feasible
     def feasible_mask(self, i):
@@ -228,16 +234,21 @@ class Search:
 
     def bound_for(self, need):
         """New hosts needed at least to cover a deficit (resource bound)."""
-        return int(self.bounds_for(need[None, :])[0])
+        # A handful of resource classes: plain floats beat numpy here.
+        best = 0
+        for amount, cap in zip(need.tolist(), self._cap_list):
+            if amount > EPS and cap:
+                best = max(best, math.ceil(amount / cap - 1e-9))
+        return best
 
     def bounds_for(self, needs):
         """bound_for over the rows of a matrix of deficits."""
-        cap = self.max_empty_free
-        with np.errstate(divide='ignore', invalid='ignore'):
-            ratio = np.where((needs > EPS) & (cap > EPS),
-                             np.ceil(needs / np.where(cap > EPS, cap, 1)
-                                     - 1e-9), 0)
-        return ratio.max(axis=1) if ratio.size else np.zeros(len(needs))
+        if not needs.size:
+            return np.zeros(len(needs))
+        # Dividing by inf gives 0 where no empty host has the resource.
+        ratio = np.where(needs > EPS, np.ceil(needs / self._cap_div - 1e-9),
+                         0)
+        return np.maximum(ratio.max(axis=1), 0)
 
     def lower_bound(self):
         return self.bound_for(self.deficit()) if self.consolidate else 0
