@@ -17,6 +17,7 @@ from bench import generator as gen
 from bench import greedy
 from bench import original
 from bench import placement_query
+from bench import rack_affinity
 from bench import slowed
 from bench import storage_share
 from bench import view as view_mod
@@ -370,7 +371,13 @@ def main(argv=None):
                              'full speed and with busy neighbours on the '
                              'solver\'s CPU, see bench/slowed.py): after '
                              'the engine phase, not at all, or alone')
+    parser.add_argument('--rack-affinity', type=int, default=None,
+                        help='rack-affinity instances compared with the '
+                             'exact model (bench/rack_affinity.py; 9 with '
+                             '--quick, 30 otherwise; 0 skips them)')
     args = parser.parse_args(argv)
+    if args.rack_affinity is None:
+        args.rack_affinity = 9 if args.quick else 30
     if args.slowed == 'only':
         return 1 if slowed.run(args.seed, args.quick) else 0
     if args.end_to_end == 'only':
@@ -416,6 +423,10 @@ def main(argv=None):
     summarise(records, kinds, load)
     if scaling:
         exclusivity_scale.report(scaling)
+    if _decide is not None and args.rack_affinity:
+        print('\n== Rack affinity: new hosts against the exact optimum ==')
+        rack_affinity.summary(rack_affinity.measure(
+            args.seed, args.rack_affinity, args.exact_time_limit))
     # The API's placement lookup Nova's filter depends on, indexed against
     # the former full scan (bench/placement_query.py).
     placement_query.measure(requests=20 if args.quick else 50,

@@ -51,3 +51,37 @@ class TestExclusivityScale(unittest.TestCase):
         result = exclusivity_scale.measure(counts=(0, 5), reps=1,
                                            hosts=200)
         self.assertEqual({0, 5}, set(result))
+
+
+class TestRackAffinity(unittest.TestCase):
+
+    def test_three_shapes(self):
+        from bench import rack_affinity
+        from valet.engine.model import groups as g
+        shapes = {}
+        for index in range(6):
+            name, spec, req = rack_affinity.make(1, index)
+            shape = name.split('-')[2]
+            shapes[shape] = (spec, req)
+            affinity = [grp for grp in req.groups if grp.kind == g.AFFINITY]
+            self.assertTrue(affinity)
+            self.assertEqual({'rack'}, {grp.level for grp in affinity})
+        self.assertEqual(set(rack_affinity.SHAPES), set(shapes))
+        spec, req = shapes['nested']
+        div = [grp for grp in req.groups if grp.kind == g.DIVERSITY]
+        self.assertEqual(1, len(div))
+        self.assertTrue(all(grp.parents == (div[0].name,)
+                            for grp in req.groups if grp.kind == g.AFFINITY))
+        spec, req = shapes['running']
+        dc = spec.build()
+        members = dc.group_servers(req.groups[0].name)
+        self.assertTrue(members)
+        self.assertEqual(1, len({dc.domain_of(dc.servers[s].host, 'rack')
+                                 for s in members}))
+
+    def test_summary(self):
+        from bench import rack_affinity
+        import io
+        rows = [('a', 1, 1, True), ('b', 2, 1, True), ('c', None, 0, True)]
+        self.assertEqual((1, 2, 1, 1), rack_affinity.summary(
+            rows, out=io.StringIO()))
