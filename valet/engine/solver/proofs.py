@@ -578,8 +578,16 @@ def conflict(problem, proved, recheck, limit=12):
         return {'groups': [], 'capacity_only': True, 'minimal': True}
     start = list(entry.get('groups') or ())
     if not start and entry.get('group') in problem.touched_groups:
-        # A conflict the compile found (problem.blocked): its group.
-        start = [entry['group']]
+        # A conflict the compile found (problem.blocked): its group and
+        # the groups nested in it (they bring members along).
+        start, stack = [], [entry['group']]
+        while stack:
+            name = stack.pop()
+            if name in start or name not in problem.touched_groups:
+                continue
+            start.append(name)
+            stack.extend(sorted(problem.children.get(name, ())))
+        start.sort()
     everything = frozenset(problem.touched_groups)
     if len(start) > limit or recheck(everything - set(start)) is not False:
         return None
