@@ -52,18 +52,18 @@ def measure(seed=1, counts=(0, 200), reps=20, decide=None, hosts=HOSTS):
         from valet.engine.solver import decide
     spec = gen.large_spec(seed, hosts)
     request = gen.single_server(spec)
-    out = {}
-    for count in counts:
-        dc = with_groups(spec, count, seed)
+    models = {count: with_groups(spec, count, seed) for count in counts}
+    times = {count: [] for count in counts}
+    for count, dc in models.items():
         decide(dc, request)                 # warm caches, as a service is
-        times = []
-        for _ in range(reps):
+    # Taking turns, so that a busy machine slows every count alike.
+    for _ in range(reps):
+        for count, dc in models.items():
             start = time.perf_counter()
             decision = decide(dc, request)
-            times.append((time.perf_counter() - start) * 1000.0)
-        assert decision.feasible, decision.explanation
-        out[count] = statistics.median(times)
-    return out
+            times[count].append((time.perf_counter() - start) * 1000.0)
+            assert decision.feasible, decision.explanation
+    return {count: statistics.median(times[count]) for count in counts}
 
 
 def report(result, out=sys.stdout):
