@@ -3,13 +3,14 @@
 Rack affinity is where a search that places one server after another opens
 too many hosts: the rack is chosen by the first member, the rest must
 follow. This generates small seeded instances (the engine benchmark's data
-centres, 40 to 60 hosts in racks of 20 to 40, every other one tight) whose
+centres, 40 to 60 hosts in racks of 20 to 40, two in three tight) whose
 requests hold rack-affinity groups in three shapes:
 
 ``plain``
-    one or two rack-affinity groups of 3 to 8 servers, beside plain ones;
+    one or two rack-affinity groups of 6 to 16 servers, beside plain ones;
 ``nested``
-    two rack-affinity groups nested in a rack-diversity group (two racks);
+    two rack-affinity groups of 4 to 10 nested in a rack-diversity group
+    (two racks);
 ``running``
     a rack-affinity group some placed servers already belong to (their rack
     is fixed).
@@ -49,7 +50,9 @@ def make(seed, index):
     """One instance: (name, spec, request)."""
     rng = random.Random(seed * 6007 + index)
     shape = SHAPES[index % len(SHAPES)]
-    tight = (index // len(SHAPES)) % 2 == 1
+    # Two in three tight (few used hosts with room, large flavors): the
+    # rack's empty hosts then decide the count.
+    tight = (index // len(SHAPES)) % 3 != 0
     n_hosts = rng.randint(40, 60)
     spec = gen.make_dc(seed * 6007 + index, n_hosts,
                        profile=gen.TIGHT if tight else gen.MIXED,
@@ -64,15 +67,15 @@ def make(seed, index):
             aff = g.Group('%s-aff%d' % (stack, k), g.AFFINITY, 'rack',
                           parents=(div.name,))
             groups.append(aff)
-            servers += _servers(rng, stack, rng.randint(3, 6), [aff.name],
+            servers += _servers(rng, stack, rng.randint(4, 10), [aff.name],
                                 mix, len(servers))
     else:
         for k in range(1 if shape == 'running' else rng.randint(1, 2)):
             aff = g.Group('%s-aff%d' % (stack, k), g.AFFINITY, 'rack')
             groups.append(aff)
-            servers += _servers(rng, stack, rng.randint(3, 8), [aff.name],
+            servers += _servers(rng, stack, rng.randint(6, 16), [aff.name],
                                 mix, len(servers))
-    servers += _servers(rng, stack, rng.randint(2, 8), [], mix,
+    servers += _servers(rng, stack, rng.randint(2, 10), [], mix,
                         len(servers))
     if shape == 'running':
         # Placed servers of one rack join the group: its rack is fixed.
