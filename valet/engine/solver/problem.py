@@ -368,8 +368,9 @@ def _group_definitions(dc, request):
                     group.name, group.kind, ', '.join(g.KINDS)),
                 code='valet.request.unknown_kind', group=group.name)
         dc.topology.index(group.level)
-        problem = group_kinds.parameter_error(
+        problem = (group_kinds.parameter_error(
             group.kind, group.max_per_domain, group.max_skew)
+            or _weight_error(group))
         if problem:
             raise errors.InvalidRequest(
                 'group %s: %s' % (group.name, problem),
@@ -386,13 +387,33 @@ def _group_definitions(dc, request):
     return defs
 
 
+def _weight_error(group):
+    weight, soft = group.weight, group.kind in group_kinds.WEIGHTED_KINDS
+    if weight is None:
+        return None
+    if not soft:
+        return 'weight applies only to groups of type %s' % ', '.join(
+            group_kinds.WEIGHTED_KINDS)
+    if (isinstance(weight, bool) or not isinstance(weight, int)
+            or not group_kinds.WEIGHT_MIN <= weight <= group_kinds.WEIGHT_MAX):
+        return 'a group of type %s takes weight, a whole number from %d ' \
+            'to %d, not %r' % (group.kind, group_kinds.WEIGHT_MIN,
+                               group_kinds.WEIGHT_MAX, weight)
+    return None
+
+
 def _shape(group):
-    return (group.kind, group.level, group.max_per_domain, group.max_skew)
+    # A soft group's weight None means 1.
+    weight = group.weight
+    if weight is None and group.kind in group_kinds.WEIGHTED_KINDS:
+        weight = 1
+    return (group.kind, group.level, group.max_per_domain, group.max_skew,
+            weight)
 
 
 def _kind(group):
-    number = (group.max_per_domain if group.max_per_domain is not None
-              else group.max_skew)
+    number = next((n for n in (group.max_per_domain, group.max_skew,
+                               group.weight) if n is not None), None)
     return group.kind if number is None else '%s %d' % (group.kind, number)
 
 
