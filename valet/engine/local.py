@@ -56,7 +56,8 @@ class LocalEngineAPI(rpcapi.EngineAPI):
         self.conf = conf
         self.endpoint = endpoint
 
-    def _call(self, ctxt, method, **kwargs):
+    def _call(self, ctxt, method, version=None, **kwargs):
+        # The endpoint is this process's: it serves every version.
         func = getattr(self.endpoint, method)
         ctxt, kwargs = _wire(ctxt), _wire(kwargs)
         lock = None if method in UNLOCKED else self.endpoint.lock

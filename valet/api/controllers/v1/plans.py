@@ -3,7 +3,13 @@
 The API validates, authorises and resolves groups; the engine decides and
 stores (create, update, migrate, delete). Plans are project-owned: another
 project's plan answers 404 as if it did not exist.
+
+The engine answers plan results (domain data, ``valet.engine.planning``);
+the REST representation is built here. From microversion 1.8 a create or
+update also returns the engine's ``decision`` and may be a dry run.
 """
+
+import dataclasses
 
 from valet.api.controllers import base
 from valet.api import errors
@@ -11,9 +17,17 @@ from valet.api import microversion
 from valet.api import resolver
 from valet.api import router
 from valet.api.schemas import plans as schema
+from valet import objects
 from valet.policies import plans as policies
 from valet import policy
 from valet.storage import base as storage_base
+
+DECISION_VERSION = '1.8'
+# Decision fields that stay in the engine's log: timings differ from one
+# run to the next, the assignment is in the placements.
+_HIDDEN = ('stats', 'assignment')
+# Shown only when the engine refused.
+_REFUSAL = ('explanation', 'proven_infeasible')
 
 
 def not_found(ref):
@@ -21,6 +35,41 @@ def not_found(ref):
         404, errors.PLAN_NOT_FOUND,
         "Plan '%s' not found; address a plan by its id or its stack id."
         % ref)
+
+
+def _fields(cls, data):
+    # Fields a newer engine adds are left out, not an error.
+    names = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def render_plan(result):
+    """The v1 representation of an engine plan result."""
+    plan = _fields(objects.Plan, result['plan'])
+    return plan.to_dict([_fields(objects.Placement, p)
+                         for p in result['placements']])
+
+
+def render_decision(decision):
+    """The ``decision`` object (1.8): every field the engine reports,
+    whatever its objective holds, except its timings."""
+    out = {k: v for k, v in decision.items()
+           if k not in _HIDDEN and k not in _REFUSAL}
+    out['objective'] = dict(decision.get('objective') or {})
+    if not decision.get('feasible'):
+        for key in _REFUSAL:
+            out[key] = decision.get(key)
+    return out
+
+
+def render(req, result, status, dry_run=False):
+    """``(status, body)`` of a create/update/migrate answer."""
+    body = {'plan': render_plan(result)}
+    if microversion.at_least(req.environ, DECISION_VERSION):
+        body['decision'] = render_decision(result['decision'])
+        if dry_run:
+            body['dry_run'] = True
+    return status, body
 
 
 class PlansController(base.Controller):
@@ -81,9 +130,12 @@ class PlansController(base.Controller):
                                       do_raise=False)
         if not for_others:
             policy.authorize(ctx, policies.CREATE)
-        body = self.body(req, schema.CREATE_FOR_PROJECT
-                         if microversion.at_least(req.environ, '1.3')
-                         else schema.CREATE)
+        if microversion.at_least(req.environ, DECISION_VERSION):
+            body = self.body(req, schema.CREATE_DRY_RUN)
+        elif microversion.at_least(req.environ, '1.3'):
+            body = self.body(req, schema.CREATE_FOR_PROJECT)
+        else:
+            body = self.body(req, schema.CREATE)
         project_id = body.get('project_id') or ctx.project_id
         if project_id != ctx.project_id:
             policy.authorize(ctx, policies.CREATE_FOR_PROJECT)
@@ -107,23 +159,30 @@ class PlansController(base.Controller):
                 'resources': resources,
                 'groups': groups,
                 'locations': body.get('locations')}
-        result = self.engine.create_plan(self.rpc_context(ctx), plan)
-        return 201, {'plan': result}
+        dry_run = body.get('dry_run', False)
+        result = self.engine.plan_create(self.rpc_context(ctx), plan,
+                                         dry_run=dry_run)
+        # A dry run creates nothing: 200, not 201.
+        return render(req, result, 200 if dry_run else 201, dry_run)
 
     def update(self, req, plan_id):
         ctx = self.context(req)
         action = self.body(req, schema.ACTION)['action']
         if action == 'migrate':
             return self._migrate(req, ctx, plan_id)
-        body = self.body(req, schema.UPDATE)
+        body = self.body(req, schema.UPDATE_DRY_RUN
+                         if microversion.at_least(req.environ,
+                                                  DECISION_VERSION)
+                         else schema.UPDATE)
         plan = self._get(ctx, plan_id, policies.UPDATE)
         resources, groups = resolver.GroupResolver(
             self.storage, plan.project_id).resolve(body['resources'])
-        result = self.engine.update_plan(
+        dry_run = body.get('dry_run', False)
+        result = self.engine.plan_update(
             self.rpc_context(ctx), plan.id, resources, groups,
             original_resources=body.get('original_resources'),
-            plan_name=body.get('plan_name'))
-        return 201, {'plan': result}
+            plan_name=body.get('plan_name'), dry_run=dry_run)
+        return render(req, result, 200 if dry_run else 201, dry_run)
 
     def _migrate(self, req, ctx, plan_id):
         body = self.body(req, schema.MIGRATE)
@@ -138,10 +197,11 @@ class PlansController(base.Controller):
                 'Unknown resource or orchestration id %s in plan %s; give '
                 'the orchestration id or Nova instance id of one of its '
                 'servers.' % (resource, plan.id))
-        result = self.engine.migrate(self.rpc_context(ctx), plan.id,
-                                     resource,
-                                     body.get('excluded_hosts') or [])
-        return 201, {'plan': result}
+        result = self.engine.plan_migrate(
+            self.rpc_context(ctx), plan.id, resource,
+            body.get('excluded_hosts') or [])
+        # Advice (nothing stored), answered 201 as it always was.
+        return render(req, result, 201)
 
     def delete(self, req, plan_id):
         ctx = self.context(req)
