@@ -412,8 +412,10 @@ def _shape(group):
 
 
 def _kind(group):
-    number = next((n for n in (group.max_per_domain, group.max_skew,
-                               group.weight) if n is not None), None)
+    if group.kind in group_kinds.WEIGHTED_KINDS:
+        return '%s (weight %d)' % (group.kind, _shape(group)[-1])
+    number = (group.max_per_domain if group.max_per_domain is not None
+              else group.max_skew)
     return group.kind if number is None else '%s %d' % (group.kind, number)
 
 
