@@ -37,13 +37,13 @@ FLAVOR_KEYS = frozenset(FLAVOR_NUMBERS) | {
     'id', 'extra_specs', 'description', 'is_public', 'rxtx_factor'}
 SERVER_KEYS = frozenset(
     {'name', 'id', 'host', 'flavor', 'groups', 'project', 'stack'})
+# Beside these, a group's parameters (max_per_domain, ...: the group
+# vocabulary's) are keys of their own.
 GROUP_KEYS = frozenset(
-    {'name', 'type', 'level', 'parents', 'description', 'members',
-     'max_per_domain', 'max_skew'})
+    {'name', 'type', 'level', 'parents', 'description', 'members'})
 TOP_KEYS = frozenset(
     {'levels', 'flavors', 'hosts', 'servers', 'groups', 'name',
      'description'})
-GROUP_TYPES = group_kinds.KINDS
 # Nova's default availability zone for hosts in none.
 DEFAULT_AZ = 'nova'
 
@@ -405,29 +405,25 @@ class _Parser:
             where = 'group %s' % name
             if not isinstance(spec, dict):
                 self.fail(where, 'must be a mapping with type and level')
-            self.known_keys(where, spec, GROUP_KEYS)
+            self.known_keys(where, spec,
+                            GROUP_KEYS | set(group_kinds.PARAMETERS))
             kind = spec.get('type')
-            if kind not in GROUP_TYPES:
+            if kind not in group_kinds.KINDS:
                 self.fail('%s: key type' % where, 'must be one of %s, not '
-                          '%r' % (', '.join(GROUP_TYPES), kind))
+                          '%r' % (', '.join(group_kinds.KINDS), kind))
             level = spec.get('level', group_kinds.DEFAULT_LEVEL)
             if level not in levels:
                 self.fail('%s: key level' % where, 'unknown level %r; levels '
                           'are %s' % (level, ', '.join(levels)))
-            limit = spec.get('max_per_domain')
-            skew = spec.get('max_skew')
-            problem = group_kinds.limit_error(kind, limit)
-            if problem:
-                self.fail('%s: key max_per_domain' % where, problem)
-            problem = group_kinds.skew_error(kind, skew)
-            if problem:
-                self.fail('%s: key max_skew' % where, problem)
+            parameters = group_kinds.picked(spec)
+            for key, problem in group_kinds.problems(kind, parameters):
+                self.fail('%s: key %s' % (where, key), problem)
             out.append(objects.Group(
                 name=str(name), type=kind, level=level,
                 description=str(spec.get('description') or ''),
                 members=list(spec.get('members') or []),
                 parents=[str(p) for p in spec.get('parents') or []],
-                max_per_domain=limit, max_skew=skew))
+                parameters=group_kinds.with_defaults(kind, parameters)))
         names = {g.name for g in out}
         for group in out:
             for parent in group.parents:

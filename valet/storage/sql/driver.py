@@ -194,8 +194,7 @@ class SqlStorage(base.Storage):
                 id=group.id, name=group.name, type=group.type,
                 level=group.level, description=group.description or '',
                 members=list(group.members), parents=list(group.parents),
-                max_per_domain=group.max_per_domain,
-                max_skew=group.max_skew, generation=1))
+                parameters=dict(group.parameters), generation=1))
             return _group(self._row(conn, GROUPS, group.id))
 
     @_translated
@@ -533,8 +532,7 @@ def _group(row):
                          level=row.level, description=row.description,
                          members=list(row.members),
                          parents=list(row.parents),
-                         max_per_domain=row.max_per_domain,
-                         max_skew=row.max_skew,
+                         parameters=dict(row.parameters),
                          generation=row.generation)
 
 

@@ -156,6 +156,20 @@ class StaticInventoryTest(base.BaseTestCase):
             self.assertFails(document(groups={'g': bad}), 'group g',
                              'key max_per_domain')
 
+    def test_soft_groups(self):
+        snap = self.load(document(groups={
+            'near': {'type': 'soft-affinity', 'level': 'rack', 'weight': 7},
+            'apart': {'type': 'soft-diversity'}}))
+        groups = {g.name: g for g in snap.groups}
+        self.assertEqual({'weight': 7}, groups['near'].parameters)
+        # A soft group without a weight gets the default.
+        self.assertEqual({'weight': 1}, groups['apart'].parameters)
+        for bad in ({'type': 'soft-affinity', 'weight': 0},
+                    {'type': 'soft-diversity', 'weight': 101},
+                    {'type': 'affinity', 'weight': 2}):
+            self.assertFails(document(groups={'g': bad}), 'group g',
+                             'key weight')
+
     def test_empty_file_has_no_hosts_key(self):
         self.assertFails('', 'hosts')
 
