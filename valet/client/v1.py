@@ -7,6 +7,7 @@ top-level key), or None for 204 answers. Ids in paths are quoted.
 from urllib import parse
 
 from valet.client import http
+from valet.objects import group_kinds
 
 # A reserve takes Heat's hints, and POST /v1/plans a project_id, from
 # these microversions on.
@@ -25,6 +26,11 @@ def _version_key(text):
         return tuple(int(part) for part in str(text).split('.'))
     except ValueError:
         return (0,)
+
+
+# Every group kind's parameters are shown from this microversion on.
+PARAMETERS_VERSION = max((kind.since for kind in group_kinds.TABLE),
+                         key=_version_key)
 
 
 def _unwrap(data, key):
@@ -67,32 +73,54 @@ class Client:
         return self.http.request('GET', '/', timeout=timeout)[1]
 
     # -------------------------------------------------------------- groups
-    def list_groups(self, timeout=None, parents=False):
+    def _group_version(self, parents=False, parameters=False):
+        # The newest of the microversions the asked-for members need.
+        needed = ([NESTING_VERSION] if parents else []) + (
+            [PARAMETERS_VERSION] if parameters else [])
+        if not needed:
+            return None
+        return self._at_least(max(needed, key=_version_key))
+
+    def list_groups(self, timeout=None, parents=False, parameters=False):
         """Every group; ``parents`` asks for microversion 1.4, whose
-        groups show the groups they are nested in."""
-        version = self._at_least(NESTING_VERSION) if parents else None
-        return _unwrap(self._call('GET', '/groups', timeout=timeout,
-                                  microversion=version), 'groups')
+        groups show the groups they are nested in, ``parameters`` for the
+        one that shows every kind's parameters (max_per_domain, ...)."""
+        return _unwrap(self._call(
+            'GET', '/groups', timeout=timeout,
+            microversion=self._group_version(parents, parameters)),
+            'groups')
 
     def create_group(self, name, type, level, description=None,
-                     timeout=None, parents=None):
+                     timeout=None, parents=None, **parameters):
         """Create a group; ``parents`` (names or ids of the groups it is
-        nested in) needs microversion 1.4."""
+        nested in) needs microversion 1.4; ``parameters`` are the kind's
+        (``max_per_domain=2``, ``weight=5``, ...; None leaves one out).
+        A kind newer than 1.0 is asked for at the microversion that
+        introduced it."""
         body = {'name': name, 'type': type, 'level': level}
         if description is not None:
             body['description'] = description
-        version = None
+        body.update((k, v) for k, v in parameters.items() if v is not None)
+        needed = ['1.0']
         if parents is not None:
             body['parents'] = list(parents)
-            version = self._at_least(NESTING_VERSION)
-        return _unwrap(self._call('POST', '/groups', body, timeout=timeout,
-                                  microversion=version), 'group')
+            needed.append(NESTING_VERSION)
+        kind = group_kinds.BY_NAME.get(type)
+        if kind is not None:
+            needed.append(kind.since)
+        version = max(needed, key=_version_key)
+        return _unwrap(self._call(
+            'POST', '/groups', body, timeout=timeout,
+            microversion=self._at_least(version) if version != '1.0'
+            else None), 'group')
 
-    def show_group(self, group, timeout=None, parents=False):
-        version = self._at_least(NESTING_VERSION) if parents else None
-        return _unwrap(self._call('GET', '/groups/%s' % _q(group),
-                                  timeout=timeout, microversion=version),
-                       'group')
+    def show_group(self, group, timeout=None, parents=False,
+                   parameters=False):
+        """One group; ``parents`` and ``parameters`` as list_groups."""
+        return _unwrap(self._call(
+            'GET', '/groups/%s' % _q(group), timeout=timeout,
+            microversion=self._group_version(parents, parameters)),
+            'group')
 
     def update_group(self, group, description=None, timeout=None,
                      parents=None):
