@@ -34,6 +34,23 @@ _Validator = validators.extend(jsonschema.Draft202012Validator,
                                {'pattern': _pattern})
 
 
+# Validators by id(schema), with the schema (kept alive, so the id stays
+# its own). Most schemas are module constants; a list's query schema is
+# built per request, so the cache is bounded.
+_VALIDATORS = {}
+_MAX_VALIDATORS = 128
+
+
+def _validator(schema):
+    """The validator of ``schema``, built once per schema."""
+    found = _VALIDATORS.get(id(schema))
+    if found is None or found[0] is not schema:
+        if len(_VALIDATORS) >= _MAX_VALIDATORS:
+            _VALIDATORS.clear()
+        found = _VALIDATORS[id(schema)] = (schema, _Validator(schema))
+    return found[1]
+
+
 def _where(error):
     path = '.'.join(str(p) for p in error.absolute_path)
     return path or '(top level)'
@@ -42,7 +59,7 @@ def _where(error):
 def validate(instance, schema, what='request body'):
     """Raise a 400 APIError saying what is wrong and how to fix it."""
     error = jsonschema.exceptions.best_match(
-        _Validator(schema).iter_errors(instance))
+        _validator(schema).iter_errors(instance))
     if error is None:
         return instance
     hint = error.schema.get('description') if isinstance(
