@@ -141,7 +141,10 @@ class Search:
         if cur >= 0:
             score = score + (idx != cur) * self.stay_rank
         if self.server_soft[i]:
-            score = score + self.soft_penalty(i)[idx] * SOFT_RANK
+            rank = 0
+            for tracker in self.server_soft[i]:
+                rank = rank + tracker.rank(i)
+            score = score + rank[idx] * SOFT_RANK
         return score
 
     def soft_penalty(self, i):

@@ -59,6 +59,26 @@ class Soft(base.Constraint):
             reach[doms] += 1
         return reach
 
+    def room(self, problem):
+        """Per domain, the most new members its free capacity can hold:
+        per resource class, how many of the smallest demands fit in the
+        domain's usable free room (a bound, not a packing)."""
+        dom = problem.domain[self.level]
+        free = np.where((problem.usable & (dom >= 0))[:, None],
+                        np.maximum(problem.free, 0), 0)
+        ndom = len(self.placed)
+        valid = dom >= 0
+        free = np.stack([np.bincount(dom[valid], weights=free[valid, c],
+                                     minlength=ndom)
+                         for c in range(free.shape[1])], axis=1)
+        demand = problem.demand[self.members]
+        most = np.full(ndom, len(self.members))
+        for c in range(demand.shape[1]):
+            cum = np.cumsum(np.sort(demand[:, c])) - EPS
+            most = np.minimum(most, np.searchsorted(cum, free[:, c],
+                                                    side='right'))
+        return most
+
     def lower_bound(self, problem):
         """Violations no placement can avoid (unweighted)."""
         raise NotImplementedError
@@ -83,6 +103,12 @@ class Tracker(base.Tracker):
     def penalty(self, i):
         """Per host, the weighted violations placing ``i`` there adds."""
         raise NotImplementedError
+
+    def rank(self, i):
+        """Per host, how much worse a choice it is for this group (the
+        search's ranking; lower is better): the penalty unless a kind
+        knows better."""
+        return self.penalty(i)
 
     def apply(self, i, h):
         d = self.p.domain[self.rule.level, h]

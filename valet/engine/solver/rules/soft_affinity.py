@@ -4,7 +4,15 @@ Violations: members outside the group's most populated domain
 (``members - max(count)``), placed members counted where they run. An
 added member costs nothing when it lands in a most populated domain and
 one violation anywhere else.
+
+Only the largest domain counts, so the search ranks hosts by how many
+members their domain could end with (its count plus how many of the
+members still to place its free room holds, smallest first): a greedy
+member-by-member choice would fill the first domain it meets and leave
+the rest stranded.
 """
+
+import numpy as np
 
 from valet.engine.solver.rules import base
 from valet.engine.solver.rules import soft
@@ -27,9 +35,10 @@ class SoftAffinity(soft.Soft):
 
     def lower_bound(self, problem):
         # No domain ends up with more than its placed members and the new
-        # members that could go there at all.
+        # members that could go there at all and its free room can hold.
         total = int(self.placed.sum()) + len(self.members)
-        best = self.placed + self.reachable(problem)
+        best = self.placed + np.minimum(self.reachable(problem),
+                                        self.room(problem))
         return max(self.violations(self.placed),
                    total - int(best.max()) if best.size else 0)
 
@@ -39,6 +48,30 @@ class _Tracker(soft.Tracker):
     def __init__(self, rule, search):
         super().__init__(rule, search)
         self.top = int(self.count.max()) if self.count.size else 0
+        p = self.p
+        # Members smallest first, for the projection of rank().
+        self.by_size = sorted(rule.members, key=lambda m: (p.size[m], m))
+
+    def rank(self, i):
+        """Per host, the members its domain falls short of the domain
+        that could end with the most (weighted): a ranking, not a cost."""
+        p, search = self.p, self.search
+        left = [m for m in self.by_size if search.assign[m] < 0]
+        cum = np.cumsum(p.demand[left], axis=0)
+        dom = self._domains()
+        free = np.where(p.usable[:, None], np.maximum(search.free, 0), 0)
+        if self.rule.level:
+            free = np.stack([np.bincount(dom, weights=free[:, c],
+                                         minlength=len(self.count))
+                             for c in range(free.shape[1])], axis=1)
+        fit = np.full(len(free), len(left))
+        for c in range(cum.shape[1]):
+            fit = np.minimum(fit, np.searchsorted(
+                cum[:, c] - soft.EPS, free[:, c], side='right'))
+        if self.rule.level:
+            fit = fit[dom]
+        ends = self.count[dom] + fit
+        return (ends.max() - ends) * self.rule.weight
 
     def added(self, d):
         return 0 if self.count[d] >= self.top else 1

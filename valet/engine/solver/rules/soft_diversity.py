@@ -26,10 +26,35 @@ class SoftDiversity(soft.Soft):
         return int(counts.sum() - np.count_nonzero(counts))
 
     def lower_bound(self, problem):
-        # Members beyond the domains they can use at all share one.
+        # Members beyond the domains they can use at all share one, and
+        # so do members a hard affinity group at this level or below
+        # keeps together: new members occupy at most one domain per unit.
         total = int(self.placed.sum()) + len(self.members)
         usable = np.count_nonzero(self.placed + self.reachable(problem))
-        return max(self.violations(self.placed), total - usable)
+        units = np.count_nonzero(self.placed) + _units(problem, self)
+        return max(self.violations(self.placed),
+                   total - min(usable, units))
+
+
+def _units(problem, rule):
+    """New members, counted once per chain of hard affinity groups of
+    level not above the rule's."""
+    parent = {m: m for m in rule.members}
+
+    def find(m):
+        while parent[m] != m:
+            parent[m] = parent[parent[m]]
+            m = parent[m]
+        return m
+
+    for other in problem.constraints:
+        if (other.kind != group_kinds.AFFINITY or other.level > rule.level
+                or other.members is None):
+            continue
+        inside = [m for m in other.members if m in parent]
+        for m in inside[1:]:
+            parent[find(m)] = find(inside[0])
+    return len({find(m) for m in rule.members})
 
 
 class _Tracker(soft.Tracker):
