@@ -91,6 +91,22 @@ class TestSoftAffinity(SoftTestCase):
         self.assertEqual('r1h2', decision.assignment['s'])
         self.assertEqual(0, decision.objective['soft_violations'])
 
+    def test_first_placement_goes_where_most_members_can_end(self):
+        # The placed member's host has room for one more: filling it
+        # first strands two; three together elsewhere leave one outside.
+        # No improvement phase: the ranking alone must see it.
+        dc = make_dc(existing=[placed('m', 'r0h0', 6, groups=['g'])],
+                     groups=[together('g')])
+        req = request([server('s%d' % k, 2, groups=['g']) for k in range(3)],
+                      [together('g')])
+        decision = self.place(dc, req, improve=False)
+        hosts = {decision.assignment['s%d' % k] for k in range(3)}
+        self.assertEqual(1, len(hosts))
+        self.assertNotIn('r0h0', hosts)
+        self.assertEqual(1, decision.objective['soft_violations'])
+        # Counting proves one unavoidable: r0h0 holds two at most.
+        self.assertTrue(decision.optimal)
+
     def test_rack_level(self):
         dc = make_dc(racks=3, hosts_per_rack=2, vcpus=4)
         ids = ['s%d' % k for k in range(4)]
