@@ -27,9 +27,10 @@ _MOVED = ('max_per_domain', 'max_skew')
 
 
 def upgrade():
+    # Added empty, filled, then made NOT NULL: MySQL refuses a literal
+    # default on a TEXT column.
     with op.batch_alter_table('groups') as batch:
-        batch.add_column(sa.Column('parameters', _LONG_TEXT,
-                                   nullable=False, server_default='{}'))
+        batch.add_column(sa.Column('parameters', _LONG_TEXT, nullable=True))
     groups = sa.table('groups', sa.column('id', sa.String),
                       sa.column('parameters', sa.Text),
                       *(sa.column(name, sa.Integer) for name in _MOVED))
@@ -37,14 +38,10 @@ def upgrade():
     for row in conn.execute(sa.select(groups)).mappings().all():
         moved = {name: row[name] for name in _MOVED
                  if row[name] is not None}
-        if moved:
-            conn.execute(groups.update().where(groups.c.id == row['id'])
-                         .values(parameters=json.dumps(moved,
-                                                       sort_keys=True)))
+        conn.execute(groups.update().where(groups.c.id == row['id'])
+                     .values(parameters=json.dumps(moved, sort_keys=True)))
     with op.batch_alter_table('groups') as batch:
-        # The driver always writes the column; the default only served
-        # the rows above.
-        batch.alter_column('parameters', server_default=None,
-                           existing_type=_LONG_TEXT, existing_nullable=False)
+        batch.alter_column('parameters', nullable=False,
+                           existing_type=_LONG_TEXT)
         for name in _MOVED:
             batch.drop_column(name)
