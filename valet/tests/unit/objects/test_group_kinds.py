@@ -31,6 +31,11 @@ class VocabularyTest(testtools.TestCase):
                                        group_kinds.WEIGHT_MAX,
                                        group_kinds.WEIGHT_DEFAULT))
 
+    def test_every_kind_comes_with_a_microversion_of_the_api(self):
+        from valet.api import microversion
+        for kind in group_kinds.TABLE:
+            self.assertIn(kind.since, microversion.VERSIONS, kind.name)
+
     def test_required_and_optional_parameters(self):
         error = group_kinds.parameters_error
         self.assertIsNone(error('at-most', {'max_per_domain': 2}))
