@@ -1,5 +1,7 @@
 """Schemas of /v1/groups."""
 
+import functools
+
 from valet.api.schemas import common
 from valet.objects import group_kinds
 
@@ -47,11 +49,15 @@ def _with_parameter(schema, kinds, spec):
     schema.setdefault('allOf', []).append(rule)
 
 
+# One schema object per distinct request shape, so that its validator is
+# built once (valet.api.schemas caches validators by schema).
+@functools.lru_cache(maxsize=64)
 def create(levels, kinds=group_kinds.V1_KINDS, nesting=False):
     """POST /v1/groups; ``levels`` are the configured topology levels;
     ``kinds`` the group kinds the request's microversion exposes (names
     from ``group_kinds.TABLE``), each with its parameters; ``nesting``
-    (microversion 1.4) allows ``parents``."""
+    (microversion 1.4) allows ``parents``. Arguments are hashable (tuples)
+    and the schema is shared: do not change it."""
     kinds = list(kinds)
     schema = {
         'type': 'object',

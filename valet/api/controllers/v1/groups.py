@@ -91,8 +91,8 @@ class GroupsController(base.Controller):
     @staticmethod
     def _kinds(req):
         """The group kinds the request's microversion exposes."""
-        return [kind.name for kind in group_kinds.TABLE
-                if microversion.at_least(req.environ, kind.since)]
+        return tuple(kind.name for kind in group_kinds.TABLE
+                     if microversion.at_least(req.environ, kind.since))
 
     @staticmethod
     def _nesting(req):

@@ -93,3 +93,10 @@ class SoftGroupAPITest(base.APITestCase):
         self.assertEqual({'name': 'near', 'type': 'soft-affinity',
                           'level': 'rack', 'parents': [], 'weight': 3},
                          sent['groups']['near'])
+
+    def test_create_schema_built_once_per_shape(self):
+        # The same object each time, so its validator is built once.
+        from valet.api.schemas import groups as groups_schema
+        levels, kinds = ('host', 'rack'), ('affinity', 'soft-affinity')
+        self.assertIs(groups_schema.create(levels, kinds, nesting=True),
+                      groups_schema.create(levels, kinds, nesting=True))
