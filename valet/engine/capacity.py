@@ -13,10 +13,13 @@ The count is computed over the topology tree, not by search:
    (disabled, availability zone, flavor extra specs);
 2. each group rule the copies are subject to becomes a per-domain limit
    or a set of hosts ruled out: diversity (one per domain without a
-   member), at-most (``max_per_domain`` minus the members there),
-   exclusivity (no domain holding servers outside the group; no domain of
-   another exclusivity group), affinity with placed members (their domain
-   only);
+   member; when an affinity group at that level or below holds the
+   copies together they are one *unit* and only keep out of the domains
+   of the group's other units), at-most (``max_per_domain`` minus the
+   members there), exclusivity (no domain holding servers outside the
+   group; no domain of another exclusivity group; placed servers of an
+   affinity group take on its members' exclusivity, as in the solver),
+   affinity with placed members (their domain only);
 3. bottom up, a domain takes the smaller of its limit and the sum of what
    its children take.
 
@@ -25,7 +28,9 @@ domains of a tree make step 3 a maximum flow on a tree, so the count is
 **exact** for those rules. Two more rules keep it exact too: affinity
 without placed members (all copies in one domain: children aggregate by
 their maximum from that level up) and one spread group with no other
-rule above its level (water-filling, below). The count is an **upper
+rule above its level (water-filling, below). Placed members of an
+affinity group that are already apart (drift) let the copies join any
+one of their domains, as the solver does. The count is an **upper
 bound** (``exact`` false) when spread meets other rules above its level,
 an affinity group without members or a second spread group, and when the
 work budget ran out before every rule was applied (the rules left out
@@ -114,6 +119,17 @@ def _closure(dc, server, request_groups):
             raise errors.InvalidRequest(
                 'group %s is not defined' % name,
                 code='valet.request.unknown_group', group=name)
+    seen = {}
+    for name in names:
+        group = defs[name]
+        if group.kind == groups_mod.EXCLUSIVITY:
+            other = seen.setdefault(group.level, name)
+            if other != name:
+                raise errors.InvalidRequest(
+                    'a server cannot belong to exclusivity groups %s and '
+                    '%s at the same level %s' % (other, name, group.level),
+                    code='valet.request.multiple_exclusivity',
+                    groups=sorted([other, name]))
     # Copies joining an affinity group take on the exclusivity groups
     # its placed members belong to (they share a domain with them).
     extra = []
@@ -132,9 +148,10 @@ def _closure(dc, server, request_groups):
     return defs, names + extra
 
 
-def _members_per_domain(dc, arrays, name, level, ndom):
+def _per_domain(dc, arrays, servers, level, ndom):
+    """How many of ``servers`` (ids) run in each domain of ``level``."""
     count = np.zeros(ndom, dtype=np.int64)
-    for sid in dc.group_servers(name):
+    for sid in servers:
         host = dc.servers[sid].host
         if host in dc.hosts:
             count[arrays.domain[level, dc.slot_of(host)]] += 1
@@ -153,7 +170,6 @@ class _Limits:
         self.allowed = np.ones(dc.slots, dtype=bool)
         self.choose = []         # levels of affinity without members
         self.spreads = []        # (level, skew, placed per domain)
-        self.drift = []
 
     def ndom(self, li):
         return self.dc.domain_count(li)
@@ -165,44 +181,108 @@ class _Limits:
         dom = self.arrays.domain[li]
         self.allowed &= ~np.where(dom >= 0, mask[np.maximum(dom, 0)], True)
 
-    def add(self, name, group, member):
+    def add(self, name, group, member, context):
         """Apply one group's rule; ``member``: the copies belong to it."""
         li = self.dc.topology.index(group.level)
         ndom = self.ndom(li)
-        placed = _members_per_domain(self.dc, self.arrays, name, li, ndom)
         kind = group.kind
-        if not member:
-            # Another exclusivity group: its domains are closed to us.
-            self.rule_out_domains(li, placed > 0)
-        elif kind == groups_mod.AFFINITY:
+        if kind == groups_mod.EXCLUSIVITY:
+            inside = context.exclusive_members(name, member)
+            # Members keep out of domains holding outsiders; outsiders
+            # out of domains holding members.
+            keep_from = set(self.dc.servers) - inside if member else inside
+            self.rule_out_domains(li, _per_domain(
+                self.dc, self.arrays, keep_from, li, ndom) > 0)
+            return
+        placed = _per_domain(self.dc, self.arrays,
+                             self.dc.group_servers(name), li, ndom)
+        if kind == groups_mod.AFFINITY:
             held = np.flatnonzero(placed)
-            if len(held) == 0:
+            if len(held) != 1:
+                # All copies in one domain: any (no members yet) or one of
+                # those the members use (apart already: drift, which the
+                # solver tolerates the same way).
                 self.choose.append(li)
-            else:
+            if len(held):
                 keep = np.zeros(ndom, dtype=bool)
-                if len(held) == 1:
-                    keep[held[0]] = True
-                else:
-                    # Members already apart (drift): no copy can join
-                    # them all.
-                    self.drift.append(name)
+                keep[held] = True
                 self.rule_out_domains(li, ~keep)
         elif kind == groups_mod.DIVERSITY:
-            self.cap[li] = np.minimum(self.cap[li],
-                                      np.where(placed > 0, 0, 1))
+            unit = context.unit(name, li)
+            if unit is None:
+                self.cap[li] = np.minimum(self.cap[li],
+                                          np.where(placed > 0, 0, 1))
+            else:
+                # The copies are one unit (an affinity group at this level
+                # or below holds them together): they keep out of the
+                # domains of the group's other units only.
+                others = self.dc.group_servers(name) - unit
+                self.rule_out_domains(li, _per_domain(
+                    self.dc, self.arrays, others, li, ndom) > 0)
         elif kind == groups_mod.AT_MOST:
             self.cap[li] = np.minimum(
                 self.cap[li], np.maximum(group.max_per_domain - placed, 0))
-        elif kind == groups_mod.EXCLUSIVITY:
-            dom = self.arrays.domain[li]
-            present = dom >= 0
-            total = np.bincount(dom[present],
-                                weights=self.arrays.count[present],
-                                minlength=ndom)
-            self.rule_out_domains(li, (total - placed) > 0)
         elif kind == groups_mod.SPREAD:
             self.spreads.append((li, group.max_skew, placed))
         # Soft kinds state preferences only.
+
+
+class _Context:
+    """Memberships the solver derives through affinity groups."""
+
+    def __init__(self, dc, defs, names):
+        self.dc, self.defs, self.names = dc, defs, names
+        self.topology = dc.topology
+
+    def _level(self, name):
+        return self.topology.index(self.defs[name].level)
+
+    def _affinities(self, up_to):
+        return [n for n, g in sorted(self.defs.items())
+                if g.kind == groups_mod.AFFINITY and self._level(n) <= up_to]
+
+    def exclusive_members(self, name, member):
+        """Placed servers that count as members of exclusivity group
+        ``name``: its own, and those of every affinity group (at its
+        level or below) one of them or the copies belong to."""
+        level = self._level(name)
+        inside = set(self.dc.group_servers(name))
+        affinities = self._affinities(level)
+        if member:
+            for a in affinities:
+                if a in self.names:
+                    inside |= self.dc.group_servers(a)
+        grown = True
+        while grown:
+            grown = False
+            for a in affinities:
+                servers = self.dc.group_servers(a)
+                if servers & inside and not servers <= inside:
+                    inside |= servers
+                    grown = True
+        return inside
+
+    def unit(self, name, level):
+        """The placed members of diversity group ``name`` tied to the
+        copies by affinity groups at ``level`` or below (a set), or None
+        when the copies are separate units."""
+        affinities = self._affinities(level)
+        tied = [a for a in affinities if a in self.names]
+        if not tied:
+            return None
+        members = self.dc.group_servers(name)
+        unit = set()
+        for a in tied:
+            unit |= self.dc.group_servers(a) & members
+        grown = True
+        while grown:
+            grown = False
+            for a in affinities:
+                servers = self.dc.group_servers(a) & members
+                if servers & unit and not servers <= unit:
+                    unit |= servers
+                    grown = True
+        return unit
 
 
 def _edges(arrays, child_level):
@@ -244,6 +324,7 @@ def count(dc, server, request_groups=(), level='host', work_budget=3000000):
     per_host, static = _per_host(dc, arrays, server)
     defs, names = _closure(dc, server, request_groups)
     limits = _Limits(dc, arrays)
+    context = _Context(dc, defs, names)
     applied, skipped = [], []
     others = sorted(n for n, g in defs.items()
                     if g.kind == groups_mod.EXCLUSIVITY and n not in names
@@ -256,7 +337,7 @@ def count(dc, server, request_groups=(), level='host', work_budget=3000000):
         if not budget.take(hosts):
             skipped.append(name)
             continue
-        limits.add(name, group, member)
+        limits.add(name, group, member, context)
         applied.append(name)
     if skipped:
         exact = False
