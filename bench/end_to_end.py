@@ -42,6 +42,7 @@ import os
 import random
 import re
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -335,6 +336,9 @@ def run(args, stream=sys.stdout, out=None):
             variants.append(Variant(name, app, stop, endpoint))
             if name == 'shipped':
                 cache_dir = conf.inventory.static_cache_dir
+        if args.e2e_processes:
+            variants += start_processes(args, workdir, inventory, cache_dir,
+                                        stream)
         if args.e2e_deployed:
             pair = start_deployed(inventory, cache_dir, stream)
             if pair is not None:
@@ -437,6 +441,81 @@ class DeployedVariant(Variant):
         self.database.cleanUp()
 
 
+class ProcessVariant(DeployedVariant):
+    """``valet-api --all-in-one`` of a tree (this one, or an older commit's
+    worktree) in a process of its own, on the same inventory and parse
+    cache; the solver time from its log, as for the deployed pair."""
+
+    def __init__(self, name, tree, workdir, inventory, cache_dir):
+        self.name = name
+        self.times, self.failures = {}, []
+        base = os.path.join(workdir, name.replace(' ', '-'))
+        os.makedirs(base, exist_ok=True)
+        self.log = os.path.join(base, 'valet-api.log')
+        config = os.path.join(base, 'valet.conf')
+        with open(config, 'w') as handle:
+            handle.write(
+                '[DEFAULT]\ndebug = false\nstate_dir = %s\nlog_file = %s\n'
+                '[inventory]\nlevels = %s\nstatic_cache_dir = %s\n'
+                '[engine]\nrpc_timeout = 120\n' % (
+                    base, self.log, ','.join(gen.LEVELS), cache_dir))
+        with socket.socket() as probe:
+            probe.bind(('127.0.0.1', 0))
+            port = probe.getsockname()[1]
+        self.process = subprocess.Popen(
+            [sys.executable, '-m', 'valet.cmd.api', '--config-file', config,
+             '--all-in-one', '--inventory', inventory, '--port', str(port)],
+            cwd=tree, env=dict(os.environ, PYTHONPATH=tree),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.serving = HttpServing('http://127.0.0.1:%d' % port)
+        self.clock = LoggedDecisions(self)
+        deadline = time.monotonic() + 900
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError('valet-api of %s exited: %s' % (
+                    tree, self.engine_log(whole=True)[-2000:]))
+            try:
+                if self.serving.request('GET', '/')[1] == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError('valet-api of %s did not start' % tree)
+            time.sleep(0.5)
+
+    def engine_log(self, whole=True):
+        try:
+            with open(self.log) as handle:
+                return handle.read()
+        except OSError:
+            return ''
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start_processes(args, workdir, inventory, cache_dir, stream):
+    """``--processes``: this tree's valet-api and, with ``--old-tree``, the
+    older one's, each in its own process."""
+    trees = [('process', TREE)]
+    if args.e2e_old_tree:
+        trees.insert(0, ('old process', os.path.abspath(args.e2e_old_tree)))
+    out = []
+    for name, tree in trees:
+        try:
+            out.append(ProcessVariant(name, tree, workdir, inventory,
+                                      cache_dir))
+        except Exception as exc:
+            print('%s: not measured (%s)' % (name, exc), file=stream)
+    return out
+
+
 def start_deployed(inventory, cache_dir, stream):
     """The deployed pair on the same inventory, or None (and why)."""
     try:
@@ -535,7 +614,8 @@ def report(rows, load_before, load_after, args, stream):
             r.get('cpu_s', ''), verdict))
     by = {(r['variant'], r['kind']): r for r in rows
           if r['phase'] == 'requests'}
-    names = [n for n in ('former', 'shipped', 'deployed')
+    names = [n for n in ('former', 'shipped', 'old process', 'process',
+                         'deployed')
              if any(v == n for v, _ in by)]
     w('\nRequests through the API: p50 ms over HTTP | p50 ms in the '
       'solver | median of (API / solver) per request\n')
@@ -573,7 +653,7 @@ def verdicts(rows, args):
                         ('stack%d' % args.e2e_stack_size,
                          '%d-server stack' % args.e2e_stack_size)):
         target = TARGETS[kind.rstrip('0123456789')]
-        for name in ('shipped', 'deployed'):
+        for name in ('shipped', 'old process', 'process', 'deployed'):
             r = by.get((name, kind))
             if r and 'ratio_p50' in r:
                 lines.append('%-24s %-9s %6.2fx the solver (p50)  target '
@@ -605,6 +685,10 @@ def add_arguments(parser, prefix=''):
     option('old-tree', default=None,
            help='also start up the all-in-one of this tree (a worktree '
                 'of an older commit) for a side-by-side before/after')
+    option('processes', action=argparse.BooleanOptionalAction,
+           default=False,
+           help='also measure valet-api --all-in-one in a process of its '
+                'own, of this tree and of --old-tree [off]')
     option('deployed', action=argparse.BooleanOptionalAction, default=True,
            help='also measure the deployed pair: valet-api under uwsgi, '
                 'valet-engine over RabbitMQ, MariaDB [on]')
