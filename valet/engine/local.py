@@ -30,7 +30,8 @@ from valet.engine import rpcapi
 # Endpoint methods that run outside the engine's lock (rpc_method(locked=
 # False) in valet.engine.service): status, and a Heat stack's read, which
 # takes the lock itself only to decide.
-UNLOCKED = frozenset({'ping', 'reserve_stack_server'})
+UNLOCKED = frozenset({'ping', 'reserve_stack_server',
+                      'placement_reserve_stack_server'})
 
 
 def _wire(value):

@@ -39,13 +39,16 @@ that, microversions included). Plan calls answer a plan result
 Versions (the engine serves every 1.x; the client names the version a
 call needs, so an engine older than the API fails clearly):
 
-* 1.0: the original calls; ``create_plan``, ``update_plan`` and
-  ``migrate`` answer the v1 REST representation of the plan. Kept for an
+* 1.0: the original calls; ``create_plan``, ``update_plan``,
+  ``migrate``, ``reserve``, ``replan`` and ``reserve_stack_server``
+  answer the v1 REST representation of the plan or placement. Kept for an
   API not yet upgraded and for the engine's own Heat stack planner;
   removed in 2.0.
 * 1.1: ``plan_create``, ``plan_update`` (both with ``dry_run``) and
-  ``plan_migrate`` answer plan results; ``capacity`` answers how many
-  more of one server fit.
+  ``plan_migrate`` answer plan results; ``placement_reserve``,
+  ``placement_replan`` and ``placement_reserve_stack_server`` answer the
+  placement's fields (``planning.placement_data``); ``capacity`` answers
+  how many more of one server fit.
 """
 
 import oslo_messaging as messaging
@@ -138,6 +141,28 @@ class EngineAPI:
         return self._call(ctxt, 'plan_migrate', version='1.1',
                           plan_id=plan_id, resource=resource,
                           excluded_hosts=excluded_hosts)
+
+    def placement_reserve(self, ctxt, placement_id, locations,
+                          resource_id):
+        """``reserve`` answering the placement's fields (domain data)."""
+        return self._call(ctxt, 'placement_reserve', version='1.1',
+                          placement_id=placement_id, locations=locations,
+                          resource_id=resource_id)
+
+    def placement_replan(self, ctxt, placement_id, locations, resource_id):
+        """``replan`` answering the placement's fields."""
+        return self._call(ctxt, 'placement_replan', version='1.1',
+                          placement_id=placement_id, locations=locations,
+                          resource_id=resource_id)
+
+    def placement_reserve_stack_server(self, ctxt, hints, locations,
+                                       resource_id, project_id=None,
+                                       any_project=False):
+        """``reserve_stack_server`` answering the placement's fields."""
+        return self._call(ctxt, 'placement_reserve_stack_server',
+                          version='1.1', hints=hints, locations=locations,
+                          resource_id=resource_id, project_id=project_id,
+                          any_project=any_project)
 
     def capacity(self, ctxt, query):
         """How many more of one server fit, and where; see

@@ -338,8 +338,19 @@ class EngineEndpoint:
         if placed is not None and placed.stack == placement.plan_id:
             self.dc.remove_server(placement.orchestration_id)
 
+    # RPC 1.0 placement calls answer the v1 representation; the 1.1
+    # placement_* calls answer the placement's fields (domain data).
     @rpc_method()
     def reserve(self, ctxt, placement_id, locations, resource_id):
+        return self._reserve(placement_id, locations, resource_id).to_dict()
+
+    @rpc_method()
+    def placement_reserve(self, ctxt, placement_id, locations,
+                          resource_id):
+        return planning.placement_data(
+            self._reserve(placement_id, locations, resource_id))
+
+    def _reserve(self, placement_id, locations, resource_id):
         placement = self.storage.get_placement(placement_id)
         if not locations or placement.location in locations:
             placement.reserved = True
@@ -347,12 +358,30 @@ class EngineEndpoint:
             self._fence()
             stored = self.storage.update_placement(placement)
             self._bind(placement)
-            return (stored or placement).to_dict()
+            return stored or placement
         return self._replan(placement, locations, resource_id)
 
     @rpc_method(locked=False)
     def reserve_stack_server(self, ctxt, hints, locations, resource_id,
                              project_id=None, any_project=False):
+        return self._reserve_stack_server(ctxt, hints, locations,
+                                          resource_id, project_id,
+                                          any_project)
+
+    @rpc_method(locked=False)
+    def placement_reserve_stack_server(self, ctxt, hints, locations,
+                                       resource_id, project_id=None,
+                                       any_project=False):
+        reserved = self._reserve_stack_server(ctxt, hints, locations,
+                                              resource_id, project_id,
+                                              any_project)
+        # The placement as stored, read back by the id the planner gave.
+        with self.lock:
+            return planning.placement_data(
+                self.storage.get_placement(reserved['id']))
+
+    def _reserve_stack_server(self, ctxt, hints, locations, resource_id,
+                              project_id, any_project):
         # Convergence: the first server of an unplanned Heat stack plans
         # the whole stack (valet.engine.stacks). Reading Heat takes
         # seconds: it happens outside the engine's lock, which the
@@ -367,7 +396,13 @@ class EngineEndpoint:
     @rpc_method()
     def replan(self, ctxt, placement_id, locations, resource_id):
         placement = self.storage.get_placement(placement_id)
-        return self._replan(placement, locations, resource_id)
+        return self._replan(placement, locations, resource_id).to_dict()
+
+    @rpc_method()
+    def placement_replan(self, ctxt, placement_id, locations, resource_id):
+        placement = self.storage.get_placement(placement_id)
+        return planning.placement_data(
+            self._replan(placement, locations, resource_id))
 
     def _replan(self, placement, locations, resource_id):
         placement.reserved = False
@@ -386,7 +421,7 @@ class EngineEndpoint:
         stored = self.storage.update_placement(placement)
         self._bind(placement)
         solver.apply_decision(self.dc, request, decision)
-        return (stored or placement).to_dict()
+        return stored or placement
 
     def _bind(self, placement):
         if placement.resource_id:

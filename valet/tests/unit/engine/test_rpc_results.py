@@ -104,3 +104,24 @@ class RPCResultTest(base.EngineServiceTestBase):
                       {'flavor': 'small', 'level': 'galaxy'}):
             self.assertRaises(exception.BadRequest, self.api.capacity,
                               self.ctxt, query)
+
+    def test_placement_calls_answer_domain_fields(self):
+        created = self.api.plan_create(self.ctxt, plan('s1', {
+            'o1': server(name='a')}))
+        pid = created['placements'][0]['id']
+        host = created['placements'][0]['location']
+        out = self.api.placement_reserve(self.ctxt, pid, [host], 'vm-1')
+        self.assertEqual((pid, host, True, 'vm-1', 'p1'), (
+            out['id'], out['location'], out['reserved'],
+            out['resource_id'], out['project_id']))
+        self.assertNotIn('spec', out)
+        other = sorted(h for h in self.dc.hosts if h != host)
+        out = self.api.placement_replan(self.ctxt, pid, other, 'vm-1')
+        self.assertIn(out['location'], other)
+        self.assertEqual(out['location'],
+                         self.storage.get_placement(pid).location)
+        # 1.0 answers the v1 representation still.
+        v1 = self.api.reserve(self.ctxt, pid, [], 'vm-1')
+        self.assertEqual({'id', 'name', 'orchestration_id', 'resource_id',
+                          'location', 'reserved', 'metadata', 'plan_id'},
+                         set(v1))
