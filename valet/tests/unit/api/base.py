@@ -156,6 +156,16 @@ class FakeEngineAPI:
         p.reserved, p.resource_id = True, resource_id
         return self.storage.update_placement(p).to_dict()
 
+    # RPC 1.1 placement calls: the 1.0 answers hold the same fields.
+    def placement_reserve(self, ctxt, *args):
+        return self.reserve(ctxt, *args)
+
+    def placement_replan(self, ctxt, *args):
+        return self.replan(ctxt, *args)
+
+    def placement_reserve_stack_server(self, ctxt, **kwargs):
+        return self.reserve_stack_server(ctxt, **kwargs)
+
     def delete_placement(self, ctxt, placement_id):
         self._record('delete_placement', placement_id=placement_id)
         self.storage.delete_placement(placement_id)
