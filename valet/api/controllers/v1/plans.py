@@ -23,10 +23,11 @@ from valet import policy
 from valet.storage import base as storage_base
 
 DECISION_VERSION = '1.8'
-# Decision fields that stay in the engine's log: timings differ from one
-# run to the next, the assignment is in the placements.
-_HIDDEN = ('stats', 'assignment')
-# Shown only when the engine refused.
+# The decision's members are fixed by the microversion; the objective's
+# values are whatever the engine minimised (clients ignore names they do
+# not know), so new objective terms need no new microversion.
+_DECISION = ('feasible', 'optimal', 'objective', 'moved', 'removed')
+# Shown only when the engine refused (a dry run).
 _REFUSAL = ('explanation', 'proven_infeasible')
 
 
@@ -51,12 +52,15 @@ def render_plan(result):
 
 
 def render_decision(decision):
-    """The ``decision`` object (1.8): every field the engine reports,
-    whatever its objective holds, except its timings."""
-    out = {k: v for k, v in decision.items()
-           if k not in _HIDDEN and k not in _REFUSAL}
-    out['objective'] = dict(decision.get('objective') or {})
-    if not decision.get('feasible'):
+    """The ``decision`` object (1.8); its ``objective`` holds every value
+    the engine reports, whatever their names."""
+    out = {key: decision.get(key) for key in _DECISION}
+    out['feasible'] = bool(out['feasible'])
+    out['optimal'] = bool(out['optimal'])
+    out['objective'] = dict(out['objective'] or {})
+    out['moved'] = list(out['moved'] or [])
+    out['removed'] = list(out['removed'] or [])
+    if not out['feasible']:
         for key in _REFUSAL:
             out[key] = decision.get(key)
     return out

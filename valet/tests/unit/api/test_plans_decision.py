@@ -227,3 +227,28 @@ class CapacityTest(RealEngineTestCase):
                              headers=version('1.8', base.READER),
                              status=None)
         self.assertError(resp, 403)
+
+
+class DecisionRenderingTest(base.APITestCase):
+    """Over the fake engine: what the API makes of a decision."""
+
+    def test_objective_values_flow_through_members_do_not(self):
+        answer = self.engine.plan_create
+
+        def plan_create(ctxt, plan, dry_run=False):
+            out = answer(ctxt, plan, dry_run)
+            out['decision']['objective'].update(
+                soft_violations=2, bound={'new_hosts': 1})
+            out['decision']['stats'] = {'elapsed_ms': 12.5}
+            out['decision']['surprise'] = 'engine internals'
+            return out
+        self.engine.plan_create = plan_create
+        resp = self.post('/v1/plans', {
+            'plan_name': 's1', 'stack_id': 's1',
+            'resources': {'a': base.server('a')}}, headers=V18, status=201)
+        decision = resp.json['decision']
+        self.assertEqual({'feasible', 'optimal', 'objective', 'moved',
+                          'removed'}, set(decision))
+        self.assertEqual((2, {'new_hosts': 1}), (
+            decision['objective']['soft_violations'],
+            decision['objective']['bound']))
