@@ -36,6 +36,14 @@ PLANS = models.PLANS
 PLACEMENTS = models.PLACEMENTS
 PLACEMENT_METADATA = models.PLACEMENT_METADATA
 
+# Lookups every plan request makes, built once (SQLAlchemy then also
+# keeps their cache keys): a row by its id or its other reference.
+_PLAN_BY_REF = sa.select(PLANS).where(sa.or_(
+    PLANS.c.id == sa.bindparam('ref'), PLANS.c.stack_id == sa.bindparam('ref')))
+_PLACEMENT_BY_REF = sa.select(PLACEMENTS).where(sa.or_(
+    PLACEMENTS.c.id == sa.bindparam('ref'),
+    PLACEMENTS.c.orchestration_id == sa.bindparam('ref')))
+
 # The Python types a placement filter value may have, per column; any
 # other value matches nothing (and would upset a strict backend).
 _FILTER_TYPES = {'reserved': (bool,)}
@@ -278,9 +286,7 @@ class SqlStorage(base.Storage):
     @_translated
     def get_plan(self, id_or_stack_id, project_id=None):
         with self._connect() as conn:
-            rows = conn.execute(sa.select(PLANS).where(sa.or_(
-                PLANS.c.id == id_or_stack_id,
-                PLANS.c.stack_id == id_or_stack_id))).all()
+            rows = conn.execute(_PLAN_BY_REF, {'ref': id_or_stack_id}).all()
         row = _prefer_id(rows, id_or_stack_id)
         if row is None or (project_id is not None
                            and row.project_id != project_id):
@@ -356,10 +362,8 @@ class SqlStorage(base.Storage):
     @_translated
     def get_placement(self, id_or_orchestration_id, project_id=None):
         with self._connect() as conn:
-            rows = conn.execute(sa.select(PLACEMENTS).where(sa.or_(
-                PLACEMENTS.c.id == id_or_orchestration_id,
-                PLACEMENTS.c.orchestration_id == id_or_orchestration_id
-            ))).all()
+            rows = conn.execute(_PLACEMENT_BY_REF,
+                                {'ref': id_or_orchestration_id}).all()
         row = _prefer_id(rows, id_or_orchestration_id)
         if row is None or (project_id is not None
                            and row.project_id != project_id):
