@@ -13,6 +13,8 @@ from valet.engine.model import extra_specs
 from valet.engine.model import groups as g
 
 EPS = 1e-6
+# Preferences: counted in the objective, never a constraint.
+SOFT_KINDS = (g.SOFT_AFFINITY, g.SOFT_DIVERSITY)
 
 
 class Rule:
@@ -28,7 +30,9 @@ class Rule:
         self.placed_units = {}      # diversity: domain -> set of unit keys
         self.limit = None           # at-most: members allowed per domain
         self.skew = None            # spread: max skew
-        self.placed_count = {}      # at-most: domain -> placed members
+        self.placed_count = {}      # at-most, spread, soft: domain ->
+        #                             placed members
+        self.weight = None          # soft: what one violation costs
 
 
 class View:
@@ -75,6 +79,7 @@ class View:
         self.diversity = [x for x in self.rules if x.kind == g.DIVERSITY]
         self.at_most = [x for x in self.rules if x.kind == g.AT_MOST]
         self.spread = [x for x in self.rules if x.kind == g.SPREAD]
+        self.soft = [x for x in self.rules if x.kind in SOFT_KINDS]
         self._exclusivity()
         self.group_mask = self._group_mask()
 
@@ -146,9 +151,11 @@ class View:
                 for p, h in zip(placed, hosts):
                     rule.placed_units.setdefault(int(dom[h]), set()).add(
                         keys[('p', p)])
-            elif grp.kind in (g.AT_MOST, g.SPREAD):
+            elif grp.kind in (g.AT_MOST, g.SPREAD) + SOFT_KINDS:
                 rule.limit = grp.max_per_domain
                 rule.skew = grp.max_skew
+                if grp.kind in SOFT_KINDS:
+                    rule.weight = 1 if grp.weight is None else grp.weight
                 for h in hosts:
                     d = int(dom[h])
                     rule.placed_count[d] = rule.placed_count.get(d, 0) + 1
