@@ -52,6 +52,7 @@ call needs, so an engine older than the API fails clearly):
 """
 
 import oslo_messaging as messaging
+from oslo_messaging.rpc import dispatcher
 
 from valet.common import exception
 
@@ -59,6 +60,22 @@ from valet.common import exception
 RPC_API_VERSION = '1.1'
 BASE_VERSION = '1.0'
 ALLOWED_EXMODS = ['valet.common.exception']
+# How an engine older than a call's version refuses it: the dispatcher's
+# errors, rebuilt as themselves by the fake driver and as RemoteError
+# (named only) by the real ones, which do not import oslo.messaging's
+# modules on the caller's side.
+_TOO_OLD = ('UnsupportedVersion', 'NoSuchMethod')
+
+
+def _engine_too_old(exc, version):
+    if version is None or version == BASE_VERSION:
+        return False
+    if isinstance(exc, (dispatcher.UnsupportedVersion,
+                        dispatcher.NoSuchMethod,
+                        messaging.RPCVersionCapError)):
+        return True
+    return (isinstance(exc, messaging.RemoteError) and
+            exc.exc_type in _TOO_OLD)
 
 
 def get_transport(conf, url=None):
@@ -91,6 +108,15 @@ class EngineAPI:
         except messaging.MessageDeliveryFailure as exc:
             raise exception.EngineUnavailable(
                 'The placement engine could not be reached: %s' % exc)
+        except messaging.MessagingException as exc:
+            if not _engine_too_old(exc, version):
+                raise
+            # An API upgraded before its engine (the wrong order): a
+            # clean 503 naming the fix, not an engine failure.
+            raise exception.EngineUnavailable(
+                'The placement engine is older than this API: it does not '
+                'serve RPC %s (%s). Upgrade valet-engine first, then the '
+                'API (see the upgrade notes).' % (version, method))
 
     def ping(self, ctxt):
         """Engine and storage health: {"engine": {...}, "storage": {...}}."""
