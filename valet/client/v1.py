@@ -15,6 +15,9 @@ RESERVE_HINTS_VERSION = '1.2'
 PLAN_FOR_PROJECT_VERSION = '1.3'
 # Groups have parents (nesting) from this microversion on.
 NESTING_VERSION = '1.4'
+# Plan answers carry the engine's decision, plans take dry_run, and
+# GET /v1/capacity exists from this microversion on.
+DECISION_VERSION = '1.8'
 
 
 def _q(value):
@@ -163,12 +166,19 @@ class Client:
         return _unwrap(self._call('GET', '/plans', timeout=timeout), 'plans')
 
     def create_plan(self, plan_name, stack_id, resources, locations=None,
-                    project_id=None, timeout=None):
+                    project_id=None, timeout=None, dry_run=False,
+                    decision=False):
         """Place every server of ``resources`` (orchestration id ->
         HOT-style resource) at once; ``locations`` limits the hosts.
 
         ``project_id`` plans for the project owning the servers (an admin
         or service caller; microversion 1.3).
+
+        Returns the plan. With ``dry_run`` (decide, store nothing) or
+        ``decision`` (microversion 1.8 for both) it returns the whole
+        answer instead: ``{"plan", "decision", "dry_run"}``; a dry run
+        that cannot be placed is then an answer whose
+        ``decision["feasible"]`` is false, not a ``NoPlacement``.
         """
         body = {'plan_name': plan_name, 'stack_id': stack_id,
                 'resources': resources}
@@ -178,22 +188,43 @@ class Client:
         if project_id:
             body['project_id'] = project_id
             version = PLAN_FOR_PROJECT_VERSION
+        if dry_run or decision:
+            return self._decided('POST', '/plans', body, dry_run, timeout)
         return _unwrap(self._call('POST', '/plans', body, timeout=timeout,
                                   microversion=version), 'plan')
+
+    def _decided(self, method, path, body, dry_run, timeout):
+        # The whole 1.8 answer; dry_run is always present in what is
+        # returned (the API sends it for dry runs only).
+        if dry_run:
+            body['dry_run'] = True
+        answer = self._call(method, path, body, timeout=timeout,
+                            microversion=self._at_least(DECISION_VERSION))
+        answer = dict(answer or {})
+        answer.setdefault('dry_run', bool(dry_run))
+        return answer
 
     def show_plan(self, plan, timeout=None):
         return _unwrap(self._call('GET', '/plans/%s' % _q(plan),
                                   timeout=timeout), 'plan')
 
     def update_plan(self, plan, resources, original_resources=None,
-                    plan_name=None, timeout=None):
+                    plan_name=None, timeout=None, dry_run=False,
+                    decision=False):
+        """Place a stack's updated set of servers; returns the plan, or
+        with ``dry_run`` / ``decision`` the whole answer as
+        :meth:`create_plan` does (``decision["moved"]`` and
+        ``["removed"]`` name the servers the update moves and drops)."""
         body = {'action': 'update', 'resources': resources}
         if original_resources is not None:
             body['original_resources'] = original_resources
         if plan_name is not None:
             body['plan_name'] = plan_name
-        return _unwrap(self._call('PUT', '/plans/%s' % _q(plan), body,
-                                  timeout=timeout), 'plan')
+        path = '/plans/%s' % _q(plan)
+        if dry_run or decision:
+            return self._decided('PUT', path, body, dry_run, timeout)
+        return _unwrap(self._call('PUT', path, body, timeout=timeout),
+                       'plan')
 
     def migrate(self, plan, resource, excluded_hosts=None, timeout=None):
         """Advice: where ``resource`` (orchestration or Nova id) could go."""
@@ -249,6 +280,25 @@ class Client:
     def delete_placement(self, placement, timeout=None):
         self._call('DELETE', '/placements/%s' % _q(placement),
                    timeout=timeout)
+
+    # ------------------------------------------------------------ capacity
+    def capacity(self, flavor, groups=None, level=None,
+                 availability_zone=None, timeout=None):
+        """How many more servers of ``flavor`` (joining ``groups``, in
+        ``availability_zone``) fit at once, and how many on each host or
+        each domain of ``level`` alone (microversion 1.8). Nothing is
+        reserved. Returns ``{"count", "exact", "domains": [{"name",
+        "count"}], ...}``."""
+        query = {'flavor': str(flavor)}
+        if groups:
+            query['groups'] = ','.join(str(g) for g in groups)
+        if level is not None:
+            query['level'] = str(level)
+        if availability_zone is not None:
+            query['availability_zone'] = str(availability_zone)
+        return _unwrap(self._call(
+            'GET', '/capacity', query=query, timeout=timeout,
+            microversion=self._at_least(DECISION_VERSION)), 'capacity')
 
     # -------------------------------------------------------------- others
     def status(self, timeout=None):
