@@ -115,8 +115,8 @@ class EngineAPI:
             # clean 503 naming the fix, not an engine failure.
             raise exception.EngineUnavailable(
                 'The placement engine is older than this API: it does not '
-                'serve RPC %s (%s). Upgrade valet-engine first, then the '
-                'API (see the upgrade notes).' % (version, method))
+                'serve RPC %s (%s). Upgrade valet-engine first, then '
+                'valet-api.' % (version, method))
 
     def ping(self, ctxt):
         """Engine and storage health: {"engine": {...}, "storage": {...}}."""
