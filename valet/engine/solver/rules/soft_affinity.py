@@ -35,10 +35,12 @@ class SoftAffinity(soft.Soft):
 
     def lower_bound(self, problem):
         # No domain ends up with more than its placed members and the new
-        # members that could go there at all and its free room can hold.
+        # members that could go there at all, its free room can hold and
+        # hard diversity lets share it.
         total = int(self.placed.sum()) + len(self.members)
-        best = self.placed + np.minimum(self.reachable(problem),
-                                        self.room(problem))
+        best = self.placed + np.minimum(np.minimum(
+            self.reachable(problem), self.room(problem)),
+            _together(problem, self))
         return max(self.violations(self.placed),
                    total - int(best.max()) if best.size else 0)
 
@@ -90,6 +92,24 @@ class _Tracker(soft.Tracker):
 
     def penalty(self, i):
         return (self.count[self._domains()] < self.top) * self.rule.weight
+
+
+def _together(problem, rule):
+    """The most new members one domain of the rule's level can hold under
+    the hard diversity groups at that level or above: of the members a
+    diversity group holds, one unit per domain."""
+    members = set(rule.members)
+    most = len(members)
+    for other in problem.constraints:
+        if other.kind != group_kinds.DIVERSITY or other.level < rule.level:
+            continue
+        units = {}
+        for i in members & set(other.members):
+            units[other.unit[i]] = units.get(other.unit[i], 0) + 1
+        if units:
+            most = min(most, len(members) - sum(units.values())
+                       + max(units.values()))
+    return most
 
 
 def compile(problem):

@@ -107,6 +107,19 @@ class TestSoftAffinity(SoftTestCase):
         # Counting proves one unavoidable: r0h0 holds two at most.
         self.assertTrue(decision.optimal)
 
+    def test_hard_diversity_inside_is_counted_in_the_bound(self):
+        # Two of the three must be on different hosts: one violation is
+        # unavoidable, proven by counting alone (no improvement phase).
+        dc = make_dc()
+        req = request([server('a', groups=['g', 'd']),
+                       server('b', groups=['g', 'd']),
+                       server('c', groups=['g'])],
+                      [together('g'), base.diversity('d')])
+        decision = self.place(dc, req, improve=False)
+        self.assertEqual(1, decision.objective['soft_violations'])
+        self.assertEqual(1, decision.objective['bound']['soft_violations'])
+        self.assertTrue(decision.optimal)
+
     def test_rack_level(self):
         dc = make_dc(racks=3, hosts_per_rack=2, vcpus=4)
         ids = ['s%d' % k for k in range(4)]
