@@ -36,13 +36,25 @@ PLANS = models.PLANS
 PLACEMENTS = models.PLACEMENTS
 PLACEMENT_METADATA = models.PLACEMENT_METADATA
 
-# Lookups every plan request makes, built once (SQLAlchemy then also
-# keeps their cache keys): a row by its id or its other reference.
+# Statements every plan request runs, built once (SQLAlchemy then also
+# keeps their cache keys): lookups of a row by its id or its other
+# reference...
 _PLAN_BY_REF = sa.select(PLANS).where(sa.or_(
     PLANS.c.id == sa.bindparam('ref'), PLANS.c.stack_id == sa.bindparam('ref')))
 _PLACEMENT_BY_REF = sa.select(PLACEMENTS).where(sa.or_(
     PLACEMENTS.c.id == sa.bindparam('ref'),
     PLACEMENTS.c.orchestration_id == sa.bindparam('ref')))
+# ... and the statements of a plan's create and delete.
+_INSERT_PLAN = PLANS.insert()
+_INSERT_PLACEMENTS = PLACEMENTS.insert()
+_INSERT_METADATA = PLACEMENT_METADATA.insert()
+_DELETE_PLAN_METADATA = PLACEMENT_METADATA.delete().where(
+    PLACEMENT_METADATA.c.placement_id.in_(
+        sa.select(PLACEMENTS.c.id).where(
+            PLACEMENTS.c.plan_id == sa.bindparam('plan_id'))))
+_DELETE_PLAN_PLACEMENTS = PLACEMENTS.delete().where(
+    PLACEMENTS.c.plan_id == sa.bindparam('plan_id'))
+_DELETE_PLAN = PLANS.delete().where(PLANS.c.id == sa.bindparam('plan_id'))
 
 # The Python types a placement filter value may have, per column; any
 # other value matches nothing (and would upset a strict backend).
@@ -269,13 +281,13 @@ class SqlStorage(base.Storage):
         rows = [_placement_row(p, plan.id, plan.project_id)
                 for p in placements]
         with self._txn() as conn:
-            conn.execute(PLANS.insert().values(
-                id=plan.id, name=plan.name, stack_id=plan.stack_id,
-                project_id=plan.project_id, generation=1))
+            conn.execute(_INSERT_PLAN, {
+                'id': plan.id, 'name': plan.name, 'stack_id': plan.stack_id,
+                'project_id': plan.project_id, 'generation': 1})
             if rows:
                 for row in rows:
                     row['generation'] = 1
-                conn.execute(PLACEMENTS.insert(), rows)
+                conn.execute(_INSERT_PLACEMENTS, rows)
                 _index_metadata(conn, rows)
         # Every row is exactly what was inserted: no need to read it back.
         return (_plan(_Written(id=plan.id, name=plan.name,
@@ -348,14 +360,9 @@ class SqlStorage(base.Storage):
     @_translated
     def delete_plan(self, plan_id):
         with self._txn() as conn:
-            conn.execute(PLACEMENT_METADATA.delete().where(
-                PLACEMENT_METADATA.c.placement_id.in_(
-                    sa.select(PLACEMENTS.c.id).where(
-                        PLACEMENTS.c.plan_id == plan_id))))
-            conn.execute(PLACEMENTS.delete().where(
-                PLACEMENTS.c.plan_id == plan_id))
-            result = conn.execute(PLANS.delete().where(
-                PLANS.c.id == plan_id))
+            conn.execute(_DELETE_PLAN_METADATA, {'plan_id': plan_id})
+            conn.execute(_DELETE_PLAN_PLACEMENTS, {'plan_id': plan_id})
+            result = conn.execute(_DELETE_PLAN, {'plan_id': plan_id})
             if result.rowcount != 1:
                 raise base.NotFound('No plan %s' % plan_id)
 
@@ -528,7 +535,7 @@ def _index_metadata(conn, rows):
                 entries.append({'placement_id': row['id'], 'meta_key': key,
                                 'value_digest': digest})
     if entries:
-        conn.execute(PLACEMENT_METADATA.insert(), entries)
+        conn.execute(_INSERT_METADATA, entries)
 
 
 def _after(table, row):
