@@ -368,9 +368,8 @@ def _group_definitions(dc, request):
                     group.name, group.kind, ', '.join(g.KINDS)),
                 code='valet.request.unknown_kind', group=group.name)
         dc.topology.index(group.level)
-        problem = (group_kinds.parameter_error(
-            group.kind, group.max_per_domain, group.max_skew)
-            or _weight_error(group))
+        problem = group_kinds.parameters_error(group.kind,
+                                               dict(group.parameters))
         if problem:
             raise errors.InvalidRequest(
                 'group %s: %s' % (group.name, problem),
@@ -387,36 +386,18 @@ def _group_definitions(dc, request):
     return defs
 
 
-def _weight_error(group):
-    weight, soft = group.weight, group.kind in group_kinds.WEIGHTED_KINDS
-    if weight is None:
-        return None
-    if not soft:
-        return 'weight applies only to groups of type %s' % ', '.join(
-            group_kinds.WEIGHTED_KINDS)
-    if (isinstance(weight, bool) or not isinstance(weight, int)
-            or not group_kinds.WEIGHT_MIN <= weight <= group_kinds.WEIGHT_MAX):
-        return 'a group of type %s takes weight, a whole number from %d ' \
-            'to %d, not %r' % (group.kind, group_kinds.WEIGHT_MIN,
-                               group_kinds.WEIGHT_MAX, weight)
-    return None
-
-
 def _shape(group):
-    # A soft group's weight None means 1.
-    weight = group.weight
-    if weight is None and group.kind in group_kinds.WEIGHTED_KINDS:
-        weight = 1
-    return (group.kind, group.level, group.max_per_domain, group.max_skew,
-            weight)
+    # The parameters carry the kind's defaults (a soft group's weight 1),
+    # so a group stated without a default it has compares equal.
+    return (group.kind, group.level, group.parameters)
 
 
 def _kind(group):
-    if group.kind in group_kinds.WEIGHTED_KINDS:
-        return '%s (weight %d)' % (group.kind, _shape(group)[-1])
-    number = (group.max_per_domain if group.max_per_domain is not None
-              else group.max_skew)
-    return group.kind if number is None else '%s %d' % (group.kind, number)
+    """A group's kind and parameters, as messages name them."""
+    if not group.parameters:
+        return group.kind
+    return '%s (%s)' % (group.kind, ', '.join(
+        '%s %s' % pair for pair in group.parameters))
 
 
 def _servers_to_place(dc, request, movable_extra):
