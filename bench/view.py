@@ -14,7 +14,9 @@ from valet.engine.model import groups as g
 
 EPS = 1e-6
 # Preferences: counted in the objective, never a constraint.
-SOFT_KINDS = (g.SOFT_AFFINITY, g.SOFT_DIVERSITY)
+# (Spelled out: bench.solver_compare imports this module beside older
+# trees whose vocabulary lacks newer kinds.)
+SOFT_KINDS = ('soft-affinity', 'soft-diversity')
 
 
 class Rule:
@@ -77,8 +79,8 @@ class View:
         self.rules = self._rules()
         self.affinity = [x for x in self.rules if x.kind == g.AFFINITY]
         self.diversity = [x for x in self.rules if x.kind == g.DIVERSITY]
-        self.at_most = [x for x in self.rules if x.kind == g.AT_MOST]
-        self.spread = [x for x in self.rules if x.kind == g.SPREAD]
+        self.at_most = [x for x in self.rules if x.kind == 'at-most']
+        self.spread = [x for x in self.rules if x.kind == 'spread']
         self.soft = [x for x in self.rules if x.kind in SOFT_KINDS]
         self._exclusivity()
         self.group_mask = self._group_mask()
@@ -151,7 +153,7 @@ class View:
                 for p, h in zip(placed, hosts):
                     rule.placed_units.setdefault(int(dom[h]), set()).add(
                         keys[('p', p)])
-            elif grp.kind in (g.AT_MOST, g.SPREAD) + SOFT_KINDS:
+            elif grp.kind in ('at-most', 'spread') + SOFT_KINDS:
                 rule.limit = grp.max_per_domain
                 rule.skew = grp.max_skew
                 if grp.kind in SOFT_KINDS:
