@@ -18,6 +18,7 @@ _ENFORCER = None
 _LOCK = threading.Lock()
 # How often the enforcer looks for a changed policy file or policy.d.
 RELOAD_CHECK_SECONDS = 1.0
+_clock = time.monotonic
 
 
 class Forbidden(exception.ValetException):
@@ -39,7 +40,7 @@ class _Enforcer(policy.Enforcer):
     _checked_defaults = -1
 
     def load_rules(self, force_reload=False):
-        now = time.monotonic()
+        now = _clock()
         if (force_reload or not self.rules or self._checked_at is None
                 or now - self._checked_at >= RELOAD_CHECK_SECONDS
                 or len(self.registered_rules) != self._checked_defaults):

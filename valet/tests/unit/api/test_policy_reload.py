@@ -29,7 +29,7 @@ class PolicyReloadTest(oslo_base.BaseTestCase):
         self.addCleanup(policy.reset)
         self.now = 1000.0
         self.useFixture(fixtures.MockPatch(
-            'valet.policy.time.monotonic', side_effect=lambda: self.now))
+            'valet.policy._clock', side_effect=lambda: self.now))
         self.enforcer = policy.init(conf, policy_file=self.policy_file)
         self.ctx = context.RequestContext(project_id='p', user_id='u',
                                           roles=['member'])
