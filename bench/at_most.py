@@ -8,7 +8,8 @@ diversity group or in affinity pairs nested in the at-most group, and
 some placed servers already members (they count against k). Small ones
 (at most 30 servers, 60 hosts) go to the exact model too. With
 ``kind=SPREAD`` the groups are spread groups instead (max skew 1 to 3 at
-host or rack level).
+host or rack level); with ``kind=SOFT`` soft-affinity or soft-diversity
+groups (weight 1 to 5, at host or rack level).
 """
 
 import dataclasses
@@ -22,10 +23,15 @@ from valet.engine.model import request as r
 # whose model has no at-most groups: their solver then refuses the kind.
 AT_MOST = getattr(g, 'AT_MOST', 'at-most')
 SPREAD = getattr(g, 'SPREAD', 'spread')
+SOFT_AFFINITY = getattr(g, 'SOFT_AFFINITY', 'soft-affinity')
+SOFT_DIVERSITY = getattr(g, 'SOFT_DIVERSITY', 'soft-diversity')
+# Either soft kind, drawn per group.
+SOFT = 'soft'
 
 
 def _limit_group(name, level, limit, kind=AT_MOST):
-    field = 'max_skew' if kind == SPREAD else 'max_per_domain'
+    field = {SPREAD: 'max_skew', AT_MOST: 'max_per_domain'}.get(
+        kind, 'weight')
     try:
         return g.Group(name, kind, level, **{field: limit})
     except TypeError:
@@ -36,7 +42,11 @@ def _request(rng, spec, n_servers, stack, mix, kind=AT_MOST):
     limits = []
     for k in range(rng.choice([1, 1, 2])):
         level = rng.choice(['host', 'host', 'rack'])
-        if kind == SPREAD:
+        group_kind = kind
+        if kind == SOFT:
+            group_kind = rng.choice([SOFT_AFFINITY, SOFT_DIVERSITY])
+            limit = rng.randint(1, 5)
+        elif kind == SPREAD:
             limit = rng.randint(1, 3)
         else:
             # Racks are few: rack limits large enough to be feasible
@@ -44,7 +54,7 @@ def _request(rng, spec, n_servers, stack, mix, kind=AT_MOST):
             limit = (rng.randint(1, 4) if level == 'host'
                      else rng.randint(4, 12))
         limits.append(_limit_group('%s-most%d' % (stack, k), level, limit,
-                                   kind))
+                                   group_kind))
     groups = list(limits)
     div = g.Group('%s-div' % stack, g.DIVERSITY, 'host')
     servers, pair = [], 0

@@ -42,7 +42,9 @@ import os
 import random
 import re
 import shutil
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -256,39 +258,54 @@ def _p(values, q):
     return values[min(len(values) - 1, int(q * (len(values) - 1) + 0.5))]
 
 
-def startup(workdir, inventory, conf, endpoint):
-    """Inventory read + model build, per way of reading: rows."""
-    rows = []
+STARTUP_TARGET_S = 3.0
+CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                     'startup_child.py')
+TREE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-    def measure(label, reader):
-        started = time.perf_counter()
-        snapshot = reader.load()
-        loaded = time.perf_counter()
-        endpoint.rebuild(snapshot)
-        done = time.perf_counter()
-        rows.append({'phase': 'start-up', 'variant': label,
-                     'read_s': round(loaded - started, 2),
-                     'build_s': round(done - loaded, 2),
-                     'total_s': round(done - started, 2)})
 
-    cache = conf.inventory.static_cache_dir
-    shutil.rmtree(cache, ignore_errors=True)
-    conf.set_override('static_cache_dir', '', group='inventory')
-    measure('former (libyaml, every start)',
-            static.StaticInventory(conf, path=inventory))
-    conf.clear_override('static_cache_dir', group='inventory')
-    measure('first start (libyaml, cached)',
-            static.StaticInventory(conf, path=inventory))
-    measure('restart (cache)', static.StaticInventory(conf, path=inventory))
+def start_child(tree, inventory, state, cache):
+    """One all-in-one start of the code in ``tree``, in a new process."""
+    env = dict(os.environ, PYTHONPATH=tree)
+    done = subprocess.run(
+        [sys.executable, CHILD, inventory, state, cache, ','.join(gen.LEVELS)],
+        cwd=tree, env=env, capture_output=True, text=True, timeout=1800)
+    lines = done.stdout.strip().splitlines()
+    if done.returncode or not lines:
+        raise RuntimeError('start-up child failed (%s): %s' % (
+            done.returncode, done.stderr[-2000:]))
+    record = json.loads(lines[-1])
+    # The inventory is read inside the engine's rebuild.
+    record['model_s'] = round(record['build_s'] - record['read_s'], 3)
+    return record
+
+
+def startup(workdir, inventory, args):
+    """All-in-one start-up, each in a process of its own, as a restart
+    is: rows per way of reading the inventory (and per tree, with
+    ``--old-tree``)."""
     as_json = os.path.join(workdir, 'inventory.json')
     with open(inventory) as handle:
         document = yaml.load(handle, Loader=static._LOADER)
     with open(as_json, 'w') as handle:
         json.dump(document, handle)
-    conf.set_override('static_cache_dir', '', group='inventory')
-    measure('JSON file (no cache)',
-            static.StaticInventory(conf, path=as_json))
-    conf.clear_override('static_cache_dir', group='inventory')
+    trees = [('', TREE)]
+    if args.e2e_old_tree:
+        trees.insert(0, ('old tree: ', os.path.abspath(args.e2e_old_tree)))
+    rows = []
+    for label, tree in trees:
+        base = os.path.join(workdir, 'start-' + str(len(rows)))
+        state, cache = base + '-state', base + '-cache'
+        for variant, path, cache_dir in (
+                ('first start (YAML; cache written)', inventory, cache),
+                ('restart (parse cache)', inventory, cache),
+                ('YAML every start (no cache)', inventory, ''),
+                ('JSON inventory (no cache)', as_json, '')):
+            record = start_child(tree, path, state, cache_dir)
+            record.update(phase='start-up', variant=label + variant)
+            if variant.startswith('restart'):
+                record['target_s'] = STARTUP_TARGET_S
+            rows.append(record)
     return rows
 
 
@@ -308,7 +325,7 @@ def run(args, stream=sys.stdout, out=None):
               % (args.e2e_hosts, args.e2e_hosts * args.e2e_per_host,
                  os.path.getsize(inventory) / 1e6,
                  time.perf_counter() - started), file=stream)
-        rows = []
+        rows = startup(workdir, inventory, args)
         builds = {}
         for name, start in (('former', start_former),
                             ('shipped', start_shipped)):
@@ -318,16 +335,18 @@ def run(args, stream=sys.stdout, out=None):
             builds[name] = time.perf_counter() - started
             variants.append(Variant(name, app, stop, endpoint))
             if name == 'shipped':
-                rows += startup(workdir, inventory, conf, endpoint)
                 cache_dir = conf.inventory.static_cache_dir
+        if args.e2e_processes:
+            variants += start_processes(args, workdir, inventory, cache_dir,
+                                        stream)
         if args.e2e_deployed:
             pair = start_deployed(inventory, cache_dir, stream)
             if pair is not None:
                 variants.append(pair)
         for name, seconds in builds.items():
             rows.append({'phase': 'start-up', 'variant':
-                         'all-in-one %s start (whole)' % name,
-                         'total_s': round(seconds, 2)})
+                         'in this process: %s (YAML)' % name,
+                         'start_s': round(seconds, 2)})
         requests(variants, args)
         rows += summarise(variants)
     finally:
@@ -422,6 +441,81 @@ class DeployedVariant(Variant):
         self.database.cleanUp()
 
 
+class ProcessVariant(DeployedVariant):
+    """``valet-api --all-in-one`` of a tree (this one, or an older commit's
+    worktree) in a process of its own, on the same inventory and parse
+    cache; the solver time from its log, as for the deployed pair."""
+
+    def __init__(self, name, tree, workdir, inventory, cache_dir):
+        self.name = name
+        self.times, self.failures = {}, []
+        base = os.path.join(workdir, name.replace(' ', '-'))
+        os.makedirs(base, exist_ok=True)
+        self.log = os.path.join(base, 'valet-api.log')
+        config = os.path.join(base, 'valet.conf')
+        with open(config, 'w') as handle:
+            handle.write(
+                '[DEFAULT]\ndebug = false\nstate_dir = %s\nlog_file = %s\n'
+                '[inventory]\nlevels = %s\nstatic_cache_dir = %s\n'
+                '[engine]\nrpc_timeout = 120\n' % (
+                    base, self.log, ','.join(gen.LEVELS), cache_dir))
+        with socket.socket() as probe:
+            probe.bind(('127.0.0.1', 0))
+            port = probe.getsockname()[1]
+        self.process = subprocess.Popen(
+            [sys.executable, '-m', 'valet.cmd.api', '--config-file', config,
+             '--all-in-one', '--inventory', inventory, '--port', str(port)],
+            cwd=tree, env=dict(os.environ, PYTHONPATH=tree),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.serving = HttpServing('http://127.0.0.1:%d' % port)
+        self.clock = LoggedDecisions(self)
+        deadline = time.monotonic() + 900
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError('valet-api of %s exited: %s' % (
+                    tree, self.engine_log(whole=True)[-2000:]))
+            try:
+                if self.serving.request('GET', '/')[1] == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError('valet-api of %s did not start' % tree)
+            time.sleep(0.5)
+
+    def engine_log(self, whole=True):
+        try:
+            with open(self.log) as handle:
+                return handle.read()
+        except OSError:
+            return ''
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start_processes(args, workdir, inventory, cache_dir, stream):
+    """``--processes``: this tree's valet-api and, with ``--old-tree``, the
+    older one's, each in its own process."""
+    trees = [('process', TREE)]
+    if args.e2e_old_tree:
+        trees.insert(0, ('old process', os.path.abspath(args.e2e_old_tree)))
+    out = []
+    for name, tree in trees:
+        try:
+            out.append(ProcessVariant(name, tree, workdir, inventory,
+                                      cache_dir))
+        except Exception as exc:
+            print('%s: not measured (%s)' % (name, exc), file=stream)
+    return out
+
+
 def start_deployed(inventory, cache_dir, stream):
     """The deployed pair on the same inventory, or None (and why)."""
     try:
@@ -501,16 +595,27 @@ def report(rows, load_before, load_after, args, stream):
       '(load average %.2f %.2f %.2f before, %.2f %.2f %.2f after)\n'
       % ((args.e2e_hosts, args.e2e_hosts * args.e2e_per_host) + tuple(load_before)
          + tuple(load_after)))
-    w('\nStart-up: inventory read and model build\n')
-    w('%-34s %9s %9s %9s\n' % ('', 'read s', 'build s', 'total s'))
+    w('\nStart-up of the all-in-one, each in a new process (s): imports, '
+      'inventory read, model build, the whole valet-api build (storage, '
+      'engine, API; imports it makes late included), the process\n')
+    w('%-44s %7s %7s %7s %7s %8s %7s  %s\n' % (
+        '', 'import', 'read', 'model', 'start', 'process', 'cpu', 'target'))
     for r in rows:
-        if r['phase'] == 'start-up':
-            w('%-34s %9s %9s %9.2f\n' % (
-                r['variant'], r.get('read_s', ''), r.get('build_s', ''),
-                r['total_s']))
+        if r['phase'] != 'start-up':
+            continue
+        target = r.get('target_s')
+        verdict = ''
+        if target:
+            verdict = '<= %.0f s %s' % (
+                target, 'ok' if r['start_s'] <= target else 'MISSED')
+        w('%-44s %7s %7s %7s %7.2f %8s %7s  %s\n' % (
+            r['variant'][:44], r.get('import_s', ''), r.get('read_s', ''),
+            r.get('model_s', ''), r['start_s'], r.get('process_s', ''),
+            r.get('cpu_s', ''), verdict))
     by = {(r['variant'], r['kind']): r for r in rows
           if r['phase'] == 'requests'}
-    names = [n for n in ('former', 'shipped', 'deployed')
+    names = [n for n in ('former', 'shipped', 'old process', 'process',
+                         'deployed')
              if any(v == n for v, _ in by)]
     w('\nRequests through the API: p50 ms over HTTP | p50 ms in the '
       'solver | median of (API / solver) per request\n')
@@ -534,6 +639,34 @@ def report(rows, load_before, load_after, args, stream):
             verdict = ('<= %.1fx %s' % (target, 'ok' if shipped['ratio_p50']
                                         <= target else 'MISSED'))
         w('%-9s' % kind + ''.join(cells) + '| ' + verdict + '\n')
+    w('\nTargets (all-in-one, shipped), load average %.2f before and %.2f '
+      'after:\n' % (load_before[0], load_after[0]))
+    for line in verdicts(rows, args):
+        w('  %s\n' % line)
+
+
+def verdicts(rows, args):
+    """One line per target: measured against wanted."""
+    lines = []
+    by = {(r['variant'], r.get('kind')): r for r in rows}
+    for kind, label in (('single', 'one-server plan create'),
+                        ('stack%d' % args.e2e_stack_size,
+                         '%d-server stack' % args.e2e_stack_size)):
+        target = TARGETS[kind.rstrip('0123456789')]
+        for name in ('shipped', 'old process', 'process', 'deployed'):
+            r = by.get((name, kind))
+            if r and 'ratio_p50' in r:
+                lines.append('%-24s %-9s %6.2fx the solver (p50)  target '
+                             '<= %.1fx  %s' % (
+                                 label, name, r['ratio_p50'], target,
+                                 'ok' if r['ratio_p50'] <= target
+                                 else 'MISSED'))
+    for r in rows:
+        if r['phase'] == 'start-up' and r.get('target_s'):
+            lines.append('%-34s %6.2f s  target <= %.0f s  %s' % (
+                r['variant'], r['start_s'], r['target_s'],
+                'ok' if r['start_s'] <= r['target_s'] else 'MISSED'))
+    return lines
 
 
 def add_arguments(parser, prefix=''):
@@ -549,6 +682,13 @@ def add_arguments(parser, prefix=''):
     option('stacks', type=int, default=None,
            help='stacks per variant [10; quick 4]')
     option('stack-size', type=int, default=50, help='servers per stack [50]')
+    option('old-tree', default=None,
+           help='also start up the all-in-one of this tree (a worktree '
+                'of an older commit) for a side-by-side before/after')
+    option('processes', action=argparse.BooleanOptionalAction,
+           default=False,
+           help='also measure valet-api --all-in-one in a process of its '
+                'own, of this tree and of --old-tree [off]')
     option('deployed', action=argparse.BooleanOptionalAction, default=True,
            help='also measure the deployed pair: valet-api under uwsgi, '
                 'valet-engine over RabbitMQ, MariaDB [on]')

@@ -8,8 +8,12 @@ per domain), exclusivity through one "dedicated" boolean per group and
 domain, at-most groups by a sum per domain (with the members placed
 there), spread groups by a floor variable under every eligible domain's
 count and each domain with a new member at most ``max_skew`` above it,
-and the objective of the contract: the fewest new hosts (hosts
-that ran nothing before the decision).
+soft groups by a count per domain (soft-affinity: members minus the
+largest count, through a maximum variable; soft-diversity: members minus
+the domains used, one boolean per domain), and the objective of the
+contract, lexicographic: the fewest weighted soft violations, then the
+fewest new hosts (hosts that ran nothing before the decision), solved
+in that order (two solves) when there are soft groups.
 
 Demands are whole numbers (flavors are); free capacity is rounded down.
 """
@@ -20,6 +24,7 @@ import math
 import numpy as np
 
 from bench import view as view_mod
+from valet.engine.model import groups as g
 
 NAME = 'exact'
 MAX_SERVERS = 30
@@ -153,6 +158,37 @@ def solve(dc, request, time_limit=20.0, workers=2, seed=1):
                     model.AddImplication(var, judged)
                 model.Add(count - floor <= rule.skew).OnlyEnforceIf(judged)
 
+    soft = {}
+    for rule in view.soft:
+        per_domain = domain_vars(rule.members, rule.level)
+        total = len(rule.members) + sum(rule.placed_count.values())
+        counts = []
+        for d in sorted(set(per_domain) | set(rule.placed_count)):
+            counts.append(rule.placed_count.get(d, 0) + sum(
+                x[i, h] for i, h in per_domain.get(d, ())))
+        if rule.kind == g.SOFT_AFFINITY:
+            top = model.NewIntVar(0, total, 't_%s' % rule.name)
+            box = []
+            for k, count in enumerate(counts):
+                var = model.NewIntVar(0, total, 'c_%s_%d' % (rule.name, k))
+                model.Add(var == count)
+                box.append(var)
+            model.AddMaxEquality(top, box)
+            soft[rule.name] = (rule.weight, total - top)
+        else:
+            used = []
+            for k, count in enumerate(counts):
+                occ = model.NewBoolVar('u_%s_%d' % (rule.name, k))
+                model.Add(occ <= count)
+                used.append(occ)
+            # Redundant (no more domains used than members, and new
+            # members held together by hard affinity use one domain per
+            # chain), but without it the solver's bound hardly moves.
+            model.Add(sum(used) <= total)
+            model.Add(sum(used) <= len(rule.placed_count)
+                      + _chains(view, rule))
+            soft[rule.name] = (rule.weight, total - sum(used))
+
     new = []
     for h, servers in by_host.items():
         if view.was_empty[h]:
@@ -160,12 +196,33 @@ def solve(dc, request, time_limit=20.0, workers=2, seed=1):
             for i in servers:
                 model.AddImplication(x[i, h], used)
             new.append(used)
-    model.Minimize(sum(new))
-
+    weighted = sum(w * v for w, v in soft.values())
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = float(time_limit)
     solver.parameters.num_workers = int(workers)
     solver.parameters.random_seed = int(seed)
+    soft_bound = 0
+    if soft:
+        # Lexicographic in two solves (each within ``time_limit``): the
+        # fewest weighted soft violations, then, with them fixed when
+        # proven, the fewest new hosts; a big-M sum proves far less.
+        model.Minimize(weighted)
+        status = solver.Solve(model)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return None, {'status': solver.StatusName(status),
+                          'optimal': False, 'soft_bound': 0,
+                          'proven_infeasible': status == cp_model.INFEASIBLE}
+        soft_bound = int(math.ceil(solver.BestObjectiveBound() - 1e-9))
+        for var in x.values():
+            model.AddHint(var, solver.Value(var))
+        if status == cp_model.OPTIMAL:
+            model.Add(weighted == int(round(solver.ObjectiveValue())))
+            model.Minimize(sum(new))
+        else:
+            # One weighted soft violation outweighs every new host.
+            model.Minimize((len(new) + 1) * weighted + sum(new))
+    else:
+        model.Minimize(sum(new))
     status = solver.Solve(model)
     info = {'status': solver.StatusName(status),
             'optimal': status == cp_model.OPTIMAL,
@@ -178,4 +235,30 @@ def solve(dc, request, time_limit=20.0, workers=2, seed=1):
         if solver.Value(var):
             assignment[view.servers[i].id] = view.names[h]
     info['objective'] = int(round(solver.ObjectiveValue()))
+    info['soft_violations'] = int(solver.Value(weighted)) if soft else 0
+    info['soft'] = {name: int(solver.Value(v)) for name, (_, v) in
+                    soft.items()}
+    info['new_hosts'] = int(sum(solver.Value(v) for v in new))
+    # What the first solve proved of the soft violations (all of them
+    # when the second is optimal).
+    info['soft_bound'] = (info['soft_violations'] if info['optimal']
+                          else max(0, soft_bound))
     return assignment, info
+
+
+def _chains(view, rule):
+    """Members of a soft group, one per chain of hard affinity groups of
+    level not above the group's."""
+    parent = {i: i for i in rule.members}
+
+    def find(i):
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for other in view.affinity:
+        if other.level <= rule.level:
+            inside = [i for i in other.members if i in parent]
+            for i in inside[1:]:
+                parent[find(i)] = find(inside[0])
+    return len({find(i) for i in rule.members})

@@ -103,6 +103,10 @@ def plan(seed, quick):
     for inst in at_most.instances(seed + 1, 4 if quick else 12,
                                   prefix='spread', kind=at_most.SPREAD):
         out.append((inst, REPS['small'][k]))
+    # Soft affinity/diversity groups (preferences), the same way.
+    for inst in at_most.instances(seed + 2, 4 if quick else 12,
+                                  prefix='soft', kind=at_most.SOFT):
+        out.append((inst, REPS['small'][k]))
     sizes = ([(100, 20), (1000, 200), (2000, 500)] if quick else
              [(100, 50), (500, 100), (1000, 300), (2000, 500),
               (5000, 500)])

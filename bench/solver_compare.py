@@ -14,6 +14,10 @@ Usage::
     git archive <commit> | tar -x -C /tmp/valet-old
     python -m bench.solver_compare --baseline /tmp/valet-old [--quick] \
         [--time-budget 120]
+    python -m bench.solver_compare --baseline-commit <commit> [--quick]
+
+``tox -e bench`` runs it (quick) against the last commit before the
+group rules became plug-ins, after the engine benchmark.
 
 The default time budget (2 s) is a wall-clock safety net: on a busy
 machine it cuts the larger searches at different points in the two trees.
@@ -35,6 +39,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -175,9 +180,20 @@ def compare(baseline, seed, quick, time_budget=None, out=sys.stdout):
     return records
 
 
+def _export(commit, into):
+    """``commit`` of this repository as a source tree under ``into``."""
+    archive = subprocess.run(['git', '-C', HERE, 'archive', commit],
+                             check=True, capture_output=True).stdout
+    subprocess.run(['tar', '-x', '-C', into], input=archive, check=True)
+    return into
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog='python -m bench.solver_compare')
     parser.add_argument('--baseline', help='source tree of the baseline')
+    parser.add_argument('--baseline-commit',
+                        help='or a commit of this repository, exported '
+                             'with git archive into a temporary tree')
     parser.add_argument('--worker', help=argparse.SUPPRESS)
     parser.add_argument('--seed', type=int, default=1)
     parser.add_argument('--quick', action='store_true')
@@ -190,10 +206,14 @@ def main(argv=None):
     if args.worker:
         return _worker(os.path.abspath(args.worker), args.seed, args.quick,
                        args.time_budget)
-    if not args.baseline:
-        parser.error('--baseline is required')
-    records = compare(os.path.abspath(args.baseline), args.seed, args.quick,
-                      args.time_budget)
+    if bool(args.baseline) == bool(args.baseline_commit):
+        parser.error('give --baseline or --baseline-commit')
+    with tempfile.TemporaryDirectory(prefix='valet-baseline-') as tmp:
+        baseline = args.baseline
+        if args.baseline_commit:
+            baseline = _export(args.baseline_commit, tmp)
+        records = compare(os.path.abspath(baseline), args.seed, args.quick,
+                          args.time_budget)
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(records, f, indent=1)

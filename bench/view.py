@@ -13,6 +13,10 @@ from valet.engine.model import extra_specs
 from valet.engine.model import groups as g
 
 EPS = 1e-6
+# Preferences: counted in the objective, never a constraint.
+# (Spelled out: bench.solver_compare imports this module beside older
+# trees whose vocabulary lacks newer kinds.)
+SOFT_KINDS = ('soft-affinity', 'soft-diversity')
 
 
 class Rule:
@@ -28,7 +32,9 @@ class Rule:
         self.placed_units = {}      # diversity: domain -> set of unit keys
         self.limit = None           # at-most: members allowed per domain
         self.skew = None            # spread: max skew
-        self.placed_count = {}      # at-most: domain -> placed members
+        self.placed_count = {}      # at-most, spread, soft: domain ->
+        #                             placed members
+        self.weight = None          # soft: what one violation costs
 
 
 class View:
@@ -73,8 +79,9 @@ class View:
         self.rules = self._rules()
         self.affinity = [x for x in self.rules if x.kind == g.AFFINITY]
         self.diversity = [x for x in self.rules if x.kind == g.DIVERSITY]
-        self.at_most = [x for x in self.rules if x.kind == g.AT_MOST]
-        self.spread = [x for x in self.rules if x.kind == g.SPREAD]
+        self.at_most = [x for x in self.rules if x.kind == 'at-most']
+        self.spread = [x for x in self.rules if x.kind == 'spread']
+        self.soft = [x for x in self.rules if x.kind in SOFT_KINDS]
         self._exclusivity()
         self.group_mask = self._group_mask()
 
@@ -146,9 +153,11 @@ class View:
                 for p, h in zip(placed, hosts):
                     rule.placed_units.setdefault(int(dom[h]), set()).add(
                         keys[('p', p)])
-            elif grp.kind in (g.AT_MOST, g.SPREAD):
+            elif grp.kind in ('at-most', 'spread') + SOFT_KINDS:
                 rule.limit = grp.max_per_domain
                 rule.skew = grp.max_skew
+                if grp.kind in SOFT_KINDS:
+                    rule.weight = 1 if grp.weight is None else grp.weight
                 for h in hosts:
                     d = int(dom[h])
                     rule.placed_count[d] = rule.placed_count.get(d, 0) + 1

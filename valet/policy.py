@@ -6,6 +6,7 @@ cannot learn which plan or placement ids exist elsewhere.
 """
 
 import threading
+import time
 
 from oslo_config import cfg
 from oslo_policy import policy
@@ -15,6 +16,9 @@ from valet import policies
 
 _ENFORCER = None
 _LOCK = threading.Lock()
+# How often the enforcer looks for a changed policy file or policy.d.
+RELOAD_CHECK_SECONDS = 1.0
+_clock = time.monotonic
 
 
 class Forbidden(exception.ValetException):
@@ -22,13 +26,36 @@ class Forbidden(exception.ValetException):
     code = 'valet.policy.forbidden'
 
 
+class _Enforcer(policy.Enforcer):
+    """oslo.policy's enforcer, looking for policy file changes at most
+    once every ``RELOAD_CHECK_SECONDS``.
+
+    oslo.policy looks on every check: it searches each configuration
+    directory for the policy file and policy.d and walks every registered
+    rule, which cost more than the check itself, twice per plan. An edited
+    policy file still takes effect, within a second.
+    """
+
+    _checked_at = None
+    _checked_defaults = -1
+
+    def load_rules(self, force_reload=False):
+        now = _clock()
+        if (force_reload or not self.rules or self._checked_at is None
+                or now - self._checked_at >= RELOAD_CHECK_SECONDS
+                or len(self.registered_rules) != self._checked_defaults):
+            super().load_rules(force_reload)
+            self._checked_at = now
+            self._checked_defaults = len(self.registered_rules)
+
+
 def init(conf=None, policy_file=None, rules=None):
     """Build the global enforcer once (or again after ``reset``)."""
     global _ENFORCER
     with _LOCK:
         if _ENFORCER is None:
-            enforcer = policy.Enforcer(conf or cfg.CONF,
-                                       policy_file=policy_file, rules=rules)
+            enforcer = _Enforcer(conf or cfg.CONF,
+                                 policy_file=policy_file, rules=rules)
             enforcer.register_defaults(policies.list_rules())
             enforcer.load_rules()
             _ENFORCER = enforcer

@@ -36,14 +36,21 @@ class EndToEndTest(unittest.TestCase):
                 row = requests[variant, kind]
                 self.assertGreater(row['decision_p50_ms'], 0)
                 self.assertGreater(row['ratio_p50'], 0)
-        startup = [r['variant'] for r in rows if r['phase'] == 'start-up']
+        startup = [r for r in rows if r['phase'] == 'start-up']
+        # Four starts in a process each, two in this one.
         self.assertEqual(6, len(startup))
+        restart = [r for r in startup if r.get('target_s')]
+        self.assertEqual(['restart (parse cache)'],
+                         [r['variant'] for r in restart])
+        self.assertGreater(restart[0]['start_s'], 0)
         with open(out) as handle:
             self.assertEqual(rows, json.load(handle)['rows'])
         text = stream.getvalue()
         self.assertIn('load average', text)
         self.assertIn('former', text)
         self.assertIn('shipped', text)
+        self.assertIn('target <= 2.0x', text)
+        self.assertIn('target <= 3 s', text)
 
     def test_former_storage_is_the_former_engine(self):
         conf = end_to_end.make_conf(tempfile.mkdtemp(), 'former', 'x.yaml')

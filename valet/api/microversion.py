@@ -22,6 +22,8 @@ VERSIONS = [
     '1.4',  # groups nested in groups: parents on /v1/groups.
     '1.5',  # at-most groups: type at-most with max_per_domain.
     '1.6',  # spread groups: type spread with max_skew.
+    '1.7',  # soft-affinity and soft-diversity groups with a weight.
+    '1.8',  # plan decisions, dry runs, GET /v1/capacity.
 ]
 
 # Version numbers longer than this are valid syntax but name no version

@@ -62,7 +62,11 @@ class Notifier:
 
     def enabled(self):
         notifier = self._get()
-        return notifier is not None and notifier.is_enabled()
+        # oslo.messaging calls a notifier without any driver enabled (only
+        # "noop" is not), and builds every notification for nobody.
+        return (notifier is not None and notifier.is_enabled()
+                and any(d != 'noop' for d in
+                        self.conf.oslo_messaging_notifications.driver))
 
     def emit(self, ctxt, event_type, payload, error=False):
         try:

@@ -7,6 +7,7 @@ top-level key), or None for 204 answers. Ids in paths are quoted.
 from urllib import parse
 
 from valet.client import http
+from valet.objects import group_kinds
 
 # A reserve takes Heat's hints, and POST /v1/plans a project_id, from
 # these microversions on.
@@ -14,6 +15,9 @@ RESERVE_HINTS_VERSION = '1.2'
 PLAN_FOR_PROJECT_VERSION = '1.3'
 # Groups have parents (nesting) from this microversion on.
 NESTING_VERSION = '1.4'
+# Plan answers carry the engine's decision, plans take dry_run, and
+# GET /v1/capacity exists from this microversion on.
+DECISION_VERSION = '1.8'
 
 
 def _q(value):
@@ -25,6 +29,11 @@ def _version_key(text):
         return tuple(int(part) for part in str(text).split('.'))
     except ValueError:
         return (0,)
+
+
+# Every group kind's parameters are shown from this microversion on.
+PARAMETERS_VERSION = max((kind.since for kind in group_kinds.TABLE),
+                         key=_version_key)
 
 
 def _unwrap(data, key):
@@ -67,32 +76,54 @@ class Client:
         return self.http.request('GET', '/', timeout=timeout)[1]
 
     # -------------------------------------------------------------- groups
-    def list_groups(self, timeout=None, parents=False):
+    def _group_version(self, parents=False, parameters=False):
+        # The newest of the microversions the asked-for members need.
+        needed = ([NESTING_VERSION] if parents else []) + (
+            [PARAMETERS_VERSION] if parameters else [])
+        if not needed:
+            return None
+        return self._at_least(max(needed, key=_version_key))
+
+    def list_groups(self, timeout=None, parents=False, parameters=False):
         """Every group; ``parents`` asks for microversion 1.4, whose
-        groups show the groups they are nested in."""
-        version = self._at_least(NESTING_VERSION) if parents else None
-        return _unwrap(self._call('GET', '/groups', timeout=timeout,
-                                  microversion=version), 'groups')
+        groups show the groups they are nested in, ``parameters`` for the
+        one that shows every kind's parameters (max_per_domain, ...)."""
+        return _unwrap(self._call(
+            'GET', '/groups', timeout=timeout,
+            microversion=self._group_version(parents, parameters)),
+            'groups')
 
     def create_group(self, name, type, level, description=None,
-                     timeout=None, parents=None):
+                     timeout=None, parents=None, **parameters):
         """Create a group; ``parents`` (names or ids of the groups it is
-        nested in) needs microversion 1.4."""
+        nested in) needs microversion 1.4; ``parameters`` are the kind's
+        (``max_per_domain=2``, ``weight=5``, ...; None leaves one out).
+        A kind newer than 1.0 is asked for at the microversion that
+        introduced it."""
         body = {'name': name, 'type': type, 'level': level}
         if description is not None:
             body['description'] = description
-        version = None
+        body.update((k, v) for k, v in parameters.items() if v is not None)
+        needed = ['1.0']
         if parents is not None:
             body['parents'] = list(parents)
-            version = self._at_least(NESTING_VERSION)
-        return _unwrap(self._call('POST', '/groups', body, timeout=timeout,
-                                  microversion=version), 'group')
+            needed.append(NESTING_VERSION)
+        kind = group_kinds.BY_NAME.get(type)
+        if kind is not None:
+            needed.append(kind.since)
+        version = max(needed, key=_version_key)
+        return _unwrap(self._call(
+            'POST', '/groups', body, timeout=timeout,
+            microversion=self._at_least(version) if version != '1.0'
+            else None), 'group')
 
-    def show_group(self, group, timeout=None, parents=False):
-        version = self._at_least(NESTING_VERSION) if parents else None
-        return _unwrap(self._call('GET', '/groups/%s' % _q(group),
-                                  timeout=timeout, microversion=version),
-                       'group')
+    def show_group(self, group, timeout=None, parents=False,
+                   parameters=False):
+        """One group; ``parents`` and ``parameters`` as list_groups."""
+        return _unwrap(self._call(
+            'GET', '/groups/%s' % _q(group), timeout=timeout,
+            microversion=self._group_version(parents, parameters)),
+            'group')
 
     def update_group(self, group, description=None, timeout=None,
                      parents=None):
@@ -135,12 +166,19 @@ class Client:
         return _unwrap(self._call('GET', '/plans', timeout=timeout), 'plans')
 
     def create_plan(self, plan_name, stack_id, resources, locations=None,
-                    project_id=None, timeout=None):
+                    project_id=None, timeout=None, dry_run=False,
+                    decision=False):
         """Place every server of ``resources`` (orchestration id ->
         HOT-style resource) at once; ``locations`` limits the hosts.
 
         ``project_id`` plans for the project owning the servers (an admin
         or service caller; microversion 1.3).
+
+        Returns the plan. With ``dry_run`` (decide, store nothing) or
+        ``decision`` (microversion 1.8 for both) it returns the whole
+        answer instead: ``{"plan", "decision", "dry_run"}``; a dry run
+        that cannot be placed is then an answer whose
+        ``decision["feasible"]`` is false, not a ``NoPlacement``.
         """
         body = {'plan_name': plan_name, 'stack_id': stack_id,
                 'resources': resources}
@@ -150,22 +188,43 @@ class Client:
         if project_id:
             body['project_id'] = project_id
             version = PLAN_FOR_PROJECT_VERSION
+        if dry_run or decision:
+            return self._decided('POST', '/plans', body, dry_run, timeout)
         return _unwrap(self._call('POST', '/plans', body, timeout=timeout,
                                   microversion=version), 'plan')
+
+    def _decided(self, method, path, body, dry_run, timeout):
+        # The whole 1.8 answer; dry_run is always present in what is
+        # returned (the API sends it for dry runs only).
+        if dry_run:
+            body['dry_run'] = True
+        answer = self._call(method, path, body, timeout=timeout,
+                            microversion=self._at_least(DECISION_VERSION))
+        answer = dict(answer or {})
+        answer.setdefault('dry_run', bool(dry_run))
+        return answer
 
     def show_plan(self, plan, timeout=None):
         return _unwrap(self._call('GET', '/plans/%s' % _q(plan),
                                   timeout=timeout), 'plan')
 
     def update_plan(self, plan, resources, original_resources=None,
-                    plan_name=None, timeout=None):
+                    plan_name=None, timeout=None, dry_run=False,
+                    decision=False):
+        """Place a stack's updated set of servers; returns the plan, or
+        with ``dry_run`` / ``decision`` the whole answer as
+        :meth:`create_plan` does (``decision["moved"]`` and
+        ``["removed"]`` name the servers the update moves and drops)."""
         body = {'action': 'update', 'resources': resources}
         if original_resources is not None:
             body['original_resources'] = original_resources
         if plan_name is not None:
             body['plan_name'] = plan_name
-        return _unwrap(self._call('PUT', '/plans/%s' % _q(plan), body,
-                                  timeout=timeout), 'plan')
+        path = '/plans/%s' % _q(plan)
+        if dry_run or decision:
+            return self._decided('PUT', path, body, dry_run, timeout)
+        return _unwrap(self._call('PUT', path, body, timeout=timeout),
+                       'plan')
 
     def migrate(self, plan, resource, excluded_hosts=None, timeout=None):
         """Advice: where ``resource`` (orchestration or Nova id) could go."""
@@ -221,6 +280,25 @@ class Client:
     def delete_placement(self, placement, timeout=None):
         self._call('DELETE', '/placements/%s' % _q(placement),
                    timeout=timeout)
+
+    # ------------------------------------------------------------ capacity
+    def capacity(self, flavor, groups=None, level=None,
+                 availability_zone=None, timeout=None):
+        """How many more servers of ``flavor`` (joining ``groups``, in
+        ``availability_zone``) fit at once, and how many on each host or
+        each domain of ``level`` alone (microversion 1.8). Nothing is
+        reserved. Returns ``{"count", "exact", "domains": [{"name",
+        "count"}], ...}``."""
+        query = {'flavor': str(flavor)}
+        if groups:
+            query['groups'] = ','.join(str(g) for g in groups)
+        if level is not None:
+            query['level'] = str(level)
+        if availability_zone is not None:
+            query['availability_zone'] = str(availability_zone)
+        return _unwrap(self._call(
+            'GET', '/capacity', query=query, timeout=timeout,
+            microversion=self._at_least(DECISION_VERSION)), 'capacity')
 
     # -------------------------------------------------------------- others
     def status(self, timeout=None):

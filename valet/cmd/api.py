@@ -95,6 +95,10 @@ class _Handler(simple_server.WSGIRequestHandler):
     """
 
     timeout = 60
+    # Buffered writes: the status line, headers and body leave in one
+    # send (wsgiref's default, unbuffered, sent each piece on its own, a
+    # wake-up of the client per piece).
+    wbufsize = -1
 
     def log_message(self, fmt, *args):
         # One access line per request through oslo.log, not stderr.

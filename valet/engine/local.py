@@ -30,7 +30,8 @@ from valet.engine import rpcapi
 # Endpoint methods that run outside the engine's lock (rpc_method(locked=
 # False) in valet.engine.service): status, and a Heat stack's read, which
 # takes the lock itself only to decide.
-UNLOCKED = frozenset({'ping', 'reserve_stack_server'})
+UNLOCKED = frozenset({'ping', 'reserve_stack_server',
+                      'placement_reserve_stack_server'})
 
 
 def _wire(value):
@@ -56,7 +57,8 @@ class LocalEngineAPI(rpcapi.EngineAPI):
         self.conf = conf
         self.endpoint = endpoint
 
-    def _call(self, ctxt, method, **kwargs):
+    def _call(self, ctxt, method, version=None, **kwargs):
+        # The endpoint is this process's: it serves every version.
         func = getattr(self.endpoint, method)
         ctxt, kwargs = _wire(ctxt), _wire(kwargs)
         lock = None if method in UNLOCKED else self.endpoint.lock

@@ -101,8 +101,7 @@ def group_definitions(snapshot, stored_groups, placements):
     for group in list(snapshot.groups) + list(stored_groups):
         defs[group.name] = groups_mod.Group(
             name=group.name, kind=group.type, level=group.level,
-            parents=tuple(group.parents),
-            max_per_domain=group.max_per_domain, max_skew=group.max_skew)
+            parents=tuple(group.parents), parameters=group.parameters)
     return defs
 
 

@@ -10,7 +10,6 @@ engine rebuilds its model from the inventory and every stored placement.
 import dataclasses
 import datetime
 import functools
-import json
 import threading
 import time
 
@@ -24,6 +23,7 @@ from valet.engine.model import errors as model_errors
 from valet.engine.model import request as request_mod
 from valet.engine import follow
 from valet.engine import group_state
+from valet.engine import planning
 from valet.engine import reconcile
 from valet.engine import rpcapi
 from valet.engine import solver
@@ -42,19 +42,9 @@ GROUP_RULES = group_kinds.KINDS
 RETRYABLE = (storage_base.Unavailable, exception.StorageUnavailable)
 
 
-def _jsonable(value):
-    """Explanations may hold numpy numbers, tuples or sets."""
-    def default(obj):
-        if isinstance(obj, (set, frozenset)):
-            return sorted(obj, key=str)
-        for cast in (int, float):
-            try:
-                if cast(obj) == obj:
-                    return cast(obj)
-            except (TypeError, ValueError):
-                pass
-        return str(obj)
-    return json.loads(json.dumps(value, default=default))
+# Shared with the plan decisions (valet.engine.planning).
+_jsonable = planning.jsonable
+_no_placement = planning.no_placement
 
 
 def _portable(exc):
@@ -109,18 +99,6 @@ def rpc_method(locked=True):
                 raise _portable(mapped) from exc
         return messaging.expected_exceptions(exception.ValetException)(inner)
     return wrap
-
-
-def _no_placement(decision, what):
-    explanation = _jsonable(decision.explanation or {})
-    summary = explanation.get('summary') or 'no valid host'
-    # The refusal is the engine's decision: its log says it, not only the
-    # API's access log.
-    LOG.info('No placement for %s (reason %s, %s ms): %s', what,
-             explanation.get('reason', 'infeasible'),
-             decision.stats.get('elapsed_ms'), summary)
-    return exception.NoPlacement('No placement for %s: %s' % (what, summary),
-                                 details=explanation)
 
 
 class EngineEndpoint:
@@ -300,115 +278,50 @@ class EngineEndpoint:
             engine['leadership'] = _jsonable(extra['leadership'])
         return {'engine': engine, 'storage': _jsonable(self.storage.health())}
 
+    # RPC 1.0 plan methods answer the v1 REST representation; an API at
+    # RPC 1.1 calls plan_create/plan_update/plan_migrate, which answer
+    # domain results. The 1.0 methods go with RPC 2.0.
     @rpc_method()
     def create_plan(self, ctxt, plan):
-        if not isinstance(plan, dict):
-            raise exception.BadRequest('plan must be a mapping')
-        stack_id = plan.get('stack_id')
-        self._require(stack_id, 'stack_id')
-        try:
-            self.storage.get_plan(stack_id)
-        except storage_base.NotFound:
-            pass
-        else:
-            raise exception.Conflict(
-                'A plan for stack %s already exists; update it or delete it '
-                'first' % stack_id, code='valet.plan.exists',
-                details={'stack_id': stack_id})
-        new = objects.Plan(name=str(plan.get('plan_name') or stack_id),
-                           stack_id=stack_id, project_id=plan.get('project_id'))
-        work = translate.translate(
-            plan.get('resources') or {}, plan.get('groups'), self.flavors,
-            stack=new.id, project=new.project_id,
-            locations=plan.get('locations'), records=self.groups)
-        decision = None
-        if work.request.servers:
-            decision = self._decide(work.request)
-            if not decision.feasible:
-                raise _no_placement(decision, 'stack %s (plan %s)' % (
-                    stack_id, new.name))
-        placements = [
-            objects.Placement(
-                name=server.name, orchestration_id=server.id, plan_id=new.id,
-                location=decision.assignment[server.id],
-                metadata=_metadata(work.resources[server.id]),
-                spec=work.specs[server.id], project_id=new.project_id)
-            for server in work.request.servers]
-        self._fence()
-        self.storage.create_plan(new, placements)
-        if decision is not None:
-            solver.apply_decision(self.dc, work.request, decision)
-            LOG.info('Plan %s (stack %s): %d servers on %d hosts, %s ms',
-                     new.id, stack_id, len(placements),
-                     decision.objective.get('hosts_used'),
-                     decision.stats.get('elapsed_ms'))
-        return new.to_dict(placements)
+        return planning.v1_plan(planning.create(self, plan))
 
     @rpc_method()
     def update_plan(self, ctxt, plan_id, resources, groups,
                     original_resources=None, plan_name=None):
-        plan = self.storage.get_plan(plan_id)
-        existing = {p.orchestration_id: p for p in self._plan_placements(plan)}
-        work = translate.translate(
-            resources or {}, groups, self.flavors, kind=request_mod.UPDATE,
-            stack=plan.id, project=plan.project_id, records=self.groups)
-        decision = self._decide(work.request)
-        if not decision.feasible:
-            raise _no_placement(decision, 'the update of stack %s' %
-                                plan.stack_id)
-        placements = []
-        for server in work.request.servers:
-            host = decision.assignment[server.id]
-            p = existing.get(server.id)
-            if p is None:
-                p = objects.Placement(
-                    name=server.name, orchestration_id=server.id,
-                    plan_id=plan.id, project_id=plan.project_id)
-            elif p.location != host:
-                # A reservation holds a host; a new host needs a new one.
-                p.reserved = False
-            p.name, p.location = server.name, host
-            p.metadata = _metadata(work.resources[server.id])
-            p.spec = work.specs[server.id]
-            placements.append(p)
-        kept = set(work.server_ids)
-        removed = [p.id for oid, p in existing.items() if oid not in kept]
-        if plan_name:
-            plan.name = str(plan_name)
-        self._fence()
-        self.storage.save_plan(plan, placements, removed)
-        solver.apply_decision(self.dc, work.request, decision)
-        # Servers the model did not hold (host gone) are dropped here too.
-        LOG.info('Plan %s updated: %d servers, %d moved, %d removed',
-                 plan.id, len(placements), len(decision.moved), len(removed))
-        return plan.to_dict(placements)
+        return planning.v1_plan(planning.update(
+            self, plan_id, resources, groups, original_resources,
+            plan_name))
 
     @rpc_method()
     def migrate(self, ctxt, plan_id, resource, excluded_hosts):
-        plan = self.storage.get_plan(plan_id)
-        placements = self._plan_placements(plan)
-        target = next((p for p in placements if resource in (
-            p.orchestration_id, p.resource_id, p.id)), None)
-        if target is None:
-            raise exception.BadRequest(
-                'Unknown resource or orchestration id %s in plan %s' % (
-                    resource, plan.id), code='valet.plan.resource_unknown',
-                details={'resource': resource})
-        # The current host is excluded too (a lost server has no other
-        # way of learning it).
-        excluded = set(excluded_hosts or ()) | (
-            {target.location} if target.location else set())
-        request = self._move_request(target, request_mod.MIGRATE,
-                                     excluded=excluded)
-        decision = self._decide(request)
-        if not decision.feasible:
-            raise _no_placement(decision, 'migrating %s' % resource)
-        # Advice only: neither storage nor the model changes.
-        advised = [
-            dataclasses.replace(p, location=decision.assignment.get(
-                p.orchestration_id, p.location))
-            for p in placements]
-        return plan.to_dict(advised)
+        return planning.v1_plan(planning.migrate(self, plan_id, resource,
+                                                 excluded_hosts))
+
+    @rpc_method()
+    def plan_create(self, ctxt, plan, dry_run=False):
+        """RPC 1.1: ``create_plan`` answering a ``planning.result``;
+        ``dry_run`` decides and stores nothing."""
+        return planning.create(self, plan, dry_run=bool(dry_run))
+
+    @rpc_method()
+    def plan_update(self, ctxt, plan_id, resources, groups,
+                    original_resources=None, plan_name=None,
+                    dry_run=False):
+        """RPC 1.1: ``update_plan`` answering a ``planning.result``."""
+        return planning.update(self, plan_id, resources, groups,
+                               original_resources, plan_name,
+                               dry_run=bool(dry_run))
+
+    @rpc_method()
+    def plan_migrate(self, ctxt, plan_id, resource, excluded_hosts):
+        """RPC 1.1: ``migrate`` answering a ``planning.result``."""
+        return planning.migrate(self, plan_id, resource, excluded_hosts)
+
+    @rpc_method()
+    def capacity(self, ctxt, query):
+        """RPC 1.1: how many more of one server fit, and where
+        (``valet.engine.capacity``); reads the model only."""
+        return planning.capacity(self, query)
 
     @rpc_method()
     def delete_plan(self, ctxt, plan_id):
@@ -425,8 +338,19 @@ class EngineEndpoint:
         if placed is not None and placed.stack == placement.plan_id:
             self.dc.remove_server(placement.orchestration_id)
 
+    # RPC 1.0 placement calls answer the v1 representation; the 1.1
+    # placement_* calls answer the placement's fields (domain data).
     @rpc_method()
     def reserve(self, ctxt, placement_id, locations, resource_id):
+        return self._reserve(placement_id, locations, resource_id).to_dict()
+
+    @rpc_method()
+    def placement_reserve(self, ctxt, placement_id, locations,
+                          resource_id):
+        return planning.placement_data(
+            self._reserve(placement_id, locations, resource_id))
+
+    def _reserve(self, placement_id, locations, resource_id):
         placement = self.storage.get_placement(placement_id)
         if not locations or placement.location in locations:
             placement.reserved = True
@@ -434,12 +358,30 @@ class EngineEndpoint:
             self._fence()
             stored = self.storage.update_placement(placement)
             self._bind(placement)
-            return (stored or placement).to_dict()
+            return stored or placement
         return self._replan(placement, locations, resource_id)
 
     @rpc_method(locked=False)
     def reserve_stack_server(self, ctxt, hints, locations, resource_id,
                              project_id=None, any_project=False):
+        return self._reserve_stack_server(ctxt, hints, locations,
+                                          resource_id, project_id,
+                                          any_project)
+
+    @rpc_method(locked=False)
+    def placement_reserve_stack_server(self, ctxt, hints, locations,
+                                       resource_id, project_id=None,
+                                       any_project=False):
+        reserved = self._reserve_stack_server(ctxt, hints, locations,
+                                              resource_id, project_id,
+                                              any_project)
+        # The placement as stored, read back by the id the planner gave.
+        with self.lock:
+            return planning.placement_data(
+                self.storage.get_placement(reserved['id']))
+
+    def _reserve_stack_server(self, ctxt, hints, locations, resource_id,
+                              project_id, any_project):
         # Convergence: the first server of an unplanned Heat stack plans
         # the whole stack (valet.engine.stacks). Reading Heat takes
         # seconds: it happens outside the engine's lock, which the
@@ -454,7 +396,13 @@ class EngineEndpoint:
     @rpc_method()
     def replan(self, ctxt, placement_id, locations, resource_id):
         placement = self.storage.get_placement(placement_id)
-        return self._replan(placement, locations, resource_id)
+        return self._replan(placement, locations, resource_id).to_dict()
+
+    @rpc_method()
+    def placement_replan(self, ctxt, placement_id, locations, resource_id):
+        placement = self.storage.get_placement(placement_id)
+        return planning.placement_data(
+            self._replan(placement, locations, resource_id))
 
     def _replan(self, placement, locations, resource_id):
         placement.reserved = False
@@ -473,7 +421,7 @@ class EngineEndpoint:
         stored = self.storage.update_placement(placement)
         self._bind(placement)
         solver.apply_decision(self.dc, request, decision)
-        return (stored or placement).to_dict()
+        return stored or placement
 
     def _bind(self, placement):
         if placement.resource_id:
@@ -529,19 +477,18 @@ class EngineEndpoint:
             raise exception.BadRequest('group must be a mapping')
         for key in ('name', 'type', 'level'):
             self._require(group.get(key), key)
+        # The kind's parameters sit beside type and level (group_kinds).
+        parameters = group_kinds.picked(group)
+        problem = group_kinds.parameters_error(group['type'], parameters)
+        if group['type'] in group_kinds.KINDS and problem:
+            raise exception.BadRequest(
+                problem[0].upper() + problem[1:] + '.',
+                code='valet.group.bad_parameter', details=parameters)
         new = objects.Group(name=group['name'], type=group['type'],
                             level=group['level'],
                             description=str(group.get('description') or ''),
-                            max_per_domain=group.get('max_per_domain'),
-                            max_skew=group.get('max_skew'))
-        problem = group_kinds.parameter_error(
-            new.type, new.max_per_domain, new.max_skew)
-        if new.type in group_kinds.KINDS and problem:
-            raise exception.BadRequest(
-                problem[0].upper() + problem[1:] + '.',
-                code='valet.group.bad_parameter',
-                details={'max_per_domain': new.max_per_domain,
-                         'max_skew': new.max_skew})
+                            parameters=group_kinds.with_defaults(
+                                group['type'], parameters))
         if new.level not in self.dc.topology:
             raise exception.BadRequest(
                 "Level '%s' is not a level of this cloud's topology; use one "
@@ -716,11 +663,6 @@ class EngineEndpoint:
                         'orchestration_id': None, 'resource_id': sid,
                         'plan_id': None, 'location': server.host}
         return out
-
-
-def _metadata(resource):
-    metadata = resource.get('metadata') or {}
-    return dict(metadata) if isinstance(metadata, dict) else {}
 
 
 def find_violations(dc):

@@ -149,9 +149,8 @@ def build_groups(groups):
                 isinstance(p, str) for p in parents):
             raise _bad('group %s: parents must be a list of group names' %
                        name, 'valet.plan.bad_group', group=name)
-        limit = spec.get('max_per_domain')
-        skew = spec.get('max_skew')
-        problem = group_kinds.parameter_error(kind, limit, skew)
+        parameters = group_kinds.picked(spec)
+        problem = group_kinds.parameters_error(kind, parameters)
         if problem:
             raise _bad('group %s: %s' % (name, problem),
                        'valet.plan.bad_group', group=name)
@@ -159,13 +158,13 @@ def build_groups(groups):
         out.append(groups_mod.Group(
             name=name, kind=kind, level=level,
             parents=tuple(parents), project=spec.get('project'),
-            max_per_domain=limit, max_skew=skew))
+            parameters=parameters))
     return out
 
 
 def group_definitions(names, groups):
-    """``{name: {type, level, parents[, max_per_domain]}}`` for the closure
-    of ``names``.
+    """``{name: {type, level, parents[, parameters by name]}}`` for the
+    closure of ``names``.
 
     Stored with each placement so that a restarted engine can define the
     groups again even when they are no longer in storage.
@@ -177,10 +176,7 @@ def group_definitions(names, groups):
         if group is not None:
             out[name] = {'type': group.kind, 'level': group.level,
                          'parents': list(group.parents)}
-            if group.max_per_domain is not None:
-                out[name]['max_per_domain'] = group.max_per_domain
-            if group.max_skew is not None:
-                out[name]['max_skew'] = group.max_skew
+            out[name].update(group.parameters)
     return out
 
 
@@ -319,8 +315,7 @@ def group_model(group):
     """The model's definition of a stored ``valet.objects.Group``."""
     return groups_mod.Group(name=group.name, kind=group.type,
                             level=group.level, parents=tuple(group.parents),
-                            max_per_domain=group.max_per_domain,
-                            max_skew=group.max_skew)
+                            parameters=group.parameters)
 
 
 def server_from_spec(orch_id, spec, name=None):
@@ -340,6 +335,5 @@ def groups_from_spec(spec):
         out.append(groups_mod.Group(name=name, kind=d.get('type'),
                                     level=level,
                                     parents=tuple(d.get('parents') or ()),
-                                    max_per_domain=d.get('max_per_domain'),
-                                    max_skew=d.get('max_skew')))
+                                    parameters=group_kinds.picked(d)))
     return out

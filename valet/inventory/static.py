@@ -37,13 +37,13 @@ FLAVOR_KEYS = frozenset(FLAVOR_NUMBERS) | {
     'id', 'extra_specs', 'description', 'is_public', 'rxtx_factor'}
 SERVER_KEYS = frozenset(
     {'name', 'id', 'host', 'flavor', 'groups', 'project', 'stack'})
+# Beside these, a group's parameters (max_per_domain, ...: the group
+# vocabulary's) are keys of their own.
 GROUP_KEYS = frozenset(
-    {'name', 'type', 'level', 'parents', 'description', 'members',
-     'max_per_domain', 'max_skew'})
+    {'name', 'type', 'level', 'parents', 'description', 'members'})
 TOP_KEYS = frozenset(
     {'levels', 'flavors', 'hosts', 'servers', 'groups', 'name',
      'description'})
-GROUP_TYPES = group_kinds.KINDS
 # Nova's default availability zone for hosts in none.
 DEFAULT_AZ = 'nova'
 
@@ -405,29 +405,25 @@ class _Parser:
             where = 'group %s' % name
             if not isinstance(spec, dict):
                 self.fail(where, 'must be a mapping with type and level')
-            self.known_keys(where, spec, GROUP_KEYS)
+            self.known_keys(where, spec,
+                            GROUP_KEYS | set(group_kinds.PARAMETERS))
             kind = spec.get('type')
-            if kind not in GROUP_TYPES:
+            if kind not in group_kinds.KINDS:
                 self.fail('%s: key type' % where, 'must be one of %s, not '
-                          '%r' % (', '.join(GROUP_TYPES), kind))
+                          '%r' % (', '.join(group_kinds.KINDS), kind))
             level = spec.get('level', group_kinds.DEFAULT_LEVEL)
             if level not in levels:
                 self.fail('%s: key level' % where, 'unknown level %r; levels '
                           'are %s' % (level, ', '.join(levels)))
-            limit = spec.get('max_per_domain')
-            skew = spec.get('max_skew')
-            problem = group_kinds.limit_error(kind, limit)
-            if problem:
-                self.fail('%s: key max_per_domain' % where, problem)
-            problem = group_kinds.skew_error(kind, skew)
-            if problem:
-                self.fail('%s: key max_skew' % where, problem)
+            parameters = group_kinds.picked(spec)
+            for key, problem in group_kinds.problems(kind, parameters):
+                self.fail('%s: key %s' % (where, key), problem)
             out.append(objects.Group(
                 name=str(name), type=kind, level=level,
                 description=str(spec.get('description') or ''),
                 members=list(spec.get('members') or []),
                 parents=[str(p) for p in spec.get('parents') or []],
-                max_per_domain=limit, max_skew=skew))
+                parameters=group_kinds.with_defaults(kind, parameters)))
         names = {g.name for g in out}
         for group in out:
             for parent in group.parents:
@@ -442,41 +438,53 @@ class _Parser:
             self.fail('servers', 'must be a list of {name, host, flavor}')
         snapshot = base.InventorySnapshot(levels=(), flavors=flavors)
         out, seen = [], set()
-        demands = {}        # flavor name -> demand: thousands share a few
+        # Tens of thousands of servers share a few flavors: each flavor
+        # reference is looked up, and each demand worked out, once.
+        by_ref = {}         # flavor reference -> flavor
+        demands = {}        # flavor name -> demand
+        placed = datacenter.PlacedServer
         for index, entry in enumerate(servers):
             if not isinstance(entry, dict) or not entry.get('name'):
                 self.fail('servers[%d]' % index, 'each server is a mapping '
                           'with at least a name, host and flavor')
             name = str(entry['name'])
-            where = 'server %s' % name
-            self.known_keys(where, entry, SERVER_KEYS)
+            if not SERVER_KEYS.issuperset(entry):
+                self.known_keys('server %s' % name, entry, SERVER_KEYS)
             sid = str(entry.get('id') or name)
             if sid in seen:
-                self.fail(where, 'duplicate server id %s' % sid)
+                self.fail('server %s' % name, 'duplicate server id %s' % sid)
             seen.add(sid)
             host = entry.get('host')
             if host not in hosts:
-                self.fail('%s: key host' % where, 'unknown host %r' % (host,))
-            flavor = snapshot.find_flavor(entry.get('flavor'))
+                self.fail('server %s: key host' % name,
+                          'unknown host %r' % (host,))
+            ref = entry.get('flavor')
+            flavor = by_ref.get(ref) if isinstance(ref, str) else None
             if flavor is None:
-                self.fail('%s: key flavor' % where, 'unknown flavor %r; '
-                          'known flavors are %s' % (
-                              entry.get('flavor'),
-                              ', '.join(sorted(flavors)) or '(none)'))
-            try:
-                groups = membership.group_list(entry.get('groups'), 'groups')
-            except membership.MembershipError as exc:
-                self.fail(where, exc.message)
+                flavor = snapshot.find_flavor(ref)
+                if flavor is None:
+                    self.fail('server %s: key flavor' % name, 'unknown '
+                              'flavor %r; known flavors are %s' % (
+                                  ref, ', '.join(sorted(flavors)) or
+                                  '(none)'))
+                if isinstance(ref, str):
+                    by_ref[ref] = flavor
+            groups = entry.get('groups')
+            if groups is not None:
+                try:
+                    groups = membership.group_list(groups, 'groups')
+                except membership.MembershipError as exc:
+                    self.fail('server %s' % name, exc.message)
             demand = demands.get(flavor['name'])
             if demand is None:
                 try:
                     demand = resources.flavor_demand(flavor)
                 except flavor_rule.FlavorError as exc:
-                    self.fail('%s: key flavor' % where, str(exc))
+                    self.fail('server %s: key flavor' % name, str(exc))
                 demands[flavor['name']] = demand
-            out.append(datacenter.PlacedServer(
+            out.append(placed(
                 id=sid, host=str(host), demand=dict(demand),
-                groups=groups,
+                groups=groups or (),
                 project=entry.get('project'), stack=entry.get('stack'),
                 name=name))
         return out

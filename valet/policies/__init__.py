@@ -7,6 +7,7 @@ sample generator and by the enforcer.
 import itertools
 
 from valet.policies import base
+from valet.policies import capacity
 from valet.policies import groups
 from valet.policies import placements
 from valet.policies import plans
@@ -22,4 +23,5 @@ def list_rules():
         placements.list_rules(),
         status.list_rules(),
         resources.list_rules(),
+        capacity.list_rules(),
     ))

@@ -1,29 +1,11 @@
 """Schemas of /v1/groups."""
 
+import functools
+
 from valet.api.schemas import common
 from valet.objects import group_kinds
 
 TYPES = list(group_kinds.V1_KINDS)
-# Microversion 1.5: at-most groups and their limit.
-TYPES_AT_MOST = list(group_kinds.V1_KINDS) + [group_kinds.AT_MOST]
-# Microversion 1.6: spread groups and their skew.
-TYPES_SPREAD = TYPES_AT_MOST + [group_kinds.SPREAD]
-MAX_SKEW = {
-    'type': 'integer',
-    'minimum': group_kinds.MAX_SKEW_MIN,
-    'maximum': group_kinds.MAX_SKEW_MAX,
-    'description': 'members a domain of the level may hold beyond the '
-                   'emptiest, a whole number from %d to %d' % (
-                       group_kinds.MAX_SKEW_MIN, group_kinds.MAX_SKEW_MAX),
-}
-MAX_PER_DOMAIN = {
-    'type': 'integer',
-    'minimum': group_kinds.MAX_PER_DOMAIN_MIN,
-    'maximum': group_kinds.MAX_PER_DOMAIN_MAX,
-    'description': 'members allowed in one domain of the level, a whole '
-                   'number from %d to %d' % (group_kinds.MAX_PER_DOMAIN_MIN,
-                                             group_kinds.MAX_PER_DOMAIN_MAX),
-}
 DESCRIPTION = common.free_text(1024)
 
 
@@ -39,30 +21,50 @@ PARENTS = {
 }
 
 
-def _with_parameter(schema, kind, field, spec):
-    """``field`` comes with groups of type ``kind`` and nothing else."""
-    schema['properties'][field] = spec
-    schema.setdefault('allOf', []).append({
-        'if': {'properties': {'type': {'const': kind}}},
-        'then': {'required': [field],
-                 'description': 'a group of type %s with %s' % (kind, field)},
-        'else': {'not': {'required': [field]},
-                 'description': '%s with type %s only' % (field, kind)},
-    })
+def parameter(spec):
+    """The schema of a kind's parameter (a ``group_kinds.Parameter``)."""
+    out = {'type': 'integer', 'minimum': spec.low, 'maximum': spec.high,
+           'description': '%s, a whole number from %d to %d' % (
+               spec.meaning, spec.low, spec.high)}
+    if spec.default is not None:
+        out['description'] += ' (default %d)' % spec.default
+    return out
 
 
-def create(levels, nesting=False, at_most=False, spread=False):
+def _with_parameter(schema, kinds, spec):
+    """``spec`` comes with groups of ``kinds`` (required if it has no
+    default) and nothing else."""
+    schema['properties'][spec.name] = parameter(spec)
+    named = ', '.join(kinds)
+    which = ({'const': kinds[0]} if len(kinds) == 1
+             else {'enum': list(kinds)})
+    rule = {'if': {'properties': {'type': which}},
+            'else': {'not': {'required': [spec.name]},
+                     'description': '%s with type %s only' % (
+                         spec.name, named)}}
+    if spec.required:
+        rule['then'] = {'required': [spec.name],
+                        'description': 'a group of type %s with %s' % (
+                            named, spec.name)}
+    schema.setdefault('allOf', []).append(rule)
+
+
+# One schema object per distinct request shape, so that its validator is
+# built once (valet.api.schemas caches validators by schema).
+@functools.lru_cache(maxsize=64)
+def create(levels, kinds=group_kinds.V1_KINDS, nesting=False):
     """POST /v1/groups; ``levels`` are the configured topology levels;
-    ``nesting`` (microversion 1.4) allows ``parents``; ``at_most``
-    (microversion 1.5) the type at-most, which needs ``max_per_domain``;
-    ``spread`` (microversion 1.6) the type spread, which needs
-    ``max_skew``."""
+    ``kinds`` the group kinds the request's microversion exposes (names
+    from ``group_kinds.TABLE``), each with its parameters; ``nesting``
+    (microversion 1.4) allows ``parents``. Arguments are hashable (tuples)
+    and the schema is shared: do not change it."""
+    kinds = list(kinds)
     schema = {
         'type': 'object',
         'properties': {
             'name': common.GROUP_NAME,
-            'type': {'enum': TYPES,
-                     'description': 'one of %s' % ', '.join(TYPES)},
+            'type': {'enum': kinds,
+                     'description': 'one of %s' % ', '.join(kinds)},
             'level': {'enum': list(levels),
                       'description': 'one of %s' % ', '.join(levels)},
             'description': DESCRIPTION,
@@ -72,14 +74,11 @@ def create(levels, nesting=False, at_most=False, spread=False):
     }
     if nesting:
         schema['properties']['parents'] = PARENTS
-    if at_most or spread:
-        types = TYPES_SPREAD if spread else TYPES_AT_MOST
-        schema['properties']['type'] = {
-            'enum': types, 'description': 'one of %s' % ', '.join(types)}
-        _with_parameter(schema, group_kinds.AT_MOST, 'max_per_domain',
-                        MAX_PER_DOMAIN)
-    if spread:
-        _with_parameter(schema, group_kinds.SPREAD, 'max_skew', MAX_SKEW)
+    for name, spec in group_kinds.PARAMETERS.items():
+        having = [kind for kind in kinds
+                  if spec in group_kinds.parameters_of(kind)]
+        if having:
+            _with_parameter(schema, having, spec)
     return schema
 
 

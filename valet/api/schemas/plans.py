@@ -116,3 +116,12 @@ MIGRATE = {
     'required': ['action', 'resources'],
     'additionalProperties': False,
 }
+
+# 1.8: a what-if. The engine decides as for real and stores nothing.
+DRY_RUN = {'type': 'boolean',
+           'description': 'true or false: decide, answer the decision and '
+                          'store nothing'}
+CREATE_DRY_RUN = dict(CREATE_FOR_PROJECT, properties=dict(
+    CREATE_FOR_PROJECT['properties'], dry_run=DRY_RUN))
+UPDATE_DRY_RUN = dict(UPDATE, properties=dict(
+    UPDATE['properties'], dry_run=DRY_RUN))

@@ -98,12 +98,39 @@ def _decision(problem, result, start, total_nodes):
         free_after[h] -= problem.demand[i]
     frag = float((np.maximum(free_after[used], 0) * problem.weights /
                   problem.scale).sum()) if used else 0.0
+    objective = {'new_hosts': new_hosts, 'moves': len(moved),
+                 'hosts_used': len(used), 'fragmentation': round(frag, 6)}
+    objective.update(_soft_objective(problem, result, slots, new_hosts))
     return d.Decision(
         feasible=True, assignment=assignment, removed=list(problem.removed),
-        moved=moved, optimal=bool(result['optimal']),
-        objective={'new_hosts': new_hosts, 'moves': len(moved),
-                   'hosts_used': len(used), 'fragmentation': round(frag, 6)},
+        moved=moved, optimal=bool(result['optimal']), objective=objective,
         stats=_stats(result, start, total_nodes))
+
+
+def _soft_objective(problem, result, slots, new_hosts):
+    """Soft violations per group and weighted, and the proven bounds.
+
+    ``bound`` holds, per component the search minimises, a value no
+    placement at least as good in the earlier components goes under: the
+    decision's own value where the search proved it, else the root bound
+    (what the counting arguments force).
+    """
+    soft, total = {}, 0
+    for rule in problem.constraints:
+        if not rule.soft:
+            continue
+        count = rule.final_violations(problem, slots)
+        soft[rule.name] = {'kind': rule.kind, 'weight': rule.weight,
+                           'level': problem.topology.levels[rule.level],
+                           'violations': count}
+        total += rule.weight * count
+    proven = bool(result['proven'])
+    bound = {'soft_violations': total if proven else int(
+        result['soft_root'])}
+    if result['consolidate']:
+        bound['new_hosts'] = new_hosts if proven else int(
+            result['hosts_root'])
+    return {'soft_violations': total, 'soft': soft, 'bound': bound}
 
 
 def _stats(result, start, total_nodes):

@@ -38,6 +38,11 @@ class Decision:
     name; ``removed`` lists servers an update dropped; ``moved`` those an
     update, replan or migrate put on another host. ``optimal`` is True only
     when the search proved no better placement exists for the objective.
+    ``objective`` holds ``new_hosts``, ``moves``, ``hosts_used``,
+    ``fragmentation``, ``soft_violations`` (weighted), ``soft`` (per soft
+    group: ``kind``, ``level``, ``weight``, ``violations``) and ``bound``
+    (``soft_violations`` and, consolidating, ``new_hosts``: values the
+    search proved no placement goes under; see placement-semantics.rst).
     On failure, ``explanation`` says why (see ``explain.py``).
     """
 

@@ -24,6 +24,7 @@ import numpy as np
 from valet.engine.solver.rules.base import EPS
 from valet.engine.solver import proofs
 from valet.engine.solver import search as search_mod
+from valet.objects import group_kinds
 
 INFEASIBLE = 'infeasible'
 SEARCH_BUDGET = 'search_budget'
@@ -124,7 +125,9 @@ def _conflict(problem, recheck, limit=12):
     False (proven not placeable) or None (its node budget ran out first);
     at most ``limit`` + 1 rechecks keep the work bounded without a clock.
     """
-    names = sorted(problem.touched_groups)
+    # Soft groups never rule a placement out: they are no cause.
+    names = sorted(n for n in problem.touched_groups
+                   if not _soft(problem.group_defs.get(n)))
     if len(names) > limit:
         return None
     everything = frozenset(names)
@@ -139,6 +142,10 @@ def _conflict(problem, recheck, limit=12):
         if recheck(everything - set(trial)) is False:
             kept = trial
     return {'groups': kept, 'capacity_only': False, 'minimal': True}
+
+
+def _soft(group):
+    return group is not None and group.kind in group_kinds.WEIGHTED_KINDS
 
 
 def _summary(problem, out):

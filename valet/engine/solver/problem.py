@@ -475,8 +475,8 @@ def _group_definitions(dc, request):
                     group.name, group.kind, ', '.join(g.KINDS)),
                 code='valet.request.unknown_kind', group=group.name)
         dc.topology.index(group.level)
-        problem = group_kinds.parameter_error(
-            group.kind, group.max_per_domain, group.max_skew)
+        problem = group_kinds.parameters_error(group.kind,
+                                               dict(group.parameters))
         if problem:
             raise errors.InvalidRequest(
                 'group %s: %s' % (group.name, problem),
@@ -494,13 +494,17 @@ def _group_definitions(dc, request):
 
 
 def _shape(group):
-    return (group.kind, group.level, group.max_per_domain, group.max_skew)
+    # The parameters carry the kind's defaults (a soft group's weight 1),
+    # so a group stated without a default it has compares equal.
+    return (group.kind, group.level, group.parameters)
 
 
 def _kind(group):
-    number = (group.max_per_domain if group.max_per_domain is not None
-              else group.max_skew)
-    return group.kind if number is None else '%s %d' % (group.kind, number)
+    """A group's kind and parameters, as messages name them."""
+    if not group.parameters:
+        return group.kind
+    return '%s (%s)' % (group.kind, ', '.join(
+        '%s %s' % pair for pair in group.parameters))
 
 
 def _servers_to_place(dc, request, movable_extra):

@@ -588,7 +588,11 @@ def conflict(problem, proved, recheck, limit=12):
             start.append(name)
             stack.extend(sorted(problem.children.get(name, ())))
         start.sort()
-    everything = frozenset(problem.touched_groups)
+    # Soft groups never rule a placement out: they stay in every recheck.
+    everything = frozenset(
+        n for n in problem.touched_groups
+        if problem.group_defs.get(n) is None
+        or problem.group_defs[n].kind not in group_kinds.WEIGHTED_KINDS)
     if len(start) > limit or recheck(everything - set(start)) is not False:
         return None
     kept = list(start)

@@ -8,6 +8,12 @@ phase finds a valid placement, restarting with the servers that failed most
 moved to the front (a failing server tells us what to decide earlier). The
 second phase keeps searching with the best placement's cost as a bound and
 stops when the bound is proved optimal or the budget is spent.
+
+The cost is lexicographic: weighted soft-group violations first, then
+(consolidating) moves and new hosts as the request kind ranks them. Soft
+violations only grow as servers are placed, so a partial placement's
+count bounds every completion's and the same branch and bound covers
+both.
 """
 
 import math
@@ -24,6 +30,8 @@ from valet.engine.solver.rules.base import EPS
 NEW_HOST_RANK = 1e6
 # Cost: the first objective's unit outweighs any count of the second.
 PRIMARY = 1000
+# Ranking: a soft violation outweighs opening a host (the cost's order).
+SOFT_RANK = 1e7
 # Nodes beyond one per server after which a first search that is still
 # looking asks the counting proofs (a placement found without
 # backtracking never pays for them).
@@ -73,6 +81,12 @@ class Search:
         else:
             self.w_new, self.w_move, self.stay_rank = PRIMARY, 1, 1e3
         n = len(p.servers)
+        if not self.consolidate:
+            # Spreading is a ranking, not a cost: only soft violations are
+            # minimised (and only they can be proven).
+            self.w_new = self.w_move = 0
+        # One weighted soft violation outweighs every move and new host.
+        self.soft_unit = (n + 1) * (PRIMARY + 1)
         self.free = p.free.copy()
         self.count = p.base_count.copy()
         self.req_count = np.zeros(p.slots, dtype=np.int64)
@@ -89,6 +103,15 @@ class Search:
         self.trackers = [c.start(self) for c in p.constraints]
         self.server_trackers = [[self.trackers[c] for c in cs]
                                 for cs in p.server_rules]
+        self.soft_trackers = [t for t in self.trackers if t.rule.soft]
+        self.server_soft = [[t for t in ts if t.rule.soft]
+                            for ts in self.server_trackers]
+        # Weighted violations so far (the soft trackers keep it current),
+        # from placed members at first, and what no placement avoids.
+        self.soft = sum(t.rule.weight * t.rule.violations(t.count)
+                        for t in self.soft_trackers)
+        self.soft_root = sum(t.rule.weight * t.rule.lower_bound(p)
+                             for t in self.soft_trackers)
         self.left = p.demand.sum(axis=0)
         self.failures = np.zeros(n, dtype=np.int64)
         self._symmetry_levels = sorted(
@@ -133,7 +156,24 @@ class Search:
         cur = self.current_slot[i]
         if cur >= 0:
             score = score + (idx != cur) * self.stay_rank
+        if self.server_soft[i]:
+            rank = 0
+            for tracker in self.server_soft[i]:
+                rank = rank + tracker.rank(i)
+            score = score + rank[idx] * SOFT_RANK
         return score
+
+    def soft_penalty(self, i):
+        """Per host, the weighted soft violations placing i there adds."""
+        total = 0
+        for tracker in self.server_soft[i]:
+            total = total + tracker.penalty(i)
+        return total
+
+    def soft_added(self, i, h):
+        p = self.p
+        return sum(t.added(p.domain[t.rule.level, h]) * t.rule.weight
+                   for t in self.server_soft[i])
 
     def symmetry_key(self, h):
         if (h in self.special or self.count[h] or self.req_count[h]):
@@ -179,6 +219,8 @@ class Search:
         cur = self.current_slot[i]
         if cur >= 0:
             cost = cost + (np.arange(self.p.slots) != cur) * self.w_move
+        if self.server_soft[i]:
+            cost = cost + self.soft_penalty(i) * self.soft_unit
         lb_used = self.bound_for(need)
         ok = cost + lb_used * self.w_new < best_cost
         # Opening a host adds its room: the bound may drop for those.
@@ -223,7 +265,8 @@ class Search:
 
     # ------------------------------------------------------------- bounds
     def cost(self):
-        return self.new_hosts * self.w_new + self.moves * self.w_move
+        return (self.soft * self.soft_unit + self.new_hosts * self.w_new
+                + self.moves * self.w_move)
 
     def deficit(self):
         """Demand of unplaced servers beyond the room on hosts in use."""
@@ -331,6 +374,8 @@ class Search:
         if opens:
             need = need - np.maximum(self.free[h], 0)
         cost = self.cost() + opens * self.w_new + moved * self.w_move
+        if self.server_soft[i]:
+            cost += self.soft_added(i, h) * self.soft_unit
         return cost + self.bound_for(need) * self.w_new >= best_cost
 
     def _unwind(self, order, chosen, undos, depth):
@@ -389,8 +434,11 @@ def solve(problem, options, deadline):
         return {'restarts': 0, 'order': order, 'feasible': False,
                 'proven_infeasible': True, 'failures': None, 'nodes': 0,
                 'timed_out': False}
-    search.root_bound = search.cost() + search.root_lower_bound() * (
-        search.w_new)
+    # Soft violations: at least what no placement avoids.
+    hosts_root = search.root_lower_bound()
+    search.root_bound = (search.cost() + (
+        search.soft_root - search.soft) * search.soft_unit
+        + hosts_root * search.w_new)
     status, best, cost = 'limit', None, None
     # Counting proofs (proofs.py) when the first search backtracks.
     proved = _Proofs(problem, options)
@@ -423,29 +471,39 @@ def solve(problem, options, deadline):
                       failures=search.failures.copy(), nodes=budget.nodes,
                       timed_out=False, proofs=proved.found)
         return result
-    optimal = search.consolidate and cost <= search.root_bound
+    # The cost's lower bound reached: nothing cheaper exists.
+    proven = cost <= search.root_bound
     # Phase 2: branch and bound below the first placement's cost, if its
     # budget can reach a leaf four times (else it hardly ever improves).
     nodes = budget.nodes
     improve = Budget(options, problem.slots, deadline,
                      work=options.improve_work, floor=0)
     timed_out = False
-    if (options.improve and search.consolidate and not optimal
+    if (options.improve and search.consolidate and not proven
             and improve.cap >= 4 * len(order)):
         # The counting bound on new hosts, asked only when the cheap one
         # leaves a gap: it may close it before any improvement.
-        search.root_bound = max(search.root_bound, search.cost() + (
-            proved.lower_bound() * search.w_new))
-        optimal = cost <= search.root_bound
-    if (options.improve and search.consolidate and not optimal
-            and improve.cap >= 4 * len(order)):
+        counted = proved.lower_bound()
+        if counted > hosts_root:
+            hosts_root = counted
+            search.root_bound = (search.cost() + (
+                search.soft_root - search.soft) * search.soft_unit
+                + hosts_root * search.w_new)
+            proven = cost <= search.root_bound
+    if (options.improve and (search.consolidate or search.soft_trackers)
+            and not proven and improve.cap >= 4 * len(order)):
         status, improved, new_cost = search.dfs(order, improve, bound=cost)
         if improved is not None and new_cost < cost:
             best, cost = improved, new_cost
-        optimal = status == 'exhausted' or cost <= search.root_bound
+        proven = status == 'exhausted' or cost <= search.root_bound
         nodes += improve.nodes
         timed_out = improve.timed_out
+    # Spreading is not a cost the search proves anything of; only soft
+    # violations are proven minimal then.
+    optimal = search.consolidate and proven
     result.update(feasible=True, assignment=best, cost=cost, optimal=optimal,
+                  proven=proven, consolidate=search.consolidate,
+                  soft_root=search.soft_root, hosts_root=hosts_root,
                   nodes=nodes, timed_out=timed_out)
     return result
 

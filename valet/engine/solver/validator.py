@@ -10,6 +10,10 @@ Only what the decision did is judged: capacity on hosts where it added
 something, and group rules on servers it placed or moved (or, in an update,
 servers that joined a group). Earlier drift is tolerated as the contract
 says.
+
+Soft groups (preferences) are never violations of the contract: their
+violations are counted (``soft_violations``) and a decision that reports
+other counts is caught by ``check_objective``.
 """
 
 import collections
@@ -52,6 +56,42 @@ def validate(dc, request, assignment, removed=()):
     return _Validation(dc, request, assignment, removed).run()
 
 
+def soft_violations(dc, request, assignment, removed=()):
+    """``{group: {'kind', 'level', 'weight', 'violations'}}`` of every soft
+    group with a member in ``assignment``, counted after the decision."""
+    validation = _Validation(dc, request, assignment, removed)
+    validation.run()
+    return validation.soft
+
+
+def check_objective(dc, request, decision):
+    """Violations (code ``soft_count``) where a feasible decision's
+    objective reports other soft violations than the placement has."""
+    if not decision.feasible:
+        return []
+    counted = soft_violations(dc, request, decision.assignment,
+                              decision.removed)
+    objective = decision.objective or {}
+    reported = objective.get('soft', {})
+    found = []
+    for name in sorted(set(counted) | set(reported)):
+        mine = counted.get(name, {}).get('violations')
+        theirs = (reported.get(name) or {}).get('violations')
+        if mine != theirs:
+            found.append(Violation(
+                'soft_count', 'soft group %s: the decision reports %s '
+                'violations, the placement has %s' % (name, theirs, mine),
+                group=name))
+    total = sum(entry['weight'] * entry['violations']
+                for entry in counted.values())
+    if objective.get('soft_violations', 0) != total:
+        found.append(Violation(
+            'soft_count', 'the decision reports %s weighted soft '
+            'violations, the placement has %d' % (
+                objective.get('soft_violations'), total)))
+    return found
+
+
 def assert_valid(dc, request, assignment, removed=()):
     violations = validate(dc, request, assignment, removed)
     if violations:
@@ -74,6 +114,7 @@ class _Validation:
         self.after = {}
         self.fresh = set()       # placed by the decision or moved by it
         self.eligible_cache = {}  # spread: filters -> eligible domains
+        self.soft = {}           # soft group -> its counted violations
 
     def add(self, code, message, servers=(), group=None):
         self.violations.append(
@@ -280,6 +321,10 @@ class _Validation:
                 self._check_at_most(group)
             elif group.kind == groups_mod.SPREAD:
                 self._check_spread(group)
+            elif group.kind == groups_mod.SOFT_AFFINITY:
+                self._check_soft_affinity(group)
+            elif group.kind == groups_mod.SOFT_DIVERSITY:
+                self._check_soft_diversity(group)
 
     def _is_old(self, sid, name):
         """Placed before, not moved, and already a member of the group."""
@@ -424,6 +469,34 @@ class _Validation:
                              group.name, group.level, group.max_skew,
                              domain, count[domain], group.level, floor),
                          here, group.name)
+
+    def _soft_count(self, group):
+        """Members per domain of a soft group the decision placed a
+        member of (None otherwise)."""
+        members = self.members[group.name]
+        if not any(s in self.assignment for s in members):
+            return None
+        return collections.Counter(
+            self._domain(s, group.level) for s in members)
+
+    def _note_soft(self, group, violations):
+        self.soft[group.name] = {
+            'kind': group.kind, 'level': group.level,
+            'weight': 1 if group.weight is None else group.weight,
+            'violations': violations}
+
+    def _check_soft_affinity(self, group):
+        # Members outside the most populated domain; never an error.
+        count = self._soft_count(group)
+        if count is not None:
+            self._note_soft(group, sum(count.values()) -
+                            max(count.values()))
+
+    def _check_soft_diversity(self, group):
+        # Members beyond one per domain used; never an error.
+        count = self._soft_count(group)
+        if count is not None:
+            self._note_soft(group, sum(count.values()) - len(count))
 
     def _host_domain(self, host, level):
         return host if level == 'host' else self.dc.hosts[host].domains[

@@ -46,6 +46,12 @@ def explain(error):
     for entry in error.errors:
         if isinstance(entry.get('explanation'), dict):
             explanation = entry['explanation']
+    return explanation_text(explanation) or error.detail
+
+
+def explanation_text(explanation):
+    """An explanation (of a 409 or of a dry run's decision) as tables."""
+    explanation = explanation or {}
     parts = []
     servers = explanation.get('servers') or []
     if servers:
@@ -64,7 +70,7 @@ def explain(error):
     conflict = explanation.get('conflict') or {}
     if conflict.get('groups'):
         parts.append('Conflicting groups: %s' % ', '.join(conflict['groups']))
-    return '\n\n'.join(parts) or error.detail
+    return '\n\n'.join(parts)
 
 
 def place(app, func, *args, **kwargs):

@@ -4,10 +4,13 @@ from osc_lib.cli import format_columns
 from osc_lib.command import command
 from osc_lib import utils
 
+from valet.objects import group_kinds
 from valet.osc.v1 import common
 
+# Then each kind's parameters (max_per_domain, max_skew, weight, ...),
+# empty for groups of kinds without them.
 COLUMNS = ('id', 'name', 'type', 'level', 'description', 'members',
-           'parents')
+           'parents') + tuple(group_kinds.PARAMETERS)
 FORMATTERS = {'members': format_columns.ListColumn,
               'parents': format_columns.ListColumn}
 
@@ -22,7 +25,7 @@ class ListGroup(command.Lister):
 
     def take_action(self, parsed_args):
         groups = common.call(common.client(self.app).list_groups,
-                             parents=True)
+                             parents=True, parameters=True)
         return COLUMNS, (utils.get_dict_properties(
             g, COLUMNS, formatters=FORMATTERS) for g in groups)
 
@@ -34,9 +37,10 @@ class CreateGroup(command.ShowOne):
         parser = super().get_parser(prog_name)
         parser.add_argument('name', metavar='<name>', help='Group name')
         parser.add_argument(
-            '--type', required=True,
-            choices=('affinity', 'diversity', 'exclusivity'),
-            help='How the members relate')
+            '--type', required=True, choices=group_kinds.KINDS,
+            help='How the members relate (at-most, spread: API '
+                 'microversion 1.5, 1.6; soft-affinity, soft-diversity: '
+                 '1.7)')
         parser.add_argument(
             '--level', required=True,
             help='Topology level the rule applies at (host, rack, zone, ...)')
@@ -45,13 +49,25 @@ class CreateGroup(command.ShowOne):
             '--parent', metavar='<group>', action='append', dest='parents',
             help='A group (name or id) this group is nested in; repeat '
                  'for several (API microversion 1.4)')
+        for spec in group_kinds.PARAMETERS.values():
+            parser.add_argument(
+                '--' + spec.name.replace('_', '-'), dest=spec.name,
+                metavar='<%d-%d>' % (spec.low, spec.high), type=int,
+                help='%s%s (type %s only)' % (
+                    spec.meaning[0].upper(), spec.meaning[1:],
+                    ', '.join(group_kinds.kinds_with(spec.name))) + (
+                    '; default %d' % spec.default
+                    if spec.default is not None else ''))
         return parser
 
     def take_action(self, parsed_args):
+        parameters = {name: getattr(parsed_args, name)
+                      for name in group_kinds.PARAMETERS}
         group = common.call(common.client(self.app).create_group,
                             parsed_args.name, parsed_args.type,
                             parsed_args.level, parsed_args.description,
-                            parents=parsed_args.parents or [])
+                            parents=parsed_args.parents or [],
+                            **parameters)
         return _show(group)
 
 
@@ -65,7 +81,8 @@ class ShowGroup(command.ShowOne):
 
     def take_action(self, parsed_args):
         return _show(common.call(common.client(self.app).show_group,
-                                 parsed_args.group, parents=True))
+                                 parsed_args.group, parents=True,
+                                 parameters=True))
 
 
 class SetGroup(command.Command):

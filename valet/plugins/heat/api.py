@@ -26,13 +26,17 @@ class ValetAPI:
 
     # ------------------------------------------------------------ groups
     def create_group(self, name, type_, level, description=None,
-                     parents=None):
+                     parents=None, **parameters):
         # Nesting needs microversion 1.4: asked for only when there is any.
+        # ``parameters`` are the kind's (None leaves one out); the client
+        # asks for the kind's microversion.
         return self.client.create_group(name, type_, level, description,
-                                        parents=parents or None)
+                                        parents=parents or None,
+                                        **parameters)
 
-    def get_group(self, ref, parents=False):
-        return self.client.show_group(ref, parents=parents)
+    def get_group(self, ref, parents=False, parameters=False):
+        return self.client.show_group(ref, parents=parents,
+                                      parameters=parameters)
 
     def update_group(self, group_id, description=None, parents=None):
         """``description`` None keeps it; ``parents`` None keeps them,

@@ -5,18 +5,65 @@ Heat has no entry point for resource types: the one-line module in
 heat.conf's ``plugin_dirs``) imports ``resource_mapping`` from here.
 """
 
+from heat.common import exception
 from heat.common.i18n import _
 from heat.engine import attributes
 from heat.engine import constraints
 from heat.engine import properties
 from heat.engine import resource
+from heat.engine import rsrc_defn
 from heat.engine import support
 
+from valet.objects import group_kinds
 from valet.plugins.heat import api
+
+# The Valet release whose OS::Valet::Group took every kind of the
+# vocabulary with its parameters.
+_PARAMETERS_SINCE = '2025.1'
+
+
+def _type_help():
+    newer = ['%s %s' % (kind.name, kind.since)
+             for kind in group_kinds.TABLE if kind.since != '1.0']
+    return ('Group type: %s. A type newer than Valet API 1.0 needs the '
+            'microversion it came with (%s).' % (
+                ', '.join(group_kinds.KINDS), ', '.join(newer)))
+
+
+def _parameter_help(spec):
+    kinds = ', '.join(group_kinds.kinds_with(spec.name))
+    text = '%s%s, a whole number from %d to %d, for groups of type %s ' \
+        'only' % (spec.meaning[:1].upper(), spec.meaning[1:], spec.low,
+                  spec.high, kinds)
+    if spec.required:
+        return text + ', which need it.'
+    return text + ' (default %d).' % spec.default
+
+
+def _parameter_properties():
+    # One integer property per parameter of the vocabulary, so a new kind
+    # or parameter in valet.objects.group_kinds needs no change here.
+    # Which type takes which parameter is checked in validate(): Heat's
+    # schema cannot make a property depend on another's value.
+    return {name: properties.Schema(
+        properties.Schema.INTEGER, _parameter_help(spec),
+        constraints=[constraints.Range(spec.low, spec.high)],
+        support_status=support.SupportStatus(version=_PARAMETERS_SINCE))
+        for name, spec in group_kinds.PARAMETERS.items()}
+
+
+def _parameter_attributes():
+    return {name: attributes.Schema(
+        '%s%s (none for a type without %s).' % (
+            spec.meaning[:1].upper(), spec.meaning[1:], name),
+        type=attributes.Schema.INTEGER,
+        support_status=support.SupportStatus(version=_PARAMETERS_SINCE))
+        for name, spec in group_kinds.PARAMETERS.items()}
 
 
 class ValetGroup(resource.Resource):
-    """A Valet group (affinity, diversity or exclusivity at a level).
+    """A Valet group: one of the vocabulary's kinds at a level, with the
+    kind's parameters (valet.objects.group_kinds).
 
     The group's Valet id is the resource id; ``get_resource`` gives the
     group's name, usable in a server's ``metadata.valet.groups`` before the
@@ -31,6 +78,9 @@ class ValetGroup(resource.Resource):
         'name', 'type', 'level', 'description', 'members', 'parents')
     ATTRIBUTES = (NAME_ATTR, TYPE_ATTR, LEVEL_ATTR, DESCRIPTION_ATTR,
                   MEMBERS_ATTR, PARENTS_ATTR) = PROPERTIES
+    # Properties and attributes of the same names: every kind's
+    # parameters (max_per_domain, max_skew, weight, ...).
+    PARAMETERS = tuple(group_kinds.PARAMETERS)
 
     properties_schema = {
         NAME: properties.Schema(
@@ -38,8 +88,8 @@ class ValetGroup(resource.Resource):
             _('Group name, unique in Valet.'), required=True,
             constraints=[constraints.CustomConstraint('valet.group_name')]),
         TYPE: properties.Schema(
-            properties.Schema.STRING,
-            _('affinity, diversity or exclusivity.'), required=True),
+            properties.Schema.STRING, _type_help(), required=True,
+            constraints=[constraints.AllowedValues(group_kinds.KINDS)]),
         LEVEL: properties.Schema(
             properties.Schema.STRING,
             _('Topology level the rule applies at: host, rack, or another '
@@ -65,6 +115,7 @@ class ValetGroup(resource.Resource):
                     'valet.group_name')]),
             update_allowed=True,
             support_status=support.SupportStatus(version='2024.2')),
+        **_parameter_properties(),
     }
 
     attributes_schema = {
@@ -82,16 +133,45 @@ class ValetGroup(resource.Resource):
             _('Names of the groups this group is nested in.'),
             type=attributes.Schema.LIST,
             support_status=support.SupportStatus(version='2024.2')),
+        **_parameter_attributes(),
     }
 
     def get_reference_id(self):
         return self.properties[self.NAME]
 
+    def _parameters(self):
+        return {name: self.properties[name] for name in self.PARAMETERS}
+
+    def validate(self):
+        super().validate()
+        kind = self.properties[self.TYPE]
+        if kind not in group_kinds.BY_NAME:
+            # Not resolved yet (AllowedValues checks it once it is).
+            return
+        given = {}
+        for name, spec in group_kinds.PARAMETERS.items():
+            if self.properties.data.get(name) is None:
+                continue
+            value = self.properties[name]
+            # super() checked the range of every resolved value; one not
+            # resolved yet (get_attr of a resource not created: Heat gives
+            # 0) is given all the same, its range checked at create.
+            if not spec.low <= value <= spec.high:
+                value = spec.low
+            given[name] = value
+        for name, why in group_kinds.problems(kind, given):
+            raise exception.StackValidationFailed(
+                error=_('Property error'),
+                path=[self.stack.t.RESOURCES, self.name,
+                      self.stack.t.get_section_name(rsrc_defn.PROPERTIES),
+                      name],
+                message=why)
+
     def handle_create(self):
         group = self.client().create_group(
             self.properties[self.NAME], self.properties[self.TYPE],
             self.properties[self.LEVEL], self.properties[self.DESCRIPTION],
-            parents=self.properties[self.PARENTS])
+            parents=self.properties[self.PARENTS], **self._parameters())
         self.resource_id_set(group['id'])
         members = self.properties[self.MEMBERS]
         if members:
@@ -146,11 +226,21 @@ class ValetGroup(resource.Resource):
         return True
 
     def _show_resource(self):
-        return self.client().get_group(self.resource_id, parents=True)
+        # Only a kind with parameters asks for the (newer) microversion
+        # that shows them.
+        return self.client().get_group(
+            self.resource_id, parents=True,
+            parameters=bool(group_kinds.parameters_of(
+                self.properties[self.TYPE])))
 
     def _resolve_attribute(self, name):
         if self.resource_id is None:
-            return self.properties.get(name)
+            value = self.properties.get(name)
+            if value is None and name in self.PARAMETERS:
+                # What Valet will give the group.
+                value = group_kinds.default(self.properties[self.TYPE],
+                                            name)
+            return value
         group = self._show_resource()
         return group.get(name)
 

@@ -25,6 +25,7 @@ Every column is ``text``; structured values are JSON.
 import json
 
 from valet import objects
+from valet.objects import group_kinds
 from valet import storage
 
 SCHEMA_VERSION = 'music-1'
@@ -68,19 +69,19 @@ def group_row(group):
         'type': group.type, 'level': group.level,
         'description': group.description or '',
         'members': list(group.members), 'parents': list(group.parents),
-        'max_per_domain': group.max_per_domain,
-        'max_skew': group.max_skew,
+        'parameters': dict(group.parameters),
         'generation': group.generation})}
 
 
 def group_from_row(row):
     body = json.loads(row['body'])
+    # Bodies written before ``parameters`` hold each one beside ``type``.
+    parameters = dict(group_kinds.picked(body), **body.get('parameters', {}))
     return objects.Group(id=row['id'], name=row['name'], type=body['type'],
                          level=body['level'],
                          description=body['description'],
                          members=body['members'], parents=body['parents'],
-                         max_per_domain=body.get('max_per_domain'),
-                         max_skew=body.get('max_skew'),
+                         parameters=parameters,
                          generation=body['generation'])
 
 

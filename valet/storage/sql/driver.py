@@ -10,8 +10,8 @@ reads and then writes can deadlock against another writer.
 """
 
 import contextlib
-import copy
 import functools
+import json
 import logging
 import os
 import threading
@@ -35,6 +35,26 @@ GROUPS = models.GROUPS
 PLANS = models.PLANS
 PLACEMENTS = models.PLACEMENTS
 PLACEMENT_METADATA = models.PLACEMENT_METADATA
+
+# Statements every plan request runs, built once (SQLAlchemy then also
+# keeps their cache keys): lookups of a row by its id or its other
+# reference...
+_PLAN_BY_REF = sa.select(PLANS).where(sa.or_(
+    PLANS.c.id == sa.bindparam('ref'), PLANS.c.stack_id == sa.bindparam('ref')))
+_PLACEMENT_BY_REF = sa.select(PLACEMENTS).where(sa.or_(
+    PLACEMENTS.c.id == sa.bindparam('ref'),
+    PLACEMENTS.c.orchestration_id == sa.bindparam('ref')))
+# ... and the statements of a plan's create and delete.
+_INSERT_PLAN = PLANS.insert()
+_INSERT_PLACEMENTS = PLACEMENTS.insert()
+_INSERT_METADATA = PLACEMENT_METADATA.insert()
+_DELETE_PLAN_METADATA = PLACEMENT_METADATA.delete().where(
+    PLACEMENT_METADATA.c.placement_id.in_(
+        sa.select(PLACEMENTS.c.id).where(
+            PLACEMENTS.c.plan_id == sa.bindparam('plan_id'))))
+_DELETE_PLAN_PLACEMENTS = PLACEMENTS.delete().where(
+    PLACEMENTS.c.plan_id == sa.bindparam('plan_id'))
+_DELETE_PLAN = PLANS.delete().where(PLANS.c.id == sa.bindparam('plan_id'))
 
 # The Python types a placement filter value may have, per column; any
 # other value matches nothing (and would upset a strict backend).
@@ -174,9 +194,11 @@ class SqlStorage(base.Storage):
 
     def health(self):
         try:
-            with self._connect() as conn:
-                conn.execute(sa.text('SELECT 1'))
-            current = self.version()
+            current = self._recorded_version()
+            if current is None:
+                with self._connect() as conn:
+                    conn.execute(sa.text('SELECT 1'))
+                current = self.version()
         except base.StorageError as e:
             return {'ok': False, 'detail': str(e)}
         except Exception as e:  # health() must never raise
@@ -186,6 +208,16 @@ class SqlStorage(base.Storage):
                                            'schema; run valet-manage db_sync'}
         return {'ok': True, 'detail': 'Schema at revision %s' % current}
 
+    def _recorded_version(self):
+        """The revision in one query (status asks on every call); None
+        when that does not answer, for ``health`` to ask the long way."""
+        try:
+            with self._connect() as conn:
+                return migration.recorded_version(conn)
+        except (LookupError, db_exc.DBError, sa_exc.SQLAlchemyError,
+                base.StorageError):
+            return None
+
     # --------------------------------------------------------------- groups
     @_translated
     def create_group(self, group):
@@ -194,8 +226,7 @@ class SqlStorage(base.Storage):
                 id=group.id, name=group.name, type=group.type,
                 level=group.level, description=group.description or '',
                 members=list(group.members), parents=list(group.parents),
-                max_per_domain=group.max_per_domain,
-                max_skew=group.max_skew, generation=1))
+                parameters=dict(group.parameters), generation=1))
             return _group(self._row(conn, GROUPS, group.id))
 
     @_translated
@@ -250,26 +281,24 @@ class SqlStorage(base.Storage):
         rows = [_placement_row(p, plan.id, plan.project_id)
                 for p in placements]
         with self._txn() as conn:
-            conn.execute(PLANS.insert().values(
-                id=plan.id, name=plan.name, stack_id=plan.stack_id,
-                project_id=plan.project_id, generation=1))
+            conn.execute(_INSERT_PLAN, {
+                'id': plan.id, 'name': plan.name, 'stack_id': plan.stack_id,
+                'project_id': plan.project_id, 'generation': 1})
             if rows:
                 for row in rows:
                     row['generation'] = 1
-                conn.execute(PLACEMENTS.insert(), rows)
+                conn.execute(_INSERT_PLACEMENTS, rows)
                 _index_metadata(conn, rows)
         # Every row is exactly what was inserted: no need to read it back.
         return (_plan(_Written(id=plan.id, name=plan.name,
                                stack_id=plan.stack_id,
                                project_id=plan.project_id, generation=1)),
-                [_placement(_Written(**copy.deepcopy(r))) for r in rows])
+                [_placement(_Written(**_as_read(r))) for r in rows])
 
     @_translated
     def get_plan(self, id_or_stack_id, project_id=None):
         with self._connect() as conn:
-            rows = conn.execute(sa.select(PLANS).where(sa.or_(
-                PLANS.c.id == id_or_stack_id,
-                PLANS.c.stack_id == id_or_stack_id))).all()
+            rows = conn.execute(_PLAN_BY_REF, {'ref': id_or_stack_id}).all()
         row = _prefer_id(rows, id_or_stack_id)
         if row is None or (project_id is not None
                            and row.project_id != project_id):
@@ -331,24 +360,17 @@ class SqlStorage(base.Storage):
     @_translated
     def delete_plan(self, plan_id):
         with self._txn() as conn:
-            conn.execute(PLACEMENT_METADATA.delete().where(
-                PLACEMENT_METADATA.c.placement_id.in_(
-                    sa.select(PLACEMENTS.c.id).where(
-                        PLACEMENTS.c.plan_id == plan_id))))
-            conn.execute(PLACEMENTS.delete().where(
-                PLACEMENTS.c.plan_id == plan_id))
-            result = conn.execute(PLANS.delete().where(
-                PLANS.c.id == plan_id))
+            conn.execute(_DELETE_PLAN_METADATA, {'plan_id': plan_id})
+            conn.execute(_DELETE_PLAN_PLACEMENTS, {'plan_id': plan_id})
+            result = conn.execute(_DELETE_PLAN, {'plan_id': plan_id})
             if result.rowcount != 1:
                 raise base.NotFound('No plan %s' % plan_id)
 
     @_translated
     def get_placement(self, id_or_orchestration_id, project_id=None):
         with self._connect() as conn:
-            rows = conn.execute(sa.select(PLACEMENTS).where(sa.or_(
-                PLACEMENTS.c.id == id_or_orchestration_id,
-                PLACEMENTS.c.orchestration_id == id_or_orchestration_id
-            ))).all()
+            rows = conn.execute(_PLACEMENT_BY_REF,
+                                {'ref': id_or_orchestration_id}).all()
         row = _prefer_id(rows, id_or_orchestration_id)
         if row is None or (project_id is not None
                            and row.project_id != project_id):
@@ -488,6 +510,21 @@ class _Written(types.SimpleNamespace):
     """A row as written, read like a row that was selected."""
 
 
+_JSON_COLUMNS = tuple(c.name for c in PLACEMENTS.columns
+                      if isinstance(c.type, models.JSONText))
+
+
+def _as_read(row):
+    """``row`` as reading it back would give it: its JSON columns through
+    their JSON text (a copy the caller cannot change the row by; a deep
+    copy took longer than the inserts)."""
+    out = dict(row)
+    for name in _JSON_COLUMNS:
+        if out.get(name) is not None:
+            out[name] = json.loads(json.dumps(out[name], sort_keys=True))
+    return out
+
+
 def _index_metadata(conn, rows):
     """Index the metadata of freshly written placement ``rows``."""
     entries = []
@@ -498,7 +535,7 @@ def _index_metadata(conn, rows):
                 entries.append({'placement_id': row['id'], 'meta_key': key,
                                 'value_digest': digest})
     if entries:
-        conn.execute(PLACEMENT_METADATA.insert(), entries)
+        conn.execute(_INSERT_METADATA, entries)
 
 
 def _after(table, row):
@@ -533,8 +570,7 @@ def _group(row):
                          level=row.level, description=row.description,
                          members=list(row.members),
                          parents=list(row.parents),
-                         max_per_domain=row.max_per_domain,
-                         max_skew=row.max_skew,
+                         parameters=dict(row.parameters),
                          generation=row.generation)
 
 

@@ -6,6 +6,7 @@ from alembic import command
 from alembic import config as alembic_config
 from alembic import migration as alembic_migration
 from alembic import script as alembic_script
+import sqlalchemy as sa
 
 _SCRIPT_LOCATION = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 'alembic')
@@ -37,3 +38,17 @@ def version(connection):
     """The current revision, or None on a database never upgraded."""
     context = alembic_migration.MigrationContext.configure(connection)
     return context.get_current_revision()
+
+
+_RECORDED = sa.text('SELECT version_num FROM alembic_version')
+
+
+def recorded_version(connection):
+    """The one revision alembic's version table records: a single query,
+    for health checks (``version`` asks alembic, which first inspects the
+    schema). Raises when the table is missing or holds other than one
+    row; ``version`` then answers."""
+    rows = connection.execute(_RECORDED).scalars().all()
+    if len(rows) != 1:
+        raise LookupError('%d revisions recorded' % len(rows))
+    return rows[0]

@@ -51,10 +51,9 @@ GROUPS = sa.Table(
     sa.Column('description', sa.Text, nullable=False, default=''),
     sa.Column('members', JSONText, nullable=False),
     sa.Column('parents', JSONText, nullable=False),
-    # at-most groups: members allowed per domain (NULL for other kinds).
-    sa.Column('max_per_domain', sa.Integer, nullable=True),
-    # spread groups: the skew allowed (NULL for other kinds).
-    sa.Column('max_skew', sa.Integer, nullable=True),
+    # The kind's parameters by name (valet.objects.group_kinds), ``{}``
+    # for kinds without any: a new kind needs no new column.
+    sa.Column('parameters', JSONText, nullable=False),
     _generation(),
     sa.UniqueConstraint('name', name='uniq_groups0name'),
     **_MYSQL_ARGS)

@@ -8,7 +8,9 @@ time a plan takes. Here a file database gets instead:
 
 - a ``QueuePool`` of connections (``[database] max_pool_size``,
   ``max_overflow``, ``pool_timeout``), so connections are opened once per
-  process and reused; the driver keeps one engine per process;
+  process and reused; the driver keeps one engine per process. They are
+  not pinged when checked out (oslo.db's ``pool_pre_ping``): a file
+  cannot drop a connection the way a server can;
 - ``journal_mode=WAL``: readers do not block the writer and a commit
   appends to the log instead of rewriting pages;
 - ``synchronous=NORMAL`` (WAL's recommended level): a commit survives a
@@ -40,6 +42,7 @@ def _pooled_engine(db):
 
     def target(url, **engine_args):
         engine_args['poolclass'] = sa.pool.QueuePool
+        engine_args['pool_pre_ping'] = False
         engine_args['pool_size'] = db.max_pool_size or 5
         if db.max_overflow is not None:
             engine_args['max_overflow'] = db.max_overflow
@@ -62,6 +65,7 @@ def create_engine(url, db, **kwargs):
     engine = engines.create_engine(url, _engine_target=_pooled_engine(db),
                                    **kwargs)
     synchronous = kwargs.get('sqlite_synchronous', True)
+    _begin_directly(engine)
 
     @sa.event.listens_for(engine, 'connect')
     def _wal(dbapi_connection, connection_record):
@@ -74,3 +78,25 @@ def create_engine(url, db, **kwargs):
             cursor.close()
 
     return engine
+
+
+def _begin_directly(engine):
+    """Send oslo.db's BEGIN straight to the DB-API connection.
+
+    oslo.db begins every SQLite transaction itself (pysqlite's own
+    transaction handling is off), with a statement run through SQLAlchemy:
+    that costs as much as a query, on every transaction, reads included.
+    The same BEGIN, under the same condition, goes to sqlite3 directly.
+    Left alone if oslo.db's listener is not found under its name.
+    """
+    theirs = [fn for fn in engine.dispatch.begin
+              if getattr(fn, '__name__', '') == '_sqlite_emit_begin']
+    if len(theirs) != 1:
+        return
+    sa.event.remove(engine, 'begin', theirs[0])
+
+    @sa.event.listens_for(engine, 'begin')
+    def _begin(conn):
+        if 'in_transaction' not in conn.info:
+            conn.connection.dbapi_connection.execute('BEGIN')
+            conn.info['in_transaction'] = True

@@ -164,9 +164,11 @@ class NovaServices:
     def _write_plugin_path(self):
         """What installing Valet's client into Nova's venv would give.
 
-        Only ``valet.client`` and ``valet.plugins`` are linked in: the
-        filter must need nothing else of Valet (the design's rule for
-        plugins), and the scheduler proves it by importing it from here.
+        Only ``valet.client``, the group vocabulary it reads
+        (``valet.objects``, standard library only) and ``valet.plugins``
+        are linked in: the filter must need nothing else of Valet (the
+        design's rule for plugins), and the scheduler proves it by
+        importing it from here.
         """
         root = self.path('plugins', 'valet')
         os.makedirs(os.path.join(root, 'plugins'), exist_ok=True)
@@ -177,7 +179,7 @@ class NovaServices:
                 shutil.copy(source, target)
             else:
                 open(target, 'w').close()
-        for name in ('client', os.path.join('plugins', 'nova')):
+        for name in ('client', 'objects', os.path.join('plugins', 'nova')):
             link = os.path.join(root, name)
             if not os.path.lexists(link):
                 os.symlink(os.path.join(_REPO, 'valet', name), link)

@@ -8,6 +8,7 @@ with this recorder. The plugins against the real API are tested in
 
 import itertools
 
+from valet.objects import group_kinds
 from valet.plugins.heat import api
 
 
@@ -38,25 +39,37 @@ class FakeValet:
         return [self._group(p)['name'] for p in parents or ()]
 
     def create_group(self, name, type_, level, description=None,
-                     parents=None):
+                     parents=None, **parameters):
         self._record('create_group', name, type_, level, description)
         if parents is not None:
             self._record('create_group_parents', name, list(parents))
+        given = {k: v for k, v in parameters.items() if v is not None}
+        self._record('create_group_parameters', name, given)
+        # What Valet's API refuses with a 400.
+        why = group_kinds.parameters_error(type_, given)
+        if why:
+            raise api.ValetError(status=400, detail=why)
         if any(g['name'] == name for g in self.groups.values()):
             raise api.ValetError(status=409,
                                  detail='A group named %s exists' % name)
         parent_names = self._parents(parents)
         gid = 'group-%d' % next(self._ids)
-        self.groups[gid] = {'id': gid, 'name': name, 'type': type_,
-                            'level': level, 'description': description,
-                            'members': [], 'parents': parent_names}
+        self.groups[gid] = dict(
+            group_kinds.with_defaults(type_, given),
+            id=gid, name=name, type=type_, level=level,
+            description=description, members=[], parents=parent_names)
         return dict(self.groups[gid])
 
-    def get_group(self, ref, parents=False):
+    def get_group(self, ref, parents=False, parameters=False):
+        self._record('get_group', ref, parents, parameters)
         group = dict(self._group(ref))
         if not parents:
             # Before microversion 1.4 a group shows no parents.
             group.pop('parents')
+        if not parameters:
+            # Nor, before the kinds' microversions, their parameters.
+            for name in group_kinds.PARAMETERS:
+                group.pop(name, None)
         return group
 
     def update_group(self, group_id, description=None, parents=None):

@@ -2,6 +2,7 @@
 
 from valet.api.controllers import base
 from valet.api.controllers import root
+from valet.api.controllers.v1 import capacity
 from valet.api.controllers.v1 import groups
 from valet.api.controllers.v1 import placements
 from valet.api.controllers.v1 import plans
@@ -9,7 +10,8 @@ from valet.api.controllers.v1 import resources
 from valet.api.controllers.v1 import status
 from valet.api import router
 
-RESOURCES = [('groups', groups.GroupsController),
+RESOURCES = [('capacity', capacity.CapacityController),
+             ('groups', groups.GroupsController),
              ('placements', placements.PlacementsController),
              ('plans', plans.PlansController),
              ('resources', resources.ResourcesController),

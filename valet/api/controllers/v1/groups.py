@@ -23,10 +23,8 @@ from valet.storage import base as storage_base
 DEFAULT_LEVELS = group_kinds.DEFAULT_LEVELS
 # Groups nest (``parents``) from this microversion on.
 NESTING_VERSION = '1.4'
-# At-most groups (type at-most, max_per_domain) from this one on.
-AT_MOST_VERSION = '1.5'
-# Spread groups (type spread, max_skew) from this one on.
-SPREAD_VERSION = '1.6'
+# Each group kind, and its parameters, from the microversion the group
+# vocabulary names for it (group_kinds.TABLE).
 
 
 def topology_levels(conf):
@@ -74,19 +72,27 @@ class GroupsController(base.Controller):
             raise not_found(ref)
 
     def _rendered(self, req, group):
-        """The v1 representation, with ``parents`` from 1.4 on."""
+        """The v1 representation, with ``parents`` from 1.4 on and the
+        kind's parameters from the kind's microversion on."""
         if isinstance(group, dict):
             group = objects.Group.from_portable(group)
         out = group.to_dict()
         if self._nesting(req):
             out['parents'] = list(group.parents)
-        if (group.max_per_domain is not None
-                and microversion.at_least(req.environ, AT_MOST_VERSION)):
-            out['max_per_domain'] = group.max_per_domain
-        if (group.max_skew is not None
-                and microversion.at_least(req.environ, SPREAD_VERSION)):
-            out['max_skew'] = group.max_skew
+        kind = group_kinds.BY_NAME.get(group.type)
+        if kind is not None and microversion.at_least(req.environ,
+                                                      kind.since):
+            # Table order, whatever order storage kept them in.
+            for spec in kind.parameters:
+                if group.parameters.get(spec.name) is not None:
+                    out[spec.name] = group.parameters[spec.name]
         return out
+
+    @staticmethod
+    def _kinds(req):
+        """The group kinds the request's microversion exposes."""
+        return tuple(kind.name for kind in group_kinds.TABLE
+                     if microversion.at_least(req.environ, kind.since))
 
     @staticmethod
     def _nesting(req):
@@ -114,15 +120,14 @@ class GroupsController(base.Controller):
         policy.authorize(ctx, policies.CREATE)
         nesting = self._nesting(req)
         body = self.body(req, schema.create(
-            topology_levels(self.conf), nesting=nesting,
-            at_most=microversion.at_least(req.environ, AT_MOST_VERSION),
-            spread=microversion.at_least(req.environ, SPREAD_VERSION)))
+            topology_levels(self.conf), self._kinds(req), nesting=nesting))
         group = {'name': body['name'], 'type': body['type'],
                  'level': body['level'],
                  'description': body.get('description', '')}
-        for field in ('max_per_domain', 'max_skew'):
-            if field in body:
-                group[field] = body[field]
+        # The schema let through only the parameters of the body's type;
+        # the engine gets the defaults of those left out.
+        group.update(group_kinds.with_defaults(
+            body['type'], group_kinds.picked(body)))
         nested = {}
         if body.get('parents'):
             group['parents'] = body['parents']

@@ -5,17 +5,30 @@ Listing filters exactly (AND) on core fields and on any metadata key
 Placements are project-owned: another project's answers 404.
 """
 
+import dataclasses
+
 from valet.api.controllers import base
 from valet.api import errors
 from valet.api import microversion
 from valet.api import request as api_request
 from valet.api import router
 from valet.api.schemas import placements as schema
+from valet import objects
 from valet.policies import placements as policies
 from valet import policy
 from valet.storage import base as storage_base
 
 _ACTIONS = {'reserve': policies.RESERVE, 'replan': policies.REPLAN}
+
+
+def render(data):
+    """The v1 representation of the placement fields the engine
+    answers (RPC carries domain data; fields it adds are left out)."""
+    names = {f.name for f in dataclasses.fields(objects.Placement)}
+    known = {k: v for k, v in data.items() if k in names}
+    for key in ('name', 'orchestration_id', 'plan_id'):
+        known.setdefault(key, None)
+    return objects.Placement(**known).to_dict()
 
 
 def not_found(ref):
@@ -101,11 +114,11 @@ class PlacementsController(base.Controller):
             if action == 'reserve' and not self._exists(placement_id):
                 return self._reserve_stack_server(req, ctx, body)
         placement = self._get(ctx, placement_id, _ACTIONS[action])
-        call = self.engine.reserve if action == 'reserve' \
-            else self.engine.replan
+        call = self.engine.placement_reserve if action == 'reserve' \
+            else self.engine.placement_replan
         result = call(self.rpc_context(ctx), placement.id,
                       body['locations'], body.get('resource_id'))
-        return 201, {'placement': result}
+        return 201, {'placement': render(result)}
 
     def _exists(self, ref):
         try:
@@ -121,12 +134,12 @@ class PlacementsController(base.Controller):
         policy.authorize(ctx, policies.RESERVE)
         every = policy.authorize(ctx, policies.LIST_ALL_PROJECTS,
                                  do_raise=False)
-        result = self.engine.reserve_stack_server(
+        result = self.engine.placement_reserve_stack_server(
             self.rpc_context(ctx), hints=body['hints'],
             locations=body['locations'],
             resource_id=body.get('resource_id'),
             project_id=ctx.project_id, any_project=bool(every))
-        return 201, {'placement': result}
+        return 201, {'placement': render(result)}
 
     def delete(self, req, placement_id):
         ctx = self.context(req)

@@ -3,7 +3,13 @@
 The API validates, authorises and resolves groups; the engine decides and
 stores (create, update, migrate, delete). Plans are project-owned: another
 project's plan answers 404 as if it did not exist.
+
+The engine answers plan results (domain data, ``valet.engine.planning``);
+the REST representation is built here. From microversion 1.8 a create or
+update also returns the engine's ``decision`` and may be a dry run.
 """
+
+import dataclasses
 
 from valet.api.controllers import base
 from valet.api import errors
@@ -11,9 +17,18 @@ from valet.api import microversion
 from valet.api import resolver
 from valet.api import router
 from valet.api.schemas import plans as schema
+from valet import objects
 from valet.policies import plans as policies
 from valet import policy
 from valet.storage import base as storage_base
+
+DECISION_VERSION = '1.8'
+# The decision's members are fixed by the microversion; the objective's
+# values are whatever the engine minimised (clients ignore names they do
+# not know), so new objective terms need no new microversion.
+_DECISION = ('feasible', 'optimal', 'objective', 'moved', 'removed')
+# Shown only when the engine refused (a dry run).
+_REFUSAL = ('explanation', 'proven_infeasible')
 
 
 def not_found(ref):
@@ -21,6 +36,44 @@ def not_found(ref):
         404, errors.PLAN_NOT_FOUND,
         "Plan '%s' not found; address a plan by its id or its stack id."
         % ref)
+
+
+def _fields(cls, data):
+    # Fields a newer engine adds are left out, not an error.
+    names = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def render_plan(result):
+    """The v1 representation of an engine plan result."""
+    plan = _fields(objects.Plan, result['plan'])
+    return plan.to_dict([_fields(objects.Placement, p)
+                         for p in result['placements']])
+
+
+def render_decision(decision):
+    """The ``decision`` object (1.8); its ``objective`` holds every value
+    the engine reports, whatever their names."""
+    out = {key: decision.get(key) for key in _DECISION}
+    out['feasible'] = bool(out['feasible'])
+    out['optimal'] = bool(out['optimal'])
+    out['objective'] = dict(out['objective'] or {})
+    out['moved'] = list(out['moved'] or [])
+    out['removed'] = list(out['removed'] or [])
+    if not out['feasible']:
+        for key in _REFUSAL:
+            out[key] = decision.get(key)
+    return out
+
+
+def render(req, result, status, dry_run=False):
+    """``(status, body)`` of a create/update/migrate answer."""
+    body = {'plan': render_plan(result)}
+    if microversion.at_least(req.environ, DECISION_VERSION):
+        body['decision'] = render_decision(result['decision'])
+        if dry_run:
+            body['dry_run'] = True
+    return status, body
 
 
 class PlansController(base.Controller):
@@ -81,9 +134,12 @@ class PlansController(base.Controller):
                                       do_raise=False)
         if not for_others:
             policy.authorize(ctx, policies.CREATE)
-        body = self.body(req, schema.CREATE_FOR_PROJECT
-                         if microversion.at_least(req.environ, '1.3')
-                         else schema.CREATE)
+        if microversion.at_least(req.environ, DECISION_VERSION):
+            body = self.body(req, schema.CREATE_DRY_RUN)
+        elif microversion.at_least(req.environ, '1.3'):
+            body = self.body(req, schema.CREATE_FOR_PROJECT)
+        else:
+            body = self.body(req, schema.CREATE)
         project_id = body.get('project_id') or ctx.project_id
         if project_id != ctx.project_id:
             policy.authorize(ctx, policies.CREATE_FOR_PROJECT)
@@ -107,23 +163,30 @@ class PlansController(base.Controller):
                 'resources': resources,
                 'groups': groups,
                 'locations': body.get('locations')}
-        result = self.engine.create_plan(self.rpc_context(ctx), plan)
-        return 201, {'plan': result}
+        dry_run = body.get('dry_run', False)
+        result = self.engine.plan_create(self.rpc_context(ctx), plan,
+                                         dry_run=dry_run)
+        # A dry run creates nothing: 200, not 201.
+        return render(req, result, 200 if dry_run else 201, dry_run)
 
     def update(self, req, plan_id):
         ctx = self.context(req)
         action = self.body(req, schema.ACTION)['action']
         if action == 'migrate':
             return self._migrate(req, ctx, plan_id)
-        body = self.body(req, schema.UPDATE)
+        body = self.body(req, schema.UPDATE_DRY_RUN
+                         if microversion.at_least(req.environ,
+                                                  DECISION_VERSION)
+                         else schema.UPDATE)
         plan = self._get(ctx, plan_id, policies.UPDATE)
         resources, groups = resolver.GroupResolver(
             self.storage, plan.project_id).resolve(body['resources'])
-        result = self.engine.update_plan(
+        dry_run = body.get('dry_run', False)
+        result = self.engine.plan_update(
             self.rpc_context(ctx), plan.id, resources, groups,
             original_resources=body.get('original_resources'),
-            plan_name=body.get('plan_name'))
-        return 201, {'plan': result}
+            plan_name=body.get('plan_name'), dry_run=dry_run)
+        return render(req, result, 200 if dry_run else 201, dry_run)
 
     def _migrate(self, req, ctx, plan_id):
         body = self.body(req, schema.MIGRATE)
@@ -138,10 +201,11 @@ class PlansController(base.Controller):
                 'Unknown resource or orchestration id %s in plan %s; give '
                 'the orchestration id or Nova instance id of one of its '
                 'servers.' % (resource, plan.id))
-        result = self.engine.migrate(self.rpc_context(ctx), plan.id,
-                                     resource,
-                                     body.get('excluded_hosts') or [])
-        return 201, {'plan': result}
+        result = self.engine.plan_migrate(
+            self.rpc_context(ctx), plan.id, resource,
+            body.get('excluded_hosts') or [])
+        # Advice (nothing stored), answered 201 as it always was.
+        return render(req, result, 201)
 
     def delete(self, req, plan_id):
         ctx = self.context(req)

@@ -9,8 +9,11 @@ from valet.engine.solver.rules import affinity
 from valet.engine.solver.rules import at_most
 from valet.engine.solver.rules import diversity
 from valet.engine.solver.rules import exclusivity
+from valet.engine.solver.rules import soft_affinity
+from valet.engine.solver.rules import soft_diversity
 from valet.engine.solver.rules import spread
 
 # Compile order: the order constraints are checked and explained in.
-MODULES = (affinity, diversity, exclusivity, at_most, spread)
+MODULES = (affinity, diversity, exclusivity, at_most, spread, soft_affinity,
+           soft_diversity)
 REGISTRY = {module.KIND: module for module in MODULES}

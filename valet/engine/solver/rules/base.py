@@ -14,6 +14,11 @@ through this protocol:
 * :meth:`Tracker.mask` (prune candidates), :meth:`Tracker.apply` /
   :meth:`Tracker.undo` (the search state), :meth:`Tracker.root_bound`
   (new hosts the rule forces, before anything is placed);
+* soft rules (``soft`` True) never prune: their trackers keep the
+  search's weighted violation count (``search.soft``) current in
+  ``apply``/``undo`` and say per host what placing a server there adds
+  (:meth:`Tracker.penalty`); their constraints give the violations of a
+  complete placement and a lower bound (see :mod:`.soft`);
 * :meth:`Constraint.label` and :meth:`Constraint.explain` (explanations).
 
 The validator does not use any of this: it checks each kind on its own.
@@ -46,6 +51,7 @@ class Constraint:
 
     kind = None
     together = False
+    soft = False
 
     def __init__(self, name, level, members):
         self.name = name

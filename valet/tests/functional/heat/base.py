@@ -21,9 +21,18 @@ _LOCK = threading.Lock()
 def shared(cloud, convergence=True):
     """The Heat of this test process running that engine, started on
     first use on the compute cloud's Keystone; stopped at exit. Nova's
-    and Glance's endpoints join the catalog with the first Heat; only the
-    convergence Heat is the catalog's orchestration service (Valet's
-    engine reads stacks from it)."""
+    and Glance's endpoints join the catalog with the first Heat.
+
+    A cloud has one Heat, in the catalog, from which Valet's engine reads
+    the stacks whose groups exist only once they are created (declared
+    with OS::Valet::Group): the lifecycle plugin leaves those to the
+    engine. Here the convergence Heat is the catalog's orchestration
+    service and the legacy Heat stores in its database, so that the
+    catalog's Heat shows (and previews) the legacy Heat's stacks as well
+    — the state of a Heat whose engine changed mode with stacks in it.
+    """
+    if not convergence:
+        owner = shared(cloud, True)
     key = 'convergence' if convergence else 'legacy'
     with _LOCK:
         if key not in _SHARED:
@@ -36,7 +45,8 @@ def shared(cloud, convergence=True):
                 'transport_url': cloud.transport_url}}
             heat = heat_fixture.HeatFixture(
                 cloud.keystone, convergence=convergence, services=catalog,
-                in_catalog=convergence, extra_config=notify)
+                in_catalog=convergence, extra_config=notify,
+                db_url=None if convergence else owner.db_url)
             heat.setUp()
             atexit.register(heat.cleanUp)
             _SHARED[key] = heat

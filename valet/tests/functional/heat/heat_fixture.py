@@ -91,8 +91,11 @@ class HeatFixture(fixtures.Fixture):
     """
 
     def __init__(self, keystone, convergence=True, services=None,
-                 extra_config=None, in_catalog=True):
+                 extra_config=None, in_catalog=True, db_url=None):
         super().__init__()
+        # Another Heat's database, to share: its API then shows this
+        # Heat's stacks too (see valet.tests.functional.heat.base).
+        self.shared_db_url = db_url
         self.in_catalog = in_catalog
         self.keystone = keystone
         self.convergence = convergence
@@ -110,9 +113,12 @@ class HeatFixture(fixtures.Fixture):
         self.addCleanup(_rabbitmqctl, 'delete_vhost', self.prefix)
         _rabbitmqctl('set_permissions', '-p', self.prefix, 'guest',
                      '.*', '.*', '.*')
-        server = databases.MySQLServer()
-        self.addCleanup(server.drop, self.prefix)
-        self.db_url = server.create(self.prefix)
+        if self.shared_db_url:
+            self.db_url = self.shared_db_url
+        else:
+            server = databases.MySQLServer()
+            self.addCleanup(server.drop, self.prefix)
+            self.db_url = server.create(self.prefix)
         self.port = processes.free_port()
         self.url = 'http://127.0.0.1:%d' % self.port
         self._keystone_objects()
@@ -311,7 +317,9 @@ class HeatFixture(fixtures.Fixture):
                     name, proc.returncode, self.logs()))
 
     def _wait_ready(self, seconds=180):
-        """heat-api answers and an engine is up (its service record)."""
+        """heat-api answers and this Heat's engine is up (its service
+        record; a shared database also lists the other Heat's)."""
+        engines = 2 if self.shared_db_url else 1
         deadline = time.monotonic() + seconds
         token = self.keystone.token('admin')
         url = '%s/v1/%s/services' % (self.url, self.keystone.ids['admin'])
@@ -320,9 +328,10 @@ class HeatFixture(fixtures.Fixture):
             try:
                 resp = requests.get(url, headers={'X-Auth-Token': token},
                                     timeout=10)
-                if resp.status_code == 200 and any(
+                if resp.status_code == 200 and sum(
                         s.get('status') == 'up'
-                        for s in resp.json().get('services', [])):
+                        for s in resp.json().get('services', [])
+                ) >= engines:
                     return
             except requests.RequestException:
                 pass

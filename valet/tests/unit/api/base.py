@@ -6,6 +6,7 @@ exists so these tests exercise the API alone; the real engine and its RPC
 endpoint are tested in ``valet/tests/unit/engine``.
 """
 
+import dataclasses
 import itertools
 import json
 
@@ -75,7 +76,7 @@ class FakeEngineAPI:
         return out
 
     def _plan_dict(self, plan):
-        return plan.to_dict(self.storage.list_placements(
+        return _result(plan, self.storage.list_placements(
             filters={'plan_id': plan.id}))
 
     # ----------------------------------------------------- EngineAPI calls
@@ -91,7 +92,7 @@ class FakeEngineAPI:
         placements = self._place(plan['resources'], plan.get('locations'),
                                  new, new.project_id)
         self.storage.create_plan(new, placements)
-        return new.to_dict(placements)
+        return _result(new, placements)
 
     def update_plan(self, ctxt, plan_id, resources, groups,
                     original_resources=None, plan_name=None):
@@ -122,6 +123,17 @@ class FakeEngineAPI:
                 self.storage.update_placement(p)
         return self._plan_dict(plan)
 
+    # RPC 1.1 plan calls: recorded under the 1.0 names above.
+    def plan_create(self, ctxt, plan, dry_run=False):
+        return self.create_plan(ctxt, plan)
+
+    def plan_update(self, ctxt, plan_id, resources, groups, dry_run=False,
+                    **kwargs):
+        return self.update_plan(ctxt, plan_id, resources, groups, **kwargs)
+
+    def plan_migrate(self, ctxt, plan_id, resource, excluded_hosts):
+        return self.migrate(ctxt, plan_id, resource, excluded_hosts)
+
     def delete_plan(self, ctxt, plan_id):
         self._record('delete_plan', plan_id=plan_id)
         self.storage.delete_plan(plan_id)
@@ -143,6 +155,16 @@ class FakeEngineAPI:
                       or locations)[0]
         p.reserved, p.resource_id = True, resource_id
         return self.storage.update_placement(p).to_dict()
+
+    # RPC 1.1 placement calls: the 1.0 answers hold the same fields.
+    def placement_reserve(self, ctxt, *args):
+        return self.reserve(ctxt, *args)
+
+    def placement_replan(self, ctxt, *args):
+        return self.replan(ctxt, *args)
+
+    def placement_reserve_stack_server(self, ctxt, **kwargs):
+        return self.reserve_stack_server(ctxt, **kwargs)
 
     def delete_placement(self, ctxt, placement_id):
         self._record('delete_placement', placement_id=placement_id)
@@ -238,6 +260,18 @@ class FakeEngineAPI:
     def invalid_placements(self, ctxt):
         self._record('invalid_placements')
         return dict(self.invalid)
+
+
+def _result(plan, placements):
+    """A plan result as the engine's RPC answers it (dry runs are
+    tested against the real engine)."""
+    return {'plan': dataclasses.asdict(plan),
+            'placements': [dataclasses.asdict(p) for p in placements],
+            'decision': {'feasible': True, 'optimal': False,
+                         'objective': {'hosts_used': len(
+                             {p.location for p in placements})},
+                         'moved': [], 'removed': []},
+            'dry_run': False, 'removed': []}
 
 
 def roles_headers(project, *roles):

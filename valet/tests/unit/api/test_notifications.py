@@ -235,3 +235,12 @@ class DisabledTest(NotificationsTest):
         self.make_group('g1')
         self.make_plan('stack-1')
         self.assertEqual([], self.events())
+
+    def test_nothing_built(self):
+        # No notification is even made when no driver would send it.
+        info = self.useFixture(fixtures.MockPatch(
+            'oslo_messaging.Notifier.info')).mock
+        self.make_group('g1')
+        self.make_plan('stack-1')
+        self.delete('/v1/plans/stack-1')
+        info.assert_not_called()

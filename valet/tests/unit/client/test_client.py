@@ -87,6 +87,30 @@ class ClientTest(valet_fixtures.WithValetTestCase):
                                   name, 'noauth-project')
         self.assertEqual(404, error.status)
 
+    def test_group_parameters(self):
+        # Each kind is asked for at the microversion that introduced it.
+        name = 'near-' + self.suffix
+        created = self.client.create_group(name, 'soft-affinity', 'rack',
+                                           weight=4)
+        self.addCleanup(self._delete_group, name)
+        self.assertEqual(4, created['weight'])
+        self.assertEqual(4, self.client.show_group(
+            name, parameters=True)['weight'])
+        self.assertNotIn('weight', self.client.show_group(name))
+        limited = 'db-' + self.suffix
+        self.assertEqual(2, self.client.create_group(
+            limited, 'at-most', 'rack', max_per_domain=2,
+            max_skew=None)['max_per_domain'])
+        self.addCleanup(self._delete_group, limited)
+        listed = {g['name']: g for g in self.client.list_groups(
+            parameters=True)}
+        self.assertEqual((4, 2), (listed[name]['weight'],
+                                  listed[limited]['max_per_domain']))
+        error = self.assertRaises(client.BadRequest,
+                                  self.client.create_group, 'x', 'affinity',
+                                  'host', weight=3)
+        self.assertIn('weight', str(error))
+
     def test_nested_groups(self):
         outer = self.group('diversity', 'host')['name']
         inner = 'in-' + self.suffix

@@ -500,7 +500,8 @@ class GroupTest(DataCenterTestCase):
         self.assertEqual('g', group.key)
         # The model speaks the one vocabulary of valet.objects.
         self.assertEqual(('affinity', 'diversity', 'exclusivity',
-                          'at-most', 'spread'), groups.KINDS)
+                          'at-most', 'spread', 'soft-affinity',
+                          'soft-diversity'), groups.KINDS)
 
     def test_closure_through_parents(self):
         self.assertEqual(['pair', 'web', 'app'],

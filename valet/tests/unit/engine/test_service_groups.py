@@ -35,6 +35,23 @@ class GroupRPCTest(ts.EngineServiceTestBase):
         self.assertIn('host, rack, zone', err.message)
         self.assertRaises(storage_base.NotFound, self.storage.get_group, 'g')
 
+    def test_parameters_checked_stored_and_defined(self):
+        # A soft group's weight defaults to 1, in storage and the model.
+        out = self.create('near', kind='soft-affinity')
+        self.assertEqual({'weight': 1}, out['parameters'])
+        self.assertEqual(1, self.storage.get_group('near').weight)
+        self.assertEqual(1, self.dc.groups['near'].weight)
+        self.create('db', kind='at-most', max_per_domain=2)
+        self.assertEqual(2, self.dc.groups['db'].max_per_domain)
+        for kind, given in (('soft-diversity', {'weight': 0}),
+                            ('affinity', {'weight': 2}),
+                            ('at-most', {})):
+            err = self.assertRaises(exception.BadRequest, self.create,
+                                    'bad', kind=kind, **given)
+            self.assertEqual('valet.group.bad_parameter', err.code)
+        self.assertRaises(storage_base.NotFound, self.storage.get_group,
+                          'bad')
+
     def test_members_and_description(self):
         gid = self.create()['id']
         out = self.api.add_group_members(self.ctxt, gid, ['p1', 'p2', 'p1'])

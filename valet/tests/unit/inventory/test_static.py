@@ -156,6 +156,20 @@ class StaticInventoryTest(base.BaseTestCase):
             self.assertFails(document(groups={'g': bad}), 'group g',
                              'key max_per_domain')
 
+    def test_soft_groups(self):
+        snap = self.load(document(groups={
+            'near': {'type': 'soft-affinity', 'level': 'rack', 'weight': 7},
+            'apart': {'type': 'soft-diversity'}}))
+        groups = {g.name: g for g in snap.groups}
+        self.assertEqual({'weight': 7}, groups['near'].parameters)
+        # A soft group without a weight gets the default.
+        self.assertEqual({'weight': 1}, groups['apart'].parameters)
+        for bad in ({'type': 'soft-affinity', 'weight': 0},
+                    {'type': 'soft-diversity', 'weight': 101},
+                    {'type': 'affinity', 'weight': 2}):
+            self.assertFails(document(groups={'g': bad}), 'group g',
+                             'key weight')
+
     def test_empty_file_has_no_hosts_key(self):
         self.assertFails('', 'hosts')
 
@@ -211,6 +225,29 @@ class StaticInventoryTest(base.BaseTestCase):
         entry = {'name': 's1', 'host': 'h1', 'flavor': 'm1.small'}
         self.assertFails(document(servers=[entry, dict(entry)]),
                          'server s1', 'duplicate')
+
+    def test_unknown_server_key(self):
+        self.assertFails(document(servers=[
+            {'name': 's1', 'host': 'h1', 'flavor': 'm1.small', 'zone': 'z'}]),
+            'server s1', 'unknown key', 'zone')
+
+    def test_flavors_are_looked_up_once_per_reference(self):
+        # Tens of thousands of servers share a few flavors.
+        servers = [{'name': 's%d' % i, 'host': 'h1',
+                    'flavor': ('m1.small', '2')[i % 2]} for i in range(20)]
+        with fixtures.MockPatchObject(
+                inventory_base.InventorySnapshot, 'find_flavor',
+                autospec=True,
+                side_effect=inventory_base.InventorySnapshot.find_flavor) \
+                as find:
+            snapshot = static.parse(document(servers=servers))
+        self.assertEqual(2, find.mock.call_count)
+        self.assertEqual(20, len(snapshot.servers))
+        self.assertEqual({1}, {s.demand[resources.VCPU]
+                               for s in snapshot.servers})
+        # Each server has a demand of its own.
+        self.assertIsNot(snapshot.servers[0].demand,
+                         snapshot.servers[2].demand)
 
     def test_negative_flavor(self):
         self.assertFails(document(flavors={'bad': {'vcpus': -2}}),

@@ -111,6 +111,20 @@ class StorageContract:
         self.assertEqual(1, self.storage.get_group('even').max_skew)
         self.assertIsNone(self.storage.get_group('spread').max_skew)
 
+    def test_group_keeps_its_parameters(self):
+        # Storage keeps whatever parameters a group has, as a mapping: a
+        # new kind's parameter needs no new column or field.
+        self.group('near', type='soft-affinity', level='rack',
+                   parameters={'weight': 5})
+        stored = self.storage.get_group('near')
+        self.assertEqual({'weight': 5}, stored.parameters)
+        self.assertEqual(5, stored.weight)
+        self.group('any', type='spread', level='rack',
+                   parameters={'max_skew': 2, 'future_parameter': 9})
+        self.assertEqual({'max_skew': 2, 'future_parameter': 9},
+                         self.storage.get_group('any').parameters)
+        self.assertEqual({}, self.group('plain').parameters)
+
     def test_get_group_by_id_and_name(self):
         group = self.group()
         self.assertEqual(group, self.storage.get_group(group.id))

@@ -163,3 +163,49 @@ class SqliteFileTest(oslo_base.BaseTestCase):
         # Copies: changing what was passed in changes nothing returned.
         made[0].spec['flavor']['vcpus'] = 9
         self.assertEqual(1, stored[0].spec['flavor']['vcpus'])
+
+    def statements(self, store):
+        """Every statement ``store`` sends through SQLAlchemy, from now."""
+        sent = []
+        sa.event.listen(store._get_engine(), 'before_cursor_execute',
+                        lambda conn, cursor, statement, *a: sent.append(
+                            statement.split()[0].upper()))
+        return sent
+
+    def test_connections_are_not_pinged_at_checkout(self):
+        # A file does not drop connections; a ping per checkout is a query.
+        self.assertFalse(self.store._get_engine().pool._pre_ping)
+
+    def test_a_read_sends_no_begin_through_sqlalchemy(self):
+        sent = self.statements(self.store)
+        with self.assertRaises(base.NotFound):
+            self.store.get_plan('nope')
+        self.assertEqual(['SELECT'], sent)
+
+    def test_transactions_still_begin(self):
+        # BEGIN reaches sqlite3: a second writer waits for the first.
+        with self.store._txn() as conn:
+            conn.execute(models.PLANS.insert().values(
+                id='p', name='p', stack_id='s', project_id='x',
+                generation=1))
+            raw = sqlite3.connect(self.path, timeout=0)
+            self.addCleanup(raw.close)
+            self.assertRaises(sqlite3.OperationalError, raw.execute,
+                              'BEGIN IMMEDIATE')
+        self.assertEqual(1, self.counts()['plans'])
+
+    def test_health_is_one_query(self):
+        version = self.store.version()
+        sent = self.statements(self.store)
+        self.assertEqual({'ok': True,
+                          'detail': 'Schema at revision %s' % version},
+                         self.store.health())
+        self.assertEqual(['SELECT'], sent)
+
+    def test_health_of_a_database_without_schema(self):
+        blank = self.make_store()
+        os.remove(self.path)
+        self.assertEqual(
+            {'ok': False, 'detail': 'Database reachable but has no schema; '
+                                    'run valet-manage db_sync'},
+            blank.health())

@@ -53,6 +53,27 @@ class SqliteStorageTest(contract.StorageContract, oslo_base.BaseTestCase):
     def test_version_is_head(self):
         self.assertEqual(migration.head(), self.storage.version())
 
+    def test_group_parameters_migration_moves_the_columns(self):
+        # Groups stored with the per-kind columns keep their parameters.
+        store = self.make_blank_storage()
+        with store._txn() as conn:
+            migration.upgrade(conn, 'c4a8f0e2d6b1')
+            for gid, kind, limit, skew in (('a', 'at-most', 2, None),
+                                           ('s', 'spread', None, 3),
+                                           ('d', 'diversity', None, None)):
+                conn.execute(sa.text(
+                    "INSERT INTO groups (id, name, type, level, description, "
+                    "members, parents, max_per_domain, max_skew, generation) "
+                    "VALUES (:id, :id, :type, 'rack', '', '[]', '[]', "
+                    ":limit, :skew, 1)"),
+                    {'id': gid, 'type': kind, 'limit': limit, 'skew': skew})
+        store.upgrade()
+        self.assertEqual(migration.head(), store.version())
+        self.assertEqual({'max_per_domain': 2},
+                         store.get_group('a').parameters)
+        self.assertEqual(3, store.get_group('s').max_skew)
+        self.assertEqual({}, store.get_group('d').parameters)
+
     def test_metadata_index_migration_indexes_existing_placements(self):
         # Placements stored before the index existed are found by it.
         store = self.make_blank_storage()

@@ -1,0 +1,138 @@
+"""What soft-affinity and soft-diversity share: preferences, not rules.
+
+A soft group never rules a host out (its mask lets every host through)
+and so never makes a request impossible; instead it counts violations,
+which the search minimises before anything else (see ``search.py``).
+Members are counted per domain of the group's level: placed members
+(not moving) where they run, new members where the search puts them.
+The two kinds differ only in how they turn those counts into violations
+(``doc/source/contributor/placement-semantics.rst``):
+
+* soft-affinity: members outside the group's most populated domain,
+  ``members - max(count)``;
+* soft-diversity: members sharing a domain with an earlier one,
+  ``members - domains used``.
+
+Both only grow as members are added, so the violations of a partial
+placement are a lower bound of any completion's: the search prunes on
+them.
+"""
+
+import numpy as np
+
+from valet.engine.solver.rules import base
+from valet.engine.solver.rules.base import EPS
+
+
+class Soft(base.Constraint):
+    """A compiled soft group; ``placed`` counts its placed members per
+    domain, ``weight`` is what one violation costs."""
+
+    soft = True
+
+    def __init__(self, name, level, members, weight, placed):
+        super().__init__(name, level, members)
+        self.weight = weight
+        self.placed = placed
+
+    def violations(self, counts):
+        """Violations of a complete count per domain (unweighted)."""
+        raise NotImplementedError
+
+    def final_violations(self, problem, slots):
+        """Violations once request server ``i`` runs on ``slots[i]``."""
+        counts = self.placed.copy()
+        dom = problem.domain[self.level]
+        for i in self.members:
+            counts[dom[slots[i]]] += 1
+        return self.violations(counts)
+
+    def reachable(self, problem):
+        """Per domain, the new members with a host there they may use
+        (static filters and free capacity, nothing placed yet)."""
+        dom = problem.domain[self.level]
+        reach = np.zeros(len(self.placed), dtype=np.int64)
+        for i in self.members:
+            ok = problem.static[i] & np.all(
+                problem.free >= problem.demand[i] - EPS, axis=1)
+            doms = np.unique(dom[ok & (dom >= 0)])
+            reach[doms] += 1
+        return reach
+
+    def room(self, problem):
+        """Per domain, the most new members its free capacity can hold:
+        per resource class, how many of the smallest demands fit in the
+        domain's usable free room (a bound, not a packing)."""
+        dom = problem.domain[self.level]
+        free = np.where((problem.usable & (dom >= 0))[:, None],
+                        np.maximum(problem.free, 0), 0)
+        ndom = len(self.placed)
+        valid = dom >= 0
+        free = np.stack([np.bincount(dom[valid], weights=free[valid, c],
+                                     minlength=ndom)
+                         for c in range(free.shape[1])], axis=1)
+        demand = problem.demand[self.members]
+        most = np.full(ndom, len(self.members))
+        for c in range(demand.shape[1]):
+            cum = np.cumsum(np.sort(demand[:, c])) - EPS
+            most = np.minimum(most, np.searchsorted(cum, free[:, c],
+                                                    side='right'))
+        return most
+
+    def lower_bound(self, problem):
+        """Violations no placement can avoid (unweighted)."""
+        raise NotImplementedError
+
+
+class Tracker(base.Tracker):
+    """Counts per domain, and the search's weighted total kept current
+    (``search.soft``)."""
+
+    def __init__(self, rule, search):
+        super().__init__(rule, search)
+        self.count = rule.placed.copy()
+        self.everywhere = np.ones(self.p.slots, dtype=bool)
+
+    def mask(self, i):
+        return self.everywhere
+
+    def added(self, d):
+        """Violations one more member in domain ``d`` adds now (0 or 1)."""
+        raise NotImplementedError
+
+    def penalty(self, i):
+        """Per host, the weighted violations placing ``i`` there adds."""
+        raise NotImplementedError
+
+    def rank(self, i):
+        """Per host, how much worse a choice it is for this group (the
+        search's ranking; lower is better): the penalty unless a kind
+        knows better."""
+        return self.penalty(i)
+
+    def apply(self, i, h):
+        d = self.p.domain[self.rule.level, h]
+        delta = self.added(d)
+        self.count[d] += 1
+        self.search.soft += delta * self.rule.weight
+        return delta
+
+    def undo(self, i, h, delta):
+        d = self.p.domain[self.rule.level, h]
+        self.count[d] -= 1
+        self.search.soft -= delta * self.rule.weight
+
+    def _domains(self):
+        dom = self.p.domain[self.rule.level]
+        return np.where(dom >= 0, dom, 0)
+
+
+def placed_counts(problem, level, old):
+    placed = np.zeros(problem.dc.domain_count(level), dtype=np.int64)
+    for sid in old:
+        placed[problem.host_domain(level, sid)] += 1
+    return placed
+
+
+def weight_of(group):
+    return 1 if group.weight is None else int(group.weight)

@@ -1,0 +1,74 @@
+"""Soft diversity: members preferably each in a domain of their own.
+
+Violations: members sharing a domain with another member, that is
+``members - domains used`` (each member of the group counts, affinity
+links between them do not make them one), placed members counted where
+they run. An added member costs one violation in a domain already
+holding a member, nothing elsewhere.
+"""
+
+import numpy as np
+
+from valet.engine.solver.rules import base
+from valet.engine.solver.rules import soft
+from valet.objects import group_kinds
+
+KIND = group_kinds.SOFT_DIVERSITY
+
+
+class SoftDiversity(soft.Soft):
+    kind = KIND
+
+    def start(self, search):
+        return _Tracker(self, search)
+
+    def violations(self, counts):
+        return int(counts.sum() - np.count_nonzero(counts))
+
+    def lower_bound(self, problem):
+        # Members beyond the domains they can use at all share one, and
+        # so do members a hard affinity group at this level or below
+        # keeps together: new members occupy at most one domain per unit.
+        total = int(self.placed.sum()) + len(self.members)
+        usable = np.count_nonzero(self.placed + self.reachable(problem))
+        units = np.count_nonzero(self.placed) + _units(problem, self)
+        return max(self.violations(self.placed),
+                   total - min(usable, units))
+
+
+def _units(problem, rule):
+    """New members, counted once per chain of hard affinity groups of
+    level not above the rule's."""
+    parent = {m: m for m in rule.members}
+
+    def find(m):
+        while parent[m] != m:
+            parent[m] = parent[parent[m]]
+            m = parent[m]
+        return m
+
+    for other in problem.constraints:
+        if (other.kind != group_kinds.AFFINITY or other.level > rule.level
+                or other.members is None):
+            continue
+        inside = [m for m in other.members if m in parent]
+        for m in inside[1:]:
+            parent[find(m)] = find(inside[0])
+    return len({find(m) for m in rule.members})
+
+
+class _Tracker(soft.Tracker):
+
+    def added(self, d):
+        return 1 if self.count[d] > 0 else 0
+
+    def penalty(self, i):
+        return (self.count[self._domains()] > 0) * self.rule.weight
+
+
+def compile(problem):
+    out = []
+    for name, group, level, new, old in base.groups_to_place(problem, KIND):
+        out.append(SoftDiversity(name, level, new, soft.weight_of(group),
+                                 soft.placed_counts(problem, level, old)))
+    return out
