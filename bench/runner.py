@@ -42,7 +42,7 @@ DEFAULT_OUT = os.path.join('bench', 'results', 'engine.json')
 # Timing repetitions per instance kind: (quick, full).
 REPS = {'small': (5, 30), 'hard': (5, 30), 'medium': (3, 10),
         'large': (5, 50), 'growth': (3, 20)}
-GROWTH = (1000, 2000, 5000, 10000)
+GROWTH = (1000, 2000, 5000, 10000, 20000)
 LARGE_HOSTS = 5000
 
 
@@ -128,6 +128,11 @@ def plan(seed, quick):
             out.append((gen.Instance('large-%dh-single' % hosts, 'large',
                                      spec, gen.single_server(spec)),
                         REPS['large'][k]))
+            # A 500-server stack on the same data centre.
+            out.append((gen.Instance(
+                'large-%dh-stack500' % hosts, 'large', spec,
+                gen.stack_request(seed, spec, n_servers=500)),
+                REPS['medium'][k]))
         else:
             reps = REPS['growth'][k]
             if hosts >= 10000:

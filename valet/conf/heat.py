@@ -68,6 +68,20 @@ NOTIFICATION_OPTS = [
 ]
 
 
+WAIT_OPTS = [
+    cfg.FloatOpt('declared_group_wait', default=30.0, min=0.0,
+                 help='Seconds the engine waits, when a stack\'s first '
+                      'server is scheduled, for the groups the stack '
+                      'declares itself (OS::Valet::Group) that Heat has not '
+                      'created yet. Heat\'s convergence engine creates a '
+                      'stack\'s resources in parallel, so a server of one '
+                      'nested stack can reach Nova before the group of '
+                      'another; the stack is planned once they all exist. '
+                      'A group still missing then fails the plan '
+                      '(valet.group.not_found). 0 does not wait.'),
+]
+
+
 def notifications_enabled(conf):
     """Whether the engine should listen to Heat's stack notifications."""
     enabled = conf.heat_notifications.enabled
@@ -84,6 +98,7 @@ def register_opts(conf):
     ks_loading.register_session_conf_options(conf, GROUP_NAME)
     ks_loading.register_auth_conf_options(conf, GROUP_NAME)
     ks_loading.register_adapter_conf_options(conf, GROUP_NAME)
+    conf.register_opts(WAIT_OPTS, group=GROUP_NAME)
     conf.set_default('service_type', SERVICE_TYPE, group=GROUP_NAME)
     conf.set_default('valid_interfaces', ['internal', 'public'],
                      group=GROUP_NAME)
@@ -107,4 +122,5 @@ def list_opts():
         if opt.dest in defaults:
             opt.default = defaults[opt.dest]
         out.append(opt)
-    return [(_group(), out), (_notifications_group(), NOTIFICATION_OPTS)]
+    return [(_group(), out + WAIT_OPTS),
+            (_notifications_group(), NOTIFICATION_OPTS)]

@@ -75,10 +75,11 @@ def decision_data(decision):
 
 
 def placement_data(placement):
-    data = dataclasses.asdict(placement)
-    for key in _INTERNAL:
-        data.pop(key, None)
-    return data
+    # Shallow: RPC serialises the answer and the local client copies it
+    # as JSON, so a deep copy here would be paid twice.
+    return {f.name: getattr(placement, f.name)
+            for f in dataclasses.fields(placement)
+            if f.name not in _INTERNAL}
 
 
 def result(plan, placements, decision, dry_run=False, removed=()):

@@ -19,6 +19,7 @@ made from a read that raced the deletion cannot outlive it.
 """
 
 import threading
+import time
 
 from oslo_log import log as logging
 from oslo_messaging.rpc import dispatcher
@@ -35,6 +36,8 @@ LOG = logging.getLogger(__name__)
 HINTS_INVALID = 'valet.placement.hints_invalid'
 STACK_UNKNOWN = 'valet.placement.stack_unknown'
 HEAT_UNAVAILABLE = 'valet.heat.unavailable'
+# How often a stack's first server looks for its stack's declared groups.
+GROUP_POLL_SECONDS = 0.25
 
 
 def stack_path(hints):
@@ -73,6 +76,10 @@ def planner(endpoint):
 
 class StackPlanner:
     """The convergence path of one engine (see the module docstring)."""
+
+    # Swapped by tests.
+    _clock = staticmethod(time.monotonic)
+    _sleep = staticmethod(time.sleep)
 
     def __init__(self, endpoint, reader=None):
         self.endpoint = endpoint
@@ -127,9 +134,32 @@ class StackPlanner:
             # Another project's stack is none of the caller's business.
             raise exception.NotFound('Heat stack %s not found' % root,
                                      code=STACK_UNKNOWN)
+        self._await_declared_groups(read)
         with self.endpoint.lock:
             self.endpoint._ready()
             self._plan(ctxt, root, read, owner)
+
+    def _missing_groups(self, names):
+        return [name for name in names
+                if self.endpoint.groups.find(name) is None]
+
+    def _await_declared_groups(self, read):
+        """Wait, outside the engine's lock, until every group the stack
+        declares exists: convergence creates a stack's resources in
+        parallel, so a server of one nested stack may be scheduled before
+        another nested stack's OS::Valet::Group is created. Waiting for
+        Heat is no decision budget: a group still missing at
+        ``[heat] declared_group_wait`` fails the plan as unknown."""
+        missing = self._missing_groups(read.declared_groups)
+        if not missing:
+            return
+        LOG.info('Heat stack %s declares groups Heat has not created yet '
+                 '(%s): waiting for them', read.stack_id,
+                 ', '.join(missing))
+        deadline = self._clock() + self.endpoint.conf.heat.declared_group_wait
+        while missing and self._clock() < deadline:
+            self._sleep(GROUP_POLL_SECONDS)
+            missing = self._missing_groups(missing)
 
     def _plan(self, ctxt, root, read, owner):
         resources, groups = resolve_groups(self.endpoint.groups,

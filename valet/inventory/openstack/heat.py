@@ -40,6 +40,9 @@ class StackRead:
     name: str
     project_id: str | None
     resources: dict         # plan resources (heat_stack.plan_resources)
+    # Names of the groups the stack declares (OS::Valet::Group), which
+    # Heat creates along with its servers.
+    declared_groups: tuple = ()
 
 
 def is_configured(conf):
@@ -166,4 +169,16 @@ class HeatStackReader:
         return StackRead(stack_id=stack_id, name=name,
                          project_id=_project_of(stack),
                          resources=heat_stack.plan_resources(
-                             stack_id, name, entries))
+                             stack_id, name, entries),
+                         declared_groups=declared_groups(entries))
+
+
+def declared_groups(entries):
+    """Names of the OS::Valet::Group resources among ``entries``."""
+    names = []
+    for entry in entries:
+        name = (entry.get('properties') or {}).get('name')
+        if (entry.get('type') == heat_stack.GROUP_TYPE
+                and isinstance(name, str) and name not in names):
+            names.append(name)
+    return tuple(names)

@@ -89,9 +89,12 @@ class HeatTestCase(compute_base.CloudTestCase):
         self.addCleanup(self.delete_stack, client, stack_id)
         stack = client.wait(stack_id)
         if stack['stack_status'] != expect:
-            raise AssertionError('stack %s: %s (%s)\n%s' % (
+            # Heat's, Valet's and nova-scheduler's last words.
+            raise AssertionError('stack %s: %s (%s)\n%s\n%s\n%s' % (
                 name, stack['stack_status'],
-                stack.get('stack_status_reason'), self.heat.logs()[-4000:]))
+                stack.get('stack_status_reason'), self.heat.logs()[-4000:],
+                self.cloud.valet.logs(),
+                self.cloud.log_tails(40)))
         return client, stack_id, stack
 
     def delete_stack(self, client, stack_id):

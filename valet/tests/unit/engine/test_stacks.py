@@ -55,6 +55,8 @@ class FakeReader:
         self.project = project
         self.count = count
         self.gate = None
+        self.groups = ('apart',)
+        self.declared = ()
 
     def read(self, stack_id):
         self.reads += 1
@@ -62,10 +64,12 @@ class FakeReader:
             self.gate.wait(10)
         if stack_id != ROOT:
             raise heat_reader.StackNotFound('Heat has no stack %s' % stack_id)
-        entries = heat_reader.preview_entries(preview(self.count), PREVIEW)
+        entries = heat_reader.preview_entries(
+            preview(self.count, self.groups), PREVIEW)
         return heat_reader.StackRead(
             stack_id, 'shop', self.project,
-            heat_stack.plan_resources(stack_id, 'shop', entries))
+            heat_stack.plan_resources(stack_id, 'shop', entries),
+            declared_groups=self.declared)
 
 
 def hints(*path):
@@ -197,3 +201,39 @@ class StackPlanTest(test_service.EngineServiceTestBase):
         # nested stack's id: nothing to do.
         self.assertFalse(planner.forget(self.ctxt, ROOT))
         self.assertFalse(planner.forget(self.ctxt, 'nested-stack-id'))
+
+    def _heat_creates_late_groups(self, after_sleeps):
+        """The tiers' group 'late' comes into being after that many polls
+        (Heat creating it while the first server waits)."""
+        self.reader.groups = ('late',)
+        self.reader.declared = ('late',)
+        planner = self.engine.endpoint.stacks
+        clock = {'now': 0.0, 'sleeps': 0}
+
+        def sleep(seconds):
+            clock['now'] += seconds
+            clock['sleeps'] += 1
+            if clock['sleeps'] == after_sleeps:
+                self.storage.create_group(objects.Group(
+                    name='late', type='diversity', level='host'))
+        planner._clock = lambda: clock['now']
+        planner._sleep = sleep
+        return clock
+
+    def test_first_server_waits_for_the_groups_its_stack_declares(self):
+        clock = self._heat_creates_late_groups(after_sleeps=3)
+        out = self.reserve(['tier', '0', 'web'])
+        self.assertTrue(out['reserved'])
+        self.assertEqual(3, clock['sleeps'])
+        webs = [p.location for p in self.placements(ROOT).values()
+                if p.metadata['heat_resource_name'] == 'web']
+        self.assertEqual(2, len(set(webs)))       # 'late' holds
+
+    def test_a_declared_group_never_created_is_unknown_after_the_wait(self):
+        self.conf.set_override('declared_group_wait', 2.0, group='heat')
+        clock = self._heat_creates_late_groups(after_sleeps=-1)
+        exc = self.assertRaises(exception.NotFound, self.reserve,
+                                ['tier', '0', 'web'])
+        self.assertEqual('valet.group.not_found', exc.code)
+        self.assertEqual(2.0 / stacks.GROUP_POLL_SECONDS, clock['sleeps'])
+        self.assertEqual([], self.storage.list_plans())
