@@ -366,22 +366,18 @@ class EngineEndpoint:
                              project_id=None, any_project=False):
         return self._reserve_stack_server(ctxt, hints, locations,
                                           resource_id, project_id,
-                                          any_project)
+                                          any_project, 'reserve')
 
     @rpc_method(locked=False)
     def placement_reserve_stack_server(self, ctxt, hints, locations,
                                        resource_id, project_id=None,
                                        any_project=False):
-        reserved = self._reserve_stack_server(ctxt, hints, locations,
-                                              resource_id, project_id,
-                                              any_project)
-        # The placement as stored, read back by the id the planner gave.
-        with self.lock:
-            return planning.placement_data(
-                self.storage.get_placement(reserved['id']))
+        return self._reserve_stack_server(ctxt, hints, locations,
+                                          resource_id, project_id,
+                                          any_project, 'placement_reserve')
 
     def _reserve_stack_server(self, ctxt, hints, locations, resource_id,
-                              project_id, any_project):
+                              project_id, any_project, answer):
         # Convergence: the first server of an unplanned Heat stack plans
         # the whole stack (valet.engine.stacks). Reading Heat takes
         # seconds: it happens outside the engine's lock, which the
@@ -391,7 +387,7 @@ class EngineEndpoint:
             if self.stacks is None:
                 self.stacks = stacks.StackPlanner(self)
         return self.stacks.reserve(ctxt, hints, locations, resource_id,
-                                   project_id, any_project)
+                                   project_id, any_project, answer)
 
     @rpc_method()
     def replan(self, ctxt, placement_id, locations, resource_id):

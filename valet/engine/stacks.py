@@ -205,9 +205,11 @@ class StackPlanner:
         return True
 
     def reserve(self, ctxt, hints, locations, resource_id, project_id,
-                any_project):
+                any_project, answer='reserve'):
         """Reserve the server the hints name, planning its stack first
-        when Valet has no placement for it."""
+        when Valet has no placement for it; ``answer`` is the endpoint's
+        reserve call whose answer to return (``reserve``: v1,
+        ``placement_reserve``: the placement's fields)."""
         root, path = stack_path(hints)
         orch_id = heat_stack.orchestration_id(root, path)
         placement = self._placement(orch_id)
@@ -227,5 +229,5 @@ class StackPlanner:
                 None, project_id):
             raise exception.NotFound('Heat stack %s not found' % root,
                                      code=STACK_UNKNOWN)
-        return self._call('reserve', ctxt, placement_id=placement.id,
+        return self._call(answer, ctxt, placement_id=placement.id,
                           locations=locations, resource_id=resource_id)

@@ -189,14 +189,7 @@ def parameter_error(kind, max_per_domain=None, max_skew=None, **others):
                                    if v is not None})
 
 
-# Kinds whose groups carry each parameter, and its range (the names the
-# solver and bench read).
-LIMITED_KINDS = kinds_with(MAX_PER_DOMAIN.name)
-MAX_PER_DOMAIN_MIN = MAX_PER_DOMAIN.low
-MAX_PER_DOMAIN_MAX = MAX_PER_DOMAIN.high
-SKEWED_KINDS = kinds_with(MAX_SKEW.name)
-MAX_SKEW_MIN = MAX_SKEW.low
-MAX_SKEW_MAX = MAX_SKEW.high
+# Kinds whose groups carry a weight (soft rules), and its range.
 WEIGHTED_KINDS = kinds_with(WEIGHT.name)
 WEIGHT_MIN = WEIGHT.low
 WEIGHT_MAX = WEIGHT.high
