@@ -38,6 +38,14 @@ def not_found(ref):
         % ref)
 
 
+def plan_exists(stack_id):
+    return errors.APIError(
+        409, errors.PLAN_EXISTS,
+        'A plan for stack %s already exists; change it with PUT '
+        '/v1/plans/%s (action "update") or delete it first.'
+        % (stack_id, stack_id))
+
+
 def _fields(cls, data):
     # Fields a newer engine adds are left out, not an error.
     names = {f.name for f in dataclasses.fields(cls)}
@@ -145,29 +153,39 @@ class PlansController(base.Controller):
             policy.authorize(ctx, policies.CREATE_FOR_PROJECT)
         elif for_others:
             policy.authorize(ctx, policies.CREATE)
-        try:
-            existing = self.storage.get_plan(body['stack_id'])
-        except storage_base.NotFound:
-            existing = None
-        if existing is not None:
-            raise errors.APIError(
-                409, errors.PLAN_EXISTS,
-                'A plan for stack %s already exists; change it with PUT '
-                '/v1/plans/%s (action "update") or delete it first.'
-                % (body['stack_id'], body['stack_id']))
-        resources, groups = resolver.GroupResolver(
-            self.storage, project_id).resolve(body['resources'])
-        plan = {'plan_name': body['plan_name'],
-                'stack_id': body['stack_id'],
-                'project_id': project_id,
-                'resources': resources,
-                'groups': groups,
-                'locations': body.get('locations')}
         dry_run = body.get('dry_run', False)
-        result = self.engine.plan_create(self.rpc_context(ctx), plan,
-                                         dry_run=dry_run)
+        # The engine looks the stack up before it decides (under its lock,
+        # so that is the check that counts); the API looks too only when
+        # the create fails, so that a stack that exists answers 409 before
+        # any other error, as when the API looked first.
+        try:
+            resources, groups = resolver.GroupResolver(
+                self.storage, project_id).resolve(body['resources'])
+            plan = {'plan_name': body['plan_name'],
+                    'stack_id': body['stack_id'],
+                    'project_id': project_id,
+                    'resources': resources,
+                    'groups': groups,
+                    'locations': body.get('locations')}
+            result = self.engine.plan_create(self.rpc_context(ctx), plan,
+                                             dry_run=dry_run)
+        except Exception as exc:
+            if self._exists(exc, body['stack_id']):
+                raise plan_exists(body['stack_id']) from None
+            raise
         # A dry run creates nothing: 200, not 201.
         return render(req, result, 200 if dry_run else 201, dry_run)
+
+    def _exists(self, exc, stack_id):
+        """True when a create failed because ``stack_id`` has a plan."""
+        if getattr(exc, 'code', None) == errors.PLAN_EXISTS:
+            return True
+        try:
+            self.storage.get_plan(stack_id)
+        except Exception:
+            # Not found, or storage failing too: the first error stands.
+            return False
+        return True
 
     def update(self, req, plan_id):
         ctx = self.context(req)

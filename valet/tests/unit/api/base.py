@@ -87,6 +87,15 @@ class FakeEngineAPI:
 
     def create_plan(self, ctxt, plan):
         self._record('create_plan', plan=plan)
+        # As the engine (valet.engine.planning.create): the stack first.
+        try:
+            self.storage.get_plan(plan['stack_id'])
+        except storage_base.NotFound:
+            pass
+        else:
+            raise exception.Conflict(
+                'A plan for stack %s already exists' % plan['stack_id'],
+                code='valet.plan.exists')
         new = objects.Plan(name=plan['plan_name'], stack_id=plan['stack_id'],
                            project_id=plan['project_id'])
         placements = self._place(plan['resources'], plan.get('locations'),

@@ -54,8 +54,35 @@ class PlansTest(base.APITestCase):
                                        'stack_id': 'stack-1',
                                        'resources': {}},
                          headers=base.OTHER)
-        self.assertError(resp, 409, 'valet.plan.exists')
-        self.assertEqual(1, len(self.engine.calls_to('create_plan')))
+        error = self.assertError(resp, 409, 'valet.plan.exists')
+        # The API's words, not the engine's: where to go instead.
+        self.assertIn('PUT /v1/plans/stack-1', error['detail'])
+        self.assertEqual(['plan-stack-1'],
+                         [p.name for p in self.storage.list_plans()])
+
+    def test_existing_stack_conflicts_before_other_errors(self):
+        # The engine looks the stack up; the API looks only when a create
+        # fails, so an existing stack is still a 409 whatever else fails.
+        self.make_plan('stack-1')
+        body = {'plan_name': 'again', 'stack_id': 'stack-1',
+                'resources': {'orch-x': server('x', groups=['nowhere'])}}
+        self.assertError(self.post('/v1/plans', body, headers=base.MEMBER),
+                         409, 'valet.plan.exists')
+        body['resources'] = {'orch-x': server('x')}
+        for exc in (exception.EngineUnavailable(),
+                    exception.BadRequest('bad flavor')):
+            self.engine.fail_with = exc
+            self.assertError(self.post('/v1/plans', body,
+                                       headers=base.MEMBER),
+                             409, 'valet.plan.exists')
+        # A new stack gets the engine's own error.
+        body['stack_id'] = 'stack-2'
+        self.engine.fail_with = exception.EngineUnavailable()
+        self.assertError(self.post('/v1/plans', body, headers=base.MEMBER),
+                         503, 'valet.engine.unavailable')
+        self.assertError(self.post('/v1/plans', dict(body, resources={
+            'orch-x': server('x', groups=['nowhere'])}),
+            headers=base.MEMBER), 404, 'valet.group.not_found')
 
     def test_placement_metadata_reaches_the_engine(self):
         # Original bug: metadata was stripped before the engine saw it.
