@@ -106,6 +106,9 @@ class Search:
         self.soft_trackers = [t for t in self.trackers if t.rule.soft]
         self.server_soft = [[t for t in ts if t.rule.soft]
                             for ts in self.server_trackers]
+        # Trackers that add to the ranking (affinity: rack_choice).
+        self.server_bias = [[t for t in ts if hasattr(t, 'bias')]
+                            for ts in self.server_trackers]
         # Weighted violations so far (the soft trackers keep it current),
         # from placed members at first, and what no placement avoids.
         self.soft = sum(t.rule.weight * t.rule.violations(t.count)
@@ -156,6 +159,10 @@ class Search:
         cur = self.current_slot[i]
         if cur >= 0:
             score = score + (idx != cur) * self.stay_rank
+        for tracker in self.server_bias[i]:
+            extra = tracker.bias(i, idx)
+            if extra is not None:
+                score = score + extra
         if self.server_soft[i]:
             rank = 0
             for tracker in self.server_soft[i]:

@@ -2,11 +2,15 @@
 
 Placed members (not moving) fix the domain: new members join one of the
 domains they use (drift between placed members is tolerated). Until a new
-member lands, only domains with room for every new member are candidates.
+member lands, only domains with room for every new member are candidates,
+and the first member's hosts are ranked by the new hosts the whole group
+(and the other affinity groups of its level) would open in their domain
+(:mod:`valet.engine.solver.rack_choice`).
 """
 
 import numpy as np
 
+from valet.engine.solver import rack_choice
 from valet.engine.solver.rules import base
 from valet.engine.solver.rules.base import EPS
 from valet.objects import group_kinds
@@ -22,6 +26,10 @@ class Affinity(base.Constraint):
         super().__init__(name, level, members)
         # Domain ids already used by placed members, or None.
         self.allowed = allowed
+        # Other affinity groups of the level competing for room, with the
+        # level a diversity group holds them apart at (or None); set by
+        # compile().
+        self.rivals = ()
 
     def start(self, search):
         return _Tracker(self, search)
@@ -62,6 +70,8 @@ class _Tracker(base.Tracker):
         super().__init__(rule, search)
         self.domain = None
         self.left = self.p.demand[rule.members].sum(axis=0)
+        # The rest of the request the look-ahead packs (rack_choice).
+        self.outside = None
 
     def mask(self, i):
         p, rule, search = self.p, self.rule, self.search
@@ -87,6 +97,21 @@ class _Tracker(base.Tracker):
             ok = np.all(dom_free >= need - EPS, axis=1)
             mask &= valid & ok[np.where(valid, dom, 0)]
         return mask
+
+    def bias(self, i, idx):
+        """Ranking to add to the hosts ``idx`` for member ``i``: by the
+        new hosts the group would open after it (rack_choice)."""
+        rule = self.rule
+        if rule.level == 0 or not self.search.consolidate:
+            return None
+        if self.outside is None:
+            # Once, when the group's first member is ranked.
+            skip = set(rule.members)
+            for other, _ in rule.rivals:
+                skip.update(other.members)
+            self.outside = rack_choice.outside(self.search, skip)
+        return rack_choice.bias(self.search, rule, rule.rivals, i, idx,
+                                self.domain, self.outside)
 
     def apply(self, i, h):
         self.left = self.left - self.p.demand[i]
@@ -120,4 +145,34 @@ def compile(problem):
             allowed = np.array(sorted({problem.host_domain(level, sid)
                                        for sid in old}))
         out.append(Affinity(name, level, new, allowed))
+    for rule in out:
+        rule.rivals = _rivals(problem, rule, out)
     return out
+
+
+def _rivals(problem, rule, rules):
+    """(other rule, apart level or None) for the other affinity rules of
+    ``rule``'s level, largest first: groups that compete for the same
+    room, or that a diversity group keeps in other domains."""
+    if rule.level == 0:
+        return ()
+    defs = problem.group_defs
+    mine = problem.closures[('new', rule.members[0])]
+    found = []
+    for other in rules:
+        if other is rule or other.level != rule.level:
+            continue
+        shared = mine & problem.closures[('new', other.members[0])]
+        kinds = {defs[name].kind for name in shared}
+        if group_kinds.AFFINITY in kinds:
+            continue        # held together already: one cluster
+        apart = [problem.topology.index(defs[name].level)
+                 for name in shared
+                 if defs[name].kind == group_kinds.DIVERSITY]
+        apart = max(apart) if apart else None
+        if apart is not None and apart < rule.level:
+            apart = None
+        size = float(problem.size[other.members].sum())
+        found.append((-size, other.name, other, apart))
+    return tuple((other, apart) for _, _, other, apart in sorted(
+        found, key=lambda row: row[:2]))

@@ -19,6 +19,9 @@ through this protocol:
   ``apply``/``undo`` and say per host what placing a server there adds
   (:meth:`Tracker.penalty`); their constraints give the violations of a
   complete placement and a lower bound (see :mod:`.soft`);
+* a tracker may rank hosts too: ``bias(i, hosts)`` gives what to add to
+  the search's ranking of those hosts for server ``i``, or None (affinity:
+  the new hosts the group would open, :mod:`..rack_choice`);
 * :meth:`Constraint.label` and :meth:`Constraint.explain` (explanations).
 
 The validator does not use any of this: it checks each kind on its own.
