@@ -46,7 +46,14 @@ _PLACEMENT_BY_REF = sa.select(PLACEMENTS).where(sa.or_(
     PLACEMENTS.c.orchestration_id == sa.bindparam('ref')))
 # ... and the statements of a plan's create and delete.
 _INSERT_PLAN = PLANS.insert()
-_INSERT_PLACEMENTS = PLACEMENTS.insert()
+# Placements take their JSON columns as text the driver wrote (once, for
+# the row and for the copy create_plan answers).
+_JSON_COLUMNS = tuple(c.name for c in PLACEMENTS.columns
+                      if isinstance(c.type, models.JSONText))
+_JSON_TEXT = {name: name + '_text' for name in _JSON_COLUMNS}
+_INSERT_PLACEMENTS = PLACEMENTS.insert().values({
+    name: sa.bindparam(key, type_=sa.Text())
+    for name, key in _JSON_TEXT.items()})
 _INSERT_METADATA = PLACEMENT_METADATA.insert()
 _DELETE_PLAN_METADATA = PLACEMENT_METADATA.delete().where(
     PLACEMENT_METADATA.c.placement_id.in_(
@@ -280,20 +287,19 @@ class SqlStorage(base.Storage):
     def create_plan(self, plan, placements):
         rows = [_placement_row(p, plan.id, plan.project_id)
                 for p in placements]
+        params = [_insert_params(row) for row in rows]
         with self._txn() as conn:
             conn.execute(_INSERT_PLAN, {
                 'id': plan.id, 'name': plan.name, 'stack_id': plan.stack_id,
                 'project_id': plan.project_id, 'generation': 1})
-            if rows:
-                for row in rows:
-                    row['generation'] = 1
-                conn.execute(_INSERT_PLACEMENTS, rows)
+            if params:
+                conn.execute(_INSERT_PLACEMENTS, params)
                 _index_metadata(conn, rows)
         # Every row is exactly what was inserted: no need to read it back.
         return (_plan(_Written(id=plan.id, name=plan.name,
                                stack_id=plan.stack_id,
                                project_id=plan.project_id, generation=1)),
-                [_placement(_Written(**_as_read(r))) for r in rows])
+                [_placement(_Written(**_as_read(p))) for p in params])
 
     @_translated
     def get_plan(self, id_or_stack_id, project_id=None):
@@ -510,18 +516,25 @@ class _Written(types.SimpleNamespace):
     """A row as written, read like a row that was selected."""
 
 
-_JSON_COLUMNS = tuple(c.name for c in PLACEMENTS.columns
-                      if isinstance(c.type, models.JSONText))
+def _insert_params(row):
+    """The parameters of ``_INSERT_PLACEMENTS`` for a placement ``row``:
+    its JSON columns as the text stored (written once here, not again by
+    the column type)."""
+    params = {k: v for k, v in row.items() if k not in _JSON_COLUMNS}
+    params['generation'] = 1
+    for name, key in _JSON_TEXT.items():
+        params[key] = models.json_text(row[name])
+    return params
 
 
-def _as_read(row):
-    """``row`` as reading it back would give it: its JSON columns through
-    their JSON text (a copy the caller cannot change the row by; a deep
-    copy took longer than the inserts)."""
-    out = dict(row)
-    for name in _JSON_COLUMNS:
-        if out.get(name) is not None:
-            out[name] = json.loads(json.dumps(out[name], sort_keys=True))
+def _as_read(params):
+    """A placement row as reading it back would give it, from its insert
+    parameters: the JSON columns decoded from their stored text (a copy
+    the caller cannot change the row by; a deep copy took longer than
+    the inserts)."""
+    out = dict(params)
+    for name, key in _JSON_TEXT.items():
+        out[name] = json.loads(out.pop(key))
     return out
 
 

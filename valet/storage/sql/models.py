@@ -21,6 +21,11 @@ _LONG_TEXT = sa.Text().with_variant(mysql.MEDIUMTEXT(), 'mysql', 'mariadb')
 _MYSQL_ARGS = {'mysql_engine': 'InnoDB', 'mysql_charset': 'utf8mb4'}
 
 
+def json_text(value):
+    """The text a ``JSONText`` column stores for ``value``."""
+    return json.dumps(value, sort_keys=True)
+
+
 class JSONText(sa.types.TypeDecorator):
     """JSON kept as text: the same bytes on every backend."""
 
@@ -28,7 +33,7 @@ class JSONText(sa.types.TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value, dialect):
-        return None if value is None else json.dumps(value, sort_keys=True)
+        return None if value is None else json_text(value)
 
     def process_result_value(self, value, dialect):
         return None if value is None else json.loads(value)
