@@ -340,9 +340,50 @@ def summarise(records, kinds, load, out=sys.stdout):
                     '' if _valid(rec) else ', invalid'))
         w('  %7d %18s %18s %18s\n' % (hosts, *cells))
 
+    speed_summary(records, kinds, out)
+
+    if load is None:
+        return
     seconds, n_hosts, n_servers = load
     w('\n== Model load: DataCenter.build of %d hosts / %d servers: %.2f s '
       '(median of 3) ==\n' % (n_hosts, n_servers, seconds))
+
+
+# Kinds compared for speed with original (issue 14: every one of them).
+SPEED_KINDS = ('small', 'hard')
+SPEED_PREFIXES = ('most-', 'spread-', 'soft-')
+
+
+def speed_summary(records, kinds, out=sys.stdout, worst=6):
+    """Valet's p50 against original's on the small, hard and new-kind
+    instances, and valet's proofs of impossibility against the exact
+    model's time."""
+    by = {(r['instance'], r['solver']): r for r in records}
+    names = [n for n in dict.fromkeys(r['instance'] for r in records)
+             if kinds[n] in SPEED_KINDS or n.startswith(SPEED_PREFIXES)]
+    ratios = []
+    for n in names:
+        mine, theirs = by.get((n, 'valet')), by.get((n, 'original'))
+        if mine and theirs and mine['p50_ms'] and theirs['p50_ms']:
+            ratios.append((theirs['p50_ms'] / mine['p50_ms'], n))
+    if not ratios:
+        return
+    slower = sorted(r for r in ratios if r[0] < 1.0)
+    w = out.write
+    w('\n== Speed: original p50 / valet p50 on %d small, hard and new-kind '
+      'instances (above 1: valet faster) ==\n' % len(ratios))
+    w('  valet slower on %d; median ratio %.2f; worst: %s\n' % (
+        len(slower), statistics.median(r for r, _ in ratios),
+        ', '.join('%s %.2f' % (n, r) for r, n in slower[:worst]) or '-'))
+    proofs = []
+    for n in names:
+        mine, ref = by.get((n, 'valet')), by.get((n, 'exact'))
+        if (mine and ref and not mine['feasible'] and not ref['feasible']
+                and ref['p50_ms']):
+            proofs.append((mine['p50_ms'] / ref['p50_ms'], n))
+    if proofs:
+        w('  infeasible, valet p50 / exact time (target at most 2): %s\n'
+          % ', '.join('%s %.2f' % (n, r) for r, n in sorted(proofs)))
 
 
 def _pct(value):
@@ -380,6 +421,10 @@ def main(argv=None):
                              'full speed and with busy neighbours on the '
                              'solver\'s CPU, see bench/slowed.py): after '
                              'the engine phase, not at all, or alone')
+    parser.add_argument('--only', default=None,
+                        help='comma-separated instance name prefixes: the '
+                             'engine phase runs only those (and skips the '
+                             'model load and later phases\' extras)')
     parser.add_argument('--rack-affinity', type=int, default=None,
                         help='rack-affinity instances compared with the '
                              'exact model (bench/rack_affinity.py; 9 with '
@@ -403,7 +448,10 @@ def main(argv=None):
     started = time.perf_counter()
     exact_fn = make_exact(args.exact_time_limit, args.exact_workers)
     records, kinds = [], {}
+    prefixes = tuple(args.only.split(',')) if args.only else None
     for inst, reps in plan(args.seed, args.quick):
+        if prefixes and not inst.name.startswith(prefixes):
+            continue
         kinds[inst.name] = inst.kind
         for solver, fn in solvers_for(inst, exact_fn):
             try:
@@ -421,9 +469,10 @@ def main(argv=None):
                           record['p50_ms'] or 0.0,
                           ' [%s]' % note if note else ''),
                   file=sys.stderr, flush=True)
-    load = load_time(args.seed)
+    load = None if prefixes else load_time(args.seed)
     scaling = exclusivity_scale.measure(
-        args.seed, reps=5 if args.quick else 20) if _decide else None
+        args.seed, reps=5 if args.quick else 20) if (
+            _decide and not prefixes) else None
 
     print()
     print('load average %.2f %.2f %.2f (a shared machine: timings vary)' %
@@ -432,6 +481,8 @@ def main(argv=None):
     summarise(records, kinds, load)
     if scaling:
         exclusivity_scale.report(scaling)
+    if prefixes:
+        return 0
     if _decide is not None and args.rack_affinity:
         print('\n== Rack affinity: new hosts against the exact optimum ==')
         try:

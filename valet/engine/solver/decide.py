@@ -52,10 +52,14 @@ def decide(dc, request, options=None):
         return _decision(problem, result, start, total_nodes)
 
     def recheck(ignored):
+        if not ignored:
+            # The request itself: its own search already answered.
+            return False if result['proven_infeasible'] else None
         quick = dataclasses.replace(options, improve=False,
                                     max_nodes=min(options.max_nodes, 5000))
         relaxed = problem_mod.Problem(dc, request, ignore_groups=ignored)
-        res = search.solve(relaxed, quick, deadline)
+        # Most rechecks keep a conflict: the proofs at the first dead end.
+        res = search.solve(relaxed, quick, deadline, probe_early=True)
         # Node budgets only, so the same on any machine: a search that ran
         # out of nodes proves nothing either way.
         if res['feasible']:

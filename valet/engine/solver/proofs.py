@@ -186,9 +186,8 @@ class _Facts:
         p = self.p
         for c, rc in enumerate(p.dc.resource_classes):
             need = p.demand[:, c]
-            for size in np.unique(need[need > EPS])[::-1]:
-                big = np.flatnonzero(need >= size - EPS)
-                where = masks.union(big) & hosts
+            for size, big, where in _by_size(need, masks):
+                where = where & hosts
                 room = self.room[where, c]
                 total = float(need[big].sum())
                 if total > room.sum() + EPS:
@@ -223,11 +222,10 @@ class _Facts:
         for c in range(len(p.dc.resource_classes)):
             need = p.demand[:, c]
             cap_empty = self.room[empty, c]
-            for size in np.unique(need[need > EPS])[::-1]:
-                big = np.flatnonzero(need >= size - EPS)
-                room = self.room[masks.union(big) & in_use, c]
+            most = float(cap_empty.max()) if cap_empty.size else 0.0
+            for size, big, where in _by_size(need, masks):
+                room = self.room[where & in_use, c]
                 short = float(need[big].sum()) - float(room.sum())
-                most = float(cap_empty.max()) if cap_empty.size else 0.0
                 if short > EPS:
                     if most <= EPS:
                         return len(p.servers) + 1
@@ -451,6 +449,28 @@ class _Facts:
                 return [{'group': rule.name, 'kind': rule.kind,
                          'groups': self.rule_groups(rule.members)}]
         return []
+
+
+def _by_size(need, masks):
+    """Per distinct demand ``size`` of one resource class, largest first:
+    (size, the servers needing at least that much, the union of their
+    masks). The union grows as the size falls, so each mask is added
+    once."""
+    sizes = np.unique(need[need > EPS])[::-1]
+    if not sizes.size:
+        return
+    order = np.argsort(-need, kind='stable')
+    where = np.zeros(len(masks.unique[0]), dtype=bool)
+    added = set()
+    j = 0
+    for size in sizes:
+        while j < len(order) and need[order[j]] >= size - EPS:
+            k = int(masks.index[order[j]])
+            if k not in added:
+                added.add(k)
+                where = where | masks.unique[k]
+            j += 1
+        yield size, order[:j], where
 
 
 def _spread_fits(placed, eligible, take, hold, skew, n, unit):

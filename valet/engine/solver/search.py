@@ -36,6 +36,13 @@ SOFT_RANK = 1e7
 # looking asks the counting proofs (a placement found without
 # backtracking never pays for them).
 PROBE_SLACK = 4
+# Nodes the improvement phase may search without finding a cheaper
+# placement before it gives up (per server, and at least STALL_FLOOR; work,
+# not time): on the bench's small instances every improvement it makes
+# comes well within this, and where no bound closes the gap (soft groups)
+# the rest of the budget only confirms the incumbent.
+STALL = 5
+STALL_FLOOR = 100
 
 
 class Budget:
@@ -53,11 +60,31 @@ class Budget:
         self.nodes = 0
         self.deadline = deadline
         self.timed_out = False
-        # probe() at node probe_at; True stops the search (a proof).
+        # probe() at node probe_at (or at the first dead end with
+        # probe_early); True stops the search (a proof).
         self.probe_at, self.probe, self.stopped = None, None, False
+        self.probe_early = False
+        # Nodes the search may go on without finding a cheaper placement
+        # (None: no such limit); the count restarts at each one found.
+        self.stall, self.since = None, 0
+
+    def improved(self):
+        self.since = 0
+
+    def dead_end(self):
+        """A server ran out of candidates: ask the proofs now if told to
+        (they are asked once; spend() then stops the search)."""
+        if self.probe_early and self.probe is not None:
+            self.probe_early = False
+            self.probe_at = None
+            if self.probe():
+                self.stopped = True
 
     def spend(self):
         self.nodes += 1
+        self.since += 1
+        if self.stall is not None and self.since > self.stall:
+            return False
         if self.nodes == self.probe_at and self.probe():
             self.stopped = True
         if (self.deadline is not None and self.nodes & 31 == 0
@@ -350,6 +377,7 @@ class Search:
                     continue
             if h is None:
                 self.failures[i] += 1
+                budget.dead_end()
                 if depth == 0:
                     return 'exhausted', best, best_cost
                 iters[depth] = None
@@ -364,6 +392,7 @@ class Search:
                 cost = self.cost()
                 if best_cost is None or cost < best_cost:
                     best, best_cost = list(self.assign), cost
+                    budget.improved()
                 if bound is None or best_cost <= self.root_bound:
                     self._unwind(order, chosen, undos, depth)
                     return ('found' if bound is None else 'exhausted',
@@ -424,8 +453,12 @@ def initial_order(problem):
     return order, clusters, find
 
 
-def solve(problem, options, deadline):
+def solve(problem, options, deadline, probe_early=False):
     """Search for the best placement; returns a result dict.
+
+    ``probe_early`` asks the counting proofs at the first dead end rather
+    than after a few nodes of backtracking (for requests expected to be
+    impossible, such as the explanation's rechecks).
 
     The first placement is searched within the node budget only, so the
     verdict is the same on any machine; ``deadline`` (a perf_counter
@@ -450,6 +483,7 @@ def solve(problem, options, deadline):
     # Counting proofs (proofs.py) when the first search backtracks.
     proved = _Proofs(problem, options)
     budget.probe_at, budget.probe = len(order) + PROBE_SLACK, proved.refute
+    budget.probe_early = probe_early
     # Phase 1: find a placement; restart with the worst offender first.
     attempt = max(200, 20 * len(order))
     restarts = 0
@@ -499,6 +533,7 @@ def solve(problem, options, deadline):
             proven = cost <= search.root_bound
     if (options.improve and (search.consolidate or search.soft_trackers)
             and not proven and improve.cap >= 4 * len(order)):
+        improve.stall = max(STALL_FLOOR, STALL * len(order))
         status, improved, new_cost = search.dfs(order, improve, bound=cost)
         if improved is not None and new_cost < cost:
             best, cost = improved, new_cost
@@ -549,6 +584,12 @@ class _SubBudget:
         self.parent = parent
         self.limit = limit
         self.used = 0
+
+    def dead_end(self):
+        self.parent.dead_end()
+
+    def improved(self):
+        self.parent.improved()
 
     def spend(self):
         self.used += 1

@@ -9,9 +9,13 @@ deadline. The node budgets alone must decide whether a placement is found
 import itertools
 from unittest import mock
 
+from valet.engine.model import groups as groups_mod
+from valet.engine.solver import search
+from valet.engine.solver import SolverOptions
 from valet.tests.unit.engine import base
 from valet.tests.unit.engine.base import affinity
 from valet.tests.unit.engine.base import diversity
+from valet.tests.unit.engine.base import group
 from valet.tests.unit.engine.base import make_dc
 from valet.tests.unit.engine.base import request
 from valet.tests.unit.engine.base import server
@@ -74,3 +78,35 @@ class TestClockNeverDecides(base.SolverTestCase):
             slowed = self.infeasible(dc, req)
         self.assertTrue(normal.proven_infeasible)
         self.assertEqual(normal.explanation, slowed.explanation)
+
+
+class TestImprovementStall(base.SolverTestCase):
+
+    def test_stall_stops_after_nodes_without_improvement(self):
+        budget = search.Budget(SolverOptions(), 10, None, floor=0)
+        budget.stall = 3
+        self.assertEqual([True, True, True, False],
+                         [budget.spend() for _ in range(4)])
+        # A cheaper placement starts the count again.
+        budget.improved()
+        self.assertTrue(budget.spend())
+
+    def test_stalled_improvement_keeps_the_best_placement(self):
+        # Five soft-diverse members on two racks: the improvement phase
+        # proves two new hosts optimal by searching on (no count does).
+        dc = make_dc(racks=2, hosts_per_rack=2)
+        req = request([server('s%d' % k, groups=['g']) for k in range(5)],
+                      [group('g', groups_mod.SOFT_DIVERSITY, 'rack')])
+        full = self.place(dc, req)
+        self.assertTrue(full.optimal)
+        self.patch(search, 'STALL', 0)
+        self.patch(search, 'STALL_FLOOR', 1)
+        stalled = self.place(dc, req)
+        first = self.place(dc, req, improve=False)
+        # Cut short: fewer nodes, no claim of optimality, and the best
+        # placement found (here the first) is the answer.
+        self.assertLess(stalled.stats['nodes'], full.stats['nodes'])
+        self.assertFalse(stalled.optimal)
+        self.assertEqual(first.assignment, stalled.assignment)
+        self.assertEqual(full.objective['soft_violations'],
+                         stalled.objective['soft_violations'])

@@ -114,6 +114,51 @@ class TestRefute(base.SolverTestCase):
         self.assertEqual(['P', 'S'],
                          decision.explanation['conflict']['groups'])
 
+    def test_probe_early_asks_at_the_first_dead_end(self):
+        # The spread request below, searched for the explanation's
+        # rechecks: the proof stops the search at its first dead end, not
+        # after the slack of backtracking.
+        dc = base.build([host('h%d' % i, vcpus=8 + i) for i in range(8)])
+        groups = [group('S', groups_mod.SPREAD, max_skew=1),
+                  affinity('P', parents=['S'])]
+        req = request([server('a', 1, groups=['P']),
+                       server('b', 1, groups=['P']),
+                       server('c', 1, groups=['S']),
+                       server('d', 1, groups=['S'])], groups)
+        prob = problem_mod.Problem(dc, req)
+        late = search.solve(prob, SolverOptions(), None)
+        early = search.solve(prob, SolverOptions(), None, probe_early=True)
+        self.assertTrue(late['proven_infeasible'])
+        self.assertTrue(early['proven_infeasible'])
+        self.assertEqual(late['proofs'], early['proofs'])
+        self.assertLess(early['nodes'], late['nodes'])
+        self.assertLessEqual(early['nodes'], len(req.servers))
+
+    def test_conflict_never_rechecks_the_request_itself(self):
+        # The proof names every group the members join: the deletion
+        # filter starts from all of them, which is the request as asked
+        # (its search already proved it impossible).
+        dc = base.build([host('h%d' % i, vcpus=8 + i) for i in range(8)])
+        groups = [group('S', groups_mod.SPREAD, max_skew=1),
+                  affinity('P', parents=['S'])]
+        req = request([server('a', 1, groups=['P']),
+                       server('b', 1, groups=['P']),
+                       server('c', 1, groups=['S']),
+                       server('d', 1, groups=['S'])], groups)
+        ignored = []
+        real = problem_mod.Problem
+
+        def spy(dc, request, ignore_groups=frozenset(), **kw):
+            ignored.append(frozenset(ignore_groups))
+            return real(dc, request, ignore_groups=ignore_groups, **kw)
+
+        self.patch(problem_mod, 'Problem', spy)
+        decision = self.infeasible(dc, req)
+        self.assertEqual(['P', 'S'],
+                         decision.explanation['conflict']['groups'])
+        # The request's own problem, then one recheck per group.
+        self.assertEqual([frozenset(), {'P'}, {'S'}], ignored)
+
     def test_feasible_requests_never_ask(self):
         # A first descent without backtracking: the proofs are not asked.
         dc = make_dc()
@@ -179,6 +224,18 @@ class TestPieces(base.SolverTestCase):
         self.assertEqual(0, proofs._matching([]))
         # Rows with as many columns as there are rows always match.
         self.assertEqual(2, proofs._matching([[5, 6], [5]]))
+
+    def test_by_size_unions_grow_with_smaller_sizes(self):
+        rng = np.random.default_rng(3)
+        unique = [rng.random(12) < 0.3 for _ in range(4)]
+        masks = proofs._Masks(unique, [0, 1, 2, 3, 1, 0, 2])
+        need = np.array([4.0, 2.0, 4.0, 1.0, 0.0, 2.0, 3.0])
+        got = list(proofs._by_size(need, masks))
+        self.assertEqual([4.0, 3.0, 2.0, 1.0], [g[0] for g in got])
+        for size, big, where in got:
+            expect = np.flatnonzero(need >= size)
+            self.assertEqual(sorted(expect.tolist()), sorted(big.tolist()))
+            self.assertTrue(np.array_equal(masks.union(expect), where))
 
     def test_matching_work_cap(self):
         self.patch(proofs, 'MATCH_WORK', 3)
