@@ -29,8 +29,10 @@ A test that takes a compute down for good (an evacuation) starts a spare
 one of its own (``add_spare_compute``), outside ``hosts`` and ``racks``,
 and deletes it from Nova afterwards (``remove_spare_compute``).
 
-Nova, Placement and Glance run without Keystone (noauth pipelines): a
-compute API token is ``user[:project]`` and ``admin`` is an admin.
+Placement and Glance run without Keystone (noauth pipelines). nova-api
+takes both: a compute API token ``user[:project]`` (``admin`` is an
+admin), and a real Keystone token, validated by keystonemiddleware, which
+is what Heat sends on a user's behalf.
 Tests boot servers as ``<user>:<keystone project id>`` so that Nova's
 project ids are the ones Valet's API knows from Keystone.
 
@@ -246,7 +248,14 @@ class ComputeCloud(fixtures.Fixture):
             transport_url=self.transport_url,
             placement=self.placement_url, glance=self.glance.url,
             neutron=self.neutron_url, api_db=self.db['nova_api'],
-            cell0_db=self.db['nova_cell0'], cell1_db=self.db['nova_cell1'])
+            cell0_db=self.db['nova_cell0'], cell1_db=self.db['nova_cell1'],
+            # Heat calls Nova with the user's Keystone token.
+            keystone_authtoken={
+                'auth_type': 'password', 'auth_url': self.keystone.url,
+                'www_authenticate_uri': self.keystone.url,
+                'username': 'nova', 'password': keystone_fixture.PASSWORD,
+                'project_name': 'service', 'user_domain_name': 'Default',
+                'project_domain_name': 'Default', 'interface': 'public'})
         self.nova.bootstrap()
         self.timings['nova bootstrap'] = time.monotonic() - started
         self.nova.start_api(self.api_port)

@@ -131,7 +131,10 @@ class NovaServices:
     # -- configuration ----------------------------------------------------
 
     def write_config(self, transport_url, placement, glance, neutron,
-                     api_db, cell0_db, cell1_db):
+                     api_db, cell0_db, cell1_db, keystone_authtoken=None):
+        """``keystone_authtoken``: options of that section; with them
+        nova-api validates real Keystone tokens (a user's, or Heat's on a
+        user's behalf) besides the noauth ones."""
         for sub in ('state', 'locks', 'plugins'):
             os.makedirs(self.path(sub), exist_ok=True)
         self.transport_url = transport_url
@@ -141,12 +144,14 @@ class NovaServices:
             f.write(_NOVA_CONF.format(
                 tmp=self.tmp, transport_url=transport_url,
                 placement=placement, glance=glance, neutron=neutron))
+            if keystone_authtoken:
+                f.write(render({'keystone_authtoken': keystone_authtoken}))
         with open(self.path('nova-db.conf'), 'w') as f:
             f.write(_DB_CONF.format(api=api_db, cell1=cell1_db))
-        self._write_paste_ini()
+        self._write_paste_ini(bool(keystone_authtoken))
         self._write_plugin_path()
 
-    def _write_paste_ini(self):
+    def _write_paste_ini(self, keystone_tokens=False):
         # nova's shipped pipeline with the noauth filter of nova_setup.py
         # (token "user[:project]") in place of keystonemiddleware.
         with open(os.path.join(self.venv, 'etc', 'nova',
@@ -156,6 +161,8 @@ class NovaServices:
                               ' noauth keystonecontext')
         paste += ('\n[filter:noauth]\npaste.filter_factory = '
                   'valet_nova_setup:noauth_filter_factory\n')
+        if keystone_tokens:
+            paste += 'keystone_tokens = true\n'
         with open(self.path('api-paste.ini'), 'w') as f:
             f.write(paste)
         shutil.copy(os.path.join(_HERE, 'nova_setup.py'),

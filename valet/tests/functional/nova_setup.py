@@ -6,7 +6,8 @@ It is never imported by Valet's own venv. It offers two things:
   of keystonemiddleware. Nova 34 removed ``[api] auth_strategy = noauth2``,
   so this restores its contract: the token is ``user[:project]``, user
   ``admin`` gets the roles admin, member and reader, and an explicit
-  ``X-Roles`` header wins.
+  ``X-Roles`` header wins. With ``keystone_tokens = true`` a Keystone
+  token is validated by keystonemiddleware's ``auth_token`` instead.
 * ``python nova_setup.py NOVA_CONF``: a helper process reading one JSON
   command per line on stdin and answering one JSON line on stdout. It runs
   what ``nova-manage api_db sync / cell_v2 map_cell0 / cell_v2 create_cell /
@@ -22,13 +23,33 @@ import sys
 import webob.dec
 
 
+def _is_keystone_token(token):
+    # Keystone's tokens (Fernet, JWS) are long and never hold a colon; the
+    # noauth tokens here are user names, with ":<project id>" at most.
+    return len(token) > 64 and ':' not in token
+
+
 def noauth_filter_factory(global_conf, **local_conf):
+    keystone_tokens = local_conf.get('keystone_tokens') == 'true'
+
     def _filter(app):
+        # With keystone_tokens, a real Keystone token (what Heat sends on
+        # behalf of a user) goes through keystonemiddleware's auth_token
+        # ([keystone_authtoken] of nova.conf), as in a deployed Nova: the
+        # server is then owned by the token's project, not by a project
+        # named after the token.
+        by_keystone = None
+        if keystone_tokens:
+            from keystonemiddleware import auth_token
+            by_keystone = auth_token.filter_factory(global_conf)(app)
+
         @webob.dec.wsgify
         def noauth(req):
             token = req.headers.get('X-Auth-Token')
             if not token:
                 return app  # NovaKeystoneContext answers 401
+            if by_keystone is not None and _is_keystone_token(token):
+                return by_keystone
             user, _sep, project = token.partition(':')
             roles = 'admin,member,reader' if user == 'admin' else 'member,reader'
             req.headers['X-User-Id'] = user

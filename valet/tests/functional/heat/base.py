@@ -124,5 +124,9 @@ class HeatTestCase(compute_base.CloudTestCase):
             if res['resource_type'] != 'OS::Nova::Server':
                 continue
             server = self.cloud.server(res['physical_resource_id'])
+            # Heat booted it with the user's Keystone token: Nova knows
+            # the user's project, not a project named after the token.
+            self.assertIn(server['tenant_id'],
+                          self.cloud.keystone.ids.values())
             hosts[server['id']] = self.cloud.host_of(server)
         return hosts

@@ -234,7 +234,6 @@ class HeatFixture(fixtures.Fixture):
                 'log_file': os.path.join(self.tmp, 'heat-engine.log'),
                 'transport_url': RABBIT + self.prefix,
                 'deferred_auth_method': 'trusts',
-                'trusts_delegated_roles': 'heat_stack_owner',
                 'stack_user_domain_name': 'heat',
                 'stack_domain_admin': 'heat_domain_admin',
                 'stack_domain_admin_password': keystone_fixture.PASSWORD,
