@@ -57,9 +57,11 @@ def decide(dc, request, options=None):
             return False if result['proven_infeasible'] else None
         quick = dataclasses.replace(options, improve=False,
                                     max_nodes=min(options.max_nodes, 5000))
-        relaxed = problem_mod.Problem(dc, request, ignore_groups=ignored)
-        # Most rechecks keep a conflict: the proofs at the first dead end.
-        res = search.solve(relaxed, quick, deadline, probe_early=True)
+        relaxed = problem_mod.Problem(dc, request, ignore_groups=ignored,
+                                      like=problem)
+        # Feasible or not is all a recheck asks (proofs at the first dead
+        # end: most rechecks keep a conflict).
+        res = search.solve(relaxed, quick, deadline, verdict=True)
         # Node budgets only, so the same on any machine: a search that ran
         # out of nodes proves nothing either way.
         if res['feasible']:

@@ -21,13 +21,21 @@ from valet.objects import group_kinds
 
 
 _NO_SLOTS = np.zeros(0, dtype=np.int64)
+# What a problem computes from the request's servers and the model alone,
+# whatever groups it ignores (shared with ``like``).
+_SHARED = ('demand', 'unknown_rc', 'weights', 'scale', 'size', 'static',
+           'static_reasons')
 
 
 class Problem:
     """One decision's search problem. Holds no reference to I/O."""
 
     def __init__(self, dc, request, ignore_groups=frozenset(), pins=None,
-                 movable_extra=()):
+                 movable_extra=(), like=None):
+        """``like``: a problem of the same request, model, pins and
+        servers (only the ignored groups differ, as in the explanation's
+        rechecks) whose demands and static masks are shared, read-only,
+        instead of computed again."""
         self.dc = dc
         self.request = request
         self.topology = dc.topology
@@ -51,9 +59,17 @@ class Problem:
         # compiling: no search can fix them.
         self.blocked = []
         self._build_state()
-        self._build_demands()
+        same = (like is not None and like.dc is dc
+                and like.request is request and like.ids == self.ids
+                and like.pins == self.pins and like.current == self.current)
+        if same:
+            for name in _SHARED:
+                setattr(self, name, getattr(like, name))
+        else:
+            self._build_demands()
         self._build_closures()
-        self._build_static_masks()
+        if not same:
+            self._build_static_masks()
         self._compile_rules()
 
     # ------------------------------------------------------------ validation

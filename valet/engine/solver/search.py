@@ -453,12 +453,14 @@ def initial_order(problem):
     return order, clusters, find
 
 
-def solve(problem, options, deadline, probe_early=False):
+def solve(problem, options, deadline, verdict=False):
     """Search for the best placement; returns a result dict.
 
-    ``probe_early`` asks the counting proofs at the first dead end rather
-    than after a few nodes of backtracking (for requests expected to be
-    impossible, such as the explanation's rechecks).
+    ``verdict`` asks only whether a placement exists (the explanation's
+    rechecks, mostly of impossible requests): the counting proofs at the
+    first dead end rather than after a few nodes of backtracking, no
+    bounds and no improvement; a feasible result then has the first
+    placement and no ``cost``, ``optimal`` or bounds.
 
     The first placement is searched within the node budget only, so the
     verdict is the same on any machine; ``deadline`` (a perf_counter
@@ -475,7 +477,7 @@ def solve(problem, options, deadline, probe_early=False):
                 'proven_infeasible': True, 'failures': None, 'nodes': 0,
                 'timed_out': False}
     # Soft violations: at least what no placement avoids.
-    hosts_root = search.root_lower_bound()
+    hosts_root = 0 if verdict else search.root_lower_bound()
     search.root_bound = (search.cost() + (
         search.soft_root - search.soft) * search.soft_unit
         + hosts_root * search.w_new)
@@ -483,7 +485,7 @@ def solve(problem, options, deadline, probe_early=False):
     # Counting proofs (proofs.py) when the first search backtracks.
     proved = _Proofs(problem, options)
     budget.probe_at, budget.probe = len(order) + PROBE_SLACK, proved.refute
-    budget.probe_early = probe_early
+    budget.probe_early = verdict
     # Phase 1: find a placement; restart with the worst offender first.
     attempt = max(200, 20 * len(order))
     restarts = 0
@@ -511,6 +513,10 @@ def solve(problem, options, deadline, probe_early=False):
                           proved.found),
                       failures=search.failures.copy(), nodes=budget.nodes,
                       timed_out=False, proofs=proved.found)
+        return result
+    if verdict:
+        result.update(feasible=True, assignment=best, nodes=budget.nodes,
+                      timed_out=False)
         return result
     # The cost's lower bound reached: nothing cheaper exists.
     proven = cost <= search.root_bound

@@ -114,7 +114,7 @@ class TestRefute(base.SolverTestCase):
         self.assertEqual(['P', 'S'],
                          decision.explanation['conflict']['groups'])
 
-    def test_probe_early_asks_at_the_first_dead_end(self):
+    def test_verdict_asks_the_proofs_at_the_first_dead_end(self):
         # The spread request below, searched for the explanation's
         # rechecks: the proof stops the search at its first dead end, not
         # after the slack of backtracking.
@@ -127,7 +127,7 @@ class TestRefute(base.SolverTestCase):
                        server('d', 1, groups=['S'])], groups)
         prob = problem_mod.Problem(dc, req)
         late = search.solve(prob, SolverOptions(), None)
-        early = search.solve(prob, SolverOptions(), None, probe_early=True)
+        early = search.solve(prob, SolverOptions(), None, verdict=True)
         self.assertTrue(late['proven_infeasible'])
         self.assertTrue(early['proven_infeasible'])
         self.assertEqual(late['proofs'], early['proofs'])
