@@ -67,10 +67,13 @@ class _Tracker(base.Tracker):
         # takes beyond this one.
         top = np.maximum(fullest, count + 1)
         floor = top - rule.skew
-        levels, where = np.unique(floor, return_inverse=True)
-        low = count[eligible]
-        water = np.array([np.maximum(0, v - low).sum() for v in levels])
-        need = water[where] - (eligible & (count < floor))
+        # Members it takes to lift every eligible domain to the floor:
+        # over the k eligible counts below it, k * floor - their sum.
+        low = np.sort(count[eligible])
+        below = np.searchsorted(low, floor, side='left')
+        sums = np.concatenate(([0], np.cumsum(low)))
+        water = below * floor - sums[below]
+        need = water - (eligible & (count < floor))
         ok = need <= self.left - 1
         dom = self.p.domain[rule.level]
         return (dom >= 0) & ok[np.where(dom >= 0, dom, 0)]
