@@ -49,6 +49,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from wsgiref import simple_server
 
 from oslo_config import cfg
@@ -145,6 +146,22 @@ def start_shipped(conf):
     return app, stop, engine.endpoint
 
 
+def http_request(host, port, method, path, body=None):
+    """(milliseconds, status, decoded answer) of one request on a new
+    connection; every variant is asked through this same client."""
+    data = json.dumps(body) if body is not None else None
+    started = time.perf_counter()
+    conn = http.client.HTTPConnection(host, port, timeout=300)
+    try:
+        conn.request(method, path, body=data, headers=HEADERS)
+        resp = conn.getresponse()
+        raw = resp.read()
+    finally:
+        conn.close()
+    elapsed = (time.perf_counter() - started) * 1000.0
+    return elapsed, resp.status, json.loads(raw) if raw else None
+
+
 class Serving:
     """One app behind the development server on a loopback port."""
 
@@ -159,18 +176,7 @@ class Serving:
 
     def request(self, method, path, body=None):
         """(milliseconds, status, decoded answer)."""
-        data = json.dumps(body) if body is not None else None
-        started = time.perf_counter()
-        conn = http.client.HTTPConnection('127.0.0.1', self.port,
-                                          timeout=300)
-        try:
-            conn.request(method, path, body=data, headers=HEADERS)
-            resp = conn.getresponse()
-            raw = resp.read()
-        finally:
-            conn.close()
-        elapsed = (time.perf_counter() - started) * 1000.0
-        return elapsed, resp.status, json.loads(raw) if raw else None
+        return http_request('127.0.0.1', self.port, method, path, body)
 
     def stop(self):
         self.server.shutdown()
@@ -371,20 +377,18 @@ def run(args, stream=sys.stdout, out=None):
 
 
 class HttpServing:
-    """A Valet API at ``url`` (the deployed pair), like ``Serving``."""
+    """A Valet API at ``url`` (the deployed pair, a process), asked like
+    ``Serving`` (the same client: its cost is the same for all)."""
 
     def __init__(self, url):
         self.url = url
+        parts = urllib.parse.urlsplit(url)
+        self.host, self.port = parts.hostname, parts.port or 80
+        self.prefix = parts.path.rstrip('/')
 
     def request(self, method, path, body=None):
-        import requests as http
-        started = time.perf_counter()
-        resp = http.request(method, self.url + path, headers=HEADERS,
-                            data=json.dumps(body) if body is not None
-                            else None, timeout=300)
-        elapsed = (time.perf_counter() - started) * 1000.0
-        return elapsed, resp.status_code, resp.json() if resp.content \
-            else None
+        return http_request(self.host, self.port, method,
+                            self.prefix + path, body)
 
 
 class LoggedDecisions:
