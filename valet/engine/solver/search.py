@@ -32,9 +32,9 @@ NEW_HOST_RANK = 1e6
 PRIMARY = 1000
 # Ranking: a soft violation outweighs opening a host (the cost's order).
 SOFT_RANK = 1e7
-# Nodes beyond one per server after which a first search that is still
-# looking asks the counting proofs (a placement found without
-# backtracking never pays for them).
+# The counting proofs are asked at the first dead end of the first search
+# (a placement found without backtracking never pays for them), and at the
+# latest after this many nodes beyond one per server.
 PROBE_SLACK = 4
 # Nodes the improvement phase may search without finding a cheaper
 # placement before it gives up (per server, and at least STALL_FLOOR; work,
@@ -457,10 +457,8 @@ def solve(problem, options, deadline, verdict=False):
     """Search for the best placement; returns a result dict.
 
     ``verdict`` asks only whether a placement exists (the explanation's
-    rechecks, mostly of impossible requests): the counting proofs at the
-    first dead end rather than after a few nodes of backtracking, no
-    bounds and no improvement; a feasible result then has the first
-    placement and no ``cost``, ``optimal`` or bounds.
+    rechecks): no bounds and no improvement; a feasible result then has
+    the first placement and no ``cost``, ``optimal`` or bounds.
 
     The first placement is searched within the node budget only, so the
     verdict is the same on any machine; ``deadline`` (a perf_counter
@@ -485,7 +483,7 @@ def solve(problem, options, deadline, verdict=False):
     # Counting proofs (proofs.py) when the first search backtracks.
     proved = _Proofs(problem, options)
     budget.probe_at, budget.probe = len(order) + PROBE_SLACK, proved.refute
-    budget.probe_early = verdict
+    budget.probe_early = True
     # Phase 1: find a placement; restart with the worst offender first.
     attempt = max(200, 20 * len(order))
     restarts = 0

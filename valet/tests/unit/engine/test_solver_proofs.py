@@ -114,10 +114,9 @@ class TestRefute(base.SolverTestCase):
         self.assertEqual(['P', 'S'],
                          decision.explanation['conflict']['groups'])
 
-    def test_verdict_asks_the_proofs_at_the_first_dead_end(self):
-        # The spread request below, searched for the explanation's
-        # rechecks: the proof stops the search at its first dead end, not
-        # after the slack of backtracking.
+    def test_proofs_asked_at_the_first_dead_end(self):
+        # The first member that finds no host stops the search with the
+        # proof: no backtracking through the choices before it.
         dc = base.build([host('h%d' % i, vcpus=8 + i) for i in range(8)])
         groups = [group('S', groups_mod.SPREAD, max_skew=1),
                   affinity('P', parents=['S'])]
@@ -126,13 +125,17 @@ class TestRefute(base.SolverTestCase):
                        server('c', 1, groups=['S']),
                        server('d', 1, groups=['S'])], groups)
         prob = problem_mod.Problem(dc, req)
-        late = search.solve(prob, SolverOptions(), None)
-        early = search.solve(prob, SolverOptions(), None, verdict=True)
-        self.assertTrue(late['proven_infeasible'])
-        self.assertTrue(early['proven_infeasible'])
-        self.assertEqual(late['proofs'], early['proofs'])
-        self.assertLess(early['nodes'], late['nodes'])
-        self.assertLessEqual(early['nodes'], len(req.servers))
+        calls = []
+        real = proofs.refute
+        self.patch(proofs, 'refute',
+                   lambda *a: calls.append(1) or real(*a))
+        full = search.solve(prob, SolverOptions(), None)
+        verdict = search.solve(prob, SolverOptions(), None, verdict=True)
+        self.assertEqual([1, 1], calls)
+        for result in (full, verdict):
+            self.assertTrue(result['proven_infeasible'])
+            self.assertLess(result['nodes'], len(req.servers))
+        self.assertEqual(full['proofs'], verdict['proofs'])
 
     def test_conflict_never_rechecks_the_request_itself(self):
         # The proof names every group the members join: the deletion
