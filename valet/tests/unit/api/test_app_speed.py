@@ -1,8 +1,10 @@
-"""What valet.api.app changes in pecan and oslo.middleware for speed."""
+"""What valet.api.app changes in pecan, oslo.middleware and oslo.policy
+for speed."""
 
-import inspect
+import inspect as inspect_module
 
 from oslo_middleware import base as middleware_base
+from oslo_policy import _checks as policy_checks
 from pecan import core as pecan_core
 from pecan import routing as pecan_routing
 from pecan import util as pecan_util
@@ -24,10 +26,10 @@ class ArgspecCacheTest(testtools.TestCase):
 
         def argspec(method):
             calls.append(method)
-            return inspect.getfullargspec(method)
+            return inspect_module.getfullargspec(method)
         cached = api_app._per_function(argspec)
         first = cached(Handler().handle)
-        self.assertEqual(inspect.getfullargspec(Handler.handle), first)
+        self.assertEqual(inspect_module.getfullargspec(Handler.handle), first)
         # Another instance's bound method and the function itself: the
         # same function, answered from the cache.
         self.assertIs(first, cached(Handler().handle))
@@ -56,6 +58,13 @@ class InstalledTest(base.APITestCase):
             # Building another app does not wrap the cache again.
             api_app.setup_app(self.conf, self.engine, self.storage)
             self.assertIs(installed, getattr(module, name))
+        # oslo.policy's checks see inspect with a cached getfullargspec.
+        seen = policy_checks.inspect
+        self.assertIsNot(inspect_module, seen)
+        self.assertIs(inspect_module.signature, seen.signature)
+        self.assertTrue(hasattr(seen.getfullargspec, 'uncached'))
+        api_app.setup_app(self.conf, self.engine, self.storage)
+        self.assertIs(seen, policy_checks.inspect)
 
     def test_pecan_does_not_decode_the_body(self):
         # Pecan would pass a JSON body's members to the controller as
