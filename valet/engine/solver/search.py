@@ -36,11 +36,13 @@ SOFT_RANK = 1e7
 # (a placement found without backtracking never pays for them), and at the
 # latest after this many nodes beyond one per server.
 PROBE_SLACK = 4
-# Nodes the improvement phase may search without finding a cheaper
-# placement before it gives up (per server, and at least STALL_FLOOR; work,
-# not time): on the bench's small instances every improvement it makes
-# comes well within this, and where no bound closes the gap (soft groups)
-# the rest of the budget only confirms the incumbent.
+# With soft groups, the nodes the improvement phase may search without
+# finding a cheaper placement before it gives up (per server, and at least
+# STALL_FLOOR; work, not time): their counting bounds are weak, so the
+# phase rarely proves their optimum, and on the bench's soft instances
+# every improvement it made came well within this (the rest of the budget
+# only confirmed the incumbent). Without soft groups the phase keeps its
+# whole budget: a cheaper placement on new hosts can come late.
 STALL = 5
 STALL_FLOOR = 100
 
@@ -537,7 +539,8 @@ def solve(problem, options, deadline, verdict=False):
             proven = cost <= search.root_bound
     if (options.improve and (search.consolidate or search.soft_trackers)
             and not proven and improve.cap >= 4 * len(order)):
-        improve.stall = max(STALL_FLOOR, STALL * len(order))
+        if search.soft_trackers:
+            improve.stall = max(STALL_FLOOR, STALL * len(order))
         status, improved, new_cost = search.dfs(order, improve, bound=cost)
         if improved is not None and new_cost < cost:
             best, cost = improved, new_cost
