@@ -394,6 +394,17 @@ class Problem:
         new, old = self.members_of.get(name, ((), ()))
         return sorted(new), sorted(old)
 
+    def domain_index(self, level):
+        """(per host its domain of ``level`` with -1 read as 0, and whether
+        it has one): what the rules' masks index their per-domain counts
+        with at every node, worked out once per level."""
+        cache = self.__dict__.setdefault('_domain_index', {})
+        found = cache.get(level)
+        if found is None:
+            dom = self.domain[level]
+            found = cache[level] = (np.where(dom >= 0, dom, 0), dom >= 0)
+        return found
+
     def host_domain(self, level, sid):
         return int(self.domain[level, self.dc.slot_of(
             self.dc.servers[sid].host)])

@@ -169,7 +169,9 @@ class Search:
     def feasible_mask(self, i):
         """Hosts where server i may go given everything decided so far."""
         p = self.p
-        mask = p.static[i] & np.all(self.free >= p.demand[i] - EPS, axis=1)
+        # Array methods, not np.all & co.: their wrappers cost more than
+        # the work on a few dozen hosts, at every node.
+        mask = p.static[i] & (self.free >= p.demand[i] - EPS).all(axis=1)
         for tracker in self.server_trackers[i]:
             mask &= tracker.mask(i)
         return mask
@@ -227,17 +229,17 @@ class Search:
         mask = self.feasible_mask(i)
         if best_cost is not None:
             mask &= self._can_beat(i, best_cost, need)
-        idx = np.flatnonzero(mask)
+        idx = mask.nonzero()[0]
         if idx.size == 0:
             return
         score = self.scores(i, idx)
-        best = int(np.argmin(score))
+        best = int(score.argmin())
         first = int(idx[best])
         yield first
         if idx.size == 1:
             return
         seen = {self.symmetry_key(first)}
-        order = idx[np.argsort(score, kind='stable')]
+        order = idx[score.argsort(kind='stable')]
         for h in order:
             h = int(h)
             if h == first:
@@ -260,7 +262,7 @@ class Search:
         lb_used = self.bound_for(need)
         ok = cost + lb_used * self.w_new < best_cost
         # Opening a host adds its room: the bound may drop for those.
-        maybe = np.flatnonzero(opens & ~ok & self.p.usable)
+        maybe = (opens & ~ok & self.p.usable).nonzero()[0]
         if maybe.size:
             lbs = self.bounds_for(need[None, :] - np.maximum(
                 self.free[maybe], 0))

@@ -68,9 +68,8 @@ class _Tracker(base.Tracker):
         self.count = rule.placed.copy()
 
     def mask(self, i):
-        dom = self.p.domain[self.rule.level]
-        return (dom >= 0) & (
-            self.count[np.where(dom >= 0, dom, 0)] < self.rule.limit)
+        safe, has = self.p.domain_index(self.rule.level)
+        return has & (self.count[safe] < self.rule.limit)
 
     def apply(self, i, h):
         self.count[self.p.domain[self.rule.level, h]] += 1

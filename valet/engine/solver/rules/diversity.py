@@ -57,14 +57,15 @@ class _Tracker(base.Tracker):
     def mask(self, i):
         rule = self.rule
         unit = rule.unit[i]
-        dom = self.p.domain[rule.level]
-        owner = self.owner[np.where(dom >= 0, dom, 0)]
+        safe, has = self.p.domain_index(rule.level)
+        owner = self.owner[safe]
         mask = (owner == -1) | (owner == unit)
         if rule.shared:
+            dom = self.p.domain[rule.level]
             for shared_dom, units in rule.shared.items():
                 if unit in units:
                     mask |= (dom == shared_dom)
-        return mask & (dom >= 0)
+        return mask & has
 
     def apply(self, i, h):
         dom = self.p.domain[self.rule.level, h]

@@ -42,8 +42,7 @@ class _Tracker(base.Tracker):
         self.count = {k: v.copy() for k, v in rule.count.items()}
 
     def mask(self, i):
-        dom = self.p.domain[self.rule.level]
-        safe = np.where(dom >= 0, dom, 0)
+        safe, _ = self.p.domain_index(self.rule.level)
         name = self.rule.member_of.get(i)
         if name is None:
             return self.any[safe] == 0

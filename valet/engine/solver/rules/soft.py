@@ -123,8 +123,7 @@ class Tracker(base.Tracker):
         self.search.soft -= delta * self.rule.weight
 
     def _domains(self):
-        dom = self.p.domain[self.rule.level]
-        return np.where(dom >= 0, dom, 0)
+        return self.p.domain_index(self.rule.level)[0]
 
 
 def placed_counts(problem, level, old):

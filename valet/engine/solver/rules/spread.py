@@ -75,8 +75,8 @@ class _Tracker(base.Tracker):
         water = below * floor - sums[below]
         need = water - (eligible & (count < floor))
         ok = need <= self.left - 1
-        dom = self.p.domain[rule.level]
-        return (dom >= 0) & ok[np.where(dom >= 0, dom, 0)]
+        safe, has = self.p.domain_index(rule.level)
+        return has & ok[safe]
 
     def apply(self, i, h):
         d = self.p.domain[self.rule.level, h]
