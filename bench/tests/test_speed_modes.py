@@ -79,6 +79,23 @@ class TestRackAffinity(unittest.TestCase):
         self.assertEqual(1, len({dc.domain_of(dc.servers[s].host, 'rack')
                                  for s in members}))
 
+    def test_tight_instances_open_hosts(self):
+        # Every group is larger than the room on the used hosts of any
+        # rack: whatever the rack, a placement opens a host.
+        from bench import rack_affinity
+        from bench import view as view_mod
+        from valet.engine.solver import decide
+        for index in range(3):
+            name, spec, req = rack_affinity.make(1, index)
+            dc = spec.build()
+            decision = decide(dc, req)
+            self.assertTrue(decision.feasible, name)
+            self.assertGreater(
+                view_mod.new_hosts(dc, decision.assignment), 0, name)
+            self.assertLessEqual(len(spec.hosts), 60)
+            self.assertLessEqual(len(req.servers),
+                                 rack_affinity.MAX_SERVERS)
+
     def test_summary(self):
         from bench import rack_affinity
         import io

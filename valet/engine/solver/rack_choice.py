@@ -22,16 +22,26 @@ from valet.engine.solver.rules.base import EPS
 # search's cost of opening the host itself (1e6), so that the domain is
 # chosen first; capped so that soft violations (1e7 each) still come first.
 RACK_RANK = 2e6
+# The search's ranking of a host it would open (search.NEW_HOST_RANK).
+NEW_HOST = 1e6
+# Room on hosts in use this many times the demand: nothing to look ahead
+# for (packing loses less than that).
+SLACK = 2.0
 MOST = 4
-# Domains packed per choice, fewest by the resource bound first (the rest
+# Domains packed per choice, fewest by the resource bound first, and past
+# the first few only while the bound is below the best count (the rest
 # rank as the best one found, or their bound if higher).
 MAX_DOMAINS = 16
+MIN_DOMAINS = 4
+# The most a larger empty host gains over a smaller one of equal count, in
+# estimated hosts.
+TIE = 0.25
 # Other unplaced affinity groups looked at per choice.
 MAX_RIVALS = 2
 # Servers times hosts up to which the look-ahead packs the whole rest of
 # the request (over every host) after the group; beyond, only the servers
 # that fit no host in use, beside the group.
-ROLLOUT_WORK = 200000
+ROLLOUT_WORK = 2500
 
 
 def pack(search, members, hosts, free, opened, spill=False):
@@ -42,26 +52,27 @@ def pack(search, members, hosts, free, opened, spill=False):
     opened elsewhere.
     """
     p = search.p
-    room = (np.maximum(free, 0) * p.weights / p.scale).sum(axis=1)
+    weights = p.weights / p.scale
+    room = np.maximum(free, 0) @ weights
     count = 0
     for m in sorted(members, key=lambda m: (-p.size[m], m)):
-        fit = p.static[m][hosts] & np.all(free >= p.demand[m] - EPS, axis=1)
-        used = fit & opened
-        if used.any():
-            # Best fit among hosts in use: the least room left.
-            k = int(np.flatnonzero(used)[np.argmin(room[used])])
-        elif fit.any():
-            # The largest empty host: the fewest opened in all.
-            k = int(np.flatnonzero(fit)[np.argmax(room[fit])])
+        fit = np.all(free >= p.demand[m] - EPS, axis=1) & p.static[m][hosts]
+        # Best fit among hosts in use (the least room left), else the
+        # largest empty host (the fewest opened in all).
+        pick = np.where(fit & opened, room, np.inf)
+        k = int(pick.argmin())
+        if pick[k] == np.inf:
+            pick = np.where(fit, -room, np.inf)
+            k = int(pick.argmin())
+            if pick[k] == np.inf:
+                if not spill:
+                    return None
+                count += 1
+                continue
             opened[k] = True
             count += 1
-        elif spill:
-            count += 1
-            continue
-        else:
-            return None
         free[k] -= p.demand[m]
-        room[k] = (np.maximum(free[k], 0) * p.weights / p.scale).sum()
+        room[k] = np.maximum(free[k], 0) @ weights
     return count
 
 
@@ -75,13 +86,15 @@ def outside(search, skip):
     if len(servers) * p.slots <= ROLLOUT_WORK:
         return servers, np.flatnonzero(p.usable)
     used = np.flatnonzero(in_use(search) & p.usable)
-    alone = []
-    for m in servers:
-        fit = p.static[m][used] & np.all(
-            search.free[used] >= p.demand[m] - EPS, axis=1)
-        if not fit.any():
-            alone.append(m)
-    return alone, None
+    if not servers or not len(used):
+        return servers, None
+    # Per distinct demand, the hosts in use it fits; then per server.
+    shapes, which = np.unique(p.demand[servers], axis=0, return_inverse=True)
+    fits = np.zeros((len(shapes), p.slots), dtype=bool)
+    fits[:, used] = np.all(search.free[used][None, :, :]
+                           >= shapes[:, None, :] - EPS, axis=2)
+    return [m for m, w in zip(servers, which.ravel())
+            if not (p.static[m] & fits[w]).any()], None
 
 
 def in_use(search):
@@ -89,19 +102,32 @@ def in_use(search):
     return ~(search.was_empty & (search.req_count == 0))
 
 
+def domain_hosts(p, level, cache):
+    """{domain: usable host slots} at ``level``, once per problem
+    (``cache`` is a dict the problem's rules share)."""
+    found = cache.get(level)
+    if found is None:
+        dom = p.domain[level]
+        slots = np.flatnonzero(p.usable & (dom >= 0))
+        order = slots[np.argsort(dom[slots], kind='stable')]
+        keys, starts = np.unique(dom[order], return_index=True)
+        found = cache[level] = {
+            int(d): part for d, part in zip(keys, np.split(order, starts[1:]))}
+    return found
+
+
 class Estimate:
     """Estimated new hosts per domain of one level for a group's unplaced
     members, on the search's current state; for the domains packed, the
     state of their hosts after (``after[d]``: free room, in use)."""
 
-    def __init__(self, search, level, members, domains):
-        p = self.p = search.p
+    def __init__(self, search, level, members, domains, hosts):
+        self.p = search.p
         self.search = search
         self.level = level
         self.members = members
-        dom = p.domain[level]
-        self.hosts = {d: np.flatnonzero(p.usable & (dom == d))
-                      for d in domains}
+        nothing = np.zeros(0, dtype=np.int64)
+        self.hosts = {d: hosts.get(d, nothing) for d in domains}
         self.count = {}
         self.after = {}
         bound = self._bound(domains)
@@ -109,7 +135,8 @@ class Estimate:
         used = in_use(search)
         best = None
         for k, d in enumerate(order):
-            if k >= MAX_DOMAINS:
+            if k >= MAX_DOMAINS or (k >= MIN_DOMAINS and best is not None
+                                    and bound[d] >= best):
                 break
             hosts = self.hosts[d]
             free, opened = search.free[hosts].copy(), used[hosts].copy()
@@ -147,10 +174,12 @@ class Estimate:
 
 
 def bias(search, rule, rivals, i, idx, domain, rest_of=((), None)):
-    """Per host of ``idx``, the ranking to add for member ``i`` of affinity
-    ``rule``: the estimated new hosts placing it there leads to, over the
-    best host's, in units of :data:`RACK_RANK`; None when there is nothing
-    to choose. ``domain`` is the group's domain once a member has landed.
+    """(ranking, settled) for member ``i`` of affinity ``rule``: per host
+    of ``idx`` the ranking to add, the estimated new hosts placing it there
+    leads to over the best host's, in units of :data:`RACK_RANK` (None
+    when there is nothing to choose); ``settled`` when nothing is left to
+    open at all (the search's own best fit will do for the rest of the
+    group). ``domain`` is the group's domain once a member has landed.
 
     ``rivals`` are (constraint, apart level or None) of other affinity
     groups of the level, held apart from this one at that level or not;
@@ -162,16 +191,38 @@ def bias(search, rule, rivals, i, idx, domain, rest_of=((), None)):
     domains = sorted({int(d) for d in at if d >= 0})
     members = [m for m in rule.members if search.assign[m] < 0]
     rest = [m for m in members if m != i]
-    if not domains or (len(domains) < 2 and not rest):
-        return None
-    mine = Estimate(search, rule.level, members, domains)
-    others = _others(search, rule, rivals, free=domain is None)
+    used = in_use(search)
+    # Small requests (the whole rest of the request packed): every choice
+    # is ranked. Else only a choice of domain, or of the host to open: a
+    # member that fits a host in use of its domain goes there.
+    on_used = (used[idx] if rest_of[1] is None
+               else np.zeros(len(idx), dtype=bool))
+    if not domains or (len(domains) < 2 and (not rest or on_used.any())):
+        return None, False
+    hosts = domain_hosts(p, rule.level, rule.hosts_cache)
+    # The domain the search would pick anyway: if nothing needs a new host
+    # after it, nothing ranks better (and the rest is not worth packing).
+    left = ((search.free[idx] - p.demand[i]) * p.weights
+            / p.scale).sum(axis=1) + ~used[idx] * NEW_HOST
+    first = int(at[int(np.argmin(left))])
+    if _roomy(search, members, hosts[first], used):
+        return None, True
+    others = _others(search, rule, rivals, domain is None, hosts)
     alone = ([m for m in rest_of[0] if search.assign[m] < 0], rest_of[1])
+    if len(domains) > 1:
+        quick = Estimate(search, rule.level, members, [first], hosts)
+        if first in quick.after and quick.count[first] == 0 and _after(
+                search, quick, first, quick.after[first], others,
+                alone) == 0:
+            return None, True
+    mine = Estimate(search, rule.level, members, domains, hosts)
     total = {}
     for d in mine.after:
         total[d] = mine.count[d] + _after(search, mine, d, mine.after[d],
                                           others, alone)
     best = min(total.values()) if total else MOST
+    if len(domains) < 2 and best == 0:
+        return None, True
     for d in domains:
         if d not in total:
             total[d] = max(mine.count[d], best)
@@ -179,23 +230,31 @@ def bias(search, rule, rivals, i, idx, domain, rest_of=((), None)):
     if rest:
         # Where the member opens a host: the one after which the rest
         # opens fewest (the best fit is often the smallest host).
-        used = in_use(search)
         for d in mine.after:
-            if total[d] <= best + 1:
+            if total[d] <= best + 1 and not on_used[at == d].any():
                 _refine(search, mine, d, i, rest, idx, at, used, est,
                         others, alone)
     extra = np.minimum(est - est.min(), MOST)
-    if not extra.any():
-        return None
-    return extra * RACK_RANK
+    return (extra * RACK_RANK if extra.any() else None), False
 
 
-def _others(search, rule, rivals, free):
+def _roomy(search, members, hosts, used):
+    """Whether the group's unplaced members fit the room on the hosts in
+    use of their domain (``hosts``), and all unplaced servers the room on
+    every host in use, both SLACK times over: no host to open."""
+    p = search.p
+    free = np.maximum(search.free, 0)
+    need = p.demand[members].sum(axis=0) * SLACK
+    if (need > free[hosts[used[hosts]]].sum(axis=0) + EPS).any():
+        return False
+    room = free[used & p.usable].sum(axis=0)
+    return bool((search.left * SLACK <= room + EPS).all())
+
+
+def _others(search, rule, rivals, free, hosts):
     """(rule, Estimate, apart) of the rivals to look at: the unplaced
     ones while this group's domain is open (``free``), else only those
     whose domain placed members fix (cheap, and they cannot move)."""
-    p = search.p
-    dom = p.domain[rule.level]
     out = []
     for other, apart in rivals:
         if len(out) >= MAX_RIVALS:
@@ -208,8 +267,9 @@ def _others(search, rule, rivals, free):
         if other.allowed is not None:
             where = sorted(int(d) for d in other.allowed)
         else:
-            where = sorted({int(d) for d in dom[p.usable] if d >= 0})
-        out.append((members, Estimate(search, other.level, members, where),
+            where = sorted(hosts)
+        out.append((members, Estimate(search, other.level, members, where,
+                                      hosts),
                     apart))
     return out
 
@@ -266,7 +326,11 @@ def _refine(search, mine, d, i, rest, idx, at, used, est, others, alone):
     hosts = mine.hosts[d]
     where = {int(h): k for k, h in enumerate(hosts)}
     seen = {}
-    for pos in np.flatnonzero((at == d) & ~used[idx]):
+    empty = np.flatnonzero((at == d) & ~used[idx])
+    room = (np.maximum(search.free[idx[empty]], 0) * p.weights
+            / p.scale).sum(axis=1)
+    top = max(float(room.max()), EPS) if len(room) else 1.0
+    for pos, size in zip(empty, room):
         h = int(idx[pos])
         key = search.free[h].tobytes()
         if key not in seen:
@@ -278,7 +342,9 @@ def _refine(search, mine, d, i, rest, idx, at, used, est, others, alone):
             more = pack(search, rest, hosts, free, opened)
             seen[key] = MOST if more is None else 1 + more + _after(
                 search, mine, d, (free, opened), others, alone)
-        est[pos] = seen[key]
+        # Equal counts: the larger host leaves room for what the estimate
+        # got wrong (below a host opened: a host in use still comes first).
+        est[pos] = seen[key] - TIE * size / top
 
 
 def _same(p, level, apart, d, d2):

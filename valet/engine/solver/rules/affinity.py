@@ -30,6 +30,8 @@ class Affinity(base.Constraint):
         # level a diversity group holds them apart at (or None); set by
         # compile().
         self.rivals = ()
+        # Hosts per domain, shared by the rules of a problem (rack_choice).
+        self.hosts_cache = {}
 
     def start(self, search):
         return _Tracker(self, search)
@@ -70,8 +72,12 @@ class _Tracker(base.Tracker):
         super().__init__(rule, search)
         self.domain = None
         self.left = self.p.demand[rule.members].sum(axis=0)
-        # The rest of the request the look-ahead packs (rack_choice).
+        # The rest of the request the look-ahead packs (rack_choice), the
+        # members placed, and how many were when the look-ahead found
+        # nothing left to open (None: not settled).
         self.outside = None
+        self.placed = 0
+        self.settled = None
 
     def mask(self, i):
         p, rule, search = self.p, self.rule, self.search
@@ -104,17 +110,25 @@ class _Tracker(base.Tracker):
         rule = self.rule
         if rule.level == 0 or not self.search.consolidate:
             return None
+        if self.settled is not None:
+            if self.placed > self.settled:
+                return None     # the same path on: nothing to open
+            self.settled = None
         if self.outside is None:
             # Once, when the group's first member is ranked.
             skip = set(rule.members)
             for other, _ in rule.rivals:
                 skip.update(other.members)
             self.outside = rack_choice.outside(self.search, skip)
-        return rack_choice.bias(self.search, rule, rule.rivals, i, idx,
-                                self.domain, self.outside)
+        extra, settled = rack_choice.bias(self.search, rule, rule.rivals, i,
+                                          idx, self.domain, self.outside)
+        if settled:
+            self.settled = self.placed
+        return extra
 
     def apply(self, i, h):
         self.left = self.left - self.p.demand[i]
+        self.placed += 1
         if self.domain is None:
             self.domain = int(self.p.domain[self.rule.level, h])
             return True
@@ -122,6 +136,7 @@ class _Tracker(base.Tracker):
 
     def undo(self, i, h, chose):
         self.left = self.left + self.p.demand[i]
+        self.placed -= 1
         if chose:
             self.domain = None
 
@@ -145,8 +160,10 @@ def compile(problem):
             allowed = np.array(sorted({problem.host_domain(level, sid)
                                        for sid in old}))
         out.append(Affinity(name, level, new, allowed))
+    hosts_cache = {}
     for rule in out:
         rule.rivals = _rivals(problem, rule, out)
+        rule.hosts_cache = hosts_cache
     return out
 
 
