@@ -7,13 +7,14 @@ is, and the rest of the group must follow into a rack that may have little
 room on hosts in use and small empty hosts. This looks ahead instead: per
 candidate domain it packs the group's unplaced members there (first fit
 decreasing: hosts in use first, then the largest empty hosts) and counts
-the hosts that opens, adding what the other unplaced affinity groups of
-the level would then need at best (a group held apart by a diversity
-group may not take the same domain). The search ranks the first member's
-hosts by that count before anything else: a ranking, never a pruning, so
-no placement is lost.
+the hosts that opens, then what the other unplaced affinity groups of the
+level need at best after it (a group a diversity group holds apart may not
+take the same domain), then the rest of the request (all of it over every
+host on small requests; else the servers that fit no host in use, beside
+the group). Where a member would open a host, each kind of empty host is
+tried the same way. The search ranks hosts by that count before anything
+but soft violations: a ranking, never a pruning, so no placement is lost.
 """
-
 import numpy as np
 
 from valet.engine.solver.rules.base import EPS
@@ -27,6 +28,7 @@ NEW_HOST = 1e6
 # Room on hosts in use this many times the demand: nothing to look ahead
 # for (packing loses less than that).
 SLACK = 2.0
+# Estimates are capped here (and a group that does not fit counts as many).
 MOST = 4
 # Domains packed per choice, fewest by the resource bound first, and past
 # the first few only while the bound is below the best count (the rest
@@ -141,10 +143,12 @@ class Estimate:
             hosts = self.hosts[d]
             free, opened = search.free[hosts].copy(), used[hosts].copy()
             count = pack(search, members, hosts, free, opened)
-            if count is not None:
-                self.count[d] = count
-                self.after[d] = (free, opened)
-                best = count if best is None else min(best, count)
+            if count is None:
+                self.count[d] = MOST        # the group did not fit
+                continue
+            self.count[d] = count
+            self.after[d] = (free, opened)
+            best = count if best is None else min(best, count)
         for d in order:
             if d not in self.count:
                 # Not packed: at least the bound, no better than the best
