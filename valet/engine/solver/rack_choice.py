@@ -85,7 +85,7 @@ def outside(search, skip):
     p = search.p
     servers = [m for m in range(len(p.servers))
                if search.assign[m] < 0 and m not in skip]
-    if len(servers) * p.slots <= ROLLOUT_WORK:
+    if small(p):
         return servers, np.flatnonzero(p.usable)
     used = np.flatnonzero(in_use(search) & p.usable)
     if not servers or not len(used):
@@ -97,6 +97,11 @@ def outside(search, skip):
                            >= shapes[:, None, :] - EPS, axis=2)
     return [m for m, w in zip(servers, which.ravel())
             if not (p.static[m] & fits[w]).any()], None
+
+
+def small(p):
+    """Whether the look-ahead packs the whole rest of the request."""
+    return len(p.servers) * p.slots <= ROLLOUT_WORK
 
 
 def in_use(search):
@@ -177,7 +182,7 @@ class Estimate:
         return out
 
 
-def bias(search, rule, rivals, i, idx, domain, rest_of=((), None)):
+def bias(search, rule, rivals, i, idx, domain, rest_of):
     """(ranking, settled) for member ``i`` of affinity ``rule``: per host
     of ``idx`` the ranking to add, the estimated new hosts placing it there
     leads to over the best host's, in units of :data:`RACK_RANK` (None
@@ -187,19 +192,20 @@ def bias(search, rule, rivals, i, idx, domain, rest_of=((), None)):
 
     ``rivals`` are (constraint, apart level or None) of other affinity
     groups of the level, held apart from this one at that level or not;
-    ``rest_of`` the rest of the request (:func:`outside`).
+    ``rest_of()`` the rest of the request (:func:`outside`, asked only
+    when needed).
     """
     p = search.p
     dom = p.domain[rule.level]
     at = dom[idx]
-    domains = sorted({int(d) for d in at if d >= 0})
+    domains = [int(d) for d in np.unique(at[at >= 0])]
     members = [m for m in rule.members if search.assign[m] < 0]
     rest = [m for m in members if m != i]
     used = in_use(search)
     # Small requests (the whole rest of the request packed): every choice
     # is ranked. Else only a choice of domain, or of the host to open: a
     # member that fits a host in use of its domain goes there.
-    on_used = (used[idx] if rest_of[1] is None
+    on_used = (used[idx] if not small(p)
                else np.zeros(len(idx), dtype=bool))
     if not domains or (len(domains) < 2 and (not rest or on_used.any())):
         return None, False
@@ -212,7 +218,8 @@ def bias(search, rule, rivals, i, idx, domain, rest_of=((), None)):
     if _roomy(search, members, hosts[first], used):
         return None, True
     others = _others(search, rule, rivals, domain is None, hosts)
-    alone = ([m for m in rest_of[0] if search.assign[m] < 0], rest_of[1])
+    servers, where = rest_of()
+    alone = ([m for m in servers if search.assign[m] < 0], where)
     if len(domains) > 1:
         quick = Estimate(search, rule.level, members, [first], hosts)
         if first in quick.after and quick.count[first] == 0 and _after(

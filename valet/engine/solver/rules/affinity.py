@@ -114,17 +114,20 @@ class _Tracker(base.Tracker):
             if self.placed > self.settled:
                 return None     # the same path on: nothing to open
             self.settled = None
-        if self.outside is None:
-            # Once, when the group's first member is ranked.
-            skip = set(rule.members)
-            for other, _ in rule.rivals:
-                skip.update(other.members)
-            self.outside = rack_choice.outside(self.search, skip)
         extra, settled = rack_choice.bias(self.search, rule, rule.rivals, i,
-                                          idx, self.domain, self.outside)
+                                          idx, self.domain, self._outside)
         if settled:
             self.settled = self.placed
         return extra
+
+    def _outside(self):
+        if self.outside is None:
+            # Once, the first time the look-ahead packs the rest.
+            skip = set(self.rule.members)
+            for other, _ in self.rule.rivals:
+                skip.update(other.members)
+            self.outside = rack_choice.outside(self.search, skip)
+        return self.outside
 
     def apply(self, i, h):
         self.left = self.left - self.p.demand[i]
