@@ -69,7 +69,7 @@ NOTIFICATION_OPTS = [
 
 
 WAIT_OPTS = [
-    cfg.FloatOpt('declared_group_wait', default=30.0, min=0.0,
+    cfg.FloatOpt('declared_group_wait', default=10.0, min=0.0,
                  help='Seconds the engine waits, when a stack\'s first '
                       'server is scheduled, for the groups the stack '
                       'declares itself (OS::Valet::Group) that Heat has not '
@@ -77,8 +77,11 @@ WAIT_OPTS = [
                       'stack\'s resources in parallel, so a server of one '
                       'nested stack can reach Nova before the group of '
                       'another; the stack is planned once they all exist. '
-                      'A group still missing then fails the plan '
-                      '(valet.group.not_found). 0 does not wait.'),
+                      'Heat may also hold a nested stack back until another '
+                      'is done: the servers of groups still missing then '
+                      'are left out of the plan, and re-plan the stack when '
+                      'they reach Nova. Keep it well below valet-api\'s RPC '
+                      'timeout. 0 does not wait.'),
 ]
 
 

@@ -26,6 +26,7 @@ from oslo_messaging.rpc import dispatcher
 
 from valet.common import exception
 from valet.common import heat_stack
+from valet.engine import group_state
 from valet.inventory import base as inventory_base
 from valet.inventory.openstack import heat as heat_reader
 from valet.objects import membership
@@ -64,6 +65,22 @@ def resolve_groups(records, resources, project_id):
     except membership.MembershipError as exc:
         raise exception.BadRequest(exc.message,
                                    code='valet.group.metadata_invalid')
+
+
+def without_members_of(resources, missing):
+    """(``resources`` without the servers that name a group of
+    ``missing``, the orchestration ids of those servers)."""
+    if not missing:
+        return resources, ()
+    missing = set(missing)
+    try:
+        refs = membership.from_plan(resources)
+    except membership.MembershipError:
+        return resources, ()    # resolve_groups says what is wrong
+    left_out = [orch_id for orch_id, names in refs.items()
+                if any(isinstance(n, str) and n in missing for n in names)]
+    return ({k: v for k, v in resources.items() if k not in left_out},
+            left_out)
 
 
 def planner(endpoint):
@@ -134,10 +151,22 @@ class StackPlanner:
             # Another project's stack is none of the caller's business.
             raise exception.NotFound('Heat stack %s not found' % root,
                                      code=STACK_UNKNOWN)
-        self._await_declared_groups(read)
+        missing = self._await_declared_groups(read)
+        resources, left_out = without_members_of(read.resources, missing)
+        if left_out:
+            # Heat may hold a nested stack back until another finishes
+            # (whose servers are the ones waiting here): plan what can be
+            # planned now; the servers left out re-plan the stack when they
+            # reach Nova, by then with their groups.
+            LOG.warning('Heat stack %s: groups %s still missing after %.0f '
+                        's; planning the stack without their %d server(s)',
+                        root, ', '.join(missing),
+                        self.endpoint.conf.heat.declared_group_wait,
+                        len(left_out))
         with self.endpoint.lock:
             self.endpoint._ready()
-            self._plan(ctxt, root, read, owner)
+            self._plan(ctxt, root, read, owner, resources)
+        return {orch_id: missing for orch_id in left_out}
 
     def _missing_groups(self, names):
         return [name for name in names
@@ -148,11 +177,11 @@ class StackPlanner:
         declares exists: convergence creates a stack's resources in
         parallel, so a server of one nested stack may be scheduled before
         another nested stack's OS::Valet::Group is created. Waiting for
-        Heat is no decision budget: a group still missing at
-        ``[heat] declared_group_wait`` fails the plan as unknown."""
+        Heat is no decision budget. Gives the groups still missing at
+        ``[heat] declared_group_wait``."""
         missing = self._missing_groups(read.declared_groups)
         if not missing:
-            return
+            return []
         LOG.info('Heat stack %s declares groups Heat has not created yet '
                  '(%s): waiting for them', read.stack_id,
                  ', '.join(missing))
@@ -160,10 +189,11 @@ class StackPlanner:
         while missing and self._clock() < deadline:
             self._sleep(GROUP_POLL_SECONDS)
             missing = self._missing_groups(missing)
+        return missing
 
-    def _plan(self, ctxt, root, read, owner):
+    def _plan(self, ctxt, root, read, owner, resources):
         resources, groups = resolve_groups(self.endpoint.groups,
-                                           read.resources, owner)
+                                           resources, owner)
         try:
             plan = self.endpoint.storage.get_plan(root)
         except storage_base.NotFound:
@@ -219,7 +249,15 @@ class StackPlanner:
                 # others find their placements once it is done.
                 placement = self._placement(orch_id)
                 if placement is None:
-                    self.plan_stack(ctxt, root, project_id, any_project)
+                    left_out = self.plan_stack(ctxt, root, project_id,
+                                               any_project)
+                    if orch_id in left_out:
+                        raise exception.NotFound(
+                            'Heat stack %s: server %s is in group(s) %s, '
+                            'which Heat has not created' % (
+                                root, '/'.join(path),
+                                ', '.join(left_out[orch_id])),
+                            code=group_state.GROUP_NOT_FOUND)
                     placement = self._placement(orch_id)
             if placement is None:
                 raise exception.NotFound(

@@ -38,10 +38,12 @@ def member(index, groups):
 
 def preview(count=2, groups=('apart',)):
     """A root stack: one server, a ResourceGroup of two-server templates
-    and a GroupAssignment putting the group's servers in 'rack-mates'."""
+    and a GroupAssignment putting the group's servers in 'rack-mates'.
+    ``groups``: the web servers' groups, or a list of them per member."""
     return [
         leaf('db', PREVIEW),
-        [member(i, list(groups)) for i in range(count)],
+        [member(i, list(groups[i] if isinstance(groups, list) else groups))
+         for i in range(count)],
         {'resource_name': 'mates', 'stack_name': PREVIEW,
          'resource_type': 'OS::Valet::GroupAssignment',
          'properties': {'group': 'rack-mates', 'resources': ['db']}},
@@ -235,5 +237,30 @@ class StackPlanTest(test_service.EngineServiceTestBase):
         exc = self.assertRaises(exception.NotFound, self.reserve,
                                 ['tier', '0', 'web'])
         self.assertEqual('valet.group.not_found', exc.code)
+        self.assertIn('late', str(exc))
         self.assertEqual(2.0 / stacks.GROUP_POLL_SECONDS, clock['sleeps'])
-        self.assertEqual([], self.storage.list_plans())
+        # The rest of the stack is planned; the servers in 'late' are not.
+        names = sorted(p.metadata['heat_resource_name']
+                       for p in self.placements(ROOT).values())
+        self.assertEqual(['cache', 'cache', 'db'], names)
+
+    def test_servers_whose_group_is_late_are_planned_when_they_come(self):
+        # Heat holds tier 0 (and its group 'late') back until tier 1 is
+        # done, and tier 1's web is the stack's first server.
+        self.conf.set_override('declared_group_wait', 1.0, group='heat')
+        self._heat_creates_late_groups(after_sleeps=-1)
+        self.reader.groups = [('late',), ('apart',)]
+        out = self.reserve(['tier', '1', 'web'])
+        self.assertTrue(out['reserved'])
+        first = {p.orchestration_id: p.location
+                 for p in self.placements(ROOT).values()}
+        self.assertEqual(4, len(first))     # db, both caches, tier 1's web
+        self.storage.create_group(objects.Group(
+            name='late', type='diversity', level='host'))
+        out = self.reserve(['tier', '0', 'web'])
+        self.assertTrue(out['reserved'])
+        now = {p.orchestration_id: p.location
+               for p in self.placements(ROOT).values()}
+        self.assertEqual(5, len(now))
+        for orch_id, host in first.items():
+            self.assertEqual(host, now[orch_id])
