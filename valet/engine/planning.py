@@ -13,6 +13,7 @@ adds.
 """
 
 import dataclasses
+import functools
 import json
 
 from oslo_log import log as logging
@@ -68,18 +69,26 @@ def decision_data(decision):
     if decision is None:
         return {'feasible': True, 'optimal': True, 'objective': {},
                 'moved': [], 'removed': [], 'explanation': None}
-    data = jsonable(decision.to_dict())
+    # The assignment (an entry per server) is not sent: emptied before the
+    # copy rather than copied and dropped.
+    data = jsonable(dataclasses.replace(decision, assignment={}).to_dict())
     for key in _NOT_SENT:
         data.pop(key, None)
     return data
 
 
+@functools.lru_cache(maxsize=None)
+def _sent_fields(cls):
+    # Worked out once a class, not for every placement of every answer.
+    return tuple(f.name for f in dataclasses.fields(cls)
+                 if f.name not in _INTERNAL)
+
+
 def placement_data(placement):
     # Shallow: RPC serialises the answer and the local client copies it
     # as JSON, so a deep copy here would be paid twice.
-    return {f.name: getattr(placement, f.name)
-            for f in dataclasses.fields(placement)
-            if f.name not in _INTERNAL}
+    return {name: getattr(placement, name)
+            for name in _sent_fields(type(placement))}
 
 
 def result(plan, placements, decision, dry_run=False, removed=()):

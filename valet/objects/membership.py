@@ -21,7 +21,6 @@ extra specs, which only the engine knows). Every shape error is a
 ``MembershipError`` naming the resource and the key at fault.
 """
 
-import copy
 import json
 import re
 
@@ -273,16 +272,20 @@ def from_assignments(resources):
     return {k: tuple(v) for k, v in out.items()}
 
 
-def _set_server_groups(resource, names):
-    """Make a server resource list exactly ``names`` (group names) in
-    ``properties.metadata.valet``, the form the engine reads once group
-    references are resolved; its other metadata stays."""
-    properties = resource.setdefault('properties', {})
+def _with_groups(resource, names):
+    """A copy of a server resource that lists exactly ``names`` (group
+    names) in ``properties.metadata.valet``, the form the engine reads once
+    group references are resolved; its other metadata stays. Only the
+    levels it changes (resource, properties, metadata) are new: the rest is
+    the caller's."""
+    properties = resource.get('properties')
+    properties = dict(properties) if isinstance(properties, dict) else {}
     metadata = properties.get('metadata')
     metadata = dict(metadata) if isinstance(metadata, dict) else {}
     metadata.pop(LIST_KEY, None)
     metadata[METADATA_KEY] = {'groups': list(names)}
     properties['metadata'] = metadata
+    return dict(resource, properties=properties)
 
 
 def from_plan(resources):
@@ -305,10 +308,15 @@ def from_plan(resources):
 
 
 def resolve(resources, require, find):
-    """``(resources, definitions)``: a copy of a plan's ``resources`` in
-    which every server lists all its groups by name in
+    """``(resources, definitions)``: a new mapping of a plan's
+    ``resources`` in which every server lists all its groups by name in
     ``properties.metadata.valet``, and ``{name: definition}`` of those
     groups and of every group they are nested in.
+
+    ``resources`` is not changed. Only the servers that name a group are
+    copied (as deep as their metadata); every other resource is the
+    caller's own object, shared: callers remove entries from the mapping,
+    or send it on, but change no resource in it.
 
     ``require(ref, orchestration id, resource)`` gives the stored group a
     server names, or raises the caller's error (not found, not a member);
@@ -316,12 +324,13 @@ def resolve(resources, require, find):
     ``MembershipError``.
     """
     memberships = from_plan(resources)
-    resolved = copy.deepcopy(resources)
+    resolved = dict(resources)
     chosen = {}
     for orch_id, refs in memberships.items():
-        groups = [require(ref, orch_id, resolved[orch_id]) for ref in refs]
-        _set_server_groups(resolved[orch_id],
-                           dict.fromkeys(g.name for g in groups))
+        resource = resources[orch_id]
+        groups = [require(ref, orch_id, resource) for ref in refs]
+        resolved[orch_id] = _with_groups(
+            resource, dict.fromkeys(g.name for g in groups))
         chosen.update((g.name, g) for g in groups)
     definitions = {
         name: g.definition() for name, g in

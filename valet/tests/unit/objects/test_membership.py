@@ -114,3 +114,75 @@ class PlanTest(base.BaseTestCase):
             'properties': {'group_type': 'affinity', 'resources': ['a']}})
         exc = self.assertRaises(m.MembershipError, m.from_plan, legacy)
         self.assertIn('anonymous groups are not supported', exc.message)
+
+
+class _Group:
+    def __init__(self, name, parents=()):
+        self.name, self.parents = name, list(parents)
+
+    def definition(self):
+        return {'type': 'diversity', 'level': 'host',
+                'parents': self.parents}
+
+
+class ResolveTest(base.BaseTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.stored = {'g1': _Group('g1', ['outer']), 'g2': _Group('g2'),
+                       'outer': _Group('outer'), 'id-2': _Group('g2')}
+        self.resources = {
+            'o1': server('a', {'valet': {'groups': ['g1']},
+                               'valet_groups': 'id-2', 'keep': {'x': 1}}),
+            'o2': server('b'),
+            'o3': server('c'),
+            'x1': {'name': 'x1', 'type': m.ASSIGNMENT_TYPE,
+                   'properties': {'group': 'g2', 'resources': ['c']}},
+            'vol': {'name': 'v', 'type': 'OS::Cinder::Volume',
+                    'properties': {'size': 1}},
+        }
+
+    def resolve(self, resources):
+        def require(ref, orch_id, resource):
+            self.assertIs(resources[orch_id], resource)
+            return self.stored[ref]
+        return m.resolve(resources, require, self.stored.get)
+
+    def test_servers_list_their_groups_by_name(self):
+        resolved, definitions = self.resolve(self.resources)
+        self.assertEqual(set(self.resources), set(resolved))
+        self.assertEqual({'valet': {'groups': ['g1', 'g2']},
+                          'keep': {'x': 1}},
+                         resolved['o1']['properties']['metadata'])
+        self.assertEqual({'valet': {'groups': ['g2']}},
+                         resolved['o3']['properties']['metadata'])
+        self.assertEqual({'flavor': 'f', 'metadata': {
+            'valet': {'groups': ['g2']}}}, resolved['o3']['properties'])
+        self.assertEqual(self.resources['o2'], resolved['o2'])
+        self.assertEqual(self.resources['x1'], resolved['x1'])
+        self.assertEqual(['g1', 'g2', 'outer'], sorted(definitions))
+
+    def test_input_is_not_changed(self):
+        before = json.loads(json.dumps(self.resources))
+        resolved, _ = self.resolve(self.resources)
+        self.assertEqual(before, self.resources)
+        # The servers it rewrote are new down to their metadata: changing
+        # them (as a caller may) does not reach the input.
+        for orch_id in ('o1', 'o3'):
+            server_copy = resolved[orch_id]
+            self.assertIsNot(self.resources[orch_id], server_copy)
+            server_copy['name'] = 'changed'
+            server_copy['properties']['flavor'] = 'changed'
+            server_copy['properties']['metadata']['valet'] = 'changed'
+        del resolved['x1']
+        self.assertEqual(before, self.resources)
+
+    def test_server_without_properties_joins_by_assignment(self):
+        resources = {'o1': {'name': 'a', 'type': SERVER},
+                     'x1': {'name': 'x1', 'type': m.ASSIGNMENT_TYPE,
+                            'properties': {'group': 'g2',
+                                           'resources': ['a']}}}
+        resolved, _ = self.resolve(resources)
+        self.assertEqual({'metadata': {'valet': {'groups': ['g2']}}},
+                         resolved['o1']['properties'])
+        self.assertNotIn('properties', resources['o1'])
