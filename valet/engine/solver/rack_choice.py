@@ -112,15 +112,68 @@ def in_use(search):
 def domain_hosts(p, level, cache):
     """{domain: usable host slots} at ``level``, once per problem
     (``cache`` is a dict the problem's rules share)."""
+    return levels(p, level, cache).hosts()
+
+
+def levels(p, level, cache):
+    """The :class:`Domains` of ``level``, once per problem."""
     found = cache.get(level)
     if found is None:
-        dom = p.domain[level]
-        slots = np.flatnonzero(p.usable & (dom >= 0))
-        order = slots[np.argsort(dom[slots], kind='stable')]
-        keys, starts = np.unique(dom[order], return_index=True)
-        found = cache[level] = {
-            int(d): part for d, part in zip(keys, np.split(order, starts[1:]))}
+        found = cache[level] = Domains(p, level)
     return found
+
+
+class Domains:
+    """The domains of one level as the affinity rule and the look-ahead
+    ask for them at every node, worked out once per problem."""
+
+    def __init__(self, p, level):
+        dom = self.dom = p.domain[level]
+        self.usable = p.usable
+        self.count = max(p.dc.domain_count(level),
+                         int(dom.max()) + 1 if len(dom) else 0)
+        # Per host its domain, hosts without one read as domain ``count``
+        # (which no per-domain answer holds).
+        self.index = np.where(dom >= 0, dom, self.count)
+        self._order = self._hosts = None
+        self._within = {}
+
+    def _sorted(self):
+        """(usable hosts by domain, slot order within one; the domains;
+        where each one's run starts)."""
+        if self._order is None:
+            dom = self.dom
+            slots = np.flatnonzero(self.usable & (dom >= 0))
+            order = slots[np.argsort(dom[slots], kind='stable')]
+            keys, starts = np.unique(dom[order], return_index=True)
+            self._order = (order, keys, starts)
+        return self._order
+
+    def hosts(self):
+        """{domain: usable host slots}."""
+        if self._hosts is None:
+            order, keys, starts = self._sorted()
+            self._hosts = {int(d): part for d, part in zip(
+                keys, np.split(order, starts[1:]))}
+        return self._hosts
+
+    def within(self, d):
+        """Hosts of domain ``d`` (read only: it is shared)."""
+        found = self._within.get(d)
+        if found is None:
+            found = self._within[d] = self.dom == d
+            found.flags.writeable = False
+        return found
+
+    def room(self, free):
+        """Room (``free`` above zero) on the usable hosts per domain, a row
+        per domain id; summed in slot order, as np.bincount would."""
+        order, keys, starts = self._sorted()
+        out = np.zeros((self.count, free.shape[1]))
+        if len(order):
+            out[keys] = np.add.reduceat(np.maximum(free[order], 0), starts,
+                                        axis=0)
+        return out
 
 
 class Estimate:

@@ -78,31 +78,36 @@ class _Tracker(base.Tracker):
         self.outside = None
         self.placed = 0
         self.settled = None
+        self.allowed_domains = None
 
     def mask(self, i):
         p, rule, search = self.p, self.rule, self.search
-        dom = p.domain[rule.level]
+        # Per-level domain tables, once per problem (rack_choice).
+        lv = rack_choice.levels(p, rule.level, rule.hosts_cache)
         if self.domain is not None:
-            return dom == self.domain
-        mask = np.ones(p.slots, dtype=bool)
-        if rule.allowed is not None:
-            mask &= np.isin(dom, rule.allowed)
+            return lv.within(self.domain)
         # Look ahead: the chosen domain must hold the whole group.
-        need = self.left
+        need = self.left - EPS
         if rule.level == 0:
-            mask &= np.all(search.free >= need - EPS, axis=1)
-        else:
-            weights = np.where(p.usable[:, None],
-                               np.maximum(search.free, 0), 0)
-            valid = dom >= 0
-            ndom = p.dc.domain_count(rule.level)
-            dom_free = np.stack([
-                np.bincount(dom[valid], weights=weights[valid, c],
-                            minlength=ndom)
-                for c in range(weights.shape[1])], axis=1)
-            ok = np.all(dom_free >= need - EPS, axis=1)
-            mask &= valid & ok[np.where(valid, dom, 0)]
-        return mask
+            mask = (search.free >= need).all(axis=1)
+            if rule.allowed is not None:
+                mask &= self._allowed(lv)[lv.index]
+            return mask
+        ok = np.zeros(lv.count + 1, dtype=bool)
+        ok[:-1] = (lv.room(search.free) >= need).all(axis=1)
+        if rule.allowed is not None:
+            ok &= self._allowed(lv)
+        return ok[lv.index]
+
+    def _allowed(self, lv):
+        """Per domain id (and ``lv.count`` for none) whether the placed
+        members allow it."""
+        if self.allowed_domains is None:
+            keep = np.zeros(lv.count + 1, dtype=bool)
+            keep[self.rule.allowed] = True
+            keep[-1] = False
+            self.allowed_domains = keep
+        return self.allowed_domains
 
     def bias(self, i, idx):
         """Ranking to add to the hosts ``idx`` for member ``i``: by the
