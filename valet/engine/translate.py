@@ -169,7 +169,10 @@ def group_definitions(names, groups):
     Stored with each placement so that a restarted engine can define the
     groups again even when they are no longer in storage.
     """
-    defs = {g.name: g for g in groups}
+    return _definitions(names, {g.name: g for g in groups})
+
+
+def _definitions(names, defs):
     out = {}
     for name in groups_mod.closure(names, defs):
         group = defs.get(name)
@@ -198,22 +201,8 @@ def _flavor_groups(flavor, ref, name, orch_id, records, project):
     return [records.require(r, project, where) for r in refs]
 
 
-def build_server(orch_id, resource, flavors, refs, locations=None,
-                 records=None, project=None):
-    """``(ServerRequest, spec, stored groups its flavor names)`` of one
-    server resource; ``refs`` are the group names its metadata and the
-    plan's assignments give it. ``records`` resolves the groups its
-    flavor's extra specs name."""
-    properties = resource.get('properties') or {}
-    if not isinstance(properties, dict):
-        raise _bad('resource %s: properties must be a mapping' % orch_id,
-                   'valet.plan.bad_resource', resource=orch_id)
-    name = resource.get('name') or properties.get('name') or orch_id
-    ref = properties.get('flavor')
-    if ref is None or ref == '':
-        raise _bad('resource %s (%s) names no flavor; set properties.flavor '
-                   'to a flavor name or id' % (name, orch_id),
-                   'valet.plan.unknown_flavor', resource=orch_id)
+def _server_flavor(orch_id, name, ref, flavors):
+    """``(flavor, demand, extra specs)`` of the flavor a server names."""
     flavor = inline_flavor(ref, orch_id) or find_flavor(flavors, ref)
     if flavor is None:
         raise _bad('resource %s (%s) uses unknown flavor %r; known flavors '
@@ -230,14 +219,62 @@ def build_server(orch_id, resource, flavors, refs, locations=None,
     # The membership key is Valet's, not a host requirement.
     extra_specs = {k: v for k, v in (flavor.get('extra_specs') or {}).items()
                    if k != membership.EXTRA_SPEC_KEY}
+    return flavor, demand, extra_specs
+
+
+class _FlavorMemo:
+    """What a flavor reference gives, worked out once per translation
+    rather than for every server naming it. Only answers are kept: the
+    first server naming a bad flavor raises, and ends the translation."""
+
+    def __init__(self):
+        self.flavors, self.groups = {}, {}
+
+    @staticmethod
+    def key(ref):
+        # A flavor given whole is the server's own; 1 and True are not
+        # the same reference.
+        return None if isinstance(ref, (dict, list)) else (type(ref), ref)
+
+
+def build_server(orch_id, resource, flavors, refs, locations=None,
+                 records=None, project=None, memo=None):
+    """``(ServerRequest, spec, stored groups its flavor names)`` of one
+    server resource; ``refs`` are the group names its metadata and the
+    plan's assignments give it. ``records`` resolves the groups its
+    flavor's extra specs name; ``memo`` (a ``_FlavorMemo``) keeps the
+    flavors of one translation."""
+    properties = resource.get('properties') or {}
+    if not isinstance(properties, dict):
+        raise _bad('resource %s: properties must be a mapping' % orch_id,
+                   'valet.plan.bad_resource', resource=orch_id)
+    name = resource.get('name') or properties.get('name') or orch_id
+    ref = properties.get('flavor')
+    if ref is None or ref == '':
+        raise _bad('resource %s (%s) names no flavor; set properties.flavor '
+                   'to a flavor name or id' % (name, orch_id),
+                   'valet.plan.unknown_flavor', resource=orch_id)
+    key = memo.key(ref) if memo is not None else None
+    known = memo.flavors.get(key) if key is not None else None
+    if known is None:
+        known = _server_flavor(orch_id, name, ref, flavors)
+        if key is not None:
+            memo.flavors[key] = known
+    flavor, demand, extra_specs = known
+    # Every server its own dicts, as if its flavor were read for it alone.
+    demand, extra_specs = dict(demand), dict(extra_specs)
     zone = properties.get('availability_zone') or None
     if zone is not None and not isinstance(zone, str):
         raise _bad('resource %s (%s): properties.availability_zone must be '
                    'a zone name, not %s'
                    % (name, orch_id, type(zone).__name__),
                    'valet.plan.bad_resource', resource=orch_id)
-    from_flavor = _flavor_groups(flavor, ref, name, orch_id, records,
-                                 project)
+    from_flavor = memo.groups.get(key) if key is not None else None
+    if from_flavor is None:
+        from_flavor = _flavor_groups(flavor, ref, name, orch_id, records,
+                                     project)
+        if key is not None:
+            memo.groups[key] = from_flavor
     names = tuple(dict.fromkeys(list(refs) + [g.name for g in from_flavor]))
     server = request_mod.ServerRequest(
         id=orch_id, demand=demand, name=str(name), groups=names,
@@ -284,11 +321,12 @@ def translate(resources, groups, flavors, kind=request_mod.CREATE,
     memberships = plan_memberships(resources)
     built, flavor_groups = [], {}
     name_of = _group_names(records)
+    memo = _FlavorMemo()
     for orch_id, resource in servers:
         server, spec, from_flavor = build_server(
             orch_id, resource, flavors,
             [name_of(r) for r in memberships.get(orch_id, ())], locations,
-            records=records, project=project)
+            records=records, project=project, memo=memo)
         built.append((server, spec, resource))
         flavor_groups.update((g.name, g) for g in from_flavor)
     if flavor_groups:
@@ -297,9 +335,9 @@ def translate(resources, groups, flavors, kind=request_mod.CREATE,
             if group.name not in known:
                 model_groups.append(group_model(group))
     specs, kept, requests = {}, {}, []
+    defs = {g.name: g for g in model_groups}
     for server, spec, resource in built:
-        spec['group_definitions'] = group_definitions(server.groups,
-                                                      model_groups)
+        spec['group_definitions'] = _definitions(server.groups, defs)
         requests.append(server)
         specs[server.id] = spec
         kept[server.id] = resource

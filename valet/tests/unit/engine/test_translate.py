@@ -1,5 +1,7 @@
 """Plan messages to placement requests."""
 
+import copy
+
 from oslotest import base
 
 from valet.common import exception
@@ -193,3 +195,76 @@ class TranslateTest(base.BaseTestCase):
                           ['a'], {}, FLAVORS)
         self.assertRaises(exception.BadRequest, translate.translate,
                           {'a': 'server'}, {}, FLAVORS)
+
+
+class SharedFlavorTest(base.BaseTestCase):
+    """Servers of one flavor: the flavor is worked out once, and still
+    no server shares a dict with another, with the message or with the
+    inventory."""
+
+    def test_servers_of_one_flavor_share_nothing(self):
+        flavors = copy.deepcopy(FLAVORS)
+        resources = {'s%d' % i: server('m1.ssd' if i % 2 else 'abc',
+                                       groups=['web'], name='n%d' % i)
+                     for i in range(4)}
+        message = copy.deepcopy(resources)
+        work = translate.translate(resources, GROUPS, flavors)
+        self.assertEqual(message, resources)
+        self.assertEqual(FLAVORS, flavors)
+        servers = work.request.servers
+        self.assertEqual(1, len({frozenset(s.demand.items())
+                                 for s in servers}))
+        for attr in ('demand', 'extra_specs'):
+            ids = {id(getattr(s, attr)) for s in servers}
+            self.assertEqual(len(servers), len(ids))
+            self.assertNotIn(id(flavors['m1.ssd']['extra_specs']), ids)
+        servers[0].demand['VCPU'] = 99
+        servers[0].extra_specs['disk'] = 'hdd'
+        work.specs['s0']['group_definitions']['web']['parents'].append('x')
+        self.assertEqual(2, servers[1].demand['VCPU'])
+        self.assertEqual({'disk': 'ssd'}, servers[1].extra_specs)
+        self.assertEqual([], work.specs['s1']['group_definitions']['web'][
+            'parents'])
+        self.assertEqual({'disk': 'ssd'}, flavors['m1.ssd']['extra_specs'])
+
+    def test_flavor_groups_are_read_once(self):
+        storage = memory.MemoryStorage()
+        storage.create_group(objects.Group(
+            name='db', type='diversity', level='host'))
+        records = group_state.GroupRecords(storage)
+        asked = []
+        real = records.require
+
+        def require(ref, project_id, where=None):
+            asked.append(ref)
+            return real(ref, project_id, where)
+        records.require = require
+        flavors = dict(FLAVORS, grouped={
+            'name': 'grouped', 'id': '9', 'vcpus': 1, 'ram': 512,
+            'disk': 1, 'extra_specs': {'valet:groups': 'db', 'x': 'y'}})
+        work = translate.translate(
+            {'s%d' % i: server('grouped') for i in range(5)}, {}, flavors,
+            records=records, project='p1')
+        self.assertEqual(['db'], asked)
+        for s in work.request.servers:
+            self.assertEqual(('db',), s.groups)
+            self.assertEqual({'valet:groups': 'db', 'x': 'y'},
+                             s.extra_specs)
+
+    def test_a_bad_flavor_names_the_first_server(self):
+        resources = {'s%d' % i: server('m9.huge', name='n%d' % i)
+                     for i in range(3)}
+        err = self.assertRaises(exception.BadRequest, translate.translate,
+                                resources, {}, FLAVORS)
+        self.assertIn('s0', err.message)
+        self.assertIn('n0', err.message)
+
+    def test_references_of_equal_value_and_other_type(self):
+        flavors = {'True': {'name': 'True', 'id': 'x', 'vcpus': 1,
+                            'ram': 1, 'disk': 1},
+                   'one': {'name': 'one', 'id': 1, 'vcpus': 2, 'ram': 2,
+                           'disk': 2}}
+        work = translate.translate(
+            {'a': server(True), 'b': server(1)}, {}, flavors)
+        self.assertEqual(['True', 'one'], [work.specs[k]['flavor']
+                                           for k in ('a', 'b')])
