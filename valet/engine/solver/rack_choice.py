@@ -54,22 +54,40 @@ def pack(search, members, hosts, free, opened, spill=False):
     opened elsewhere.
     """
     p = search.p
+    if not len(members):
+        return 0
+    order = sorted(members, key=lambda m: (-p.size[m], m))
     weights = p.weights / p.scale
     room = np.maximum(free, 0) @ weights
-    count = 0
-    for m in sorted(members, key=lambda m: (-p.size[m], m)):
-        fit = np.all(free >= p.demand[m] - EPS, axis=1) & p.static[m][hosts]
-        # Best fit among hosts in use (the least room left), else the
-        # largest empty host (the fewest opened in all).
-        pick = np.where(fit & opened, room, np.inf)
-        k = int(pick.argmin())
-        if pick[k] == np.inf:
-            pick = np.where(fit, -room, np.inf)
-            k = int(pick.argmin())
-            if pick[k] == np.inf:
+    need = p.demand[order] - EPS
+    static = np.array([p.static[m][hosts] for m in order])
+    # Members like the one before (same demand, same hosts): only the
+    # host that one took has changed for them.
+    like = np.zeros(len(order), dtype=bool)
+    like[1:] = ((need[1:] == need[:-1]).all(axis=1)
+                & (static[1:] == static[:-1]).all(axis=1))
+    count, k = 0, None
+    for j, m in enumerate(order):
+        if not like[j]:
+            fit = (free >= need[j]).all(axis=1) & static[j]
+            # Best fit among hosts in use (the least room left), else the
+            # largest empty host (the fewest opened in all).
+            on_used = np.where(fit & opened, room, np.inf)
+            on_empty = np.where(fit, -room, np.inf)
+        elif k is not None:
+            if static[j, k] and (free[k] >= need[j]).all():
+                on_used[k] = room[k] if opened[k] else np.inf
+                on_empty[k] = -room[k]
+            else:
+                on_used[k] = on_empty[k] = np.inf
+        k = int(on_used.argmin())
+        if on_used[k] == np.inf:
+            k = int(on_empty.argmin())
+            if on_empty[k] == np.inf:
                 if not spill:
                     return None
                 count += 1
+                k = None
                 continue
             opened[k] = True
             count += 1
@@ -249,9 +267,11 @@ def bias(search, rule, rivals, i, idx, domain, rest_of):
     when needed).
     """
     p = search.p
-    dom = p.domain[rule.level]
-    at = dom[idx]
-    domains = [int(d) for d in np.unique(at[at >= 0])]
+    lv = levels(p, rule.level, rule.hosts_cache)
+    at = p.domain[rule.level][idx]
+    seen = np.zeros(lv.count + 1, dtype=bool)
+    seen[lv.index[idx]] = True
+    domains = seen[:-1].nonzero()[0].tolist()
     members = [m for m in rule.members if search.assign[m] < 0]
     rest = [m for m in members if m != i]
     used = in_use(search)
@@ -262,14 +282,14 @@ def bias(search, rule, rivals, i, idx, domain, rest_of):
                else np.zeros(len(idx), dtype=bool))
     if not domains or (len(domains) < 2 and (not rest or on_used.any())):
         return None, False
-    hosts = domain_hosts(p, rule.level, rule.hosts_cache)
     # The domain the search would pick anyway: if nothing needs a new host
     # after it, nothing ranks better (and the rest is not worth packing).
     left = ((search.free[idx] - p.demand[i]) * p.weights
             / p.scale).sum(axis=1) + ~used[idx] * NEW_HOST
-    first = int(at[int(np.argmin(left))])
-    if _roomy(search, members, hosts[first], used):
+    first = int(at[int(left.argmin())])
+    if _roomy(search, members, lv.within(first) & p.usable, used):
         return None, True
+    hosts = lv.hosts()
     others = _others(search, rule, rivals, domain is None, hosts)
     servers, where = rest_of()
     alone = ([m for m in servers if search.assign[m] < 0], where)
@@ -302,17 +322,18 @@ def bias(search, rule, rivals, i, idx, domain, rest_of):
     return (extra * RACK_RANK if extra.any() else None), False
 
 
-def _roomy(search, members, hosts, used):
-    """Whether the group's unplaced members fit the room on the hosts in
-    use of their domain (``hosts``), and all unplaced servers the room on
-    every host in use, both SLACK times over: no host to open."""
+def _roomy(search, members, mine, used):
+    """Whether all unplaced servers fit the room on every host in use, and
+    the group's unplaced members the room on the hosts in use of their
+    domain (``mine``: its usable hosts), both SLACK times over: no host to
+    open."""
     p = search.p
     free = np.maximum(search.free, 0)
-    need = p.demand[members].sum(axis=0) * SLACK
-    if (need > free[hosts[used[hosts]]].sum(axis=0) + EPS).any():
-        return False
     room = free[used & p.usable].sum(axis=0)
-    return bool((search.left * SLACK <= room + EPS).all())
+    if not (search.left * SLACK <= room + EPS).all():
+        return False
+    need = p.demand[members].sum(axis=0) * SLACK
+    return not (need > free[mine & used].sum(axis=0) + EPS).any()
 
 
 def _others(search, rule, rivals, free, hosts):

@@ -16,6 +16,8 @@ from valet.engine.solver.rules.base import EPS
 from valet.objects import group_kinds
 
 KIND = group_kinds.AFFINITY
+# Look-ahead answers kept per group and search.
+MEMO = 256
 
 
 class Affinity(base.Constraint):
@@ -79,6 +81,8 @@ class _Tracker(base.Tracker):
         self.placed = 0
         self.settled = None
         self.allowed_domains = None
+        # The look-ahead's answers per search state (small requests).
+        self.memo = {}
 
     def mask(self, i):
         p, rule, search = self.p, self.rule, self.search
@@ -119,8 +123,22 @@ class _Tracker(base.Tracker):
             if self.placed > self.settled:
                 return None     # the same path on: nothing to open
             self.settled = None
-        extra, settled = rack_choice.bias(self.search, rule, rule.rivals, i,
-                                          idx, self.domain, self._outside)
+        search = self.search
+        key = found = None
+        if rack_choice.small(self.p):
+            # The same state asked again (the improvement phase starts
+            # where the first search did): the same answer.
+            key = (i, tuple(search.assign), idx.tobytes(),
+                   search.free.tobytes())
+            found = self.memo.get(key)
+        if found is None:
+            found = rack_choice.bias(search, rule, rule.rivals, i, idx,
+                                     self.domain, self._outside)
+            if key is not None and len(self.memo) < MEMO:
+                if found[0] is not None:
+                    found[0].flags.writeable = False    # shared
+                self.memo[key] = found
+        extra, settled = found
         if settled:
             self.settled = self.placed
         return extra
