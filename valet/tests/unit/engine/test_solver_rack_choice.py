@@ -6,11 +6,15 @@ first member's best-fitting host is in a rack where the rest of the group
 first placement (the ranking itself); the default search must agree.
 """
 
+import dataclasses
+from unittest import mock
+
 import numpy as np
 
 from valet.engine.solver import decision as d
 from valet.engine.solver import problem as problem_mod
 from valet.engine.solver import rack_choice
+from valet.engine.solver.rules import affinity as affinity_rule
 from valet.engine.solver import search as search_mod
 from valet.tests.unit.engine import base
 from valet.tests.unit.engine.base import affinity
@@ -123,3 +127,77 @@ class TestPack(base.SolverTestCase):
                                            opened))
         self.assertEqual(1, rack_choice.pack(search, [0], hosts, free * 0,
                                              opened, spill=True))
+
+    def test_like_members_see_the_host_the_last_one_took(self):
+        # Four like members: two fill r0h0's 8, the other two go on one
+        # of the empty hosts (the 16), whose room then shrinks for them.
+        dc = build(_hosts({'r0': [16, 8, 16]}), [placed('o', 'r0h0', 8)])
+        req = request([server(s, 4) for s in 'abcd'])
+        search = search_mod.Search(problem_mod.Problem(dc, req),
+                                   d.SolverOptions())
+        hosts = np.arange(3)
+        free = search.free[hosts].copy()
+        opened = rack_choice.in_use(search)[hosts].copy()
+        self.assertEqual(1, rack_choice.pack(search, range(4), hosts, free,
+                                             opened))
+        self.assertEqual([0, 8, 8], list(free[:, 0]))
+        self.assertEqual([True, False, True], list(opened))
+
+
+class TestDomains(base.SolverTestCase):
+
+    def setUp(self):
+        super().setUp()
+        hosts = _hosts({'r0': [8, 8], 'r1': [16], 'r2': [4]})
+        hosts[1] = dataclasses.replace(hosts[1], enabled=False)
+        self.dc = build(hosts, [placed('o', 'r0h0', 2)])
+        req = request([server('a', 2, groups=['A'])],
+                      [affinity('A', 'rack')])
+        self.search = search_mod.Search(problem_mod.Problem(self.dc, req),
+                                        d.SolverOptions())
+        self.p = self.search.p
+        self.level = self.p.topology.index('rack')
+        self.lv = rack_choice.levels(self.p, self.level, {})
+
+    def test_room_per_domain_over_usable_hosts(self):
+        room = self.lv.room(self.search.free)
+        dom = self.p.domain[self.level]
+        for k in range(self.lv.count):
+            on = (dom == k) & self.p.usable
+            np.testing.assert_array_equal(
+                np.maximum(self.search.free[on], 0).sum(axis=0), room[k])
+        # r0h1 is disabled: r0 has r0h0's 6 VCPU left only.
+        self.assertEqual(6, room[int(dom[0]), 0])
+
+    def test_hosts_and_within(self):
+        dom = self.p.domain[self.level]
+        r0 = int(dom[0])
+        self.assertEqual([0], list(self.lv.hosts()[r0]))
+        within = self.lv.within(r0)
+        self.assertEqual([True, True, False, False], list(within))
+        self.assertRaises(ValueError, within.__setitem__, 0, False)
+
+
+class TestMemo(base.SolverTestCase):
+
+    def test_the_same_state_is_looked_at_once(self):
+        dc = build(_hosts({'r0': [8, 8], 'r1': [8, 32]}),
+                   [placed('o0', 'r0h0', vcpus=4)])
+        req = request([server(s, 6, groups=['A']) for s in 'abc'],
+                      [affinity('A', 'rack')])
+        search = search_mod.Search(problem_mod.Problem(dc, req),
+                                   d.SolverOptions())
+        tracker = [t for t in search.trackers
+                   if isinstance(t, affinity_rule._Tracker)][0]
+        idx = search.feasible_mask(0).nonzero()[0]
+        real = rack_choice.bias
+        with mock.patch.object(rack_choice, 'bias',
+                               side_effect=real) as looked:
+            first = tracker.bias(0, idx)
+            self.assertIs(first, tracker.bias(0, idx))
+            self.assertEqual(1, looked.call_count)
+            # Another state: looked at again.
+            search.free[3, 0] -= 1
+            tracker.bias(0, idx)
+            self.assertEqual(2, looked.call_count)
+        self.assertIsNotNone(first)
