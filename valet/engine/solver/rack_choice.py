@@ -199,7 +199,7 @@ class Estimate:
     members, on the search's current state; for the domains packed, the
     state of their hosts after (``after[d]``: free room, in use)."""
 
-    def __init__(self, search, level, members, domains, hosts):
+    def __init__(self, search, level, members, domains, hosts, known=None):
         self.p = search.p
         self.search = search
         self.level = level
@@ -208,6 +208,7 @@ class Estimate:
         self.hosts = {d: hosts.get(d, nothing) for d in domains}
         self.count = {}
         self.after = {}
+        self.packed = set()
         bound = self._bound(domains)
         order = sorted(domains, key=lambda d: (bound[d], d))
         used = in_use(search)
@@ -216,9 +217,16 @@ class Estimate:
             if k >= MAX_DOMAINS or (k >= MIN_DOMAINS and best is not None
                                     and bound[d] >= best):
                 break
-            hosts = self.hosts[d]
-            free, opened = search.free[hosts].copy(), used[hosts].copy()
-            count = pack(search, members, hosts, free, opened)
+            if known is not None and d in known.packed:
+                # Packed already (``known``: an Estimate on the same state).
+                count, (free, opened) = known.count[d], known.after.get(
+                    d, (None, None))
+                count = None if free is None else count
+            else:
+                hosts = self.hosts[d]
+                free, opened = search.free[hosts].copy(), used[hosts].copy()
+                count = pack(search, members, hosts, free, opened)
+            self.packed.add(d)
             if count is None:
                 self.count[d] = MOST        # the group did not fit
                 continue
@@ -293,17 +301,21 @@ def bias(search, rule, rivals, i, idx, domain, rest_of):
     others = _others(search, rule, rivals, domain is None, hosts)
     servers, where = rest_of()
     alone = ([m for m in servers if search.assign[m] < 0], where)
+    quick, total = None, {}
     if len(domains) > 1:
         quick = Estimate(search, rule.level, members, [first], hosts)
-        if first in quick.after and quick.count[first] == 0 and _after(
-                search, quick, first, quick.after[first], others,
-                alone) == 0:
-            return None, True
-    mine = Estimate(search, rule.level, members, domains, hosts)
-    total = {}
+        if first in quick.after and quick.count[first] == 0:
+            total[first] = _after(search, quick, first, quick.after[first],
+                                  others, alone)
+            if total[first] == 0:
+                return None, True
+    # The first domain's packing and total are not worked out again.
+    mine = Estimate(search, rule.level, members, domains, hosts, quick)
+    total = {d: n for d, n in total.items() if d in mine.after}
     for d in mine.after:
-        total[d] = mine.count[d] + _after(search, mine, d, mine.after[d],
-                                          others, alone)
+        if d not in total:
+            total[d] = mine.count[d] + _after(search, mine, d,
+                                              mine.after[d], others, alone)
     best = min(total.values()) if total else MOST
     if len(domains) < 2 and best == 0:
         return None, True
