@@ -71,14 +71,14 @@ def without_members_of(resources, missing):
     """(``resources`` without the servers that name a group of
     ``missing``, the orchestration ids of those servers)."""
     if not missing:
-        return resources, ()
+        return resources, frozenset()
     missing = set(missing)
     try:
         refs = membership.from_plan(resources)
     except membership.MembershipError:
-        return resources, ()    # resolve_groups says what is wrong
-    left_out = [orch_id for orch_id, names in refs.items()
-                if any(isinstance(n, str) and n in missing for n in names)]
+        return resources, frozenset()   # resolve_groups says what is wrong
+    left_out = {orch_id for orch_id, names in refs.items()
+                if any(isinstance(n, str) and n in missing for n in names)}
     return ({k: v for k, v in resources.items() if k not in left_out},
             left_out)
 
@@ -144,7 +144,8 @@ class StackPlanner:
                 code=HEAT_UNAVAILABLE)
 
     def plan_stack(self, ctxt, root, project_id, any_project):
-        """Plan (or re-plan) root stack ``root`` from Heat."""
+        """Plan (or re-plan) root stack ``root`` from Heat; (the servers
+        left out of the plan, the missing groups that left them out)."""
         read = self._read(root)
         owner = read.project_id or project_id
         if not any_project and owner != project_id:
@@ -166,7 +167,7 @@ class StackPlanner:
         with self.endpoint.lock:
             self.endpoint._ready()
             self._plan(ctxt, root, read, owner, resources)
-        return {orch_id: missing for orch_id in left_out}
+        return left_out, missing
 
     def _missing_groups(self, names):
         return [name for name in names
@@ -249,14 +250,13 @@ class StackPlanner:
                 # others find their placements once it is done.
                 placement = self._placement(orch_id)
                 if placement is None:
-                    left_out = self.plan_stack(ctxt, root, project_id,
-                                               any_project)
+                    left_out, missing = self.plan_stack(
+                        ctxt, root, project_id, any_project)
                     if orch_id in left_out:
                         raise exception.NotFound(
-                            'Heat stack %s: server %s is in group(s) %s, '
-                            'which Heat has not created' % (
-                                root, '/'.join(path),
-                                ', '.join(left_out[orch_id])),
+                            'Heat stack %s: server %s is in a group Heat '
+                            'has not created (of %s)' % (
+                                root, '/'.join(path), ', '.join(missing)),
                             code=group_state.GROUP_NOT_FOUND)
                     placement = self._placement(orch_id)
             if placement is None:

@@ -30,6 +30,19 @@ def few_nodes(req):
     return len(req.servers) + search.PROBE_SLACK
 
 
+def _spread_with_an_affinity_pair():
+    """8 hosts; a host-affinity pair in a host spread of skew 1 with two
+    more members: infeasible."""
+    dc = base.build([host('h%d' % i, vcpus=8 + i) for i in range(8)])
+    groups = [group('S', groups_mod.SPREAD, max_skew=1),
+              affinity('P', parents=['S'])]
+    req = request([server('a', 1, groups=['P']),
+                   server('b', 1, groups=['P']),
+                   server('c', 1, groups=['S']),
+                   server('d', 1, groups=['S'])], groups)
+    return dc, req
+
+
 class TestRefute(base.SolverTestCase):
 
     def test_diversity_over_clean_hosts_is_counted(self):
@@ -98,13 +111,7 @@ class TestRefute(base.SolverTestCase):
         # A host-affinity pair in a host spread of skew 1 puts two members
         # on one host: every other of the 8 hosts then needs one, and
         # there are only 4 members.
-        dc = base.build([host('h%d' % i, vcpus=8 + i) for i in range(8)])
-        groups = [group('S', groups_mod.SPREAD, max_skew=1),
-                  affinity('P', parents=['S'])]
-        req = request([server('a', 1, groups=['P']),
-                       server('b', 1, groups=['P']),
-                       server('c', 1, groups=['S']),
-                       server('d', 1, groups=['S'])], groups)
+        dc, req = _spread_with_an_affinity_pair()
         decision = self.infeasible(dc, req)
         self.assertTrue(decision.proven_infeasible)
         entries = [e for e in decision.explanation['groups']
@@ -117,13 +124,7 @@ class TestRefute(base.SolverTestCase):
     def test_proofs_asked_at_the_first_dead_end(self):
         # The first member that finds no host stops the search with the
         # proof: no backtracking through the choices before it.
-        dc = base.build([host('h%d' % i, vcpus=8 + i) for i in range(8)])
-        groups = [group('S', groups_mod.SPREAD, max_skew=1),
-                  affinity('P', parents=['S'])]
-        req = request([server('a', 1, groups=['P']),
-                       server('b', 1, groups=['P']),
-                       server('c', 1, groups=['S']),
-                       server('d', 1, groups=['S'])], groups)
+        dc, req = _spread_with_an_affinity_pair()
         prob = problem_mod.Problem(dc, req)
         calls = []
         real = proofs.refute
@@ -141,13 +142,7 @@ class TestRefute(base.SolverTestCase):
         # The proof names every group the members join: the deletion
         # filter starts from all of them, which is the request as asked
         # (its search already proved it impossible).
-        dc = base.build([host('h%d' % i, vcpus=8 + i) for i in range(8)])
-        groups = [group('S', groups_mod.SPREAD, max_skew=1),
-                  affinity('P', parents=['S'])]
-        req = request([server('a', 1, groups=['P']),
-                       server('b', 1, groups=['P']),
-                       server('c', 1, groups=['S']),
-                       server('d', 1, groups=['S'])], groups)
+        dc, req = _spread_with_an_affinity_pair()
         ignored = []
         real = problem_mod.Problem
 

@@ -107,17 +107,23 @@ class TestRackChoice(base.SolverTestCase):
         self.assertEqual(1, len(self.racks_of(dc, decision, 'ab')))
 
 
+def _packing(dc, req):
+    """(search, its first three hosts, their free room, which are in use):
+    what ``rack_choice.pack`` takes."""
+    search = search_mod.Search(problem_mod.Problem(dc, req),
+                               d.SolverOptions())
+    hosts = np.arange(3)
+    return (search, hosts, search.free[hosts].copy(),
+            rack_choice.in_use(search)[hosts].copy())
+
+
 class TestPack(base.SolverTestCase):
 
     def test_first_fit_decreasing_counts_opened_hosts(self):
         dc = build(_hosts({'r0': [8, 8, 16]}), [placed('o', 'r0h0', 4)])
         req = request([server(s, v) for s, v in
                        (('a', 2), ('b', 6), ('c', 6), ('d', 4))])
-        search = search_mod.Search(problem_mod.Problem(dc, req),
-                                   d.SolverOptions())
-        hosts = np.arange(3)
-        free = search.free[hosts].copy()
-        opened = rack_choice.in_use(search)[hosts].copy()
+        search, hosts, free, opened = _packing(dc, req)
         # b, c on the 16 (largest empty), d on r0h0's 4, a on the 16.
         self.assertEqual(1, rack_choice.pack(search, range(4), hosts, free,
                                              opened))
@@ -133,11 +139,7 @@ class TestPack(base.SolverTestCase):
         # of the empty hosts (the 16), whose room then shrinks for them.
         dc = build(_hosts({'r0': [16, 8, 16]}), [placed('o', 'r0h0', 8)])
         req = request([server(s, 4) for s in 'abcd'])
-        search = search_mod.Search(problem_mod.Problem(dc, req),
-                                   d.SolverOptions())
-        hosts = np.arange(3)
-        free = search.free[hosts].copy()
-        opened = rack_choice.in_use(search)[hosts].copy()
+        search, hosts, free, opened = _packing(dc, req)
         self.assertEqual(1, rack_choice.pack(search, range(4), hosts, free,
                                              opened))
         self.assertEqual([0, 8, 8], list(free[:, 0]))
