@@ -25,6 +25,7 @@ from sqlalchemy import exc as sa_exc
 from valet import objects
 from valet import storage
 from valet.storage import base
+from valet.storage.sql import direct
 from valet.storage.sql import migration
 from valet.storage.sql import models
 from valet.storage.sql import sqlite
@@ -41,6 +42,8 @@ PLACEMENT_METADATA = models.PLACEMENT_METADATA
 # reference...
 _PLAN_BY_REF = sa.select(PLANS).where(sa.or_(
     PLANS.c.id == sa.bindparam('ref'), PLANS.c.stack_id == sa.bindparam('ref')))
+_GROUP_BY_REF = sa.select(GROUPS).where(sa.or_(
+    GROUPS.c.id == sa.bindparam('ref'), GROUPS.c.name == sa.bindparam('ref')))
 _PLACEMENT_BY_REF = sa.select(PLACEMENTS).where(sa.or_(
     PLACEMENTS.c.id == sa.bindparam('ref'),
     PLACEMENTS.c.orchestration_id == sa.bindparam('ref')))
@@ -55,6 +58,12 @@ _INSERT_PLACEMENTS = PLACEMENTS.insert().values({
     name: sa.bindparam(key, type_=sa.Text())
     for name, key in _JSON_TEXT.items()})
 _INSERT_METADATA = PLACEMENT_METADATA.insert()
+# The parameters each insert is given (``create_plan``).
+_PLAN_KEYS = ('id', 'name', 'stack_id', 'project_id', 'generation')
+_PLACEMENT_KEYS = tuple(
+    [c.name for c in PLACEMENTS.columns if c.name not in _JSON_COLUMNS]
+    + list(_JSON_TEXT.values()))
+_METADATA_KEYS = ('placement_id', 'meta_key', 'value_digest')
 _DELETE_PLAN_METADATA = PLACEMENT_METADATA.delete().where(
     PLACEMENT_METADATA.c.placement_id.in_(
         sa.select(PLACEMENTS.c.id).where(
@@ -112,6 +121,8 @@ class SqlStorage(base.Storage):
         self._url = conf.database.connection
         self._engine = None
         self._engine_lock = threading.Lock()
+        self._pooled_file = False
+        self._hot = None
         try:
             self.safe_url = sa.engine.make_url(self._url).render_as_string(
                 hide_password=True)
@@ -124,7 +135,15 @@ class SqlStorage(base.Storage):
         with self._engine_lock:
             if self._engine is None:
                 self._engine = self._create_engine()
+                if self._pooled_file:
+                    self._hot = _Hot(self._engine)
             return self._engine
+
+    def _direct(self):
+        """The statements run directly (an SQLite file), else None."""
+        if self._engine is None:
+            self._get_engine()
+        return self._hot
 
     def _create_engine(self):
         db = self.conf.database
@@ -138,6 +157,7 @@ class SqlStorage(base.Storage):
         if sqlite.is_file(url):
             # Pooled connections in WAL mode (sqlite.py).
             create = functools.partial(sqlite.create_engine, db=db)
+            self._pooled_file = True
         try:
             return create(
                 self._url,
@@ -238,10 +258,8 @@ class SqlStorage(base.Storage):
 
     @_translated
     def get_group(self, id_or_name):
-        with self._connect() as conn:
-            rows = conn.execute(sa.select(GROUPS).where(sa.or_(
-                GROUPS.c.id == id_or_name,
-                GROUPS.c.name == id_or_name))).all()
+        rows = self._select('group_by_ref', _GROUP_BY_REF,
+                            {'ref': id_or_name})
         row = _prefer_id(rows, id_or_name)
         if row is None:
             raise base.NotFound('No group %r' % id_or_name)
@@ -288,13 +306,25 @@ class SqlStorage(base.Storage):
         rows = [_placement_row(p, plan.id, plan.project_id)
                 for p in placements]
         params = [_insert_params(row) for row in rows]
-        with self._txn() as conn:
-            conn.execute(_INSERT_PLAN, {
-                'id': plan.id, 'name': plan.name, 'stack_id': plan.stack_id,
-                'project_id': plan.project_id, 'generation': 1})
-            if params:
-                conn.execute(_INSERT_PLACEMENTS, params)
-                _index_metadata(conn, rows)
+        plan_row = {'id': plan.id, 'name': plan.name,
+                    'stack_id': plan.stack_id,
+                    'project_id': plan.project_id, 'generation': 1}
+        entries = _metadata_entries(rows)
+        hot = self._direct()
+        try:
+            if hot is None:
+                raise direct.Failed('no direct statements')
+            hot.direct.write([(hot.insert_plan, [plan_row]),
+                              (hot.insert_placements, params),
+                              (hot.insert_metadata, entries)])
+        except direct.Failed:
+            # Again through SQLAlchemy: written, or its error raised.
+            with self._txn() as conn:
+                conn.execute(_INSERT_PLAN, plan_row)
+                if params:
+                    conn.execute(_INSERT_PLACEMENTS, params)
+                if entries:
+                    conn.execute(_INSERT_METADATA, entries)
         # Every row is exactly what was inserted: no need to read it back.
         return (_plan(_Written(id=plan.id, name=plan.name,
                                stack_id=plan.stack_id,
@@ -303,8 +333,8 @@ class SqlStorage(base.Storage):
 
     @_translated
     def get_plan(self, id_or_stack_id, project_id=None):
-        with self._connect() as conn:
-            rows = conn.execute(_PLAN_BY_REF, {'ref': id_or_stack_id}).all()
+        rows = self._select('plan_by_ref', _PLAN_BY_REF,
+                            {'ref': id_or_stack_id})
         row = _prefer_id(rows, id_or_stack_id)
         if row is None or (project_id is not None
                            and row.project_id != project_id):
@@ -454,6 +484,18 @@ class SqlStorage(base.Storage):
                 raise base.NotFound('No placement %s' % placement_id)
 
     # -------------------------------------------------------------- helpers
+    def _select(self, name, stmt, params):
+        """The rows of a hot SELECT (``_Hot``'s ``name``, ``stmt`` for
+        SQLAlchemy)."""
+        hot = self._direct()
+        if hot is not None:
+            try:
+                return hot.direct.select(getattr(hot, name), params)
+            except direct.Failed:
+                pass        # again through SQLAlchemy, for its error
+        with self._connect() as conn:
+            return conn.execute(stmt, params).all()
+
     def _update_placement(self, conn, placement, row, *scope):
         """Conditional update of one placement; its plan and project stay."""
         values = {k: v for k, v in row.items()
@@ -538,8 +580,8 @@ def _as_read(params):
     return out
 
 
-def _index_metadata(conn, rows):
-    """Index the metadata of freshly written placement ``rows``."""
+def _metadata_entries(rows):
+    """The metadata index rows of placement ``rows``."""
     entries = []
     for row in rows:
         for key, value in row['metadata'].items():
@@ -547,8 +589,28 @@ def _index_metadata(conn, rows):
             if digest is not None:
                 entries.append({'placement_id': row['id'], 'meta_key': key,
                                 'value_digest': digest})
+    return entries
+
+
+def _index_metadata(conn, rows):
+    """Index the metadata of freshly written placement ``rows``."""
+    entries = _metadata_entries(rows)
     if entries:
         conn.execute(_INSERT_METADATA, entries)
+
+
+class _Hot:
+    """The statements every plan request runs, compiled for an SQLite
+    file's direct execution (``valet.storage.sql.direct``)."""
+
+    def __init__(self, engine):
+        self.direct = direct.Direct(engine)
+        compiled = self.direct.compile
+        self.plan_by_ref = compiled(_PLAN_BY_REF)
+        self.group_by_ref = compiled(_GROUP_BY_REF)
+        self.insert_plan = compiled(_INSERT_PLAN, _PLAN_KEYS)
+        self.insert_placements = compiled(_INSERT_PLACEMENTS, _PLACEMENT_KEYS)
+        self.insert_metadata = compiled(_INSERT_METADATA, _METADATA_KEYS)
 
 
 def _after(table, row):

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from valet import objects
 from valet.storage import base
+from valet.storage.sql import direct
 from valet.storage.sql import driver
 from valet.storage.sql import models
 from valet.storage.sql import sqlite
@@ -178,9 +179,60 @@ class SqliteFileTest(oslo_base.BaseTestCase):
 
     def test_a_read_sends_no_begin_through_sqlalchemy(self):
         sent = self.statements(self.store)
-        with self.assertRaises(base.NotFound):
-            self.store.get_plan('nope')
+        self.assertEqual([], self.store.list_plans())
         self.assertEqual(['SELECT'], sent)
+
+    def test_a_plan_create_and_its_lookups_run_directly(self):
+        sent = self.statements(self.store)
+        plan = objects.Plan(name='p1', stack_id='s1', project_id='pr')
+        self.store.create_plan(plan, [placement(plan, 'a'),
+                                      placement(plan, 'b', reserved=True)])
+        self.assertEqual(plan.id, self.store.get_plan('s1').id)
+        self.assertRaises(base.NotFound, self.store.get_group, 'g')
+        self.assertEqual([], sent)
+        # What SQLAlchemy reads back is what it would have written.
+        self.assertEqual({'plans': 1, 'placements': 2,
+                          'placement_metadata': 2}, self.counts())
+        a, b = self.store.list_placements()
+        self.assertEqual((False, True, {'k': 'b'}),
+                         (a.reserved, b.reserved, b.metadata))
+        with sqlite3.connect(self.path) as raw:
+            self.assertEqual([(0,), (1,)], raw.execute(
+                'SELECT reserved FROM placements ORDER BY name').fetchall())
+
+    def test_a_direct_failure_is_done_again_through_sqlalchemy(self):
+        def failed(*args):
+            raise direct.Failed('database is locked')
+        self.useFixture(fixtures.MockPatchObject(
+            direct.Direct, 'write', side_effect=failed))
+        self.useFixture(fixtures.MockPatchObject(
+            direct.Direct, 'select', side_effect=failed))
+        sent = self.statements(self.store)
+        plan = objects.Plan(name='p1', stack_id='s1')
+        self.store.create_plan(plan, [placement(plan, 'a')])
+        self.assertEqual(plan.id, self.store.get_plan('s1').id)
+        self.assertEqual(['INSERT', 'INSERT', 'INSERT', 'SELECT'], sent)
+        # The stack's unique constraint answers through oslo.db, as ever.
+        self.assertRaises(base.Conflict, self.store.create_plan,
+                          objects.Plan(name='p2', stack_id='s1'), [])
+
+    def test_a_duplicate_stack_is_still_a_conflict(self):
+        self.store.create_plan(objects.Plan(name='p1', stack_id='s1'), [])
+        before = self.counts()
+        again = objects.Plan(name='p2', stack_id='s1')
+        self.assertRaises(base.Conflict, self.store.create_plan, again,
+                          [placement(again, 'a')])
+        self.assertEqual(before, self.counts())
+
+    def test_only_the_pooled_file_engine_runs_directly(self):
+        class Former(driver.SqlStorage):
+            def _create_engine(self):
+                return sa.create_engine('sqlite:///' + self.conf.database
+                                        .connection.split(':///', 1)[1])
+        store = Former(make_conf('sqlite:///' + self.path))
+        self.addCleanup(store.dispose)
+        self.assertIsNone(store._direct())
+        self.assertIsNotNone(self.store._direct())
 
     def test_transactions_still_begin(self):
         # BEGIN reaches sqlite3: a second writer waits for the first.

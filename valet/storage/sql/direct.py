@@ -1,0 +1,137 @@
+"""SQLite files: the statements of every plan request, run directly.
+
+A plan's create looks its stack up and writes the plan, its placements
+and their metadata index; SQLAlchemy's execution of each (connection
+events, cache key, execution context, autobegin, result object) cost
+several times what SQLite itself took, most of the storage time of a
+one-server plan. For an SQLite file (all-in-one) these few statements
+are compiled once for the dialect and run on the pooled DB-API
+connection, in SQLite's own transactions.
+
+Nothing else changes: the same SQL, the same pool and connections (with
+their foreign keys and WAL), the same rows. Any DB-API error there
+rolls back and the caller does the same work again through SQLAlchemy,
+which raises the error oslo.db translates (a duplicate stack is still a
+``Conflict``); so an error is reported exactly as before.
+"""
+
+import json
+import sqlite3
+
+from valet.storage.sql import models
+
+
+class Failed(Exception):
+    """The direct statement failed and was rolled back: do it the
+    ordinary way."""
+
+
+class Statement:
+    """One statement compiled for the engine's dialect."""
+
+    def __init__(self, stmt, dialect, keys=None):
+        compiled = stmt.compile(dialect=dialect, column_keys=keys)
+        self.sql = compiled.string
+        self.order = tuple(compiled.positiontup or ())
+        self.names = None
+        self.json = ()
+        if stmt.is_select:
+            columns = list(stmt.selected_columns)
+            self.names = tuple(c.name for c in columns)
+            self.json = tuple(i for i, c in enumerate(columns)
+                              if isinstance(c.type, models.JSONText))
+
+    def args(self, params):
+        return tuple(params[name] for name in self.order)
+
+
+class Row(tuple):
+    """A selected row, read by column name like SQLAlchemy's."""
+
+    __slots__ = ()
+    names = {}
+
+    def __getattr__(self, name):
+        try:
+            return self[self.names[name]]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _row_class(names):
+    return type('Row', (Row,), {'__slots__': (), 'names': {
+        name: i for i, name in enumerate(names)}})
+
+
+class Direct:
+    """Runs compiled statements on ``engine``'s pooled connections."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.dialect = engine.dialect
+        self._rows = {}
+
+    def compile(self, stmt, keys=None):
+        statement = Statement(stmt, self.dialect, keys)
+        if statement.names is not None:
+            self._rows[id(statement)] = _row_class(statement.names)
+        return statement
+
+    def select(self, statement, params):
+        """Every row of ``statement`` (JSON columns decoded); Failed."""
+        conn = self.engine.raw_connection()
+        try:
+            cursor = conn.cursor()
+            try:
+                cursor.execute(statement.sql, statement.args(params))
+                rows = cursor.fetchall()
+            finally:
+                cursor.close()
+        except sqlite3.Error as exc:
+            raise Failed(str(exc)) from exc
+        finally:
+            conn.close()
+        cls = self._rows[id(statement)]
+        if not statement.json:
+            return [cls(row) for row in rows]
+        out = []
+        for row in rows:
+            row = list(row)
+            for i in statement.json:
+                if row[i] is not None:
+                    row[i] = json.loads(row[i])
+            out.append(cls(row))
+        return out
+
+    def write(self, steps):
+        """Run ``steps`` (``(statement, [params])``, each statement once
+        per params) in one transaction; Failed (nothing written)."""
+        conn = self.engine.raw_connection()
+        try:
+            dbapi = conn.dbapi_connection
+            if dbapi.in_transaction or dbapi.isolation_level is not None:
+                # Not the connection oslo.db configured (it begins every
+                # transaction itself): leave it to SQLAlchemy.
+                raise Failed('unexpected connection state')
+            cursor = dbapi.cursor()
+            try:
+                cursor.execute('BEGIN')
+                for statement, params in steps:
+                    if not params:
+                        continue
+                    if len(params) == 1:
+                        cursor.execute(statement.sql,
+                                       statement.args(params[0]))
+                    else:
+                        cursor.executemany(
+                            statement.sql,
+                            [statement.args(p) for p in params])
+                dbapi.commit()
+            except sqlite3.Error as exc:
+                if dbapi.in_transaction:
+                    dbapi.rollback()
+                raise Failed(str(exc)) from exc
+            finally:
+                cursor.close()
+        finally:
+            conn.close()
