@@ -8,7 +8,8 @@ request wait for the next poll. What a caller can observe stays as over
 RPC:
 
 - arguments, context and answers cross as JSON (the way the RPC drivers
-  serialise them), so neither side shares objects with the other;
+  serialise them), so neither side shares objects with the other; plain
+  data is copied as that trip would leave it, without the text;
 - an error the engine raises (a ``valet.common.exception`` class) comes
   back as a fresh instance of the same class, rebuilt from its message,
   ``code`` and ``details`` as oslo.messaging rebuilds it; any other error
@@ -34,9 +35,41 @@ UNLOCKED = frozenset({'ping', 'reserve_stack_server',
                       'placement_reserve_stack_server'})
 
 
+class _NotPlain(Exception):
+    """A value JSON would change (a tuple inside, a key not a string, a
+    type of its own): it takes the JSON trip itself."""
+
+
+_ATOMS = frozenset((str, int, float, bool, type(None)))
+
+
+def _plain(value):
+    # The copy JSON's trip makes of plain data (dicts with string keys,
+    # lists, strings, numbers, booleans, None), without the text: half
+    # the time of a plan's answer. Exact types only: a subclass may
+    # serialise differently.
+    kind = type(value)
+    if kind is dict:
+        out = {}
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _NotPlain()
+            out[key] = item if type(item) in _ATOMS else _plain(item)
+        return out
+    if kind is list:
+        return [item if type(item) in _ATOMS else _plain(item)
+                for item in value]
+    if kind in _ATOMS:
+        return value
+    raise _NotPlain()
+
+
 def _wire(value):
     """``value`` after a trip through JSON, as an RPC message carries it."""
-    return jsonutils.loads(jsonutils.dumps(value))
+    try:
+        return _plain(value)
+    except _NotPlain:
+        return jsonutils.loads(jsonutils.dumps(value))
 
 
 def _rebuilt(exc):

@@ -13,6 +13,7 @@ import threading
 import fixtures
 from oslo_config import cfg
 from oslo_messaging import conffixture
+from oslo_serialization import jsonutils
 
 from valet.cmd import api as cmd_api
 from valet.common import exception
@@ -124,6 +125,23 @@ class LocalClientTest(base.EngineServiceTestBase):
         remote, here = self.both('reserve', stored.id, ('r0h0', 'r0h1'),
                                  'nova-1')
         self.assertEqual(remote['location'], here['location'])
+
+    def test_the_copy_is_what_json_would_give(self):
+        class Text(str):
+            pass
+        values = [
+            {'a': [1, 2.5, -0.0, None, True, 'x\ud800'], 'b': {'c': {}}},
+            {'t': ('a', ['b', ('c',)])}, {1: 'int key'}, ['s', Text('t')],
+            {'n': float('inf')}, [], 'text', 7]
+        for value in values:
+            expected = jsonutils.loads(jsonutils.dumps(value))
+            copied = local._wire(value)
+            self.assertEqual(expected, copied)
+            self.assertEqual(repr(expected), repr(copied))
+        nested = {'a': {'b': [{'c': 1}]}}
+        copied = local._wire(nested)
+        copied['a']['b'][0]['c'] = 2
+        self.assertEqual(1, nested['a']['b'][0]['c'])
 
     def hold_engine(self):
         """Have another thread hold the engine's lock until told.
