@@ -14,6 +14,7 @@ from oslo_middleware import http_proxy_to_wsgi
 from oslo_middleware import request_id
 from oslo_middleware import sizelimit
 
+from oslo_context import context as oslo_context
 from oslo_log import log as logging
 
 from valet.api import app as api_app
@@ -198,11 +199,72 @@ def _authtoken(app, conf, local_conf):
     return auth_token.AuthProtocol(app, options)
 
 
-cors_factory = _filter(lambda app, conf, lc: cors.CORS(app, conf))
+# oslo.middleware's filters each make a webob request and response of
+# every request (about 35 us apiece). Where one cannot change a request,
+# it is stepped over; the request id is set without them.
+
+
+class OriginOnly:
+    """oslo.middleware's CORS filter, for requests with an ``Origin``.
+
+    CORS answers and decorates only requests that carry one (a preflight
+    without one is left to the app, as is every other request).
+    """
+
+    def __init__(self, app, conf):
+        self.app = app
+        self.cors = cors.CORS(app, conf)
+
+    def __call__(self, environ, start_response):
+        if 'HTTP_ORIGIN' in environ:
+            return self.cors(environ, start_response)
+        return self.app(environ, start_response)
+
+
+class ProxyHeadersWhenEnabled:
+    """oslo.middleware's HTTPProxyToWSGI, asked only while
+    ``[oslo_middleware] enable_proxy_headers_parsing`` is on (it changes
+    nothing otherwise)."""
+
+    def __init__(self, app, conf):
+        self.app = app
+        self.proxy = http_proxy_to_wsgi.HTTPProxyToWSGI(app, conf)
+
+    def __call__(self, environ, start_response):
+        if self.proxy._conf_get('enable_proxy_headers_parsing'):
+            return self.proxy(environ, start_response)
+        return self.app(environ, start_response)
+
+
+class RequestIdFilter(request_id.RequestId):
+    """oslo.middleware's RequestId as a plain WSGI filter: the same
+    request id in the environ (and a valid inbound global one), the same
+    response headers, without webob's objects."""
+
+    _INBOUND = 'HTTP_' + request_id.INBOUND_HEADER.upper().replace('-', '_')
+
+    def __call__(self, environ, start_response):
+        inbound = environ.get(self._INBOUND, '')
+        if re.match(request_id.ID_FORMAT, inbound):
+            environ[request_id.GLOBAL_REQ_ID] = inbound
+        rid = oslo_context.generate_request_id()
+        environ[request_id.ENV_REQUEST_ID] = rid
+        names = [request_id.HTTP_RESP_HEADER_REQUEST_ID]
+        names.extend(self.compat_headers)
+
+        def starting(status, headers, exc_info=None):
+            present = {name.lower() for name, _ in headers}
+            headers = list(headers) + [(name, rid) for name in names
+                                       if name.lower() not in present]
+            return start_response(status, headers, exc_info)
+        return self.application(environ, starting)
+
+
+cors_factory = _filter(lambda app, conf, lc: OriginOnly(app, conf))
 http_proxy_to_wsgi_factory = _filter(
-    lambda app, conf, lc: http_proxy_to_wsgi.HTTPProxyToWSGI(app, conf))
+    lambda app, conf, lc: ProxyHeadersWhenEnabled(app, conf))
 request_id_factory = _filter(
-    lambda app, conf, lc: request_id.RequestId(app, conf))
+    lambda app, conf, lc: RequestIdFilter(app, conf))
 sizelimit_factory = _filter(_sizelimit)
 healthcheck_factory = _filter(
     lambda app, conf, lc: HealthcheckFilter(app, conf))

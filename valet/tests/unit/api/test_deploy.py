@@ -7,6 +7,7 @@ import fixtures
 from keystonemiddleware import auth_token
 from oslo_config import cfg
 from oslo_config import fixture as config_fixture
+from oslo_middleware import cors
 from oslo_messaging import conffixture as messaging_fixture
 import webtest
 
@@ -89,6 +90,64 @@ class PastePipelineTest(base.APITestCase):
                             'Content-Type': 'application/json'}),
                         expect_errors=True)
         self.assertEqual(413, resp.status_int)
+
+
+class LeanFiltersTest(PastePipelineTest):
+    """oslo.middleware's CORS, proxy-header and request id filters,
+    stepped over or done without webob, behave as before."""
+
+    def test_cors_answers_an_allowed_origin(self):
+        self.conf.register_opts(cors.CORS_OPTS, 'cors')
+        self.flags(allowed_origin=['https://dash.test'], group='cors')
+        app = self.load('noauth')
+        resp = app.get('/v1', headers=dict(base.ADMIN,
+                                           Origin='https://dash.test'))
+        self.assertEqual('https://dash.test',
+                         resp.headers['Access-Control-Allow-Origin'])
+        resp = app.options('/v1/groups', headers={
+            'Origin': 'https://dash.test',
+            'Access-Control-Request-Method': 'POST'})
+        self.assertEqual('https://dash.test',
+                         resp.headers['Access-Control-Allow-Origin'])
+        resp = app.get('/v1', headers=base.ADMIN)
+        self.assertNotIn('Access-Control-Allow-Origin', resp.headers)
+        resp = app.get('/v1', headers=dict(base.ADMIN,
+                                           Origin='https://other.test'))
+        self.assertNotIn('Access-Control-Allow-Origin', resp.headers)
+
+    def test_proxy_headers_only_when_enabled(self):
+        app = self.load('noauth')
+        forwarded = dict(base.ADMIN, **{'X-Forwarded-Proto': 'https',
+                                        'X-Forwarded-Host': 'valet.test'})
+        links = app.get('/v1', headers=forwarded).json['versions'][0]
+        self.assertTrue(links['links'][0]['href'].startswith(
+            'http://localhost/'))
+        self.flags(enable_proxy_headers_parsing=True,
+                   group='oslo_middleware')
+        links = app.get('/v1', headers=forwarded).json['versions'][0]
+        self.assertTrue(links['links'][0]['href'].startswith(
+            'https://valet.test/'))
+
+    def test_request_ids(self):
+        app = self.load('noauth')
+        inbound = 'req-12345678-1234-1234-1234-123456789abc'
+        seen = []
+        answer = self.engine.ping
+
+        def ping(ctxt):
+            seen.append(ctxt.get('global_request_id'))
+            return answer(ctxt)
+        self.useFixture(fixtures.MockPatchObject(self.engine, 'ping', ping))
+        first = app.get('/v1/status', headers=dict(
+            base.ADMIN, **{'X-Openstack-Request-Id': inbound}))
+        second = app.get('/v1/status', headers=dict(
+            base.ADMIN, **{'X-Openstack-Request-Id': 'bogus'}))
+        rids = [r.headers.getall('x-openstack-request-id')
+                for r in (first, second)]
+        self.assertEqual(1, len(rids[0]))
+        self.assertNotEqual(rids[0], rids[1])
+        self.assertNotEqual([inbound], rids[0])
+        self.assertEqual([inbound, None], seen)
 
 
 class ConfigArgsTest(base.APITestCase):
