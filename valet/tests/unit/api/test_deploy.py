@@ -7,8 +7,8 @@ import fixtures
 from keystonemiddleware import auth_token
 from oslo_config import cfg
 from oslo_config import fixture as config_fixture
-from oslo_middleware import cors
 from oslo_messaging import conffixture as messaging_fixture
+from oslo_middleware import cors
 import webtest
 
 from valet.api import app as api_app
