@@ -8,6 +8,7 @@ not be written to a UTF-8 database.
 
 import json
 import math
+import re
 
 from valet.api import errors
 
@@ -57,16 +58,45 @@ def _finite_float(text):
     return value
 
 
+# A lone surrogate can only come from a \uD800 to \uDFFF escape: UTF-8
+# that encodes one does not decode. Text without such an escape needs no
+# look at its strings.
+_SURROGATE_ESCAPE = re.compile(r'\\u[dD][89a-fA-F]')
+
+
+def _too_deep():
+    return errors.APIError(
+        400, errors.MALFORMED,
+        'The JSON body is nested more than %d levels deep.' % MAX_DEPTH)
+
+
+def _check_depth(value):
+    """No value deeper than MAX_DEPTH (the body itself is at depth 1),
+    level by level, looking only at containers."""
+    level = [value] if isinstance(value, (dict, list)) else []
+    depth = 1
+    while level:
+        if depth == MAX_DEPTH:
+            # Anything inside these would be one level too deep.
+            if any(level):
+                raise _too_deep()
+            return
+        deeper = []
+        for item in level:
+            children = item.values() if isinstance(item, dict) else item
+            deeper.extend(c for c in children
+                          if isinstance(c, (dict, list)))
+        level = deeper
+        depth += 1
+
+
 def _check_tree(value):
     """Depth and string checks without recursion."""
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
         if depth > MAX_DEPTH:
-            raise errors.APIError(
-                400, errors.MALFORMED,
-                'The JSON body is nested more than %d levels deep.'
-                % MAX_DEPTH)
+            raise _too_deep()
         if isinstance(item, dict):
             for key, child in item.items():
                 _check_string(key)
@@ -115,7 +145,8 @@ def json_body(req, limit):
             'Send the body as application/json (got %r).'
             % (req.content_type or 'no Content-Type'))
     try:
-        body = strict_json(raw.decode('utf-8'))
+        text = raw.decode('utf-8')
+        body = strict_json(text)
     except RecursionError:
         raise errors.APIError(
             400, errors.MALFORMED,
@@ -129,7 +160,10 @@ def json_body(req, limit):
             400, errors.MALFORMED,
             'The request body must be a JSON object, not %s.'
             % type(body).__name__)
-    _check_tree(body)
+    if _SURROGATE_ESCAPE.search(text):
+        _check_tree(body)
+    else:
+        _check_depth(body)
     return body
 
 

@@ -1,8 +1,13 @@
 """The error format, routing answers, body decoding and microversions."""
 
+import functools
 import json
 
+import webob
+
+from valet.api import errors
 from valet.api import microversion
+from valet.api import request as api_request
 from valet.storage import base as storage_base
 from valet.tests.unit.api import base
 
@@ -133,6 +138,45 @@ class BodyTest(base.APITestCase):
         self.assertError(self.post('/v1/plans', deep, headers=base.MEMBER),
                          400, 'valet.request.malformed')
         self.assertEqual([], self.storage.list_plans())
+
+    def test_nesting_limit_and_surrogates_exactly(self):
+        limit = api_request.MAX_DEPTH
+
+        def nested(depth, leaf):
+            # The body is at depth 1; ``leaf`` at ``depth``.
+            return '{"a": ' + '[' * (depth - 2) + leaf + ']' * (
+                depth - 2) + '}'
+        for leaf in ('1', '[]', '{}', '"x"'):
+            for depth, ok in ((limit, True), (limit + 1, False)):
+                # A surrogate pair makes the strings looked at too.
+                for escape in ('', '\\u00e9', '\\ud83d\\ude00'):
+                    raw = nested(depth, leaf).replace(
+                        '"a"', '"a%s"' % escape)
+                    body = api_request.strict_json(raw)
+                    if ok:
+                        self.assertIsInstance(body, dict)
+                    req = webob.Request.blank(
+                        '/', method='POST', body=raw.encode('utf-8'),
+                        content_type='application/json')
+                    call = functools.partial(api_request.json_body, req,
+                                             10 ** 6)
+                    if ok:
+                        self.assertEqual(body, call())
+                    else:
+                        self.assertEqual(400, self.assertRaises(
+                            errors.APIError, call).status)
+        for raw in ('{"\\uDC00": 1}', '{"a": ["\\udbff"]}',
+                    '{"a": "\\\\ud800"}'):
+            req = webob.Request.blank('/', method='POST',
+                                      body=raw.encode('utf-8'),
+                                      content_type='application/json')
+            if raw.count('\\') == 2:
+                # An escaped backslash, then text: no surrogate.
+                self.assertEqual({'a': '\\ud800'},
+                                 api_request.json_body(req, 1000))
+                continue
+            self.assertRaises(errors.APIError, api_request.json_body, req,
+                              1000)
 
     def test_invalid_utf8_in_path_and_query(self):
         resp = self.app.get('/v1/groups/%ff', expect_errors=True,
