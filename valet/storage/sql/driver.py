@@ -54,6 +54,7 @@ _INSERT_PLAN = PLANS.insert()
 _JSON_COLUMNS = tuple(c.name for c in PLACEMENTS.columns
                       if isinstance(c.type, models.JSONText))
 _JSON_TEXT = {name: name + '_text' for name in _JSON_COLUMNS}
+_JSON_TEXT_KEYS = frozenset(_JSON_TEXT.values())
 _INSERT_PLACEMENTS = PLACEMENTS.insert().values({
     name: sa.bindparam(key, type_=sa.Text())
     for name, key in _JSON_TEXT.items()})
@@ -329,7 +330,7 @@ class SqlStorage(base.Storage):
         return (_plan(_Written(id=plan.id, name=plan.name,
                                stack_id=plan.stack_id,
                                project_id=plan.project_id, generation=1)),
-                [_placement(_Written(**_as_read(p))) for p in params])
+                _as_read(params))
 
     @_translated
     def get_plan(self, id_or_stack_id, project_id=None):
@@ -570,13 +571,19 @@ def _insert_params(row):
 
 
 def _as_read(params):
-    """A placement row as reading it back would give it, from its insert
-    parameters: the JSON columns decoded from their stored text (a copy
-    the caller cannot change the row by; a deep copy took longer than
-    the inserts)."""
-    out = dict(params)
-    for name, key in _JSON_TEXT.items():
-        out[name] = json.loads(out.pop(key))
+    """The placements as reading their rows back would give them, from
+    their insert parameters: the JSON columns decoded from their stored
+    text (a copy the caller cannot change the rows by; a deep copy took
+    longer than the inserts), all texts in one decoding."""
+    keys = tuple(_JSON_TEXT.items())
+    decoded = iter(json.loads('[%s]' % ','.join(
+        p[key] for p in params for _name, key in keys)))
+    out = []
+    for p in params:
+        row = {k: v for k, v in p.items() if k not in _JSON_TEXT_KEYS}
+        for name, _key in keys:
+            row[name] = next(decoded)
+        out.append(_placement(_Written(**row)))
     return out
 
 

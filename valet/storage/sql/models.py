@@ -21,9 +21,13 @@ _LONG_TEXT = sa.Text().with_variant(mysql.MEDIUMTEXT(), 'mysql', 'mariadb')
 _MYSQL_ARGS = {'mysql_engine': 'InnoDB', 'mysql_charset': 'utf8mb4'}
 
 
+# json.dumps(value, sort_keys=True), without a new encoder per value.
+_ENCODE = json.JSONEncoder(sort_keys=True).encode
+
+
 def json_text(value):
     """The text a ``JSONText`` column stores for ``value``."""
-    return json.dumps(value, sort_keys=True)
+    return _ENCODE(value)
 
 
 class JSONText(sa.types.TypeDecorator):
