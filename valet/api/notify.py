@@ -47,6 +47,7 @@ class Notifier:
         self.publisher_id = 'valet-api.%s' % socket.gethostname()
         self._notifier = None
         self._broken = False
+        self._enabled = None
 
     def _get(self):
         if self._notifier is None and not self._broken:
@@ -61,12 +62,18 @@ class Notifier:
         return self._notifier
 
     def enabled(self):
-        notifier = self._get()
-        # oslo.messaging calls a notifier without any driver enabled (only
-        # "noop" is not), and builds every notification for nobody.
-        return (notifier is not None and notifier.is_enabled()
+        if self._enabled is None:
+            notifier = self._get()
+            # oslo.messaging calls a notifier without any driver enabled
+            # (only "noop" is not), and builds every notification for
+            # nobody. The notifier's drivers are fixed once it is built:
+            # the answer is kept (asking cost more than the rest of the
+            # hook).
+            self._enabled = (
+                notifier is not None and notifier.is_enabled()
                 and any(d != 'noop' for d in
                         self.conf.oslo_messaging_notifications.driver))
+        return self._enabled
 
     def emit(self, ctxt, event_type, payload, error=False):
         try:
