@@ -10,6 +10,7 @@ update also returns the engine's ``decision`` and may be a dry run.
 """
 
 import dataclasses
+import functools
 
 from valet.api.controllers import base
 from valet.api import errors
@@ -46,9 +47,15 @@ def plan_exists(stack_id):
         % (stack_id, stack_id))
 
 
+@functools.lru_cache(maxsize=None)
+def _names(cls):
+    # Once per class, not once per placement of every answer.
+    return frozenset(f.name for f in dataclasses.fields(cls))
+
+
 def _fields(cls, data):
     # Fields a newer engine adds are left out, not an error.
-    names = {f.name for f in dataclasses.fields(cls)}
+    names = _names(cls)
     return cls(**{k: v for k, v in data.items() if k in names})
 
 
