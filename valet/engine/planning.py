@@ -51,6 +51,25 @@ def jsonable(value):
     return json.loads(json.dumps(value, default=default))
 
 
+_PLAIN = frozenset((str, int, float, bool, type(None)))
+
+
+def plain(value):
+    """``jsonable(value)``, built directly where the value is already
+    JSON's (exact types: str keys, lists, tuples, scalars), the usual
+    case; anything else (numpy numbers, sets, other keys) takes the
+    JSON trip. A decision's copy without the text costs a fraction."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict:
+        if all(type(key) is str for key in value):
+            return {key: plain(item) for key, item in value.items()}
+    elif kind is list or kind is tuple:
+        return [plain(item) for item in value]
+    return jsonable(value)
+
+
 def no_placement(decision, what):
     explanation = jsonable(decision.explanation or {})
     summary = explanation.get('summary') or 'no valid host'
@@ -69,33 +88,33 @@ def decision_data(decision):
     if decision is None:
         return {'feasible': True, 'optimal': True, 'objective': {},
                 'moved': [], 'removed': [], 'explanation': None}
-    # The assignment (an entry per server) is not sent: emptied before the
-    # copy rather than copied and dropped.
-    data = jsonable(dataclasses.replace(decision, assignment={}).to_dict())
-    for key in _NOT_SENT:
-        data.pop(key, None)
-    return data
+    # Field by field: the assignment (an entry per server) is never
+    # copied, and nothing is deep-copied twice (asdict, then JSON).
+    return {name: plain(getattr(decision, name))
+            for name in _fields(type(decision), _NOT_SENT)}
 
 
 @functools.lru_cache(maxsize=None)
-def _sent_fields(cls):
+def _fields(cls, left_out):
     # Worked out once a class, not for every placement of every answer.
     return tuple(f.name for f in dataclasses.fields(cls)
-                 if f.name not in _INTERNAL)
+                 if f.name not in left_out)
 
 
 def placement_data(placement):
     # Shallow: RPC serialises the answer and the local client copies it
     # as JSON, so a deep copy here would be paid twice.
     return {name: getattr(placement, name)
-            for name in _sent_fields(type(placement))}
+            for name in _fields(type(placement), _INTERNAL)}
 
 
 def result(plan, placements, decision, dry_run=False, removed=()):
     """``{"plan", "placements", "decision", "dry_run", "removed"}``:
     the plan's fields, its placements' fields (a list), the decision and
     the ids of the placements an update dropped."""
-    return {'plan': dataclasses.asdict(plan),
+    # A plan's fields are all scalars: a shallow copy is a whole one.
+    return {'plan': {name: getattr(plan, name)
+                     for name in _fields(type(plan), ())},
             'placements': [placement_data(p) for p in placements],
             'decision': decision_data(decision),
             'dry_run': bool(dry_run),
@@ -166,7 +185,8 @@ def create(endpoint, plan, dry_run=False):
             p['plan_id'] = p['id'] = None
         return out
     endpoint._fence()
-    endpoint.storage.create_plan(new, placements)
+    # The answer is built from these objects: the write answers nothing.
+    endpoint.storage.insert_plan(new, placements)
     if decision is not None:
         solver.apply_decision(endpoint.dc, work.request, decision)
         LOG.info('Plan %s (stack %s): %d servers on %d hosts, %s ms',

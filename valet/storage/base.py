@@ -85,8 +85,14 @@ class Storage(abc.ABC):
         """Store a plan and its placements atomically.
 
         Conflict if the plan's ``stack_id`` (or an orchestration id) is
-        already stored.
+        already stored. Returns the stored plan and placements.
         """
+
+    def insert_plan(self, plan, placements):
+        """``create_plan`` for a caller that does not use its answer (the
+        engine answers from its own objects): the same checks, the same
+        write, nothing built to return. Drivers skip building it."""
+        self.create_plan(plan, placements)
 
     @abc.abstractmethod
     def get_plan(self, id_or_stack_id, project_id=None):

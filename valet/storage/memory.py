@@ -91,22 +91,31 @@ class MemoryStorage(base.Storage):
     # ---------------------------------------------------- plans, placements
     def create_plan(self, plan, placements):
         with self._lock:
-            if plan.id in self._plans:
-                raise base.Conflict('Plan id %s already exists' % plan.id)
-            if self._plan_by_stack(plan.stack_id) is not None:
-                raise base.Conflict('A plan for stack %s already exists'
-                                    % plan.stack_id)
-            new = [storage.owned_copy(p, plan) for p in placements]
-            self._check_unique(new)
-            # Every check passed: nothing below can fail half-way.
-            stored = copy.deepcopy(plan)
-            stored.generation = 1
-            self._plans[stored.id] = stored
-            for p in new:
-                p.generation = 1
-                self._placements[p.id] = p
+            stored, new = self._insert_plan(plan, placements)
             return (copy.deepcopy(stored),
                     [copy.deepcopy(p) for p in new])
+
+    def insert_plan(self, plan, placements):
+        with self._lock:
+            self._insert_plan(plan, placements)
+
+    def _insert_plan(self, plan, placements):
+        # Under the lock.
+        if plan.id in self._plans:
+            raise base.Conflict('Plan id %s already exists' % plan.id)
+        if self._plan_by_stack(plan.stack_id) is not None:
+            raise base.Conflict('A plan for stack %s already exists'
+                                % plan.stack_id)
+        new = [storage.owned_copy(p, plan) for p in placements]
+        self._check_unique(new)
+        # Every check passed: nothing below can fail half-way.
+        stored = copy.deepcopy(plan)
+        stored.generation = 1
+        self._plans[stored.id] = stored
+        for p in new:
+            p.generation = 1
+            self._placements[p.id] = p
+        return stored, new
 
     def get_plan(self, id_or_stack_id, project_id=None):
         with self._lock:

@@ -225,6 +225,15 @@ class MusicStorage(base.Storage):
     # ---------------------------------------------------------------- plans
     @_translated
     def create_plan(self, plan, placements):
+        stored_plan, new = self._insert_plan(plan, placements)
+        return copy.deepcopy(stored_plan), copy.deepcopy(new)
+
+    @_translated
+    def insert_plan(self, plan, placements):
+        self._insert_plan(plan, placements)
+
+    def _insert_plan(self, plan, placements):
+        """Write a new plan; the stored plan and placements (not copies)."""
         new = [storage.owned_copy(p, plan) for p in placements]
         for p in new:
             p.generation = 1
@@ -257,7 +266,7 @@ class MusicStorage(base.Storage):
             # The commit: until this row exists, nothing above counts.
             self.music.insert(S.PLANS, stored.row(),
                               self.music.critical(pl[plan.id]))
-        return copy.deepcopy(stored_plan), copy.deepcopy(new)
+        return stored_plan, new
 
     @_translated
     def get_plan(self, id_or_stack_id, project_id=None):

@@ -304,6 +304,19 @@ class SqlStorage(base.Storage):
     # ---------------------------------------------------- plans, placements
     @_translated
     def create_plan(self, plan, placements):
+        params = self._insert_plan(plan, placements)
+        # Every row is exactly what was inserted: no need to read it back.
+        return (_plan(_Written(id=plan.id, name=plan.name,
+                               stack_id=plan.stack_id,
+                               project_id=plan.project_id, generation=1)),
+                _as_read(params))
+
+    @_translated
+    def insert_plan(self, plan, placements):
+        self._insert_plan(plan, placements)
+
+    def _insert_plan(self, plan, placements):
+        """Write a new plan; the placements' insert parameters."""
         rows = [_placement_row(p, plan.id, plan.project_id)
                 for p in placements]
         params = [_insert_params(row) for row in rows]
@@ -326,11 +339,7 @@ class SqlStorage(base.Storage):
                     conn.execute(_INSERT_PLACEMENTS, params)
                 if entries:
                     conn.execute(_INSERT_METADATA, entries)
-        # Every row is exactly what was inserted: no need to read it back.
-        return (_plan(_Written(id=plan.id, name=plan.name,
-                               stack_id=plan.stack_id,
-                               project_id=plan.project_id, generation=1)),
-                _as_read(params))
+        return params
 
     @_translated
     def get_plan(self, id_or_stack_id, project_id=None):

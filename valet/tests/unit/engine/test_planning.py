@@ -50,3 +50,60 @@ class PlacementDataTest(base.BaseTestCase):
                           'resource_id': None, 'reserved': False,
                           'metadata': {'k': 'v'}, 'project_id': None,
                           'id': p.id, 'generation': 0}, data)
+
+
+class PlainTest(base.BaseTestCase):
+    """``plain`` answers what ``jsonable`` (the JSON trip) answers."""
+
+    def check(self, value):
+        expected = planning.jsonable(value)
+        got = planning.plain(value)
+        self.assertEqual(expected, got)
+        self.assertEqual(repr(expected), repr(got), 'types differ')
+
+    def test_plain_data_built_directly(self):
+        self.check({'a': [1, 2.5, None, True, 'x', (3, (4,))],
+                    'b': {'c': {}, 'd': []}, 'e': -0.0})
+
+    def test_other_values_take_the_json_trip(self):
+        import numpy
+        self.check({'n': numpy.int64(3), 'f': numpy.float64(0.5),
+                    's': {'h2', 'h1'}, 'fs': frozenset([2, 1]),
+                    1: 'int key', 'nested': [{2: 'x'}, {'ok': numpy.int32(7)}],
+                    'other': object.__new__(Odd)})
+
+    def test_subclasses_of_plain_types_take_the_json_trip(self):
+        # json writes a bool subclass, an int enum, a str subclass as the
+        # plain value: so must plain.
+        import enum
+
+        class Level(enum.IntEnum):
+            HOST = 1
+
+        class Name(str):
+            pass
+
+        self.check({'level': Level.HOST, 'name': Name('x'),
+                    'pair': [Level.HOST]})
+
+    def test_containers_are_new(self):
+        given = {'a': [{'b': 1}], 't': (1,)}
+        got = planning.plain(given)
+        got['a'][0]['b'] = 2
+        self.assertEqual(1, given['a'][0]['b'])
+
+
+class Odd:
+    def __str__(self):
+        return 'odd'
+
+
+class ResultTest(base.BaseTestCase):
+
+    def test_plan_fields_copied(self):
+        plan = objects.Plan(name='n', stack_id='s', project_id='p')
+        out = planning.result(plan, [], decision())
+        self.assertEqual({'name': 'n', 'stack_id': 's', 'project_id': 'p',
+                          'id': plan.id, 'generation': 0}, out['plan'])
+        out['plan']['id'] = None
+        self.assertIsNotNone(plan.id)

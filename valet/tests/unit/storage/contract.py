@@ -237,6 +237,41 @@ class StorageContract:
         self.assertEqual([], placements)
         self.assertEqual(plan, self.storage.get_plan(plan.id))
 
+    def test_insert_plan_stores_what_create_plan_would(self):
+        plan = self.new_plan()
+        placements = [
+            self.new_placement(plan, 's0', location='h1',
+                               metadata={'hint': 'a', 'more': [1, None]},
+                               spec={'demand': {'VCPU': 2}}),
+            self.new_placement(plan, 's1', reserved=True)]
+        self.assertIsNone(self.storage.insert_plan(plan, placements))
+        self.assertEqual(0, plan.generation, 'the input was changed')
+        stored = self.storage.get_plan(plan.stack_id)
+        self.assertEqual((plan.id, plan.name, 1),
+                         (stored.id, stored.name, stored.generation))
+        got = self.storage.get_placement(placements[0].id)
+        self.assertEqual((1, 'p1', 'h1', {'hint': 'a', 'more': [1, None]},
+                          {'demand': {'VCPU': 2}}),
+                         (got.generation, got.project_id, got.location,
+                          got.metadata, got.spec))
+        self.assertIs(True, self.storage.get_placement(
+            placements[1].id).reserved)
+        self.assertEqual([got], self.storage.list_placements(
+            metadata={'hint': 'a'}))
+
+    def test_insert_plan_conflicts_like_create_plan(self):
+        first, (taken, _) = self.plan()
+        again = self.new_plan(stack_id=first.stack_id)
+        self.assertRaises(base.Conflict, self.storage.insert_plan, again,
+                          [self.new_placement(again)])
+        plan = self.new_plan()
+        clash = self.new_placement(plan, 'clash',
+                                   orchestration_id=taken.orchestration_id)
+        self.assertRaises(base.Conflict, self.storage.insert_plan, plan,
+                          [self.new_placement(plan, 'fine'), clash])
+        self.assertEqual([first], self.storage.list_plans())
+        self.assertEqual(2, len(self.storage.list_placements()))
+
     def test_get_plan_by_id_and_stack_id(self):
         plan, _ = self.plan()
         self.assertEqual(plan, self.storage.get_plan(plan.id))
