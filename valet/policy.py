@@ -9,6 +9,7 @@ import threading
 import time
 
 from oslo_config import cfg
+from oslo_policy import _checks
 from oslo_policy import policy
 
 from valet.common import exception
@@ -26,18 +27,56 @@ class Forbidden(exception.ValetException):
     code = 'valet.policy.forbidden'
 
 
+# Checks whose answer depends on the target and the credentials alone:
+# a rule made of these only can have its decisions remembered. Anything
+# else (http:, a registered custom check) is asked every time.
+_PURE_CHECKS = frozenset((
+    _checks.AndCheck, _checks.OrCheck, _checks.NotCheck, _checks.RuleCheck,
+    _checks.RoleCheck, _checks.GenericCheck, _checks.TrueCheck,
+    _checks.FalseCheck))
+# Decisions remembered per enforcer at most (then forgotten at once).
+MAX_DECISIONS = 4096
+# A remembered decision: the token had the wrong scope.
+_WRONG_SCOPE = 'wrong scope'
+
+
+def _pure(check):
+    if type(check) not in _PURE_CHECKS:
+        return False
+    inner = getattr(check, 'rules', None)
+    if inner is None:
+        inner = [check.rule] if isinstance(check, _checks.NotCheck) else []
+    return all(_pure(c) for c in inner)
+
+
+def _key(action, target, credentials):
+    """A hashable key of one question, or None (a value not hashable)."""
+    try:
+        key = (action, tuple(target.items()), tuple(
+            (k, tuple(v) if type(v) is list else v)
+            for k, v in credentials.items()))
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
 class _Enforcer(policy.Enforcer):
     """oslo.policy's enforcer, looking for policy file changes at most
-    once every ``RELOAD_CHECK_SECONDS``.
+    once every ``RELOAD_CHECK_SECONDS``, remembering its decisions until
+    the rules are next loaded or set.
 
     oslo.policy looks on every check: it searches each configuration
     directory for the policy file and policy.d and walks every registered
     rule, which cost more than the check itself, twice per plan. An edited
-    policy file still takes effect, within a second.
+    policy file still takes effect, within a second; a remembered decision
+    lives no longer than the rules it came from.
     """
 
     _checked_at = None
     _checked_defaults = -1
+    _decisions = None           # None: not worked out (or not cacheable)
+    _cacheable = None
 
     def load_rules(self, force_reload=False):
         now = _clock()
@@ -47,6 +86,44 @@ class _Enforcer(policy.Enforcer):
             super().load_rules(force_reload)
             self._checked_at = now
             self._checked_defaults = len(self.registered_rules)
+            self._forget()
+
+    def set_rules(self, rules, overwrite=True, use_conf=False):
+        super().set_rules(rules, overwrite, use_conf)
+        self._forget()
+
+    def clear(self):
+        super().clear()
+        self._forget()
+
+    def _forget(self):
+        self._decisions = self._cacheable = None
+
+    def decide(self, action, target, credentials):
+        """True, False, or ``_WRONG_SCOPE`` (oslo.policy's InvalidScope);
+        remembered while the rules stay the same and are all pure."""
+        self.load_rules()
+        decisions = self._decisions
+        if decisions is None:
+            if self._cacheable is None:
+                self._cacheable = all(_pure(c) for c in self.rules.values())
+            if self._cacheable:
+                decisions = self._decisions = {}
+        key = None if decisions is None else _key(action, target,
+                                                  credentials)
+        if key is not None:
+            found = decisions.get(key)
+            if found is not None:
+                return found
+        try:
+            answer = bool(self.authorize(action, target, credentials))
+        except policy.InvalidScope:
+            answer = _WRONG_SCOPE
+        if key is not None and decisions is self._decisions:
+            if len(decisions) >= MAX_DECISIONS:
+                decisions.clear()
+            decisions[key] = answer
+        return answer
 
 
 def init(conf=None, policy_file=None, rules=None):
@@ -93,15 +170,14 @@ def authorize(context, action, target=None, do_raise=True):
         target = {'project_id': context.project_id,
                   'user_id': context.user_id}
     credentials = context.to_policy_values()
-    try:
-        return enforcer.authorize(action, target, credentials,
-                                  do_raise=do_raise, exc=Forbidden,
-                                  message=_denied(action))
-    except policy.InvalidScope:
-        if do_raise:
-            raise Forbidden(
-                '%s needs a project-scoped token.' % action)
+    answer = enforcer.decide(action, target, credentials)
+    if answer is True:
+        return True
+    if not do_raise:
         return False
+    if answer is _WRONG_SCOPE:
+        raise Forbidden('%s needs a project-scoped token.' % action)
+    raise Forbidden(message=_denied(action))
 
 
 def authorize_owned(context, action, owner_project_id, hidden,

@@ -71,3 +71,63 @@ class PolicyReloadTest(oslo_base.BaseTestCase):
         self.assertFalse(policy.authorize(self.ctx, 'valet:test:late',
                                           do_raise=False))
         self.assertIn('valet:test:late', self.enforcer.rules)
+
+
+class RememberedDecisionsTest(PolicyReloadTest):
+    """Decisions are remembered per question while the rules stay."""
+
+    def asked(self):
+        return mock.patch.object(self.enforcer, 'authorize',
+                                 wraps=self.enforcer.authorize)
+
+    def test_the_same_question_is_decided_once(self):
+        other = context.RequestContext(project_id='q', user_id='u',
+                                       roles=['reader'])
+        with self.asked() as asked:
+            for _ in range(3):
+                self.assertTrue(self.allowed())
+                self.assertFalse(policy.authorize(other, ACTION,
+                                                  do_raise=False))
+                self.assertRaises(policy.Forbidden, policy.authorize,
+                                  other, ACTION)
+        self.assertEqual(2, asked.call_count)
+
+    def test_new_rules_forget_decisions(self):
+        from oslo_policy import _checks
+        self.assertTrue(self.allowed())
+        self.enforcer.set_rules({ACTION: _checks.FalseCheck()},
+                                overwrite=False)
+        self.assertFalse(self.allowed())
+
+    def test_a_reload_forgets_decisions(self):
+        self.assertTrue(self.allowed())
+        with self.asked() as asked:
+            self.now += policy.RELOAD_CHECK_SECONDS
+            self.assertTrue(self.allowed())
+        self.assertEqual(1, asked.call_count)
+
+    def test_rules_with_other_checks_are_asked_every_time(self):
+        from oslo_policy import _external
+        self.enforcer.set_rules(
+            {'valet:test:remote': _external.HttpCheck(
+                'http', '//127.0.0.1:9/never')}, overwrite=False)
+        with self.asked() as asked:
+            for _ in range(2):
+                self.assertTrue(self.allowed())
+        self.assertEqual(2, asked.call_count)
+
+    def test_unhashable_targets_are_asked_every_time(self):
+        target = {'project_id': 'p', 'user_id': 'u', 'tags': {'a': 1}}
+        with self.asked() as asked:
+            for _ in range(2):
+                self.assertTrue(policy.authorize(self.ctx, ACTION, target,
+                                                 do_raise=False))
+        self.assertEqual(2, asked.call_count)
+
+    def test_forgotten_when_full(self):
+        self.useFixture(fixtures.MockPatch('valet.policy.MAX_DECISIONS', 2))
+        for project in ('a', 'b', 'c'):
+            policy.authorize(context.RequestContext(
+                project_id=project, user_id='u', roles=['member']), ACTION,
+                do_raise=False)
+        self.assertEqual(1, len(self.enforcer._decisions))
