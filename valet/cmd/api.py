@@ -150,15 +150,82 @@ class _ThreadingServer(simple_server.WSGIServer):
             self._connections.put(None)
 
 
+class _Body:
+    """A request's body as the app reads it: at most Content-Length
+    bytes, and how many are left unread (a connection kept open must not
+    read them as the next request)."""
+
+    def __init__(self, stream, length):
+        self._stream, self.left = stream, length
+
+    def read(self, size=-1):
+        size = self.left if size is None or size < 0 else min(size,
+                                                              self.left)
+        data = self._stream.read(size) if size else b''
+        self.left -= len(data)
+        return data
+
+    def readline(self, size=-1):
+        size = self.left if size is None or size < 0 else min(size,
+                                                              self.left)
+        data = self._stream.readline(size) if size else b''
+        self.left -= len(data)
+        return data
+
+    def readlines(self, hint=-1):
+        return list(iter(self.readline, b''))
+
+    def __iter__(self):
+        return iter(self.readline, b'')
+
+
+class _ServerHandler(simple_server.ServerHandler):
+    """wsgiref's handler answering HTTP/1.1: the connection stays open
+    after an answer whose end the client can find (Content-Length)."""
+
+    http_version = '1.1'
+    length = None               # the answer's Content-Length, once sent
+    whole = False               # the answer left whole (as long as said)
+
+    def cleanup_headers(self):
+        super().cleanup_headers()
+        request = self.request_handler
+        try:
+            self.length = int(self.headers.get('Content-Length'))
+        except (TypeError, ValueError):
+            request.close_connection = True
+        if request.close_connection:
+            self.headers['Connection'] = 'close'
+
+    def close(self):
+        # Worked out before wsgiref's close forgets what was sent.
+        self.whole = self.length is not None and (
+            self.bytes_sent == self.length
+            or self.request_handler.command == 'HEAD')
+        super().close()
+
+
 class _Handler(simple_server.WSGIRequestHandler):
-    """wsgiref's handler with a socket timeout and JSON errors.
+    """wsgiref's handler with HTTP/1.1 keep-alive, a socket timeout and
+    JSON errors.
+
+    wsgiref answers one request per connection, as HTTP/1.0; Valet's
+    clients (keystoneauth over requests, in Nova's filter and Heat) keep
+    connections open, so each of their requests paid a new connection
+    and its thread hand-off. Here an HTTP/1.1 connection serves request
+    after request on its thread unless the client says ``Connection:
+    close``, an answer has no Content-Length, or the app left some of the
+    body unread.
 
     ``timeout`` (socketserver sets it on the connection) bounds every
     read: a client that stalls mid-request gets a 408 and its thread is
-    freed.
+    freed; an idle kept-open connection is closed without an answer.
     """
 
     timeout = 60
+    protocol_version = 'HTTP/1.1'
+    # Answers leave in one send; no wait for the client's ACK of the last.
+    disable_nagle_algorithm = True
     # Buffered writes: the status line, headers and body leave in one
     # send (wsgiref's default, unbuffered, sent each piece on its own, a
     # wake-up of the client per piece).
@@ -169,14 +236,66 @@ class _Handler(simple_server.WSGIRequestHandler):
         LOG.info('%s %s', self.address_string(), fmt % args)
 
     def handle(self):
+        self.close_connection = True
+        first = True
+        # A kept-open connection that times out between requests has
+        # nothing to answer: it is closed quietly.
         try:
-            super().handle()
+            while True:
+                self._handle_one()
+                if self.close_connection:
+                    return
+                first = False
         except TimeoutError:
             self.close_connection = True
-            try:
-                self.send_error(408)
-            except OSError:
-                pass
+            if first or self.raw_requestline:
+                try:
+                    self.send_error(408)
+                except OSError:
+                    pass
+
+    def handle_expect_100(self):
+        # The interim answer must leave now, not with the final one.
+        answer = super().handle_expect_100()
+        self.wfile.flush()
+        return answer
+
+    def _handle_one(self):
+        self.raw_requestline = b''
+        self.raw_requestline = self.rfile.readline(65537)
+        if not self.raw_requestline:
+            self.close_connection = True
+            return
+        if len(self.raw_requestline) > 65536:
+            self.requestline = self.request_version = self.command = ''
+            self.send_error(414)
+            return
+        if not self.parse_request():    # answered (send_error)
+            return
+        if self.request_version != 'HTTP/1.1':
+            self.close_connection = True
+        environ, body = self.get_environ(), None
+        try:
+            length = int(environ.get('CONTENT_LENGTH') or 0)
+        except ValueError:
+            length = -1
+        if length < 0 or 'chunked' in self.headers.get(
+                'Transfer-Encoding', '').lower():
+            # A body whose end is not known cannot be skipped past.
+            self.close_connection = True
+        else:
+            body = _Body(self.rfile, length)
+        # The handler makes its input the app's wsgi.input.
+        handler = _ServerHandler(body or self.rfile, self.wfile,
+                                 self.get_stderr(), environ,
+                                 multithread=False)
+        handler.request_handler = self      # backpointer for logging
+        handler.run(self.server.get_app())
+        # An answer cut short (the app failed mid-way, the client went)
+        # or a body left unread ends the connection.
+        if body is None or body.left or not handler.whole:
+            self.close_connection = True
+        self.wfile.flush()
 
     def send_error(self, code, message=None, explain=None):
         """Answer an error of the server itself in API-SIG JSON."""

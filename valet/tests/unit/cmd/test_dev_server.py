@@ -1,5 +1,6 @@
 """The all-in-one development server sends each answer in one piece."""
 
+import http.client
 import socket
 import threading
 from unittest import mock
@@ -54,7 +55,7 @@ class DevServerTest(oslo_base.BaseTestCase):
                 if not chunk:
                     break
                 answer += chunk
-        self.assertTrue(answer.startswith(b'HTTP/1.0 200 OK'), answer)
+        self.assertTrue(answer.startswith(b'HTTP/1.1 200 OK'), answer)
         self.assertTrue(answer.endswith(b'{"ok": true}'), answer)
         self.assertEqual([answer], sends)
 
@@ -142,3 +143,131 @@ class ConnectionThreadsTest(oslo_base.BaseTestCase):
         server.server_close()
         mine[0].join(5)
         self.assertFalse(mine[0].is_alive())
+
+
+def echo_app(environ, start_response):
+    """Answers the body it read; ``/skip`` reads none, ``/stream`` answers
+    without a Content-Length."""
+    path = environ['PATH_INFO']
+    if path == '/stream':
+        start_response('200 OK', [('Content-Type', 'text/plain')])
+        return (piece for piece in (b'a', b'b'))
+    body = b'' if path == '/skip' else environ['wsgi.input'].read(
+        int(environ.get('CONTENT_LENGTH') or 0))
+    start_response('200 OK', [('Content-Type', 'text/plain'),
+                              ('Content-Length', str(len(body) + 2))])
+    return [b'[' + body + b']']
+
+
+class KeepAliveTest(oslo_base.BaseTestCase):
+    """HTTP/1.1 connections serve request after request."""
+
+    def setUp(self):
+        super().setUp()
+        self.server = simple_server.make_server(
+            '127.0.0.1', 0, echo_app, server_class=cmd_api._ThreadingServer,
+            handler_class=type('Short', (Quiet,), {'timeout': 2}))
+        self.connections = 0
+        accept = self.server.process_request
+
+        def counted(*args):
+            self.connections += 1
+            return accept(*args)
+        self.server.process_request = counted
+        thread = threading.Thread(target=self.server.serve_forever,
+                                  args=(0.01,), daemon=True)
+        thread.start()
+        self.addCleanup(self.server.server_close)
+        self.addCleanup(self.server.shutdown)
+
+    def connect(self):
+        conn = http.client.HTTPConnection(*self.server.server_address,
+                                          timeout=10)
+        self.addCleanup(conn.close)
+        return conn
+
+    def ask(self, conn, method, path, body=None, headers=None):
+        conn.request(method, path, body=body, headers=headers or {})
+        resp = conn.getresponse()
+        return resp, resp.read()
+
+    def test_requests_share_one_connection(self):
+        conn = self.connect()
+        for i in range(3):
+            resp, body = self.ask(conn, 'POST', '/', b'x%d' % i)
+            self.assertEqual((200, b'[x%d]' % i), (resp.status, body))
+            self.assertEqual(11, resp.version)
+            self.assertIsNone(resp.getheader('Connection'))
+            self.assertFalse(resp.will_close)
+        self.assertEqual(1, self.connections)
+
+    def test_requests_session_reuses_the_connection(self):
+        # Valet's clients talk through keystoneauth over requests.
+        import requests
+        session = requests.Session()
+        self.addCleanup(session.close)
+        url = 'http://%s:%d/' % self.server.server_address
+        for i in range(3):
+            self.assertEqual(b'[%d]' % i, session.post(
+                url, data=b'%d' % i).content)
+        self.assertEqual(1, self.connections)
+
+    def closed_after(self, method, path, body=None, headers=None,
+                     raw=None):
+        client = socket.create_connection(self.server.server_address,
+                                          timeout=10)
+        self.addCleanup(client.close)
+        client.sendall(raw or (
+            '%s %s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n%s\r\n' % (
+                method, path, len(body or b''), ''.join(
+                    '%s: %s\r\n' % h for h in (headers or {}).items()))
+        ).encode() + (body or b''))
+        answer = b''
+        while True:         # EOF: the server closed the connection
+            chunk = client.recv(65536)
+            if not chunk:
+                return answer
+            answer += chunk
+
+    def test_connection_close_is_honoured(self):
+        answer = self.closed_after('GET', '/', headers={
+            'Connection': 'close'})
+        self.assertIn(b'\r\nConnection: close\r\n', answer)
+        self.assertTrue(answer.endswith(b'[]'), answer)
+
+    def test_http_1_0_is_closed(self):
+        answer = self.closed_after(
+            None, None, raw=b'GET / HTTP/1.0\r\nConnection: keep-alive'
+                            b'\r\n\r\n')
+        self.assertIn(b'\r\nConnection: close\r\n', answer)
+
+    def test_an_unread_body_closes(self):
+        answer = self.closed_after('POST', '/skip', b'GET / HTTP/1.1\r\n'
+                                                    b'Host: x\r\n\r\n')
+        self.assertEqual(1, answer.count(b'HTTP/1.1 200'), answer)
+
+    def test_an_answer_without_length_closes(self):
+        answer = self.closed_after('GET', '/stream')
+        self.assertIn(b'\r\nConnection: close\r\n', answer)
+        self.assertTrue(answer.endswith(b'ab'), answer)
+
+    def test_an_idle_connection_is_closed_without_an_answer(self):
+        answer = self.closed_after(
+            None, None, raw=b'GET / HTTP/1.1\r\nHost: x\r\n\r\n')
+        # The handler's timeout (2 s) ends it: one answer, no 408.
+        self.assertEqual(1, answer.count(b'HTTP/1.1 '), answer)
+        self.assertNotIn(b'408', answer)
+
+    def test_expect_100_continue_answered_at_once(self):
+        client = socket.create_connection(self.server.server_address,
+                                          timeout=10)
+        self.addCleanup(client.close)
+        client.sendall(b'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2'
+                       b'\r\nExpect: 100-continue\r\n\r\n')
+        self.assertTrue(client.recv(65536).startswith(
+            b'HTTP/1.1 100 Continue'))
+        client.sendall(b'ok')
+        self.assertTrue(client.recv(65536).endswith(b'[ok]'))
+
+    def test_nagle_is_off(self):
+        self.assertTrue(cmd_api._Handler.disable_nagle_algorithm)
