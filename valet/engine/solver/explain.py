@@ -37,15 +37,24 @@ def explain(problem, result, options, recheck):
     the given groups are ignored (used for the conflict set).
     """
     fresh = search_mod.Search(problem, options)
-    servers = [_funnel(problem, fresh, i) for i in range(len(problem.servers))]
-    groups = list(problem.blocked) + _group_checks(problem, fresh)
+    # The funnel of the servers left without a host (alike servers share
+    # a verdict); the others' only if the search entry needs one.
+    empty, verdict = [], {}
+    for i in range(len(problem.servers)):
+        key = _alike(problem, i)
+        if key not in verdict:
+            verdict[key] = not fresh.feasible_mask(i).any()
+        if verdict[key]:
+            empty.append(i)
+    groups = [_public(e) for e in problem.blocked] + _group_checks(
+        problem, fresh)
     proved = result.get('proofs') or []
     groups += proofs.group_entries(proved, groups)
-    out = {'servers': [s for s in servers if s['remaining'] == 0],
+    out = {'servers': [_funnel(problem, fresh, i) for i in empty],
            'groups': groups, 'search': None, 'conflict': None}
     if not out['servers'] and result.get('failures') is not None:
         worst = int(np.argmax(result['failures']))
-        entry = servers[worst]
+        entry = _funnel(problem, fresh, worst)
         entry['failed_in_search'] = int(result['failures'][worst])
         out['search'] = {
             'server': problem.ids[worst],
@@ -73,6 +82,21 @@ def _proven(out, result):
         return True
     conflict = out.get('conflict') or {}
     return bool(conflict.get('capacity_only'))
+
+
+def _alike(problem, i):
+    """What a server's hosts at the root depend on: its static filters,
+    demand and rules (a rule's mask may depend on the server itself)."""
+    return (problem.static[i].tobytes(), problem.demand[i].tobytes(),
+            tuple((c, proofs.mask_key(problem.constraints[c], i))
+                  for c in problem.server_rules[i]))
+
+
+def _public(entry):
+    """A compile-time refusal as the explanation shows it (what its
+    count used goes to the conflict set only)."""
+    return {k: v for k, v in entry.items()
+            if k not in ('groups', 'core', 'recount')}
 
 
 def _server_label(problem, i):
