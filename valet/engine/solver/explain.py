@@ -37,15 +37,9 @@ def explain(problem, result, options, recheck):
     the given groups are ignored (used for the conflict set).
     """
     fresh = search_mod.Search(problem, options)
-    # The funnel of the servers left without a host (alike servers share
-    # a verdict); the others' only if the search entry needs one.
-    empty, verdict = [], {}
-    for i in range(len(problem.servers)):
-        key = _alike(problem, i)
-        if key not in verdict:
-            verdict[key] = not fresh.feasible_mask(i).any()
-        if verdict[key]:
-            empty.append(i)
+    # The funnel of the servers left without a host; the others' only if
+    # the search entry needs one.
+    empty = _without_host(problem, fresh)
     groups = [_public(e) for e in problem.blocked] + _group_checks(
         problem, fresh)
     proved = result.get('proofs') or []
@@ -84,12 +78,28 @@ def _proven(out, result):
     return bool(conflict.get('capacity_only'))
 
 
-def _alike(problem, i):
-    """What a server's hosts at the root depend on: its static filters,
-    demand and rules (a rule's mask may depend on the server itself)."""
-    return (problem.static[i].tobytes(), problem.demand[i].tobytes(),
-            tuple((c, proofs.mask_key(problem.constraints[c], i))
-                  for c in problem.server_rules[i]))
+def _without_host(problem, fresh):
+    """The servers no host is left for before anything is placed (a
+    rule's mask is worked out once for the servers it treats alike)."""
+    out, fit, masks = [], {}, {}
+    for i in range(len(problem.servers)):
+        key = (id(problem.static[i]), problem.demand[i].tobytes())
+        alive = fit.get(key)
+        if alive is None:
+            alive = fit[key] = problem.static[i] & (
+                problem.free >= problem.demand[i] - EPS).all(axis=1)
+        for c in problem.server_rules[i]:
+            rule = problem.constraints[c]
+            if rule.soft:
+                continue
+            key = (c, proofs.mask_key(rule, i))
+            mask = masks.get(key)
+            if mask is None:
+                mask = masks[key] = fresh.trackers[c].mask(i)
+            alive = alive & mask
+        if not alive.any():
+            out.append(i)
+    return out
 
 
 def _public(entry):

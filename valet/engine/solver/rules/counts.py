@@ -143,7 +143,9 @@ def lineage(problem, clos, keys, name):
     """The groups that make these servers (closure keys) members of group
     ``name``: it and the groups nested in it on the way."""
     defs = problem.group_defs
-    memo = {}
+    # Nesting is the problem's own: what leads to ``name`` is asked again
+    # by every recount.
+    memo = problem.__dict__.setdefault('_leads', {}).setdefault(name, {})
 
     def leads(group):
         if group == name:

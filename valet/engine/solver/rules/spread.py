@@ -116,11 +116,17 @@ def _eligible(problem, level, new):
     for i in new:
         ok = cache.get(i)
         if ok is None:
-            ok = cache[i] = np.ones(problem.slots, dtype=bool)
-            for step, mask in problem.static_reasons[i]:
-                if step not in _NOT_ELIGIBILITY and not step.startswith(
-                        'capacity:'):
-                    ok &= mask
+            steps = problem.static_reasons[i]
+            if all(step not in _NOT_ELIGIBILITY and not step.startswith(
+                    'capacity:') for step, _ in steps):
+                ok = problem.static[i]      # every step says where
+            else:
+                ok = np.ones(problem.slots, dtype=bool)
+                for step, mask in steps:
+                    if step not in _NOT_ELIGIBILITY and not (
+                            step.startswith('capacity:')):
+                        ok &= mask
+            cache[i] = ok
         hosts |= ok
     return counts.domains(problem, level, hosts)
 
