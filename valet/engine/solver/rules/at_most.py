@@ -99,10 +99,11 @@ def _unit_refused(problem, rule, clos, old):
             doms = counts.domains(problem, rule.level, masks[i])
             ok = doms if ok is None else ok & doms
         fits = room[ok]
-        if fits.size and fits.max() >= size:
+        # No domain for the whole unit at all is affinity's to explain.
+        if not fits.size or fits.max() >= size:
             continue
         level = problem.topology.levels[rule.level]
-        left = max(int(fits.max()) if fits.size else 0, 0)
+        left = max(int(fits.max()), 0)
         ties = counts.ties(problem, clos, unit, rule.level)
         used = ties | counts.lineage(
             problem, clos, [('new', i) for i in unit] + [
