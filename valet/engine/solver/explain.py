@@ -23,6 +23,7 @@ import numpy as np
 
 from valet.engine.solver.rules.base import EPS
 from valet.engine.solver import proofs
+from valet.engine.solver.rules import counts
 from valet.engine.solver import search as search_mod
 from valet.objects import group_kinds
 
@@ -81,13 +82,9 @@ def _proven(out, result):
 def _without_host(problem, fresh):
     """The servers no host is left for before anything is placed (a
     rule's mask is worked out once for the servers it treats alike)."""
-    out, fit, masks = [], {}, {}
-    for i in range(len(problem.servers)):
-        key = (id(problem.static[i]), problem.demand[i].tobytes())
-        alive = fit.get(key)
-        if alive is None:
-            alive = fit[key] = problem.static[i] & (
-                problem.free >= problem.demand[i] - EPS).all(axis=1)
+    out, masks = [], {}
+    fit = counts.member_masks(problem, range(len(problem.servers)))
+    for i, alive in enumerate(fit):
         for c in problem.server_rules[i]:
             rule = problem.constraints[c]
             if rule.soft:
