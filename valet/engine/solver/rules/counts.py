@@ -107,14 +107,16 @@ def units(problem, clos, members, level):
     """The members as lists held in one domain of ``level`` by affinity
     groups at that level or below, largest first (links may run through
     other servers: a chain of shared groups holds them all together)."""
-    defs, topology = problem.group_defs, problem.topology
-    tied = {}
-    for k, names in clos.items():
-        for name in names:
-            group = defs.get(name)
-            if (group is not None and group.kind == group_kinds.AFFINITY
-                    and topology.index(group.level) <= level):
+    cache = problem.__dict__.setdefault('_ties', {})
+    tied = cache.get(level) if clos is problem.closures else None
+    if tied is None:
+        low = _low_affinity(problem, level)
+        tied = {}
+        for k, names in clos.items():
+            for name in low.intersection(names):
                 tied.setdefault(name, []).append(k)
+        if clos is problem.closures:
+            cache[level] = tied
     if not tied:
         return [[i] for i in members]
     parent = {}
@@ -137,6 +139,19 @@ def units(problem, clos, members, level):
     for i in members:
         out.setdefault(find(('new', i)), []).append(i)
     return sorted(out.values(), key=lambda u: (-len(u), u))
+
+
+def _low_affinity(problem, level):
+    """The affinity groups at ``level`` or below (cached per problem)."""
+    cache = problem.__dict__.setdefault('_low_affinity', {})
+    found = cache.get(level)
+    if found is None:
+        topology = problem.topology
+        found = cache[level] = frozenset(
+            name for name, group in problem.group_defs.items()
+            if group.kind == group_kinds.AFFINITY
+            and topology.index(group.level) <= level)
+    return found
 
 
 def lineage(problem, clos, keys, name):
@@ -168,14 +183,10 @@ def lineage(problem, clos, keys, name):
 def ties(problem, clos, members, level):
     """The affinity groups at ``level`` or below the members belong to
     (what holds a unit together)."""
-    defs, topology = problem.group_defs, problem.topology
+    low = _low_affinity(problem, level)
     out = set()
     for i in members:
-        for group in clos[('new', i)]:
-            found = defs.get(group)
-            if (found is not None and found.kind == group_kinds.AFFINITY
-                    and topology.index(found.level) <= level):
-                out.add(group)
+        out |= low.intersection(clos[('new', i)])
     return out
 
 
