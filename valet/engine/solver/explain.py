@@ -23,6 +23,7 @@ import numpy as np
 
 from valet.engine.solver.rules.base import EPS
 from valet.engine.solver import proofs
+from valet.engine.solver.rules import counts
 from valet.engine.solver import search as search_mod
 from valet.objects import group_kinds
 
@@ -37,15 +38,18 @@ def explain(problem, result, options, recheck):
     the given groups are ignored (used for the conflict set).
     """
     fresh = search_mod.Search(problem, options)
-    servers = [_funnel(problem, fresh, i) for i in range(len(problem.servers))]
-    groups = list(problem.blocked) + _group_checks(problem, fresh)
+    # The funnel of the servers left without a host; the others' only if
+    # the search entry needs one.
+    empty = _without_host(problem, fresh)
+    groups = [_public(e) for e in problem.blocked] + _group_checks(
+        problem, fresh)
     proved = result.get('proofs') or []
     groups += proofs.group_entries(proved, groups)
-    out = {'servers': [s for s in servers if s['remaining'] == 0],
+    out = {'servers': [_funnel(problem, fresh, i) for i in empty],
            'groups': groups, 'search': None, 'conflict': None}
     if not out['servers'] and result.get('failures') is not None:
         worst = int(np.argmax(result['failures']))
-        entry = servers[worst]
+        entry = _funnel(problem, fresh, worst)
         entry['failed_in_search'] = int(result['failures'][worst])
         out['search'] = {
             'server': problem.ids[worst],
@@ -73,6 +77,33 @@ def _proven(out, result):
         return True
     conflict = out.get('conflict') or {}
     return bool(conflict.get('capacity_only'))
+
+
+def _without_host(problem, fresh):
+    """The servers no host is left for before anything is placed (a
+    rule's mask is worked out once for the servers it treats alike)."""
+    out, masks = [], {}
+    fit = counts.member_masks(problem, range(len(problem.servers)))
+    for i, alive in enumerate(fit):
+        for c in problem.server_rules[i]:
+            rule = problem.constraints[c]
+            if rule.soft:
+                continue
+            key = (c, proofs.mask_key(rule, i))
+            mask = masks.get(key)
+            if mask is None:
+                mask = masks[key] = fresh.trackers[c].mask(i)
+            alive = alive & mask
+        if not alive.any():
+            out.append(i)
+    return out
+
+
+def _public(entry):
+    """A compile-time refusal as the explanation shows it (what its
+    count used goes to the conflict set only)."""
+    return {k: v for k, v in entry.items()
+            if k not in ('groups', 'core', 'recount')}
 
 
 def _server_label(problem, i):

@@ -26,8 +26,9 @@ capacity proof, which holds with every group ignored).
 
 import numpy as np
 
-from valet.engine.solver.rules import diversity
 from valet.engine.solver.rules.base import EPS
+from valet.engine.solver.rules import diversity
+from valet.engine.solver.rules import spread
 from valet.objects import group_kinds
 
 CAPACITY = 'capacity'
@@ -156,7 +157,7 @@ class _Facts:
         if self._masks is None:
             p = self.p
             self._masks = self._build(lambda i: tuple(
-                (c, _mask_key(p.constraints[c], i))
+                (c, mask_key(p.constraints[c], i))
                 for c in p.server_rules[i]
                 if not _soft(p.constraints[c])))
         return self._masks
@@ -403,9 +404,9 @@ class _Facts:
             take = self._domains(rule.level, where)
             hold = np.where(take, self._hold(rule.level, where,
                                              rule.members), 0)
-            if _spread_fits(rule.placed, rule.eligible, take, hold,
-                            rule.skew, len(rule.members),
-                            self._largest_unit(rule)):
+            if spread.fits(rule.placed, rule.eligible, take, hold,
+                           rule.skew, len(rule.members),
+                           self._largest_unit(rule)):
                 continue
             level = p.topology.levels[rule.level]
             return [{
@@ -473,33 +474,6 @@ def _by_size(need, masks):
         yield size, order[:j], where
 
 
-def _spread_fits(placed, eligible, take, hold, skew, n, unit):
-    """Counts only: is there a floor t with every eligible domain lifted
-    to t and every domain that takes members kept at t + skew or less?
-    ``unit``: the most members affinity holds in one domain, which some
-    domain takes at once (so the floor is at least its count less skew).
-    """
-    if not eligible.any():
-        return n == 0
-    low = placed[eligible]
-    start = int(low.min())
-    if take.any():
-        start = max(start, int(placed[take].min()) + unit - skew)
-    for t in range(start, int(low.min()) + n + 1):
-        lift = np.maximum(t - placed, 0) * eligible
-        # An eligible domain below t must take members to reach it.
-        if np.any(lift > hold):
-            return False
-        room = np.minimum(np.maximum(t + skew - placed, 0), hold).sum()
-        # The domain taking the largest unit gets it whole, beyond its
-        # lift where that is smaller.
-        extra = np.maximum(placed + unit - np.maximum(t, placed), 0)
-        least = int(extra[take].min()) if take.any() else 0
-        if lift.sum() + least <= n <= room:
-            return True
-    return False
-
-
 def _matching(options):
     """The largest number of rows matched to distinct columns (``options``
     lists each row's columns), or None when the work cap ran out.
@@ -548,7 +522,7 @@ def _matching(options):
     return matched + (rows - len(hard))
 
 
-def _mask_key(rule, i):
+def mask_key(rule, i):
     """What a rule's root mask for server i depends on besides the rule."""
     if rule.kind == group_kinds.DIVERSITY:
         return rule.unit[i]
@@ -613,7 +587,23 @@ def conflict(problem, proved, recheck, limit=12):
         n for n in problem.touched_groups
         if problem.group_defs.get(n) is None
         or problem.group_defs[n].kind not in group_kinds.WEIGHTED_KINDS)
-    if len(start) > limit or recheck(everything - set(start)) is not False:
+    if len(start) > limit:
+        return None
+    # A count made while compiling says itself whether it refuses with
+    # only some groups (``recount``): no recheck compiles them.
+    recount = entry.get('recount')
+    core = entry.get('core') or start
+    if recount is not None and (recount(core) or recount(start)):
+        # Its core first: when that alone refuses, the rest goes at once.
+        if core != start and recount(core):
+            start = list(core)
+        kept = list(start)
+        for name in start:
+            trial = [n for n in kept if n != name]
+            if recount(trial):
+                kept = trial
+        return {'groups': kept, 'capacity_only': False, 'minimal': False}
+    if recheck(everything - set(start)) is not False:
         return None
     kept = list(start)
     for name in start:

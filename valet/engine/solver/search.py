@@ -469,15 +469,16 @@ def solve(problem, options, deadline, verdict=False):
     value) only cuts the improvement phase, which then keeps the best
     placement found so far.
     """
+    if problem.blocked:
+        # Refused while compiling: no search state is needed.
+        return {'restarts': 0, 'order': [], 'feasible': False,
+                'proven_infeasible': True, 'failures': None, 'nodes': 0,
+                'timed_out': False}
     search = Search(problem, options)
     order, clusters, find = initial_order(problem)
     # Finding a placement is worth a few full descents whatever the size.
     budget = Budget(options, problem.slots, None,
                     floor=max(100, 8 * len(order)))
-    if problem.blocked:
-        return {'restarts': 0, 'order': order, 'feasible': False,
-                'proven_infeasible': True, 'failures': None, 'nodes': 0,
-                'timed_out': False}
     # Soft violations: at least what no placement avoids.
     hosts_root = 0 if verdict else search.root_lower_bound()
     search.root_bound = (search.cost() + (

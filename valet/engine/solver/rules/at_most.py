@@ -12,7 +12,7 @@ servers along).
 import numpy as np
 
 from valet.engine.solver.rules import base
-from valet.engine.solver.rules.base import EPS
+from valet.engine.solver.rules import counts
 from valet.objects import group_kinds
 
 KIND = group_kinds.AT_MOST
@@ -39,14 +39,16 @@ class AtMost(base.Constraint):
 def _counting(problem, rule, mask):
     """Entries when the members need more places than the domains that
     can take any of them have left under k (a proof of infeasibility)."""
-    dom = problem.domain[rule.level]
-    usable = set()
-    for i in rule.members:
-        ok = problem.static[i] & mask(i)
-        ok &= np.all(problem.free >= problem.demand[i] - EPS, axis=1)
-        usable |= set(np.unique(dom[ok]).tolist())
-    usable.discard(-1)
-    room = sum(max(0, rule.limit - int(rule.placed[d])) for d in usable)
+    if mask is None:
+        usable = counts.domains(problem, rule.level, counts.union(
+            problem, rule.members))
+    else:
+        hosts = np.zeros(problem.slots, dtype=bool)
+        for i, ok in zip(rule.members, counts.member_masks(problem,
+                                                           rule.members)):
+            hosts |= ok & mask(i)
+        usable = counts.domains(problem, rule.level, hosts)
+    room = int(np.maximum(rule.limit - rule.placed, 0)[usable].sum())
     if len(rule.members) <= room:
         return []
     level = problem.topology.levels[rule.level]
@@ -55,10 +57,69 @@ def _counting(problem, rule, mask):
         'reason': '%d members (%s) may be at most %d per %s but the %d '
                   '%ss that can take any of them have room for %d more'
                   % (len(rule.members), problem.server_names(rule.members),
-                     rule.limit, level, len(usable), level, room),
+                     rule.limit, level, int(usable.sum()), level, room),
         'members': len(rule.members), 'max_per_domain': rule.limit,
-        'domains': len(usable), 'room': room,
+        'domains': int(usable.sum()), 'room': room,
     }]
+
+
+def _count(problem, name, level, limit):
+    """The counts of at-most group ``name`` on the groups' closures
+    ``clos``: (the groups used, an entry) when they refuse, else None."""
+
+    def count(clos):
+        new, old = counts.members(clos, name)
+        if not new:
+            return None
+        rule = AtMost(name, level, new, limit,
+                      counts.placed(problem, level, old))
+        keys = [('new', i) for i in new] + [('old', sid) for sid in old]
+        found = _counting(problem, rule, None)
+        if found:
+            return counts.lineage(problem, clos, keys, name), found[0]
+        return _unit_refused(problem, rule, clos, old)
+
+    return count
+
+
+def _unit_refused(problem, rule, clos, old):
+    """When affinity holds more members in one domain than any domain
+    they may use has left under k: (the groups used, an entry)."""
+    room = rule.limit - rule.placed
+    if len(rule.members) < 2 or room.max() >= len(rule.members):
+        return None
+    masks = dict(zip(rule.members, counts.member_masks(problem,
+                                                       rule.members)))
+    for unit in counts.units(problem, clos, rule.members, rule.level):
+        size = len(unit)
+        if size < 2 or room.max() >= size:
+            break
+        ok = None
+        for i in unit:
+            doms = counts.domains(problem, rule.level, masks[i])
+            ok = doms if ok is None else ok & doms
+        fits = room[ok]
+        # No domain for the whole unit at all is affinity's to explain.
+        if not fits.size or fits.max() >= size:
+            continue
+        level = problem.topology.levels[rule.level]
+        left = max(int(fits.max()), 0)
+        ties = counts.ties(problem, clos, unit, rule.level)
+        used = ties | counts.lineage(
+            problem, clos, [('new', i) for i in unit] + [
+                ('old', sid) for sid in old], rule.name)
+        return used, {
+            'core': ties | {rule.name},
+            'group': rule.name, 'kind': KIND, 'level': level,
+            'reason': '%d members (%s) are held in one %s by affinity (%s) '
+                      'but may be at most %d per %s, and the %ss they may '
+                      'use have room for %d more' % (
+                          size, problem.server_names(unit), level,
+                          ', '.join(sorted(ties)), rule.limit, level,
+                          level, left),
+            'members': size, 'max_per_domain': rule.limit,
+            'domains': int(ok.sum()), 'room': left}
+    return None
 
 
 class _Tracker(base.Tracker):
@@ -102,14 +163,10 @@ def compile(problem):
         rule = AtMost(name, level, new, group.max_per_domain, placed)
         # Counting before searching: a search cannot beat it, and would
         # spend its whole budget finding that out.
-        blocked = _counting(problem, rule, _anywhere(problem))
+        blocked = counts.refusal(problem, name, _count(
+            problem, name, level, group.max_per_domain))
         if blocked:
             rule.hopeless = True
-            problem.blocked.extend(blocked)
+            problem.blocked.append(blocked)
         out.append(rule)
     return out
-
-
-def _anywhere(problem):
-    everywhere = np.ones(problem.slots, dtype=bool)
-    return lambda i: everywhere

@@ -18,6 +18,7 @@ it exactly.
 import numpy as np
 
 from valet.engine.solver.rules import base
+from valet.engine.solver.rules import counts
 from valet.objects import group_kinds
 
 KIND = group_kinds.SPREAD
@@ -94,21 +95,116 @@ class _Tracker(base.Tracker):
 def compile(problem):
     out = []
     for name, group, level, new, old in base.groups_to_place(problem, KIND):
-        ndom = problem.dc.domain_count(level)
-        placed = np.zeros(ndom, dtype=np.int64)
-        for sid in old:
-            placed[problem.host_domain(level, sid)] += 1
-        hosts = np.zeros(problem.slots, dtype=bool)
-        for i in new:
-            ok = np.ones(problem.slots, dtype=bool)
-            for step, mask in problem.static_reasons[i]:
-                if step not in _NOT_ELIGIBILITY and not step.startswith(
-                        'capacity:'):
-                    ok &= mask
-            hosts |= ok
-        dom = problem.domain[level]
-        eligible = np.zeros(ndom, dtype=bool)
-        eligible[dom[hosts & (dom >= 0)]] = True
-        out.append(Spread(name, level, new, group.max_skew, placed,
-                          eligible))
+        rule = Spread(name, level, new, group.max_skew,
+                      counts.placed(problem, level, old),
+                      _eligible(problem, level, new))
+        # Counting before searching: the search would find it out only
+        # by trying the choices.
+        blocked = counts.refusal(problem, name, _count(
+            problem, name, level, group.max_skew))
+        if blocked:
+            problem.blocked.append(blocked)
+        out.append(rule)
     return out
+
+
+def _eligible(problem, level, new):
+    """Domains with a host some new member's static filters (not
+    capacity) let it use."""
+    cache = problem.__dict__.setdefault('_eligible_hosts', {})
+    hosts = np.zeros(problem.slots, dtype=bool)
+    for i in new:
+        ok = cache.get(i)
+        if ok is None:
+            steps = problem.static_reasons[i]
+            if all(step not in _NOT_ELIGIBILITY and not step.startswith(
+                    'capacity:') for step, _ in steps):
+                ok = problem.static[i]      # every step says where
+            else:
+                ok = np.ones(problem.slots, dtype=bool)
+                for step, mask in steps:
+                    if step not in _NOT_ELIGIBILITY and not (
+                            step.startswith('capacity:')):
+                        ok &= mask
+            cache[i] = ok
+        hosts |= ok
+    return counts.domains(problem, level, hosts)
+
+
+def _count(problem, name, level, skew):
+    """The count of spread group ``name`` on the groups' closures
+    ``clos``: (the groups used, an entry) when no floor lets the members
+    lift every eligible domain within the skew on the hosts their static
+    filters and capacity allow (``fits``), the largest affinity unit
+    landing whole; else None.
+
+    Only a unit larger than the skew is counted here: the other counts
+    need the root masks of every rule (``proofs.py``, at the search's
+    first dead end), and a feasible request pays for none of them.
+    """
+
+    def count(clos):
+        new, old = counts.members(clos, name)
+        if not new:
+            return None
+        unit = counts.units(problem, clos, new, level)[0]
+        if len(unit) <= skew:
+            return None
+        eligible = _eligible(problem, level, new)
+        if not eligible.any():
+            return None     # the rule's explain says so
+        placed = counts.placed(problem, level, old)
+        where = counts.union(problem, new)
+        take = counts.domains(problem, level, where)
+        hold = np.where(take, counts.hold(problem, level, where, new), 0)
+        if fits(placed, eligible, take, hold, skew, len(new), len(unit)):
+            return None
+        # Every member counts (fewer could not lift the floor), and the
+        # affinity groups of the largest unit.
+        used = counts.lineage(problem, clos, [('new', i) for i in new] + [
+            ('old', sid) for sid in old], name)
+        ties = counts.ties(problem, clos, unit, level)
+        used |= ties
+        names = problem.topology.levels[level]
+        return used, {
+            'core': ties | {name},
+            'group': name, 'kind': KIND, 'level': names,
+            'reason': 'the %d members (%s) cannot be spread over the %ss '
+                      'with room for them so that no %s is more than %d '
+                      'ahead of the emptiest' % (
+                          len(new), problem.server_names(new), names,
+                          names, skew),
+            'members': len(new), 'max_skew': skew,
+            'domains': int(take.sum())}
+
+    return count
+
+
+def fits(placed, eligible, take, hold, skew, n, unit):
+    """Counts only: is there a floor t with every eligible domain lifted
+    to t and every domain that takes members kept at t + skew or less?
+    ``unit``: the most members affinity holds in one domain, which some
+    domain takes at once (so the floor is at least its count less skew).
+    """
+    if not eligible.any():
+        return n == 0
+    low = int(placed[eligible].min())
+    start = low
+    if take.any():
+        start = max(start, int(placed[take].min()) + unit - skew)
+    if start > low + n:
+        return False
+    # Every floor at once, one row each (a few dozen at most).
+    t = np.arange(start, low + n + 1)[:, None]
+    lift = np.maximum(t - placed, 0) * eligible
+    # An eligible domain below t must take members to reach it.
+    short = (lift > hold).any(axis=1)
+    room = np.minimum(np.maximum(t + skew - placed, 0), hold).sum(axis=1)
+    # The domain taking the largest unit gets it whole, beyond its lift
+    # where that is smaller.
+    least = 0
+    if take.any():
+        extra = np.maximum(placed + unit - np.maximum(t, placed), 0)
+        least = extra[:, take].min(axis=1)
+    return bool((~short & (lift.sum(axis=1) + least <= n)
+                 & (n <= room)).any())

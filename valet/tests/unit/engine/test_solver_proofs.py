@@ -11,6 +11,8 @@ import numpy as np
 from valet.engine.model import groups as groups_mod
 from valet.engine.solver import problem as problem_mod
 from valet.engine.solver import proofs
+from valet.engine.solver.rules import counts
+from valet.engine.solver.rules import spread
 from valet.engine.solver import search
 from valet.engine.solver import SolverOptions
 from valet.tests.unit.engine import base
@@ -41,6 +43,19 @@ def _spread_with_an_affinity_pair():
                    server('c', 1, groups=['S']),
                    server('d', 1, groups=['S'])], groups)
     return dc, req
+
+
+def spy_rechecks(case):
+    """The groups each problem compiled from now on ignores."""
+    ignored = []
+    real = problem_mod.Problem
+
+    def spy(dc, request, ignore_groups=frozenset(), **kw):
+        ignored.append(frozenset(ignore_groups))
+        return real(dc, request, ignore_groups=ignore_groups, **kw)
+
+    case.patch(problem_mod, 'Problem', spy)
+    return ignored
 
 
 class TestRefute(base.SolverTestCase):
@@ -110,10 +125,11 @@ class TestRefute(base.SolverTestCase):
     def test_spread_with_an_affinity_pair_is_counted(self):
         # A host-affinity pair in a host spread of skew 1 puts two members
         # on one host: every other of the 8 hosts then needs one, and
-        # there are only 4 members.
+        # there are only 4 members. Counted while compiling: no search.
         dc, req = _spread_with_an_affinity_pair()
         decision = self.infeasible(dc, req)
         self.assertTrue(decision.proven_infeasible)
+        self.assertEqual(0, decision.stats['nodes'])
         entries = [e for e in decision.explanation['groups']
                    if e['group'] == 'S']
         self.assertEqual(['spread'], [e['kind'] for e in entries])
@@ -122,9 +138,11 @@ class TestRefute(base.SolverTestCase):
                          decision.explanation['conflict']['groups'])
 
     def test_proofs_asked_at_the_first_dead_end(self):
-        # The first member that finds no host stops the search with the
+        # The first server that finds no host stops the search with the
         # proof: no backtracking through the choices before it.
-        dc, req = _spread_with_an_affinity_pair()
+        dc = base.build([host('h%d' % i, vcpus=8 + i) for i in range(4)])
+        req = request([server('s%d' % i, 3 + i % 2, ram=100 * (i + 1))
+                       for i in range(12)])
         prob = problem_mod.Problem(dc, req)
         calls = []
         real = proofs.refute
@@ -142,20 +160,30 @@ class TestRefute(base.SolverTestCase):
         # The proof names every group the members join: the deletion
         # filter starts from all of them, which is the request as asked
         # (its search already proved it impossible).
-        dc, req = _spread_with_an_affinity_pair()
-        ignored = []
-        real = problem_mod.Problem
-
-        def spy(dc, request, ignore_groups=frozenset(), **kw):
-            ignored.append(frozenset(ignore_groups))
-            return real(dc, request, ignore_groups=ignore_groups, **kw)
-
-        self.patch(problem_mod, 'Problem', spy)
+        dc = make_dc(racks=1, hosts_per_rack=12, existing=[
+            placed('old%d' % i, 'r0h%d' % i) for i in range(10)])
+        req = request([server('x%d' % i, 4, groups=['D', 'E'])
+                       for i in range(3)] + [server('p', 1)],
+                      [diversity('D'), exclusivity('E')])
+        ignored = spy_rechecks(self)
         decision = self.infeasible(dc, req)
-        self.assertEqual(['P', 'S'],
-                         decision.explanation['conflict']['groups'])
+        self.assertEqual({'groups': ['D', 'E'], 'capacity_only': False,
+                          'minimal': True},
+                         decision.explanation['conflict'])
         # The request's own problem, then one recheck per group.
-        self.assertEqual([frozenset(), {'P'}, {'S'}], ignored)
+        self.assertEqual([frozenset(), {'D'}, {'E'}], ignored)
+
+    def test_counts_while_compiling_reduce_the_conflict_alone(self):
+        # The spread count names the pair and the group; it says itself
+        # that neither goes, so nothing is compiled again (the set is
+        # reduced by the count, not checked by a search: not minimal).
+        dc, req = _spread_with_an_affinity_pair()
+        ignored = spy_rechecks(self)
+        decision = self.infeasible(dc, req)
+        self.assertEqual({'groups': ['P', 'S'], 'capacity_only': False,
+                          'minimal': False},
+                         decision.explanation['conflict'])
+        self.assertEqual([frozenset()], ignored)
 
     def test_feasible_requests_never_ask(self):
         # A first descent without backtracking: the proofs are not asked.
@@ -168,6 +196,93 @@ class TestRefute(base.SolverTestCase):
                    lambda *a: calls.append(1) or real(*a))
         self.place(dc, req)
         self.assertEqual([], calls)
+
+
+class TestCompileCounts(base.SolverTestCase):
+    """Counts the at-most and spread rules make while compiling
+    (valet/engine/solver/rules/counts.py)."""
+
+    def test_affinity_unit_over_the_limit(self):
+        # Two members held on one host by P, at most one per host: no
+        # search, and the conflict is the two groups (I plays no part).
+        dc = make_dc()
+        groups = [group('A', groups_mod.AT_MOST, max_per_domain=1),
+                  affinity('P', parents=['A']), diversity('I')]
+        req = request([server('a', 1, groups=['P']),
+                       server('b', 1, groups=['P']),
+                       server('c', 1, groups=['A']),
+                       server('d', 1, groups=['I']),
+                       server('e', 1, groups=['I'])], groups)
+        ignored = spy_rechecks(self)
+        decision = self.infeasible(dc, req)
+        self.assertTrue(decision.proven_infeasible)
+        self.assertEqual(0, decision.stats['nodes'])
+        entry = [e for e in decision.explanation['groups']
+                 if e['group'] == 'A'][0]
+        self.assertEqual(('at-most', 2, 1), (
+            entry['kind'], entry['members'], entry['max_per_domain']))
+        self.assertNotIn('recount', entry)
+        self.assertIn('held in one host by affinity (P)', entry['reason'])
+        self.assertEqual(['A', 'P'],
+                         decision.explanation['conflict']['groups'])
+        self.assertEqual([frozenset()], ignored)
+
+    def test_member_count_keeps_the_groups_that_bring_members(self):
+        # At most one per rack over two racks: four members through Q1,
+        # Q2 and Q3 (nested in A) and x. Without Q1 three are left, still
+        # too many; without Q2 or Q3 then two, which fit.
+        dc = make_dc(racks=2)
+        groups = [group('A', groups_mod.AT_MOST, 'rack', max_per_domain=1),
+                  affinity('Q1', parents=['A']),
+                  affinity('Q2', parents=['A']),
+                  affinity('Q3', parents=['A'])]
+        req = request([server('x', 1, groups=['A'])] + [
+            server('q%d' % k, 1, groups=['Q%d' % k]) for k in (1, 2, 3)],
+            groups)
+        ignored = spy_rechecks(self)
+        decision = self.infeasible(dc, req)
+        self.assertEqual(0, decision.stats['nodes'])
+        self.assertEqual({'groups': ['A', 'Q2', 'Q3'],
+                          'capacity_only': False, 'minimal': False},
+                         decision.explanation['conflict'])
+        self.assertEqual([frozenset()], ignored)
+        # A recheck keeping only those still refuses, and without any of
+        # them the request is placed.
+        self.infeasible(dc, request(
+            [server('x', 1, groups=['A'])] + [
+                server('q%d' % k, 1, groups=['Q%d' % k] if k > 1 else [])
+                for k in (1, 2, 3)], [g for g in groups if g.name != 'Q1']))
+        for drop in ('Q2', 'Q3'):
+            self.place(dc, request(
+                [server('x', 1, groups=['A'])] + [
+                    server('q%d' % k, 1, groups=['Q%d' % k] if 'Q%d' % k
+                           not in (drop, 'Q1') else []) for k in (1, 2, 3)],
+                [g for g in groups if g.name not in (drop, 'Q1')]))
+
+    def test_closures_as_a_recheck_compiles_them(self):
+        # What the counts' recount reads is what a problem ignoring the
+        # same groups compiles, for every subset of the groups.
+        dc = make_dc(racks=2, existing=[
+            placed('old', 'r0h0', groups=['Q1'])],
+            groups=[group('A', groups_mod.AT_MOST, 'rack'),
+                    affinity('Q1', 'rack', parents=['A'])])
+        groups = [group('A', groups_mod.AT_MOST, 'rack'),
+                  affinity('Q1', 'rack', parents=['A']),
+                  affinity('Q2', parents=['Q1']),
+                  diversity('D')]
+        req = request([server('a', 1, groups=['Q2', 'D']),
+                       server('b', 1, groups=['Q1']),
+                       server('c', 1, groups=['A', 'D'])], groups)
+        full = problem_mod.Problem(dc, req)
+        names = sorted(full.touched_groups)
+        for bits in range(1 << len(names)):
+            ignored = frozenset(n for k, n in enumerate(names)
+                                if bits >> k & 1)
+            mine = counts.closures(full, ignored)
+            theirs = problem_mod.Problem(dc, req, ignore_groups=ignored)
+            for name in ('A', 'Q1', 'Q2'):
+                self.assertEqual(theirs.members(name),
+                                 counts.members(mine, name), (ignored, name))
 
 
 class TestBound(base.SolverTestCase):
@@ -243,15 +358,15 @@ class TestPieces(base.SolverTestCase):
         eligible = np.ones(3, dtype=bool)
         hold = np.full(3, 10)
         # 3 members over 3 empty domains, skew 1: one each.
-        self.assertTrue(proofs._spread_fits(
+        self.assertTrue(spread.fits(
             np.zeros(3, dtype=np.int64), eligible, eligible, hold, 1, 3, 1))
         # A pair in one domain: the other two need one each (3 > 2 left).
-        self.assertFalse(proofs._spread_fits(
+        self.assertFalse(spread.fits(
             np.zeros(3, dtype=np.int64), eligible, eligible, hold, 1, 3, 2))
         # A full domain that takes nothing keeps the floor at its count.
         take = np.array([False, True, True])
         hold = np.where(take, 10, 0)
-        self.assertFalse(proofs._spread_fits(
+        self.assertFalse(spread.fits(
             np.zeros(3, dtype=np.int64), eligible, take, hold, 1, 3, 1))
-        self.assertTrue(proofs._spread_fits(
+        self.assertTrue(spread.fits(
             np.zeros(3, dtype=np.int64), eligible, take, hold, 1, 2, 1))
