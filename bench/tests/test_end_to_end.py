@@ -5,8 +5,11 @@ import argparse
 import io
 import json
 import os
+import socket
 import tempfile
+import threading
 import unittest
+from wsgiref import simple_server
 
 import sqlalchemy as sa
 
@@ -29,10 +32,15 @@ class EndToEndTest(unittest.TestCase):
         requests = {(r['variant'], r['kind']): r for r in rows
                     if r['phase'] == 'requests'}
         for variant in ('former', 'shipped'):
+            # Each create and delete on a new connection and on the kept
+            # one.
             for kind, count in (('single', 3), ('stack10', 2),
-                                ('delete', 5), ('status', 3)):
+                                ('delete', 5), ('status', 3),
+                                ('single kept', 3), ('stack10 kept', 2),
+                                ('delete kept', 5)):
                 self.assertEqual(count, requests[variant, kind]['count'])
-            for kind in ('single', 'stack10'):
+            for kind in ('single', 'stack10', 'single kept',
+                         'stack10 kept'):
                 row = requests[variant, kind]
                 self.assertGreater(row['decision_p50_ms'], 0)
                 self.assertGreater(row['ratio_p50'], 0)
@@ -50,7 +58,38 @@ class EndToEndTest(unittest.TestCase):
         self.assertIn('former', text)
         self.assertIn('shipped', text)
         self.assertIn('target <= 2.0x', text)
+        self.assertIn('one server, kept conn.', text)
         self.assertIn('target <= 3 s', text)
+
+    def test_kept_connection_is_reused_and_renewed(self):
+        connections = []
+
+        def app(environ, start_response):
+            start_response('200 OK', [('Content-Length', '2')])
+            return [b'{}']
+        server = simple_server.make_server(
+            '127.0.0.1', 0, app,
+            server_class=end_to_end.cmd_api._ThreadingServer,
+            handler_class=end_to_end.Quiet)
+        accept = server.process_request
+
+        def counted(*args):
+            connections.append(args)
+            return accept(*args)
+        server.process_request = counted
+        threading.Thread(target=server.serve_forever, args=(0.01,),
+                         daemon=True).start()
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        kept = end_to_end.KeptConnection(*server.server_address)
+        self.addCleanup(kept.close)
+        for _ in range(3):
+            self.assertEqual(200, kept.request('GET', '/')[1])
+        self.assertEqual(1, len(connections))
+        # A connection that broke is replaced, the request sent again.
+        kept.conn.sock.shutdown(socket.SHUT_RDWR)
+        self.assertEqual(200, kept.request('GET', '/')[1])
+        self.assertEqual(2, len(connections))
 
     def test_former_storage_is_the_former_engine(self):
         conf = end_to_end.make_conf(tempfile.mkdtemp(), 'former', 'x.yaml')
