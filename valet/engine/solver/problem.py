@@ -306,11 +306,15 @@ class Problem:
         """Per domain of ``level``: isolated members of the untouched
         exclusivity groups (``self.isolated``) that stay put."""
         ndom = self.dc.domain_count(level)
-        everything = self._isolated()
+        # Only the groups of this level keep outsiders out of its domains
+        # (a host-exclusive member does not close its rack).
+        everything = self._isolated_at(level)
+        here = sorted(n for n in self.isolated
+                      if self._level_index(n) == level)
         moving = self.moving and any(
-            self.moving & ids for ids, _ in self.isolated.values())
+            self.moving & self.isolated[n][0] for n in here)
         if moving or not everything:
-            slots = [self.isolated_slots(n) for n in sorted(self.isolated)]
+            slots = [self.isolated_slots(n) for n in here]
             slots = np.concatenate(slots) if slots else _NO_SLOTS
             return np.bincount(self.domain[level, slots],
                                minlength=ndom).astype(np.int64)
@@ -325,6 +329,21 @@ class Problem:
                 np.subtract.at(counts, self.domain[level,
                                                    everything[name][1]], 1)
         return counts
+
+    def _level_index(self, name):
+        return self.topology.index(self.dc.groups[name].level)
+
+    def _isolated_at(self, level):
+        """``_isolated()`` of the groups of ``level`` only."""
+        everything = self._isolated()
+        if not everything:
+            return everything
+        cache = model_cache.store(self.dc, 'isolated')
+        key = ('level', level)
+        if key not in cache:
+            cache[key] = {n: v for n, v in everything.items()
+                          if self._level_index(n) == level}
+        return cache[key]
 
     def isolated_slots(self, name):
         """Host slots of a group's isolated members that stay put."""

@@ -46,8 +46,12 @@ class _Tracker(base.Tracker):
         name = self.rule.member_of.get(i)
         if name is None:
             return self.any[safe] == 0
-        others = self.total - self.count[name]
-        return others[safe] == 0
+        # Its domain may hold only its group's members, and none of them
+        # may be a member of another exclusivity group here (a placed
+        # server in two, drift, dedicates its domain to both).
+        mine = self.count[name]
+        return ((self.total - mine)[safe] == 0) & (
+            (self.any - mine)[safe] == 0)
 
     def apply(self, i, h):
         dom = self.p.domain[self.rule.level, h]

@@ -204,6 +204,24 @@ class TestExclusivity(base.SolverTestCase):
                      groups=[exclusivity('E', 'rack')])
         self.infeasible(dc, request([server('x', 1)]))
 
+    def test_host_exclusive_member_leaves_its_rack_open(self):
+        # A rack-level exclusivity group elsewhere must not make E's
+        # host-level member close its whole rack to outsiders.
+        dc = make_dc(racks=1, hosts_per_rack=2,
+                     existing=[placed('old', 'r0h0', groups=['E'])],
+                     groups=[exclusivity('E'), exclusivity('R', 'rack')])
+        decision = self.place(dc, request([server('x', 1)]))
+        self.assertEqual('r0h1', decision.assignment['x'])
+
+    def test_member_of_one_kept_from_a_host_of_two_groups(self):
+        # 'old' is in E and F (drift): its host is F's as much as E's, so
+        # a new member of E alone must go elsewhere.
+        dc = make_dc(racks=1, hosts_per_rack=2,
+                     existing=[placed('old', 'r0h0', groups=['E', 'F'])],
+                     groups=[exclusivity('E'), exclusivity('F')])
+        decision = self.place(dc, request([server('e', 1, groups=['E'])]))
+        self.assertEqual('r0h1', decision.assignment['e'])
+
     def test_two_exclusivity_groups_keep_apart(self):
         dc = make_dc(racks=1, hosts_per_rack=2)
         req = request([server('a', 1, groups=['E1']),
