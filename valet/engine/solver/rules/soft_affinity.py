@@ -6,15 +6,19 @@ added member costs nothing when it lands in a most populated domain and
 one violation anywhere else.
 
 Only the largest domain counts, so the search ranks hosts by how many
-members their domain could end with (its count plus how many of the
-members still to place its free room holds, smallest first): a greedy
-member-by-member choice would fill the first domain it meets and leave
-the rest stranded.
+members the best domain could end with once the server goes there (a
+domain's count plus how many of the members still to place its free room
+holds, smallest first): a greedy member-by-member choice would fill the
+first domain it meets, largest members first, and leave the rest
+stranded. Members kept together by hard affinity count as one *unit*, and
+units a hard diversity group keeps apart count once per domain, in the
+ranking and in the lower bound alike.
 """
 
 import numpy as np
 
 from valet.engine.solver.rules import base
+from valet.engine.solver.rules.base import EPS
 from valet.engine.solver.rules import soft
 from valet.objects import group_kinds
 
@@ -33,14 +37,26 @@ class SoftAffinity(soft.Soft):
     def violations(self, counts):
         return int(counts.sum() - counts.max()) if counts.size else 0
 
+    def structure(self, problem):
+        """:func:`structure`, worked out once."""
+        if getattr(self, '_structure', None) is None:
+            self._structure = structure(problem, self)
+        return self._structure
+
     def lower_bound(self, problem):
+        """The bound, worked out once (each search of the problem asks)."""
+        if getattr(self, '_lower', None) is None:
+            self._lower = self._lower_bound(problem)
+        return self._lower
+
+    def _lower_bound(self, problem):
         # No domain ends up with more than its placed members and the new
         # members that could go there at all, its free room can hold and
         # hard diversity lets share it.
         total = int(self.placed.sum()) + len(self.members)
-        best = self.placed + np.minimum(np.minimum(
+        best = self.placed + np.minimum(np.minimum(np.minimum(
             self.reachable(problem), self.room(problem)),
-            _together(problem, self))
+            _together(problem, self)), _packed(problem, self))
         return max(self.violations(self.placed),
                    total - int(best.max()) if best.size else 0)
 
@@ -51,34 +67,132 @@ class _Tracker(soft.Tracker):
         super().__init__(rule, search)
         self.top = int(self.count.max()) if self.count.size else 0
         p = self.p
-        # Members smallest first, for the projection of rank().
+        units, apart = rule.structure(p)
+        self.unit_of = {m: k for k, unit in enumerate(units) for m in unit}
+        # The diversity sets each unit is in (bits), and per unit what is
+        # left to place of it: members, demand, size (kept current).
+        self.bits = [sum(1 << b for b, group in enumerate(apart)
+                         if k in group) for k in range(len(units))]
+        self.left = np.array([len(u) for u in units], dtype=float)
+        self.left_demand = np.array([p.demand[list(u)].sum(axis=0)
+                                     for u in units])
+        self.left_size = np.array([p.size[list(u)].sum() for u in units])
+        self.index = np.arange(len(units))
+        # Without units or diversity sets the plain projection does (and
+        # costs less): members smallest first, the server among them.
+        self.plain = all(len(u) == 1 for u in units) and not apart
         self.by_size = sorted(rule.members, key=lambda m: (p.size[m], m))
 
     def rank(self, i):
-        """Per host, the members its domain falls short of the domain
-        that could end with the most (weighted): a ranking, not a cost."""
-        p, search = self.p, self.search
-        left = [m for m in self.by_size if search.assign[m] < 0]
-        cum = np.cumsum(p.demand[left], axis=0)
+        """Per host, how many members the best domain falls short of the
+        best any choice for ``i`` keeps (weighted): a ranking, not a
+        cost. A choice keeps, for its own domain, its count, ``i``'s unit
+        and what the rest of the room holds of the members still to place
+        (units a diversity group keeps from ``i``'s left out); for every
+        other domain its count and what its room holds without ``i``."""
+        if self.plain:
+            return self._plain_rank()
+        mine = self.unit_of[i]
+        counts = self.left.copy()
+        demands = self.left_demand
+        own = counts[mine]
+        own_demand = demands[mine]
+        counts[mine] = 0
         dom = self._domains()
-        free = np.where(p.usable[:, None], np.maximum(search.free, 0), 0)
+        free = self._room(dom)
+        inside = free - own_demand
+        fits = (inside >= -soft.EPS).all(axis=1)
+        inside = np.maximum(inside, 0)
+        order = np.lexsort((self.index,
+                            self.left_size / np.maximum(counts, 1)))
+        order = [k for k in order.tolist() if counts[k]]
+        away = self._kept(order, 0)
+        near = self._kept(order, self.bits[mine])
+        ndom = len(free)
+        if near == away:
+            both = self._fit(np.vstack([free, inside]), away, counts,
+                             demands)
+            away, here = both[:ndom], both[ndom:]
+        else:
+            away = self._fit(free, away, counts, demands)
+            here = self._fit(inside, near, counts, demands)
+        # Per row of ``free``: per domain, or per host at the host level.
+        count = self.count if self.rule.level else self.count[dom]
+        ends_away = count + away
+        ends_here = count + np.where(fits, own + here, 0)
+        # The best of the other domains: the top one unless it is this.
+        top = int(ends_away.argmax())
+        rest = np.full(ndom, ends_away[top])
+        ends_away[top] = 0
+        rest[top] = ends_away.max()
+        value = np.maximum(ends_here, rest)
         if self.rule.level:
-            free = np.stack([np.bincount(dom, weights=free[:, c],
-                                         minlength=len(self.count))
-                             for c in range(free.shape[1])], axis=1)
+            value = value[dom]
+        return (value.max() - value) * self.rule.weight
+
+    def _plain_rank(self):
+        """Per host, the members its domain falls short of the domain that
+        could end with the most (weighted)."""
+        assign = self.search.assign
+        left = [m for m in self.by_size if assign[m] < 0]
+        dom = self._domains()
+        free = self._room(dom)
+        cum = np.cumsum(self.p.demand[left], axis=0) - soft.EPS
         fit = np.full(len(free), len(left))
         for c in range(cum.shape[1]):
-            fit = np.minimum(fit, np.searchsorted(
-                cum[:, c] - soft.EPS, free[:, c], side='right'))
+            fit = np.minimum(fit, np.searchsorted(cum[:, c], free[:, c],
+                                                  side='right'))
         if self.rule.level:
             fit = fit[dom]
         ends = self.count[dom] + fit
         return (ends.max() - ends) * self.rule.weight
 
+    def _room(self, dom):
+        """Per domain, its usable free room."""
+        p = self.p
+        free = np.where(p.usable[:, None], np.maximum(self.search.free, 0),
+                        0)
+        if self.rule.level:
+            free = np.stack([np.bincount(dom, weights=free[:, c],
+                                         minlength=len(self.count))
+                             for c in range(free.shape[1])], axis=1)
+        return free
+
+    def _kept(self, order, taken):
+        """The units of ``order`` left once each diversity set (bits,
+        ``taken`` to start with) keeps its first."""
+        bits = self.bits
+        kept = []
+        for k in order:
+            if bits[k] & taken:
+                continue
+            taken |= bits[k]
+            kept.append(k)
+        return kept
+
+    @staticmethod
+    def _fit(free, kept, counts, demands):
+        """Per row of ``free``, the members of the ``kept`` units it holds,
+        in that order."""
+        if not kept:
+            return np.zeros(len(free))
+        cum = np.cumsum(demands[kept], axis=0) - soft.EPS
+        sizes = np.concatenate([[0.0], np.cumsum(counts[kept])])
+        fit = np.full(len(free), len(kept))
+        for c in range(cum.shape[1]):
+            fit = np.minimum(fit, np.searchsorted(cum[:, c], free[:, c],
+                                                  side='right'))
+        return sizes[fit]
+
     def added(self, d):
         return 0 if self.count[d] >= self.top else 1
 
     def apply(self, i, h):
+        if not self.plain:
+            k = self.unit_of[i]
+            self.left[k] -= 1
+            self.left_demand[k] -= self.p.demand[i]
+            self.left_size[k] -= self.p.size[i]
         top = self.top
         delta = super().apply(i, h)
         d = self.p.domain[self.rule.level, h]
@@ -89,9 +203,101 @@ class _Tracker(soft.Tracker):
         delta, top = token
         super().undo(i, h, delta)
         self.top = top
+        if not self.plain:
+            k = self.unit_of[i]
+            self.left[k] += 1
+            self.left_demand[k] += self.p.demand[i]
+            self.left_size[k] += self.p.size[i]
 
     def penalty(self, i):
         return (self.count[self._domains()] < self.top) * self.rule.weight
+
+
+def structure(problem, rule):
+    """The rule's units (members hard affinity keeps in one domain of its
+    level, request indices) and the sets of units a hard diversity group
+    keeps in different domains (only where its units map one to one on
+    these: the rest is left out, which only weakens what it is used
+    for)."""
+    members = list(rule.members)
+    parent = {m: m for m in members}
+
+    def find(m):
+        while parent[m] != m:
+            parent[m] = parent[parent[m]]
+            m = parent[m]
+        return m
+
+    for other in problem.constraints:
+        if (other.kind != group_kinds.AFFINITY or other.level > rule.level
+                or other.members is None):
+            continue
+        inside = [m for m in other.members if m in parent]
+        for m in inside[1:]:
+            parent[find(m)] = find(inside[0])
+    roots = {}
+    for m in members:
+        roots.setdefault(find(m), []).append(m)
+    units = [tuple(ms) for _, ms in sorted(roots.items())]
+    unit_of = {m: k for k, unit in enumerate(units) for m in unit}
+    apart, seen = [], set()
+    for other in problem.constraints:
+        if (other.kind != group_kinds.DIVERSITY or other.level < rule.level
+                or other.members is None):
+            continue
+        mine, theirs = {}, {}
+        for m in other.members:
+            if m in unit_of:
+                mine.setdefault(unit_of[m], set()).add(other.unit[m])
+                theirs.setdefault(other.unit[m], set()).add(unit_of[m])
+        group = frozenset(mine)
+        if (len(group) < 2 or group & seen
+                or any(len(v) != 1 for v in mine.values())
+                or any(len(v) != 1 for v in theirs.values())):
+            continue
+        seen |= group
+        apart.append(group)
+    return units, apart
+
+
+def _packed(problem, rule):
+    """Per domain, the most new members its free room can hold, by the
+    fractional packing of the rule's units (fewest resources per member
+    first), with the units of a diversity set standing in for one unit
+    of the least of each resource and the most members: an upper bound of
+    any packing, resource class by resource class."""
+    units, apart = rule.structure(problem)
+    demand = np.array([problem.demand[list(u)].sum(axis=0) for u in units])
+    count = np.array([len(u) for u in units], dtype=float)
+    grouped = set().union(*apart) if apart else set()
+    keep = [k for k in range(len(units)) if k not in grouped]
+    rows = [demand[k] for k in keep] + [
+        demand[sorted(group)].min(axis=0) for group in apart]
+    sizes = [count[k] for k in keep] + [
+        count[sorted(group)].max() for group in apart]
+    rows, sizes = np.array(rows), np.array(sizes)
+    dom = problem.domain[rule.level]
+    valid = problem.usable & (dom >= 0)
+    ndom = len(rule.placed)
+    room = np.maximum(problem.free[valid], 0)
+    most = np.full(ndom, float(len(rule.members)))
+    for c in range(rows.shape[1]):
+        free = np.bincount(dom[valid], weights=room[:, c], minlength=ndom)
+        ratio = rows[:, c] / sizes
+        order = np.argsort(ratio, kind='stable')
+        weight, n = rows[order, c], sizes[order]
+        cum_w = np.concatenate([[0.0], np.cumsum(weight)])
+        cum_n = np.concatenate([[0.0], np.cumsum(n)])
+        k = np.searchsorted(cum_w[1:] - EPS, free, side='right')
+        whole = cum_n[k]
+        part = np.zeros(ndom)
+        more = k < len(weight)
+        if more.any():
+            nxt = k[more]
+            part[more] = ((free[more] - cum_w[nxt]) / weight[nxt]
+                          * n[nxt])
+        most = np.minimum(most, whole + np.maximum(part, 0))
+    return np.floor(most + 1e-9).astype(np.int64)
 
 
 def _together(problem, rule):

@@ -120,6 +120,30 @@ class TestSoftAffinity(SoftTestCase):
         self.assertEqual(1, decision.objective['bound']['soft_violations'])
         self.assertTrue(decision.optimal)
 
+    def test_pairs_and_diversity_inside_shape_the_first_placement(self):
+        # Eight vCPUs per host. The largest member first would fill a host
+        # with itself and the pair (three members); the ranking sees that
+        # the pair, one of the diverse two and the small one make four
+        # without it, and the bound (the pair packed as one unit, the
+        # diverse two as one) proves four the most: two violations, proven
+        # with no improvement phase.
+        dc = make_dc()
+        req = request([server('x', 4, groups=['g']),
+                       server('p1', 2, groups=['g', 'p']),
+                       server('p2', 2, groups=['g', 'p']),
+                       server('d1', groups=['g', 'd']),
+                       server('d2', groups=['g', 'd']),
+                       server('s', groups=['g'])],
+                      [together('g'), affinity('p'), base.diversity('d')])
+        decision = self.place(dc, req, improve=False)
+        self.assertEqual(2, decision.objective['soft_violations'])
+        self.assertEqual(2, decision.objective['bound']['soft_violations'])
+        self.assertTrue(decision.optimal)
+        host = decision.assignment['p1']
+        self.assertEqual(['d', 'p1', 'p2', 's'], sorted(
+            s if s[0] != 'd' else 'd' for s, h in
+            decision.assignment.items() if h == host))
+
     def test_rack_level(self):
         dc = make_dc(racks=3, hosts_per_rack=2, vcpus=4)
         ids = ['s%d' % k for k in range(4)]
