@@ -101,6 +101,9 @@ class Tracker:
     def root_bound(self, in_use):
         """New hosts this rule forces (consolidation), nothing placed yet.
 
-        ``in_use`` masks usable hosts that already run servers.
+        ``in_use`` masks usable hosts that already run servers. A soft
+        rule answers for placements at its fewest violations (its
+        ``lower_bound``): the cost ranks soft violations first, so any
+        placement with more costs more whatever its new hosts.
         """
         return 0

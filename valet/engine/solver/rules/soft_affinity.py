@@ -50,15 +50,22 @@ class SoftAffinity(soft.Soft):
         return self._lower
 
     def _lower_bound(self, problem):
-        # No domain ends up with more than its placed members and the new
-        # members that could go there at all, its free room can hold and
-        # hard diversity lets share it.
         total = int(self.placed.sum()) + len(self.members)
-        best = self.placed + np.minimum(np.minimum(np.minimum(
-            self.reachable(problem), self.room(problem)),
-            _together(problem, self)), _packed(problem, self))
+        best = self.most(problem)
         return max(self.violations(self.placed),
                    total - int(best.max()) if best.size else 0)
+
+    def most(self, problem):
+        """Per domain, the most members it can end with (placed ones
+        included), worked out once."""
+        if getattr(self, '_most', None) is None:
+            # No domain ends up with more than its placed members and the
+            # new members that could go there at all, its free room can
+            # hold and hard diversity lets share it.
+            self._most = self.placed + np.minimum(np.minimum(np.minimum(
+                self.reachable(problem), self.room(problem)),
+                _together(problem, self)), _packed(problem, self))
+        return self._most
 
 
 class _Tracker(soft.Tracker):
@@ -186,6 +193,19 @@ class _Tracker(soft.Tracker):
 
     def added(self, d):
         return 0 if self.count[d] >= self.top else 1
+
+    def root_bound(self, in_use):
+        # At its fewest violations the group's top domain holds all but
+        # those: a host already running servers must be able to, or one
+        # is opened (host level; a rack may hold several hosts).
+        rule, p = self.rule, self.p
+        if rule.level or not len(rule.members):
+            return 0
+        need = int(rule.placed.sum()) + len(rule.members) - (
+            rule.lower_bound(p))
+        dom = p.domain[rule.level]
+        running = dom[(p.base_count > 0) & (dom >= 0)]
+        return 0 if (rule.most(p)[running] >= need).any() else 1
 
     def apply(self, i, h):
         if not self.plain:

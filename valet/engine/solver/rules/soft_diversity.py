@@ -65,6 +65,22 @@ class _Tracker(soft.Tracker):
     def penalty(self, i):
         return (self.count[self._domains()] > 0) * self.rule.weight
 
+    def root_bound(self, in_use):
+        # At its fewest violations the group's members use all but that
+        # many domains; hosts without members that run servers and can
+        # take one provide some, the rest are opened (host level).
+        rule, p = self.rule, self.p
+        if rule.level or not len(rule.members):
+            return 0
+        total = int(rule.placed.sum()) + len(rule.members)
+        domains = total - rule.lower_bound(p) - np.count_nonzero(
+            rule.placed)
+        dom = p.domain[rule.level]
+        running = dom[(p.base_count > 0) & p.usable & (dom >= 0)]
+        free = (rule.placed == 0) & (rule.reachable(p) > 0)
+        ready = np.count_nonzero(free[np.unique(running)])
+        return max(0, domains - ready)
+
 
 def compile(problem):
     out = []

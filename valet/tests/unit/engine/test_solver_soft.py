@@ -144,6 +144,20 @@ class TestSoftAffinity(SoftTestCase):
             s if s[0] != 'd' else 'd' for s, h in
             decision.assignment.items() if h == host))
 
+    def test_a_new_host_at_the_fewest_violations_is_proven(self):
+        # r0h0 and r0h1 have room for four vCPUs each, enough for the six
+        # of the three members in all but one host: together (no
+        # violation) they open one, proven without an improvement search.
+        dc = make_dc(existing=[placed('o1', 'r0h0', 4),
+                               placed('o2', 'r0h1', 4)])
+        req = request([server('s%d' % k, 2, groups=['g']) for k in range(3)],
+                      [together('g')])
+        decision = self.place(dc, req, improve=False)
+        self.assertEqual(0, decision.objective['soft_violations'])
+        self.assertEqual(1, decision.objective['new_hosts'])
+        self.assertEqual(1, decision.objective['bound']['new_hosts'])
+        self.assertTrue(decision.optimal)
+
     def test_rack_level(self):
         dc = make_dc(racks=3, hosts_per_rack=2, vcpus=4)
         ids = ['s%d' % k for k in range(4)]
@@ -184,6 +198,19 @@ class TestSoftDiversity(SoftTestCase):
                             decision.assignment['b'])
         self.assertEqual(0, decision.objective['soft_violations'])
         self.assertEqual(1, decision.objective['new_hosts'])
+        self.assertTrue(decision.optimal)
+
+    def test_new_hosts_at_the_fewest_violations_are_proven(self):
+        # Three apart with no violation need three hosts; r0h0 is the only
+        # one running servers: two new hosts at the fewest violations,
+        # proven before any improvement search.
+        dc = make_dc(existing=[placed('o', 'r0h0')])
+        req = request([server('s%d' % k, groups=['g']) for k in range(3)],
+                      [apart('g')])
+        decision = self.place(dc, req, improve=False)
+        self.assertEqual(0, decision.objective['soft_violations'])
+        self.assertEqual(2, decision.objective['new_hosts'])
+        self.assertEqual(2, decision.objective['bound']['new_hosts'])
         self.assertTrue(decision.optimal)
 
     def test_more_members_than_domains_is_no_refusal(self):
