@@ -146,6 +146,8 @@ class Search:
                              for t in self.soft_trackers)
         self.left = p.demand.sum(axis=0)
         self.failures = np.zeros(n, dtype=np.int64)
+        # A first placement left in place for resume() (dfs with keep).
+        self._kept = None
         self._symmetry_levels = sorted(
             {c.level for c in p.constraints if c.level})
         special = set()
@@ -350,31 +352,56 @@ class Search:
         return bound
 
     # ---------------------------------------------------------------- dfs
-    def dfs(self, order, budget, bound=None):
+    def dfs(self, order, budget, bound=None, keep=False):
         """Run one depth-first search over ``order``.
 
         Without ``bound`` it stops at the first placement. With one it
         looks for strictly cheaper placements. Returns (status, best
         assignment or None, its cost); status is 'found', 'exhausted' (the
-        whole tree was searched) or 'limit' (budget spent).
+        whole tree was searched) or 'limit' (budget spent). With ``keep``
+        a first placement not proven optimal is left in place for
+        :meth:`resume` (or :meth:`drop`).
         """
         n = len(order)
         if n == 0:
             return 'found', [], self.cost()
-        iters = [None] * n
-        needs = [None] * n
-        chosen = [-1] * n
-        undos = [None] * n
-        best, best_cost = None, bound
-        depth = 0
+        walk = _Walk(order, bound)
         if bound is not None:
-            needs[0] = self.deficit()
-        iters[0] = self.candidates(order[0], best_cost, needs[0])
+            walk.needs[0] = self.deficit()
+        walk.iters[0] = self.candidates(order[0], bound, walk.needs[0])
+        return self._run(walk, budget, bound is None, keep)
+
+    def resume(self, order, budget, bound):
+        """Go on from the placement a kept first search stopped at, for
+        placements cheaper than ``bound``: what that search left behind
+        holds no placement, so the tree is not walked down again."""
+        walk, self._kept = self._kept, None
+        if walk is None:
+            return self.dfs(order, budget, bound)
+        walk.best, walk.best_cost = None, bound
+        return self._run(walk, budget, False, False)
+
+    def drop(self):
+        """Undo a kept first placement."""
+        walk, self._kept = self._kept, None
+        if walk is not None:
+            self._unwind(walk.order, walk.chosen, walk.undos,
+                         len(walk.order) - 1)
+
+    def _run(self, walk, budget, first, keep):
+        order, iters, needs = walk.order, walk.iters, walk.needs
+        chosen, undos = walk.chosen, walk.undos
+        n = len(order)
+        best, best_cost = walk.best, walk.best_cost
+        depth = walk.depth
         while True:
             i = order[depth]
             if chosen[depth] >= 0:
                 self.undo(i, chosen[depth], undos[depth])
                 chosen[depth] = -1
+            if best_cost is not None and needs[depth] is None:
+                # Resumed: the first search had no bound to work out.
+                needs[depth] = self.deficit()
             h = next(iters[depth], None)
             if h is not None and best_cost is not None:
                 if self._cannot_beat(i, h, needs[depth], best_cost):
@@ -397,13 +424,17 @@ class Search:
                 if best_cost is None or cost < best_cost:
                     best, best_cost = list(self.assign), cost
                     budget.improved()
-                if bound is None or best_cost <= self.root_bound:
+                if first and keep and best_cost > self.root_bound:
+                    walk.depth = depth
+                    self._kept = walk
+                    return 'found', best, best_cost
+                if first or best_cost <= self.root_bound:
                     self._unwind(order, chosen, undos, depth)
-                    return ('found' if bound is None else 'exhausted',
+                    return ('found' if first else 'exhausted',
                             best, best_cost)
                 continue
             depth += 1
-            if bound is not None:
+            if best_cost is not None:
                 needs[depth] = self.deficit()
             iters[depth] = self.candidates(order[depth], best_cost,
                                            needs[depth])
@@ -495,8 +526,10 @@ def solve(problem, options, deadline, verdict=False):
     while True:
         last = restarts >= 8 or budget.cap - budget.nodes <= attempt
         search.failures[:] = 0
+        # Kept: the improvement phase goes on from this placement.
         status, best, cost = search.dfs(
-            order, _SubBudget(budget, None if last else attempt))
+            order, _SubBudget(budget, None if last else attempt),
+            keep=not verdict)
         if (best is not None or status == 'exhausted' or last
                 or budget.stopped):
             break
@@ -536,20 +569,22 @@ def solve(problem, options, deadline, verdict=False):
         counted = proved.lower_bound()
         if counted > hosts_root:
             hosts_root = counted
-            search.root_bound = (search.cost() + (
-                search.soft_root - search.soft) * search.soft_unit
-                + hosts_root * search.w_new)
+            # At the root nothing is opened or moved (the first placement
+            # may still be in place: not search.cost()).
+            search.root_bound = (search.soft_root * search.soft_unit
+                                 + hosts_root * search.w_new)
             proven = cost <= search.root_bound
     if (options.improve and (search.consolidate or search.soft_trackers)
             and not proven and improve.cap >= 4 * len(order)):
         if search.soft_trackers:
             improve.stall = max(STALL_FLOOR, STALL * len(order))
-        status, improved, new_cost = search.dfs(order, improve, bound=cost)
+        status, improved, new_cost = search.resume(order, improve, cost)
         if improved is not None and new_cost < cost:
             best, cost = improved, new_cost
         proven = status == 'exhausted' or cost <= search.root_bound
         nodes += improve.nodes
         timed_out = improve.timed_out
+    search.drop()
     # Spreading is not a cost the search proves anything of; only soft
     # violations are proven minimal then.
     optimal = search.consolidate and proven
@@ -558,6 +593,21 @@ def solve(problem, options, deadline, verdict=False):
                   soft_root=search.soft_root, hosts_root=hosts_root,
                   nodes=nodes, timed_out=timed_out)
     return result
+
+
+class _Walk:
+    """One depth-first search's stack: per depth the candidates left,
+    the deficit the bound starts from, the host chosen and its undo."""
+
+    def __init__(self, order, bound):
+        n = len(order)
+        self.order = order
+        self.iters = [None] * n
+        self.needs = [None] * n
+        self.chosen = [-1] * n
+        self.undos = [None] * n
+        self.depth = 0
+        self.best, self.best_cost = None, bound
 
 
 class _Proofs:

@@ -10,6 +10,7 @@ import itertools
 from unittest import mock
 
 from valet.engine.model import groups as groups_mod
+from valet.engine.solver import problem as problem_mod
 from valet.engine.solver import search
 from valet.engine.solver import SolverOptions
 from valet.tests.unit.engine import base
@@ -110,3 +111,51 @@ class TestImprovementStall(base.SolverTestCase):
         self.assertEqual(first.assignment, stalled.assignment)
         self.assertEqual(full.objective['soft_violations'],
                          stalled.objective['soft_violations'])
+
+
+class TestImprovementGoesOnFromTheFirstPlacement(base.SolverTestCase):
+    """The improvement phase resumes the first search at its placement
+    instead of walking the tree down again from the root."""
+
+    def _search(self):
+        dc = make_dc(existing=[base.placed('o%d' % k, 'r%dh%d' % (k % 2, k),
+                                           1 + k) for k in range(4)])
+        req = request([server('a%d' % k, 2 + k % 3, groups=['D'])
+                       for k in range(4)] + [server('b%d' % k, 3)
+                                             for k in range(3)],
+                      [diversity('D')])
+        prob = problem_mod.Problem(dc, req)
+        found = search.Search(prob, SolverOptions())
+        # Nothing proven at the root: the first placement is kept.
+        found.root_bound = -1
+        order = search.initial_order(prob)[0]
+        return prob, found, order
+
+    def _budget(self):
+        return search.Budget(SolverOptions(), 1, None, floor=0)
+
+    def test_resumed_search_proves_what_a_fresh_one_does(self):
+        prob, kept, order = self._search()
+        status, first, cost = kept.dfs(order, self._budget(), keep=True)
+        self.assertEqual('found', status)
+        self.assertEqual(first, kept.assign)
+        resumed = self._budget()
+        got = kept.resume(order, resumed, cost)
+        kept.drop()
+        _, fresh, _ = self._search()
+        fresh_budget = self._budget()
+        want = fresh.dfs(order, fresh_budget, bound=cost)
+        self.assertEqual('exhausted', got[0])
+        self.assertEqual(want[0], got[0])
+        self.assertEqual(want[2], got[2])
+        self.assertLess(resumed.nodes, fresh_budget.nodes)
+
+    def test_drop_puts_the_search_back_at_the_root(self):
+        prob, kept, order = self._search()
+        kept.dfs(order, self._budget(), keep=True)
+        self.assertNotEqual([-1] * len(order), kept.assign)
+        kept.drop()
+        self.assertEqual([-1] * len(order), kept.assign)
+        self.assertEqual(0, kept.new_hosts)
+        self.assertTrue((kept.free == prob.free).all())
+        self.assertTrue((kept.req_count == 0).all())
