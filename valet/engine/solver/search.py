@@ -123,11 +123,8 @@ class Search:
         self.assign = [-1] * n
         self.new_hosts = 0
         self.moves = 0
-        self.current_slot = [-1] * n
-        for i, sid in enumerate(p.ids):
-            host = p.current.get(sid)
-            if host is not None:
-                self.current_slot[i] = p.dc.slot_of(host)
+        shared = _shared(p)
+        self.current_slot = shared.current_slot
         # Each rule's state in this search, and the rules of each server.
         self.trackers = [c.start(self) for c in p.constraints]
         self.server_trackers = [[self.trackers[c] for c in cs]
@@ -148,24 +145,11 @@ class Search:
         self.failures = np.zeros(n, dtype=np.int64)
         # A first placement left in place for resume() (dfs with keep).
         self._kept = None
-        self._symmetry_levels = sorted(
-            {c.level for c in p.constraints if c.level})
-        special = set()
-        for server in p.servers:
-            for names in (server.candidate_hosts or (),
-                          server.excluded_hosts):
-                special |= set(p.dc.slots_of(names))
-        special |= {s for s in self.current_slot if s >= 0}
-        self.special = special
-        usable_caps = np.where(p.usable[:, None], p.free, 0)
-        self.max_empty_free = np.where(
-            (self.was_empty & p.usable)[:, None], usable_caps, 0).max(
-                axis=0) if p.slots else np.zeros(len(self.left))
-        # The resource bound's divisors, once (it is asked at every node):
-        # 0 where no empty host has any of that resource class.
-        cap = self.max_empty_free
-        self._cap_list = [float(c) if c > EPS else 0.0 for c in cap]
-        self._cap_div = np.where(cap > EPS, cap, np.inf)
+        self._symmetry_levels = shared.symmetry_levels
+        self.special = shared.special
+        self.max_empty_free = shared.max_empty_free
+        self._cap_list = shared.cap_list
+        self._cap_div = shared.cap_div
 
     # ------------------------------------------------------------- feasible
     def feasible_mask(self, i):
@@ -454,6 +438,47 @@ class Search:
             if chosen[k] >= 0:
                 self.undo(order[k], chosen[k], undos[k])
                 chosen[k] = -1
+
+
+class _Shared:
+    """What every search of one problem starts from alike (the main
+    search and the proofs' root search), worked out once."""
+
+    def __init__(self, p):
+        n = len(p.servers)
+        # Never changed by a search: a list, shared.
+        self.current_slot = [-1] * n
+        for i, sid in enumerate(p.ids):
+            host = p.current.get(sid)
+            if host is not None:
+                self.current_slot[i] = p.dc.slot_of(host)
+        self.symmetry_levels = sorted(
+            {c.level for c in p.constraints if c.level})
+        special = set()
+        for server in p.servers:
+            for names in (server.candidate_hosts or (),
+                          server.excluded_hosts):
+                if names:
+                    special |= set(p.dc.slots_of(names))
+        special |= {s for s in self.current_slot if s >= 0}
+        self.special = special
+        was_empty = p.base_count == 0
+        usable_caps = np.where(p.usable[:, None], p.free, 0)
+        self.max_empty_free = np.where(
+            (was_empty & p.usable)[:, None], usable_caps, 0).max(
+                axis=0) if p.slots else np.zeros(p.demand.shape[1])
+        # The resource bound's divisors, once (it is asked at every node):
+        # 0 where no empty host has any of that resource class.
+        cap = self.max_empty_free
+        self.cap_list = [float(c) if c > EPS else 0.0 for c in cap]
+        self.cap_div = np.where(cap > EPS, cap, np.inf)
+
+
+def _shared(p):
+    found = p.__dict__.get('_search_shared')
+    if found is None:
+        found = p.__dict__['_search_shared'] = _Shared(p)
+    return found
 
 
 def initial_order(problem):
