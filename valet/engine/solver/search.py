@@ -216,14 +216,15 @@ class Search:
         if best_cost is not None:
             mask &= self._can_beat(i, best_cost, need)
         idx = mask.nonzero()[0]
-        if idx.size == 0:
+        if idx.size <= 1:
+            # No choice to rank (an affinity partner's host, say).
+            if idx.size:
+                yield int(idx[0])
             return
         score = self.scores(i, idx)
         best = int(score.argmin())
         first = int(idx[best])
         yield first
-        if idx.size == 1:
-            return
         seen = {self.symmetry_key(first)}
         order = idx[score.argsort(kind='stable')]
         for h in order:
