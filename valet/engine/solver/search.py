@@ -6,8 +6,9 @@ group state incrementally and is undone on backtrack, so the search can
 revisit any early choice (unlike a one-at-a-time scheduler). The first
 phase finds a valid placement, restarting with the servers that failed most
 moved to the front (a failing server tells us what to decide earlier). The
-second phase keeps searching with the best placement's cost as a bound and
-stops when the bound is proved optimal or the budget is spent.
+second phase goes on from that placement (the tree it left behind holds
+none) with the best placement's cost as a bound, and stops when the bound
+is proved optimal or the budget is spent.
 
 The cost is lexicographic: weighted soft-group violations first, then
 (consolidating) moves and new hosts as the request kind ranks them. Soft
