@@ -240,14 +240,19 @@ class Search:
 
     def _can_beat(self, i, best_cost, need):
         """Hosts whose choice keeps the cost bound below ``best_cost``."""
+        base = self.cost()
+        lb_used = self.bound_for(need)
+        if base + lb_used * self.w_new >= best_cost:
+            # No host can: each adds to the cost, and one it opens lowers
+            # the resource bound by at most one host.
+            return np.zeros(self.p.slots, dtype=bool)
         opens = self.was_empty & (self.req_count == 0)
-        cost = self.cost() + opens * self.w_new
+        cost = base + opens * self.w_new
         cur = self.current_slot[i]
         if cur >= 0:
             cost = cost + (np.arange(self.p.slots) != cur) * self.w_move
         if self.server_soft[i]:
             cost = cost + self.soft_penalty(i) * self.soft_unit
-        lb_used = self.bound_for(need)
         ok = cost + lb_used * self.w_new < best_cost
         # Opening a host adds its room: the bound may drop for those.
         maybe = (opens & ~ok & self.p.usable).nonzero()[0]
