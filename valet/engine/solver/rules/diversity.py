@@ -30,11 +30,12 @@ class Diversity(base.Constraint):
     def explain(self, problem, tracker):
         units = set(self.unit.values())
         dom = problem.domain[self.level]
-        usable_domains = set()
+        # Hosts any member could take, then their domains in one pass.
+        ok = np.zeros(problem.slots, dtype=bool)
         for i in self.members:
-            ok = problem.static[i] & tracker.mask(i)
-            ok &= np.all(problem.free >= problem.demand[i] - EPS, axis=1)
-            usable_domains |= set(np.unique(dom[ok]).tolist())
+            ok |= (problem.static[i] & tracker.mask(i)
+                   & np.all(problem.free >= problem.demand[i] - EPS, axis=1))
+        usable_domains = set(np.unique(dom[ok]).tolist())
         if len(units) <= len(usable_domains):
             return []
         level = problem.topology.levels[self.level]
