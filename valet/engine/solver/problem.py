@@ -309,12 +309,12 @@ class Problem:
         # Only the groups of this level keep outsiders out of its domains
         # (a host-exclusive member does not close its rack).
         everything = self._isolated_at(level)
-        here = sorted(n for n in self.isolated
-                      if self._level_index(n) == level)
-        moving = self.moving and any(
-            self.moving & self.isolated[n][0] for n in here)
-        if moving or not everything:
-            slots = [self.isolated_slots(n) for n in here]
+        if not everything:
+            return np.zeros(ndom, dtype=np.int64)
+        if self.moving and any(self.moving & self.isolated[n][0]
+                               for n in self.isolated if n in everything):
+            slots = [self.isolated_slots(n) for n in sorted(self.isolated)
+                     if n in everything]
             slots = np.concatenate(slots) if slots else _NO_SLOTS
             return np.bincount(self.domain[level, slots],
                                minlength=ndom).astype(np.int64)
