@@ -42,9 +42,10 @@ OPTS = [
                 help='Port the development server (valet-api) listens on.'),
     cfg.IntOpt('client_socket_timeout', default=60, min=1,
                help='Seconds the development server (valet-api) waits for '
-                    'a client to send more of its request before closing '
-                    'the connection, so slow or stalled clients cannot hold '
-                    'its threads; uwsgi has its own setting '
+                    'a client to send more of its request, or the next '
+                    'request on a kept-alive connection, before closing '
+                    'the connection, so slow, stalled or idle clients '
+                    'cannot hold its threads; uwsgi has its own setting '
                     '(socket-timeout).'),
     cfg.IntOpt('max_limit', default=1000, min=1,
                help='Most objects one page of a list holds (microversion '
