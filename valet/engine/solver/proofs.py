@@ -309,7 +309,7 @@ class _Facts:
                 bound = max(bound, len(options) - matched)
                 continue
             level = p.topology.levels[rule.level]
-            return [{
+            entry = {
                 'group': rule.name, 'kind': rule.kind, 'level': level,
                 'reason': '%d members (%s) need different %ss but the %ss '
                           'that can take them hold at most %d of them '
@@ -317,8 +317,66 @@ class _Facts:
                                      p.server_names(rule.members), level,
                                      level, matched),
                 'units': len(options), 'domains': int(matched),
-                'groups': self.rule_groups(rule.members)}]
+                'groups': self.rule_groups(rule.members)}
+            recount = self._diversity_recount(rule, hosts)
+            if recount is not None:
+                entry['recount'] = recount
+            return [entry]
         return bound if count else []
+
+    def _diversity_recount(self, rule, hosts):
+        """``recount(kept)`` for a diversity refusal: whether the count
+        still refuses with only the groups ``kept`` (the conflict set is
+        reduced with it instead of a search per group); None when the
+        count cannot say.
+
+        Only for singleton units and no nesting: then ignoring a group
+        changes no other group's members, and each member's hosts are at
+        most its static filters, capacity and, if its exclusivity group
+        is kept, the domains without outsiders (a superset of what a
+        recheck's rules leave it, so a refusal here is one there).
+        """
+        p, s = self.p, self.s
+        if p.children or len(set(rule.unit.values())) < len(rule.members):
+            return None
+        alike, base, exclusive = {}, {}, []
+        for i in rule.members:
+            key = (p.static[i].tobytes(), p.demand[i].tobytes())
+            if key not in alike:
+                alike[key] = p.static[i] & hosts & np.all(
+                    s.free >= p.demand[i] - EPS, axis=1)
+            base[i] = alike[key]
+            for c in p.server_rules[i]:
+                other = p.constraints[c]
+                if other.kind != group_kinds.EXCLUSIVITY:
+                    continue
+                name = other.member_of.get(i)
+                if name is not None:
+                    # Its domain holds no outsider (placed servers, not
+                    # the request's, which come and go with the groups).
+                    safe, _ = p.domain_index(other.level)
+                    exclusive.append((i, name, (
+                        other.total - other.count[name])[safe] == 0))
+        known = {}
+
+        def recount(kept):
+            kept = frozenset(kept)
+            if rule.name not in kept:
+                return False
+            found = known.get(kept)
+            if found is None:
+                masks = {i: base[i] for i in rule.members}
+                for i, name, clean in exclusive:
+                    if name in kept:
+                        masks[i] = masks[i] & clean
+                options = [np.flatnonzero(self._domains(rule.level,
+                                                        masks[i]))
+                           for i in rule.members]
+                matched = _matching(options)
+                found = known[kept] = (matched is not None
+                                       and matched < len(options))
+            return found
+        return recount
 
     def exclusivity(self, hosts, count=False):
         """Exclusivity groups against the clean domains: distinct groups
@@ -549,7 +607,8 @@ def group_entries(proved, known):
             continue
         if (entry['group'], entry['kind']) in seen:
             continue
-        out.append({k: v for k, v in entry.items() if k != 'groups'})
+        out.append({k: v for k, v in entry.items()
+                    if k not in ('groups', 'recount')})
     return out
 
 

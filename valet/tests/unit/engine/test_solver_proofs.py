@@ -159,12 +159,14 @@ class TestRefute(base.SolverTestCase):
     def test_conflict_never_rechecks_the_request_itself(self):
         # The proof names every group the members join: the deletion
         # filter starts from all of them, which is the request as asked
-        # (its search already proved it impossible).
+        # (its search already proved it impossible). The diversity count
+        # is kept from reducing the set itself: rechecks only.
         dc = make_dc(racks=1, hosts_per_rack=12, existing=[
             placed('old%d' % i, 'r0h%d' % i) for i in range(10)])
         req = request([server('x%d' % i, 4, groups=['D', 'E'])
                        for i in range(3)] + [server('p', 1)],
                       [diversity('D'), exclusivity('E')])
+        self.patch(proofs._Facts, '_diversity_recount', lambda *a: None)
         ignored = spy_rechecks(self)
         decision = self.infeasible(dc, req)
         self.assertEqual({'groups': ['D', 'E'], 'capacity_only': False,
@@ -172,6 +174,50 @@ class TestRefute(base.SolverTestCase):
                          decision.explanation['conflict'])
         # The request's own problem, then one recheck per group.
         self.assertEqual([frozenset(), {'D'}, {'E'}], ignored)
+
+    def test_diversity_refusal_reduces_the_conflict_by_its_count(self):
+        # Three members of D but E leaves two clean hosts: the count says
+        # itself which groups it needs (M, at most three a host, plays no
+        # part), so nothing is compiled again (not minimal: no search).
+        dc = make_dc(racks=1, hosts_per_rack=12, existing=[
+            placed('old%d' % i, 'r0h%d' % i) for i in range(10)])
+        groups = [diversity('D'), exclusivity('E'),
+                  group('M', groups_mod.AT_MOST, max_per_domain=3)]
+        req = request([server('x%d' % i, 4, groups=['D', 'E', 'M'])
+                       for i in range(3)] + [server('p', 1)], groups)
+        ignored = spy_rechecks(self)
+        decision = self.infeasible(dc, req)
+        self.assertEqual({'groups': ['D', 'E'], 'capacity_only': False,
+                          'minimal': False},
+                         decision.explanation['conflict'])
+        self.assertEqual([frozenset()], ignored)
+        for entry in decision.explanation['groups']:
+            self.assertNotIn('recount', entry)
+        # The set holds: those two alone still refuse; without either
+        # the request is placed.
+        self.infeasible(dc, request(
+            [server('x%d' % i, 4, groups=['D', 'E']) for i in range(3)]
+            + [server('p', 1)], groups[:2]))
+        for keep in ('D', 'E'):
+            self.place(dc, request(
+                [server('x%d' % i, 4, groups=[keep]) for i in range(3)]
+                + [server('p', 1)], [g for g in groups if g.name == keep]))
+
+    def test_diversity_count_of_tied_members_is_rechecked(self):
+        # Units of two (an affinity pair in D): the count does not reduce
+        # the set itself, the rechecks do (minimal).
+        dc = make_dc(racks=1, hosts_per_rack=12, existing=[
+            placed('old%d' % i, 'r0h%d' % i) for i in range(10)])
+        groups = [diversity('D'), exclusivity('E'),
+                  affinity('P', parents=['D'])]
+        req = request([server('a', 1, groups=['P', 'E']),
+                       server('b', 1, groups=['P', 'E'])]
+                      + [server('x%d' % i, 4, groups=['D', 'E'])
+                         for i in range(2)], groups)
+        ignored = spy_rechecks(self)
+        decision = self.infeasible(dc, req)
+        self.assertTrue(decision.explanation['conflict']['minimal'])
+        self.assertGreater(len(ignored), 1)
 
     def test_counts_while_compiling_reduce_the_conflict_alone(self):
         # The spread count names the pair and the group; it says itself
