@@ -364,6 +364,37 @@ class TestBound(base.SolverTestCase):
         self.assertEqual(1, decision.objective['new_hosts'])
         self.assertTrue(decision.optimal)
 
+    def _pairs(self, apart):
+        # Two empty 8-VCPU hosts (racks r0, r1), two in use with 5 free
+        # (r2); two 5-VCPU servers and two host-affinity pairs of 2+2,
+        # in rack diversity D if ``apart``. An empty host takes one pair
+        # and a 5 (9) or two 5s (10) never: only the two pairs together,
+        # which D keeps apart.
+        hosts = [host('r0h0', 'r0'), host('r1h0', 'r1'),
+                 host('r2h0', 'r2'), host('r2h1', 'r2')]
+        dc = base.build(hosts, [placed('old0', 'r2h0', 3),
+                                placed('old1', 'r2h1', 3)])
+        parents = ['D'] if apart else []
+        groups = [affinity('P%d' % k, parents=parents) for k in range(2)]
+        groups += [diversity('D', 'rack')] if apart else []
+        req = request([server('plain%d' % k, 5) for k in range(2)] + [
+            server('p%d%d' % (k, m), 2, groups=['P%d' % k])
+            for k in range(2) for m in range(2)], groups)
+        return dc, req
+
+    def test_affinity_pairs_kept_apart_count_as_one_item_a_host(self):
+        dc, req = self._pairs(apart=True)
+        self.assertEqual(2, self.bounds(dc, req)[1])
+        decision = self.place(dc, req)
+        self.assertEqual(2, decision.objective['new_hosts'])
+        self.assertTrue(decision.optimal)
+
+    def test_affinity_pairs_share_an_empty_host_without_diversity(self):
+        dc, req = self._pairs(apart=False)
+        self.assertEqual(1, self.bounds(dc, req)[1])
+        decision = self.place(dc, req)
+        self.assertEqual(1, decision.objective['new_hosts'])
+
     def test_exclusivity_needs_a_clean_host(self):
         dc = make_dc(racks=1, hosts_per_rack=3, existing=[
             placed('old0', 'r0h0'), placed('old1', 'r0h1')])
