@@ -27,6 +27,7 @@ capacity proof, which holds with every group ignored).
 import numpy as np
 
 from valet.engine.solver.rules.base import EPS
+from valet.engine.solver.rules import counts
 from valet.engine.solver.rules import diversity
 from valet.engine.solver.rules import spread
 from valet.objects import group_kinds
@@ -35,6 +36,8 @@ CAPACITY = 'capacity'
 # Augmenting-path steps a matching may take before it gives up (work, not
 # time: the same input gives the same verdict on any machine).
 MATCH_WORK = 200000
+# Diversity groups the new-host bound keeps items apart by (at most).
+APART_RULES = 4
 
 
 def refute(problem, search):
@@ -67,6 +70,7 @@ def lower_bound(problem, search, in_use):
     bound = 0 if all(m.any() for m in masks.unique) else 1
     empty = problem.usable & ~in_use
     bound = max(bound, facts.size_classes(masks, in_use, empty))
+    bound = max(bound, facts.unit_classes(masks, in_use, empty))
     for check in (facts.diversity, facts.exclusivity):
         bound = max(bound, check(in_use, count=True))
     if bound == 0:
@@ -239,6 +243,71 @@ class _Facts:
                     bound = max(bound, -(-extra // per))
         return bound
 
+    def unit_classes(self, masks, in_use, empty):
+        """``size_classes`` over the servers host affinity holds on one
+        host (one item each), where an empty host takes at most the
+        smallest items that fit it together and that no diversity group
+        keeps apart (two units of one group never share a host)."""
+        p = self.p
+        items = counts.units(p, p.closures, range(len(p.servers)), 0)
+        if len(items) == len(p.servers):
+            return 0            # no pair: size_classes counted these
+        need = np.array([p.demand[m].sum(axis=0) for m in items])
+        # Per item, per diversity rule: the unit its members are in.
+        apart = []
+        for _, rule in self._rules(group_kinds.DIVERSITY):
+            if rule.shared or len(apart) >= APART_RULES:
+                # Drift lets units share a domain; and a few groups say
+                # enough (each costs a pass per unit).
+                continue
+            apart.append([next((rule.unit[i] for i in m if i in rule.unit),
+                               None) for m in items])
+        most = (self.room[empty].max(axis=0) if empty.any()
+                else np.zeros(need.shape[1]))
+        bound = 0
+        for c in range(need.shape[1]):
+            for size in np.unique(need[need[:, c] > EPS, c])[::-1]:
+                big = [k for k in range(len(items))
+                       if need[k, c] >= size - EPS]
+                where = masks.union([i for k in big for i in items[k]])
+                room = self.room[where & in_use, c]
+                extra = len(big) - int(np.floor(room / size + EPS).sum())
+                if extra <= 0:
+                    continue
+                per = self._per_host(need[big], most,
+                                     [[u[k] for k in big] for u in apart])
+                if per <= 0:
+                    return len(p.servers) + 1
+                bound = max(bound, -(-extra // per))
+        return bound
+
+    @staticmethod
+    def _per_host(need, most, apart):
+        """At most how many of these items one host of room ``most``
+        takes: per resource the most of the smallest that fit, with, for
+        any one diversity group, the items of only one of its units."""
+        def fit(rows):
+            if not rows:
+                return 0
+            sub = need[rows]
+            best = len(rows)
+            for c in range(need.shape[1]):
+                run = np.cumsum(np.sort(sub[:, c]))
+                # Each placement may go EPS over the room.
+                best = min(best, int((run <= most[c] + EPS * len(rows)).sum()))
+            return best
+
+        everyone = list(range(len(need)))
+        best = fit(everyone)
+        for units in apart:
+            free = [k for k in everyone if units[k] is None]
+            found = fit(free)
+            for u in set(units) - {None}:
+                found = max(found, fit(free + [k for k in everyone
+                                               if units[k] == u]))
+            best = min(best, found)
+        return best
+
     # ------------------------------------------------------------ groups
     def _domains(self, level, hosts):
         """Per domain of ``level``: whether it has one of ``hosts``."""
@@ -309,7 +378,7 @@ class _Facts:
                 bound = max(bound, len(options) - matched)
                 continue
             level = p.topology.levels[rule.level]
-            return [{
+            entry = {
                 'group': rule.name, 'kind': rule.kind, 'level': level,
                 'reason': '%d members (%s) need different %ss but the %ss '
                           'that can take them hold at most %d of them '
@@ -317,8 +386,66 @@ class _Facts:
                                      p.server_names(rule.members), level,
                                      level, matched),
                 'units': len(options), 'domains': int(matched),
-                'groups': self.rule_groups(rule.members)}]
+                'groups': self.rule_groups(rule.members)}
+            recount = self._diversity_recount(rule, hosts)
+            if recount is not None:
+                entry['recount'] = recount
+            return [entry]
         return bound if count else []
+
+    def _diversity_recount(self, rule, hosts):
+        """``recount(kept)`` for a diversity refusal: whether the count
+        still refuses with only the groups ``kept`` (the conflict set is
+        reduced with it instead of a search per group); None when the
+        count cannot say.
+
+        Only for singleton units and no nesting: then ignoring a group
+        changes no other group's members, and each member's hosts are at
+        most its static filters, capacity and, if its exclusivity group
+        is kept, the domains without outsiders (a superset of what a
+        recheck's rules leave it, so a refusal here is one there).
+        """
+        p, s = self.p, self.s
+        if p.children or len(set(rule.unit.values())) < len(rule.members):
+            return None
+        alike, base, exclusive = {}, {}, []
+        for i in rule.members:
+            key = (p.static[i].tobytes(), p.demand[i].tobytes())
+            if key not in alike:
+                alike[key] = p.static[i] & hosts & np.all(
+                    s.free >= p.demand[i] - EPS, axis=1)
+            base[i] = alike[key]
+            for c in p.server_rules[i]:
+                other = p.constraints[c]
+                if other.kind != group_kinds.EXCLUSIVITY:
+                    continue
+                name = other.member_of.get(i)
+                if name is not None:
+                    # Its domain holds no outsider (placed servers, not
+                    # the request's, which come and go with the groups).
+                    safe, _ = p.domain_index(other.level)
+                    exclusive.append((i, name, (
+                        other.total - other.count[name])[safe] == 0))
+        known = {}
+
+        def recount(kept):
+            kept = frozenset(kept)
+            if rule.name not in kept:
+                return False
+            found = known.get(kept)
+            if found is None:
+                masks = {i: base[i] for i in rule.members}
+                for i, name, clean in exclusive:
+                    if name in kept:
+                        masks[i] = masks[i] & clean
+                options = [np.flatnonzero(self._domains(rule.level,
+                                                        masks[i]))
+                           for i in rule.members]
+                matched = _matching(options)
+                found = known[kept] = (matched is not None
+                                       and matched < len(options))
+            return found
+        return recount
 
     def exclusivity(self, hosts, count=False):
         """Exclusivity groups against the clean domains: distinct groups
@@ -549,7 +676,8 @@ def group_entries(proved, known):
             continue
         if (entry['group'], entry['kind']) in seen:
             continue
-        out.append({k: v for k, v in entry.items() if k != 'groups'})
+        out.append({k: v for k, v in entry.items()
+                    if k not in ('groups', 'recount')})
     return out
 
 

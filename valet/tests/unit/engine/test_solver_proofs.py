@@ -159,12 +159,14 @@ class TestRefute(base.SolverTestCase):
     def test_conflict_never_rechecks_the_request_itself(self):
         # The proof names every group the members join: the deletion
         # filter starts from all of them, which is the request as asked
-        # (its search already proved it impossible).
+        # (its search already proved it impossible). The diversity count
+        # is kept from reducing the set itself: rechecks only.
         dc = make_dc(racks=1, hosts_per_rack=12, existing=[
             placed('old%d' % i, 'r0h%d' % i) for i in range(10)])
         req = request([server('x%d' % i, 4, groups=['D', 'E'])
                        for i in range(3)] + [server('p', 1)],
                       [diversity('D'), exclusivity('E')])
+        self.patch(proofs._Facts, '_diversity_recount', lambda *a: None)
         ignored = spy_rechecks(self)
         decision = self.infeasible(dc, req)
         self.assertEqual({'groups': ['D', 'E'], 'capacity_only': False,
@@ -172,6 +174,50 @@ class TestRefute(base.SolverTestCase):
                          decision.explanation['conflict'])
         # The request's own problem, then one recheck per group.
         self.assertEqual([frozenset(), {'D'}, {'E'}], ignored)
+
+    def test_diversity_refusal_reduces_the_conflict_by_its_count(self):
+        # Three members of D but E leaves two clean hosts: the count says
+        # itself which groups it needs (M, at most three a host, plays no
+        # part), so nothing is compiled again (not minimal: no search).
+        dc = make_dc(racks=1, hosts_per_rack=12, existing=[
+            placed('old%d' % i, 'r0h%d' % i) for i in range(10)])
+        groups = [diversity('D'), exclusivity('E'),
+                  group('M', groups_mod.AT_MOST, max_per_domain=3)]
+        req = request([server('x%d' % i, 4, groups=['D', 'E', 'M'])
+                       for i in range(3)] + [server('p', 1)], groups)
+        ignored = spy_rechecks(self)
+        decision = self.infeasible(dc, req)
+        self.assertEqual({'groups': ['D', 'E'], 'capacity_only': False,
+                          'minimal': False},
+                         decision.explanation['conflict'])
+        self.assertEqual([frozenset()], ignored)
+        for entry in decision.explanation['groups']:
+            self.assertNotIn('recount', entry)
+        # The set holds: those two alone still refuse; without either
+        # the request is placed.
+        self.infeasible(dc, request(
+            [server('x%d' % i, 4, groups=['D', 'E']) for i in range(3)]
+            + [server('p', 1)], groups[:2]))
+        for keep in ('D', 'E'):
+            self.place(dc, request(
+                [server('x%d' % i, 4, groups=[keep]) for i in range(3)]
+                + [server('p', 1)], [g for g in groups if g.name == keep]))
+
+    def test_diversity_count_of_tied_members_is_rechecked(self):
+        # Units of two (an affinity pair in D): the count does not reduce
+        # the set itself, the rechecks do (minimal).
+        dc = make_dc(racks=1, hosts_per_rack=12, existing=[
+            placed('old%d' % i, 'r0h%d' % i) for i in range(10)])
+        groups = [diversity('D'), exclusivity('E'),
+                  affinity('P', parents=['D'])]
+        req = request([server('a', 1, groups=['P', 'E']),
+                       server('b', 1, groups=['P', 'E'])]
+                      + [server('x%d' % i, 4, groups=['D', 'E'])
+                         for i in range(2)], groups)
+        ignored = spy_rechecks(self)
+        decision = self.infeasible(dc, req)
+        self.assertTrue(decision.explanation['conflict']['minimal'])
+        self.assertGreater(len(ignored), 1)
 
     def test_counts_while_compiling_reduce_the_conflict_alone(self):
         # The spread count names the pair and the group; it says itself
@@ -317,6 +363,37 @@ class TestBound(base.SolverTestCase):
         decision = self.place(dc, req)
         self.assertEqual(1, decision.objective['new_hosts'])
         self.assertTrue(decision.optimal)
+
+    def _pairs(self, apart):
+        # Two empty 8-VCPU hosts (racks r0, r1), two in use with 5 free
+        # (r2); two 5-VCPU servers and two host-affinity pairs of 2+2,
+        # in rack diversity D if ``apart``. An empty host takes one pair
+        # and a 5 (9) or two 5s (10) never: only the two pairs together,
+        # which D keeps apart.
+        hosts = [host('r0h0', 'r0'), host('r1h0', 'r1'),
+                 host('r2h0', 'r2'), host('r2h1', 'r2')]
+        dc = base.build(hosts, [placed('old0', 'r2h0', 3),
+                                placed('old1', 'r2h1', 3)])
+        parents = ['D'] if apart else []
+        groups = [affinity('P%d' % k, parents=parents) for k in range(2)]
+        groups += [diversity('D', 'rack')] if apart else []
+        req = request([server('plain%d' % k, 5) for k in range(2)] + [
+            server('p%d%d' % (k, m), 2, groups=['P%d' % k])
+            for k in range(2) for m in range(2)], groups)
+        return dc, req
+
+    def test_affinity_pairs_kept_apart_count_as_one_item_a_host(self):
+        dc, req = self._pairs(apart=True)
+        self.assertEqual(2, self.bounds(dc, req)[1])
+        decision = self.place(dc, req)
+        self.assertEqual(2, decision.objective['new_hosts'])
+        self.assertTrue(decision.optimal)
+
+    def test_affinity_pairs_share_an_empty_host_without_diversity(self):
+        dc, req = self._pairs(apart=False)
+        self.assertEqual(1, self.bounds(dc, req)[1])
+        decision = self.place(dc, req)
+        self.assertEqual(1, decision.objective['new_hosts'])
 
     def test_exclusivity_needs_a_clean_host(self):
         dc = make_dc(racks=1, hosts_per_rack=3, existing=[
