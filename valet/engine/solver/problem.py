@@ -40,6 +40,7 @@ class Problem:
         self.request = request
         self.topology = dc.topology
         self.ignore_groups = frozenset(ignore_groups)
+        self._exclusivity = None
         self.group_defs = _group_definitions(dc, request)
         # Without nesting in the request and with every group counted,
         # what placed servers belong to is the model's alone (cached).
@@ -240,8 +241,12 @@ class Problem:
         isolated = self._isolated()
         self.isolated = {}
         for name in touched | self.exclusivity_groups():
-            members = self.placed_servers(name)
             alone = isolated.get(name) if name not in touched else None
+            if alone and name in isolated.whole:
+                # Every placed member is isolated: no closure to add.
+                self.isolated[name] = alone
+                continue
+            members = self.placed_servers(name)
             if alone:
                 self.isolated[name] = alone
                 members = members - alone[0]
@@ -286,19 +291,22 @@ class Problem:
         """{exclusivity group: (ids, host slots)} of its placed members in
         no other group, per model generation (the model's alone)."""
         if not self._model_only:
-            return {}
+            return _Isolated()
         cache = model_cache.store(self.dc, 'isolated')
         if 'groups' not in cache:
-            found = {}
+            found = _Isolated()
             for name, group in self.dc.groups.items():
                 if group.kind != g.EXCLUSIVITY:
                     continue
-                alone = sorted(sid for sid in self.placed_servers(name)
+                placed = self.placed_servers(name)
+                alone = sorted(sid for sid in placed
                                if self._placed_closure(sid) == {name})
                 if alone:
                     found[name] = (frozenset(alone), np.array(
                         [self.dc.slot_of(self.dc.servers[sid].host)
                          for sid in alone], dtype=np.int64))
+                    if len(alone) == len(placed):
+                        found.whole.add(name)
             cache['groups'] = found
         return cache['groups']
 
@@ -404,9 +412,13 @@ class Problem:
         return found
 
     def exclusivity_groups(self):
-        return {name for name, group in self.group_defs.items()
+        # Asked while compiling closures and the exclusivity rule.
+        if self._exclusivity is None:
+            self._exclusivity = frozenset(
+                name for name, group in self.group_defs.items()
                 if group.kind == g.EXCLUSIVITY
-                and name not in self.ignore_groups}
+                and name not in self.ignore_groups)
+        return self._exclusivity
 
     def members(self, name):
         """Request indices and placed ids of a group's members."""
@@ -626,6 +638,15 @@ def _servers_to_place(dc, request, movable_extra):
         servers.append(server)
         current[sid] = placed.host
     return servers, current, removed
+
+
+class _Isolated(dict):
+    """{group: (ids, slots)} of isolated placed members; ``whole`` names
+    the groups all of whose placed members are isolated."""
+
+    def __init__(self):
+        super().__init__()
+        self.whole = set()
 
 
 def _inherit_exclusivity(closures, defs, topology):
