@@ -241,7 +241,7 @@ class NovaFixture(fixtures.Fixture):
                                      {'OS_PLACEMENT_CONFIG_DIR': self.tmp})
         return 'http://127.0.0.1:%d' % port
 
-    def _wait_http(self, proc, name, url, logs, headers=None, seconds=60):
+    def _wait_http(self, proc, name, url, logs, headers=None, seconds=120):
         """Wait for a 200 on url; on failure raise with the logs' tails."""
         deadline = time.time() + seconds
         while time.time() < deadline:
@@ -249,8 +249,11 @@ class NovaFixture(fixtures.Fixture):
                 raise NovaError('%s exited (%s):\n%s' % (
                     name, proc.returncode, self._tail(*logs)))
             try:
+                # A first answer can be slow on a busy machine (nova-api
+                # sets up its cell workers then); a short client timeout
+                # only piles abandoned requests onto its few threads.
                 if requests.get(url, headers=headers,
-                                timeout=5).status_code == 200:
+                                timeout=30).status_code == 200:
                     return
             except requests.RequestException:
                 pass
