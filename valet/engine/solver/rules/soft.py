@@ -22,6 +22,7 @@ import numpy as np
 
 from valet.engine.solver.rules import base
 from valet.engine.solver.rules.base import EPS
+from valet.objects import group_kinds
 
 
 class Soft(base.Constraint):
@@ -135,3 +136,28 @@ def placed_counts(problem, level, old):
 
 def weight_of(group):
     return 1 if group.weight is None else int(group.weight)
+
+
+def affinity_units(problem, rule):
+    """The rule's new members grouped by the hard affinity groups of
+    level not above its own that keep them in one domain (tuples of
+    request indices, in a fixed order)."""
+    parent = {m: m for m in rule.members}
+
+    def find(m):
+        while parent[m] != m:
+            parent[m] = parent[parent[m]]
+            m = parent[m]
+        return m
+
+    for other in problem.constraints:
+        if (other.kind != group_kinds.AFFINITY or other.level > rule.level
+                or other.members is None):
+            continue
+        inside = [m for m in other.members if m in parent]
+        for m in inside[1:]:
+            parent[find(m)] = find(inside[0])
+    roots = {}
+    for m in rule.members:
+        roots.setdefault(find(m), []).append(m)
+    return [tuple(ms) for _, ms in sorted(roots.items())]

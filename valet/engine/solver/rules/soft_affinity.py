@@ -239,26 +239,7 @@ def structure(problem, rule):
     keeps in different domains (only where its units map one to one on
     these: the rest is left out, which only weakens what it is used
     for)."""
-    members = list(rule.members)
-    parent = {m: m for m in members}
-
-    def find(m):
-        while parent[m] != m:
-            parent[m] = parent[parent[m]]
-            m = parent[m]
-        return m
-
-    for other in problem.constraints:
-        if (other.kind != group_kinds.AFFINITY or other.level > rule.level
-                or other.members is None):
-            continue
-        inside = [m for m in other.members if m in parent]
-        for m in inside[1:]:
-            parent[find(m)] = find(inside[0])
-    roots = {}
-    for m in members:
-        roots.setdefault(find(m), []).append(m)
-    units = [tuple(ms) for _, ms in sorted(roots.items())]
+    units = soft.affinity_units(problem, rule)
     unit_of = {m: k for k, unit in enumerate(units) for m in unit}
     apart, seen = [], set()
     for other in problem.constraints:

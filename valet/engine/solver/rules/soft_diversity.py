@@ -39,22 +39,7 @@ class SoftDiversity(soft.Soft):
 def _units(problem, rule):
     """New members, counted once per chain of hard affinity groups of
     level not above the rule's."""
-    parent = {m: m for m in rule.members}
-
-    def find(m):
-        while parent[m] != m:
-            parent[m] = parent[parent[m]]
-            m = parent[m]
-        return m
-
-    for other in problem.constraints:
-        if (other.kind != group_kinds.AFFINITY or other.level > rule.level
-                or other.members is None):
-            continue
-        inside = [m for m in other.members if m in parent]
-        for m in inside[1:]:
-            parent[find(m)] = find(inside[0])
-    return len({find(m) for m in rule.members})
+    return len(soft.affinity_units(problem, rule))
 
 
 class _Tracker(soft.Tracker):
