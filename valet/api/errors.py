@@ -157,6 +157,11 @@ def from_exception(exc):
                         'The placement engine cannot be reached: %s' % exc)
     if isinstance(exc, webob_exc.HTTPException):
         return _from_http(exc)
+    if isinstance(exc, UnicodeDecodeError):
+        # A path or query string that is not UTF-8 once percent-decoded.
+        return APIError(400, MALFORMED,
+                        'The request target is not valid UTF-8 once '
+                        'percent-decoded.')
     if isinstance(exc, TimeoutError):
         # The client stopped sending its request body.
         return APIError(408, TIMEOUT,

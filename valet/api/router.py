@@ -74,14 +74,18 @@ def has_empty_segment(path, method):
 
 
 def json_response(status, body=None, headers=None):
-    resp = webob.Response(status=status, charset='utf-8')
-    if body is not None:
-        resp.content_type = 'application/json'
+    if body is None:
+        headerlist = []
+        data = b''
+    else:
         # Strict JSON: a NaN or Infinity would make the body unreadable
         # to every standard parser, so it fails here instead.
-        resp.text = json.dumps(body, allow_nan=False)
-    else:
-        resp.content_type = None
+        data = json.dumps(body, allow_nan=False).encode('utf-8')
+        # The header list given whole: WebOb's setters parse and rebuild
+        # the Content-Type on each assignment.
+        headerlist = [('Content-Type', 'application/json'),
+                      ('Content-Length', str(len(data)))]
+    resp = webob.Response(body=data, status=status, headerlist=headerlist)
     for name, value in (headers or {}).items():
         resp.headers[name] = value
     return resp

@@ -43,6 +43,11 @@ def _pooled_engine(db):
     def target(url, **engine_args):
         engine_args['poolclass'] = sa.pool.QueuePool
         engine_args['pool_pre_ping'] = False
+        # The connection used last goes out first: its SQLite page cache
+        # is still valid (a connection's cache survives its own commits;
+        # another connection's commit voids it), so one request after
+        # another reads no page again.
+        engine_args['pool_use_lifo'] = True
         engine_args['pool_size'] = db.max_pool_size or 5
         if db.max_overflow is not None:
             engine_args['max_overflow'] = db.max_overflow

@@ -184,6 +184,20 @@ class BodyTest(base.APITestCase):
         self.assertIn(resp.status_int, (400, 404))
         self.assertEqual('application/json', resp.content_type)
 
+    def test_a_target_that_is_not_utf8_where_it_is_decoded_is_400(self):
+        # WebOb decodes the path when it is read; that error is the
+        # client's (no 500), whichever attribute read it.
+        bad = b'/v1/\xff'.decode('latin-1')
+        try:
+            bad.encode('latin-1').decode('utf-8')
+        except UnicodeDecodeError as exc:
+            error = errors.from_exception(exc)
+        self.assertEqual((400, errors.MALFORMED), (error.status, error.code))
+        resp = self.app.get('/v1/plans?name=%ff', expect_errors=True,
+                            headers=base.ADMIN)
+        self.assertEqual(400, resp.status_int)
+        self.assertEqual('application/json', resp.content_type)
+
 
 class FailureTest(base.APITestCase):
 
