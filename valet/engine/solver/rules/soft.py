@@ -50,15 +50,13 @@ class Soft(base.Constraint):
 
     def reachable(self, problem):
         """Per domain, the new members with a host there they may use
-        (static filters and free capacity, nothing placed yet)."""
-        dom = problem.domain[self.level]
-        reach = np.zeros(len(self.placed), dtype=np.int64)
-        for i in self.members:
-            ok = problem.static[i] & np.all(
-                problem.free >= problem.demand[i] - EPS, axis=1)
-            doms = np.unique(dom[ok & (dom >= 0)])
-            reach[doms] += 1
-        return reach
+        (static filters and free capacity, nothing placed yet); worked
+        out once, in one step over members and hosts (every search of
+        the problem and the root bounds ask)."""
+        found = self.__dict__.get('_reach')
+        if found is None:
+            found = self._reach = _reachable(problem, self)
+        return found
 
     def room(self, problem):
         """Per domain, the most new members its free capacity can hold:
@@ -125,6 +123,26 @@ class Tracker(base.Tracker):
 
     def _domains(self):
         return self.p.domain_index(self.rule.level)[0]
+
+
+def _reachable(problem, rule):
+    dom = problem.domain[rule.level]
+    ndom = len(rule.placed)
+    reach = np.zeros(ndom, dtype=np.int64)
+    members = list(rule.members)
+    valid = dom >= 0
+    if not members or not valid.any():
+        return reach
+    demand = problem.demand[members]
+    free = problem.free[valid]
+    static = np.array([problem.static[i][valid] for i in members])
+    ok = static & (
+        free[None, :, :] >= demand[:, None, :] - EPS).all(axis=2)
+    # Per member, whether any of a domain's hosts is open to it.
+    hit = np.zeros((len(members), ndom), dtype=bool)
+    rows, cols = ok.nonzero()
+    hit[rows, dom[valid][cols]] = True
+    return hit.sum(axis=0).astype(np.int64)
 
 
 def placed_counts(problem, level, old):

@@ -26,6 +26,13 @@ class SoftDiversity(soft.Soft):
         return int(counts.sum() - np.count_nonzero(counts))
 
     def lower_bound(self, problem):
+        """The bound, worked out once (each search of the problem asks)."""
+        found = self.__dict__.get('_lower')
+        if found is None:
+            found = self._lower = self._lower_bound(problem)
+        return found
+
+    def _lower_bound(self, problem):
         # Members beyond the domains they can use at all share one, and
         # so do members a hard affinity group at this level or below
         # keeps together: new members occupy at most one domain per unit.

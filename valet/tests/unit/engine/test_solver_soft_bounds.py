@@ -1,0 +1,88 @@
+"""Soft groups' root figures (rules/soft*.py): worked out once per problem,
+in one step, and the same as counting member by member; and the
+improvement phase's stall limit for requests with soft groups."""
+
+import random
+
+import numpy as np
+
+from valet.engine.solver import problem as problem_mod
+from valet.engine.solver.rules.base import EPS
+from valet.objects import group_kinds
+from valet.tests.unit.engine import base
+from valet.tests.unit.engine.base import make_dc
+from valet.tests.unit.engine.base import placed
+from valet.tests.unit.engine.base import request
+from valet.tests.unit.engine.base import server
+from valet.tests.unit.engine.test_solver_soft import apart
+from valet.tests.unit.engine.test_solver_soft import together
+
+
+def _reachable_one_by_one(problem, rule):
+    dom = problem.domain[rule.level]
+    reach = np.zeros(len(rule.placed), dtype=np.int64)
+    for i in rule.members:
+        ok = problem.static[i] & np.all(
+            problem.free >= problem.demand[i] - EPS, axis=1)
+        reach[np.unique(dom[ok & (dom >= 0)])] += 1
+    return reach
+
+
+def _soft_rules(problem):
+    return [c for c in problem.constraints
+            if c.kind in (group_kinds.SOFT_AFFINITY,
+                          group_kinds.SOFT_DIVERSITY)]
+
+
+class TestReachable(base.SolverTestCase):
+
+    def _instance(self, rng):
+        hosts = ['r%dh%d' % (r, h) for r in range(3) for h in range(3)]
+        groups = [together('t', rng.choice(['host', 'rack']),
+                           rng.choice([1, 3])),
+                  apart('a', rng.choice(['host', 'rack']), 2)]
+        existing = [placed('o%d' % k, rng.choice(hosts),
+                           rng.choice([2, 6, 8]),
+                           groups=[rng.choice(['t', 'a'])])
+                    for k in range(rng.randint(0, 4))]
+        servers = []
+        for k in range(rng.randint(1, 6)):
+            extra = {}
+            if rng.random() < 0.3:
+                # Some hosts ruled out by name: the static mask counts.
+                extra['excluded_hosts'] = rng.sample(hosts, 3)
+            servers.append(server('s%d' % k, rng.choice([1, 4, 7]),
+                                  groups=[rng.choice(['t', 'a'])],
+                                  **extra))
+        dc = make_dc(racks=3, hosts_per_rack=3, existing=existing,
+                     groups=groups)
+        return dc, request(servers, groups)
+
+    def test_the_same_as_member_by_member(self):
+        rng = random.Random(5)
+        seen = 0
+        for case in range(40):
+            dc, req = self._instance(rng)
+            problem = problem_mod.Problem(dc, req)
+            for rule in _soft_rules(problem):
+                expected = _reachable_one_by_one(problem, rule)
+                self.assertEqual(expected.tolist(),
+                                 rule.reachable(problem).tolist(),
+                                 'case %d %s' % (case, rule.name))
+                seen += bool(expected.any())
+        self.assertGreater(seen, 10)
+
+    def test_worked_out_once(self):
+        dc = make_dc(racks=2, hosts_per_rack=2)
+        req = request([server('s%d' % k, 2, groups=['a', 't'])
+                       for k in range(3)],
+                      [apart('a', 'host', 2), together('t', 'rack', 1)])
+        problem = problem_mod.Problem(dc, req)
+        for rule in _soft_rules(problem):
+            self.assertIs(rule.reachable(problem),
+                          rule.reachable(problem))
+            first = rule.lower_bound(problem)
+            calls = []
+            rule.reachable = lambda p: calls.append(p)
+            self.assertEqual(first, rule.lower_bound(problem))
+            self.assertEqual([], calls)
