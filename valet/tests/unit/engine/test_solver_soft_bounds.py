@@ -4,9 +4,11 @@ improvement phase's stall limit for requests with soft groups."""
 
 import random
 
+import fixtures
 import numpy as np
 
 from valet.engine.solver import problem as problem_mod
+from valet.engine.solver import search as search_mod
 from valet.engine.solver.rules.base import EPS
 from valet.objects import group_kinds
 from valet.tests.unit.engine import base
@@ -86,3 +88,55 @@ class TestReachable(base.SolverTestCase):
             rule.reachable = lambda p: calls.append(p)
             self.assertEqual(first, rule.lower_bound(problem))
             self.assertEqual([], calls)
+
+
+class TestStall(base.SolverTestCase):
+    """The improvement phase of a request with soft groups gives up after
+    max(STALL_FLOOR, STALL per server) nodes without a cheaper placement;
+    without soft groups it has no such limit."""
+
+    def _spy(self):
+        seen = []
+        resume = search_mod.Search.resume
+
+        def spy(search, order, budget, bound):
+            seen.append((len(order), budget.stall))
+            return resume(search, order, budget, bound)
+
+        self.useFixture(fixtures.MonkeyPatch(
+            'valet.engine.solver.search.Search.resume', spy))
+        return seen
+
+    def _two_preferences(self, groups):
+        # Two preferences that want the one big host: the first placement
+        # is not proven optimal, so the phase runs.
+        hosts = [base.host('big', 'r0', vcpus=24)] + [
+            base.host('h%d' % k, 'r%d' % (k % 2), vcpus=4)
+            for k in range(4)]
+        dc = base.build(hosts, existing=[placed('o0', 'h0', 1),
+                                         placed('o1', 'h1', 1)],
+                        groups=groups)
+        servers = [server('a%d' % k, 4, groups=['ta']) for k in range(4)]
+        servers += [server('b%d' % k, 4, groups=['tb'])
+                    for k in range(4)]
+        return dc, request(servers, groups)
+
+    def test_soft_groups_stall(self):
+        seen = self._spy()
+        dc, req = self._two_preferences([together('ta', 'host', 2),
+                                         together('tb', 'host', 3)])
+        decision = self.decide(dc, req)
+        self.assertTrue(decision.feasible)
+        self.assertEqual([(8, max(search_mod.STALL_FLOOR,
+                                  8 * search_mod.STALL))], seen)
+        self.assertLessEqual(decision.stats['nodes'],
+                             8 + 1 + max(search_mod.STALL_FLOOR,
+                                         8 * search_mod.STALL))
+
+    def test_no_stall_without_soft_groups(self):
+        seen = self._spy()
+        dc, req = self._two_preferences([])
+        req = request([server('a%d' % k, 3) for k in range(9)], [])
+        self.decide(dc, req)
+        for _, stall in seen:
+            self.assertIsNone(stall)
