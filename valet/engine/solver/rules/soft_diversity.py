@@ -58,19 +58,20 @@ class _Tracker(soft.Tracker):
         return (self.count[self._domains()] > 0) * self.rule.weight
 
     def root_bound(self, in_use):
-        # At its fewest violations the group's members use all but that
-        # many domains; hosts without members that run servers and can
-        # take one provide some, the rest are opened (host level).
+        # At its fewest violations the group's new members use that many
+        # domains without placed members, each on a host of its own
+        # (domains do not share hosts): a domain with a running host some
+        # member may use provides one, every other such domain opens one.
         rule, p = self.rule, self.p
-        if rule.level or not len(rule.members):
+        if not len(rule.members):
             return 0
         total = int(rule.placed.sum()) + len(rule.members)
         domains = total - rule.lower_bound(p) - np.count_nonzero(
             rule.placed)
         dom = p.domain[rule.level]
-        running = dom[(p.base_count > 0) & p.usable & (dom >= 0)]
-        free = (rule.placed == 0) & (rule.reachable(p) > 0)
-        ready = np.count_nonzero(free[np.unique(running)])
+        running = (p.base_count > 0) & p.usable & (dom >= 0) & (
+            rule.open_hosts(p))
+        ready = np.count_nonzero(rule.placed[np.unique(dom[running])] == 0)
         return max(0, domains - ready)
 
 

@@ -140,3 +140,33 @@ class TestStall(base.SolverTestCase):
         self.decide(dc, req)
         for _, stall in seen:
             self.assertIsNone(stall)
+
+
+class TestDiversityRootBound(base.SolverTestCase):
+    """Soft diversity above the host level: each domain its fewest
+    violations needs opens a host unless it runs one a member may use."""
+
+    def test_racks_without_running_hosts_open_one_each(self):
+        dc = make_dc(racks=2, hosts_per_rack=2)
+        req = request([server('s%d' % k, groups=['g']) for k in range(5)],
+                      [apart('g', 'rack', 4)])
+        decision = self.place(dc, req)
+        self.assertEqual({'soft_violations': 12, 'new_hosts': 2},
+                         decision.objective['bound'])
+        # Proven at the first placement: no improvement phase.
+        self.assertTrue(decision.optimal)
+        self.assertEqual(5, decision.stats['nodes'])
+
+    def test_a_running_host_a_member_may_use_counts(self):
+        # r0 runs a server with room; r1 runs one on a full host, which
+        # no member may use: one new host, in r1.
+        dc = make_dc(racks=2, hosts_per_rack=2,
+                     existing=[placed('o0', 'r0h0', 2),
+                               placed('o1', 'r1h0', 8)])
+        req = request([server('s%d' % k, groups=['g']) for k in range(3)],
+                      [apart('g', 'rack')])
+        decision = self.place(dc, req)
+        self.assertEqual({'soft_violations': 1, 'new_hosts': 1},
+                         decision.objective['bound'])
+        self.assertTrue(decision.optimal)
+        self.assertEqual(1, decision.objective['new_hosts'])
