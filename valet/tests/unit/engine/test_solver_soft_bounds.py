@@ -8,6 +8,7 @@ import fixtures
 import numpy as np
 
 from valet.engine.solver import problem as problem_mod
+from valet.engine.solver import SolverOptions
 from valet.engine.solver import search as search_mod
 from valet.engine.solver.rules.base import EPS
 from valet.objects import group_kinds
@@ -170,3 +171,56 @@ class TestDiversityRootBound(base.SolverTestCase):
                          decision.objective['bound'])
         self.assertTrue(decision.optimal)
         self.assertEqual(1, decision.objective['new_hosts'])
+
+
+class TestAffinityTrackerState(base.SolverTestCase):
+    """Soft affinity's tracker: the usable free room per domain (one
+    product) is the per-host sum, and its start is shared by the searches
+    of one problem, never changed by them."""
+
+    def _search(self, level):
+        existing = [placed('o0', 'r0h0', 3, groups=['t']),
+                    placed('o1', 'r1h2', 5)]
+        dc = make_dc(racks=2, hosts_per_rack=3, existing=existing,
+                     groups=[together('t', level)])
+        servers = [server('s%d' % k, 1 + k % 3, groups=['t', 'p'])
+                   for k in range(4)]
+        servers += [server('x%d' % k, 2, groups=['t']) for k in range(3)]
+        req = request(servers, [together('t', level),
+                                base.affinity('p', 'host', parents=['t'])])
+        problem = problem_mod.Problem(dc, req)
+        search = search_mod.Search(problem, SolverOptions())
+        tracker = [t for t in search.soft_trackers
+                   if t.rule.kind == group_kinds.SOFT_AFFINITY][0]
+        return problem, search, tracker
+
+    def test_room_is_the_sum_over_usable_hosts(self):
+        for level in ('host', 'rack'):
+            problem, search, tracker = self._search(level)
+            search.apply(4, 1)
+            search.apply(5, 4)
+            dom = tracker._domains()
+            room = tracker._room(dom)
+            free = np.maximum(search.free, 0) * problem.usable[:, None]
+            if level == 'host':
+                expected = free
+            else:
+                expected = np.stack(
+                    [np.bincount(dom, weights=free[:, c],
+                                 minlength=len(tracker.count))
+                     for c in range(free.shape[1])], axis=1)
+            self.assertEqual(expected.tolist(), room.tolist(), level)
+
+    def test_start_is_shared_and_kept(self):
+        problem, search, tracker = self._search('rack')
+        rule = tracker.rule
+        start = [a.copy() for a in rule.start_state(problem)[4:]]
+        for i in range(4):
+            search.apply(i, i)
+        self.assertLess(tracker.left.sum(), start[0].sum())
+        again = search_mod.Search(problem, search.options)
+        other = [t for t in again.soft_trackers if t.rule is rule][0]
+        self.assertIs(tracker.unit_of, other.unit_of)
+        for a, b in zip(start, rule.start_state(problem)[4:]):
+            self.assertEqual(a.tolist(), b.tolist())
+        self.assertEqual(start[0].tolist(), other.left.tolist())
