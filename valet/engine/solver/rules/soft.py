@@ -51,14 +51,19 @@ class Soft(base.Constraint):
     def reachable(self, problem):
         """Per domain, the new members with a host there they may use
         (static filters and free capacity, nothing placed yet)."""
-        dom = problem.domain[self.level]
-        reach = np.zeros(len(self.placed), dtype=np.int64)
-        for i in self.members:
-            ok = problem.static[i] & np.all(
-                problem.free >= problem.demand[i] - EPS, axis=1)
-            doms = np.unique(dom[ok & (dom >= 0)])
-            reach[doms] += 1
-        return reach
+        return self._open(problem)[0]
+
+    def open_hosts(self, problem):
+        """Per host, whether some new member may use it (the same)."""
+        return self._open(problem)[1]
+
+    def _open(self, problem):
+        # Worked out once, in one step over members and hosts: every
+        # search of the problem and the root bounds ask.
+        found = self.__dict__.get('_reach')
+        if found is None:
+            found = self._reach = _reachable(problem, self)
+        return found
 
     def room(self, problem):
         """Per domain, the most new members its free capacity can hold:
@@ -125,6 +130,28 @@ class Tracker(base.Tracker):
 
     def _domains(self):
         return self.p.domain_index(self.rule.level)[0]
+
+
+def _reachable(problem, rule):
+    dom = problem.domain[rule.level]
+    ndom = len(rule.placed)
+    reach = np.zeros(ndom, dtype=np.int64)
+    hosts = np.zeros(problem.slots, dtype=bool)
+    members = list(rule.members)
+    valid = dom >= 0
+    if not members or not valid.any():
+        return reach, hosts
+    demand = problem.demand[members]
+    free = problem.free[valid]
+    static = np.array([problem.static[i][valid] for i in members])
+    ok = static & (
+        free[None, :, :] >= demand[:, None, :] - EPS).all(axis=2)
+    hosts[valid] = ok.any(axis=0)
+    # Per member, whether any of a domain's hosts is open to it.
+    hit = np.zeros((len(members), ndom), dtype=bool)
+    rows, cols = ok.nonzero()
+    hit[rows, dom[valid][cols]] = True
+    return hit.sum(axis=0).astype(np.int64), hosts
 
 
 def placed_counts(problem, level, old):

@@ -43,6 +43,29 @@ class SoftAffinity(soft.Soft):
             self._structure = structure(problem, self)
         return self._structure
 
+    def start_state(self, problem):
+        """What a tracker starts from, worked out once (each search of
+        the problem starts one): per member its unit, per unit the
+        diversity sets it is in (bits), whether the plain projection
+        does (no units, no diversity sets: it costs less), the members
+        smallest first, and per unit its members, demand and size."""
+        found = self.__dict__.get('_start')
+        if found is None:
+            units, apart = self.structure(problem)
+            unit_of = {m: k for k, unit in enumerate(units) for m in unit}
+            bits = [sum(1 << b for b, group in enumerate(apart)
+                        if k in group) for k in range(len(units))]
+            plain = all(len(u) == 1 for u in units) and not apart
+            by_size = sorted(self.members,
+                             key=lambda m: (problem.size[m], m))
+            left = np.array([len(u) for u in units], dtype=float)
+            demand = np.array([problem.demand[list(u)].sum(axis=0)
+                               for u in units])
+            size = np.array([problem.size[list(u)].sum() for u in units])
+            found = self._start = (unit_of, bits, plain, by_size, left,
+                                   demand, size)
+        return found
+
     def lower_bound(self, problem):
         """The bound, worked out once (each search of the problem asks)."""
         if getattr(self, '_lower', None) is None:
@@ -73,22 +96,12 @@ class _Tracker(soft.Tracker):
     def __init__(self, rule, search):
         super().__init__(rule, search)
         self.top = int(self.count.max()) if self.count.size else 0
-        p = self.p
-        units, apart = rule.structure(p)
-        self.unit_of = {m: k for k, unit in enumerate(units) for m in unit}
-        # The diversity sets each unit is in (bits), and per unit what is
-        # left to place of it: members, demand, size (kept current).
-        self.bits = [sum(1 << b for b, group in enumerate(apart)
-                         if k in group) for k in range(len(units))]
-        self.left = np.array([len(u) for u in units], dtype=float)
-        self.left_demand = np.array([p.demand[list(u)].sum(axis=0)
-                                     for u in units])
-        self.left_size = np.array([p.size[list(u)].sum() for u in units])
-        self.index = np.arange(len(units))
-        # Without units or diversity sets the plain projection does (and
-        # costs less): members smallest first, the server among them.
-        self.plain = all(len(u) == 1 for u in units) and not apart
-        self.by_size = sorted(rule.members, key=lambda m: (p.size[m], m))
+        start = rule.start_state(self.p)
+        self.unit_of, self.bits, self.plain, self.by_size = start[:4]
+        # Per unit what is left to place of it: members, demand, size
+        # (kept current).
+        self.left, self.left_demand, self.left_size = (
+            a.copy() for a in start[4:])
 
     def rank(self, i):
         """Per host, how many members the best domain falls short of the
@@ -110,9 +123,10 @@ class _Tracker(soft.Tracker):
         inside = free - own_demand
         fits = (inside >= -soft.EPS).all(axis=1)
         inside = np.maximum(inside, 0)
-        order = np.lexsort((self.index,
-                            self.left_size / np.maximum(counts, 1)))
-        order = [k for k in order.tolist() if counts[k]]
+        # Fewest resources per member first (ties: unit order).
+        order = np.argsort(self.left_size / np.maximum(counts, 1),
+                           kind='stable')
+        order = order[counts[order] > 0].tolist()
         away = self._kept(order, 0)
         near = self._kept(order, self.bits[mine])
         ndom = len(free)
@@ -155,15 +169,21 @@ class _Tracker(soft.Tracker):
         return (ends.max() - ends) * self.rule.weight
 
     def _room(self, dom):
-        """Per domain, its usable free room."""
-        p = self.p
-        free = np.where(p.usable[:, None], np.maximum(self.search.free, 0),
-                        0)
-        if self.rule.level:
-            free = np.stack([np.bincount(dom, weights=free[:, c],
-                                         minlength=len(self.count))
-                             for c in range(free.shape[1])], axis=1)
-        return free
+        """Per domain, its usable free room (per host at the host
+        level)."""
+        into = self.__dict__.get('_into')
+        if into is None:
+            # Per domain (row) its usable hosts (columns): one product
+            # per call instead of a bincount per resource class.
+            p = self.p
+            if self.rule.level:
+                into = np.zeros((len(self.count), p.slots))
+                into[dom, np.arange(p.slots)] = p.usable
+            else:
+                into = p.usable[:, None].astype(float)
+            self._into = into
+        free = np.maximum(self.search.free, 0)
+        return into @ free if self.rule.level else free * into
 
     def _kept(self, order, taken):
         """The units of ``order`` left once each diversity set (bits,

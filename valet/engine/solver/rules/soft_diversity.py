@@ -26,6 +26,13 @@ class SoftDiversity(soft.Soft):
         return int(counts.sum() - np.count_nonzero(counts))
 
     def lower_bound(self, problem):
+        """The bound, worked out once (each search of the problem asks)."""
+        found = self.__dict__.get('_lower')
+        if found is None:
+            found = self._lower = self._lower_bound(problem)
+        return found
+
+    def _lower_bound(self, problem):
         # Members beyond the domains they can use at all share one, and
         # so do members a hard affinity group at this level or below
         # keeps together: new members occupy at most one domain per unit.
@@ -51,19 +58,24 @@ class _Tracker(soft.Tracker):
         return (self.count[self._domains()] > 0) * self.rule.weight
 
     def root_bound(self, in_use):
-        # At its fewest violations the group's members use all but that
-        # many domains; hosts without members that run servers and can
-        # take one provide some, the rest are opened (host level).
+        # At its fewest violations the group's new members use that many
+        # domains without placed members, each on a host of its own
+        # (domains do not share hosts): a domain with a running host some
+        # member may use provides one, every other such domain opens one.
         rule, p = self.rule, self.p
-        if rule.level or not len(rule.members):
+        if not len(rule.members):
             return 0
         total = int(rule.placed.sum()) + len(rule.members)
         domains = total - rule.lower_bound(p) - np.count_nonzero(
             rule.placed)
         dom = p.domain[rule.level]
-        running = dom[(p.base_count > 0) & p.usable & (dom >= 0)]
-        free = (rule.placed == 0) & (rule.reachable(p) > 0)
-        ready = np.count_nonzero(free[np.unique(running)])
+        running = (p.base_count > 0) & p.usable & (dom >= 0) & (
+            rule.open_hosts(p))
+        # Domains with such a host and no placed member (a mask, not
+        # np.unique: cheaper on a few dozen hosts).
+        ready = np.zeros(len(rule.placed), dtype=bool)
+        ready[dom[running]] = True
+        ready = np.count_nonzero(ready & (rule.placed == 0))
         return max(0, domains - ready)
 
 

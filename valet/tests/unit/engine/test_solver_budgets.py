@@ -18,6 +18,7 @@ from valet.tests.unit.engine.base import affinity
 from valet.tests.unit.engine.base import diversity
 from valet.tests.unit.engine.base import group
 from valet.tests.unit.engine.base import make_dc
+from valet.tests.unit.engine.base import placed
 from valet.tests.unit.engine.base import request
 from valet.tests.unit.engine.base import server
 
@@ -93,11 +94,17 @@ class TestImprovementStall(base.SolverTestCase):
         self.assertTrue(budget.spend())
 
     def test_stalled_improvement_keeps_the_best_placement(self):
-        # Five soft-diverse members on two racks: the improvement phase
-        # proves two new hosts optimal by searching on (no count does).
-        dc = make_dc(racks=2, hosts_per_rack=2)
-        req = request([server('s%d' % k, groups=['g']) for k in range(5)],
-                      [group('g', groups_mod.SOFT_DIVERSITY, 'rack')])
+        # Twelve vCPUs of soft affinity on 8-vCPU hosts, two of them half
+        # full: the improvement phase proves one violation and two new
+        # hosts optimal by searching on (no count does). (Five
+        # soft-diverse members on two racks, the case before, is proven
+        # at the root now: two racks, no running host, two new hosts.)
+        dc = make_dc(racks=2, hosts_per_rack=2,
+                     existing=[placed('o0', 'r0h0', 6),
+                               placed('o1', 'r1h1', 6)])
+        req = request([server('s%d' % k, vcpus, groups=['g'])
+                       for k, vcpus in enumerate([2, 2, 1, 4, 2, 1])],
+                      [group('g', groups_mod.SOFT_AFFINITY, 'host')])
         full = self.place(dc, req)
         self.assertTrue(full.optimal)
         self.patch(search, 'STALL', 0)
