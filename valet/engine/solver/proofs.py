@@ -62,17 +62,25 @@ def refute(problem, search):
     return []
 
 
-def lower_bound(problem, search, in_use):
-    """New hosts every placement opens at least (consolidation)."""
+def lower_bound(problem, search, in_use, enough=None):
+    """New hosts every placement opens at least (consolidation).
+
+    ``enough``: the new hosts of a placement found; no bound goes over
+    it, so the counts stop once one reaches it (the cheap ones first).
+    """
     facts = _facts(problem, search)
     masks = _Masks([m & in_use for m in facts.masks().unique],
                    facts.masks().index)
     bound = 0 if all(m.any() for m in masks.unique) else 1
     empty = problem.usable & ~in_use
-    bound = max(bound, facts.size_classes(masks, in_use, empty))
-    bound = max(bound, facts.unit_classes(masks, in_use, empty))
-    for check in (facts.diversity, facts.exclusivity):
-        bound = max(bound, check(in_use, count=True))
+    checks = (lambda: facts.exclusivity(in_use, count=True),
+              lambda: facts.unit_classes(masks, in_use, empty),
+              lambda: facts.size_classes(masks, in_use, empty),
+              lambda: facts.diversity(in_use, count=True))
+    for check in checks:
+        if enough is not None and bound >= enough:
+            return bound
+        bound = max(bound, check())
     if bound == 0:
         for check in (facts.at_most, facts.spread, facts.affinity):
             if check(in_use):
@@ -139,17 +147,28 @@ class _Facts:
         p, s = self.p, self.s
         cache, unique, index = {}, [], []
         static_ids = {}
+        # A rule's root mask depends on the rule and mask_key alone, the
+        # capacity part on the demand: each once, whatever the servers.
+        fits, rule_masks = {}, {}
         for i in range(len(p.servers)):
             static_key = static_ids.setdefault(p.static[i].tobytes(),
                                                len(static_ids))
             rules = rules_of(i)
-            key = (static_key, p.demand[i].tobytes(), rules)
+            demand = p.demand[i].tobytes()
+            key = (static_key, demand, rules)
             k = cache.get(key)
             if k is None:
-                mask = p.static[i] & np.all(
-                    s.free >= p.demand[i] - EPS, axis=1)
-                for c, _ in rules:
-                    mask = mask & s.trackers[c].mask(i)
+                fit = fits.get(demand)
+                if fit is None:
+                    fit = fits[demand] = np.all(
+                        s.free >= p.demand[i] - EPS, axis=1)
+                mask = p.static[i] & fit
+                for rule in rules:
+                    found = rule_masks.get(rule)
+                    if found is None:
+                        found = rule_masks[rule] = s.trackers[rule[0]].mask(
+                            i)
+                    mask = mask & found
                 k = cache[key] = len(unique)
                 unique.append(mask)
             index.append(k)

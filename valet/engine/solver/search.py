@@ -619,7 +619,8 @@ def solve(problem, options, deadline, verdict=False):
             and improve.cap >= 4 * len(order)):
         # The counting bound on new hosts, asked only when the cheap one
         # leaves a gap: it may close it before any improvement.
-        counted = proved.lower_bound()
+        counted = proved.lower_bound(enough=len(
+            {h for h in best if problem.base_count[h] == 0}))
         if counted > hosts_root:
             hosts_root = counted
             # At the root nothing is opened or moved (the first placement
@@ -690,10 +691,10 @@ class _Proofs:
         self.found = proofs.refute(self.problem, self._root())
         return bool(self.found)
 
-    def lower_bound(self):
+    def lower_bound(self, enough=None):
         p = self.problem
         return proofs.lower_bound(p, self._root(),
-                                  p.usable & (p.base_count > 0))
+                                  p.usable & (p.base_count > 0), enough)
 
 
 class _SubBudget:
