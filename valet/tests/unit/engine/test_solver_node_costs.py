@@ -7,6 +7,7 @@ import numpy as np
 from valet.engine import solver
 from valet.engine.model import groups as groups_mod
 from valet.engine.solver import problem as problem_mod
+from valet.engine.solver import proofs
 from valet.engine.solver import search as search_mod
 from valet.tests.unit.engine import base
 from valet.tests.unit.engine.base import group
@@ -139,3 +140,48 @@ class TestSearchState(base.SolverTestCase):
         self.assertEqual([], asked)
         self.assertEqual([-1, -1], s.assign)
         np.testing.assert_array_equal(p.free, s.free)
+
+
+class TestCountedBound(base.SolverTestCase):
+
+    def _bound(self, enough):
+        # Three servers a host each, one host in use with room for none.
+        dc = make_dc(existing=[placed('o', 'r0h0', vcpus=8)])
+        p = problem_mod.Problem(dc, request(
+            [server('a', 8), server('b', 8), server('c', 8)]))
+        s = search_mod.Search(p, solver.SolverOptions())
+        asked = []
+        facts = proofs._facts(p, s)
+        real = facts.diversity
+        facts.diversity = lambda *a, **k: asked.append(a) or real(*a, **k)
+        in_use = p.usable & (p.base_count > 0)
+        return proofs.lower_bound(p, s, in_use, enough), asked
+
+    def test_stops_once_a_count_reaches_the_placement_found(self):
+        full, asked = self._bound(None)
+        self.assertEqual(3, full)
+        self.assertEqual(1, len(asked))
+        # A placement opening 3 is met by the size count: the diversity
+        # count after it is not asked, and the bound is the same.
+        bound, asked = self._bound(3)
+        self.assertEqual(3, bound)
+        self.assertEqual([], asked)
+        bound, asked = self._bound(4)
+        self.assertEqual(3, bound)
+        self.assertEqual(1, len(asked))
+
+
+class TestCompileSharing(base.SolverTestCase):
+
+    def test_alike_servers_share_masks_and_others_do_not(self):
+        p = problem_mod.Problem(make_dc(), request(
+            [server('a', 2), server('b', 2),
+             server('c', 2, candidate_hosts={'r0h1'}), server('d', 3)]))
+        self.assertIs(p.static[0], p.static[1])
+        self.assertIs(p.static_reasons[0], p.static_reasons[1])
+        self.assertEqual(['r0h1'], [p.dc.host_name(h) for h in
+                                    p.static[2].nonzero()[0]])
+        self.assertEqual(8, int(p.static[3].sum()))
+        np.testing.assert_array_equal(p.demand[0], p.demand[1])
+        self.assertEqual(3, p.demand[3][list(p.dc.resource_classes).index(
+            base.VCPU)])
