@@ -32,10 +32,17 @@ class Diversity(base.Constraint):
         dom = problem.domain[self.level]
         # Hosts any member could take, then their domains in one pass.
         ok = np.zeros(problem.slots, dtype=bool)
+        seen = set()
         for i in self.members:
+            # Members alike (static mask, unit, demand) add the same hosts.
+            key = (id(problem.static[i]), self.unit[i],
+                   problem.demand[i].tobytes())
+            if key in seen:
+                continue
+            seen.add(key)
             ok |= (problem.static[i] & tracker.mask(i)
                    & np.all(problem.free >= problem.demand[i] - EPS, axis=1))
-        usable_domains = set(np.unique(dom[ok]).tolist())
+        usable_domains = set(dom[ok].tolist())
         if len(units) <= len(usable_domains):
             return []
         level = problem.topology.levels[self.level]
