@@ -21,6 +21,7 @@ from valet.objects import group_kinds
 
 
 _NO_SLOTS = np.zeros(0, dtype=np.int64)
+_INF = float('inf')
 # What a problem computes from the request's servers and the model alone,
 # whatever groups it ignores (shared with ``like``).
 _SHARED = ('demand', 'unknown_rc', 'weights', 'scale', 'size', 'static',
@@ -177,10 +178,15 @@ class Problem:
                     server.id, code='valet.request.bad_demand',
                     server=server.id)
             for rc, amount in demand.items():
+                kind = type(amount)
+                if kind is int or kind is float:
+                    # The common case, without the isinstance calls.
+                    if amount >= 0 and amount != _INF:
+                        continue
                 if (isinstance(amount, bool) or
                         not isinstance(amount, (int, float)) or
                         amount != amount or amount < 0 or
-                        amount == float('inf')):
+                        amount == _INF):
                     raise errors.InvalidRequest(
                         'server %s demands %r of %s; demands must be '
                         'non-negative numbers' % (server.id, amount, rc),
@@ -208,7 +214,9 @@ class Problem:
             share = np.ones_like(share)
         self.weights = share / share.sum()
         caps = self.capacity[self.usable]
-        scale = caps.mean(axis=0) if len(caps) else np.ones(len(share))
+        # The mean as np.mean works it out, without its wrapper.
+        scale = (caps.sum(axis=0) / len(caps) if len(caps)
+                 else np.ones(len(share)))
         self.scale = np.where(scale > 0, scale, 1.0)
         self.size = (self.demand * self.weights / self.scale).sum(axis=1)
 

@@ -136,6 +136,7 @@ class _Facts:
         self.s = search
         self._masks = None
         self._free_masks = None
+        self._server_keys = None
         self.room = np.maximum(problem.free, 0)
 
     # ------------------------------------------------------------- masks
@@ -148,16 +149,14 @@ class _Facts:
     def _build(self, rules_of):
         p, s = self.p, self.s
         cache, unique, index = {}, [], []
-        static_ids = {}
         # A rule's root mask depends on the rule and mask_key alone, the
         # capacity part on the demand: each once, whatever the servers.
         fits, rule_masks = {}, {}
+        static_keys, demand_keys = self._keys()
         for i in range(len(p.servers)):
-            static_key = static_ids.setdefault(p.static[i].tobytes(),
-                                               len(static_ids))
             rules = rules_of(i)
-            demand = p.demand[i].tobytes()
-            key = (static_key, demand, rules)
+            demand = demand_keys[i]
+            key = (static_keys[i], demand, rules)
             k = cache.get(key)
             if k is None:
                 fit = fits.get(demand)
@@ -175,6 +174,23 @@ class _Facts:
                 unique.append(mask)
             index.append(k)
         return _Masks(unique, index)
+
+    def _keys(self):
+        """Per server: an id of its static mask's content (servers alike
+        share the array: its bytes are read once) and its demand's bytes.
+        """
+        if self._server_keys is None:
+            p = self.p
+            ids, by_object, static_keys = {}, {}, []
+            for mask in p.static:
+                k = by_object.get(id(mask))
+                if k is None:
+                    k = by_object[id(mask)] = ids.setdefault(
+                        mask.tobytes(), len(ids))
+                static_keys.append(k)
+            self._server_keys = (static_keys,
+                                 [row.tobytes() for row in p.demand])
+        return self._server_keys
 
     def masks(self):
         """Root masks with every hard rule (shared between alike servers).

@@ -308,7 +308,8 @@ class Search:
     def deficit(self):
         """Demand of unplaced servers beyond the room on hosts in use."""
         p = self.p
-        in_use = p.usable & ((self.count > 0) | (self.req_count > 0))
+        # The request's servers are counted in count too.
+        in_use = p.usable & (self.count > 0)
         room = np.maximum(self.free[in_use], 0).sum(axis=0)
         return self.left - room
 

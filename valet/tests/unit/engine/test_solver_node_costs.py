@@ -185,3 +185,10 @@ class TestCompileSharing(base.SolverTestCase):
         np.testing.assert_array_equal(p.demand[0], p.demand[1])
         self.assertEqual(3, p.demand[3][list(p.dc.resource_classes).index(
             base.VCPU)])
+
+    def test_a_bad_demand_equal_to_a_good_one_is_still_refused(self):
+        # True == 1 and hashes alike: the shared vectors must not let it in.
+        req = request([server('a', vcpus=1), base.request_mod.ServerRequest(
+            id='b', demand={base.VCPU: True, base.RAM: 512,
+                            base.DISK: 1})])
+        self.assertInvalid('valet.request.bad_demand', make_dc(), req)
