@@ -27,6 +27,12 @@ from valet.engine.solver import decision as d
 from valet.engine.solver import proofs
 from valet.engine.solver.rules.base import EPS
 
+# The ufuncs' reductions, without the array methods' Python wrappers (what
+# .all() and .sum() call: the same result, less per-call overhead on the
+# few dozen hosts of every node).
+_ALL = np.logical_and.reduce
+_SUM = np.add.reduce
+
 # Ranking: opening an empty host outweighs any fragmentation difference.
 NEW_HOST_RANK = 1e6
 # Cost: the first objective's unit outweighs any count of the second.
@@ -163,7 +169,7 @@ class Search:
         p = self.p
         # Array methods, not np.all & co.: their wrappers cost more than
         # the work on a few dozen hosts, at every node.
-        mask = p.static[i] & (self.free >= self._demand_eps[i]).all(axis=1)
+        mask = p.static[i] & _ALL(self.free >= self._demand_eps[i], axis=1)
         for tracker in self.server_trackers[i]:
             mask &= tracker.mask(i)
         return mask
@@ -310,7 +316,7 @@ class Search:
         p = self.p
         # The request's servers are counted in count too.
         in_use = p.usable & (self.count > 0)
-        room = np.maximum(self.free[in_use], 0).sum(axis=0)
+        room = _SUM(np.maximum(self.free[in_use], 0), axis=0)
         return self.left - room
 
     def bound_for(self, need):
@@ -488,14 +494,13 @@ class _Shared:
         special |= {s for s in self.current_slot if s >= 0}
         self.special = special
         was_empty = p.base_count == 0
-        usable_caps = np.where(p.usable[:, None], p.free, 0)
         self.max_empty_free = np.where(
-            (was_empty & p.usable)[:, None], usable_caps, 0).max(
+            (was_empty & p.usable)[:, None], p.free, 0).max(
                 axis=0) if p.slots else np.zeros(p.demand.shape[1])
         # The resource bound's divisors, once (it is asked at every node):
         # 0 where no empty host has any of that resource class.
         cap = self.max_empty_free
-        self.cap_list = [float(c) if c > EPS else 0.0 for c in cap]
+        self.cap_list = [c if c > EPS else 0.0 for c in cap.tolist()]
         self.cap_div = np.where(cap > EPS, cap, np.inf)
         # The ranking's weights per resource class, and the demands less
         # the capacity slack (feasible_mask, at every node).
@@ -529,7 +534,7 @@ def initial_order(problem):
     clusters = {}
     for i in range(n):
         clusters.setdefault(find(i), []).append(i)
-    options = [int(mask.sum()) for mask in p.static]
+    options = [np.count_nonzero(mask) for mask in p.static]
 
     def cluster_key(members):
         few = min(options[m] for m in members)
