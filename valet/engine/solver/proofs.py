@@ -327,13 +327,12 @@ class _Facts:
         def fit(rows):
             if not rows:
                 return 0
-            sub = need[rows]
-            best = len(rows)
-            for c in range(need.shape[1]):
-                run = np.cumsum(np.sort(sub[:, c]))
-                # Each placement may go EPS over the room.
-                best = min(best, int((run <= most[c] + EPS * len(rows)).sum()))
-            return best
+            # Every resource class at once: per column, the running sums
+            # of the sorted demands; each placement may go EPS over.
+            run = np.cumsum(np.sort(need[rows], axis=0), axis=0)
+            fits = np.add.reduce(run <= most + EPS * len(rows), axis=0)
+            return min(len(rows), int(fits.min())) if fits.size else len(
+                rows)
 
         everyone = list(range(len(need)))
         best = fit(everyone)

@@ -192,3 +192,17 @@ class TestCompileSharing(base.SolverTestCase):
             id='b', demand={base.VCPU: True, base.RAM: 512,
                             base.DISK: 1})])
         self.assertInvalid('valet.request.bad_demand', make_dc(), req)
+
+
+class TestPerHost(base.SolverTestCase):
+
+    def test_items_an_empty_host_takes_by_every_resource_class(self):
+        need = np.array([[2.0, 1.0], [3.0, 1.0], [4.0, 5.0]])
+        per_host = proofs._Facts._per_host
+        # VCPU: 2 + 3 fit in 5; the other class: 1 + 1 fit in 6, not 5.
+        self.assertEqual(2, per_host(need, np.array([5.0, 6.0]), []))
+        self.assertEqual(1, per_host(need, np.array([5.0, 1.5]), []))
+        self.assertEqual(3, per_host(need, np.array([9.0, 7.0]), []))
+        # Items 0 and 1 are units of one diversity group: one of them.
+        self.assertEqual(2, per_host(need, np.array([9.0, 7.0]),
+                                     [[0, 1, None]]))
