@@ -226,21 +226,21 @@ class _Facts:
         against the room (and the count of them) the hosts they may use
         have. Group rules play no part: this holds with all ignored."""
         p = self.p
+        add = np.add.reduce      # .sum() without its wrapper
         for c, rc in enumerate(p.dc.resource_classes):
             need = p.demand[:, c]
+            column = self.room[:, c]
             for size, big, where in _by_size(need, masks):
-                where = where & hosts
-                room = self.room[where, c]
-                total = float(need[big].sum())
-                if total > room.sum() + EPS:
+                room = column[where & hosts]
+                total = float(add(need[big]))
+                have = float(add(room))
+                if total > have + EPS:
                     return [self._capacity_entry(
-                        rc, len(big), size, total, float(room.sum()),
-                        None)]
-                fits = int(np.floor(room / size + EPS).sum())
+                        rc, len(big), size, total, have, None)]
+                fits = int(add(np.floor(room / size + EPS)))
                 if len(big) > fits:
                     return [self._capacity_entry(
-                        rc, len(big), size, total, float(room.sum()),
-                        fits)]
+                        rc, len(big), size, total, have, fits)]
         return []
 
     def _capacity_entry(self, rc, count, size, total, room, fits):
@@ -261,18 +261,20 @@ class _Facts:
         """New hosts the size counts force beyond the hosts in use."""
         p = self.p
         bound = 0
+        add = np.add.reduce      # .sum() without its wrapper
         for c in range(len(p.dc.resource_classes)):
             need = p.demand[:, c]
-            cap_empty = self.room[empty, c]
+            column = self.room[:, c]
+            cap_empty = column[empty]
             most = float(cap_empty.max()) if cap_empty.size else 0.0
             for size, big, where in _by_size(need, masks):
-                room = self.room[where & in_use, c]
-                short = float(need[big].sum()) - float(room.sum())
+                room = column[where & in_use]
+                short = float(add(need[big])) - float(add(room))
                 if short > EPS:
                     if most <= EPS:
                         return len(p.servers) + 1
                     bound = max(bound, int(np.ceil(short / most - 1e-9)))
-                extra = len(big) - int(np.floor(room / size + EPS).sum())
+                extra = len(big) - int(add(np.floor(room / size + EPS)))
                 if extra > 0:
                     per = int(np.floor(most / size + EPS))
                     if per <= 0:
