@@ -21,6 +21,7 @@ from valet.objects import group_kinds
 
 
 _NO_SLOTS = np.zeros(0, dtype=np.int64)
+_INF = float('inf')
 # What a problem computes from the request's servers and the model alone,
 # whatever groups it ignores (shared with ``like``).
 _SHARED = ('demand', 'unknown_rc', 'weights', 'scale', 'size', 'static',
@@ -167,6 +168,8 @@ class Problem:
         n = len(self.servers)
         self.demand = np.zeros((n, len(dc.resource_classes)))
         self.unknown_rc = []
+        # Servers of one flavour share a demand: its vector once.
+        vectors = {}
         for i, server in enumerate(self.servers):
             demand = server.demand
             if not isinstance(demand, dict) or not demand:
@@ -175,16 +178,30 @@ class Problem:
                     server.id, code='valet.request.bad_demand',
                     server=server.id)
             for rc, amount in demand.items():
+                kind = type(amount)
+                if kind is int or kind is float:
+                    # The common case, without the isinstance calls.
+                    if amount >= 0 and amount != _INF:
+                        continue
                 if (isinstance(amount, bool) or
                         not isinstance(amount, (int, float)) or
                         amount != amount or amount < 0 or
-                        amount == float('inf')):
+                        amount == _INF):
                     raise errors.InvalidRequest(
                         'server %s demands %r of %s; demands must be '
                         'non-negative numbers' % (server.id, amount, rc),
                         code='valet.request.bad_demand', server=server.id,
                         resource_class=rc)
-            vec, unknown = dc.demand_vector(demand)
+            try:
+                key = tuple(demand.items())
+                found = vectors.get(key)
+            except TypeError:       # an unhashable amount: checked above
+                key = found = None
+            if found is None:
+                found = dc.demand_vector(demand)
+                if key is not None:
+                    vectors[key] = found
+            vec, unknown = found
             self.demand[i] = vec
             self.unknown_rc.append(unknown)
         # Weights: how heavily the request uses each resource class relative
@@ -197,7 +214,9 @@ class Problem:
             share = np.ones_like(share)
         self.weights = share / share.sum()
         caps = self.capacity[self.usable]
-        scale = caps.mean(axis=0) if len(caps) else np.ones(len(share))
+        # The mean as np.mean works it out, without its wrapper.
+        scale = (caps.sum(axis=0) / len(caps) if len(caps)
+                 else np.ones(len(share)))
         self.scale = np.where(scale > 0, scale, 1.0)
         self.size = (self.demand * self.weights / self.scale).sum(axis=1)
 
@@ -476,6 +495,9 @@ class Problem:
         self.static = []
         self.static_reasons = []
         cache = {}
+        # Servers alike in every filter share their (read-only) masks.
+        alike = {}
+        usable = self.usable.copy()
         for i, server in enumerate(self.servers):
             zone = server.availability_zone
             if zone is not None and not isinstance(zone, str):
@@ -496,8 +518,16 @@ class Problem:
                 if len(attr_hosts) == 0:
                     ok_az = ok_specs = np.zeros(1, dtype=bool)
                 cache[key] = (ok_az[attr], ok_specs[attr])
+            pin = self.pins.get(server.id)
+            same = (key, server.candidate_hosts, server.excluded_hosts, pin,
+                    tuple(sorted(self.unknown_rc[i])))
+            found = alike.get(same)
+            if found is not None:
+                self.static.append(found[0])
+                self.static_reasons.append(found[1])
+                continue
             az_mask, spec_mask = cache[key]
-            steps = [('disabled', self.usable.copy()),
+            steps = [('disabled', usable),
                      ('availability_zone', az_mask),
                      ('extra_specs', spec_mask)]
             if server.candidate_hosts is not None:
@@ -506,7 +536,6 @@ class Problem:
             if server.excluded_hosts:
                 steps.append(('excluded_hosts', ~self._host_set_mask(
                     server.excluded_hosts)))
-            pin = self.pins.get(server.id)
             if pin is not None:
                 steps.append(('kept_in_place', self._host_set_mask({pin})))
             if self.unknown_rc[i]:
@@ -517,6 +546,7 @@ class Problem:
                 mask &= step
             self.static.append(mask)
             self.static_reasons.append(steps)
+            alike[same] = (mask, steps)
 
     def _host_set_mask(self, names):
         mask = np.zeros(self.slots, dtype=bool)

@@ -62,17 +62,25 @@ def refute(problem, search):
     return []
 
 
-def lower_bound(problem, search, in_use):
-    """New hosts every placement opens at least (consolidation)."""
+def lower_bound(problem, search, in_use, enough=None):
+    """New hosts every placement opens at least (consolidation).
+
+    ``enough``: the new hosts of a placement found; no bound goes over
+    it, so the counts stop once one reaches it (the cheap ones first).
+    """
     facts = _facts(problem, search)
     masks = _Masks([m & in_use for m in facts.masks().unique],
                    facts.masks().index)
     bound = 0 if all(m.any() for m in masks.unique) else 1
     empty = problem.usable & ~in_use
-    bound = max(bound, facts.size_classes(masks, in_use, empty))
-    bound = max(bound, facts.unit_classes(masks, in_use, empty))
-    for check in (facts.diversity, facts.exclusivity):
-        bound = max(bound, check(in_use, count=True))
+    checks = (lambda: facts.exclusivity(in_use, count=True),
+              lambda: facts.unit_classes(masks, in_use, empty),
+              lambda: facts.size_classes(masks, in_use, empty),
+              lambda: facts.diversity(in_use, count=True))
+    for check in checks:
+        if enough is not None and bound >= enough:
+            return bound
+        bound = max(bound, check())
     if bound == 0:
         for check in (facts.at_most, facts.spread, facts.affinity):
             if check(in_use):
@@ -106,7 +114,9 @@ class _Masks:
         """Hosts in the mask of any of these servers."""
         out = np.zeros(len(self.unique[0]) if self.unique else 0,
                        dtype=bool)
-        for k in np.unique(self.index[np.asarray(servers, dtype=np.int64)]):
+        # sorted(set()): np.unique costs more on a few dozen servers.
+        for k in sorted(set(self.index[np.asarray(
+                servers, dtype=np.int64)].tolist())):
             out |= self.unique[k]
         return out
 
@@ -126,6 +136,7 @@ class _Facts:
         self.s = search
         self._masks = None
         self._free_masks = None
+        self._server_keys = None
         self.room = np.maximum(problem.free, 0)
 
     # ------------------------------------------------------------- masks
@@ -138,22 +149,48 @@ class _Facts:
     def _build(self, rules_of):
         p, s = self.p, self.s
         cache, unique, index = {}, [], []
-        static_ids = {}
+        # A rule's root mask depends on the rule and mask_key alone, the
+        # capacity part on the demand: each once, whatever the servers.
+        fits, rule_masks = {}, {}
+        static_keys, demand_keys = self._keys()
         for i in range(len(p.servers)):
-            static_key = static_ids.setdefault(p.static[i].tobytes(),
-                                               len(static_ids))
             rules = rules_of(i)
-            key = (static_key, p.demand[i].tobytes(), rules)
+            demand = demand_keys[i]
+            key = (static_keys[i], demand, rules)
             k = cache.get(key)
             if k is None:
-                mask = p.static[i] & np.all(
-                    s.free >= p.demand[i] - EPS, axis=1)
-                for c, _ in rules:
-                    mask = mask & s.trackers[c].mask(i)
+                fit = fits.get(demand)
+                if fit is None:
+                    fit = fits[demand] = np.all(
+                        s.free >= p.demand[i] - EPS, axis=1)
+                mask = p.static[i] & fit
+                for rule in rules:
+                    found = rule_masks.get(rule)
+                    if found is None:
+                        found = rule_masks[rule] = s.trackers[rule[0]].mask(
+                            i)
+                    mask = mask & found
                 k = cache[key] = len(unique)
                 unique.append(mask)
             index.append(k)
         return _Masks(unique, index)
+
+    def _keys(self):
+        """Per server: an id of its static mask's content (servers alike
+        share the array: its bytes are read once) and its demand's bytes.
+        """
+        if self._server_keys is None:
+            p = self.p
+            ids, by_object, static_keys = {}, {}, []
+            for mask in p.static:
+                k = by_object.get(id(mask))
+                if k is None:
+                    k = by_object[id(mask)] = ids.setdefault(
+                        mask.tobytes(), len(ids))
+                static_keys.append(k)
+            self._server_keys = (static_keys,
+                                 [row.tobytes() for row in p.demand])
+        return self._server_keys
 
     def masks(self):
         """Root masks with every hard rule (shared between alike servers).
@@ -189,21 +226,21 @@ class _Facts:
         against the room (and the count of them) the hosts they may use
         have. Group rules play no part: this holds with all ignored."""
         p = self.p
+        add = np.add.reduce      # .sum() without its wrapper
         for c, rc in enumerate(p.dc.resource_classes):
             need = p.demand[:, c]
+            column = self.room[:, c]
             for size, big, where in _by_size(need, masks):
-                where = where & hosts
-                room = self.room[where, c]
-                total = float(need[big].sum())
-                if total > room.sum() + EPS:
+                room = column[where & hosts]
+                total = float(add(need[big]))
+                have = float(add(room))
+                if total > have + EPS:
                     return [self._capacity_entry(
-                        rc, len(big), size, total, float(room.sum()),
-                        None)]
-                fits = int(np.floor(room / size + EPS).sum())
+                        rc, len(big), size, total, have, None)]
+                fits = int(add(np.floor(room / size + EPS)))
                 if len(big) > fits:
                     return [self._capacity_entry(
-                        rc, len(big), size, total, float(room.sum()),
-                        fits)]
+                        rc, len(big), size, total, have, fits)]
         return []
 
     def _capacity_entry(self, rc, count, size, total, room, fits):
@@ -224,18 +261,20 @@ class _Facts:
         """New hosts the size counts force beyond the hosts in use."""
         p = self.p
         bound = 0
+        add = np.add.reduce      # .sum() without its wrapper
         for c in range(len(p.dc.resource_classes)):
             need = p.demand[:, c]
-            cap_empty = self.room[empty, c]
+            column = self.room[:, c]
+            cap_empty = column[empty]
             most = float(cap_empty.max()) if cap_empty.size else 0.0
             for size, big, where in _by_size(need, masks):
-                room = self.room[where & in_use, c]
-                short = float(need[big].sum()) - float(room.sum())
+                room = column[where & in_use]
+                short = float(add(need[big])) - float(add(room))
                 if short > EPS:
                     if most <= EPS:
                         return len(p.servers) + 1
                     bound = max(bound, int(np.ceil(short / most - 1e-9)))
-                extra = len(big) - int(np.floor(room / size + EPS).sum())
+                extra = len(big) - int(add(np.floor(room / size + EPS)))
                 if extra > 0:
                     per = int(np.floor(most / size + EPS))
                     if per <= 0:
@@ -266,7 +305,8 @@ class _Facts:
                 else np.zeros(need.shape[1]))
         bound = 0
         for c in range(need.shape[1]):
-            for size in np.unique(need[need[:, c] > EPS, c])[::-1]:
+            for size in sorted(set(need[need[:, c] > EPS, c].tolist()),
+                               reverse=True):
                 big = [k for k in range(len(items))
                        if need[k, c] >= size - EPS]
                 where = masks.union([i for k in big for i in items[k]])
@@ -289,13 +329,12 @@ class _Facts:
         def fit(rows):
             if not rows:
                 return 0
-            sub = need[rows]
-            best = len(rows)
-            for c in range(need.shape[1]):
-                run = np.cumsum(np.sort(sub[:, c]))
-                # Each placement may go EPS over the room.
-                best = min(best, int((run <= most[c] + EPS * len(rows)).sum()))
-            return best
+            # Every resource class at once: per column, the running sums
+            # of the sorted demands; each placement may go EPS over.
+            run = np.cumsum(np.sort(need[rows], axis=0), axis=0)
+            fits = np.add.reduce(run <= most + EPS * len(rows), axis=0)
+            return min(len(rows), int(fits.min())) if fits.size else len(
+                rows)
 
         everyone = list(range(len(need)))
         best = fit(everyone)
@@ -584,8 +623,8 @@ def _by_size(need, masks):
     (size, the servers needing at least that much, the union of their
     masks). The union grows as the size falls, so each mask is added
     once."""
-    sizes = np.unique(need[need > EPS])[::-1]
-    if not sizes.size:
+    sizes = sorted(set(need[need > EPS].tolist()), reverse=True)
+    if not sizes:
         return
     order = np.argsort(-need, kind='stable')
     where = np.zeros(len(masks.unique[0]), dtype=bool)

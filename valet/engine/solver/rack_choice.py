@@ -124,7 +124,7 @@ def small(p):
 
 def in_use(search):
     """Hosts that run something, before or by this request."""
-    return ~(search.was_empty & (search.req_count == 0))
+    return ~search.opens
 
 
 def domain_hosts(p, level, cache):

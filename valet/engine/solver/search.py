@@ -27,6 +27,12 @@ from valet.engine.solver import decision as d
 from valet.engine.solver import proofs
 from valet.engine.solver.rules.base import EPS
 
+# The ufuncs' reductions, without the array methods' Python wrappers (what
+# .all() and .sum() call: the same result, less per-call overhead on the
+# few dozen hosts of every node).
+_ALL = np.logical_and.reduce
+_SUM = np.add.reduce
+
 # Ranking: opening an empty host outweighs any fragmentation difference.
 NEW_HOST_RANK = 1e6
 # Cost: the first objective's unit outweighs any count of the second.
@@ -123,6 +129,9 @@ class Search:
         self.count = p.base_count.copy()
         self.req_count = np.zeros(p.slots, dtype=np.int64)
         self.was_empty = p.base_count == 0
+        # Hosts a placement would open now (empty, none of the request's
+        # servers on them yet), kept current by apply and undo.
+        self.opens = self.was_empty.copy()
         self.assign = [-1] * n
         self.new_hosts = 0
         self.moves = 0
@@ -153,6 +162,8 @@ class Search:
         self.max_empty_free = shared.max_empty_free
         self._cap_list = shared.cap_list
         self._cap_div = shared.cap_div
+        self._ws = shared.ws
+        self._demand_eps = shared.demand_eps
 
     # ------------------------------------------------------------- feasible
     def feasible_mask(self, i):
@@ -160,7 +171,7 @@ class Search:
         p = self.p
         # Array methods, not np.all & co.: their wrappers cost more than
         # the work on a few dozen hosts, at every node.
-        mask = p.static[i] & (self.free >= p.demand[i] - EPS).all(axis=1)
+        mask = p.static[i] & _ALL(self.free >= self._demand_eps[i], axis=1)
         for tracker in self.server_trackers[i]:
             mask &= tracker.mask(i)
         return mask
@@ -169,11 +180,10 @@ class Search:
     def scores(self, i, idx):
         """Lower is better; used hosts first when consolidating."""
         p = self.p
-        left = ((self.free[idx] - p.demand[i]) * p.weights / p.scale).sum(
-            axis=1)
+        # take and a dot product: fewer numpy calls on a few dozen hosts.
+        left = (self.free.take(idx, 0) - p.demand[i]) @ self._ws
         if self.consolidate:
-            opens = self.was_empty[idx] & (self.req_count[idx] == 0)
-            score = left + opens * NEW_HOST_RANK
+            score = left + self.opens.take(idx) * NEW_HOST_RANK
         else:
             score = -left
         cur = self.current_slot[i]
@@ -248,7 +258,7 @@ class Search:
             # No host can: each adds to the cost, and one it opens lowers
             # the resource bound by at most one host.
             return np.zeros(self.p.slots, dtype=bool)
-        opens = self.was_empty & (self.req_count == 0)
+        opens = self.opens
         cost = base + opens * self.w_new
         cur = self.current_slot[i]
         if cur >= 0:
@@ -271,8 +281,9 @@ class Search:
         self.free[h] -= p.demand[i]
         self.left -= p.demand[i]
         self.count[h] += 1
-        if self.req_count[h] == 0 and self.was_empty[h]:
+        if self.opens[h]:
             self.new_hosts += 1
+            self.opens[h] = False
         self.req_count[h] += 1
         if self.current_slot[i] >= 0 and self.current_slot[i] != h:
             self.moves += 1
@@ -289,6 +300,7 @@ class Search:
         self.req_count[h] -= 1
         if self.req_count[h] == 0 and self.was_empty[h]:
             self.new_hosts -= 1
+            self.opens[h] = True
         if self.current_slot[i] >= 0 and self.current_slot[i] != h:
             self.moves -= 1
         trackers = self.server_trackers[i]
@@ -304,8 +316,9 @@ class Search:
     def deficit(self):
         """Demand of unplaced servers beyond the room on hosts in use."""
         p = self.p
-        in_use = p.usable & ((self.count > 0) | (self.req_count > 0))
-        room = np.maximum(self.free[in_use], 0).sum(axis=0)
+        # The request's servers are counted in count too.
+        in_use = p.usable & (self.count > 0)
+        room = _SUM(np.maximum(self.free[in_use], 0), axis=0)
         return self.left - room
 
     def bound_for(self, need):
@@ -362,6 +375,7 @@ class Search:
         if bound is not None:
             walk.needs[0] = self.deficit()
         walk.iters[0] = self.candidates(order[0], bound, walk.needs[0])
+        walk.made[0] = bound
         return self._run(walk, budget, bound is None, keep)
 
     def resume(self, order, budget, bound):
@@ -383,7 +397,7 @@ class Search:
 
     def _run(self, walk, budget, first, keep):
         order, iters, needs = walk.order, walk.iters, walk.needs
-        chosen, undos = walk.chosen, walk.undos
+        chosen, undos, made = walk.chosen, walk.undos, walk.made
         n = len(order)
         best, best_cost = walk.best, walk.best_cost
         depth = walk.depth
@@ -395,6 +409,15 @@ class Search:
             if best_cost is not None and needs[depth] is None:
                 # Resumed: the first search had no bound to work out.
                 needs[depth] = self.deficit()
+            if best_cost is not None and made[depth] != best_cost:
+                # A cheaper placement came after these candidates were
+                # ranked: when no host here can beat it (what _can_beat
+                # asks first), drop them all at once instead of one by
+                # one through _cannot_beat.
+                made[depth] = best_cost
+                if (self.cost() + self.bound_for(needs[depth]) * self.w_new
+                        >= best_cost):
+                    iters[depth] = _NONE
             h = next(iters[depth], None)
             if h is not None and best_cost is not None:
                 if self._cannot_beat(i, h, needs[depth], best_cost):
@@ -431,9 +454,10 @@ class Search:
                 needs[depth] = self.deficit()
             iters[depth] = self.candidates(order[depth], best_cost,
                                            needs[depth])
+            made[depth] = best_cost
 
     def _cannot_beat(self, i, h, need, best_cost):
-        opens = bool(self.was_empty[h] and self.req_count[h] == 0)
+        opens = bool(self.opens[h])
         moved = self.current_slot[i] >= 0 and self.current_slot[i] != h
         if opens:
             need = need - np.maximum(self.free[h], 0)
@@ -472,15 +496,18 @@ class _Shared:
         special |= {s for s in self.current_slot if s >= 0}
         self.special = special
         was_empty = p.base_count == 0
-        usable_caps = np.where(p.usable[:, None], p.free, 0)
         self.max_empty_free = np.where(
-            (was_empty & p.usable)[:, None], usable_caps, 0).max(
+            (was_empty & p.usable)[:, None], p.free, 0).max(
                 axis=0) if p.slots else np.zeros(p.demand.shape[1])
         # The resource bound's divisors, once (it is asked at every node):
         # 0 where no empty host has any of that resource class.
         cap = self.max_empty_free
-        self.cap_list = [float(c) if c > EPS else 0.0 for c in cap]
+        self.cap_list = [c if c > EPS else 0.0 for c in cap.tolist()]
         self.cap_div = np.where(cap > EPS, cap, np.inf)
+        # The ranking's weights per resource class, and the demands less
+        # the capacity slack (feasible_mask, at every node).
+        self.ws = p.weights / p.scale
+        self.demand_eps = p.demand - EPS
 
 
 def _shared(p):
@@ -509,7 +536,7 @@ def initial_order(problem):
     clusters = {}
     for i in range(n):
         clusters.setdefault(find(i), []).append(i)
-    options = [int(mask.sum()) for mask in p.static]
+    options = [np.count_nonzero(mask) for mask in p.static]
 
     def cluster_key(members):
         few = min(options[m] for m in members)
@@ -600,7 +627,8 @@ def solve(problem, options, deadline, verdict=False):
             and improve.cap >= 4 * len(order)):
         # The counting bound on new hosts, asked only when the cheap one
         # leaves a gap: it may close it before any improvement.
-        counted = proved.lower_bound()
+        counted = proved.lower_bound(enough=len(
+            {h for h in best if problem.base_count[h] == 0}))
         if counted > hosts_root:
             hosts_root = counted
             # At the root nothing is opened or moved (the first placement
@@ -629,6 +657,10 @@ def solve(problem, options, deadline, verdict=False):
     return result
 
 
+# An exhausted candidate list.
+_NONE = iter(())
+
+
 class _Walk:
     """One depth-first search's stack: per depth the candidates left,
     the deficit the bound starts from, the host chosen and its undo."""
@@ -640,6 +672,8 @@ class _Walk:
         self.needs = [None] * n
         self.chosen = [-1] * n
         self.undos = [None] * n
+        # The bound each depth's candidates were filtered with.
+        self.made = [None] * n
         self.depth = 0
         self.best, self.best_cost = None, bound
 
@@ -665,10 +699,10 @@ class _Proofs:
         self.found = proofs.refute(self.problem, self._root())
         return bool(self.found)
 
-    def lower_bound(self):
+    def lower_bound(self, enough=None):
         p = self.problem
         return proofs.lower_bound(p, self._root(),
-                                  p.usable & (p.base_count > 0))
+                                  p.usable & (p.base_count > 0), enough)
 
 
 class _SubBudget:

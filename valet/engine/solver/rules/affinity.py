@@ -93,12 +93,13 @@ class _Tracker(base.Tracker):
         # Look ahead: the chosen domain must hold the whole group.
         need = self.left - EPS
         if rule.level == 0:
-            mask = (search.free >= need).all(axis=1)
+            mask = np.logical_and.reduce(search.free >= need, axis=1)
             if rule.allowed is not None:
                 mask &= self._allowed(lv)[lv.index]
             return mask
         ok = np.zeros(lv.count + 1, dtype=bool)
-        ok[:-1] = (lv.room(search.free) >= need).all(axis=1)
+        ok[:-1] = np.logical_and.reduce(lv.room(search.free) >= need,
+                                        axis=1)
         if rule.allowed is not None:
             ok &= self._allowed(lv)
         return ok[lv.index]

@@ -130,7 +130,7 @@ class _Tracker(base.Tracker):
 
     def mask(self, i):
         safe, has = self.p.domain_index(self.rule.level)
-        return has & (self.count[safe] < self.rule.limit)
+        return (self.count < self.rule.limit).take(safe) & has
 
     def apply(self, i, h):
         self.count[self.p.domain[self.rule.level, h]] += 1

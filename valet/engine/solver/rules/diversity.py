@@ -32,10 +32,17 @@ class Diversity(base.Constraint):
         dom = problem.domain[self.level]
         # Hosts any member could take, then their domains in one pass.
         ok = np.zeros(problem.slots, dtype=bool)
+        seen = set()
         for i in self.members:
+            # Members alike (static mask, unit, demand) add the same hosts.
+            key = (id(problem.static[i]), self.unit[i],
+                   problem.demand[i].tobytes())
+            if key in seen:
+                continue
+            seen.add(key)
             ok |= (problem.static[i] & tracker.mask(i)
                    & np.all(problem.free >= problem.demand[i] - EPS, axis=1))
-        usable_domains = set(np.unique(dom[ok]).tolist())
+        usable_domains = set(dom[ok].tolist())
         if len(units) <= len(usable_domains):
             return []
         level = problem.topology.levels[self.level]
@@ -54,19 +61,21 @@ class _Tracker(base.Tracker):
     def __init__(self, rule, search):
         super().__init__(rule, search)
         self.owner = rule.owner.copy()
+        self._safe, self._has = self.p.domain_index(rule.level)
 
     def mask(self, i):
         rule = self.rule
         unit = rule.unit[i]
-        safe, has = self.p.domain_index(rule.level)
-        owner = self.owner[safe]
-        mask = (owner == -1) | (owner == unit)
+        # Per domain, then to the hosts in one take (fewer numpy calls).
+        owner = self.owner
+        mask = ((owner == -1) | (owner == unit)).take(self._safe)
         if rule.shared:
             dom = self.p.domain[rule.level]
             for shared_dom, units in rule.shared.items():
                 if unit in units:
                     mask |= (dom == shared_dom)
-        return mask & has
+        mask &= self._has
+        return mask
 
     def apply(self, i, h):
         dom = self.p.domain[self.rule.level, h]

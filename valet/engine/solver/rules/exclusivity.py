@@ -45,13 +45,13 @@ class _Tracker(base.Tracker):
         safe, _ = self.p.domain_index(self.rule.level)
         name = self.rule.member_of.get(i)
         if name is None:
-            return self.any[safe] == 0
+            return (self.any == 0).take(safe)
         # Its domain may hold only its group's members, and none of them
         # may be a member of another exclusivity group here (a placed
         # server in two, drift, dedicates its domain to both).
         mine = self.count[name]
-        return ((self.total - mine)[safe] == 0) & (
-            (self.any - mine)[safe] == 0)
+        return (((self.total - mine) == 0) & (
+            (self.any - mine) == 0)).take(safe)
 
     def apply(self, i, h):
         dom = self.p.domain[self.rule.level, h]

@@ -15,6 +15,8 @@ With one member left that is the rule itself, so complete placements obey
 it exactly.
 """
 
+import bisect
+
 import numpy as np
 
 from valet.engine.solver.rules import base
@@ -51,45 +53,92 @@ class Spread(base.Constraint):
 
 
 class _Tracker(base.Tracker):
+    """Counts per domain, and per count value how many domains, eligible
+    domains and judged domains have it (kept by apply and undo): the
+    mask works out per count value present (a handful) whether a domain
+    with it may take the member, in plain Python, and looks the hosts up
+    in one table, instead of sorting the domains at every node."""
 
     def __init__(self, rule, search):
         super().__init__(rule, search)
         self.count = rule.placed.copy()
-        self.newcomers = np.zeros_like(rule.placed)
         self.left = len(rule.members)
+        placed = rule.placed.tolist()
+        self._newcomers = [0] * len(placed)
+        self._eligible = rule.eligible.tolist()
+        self._domains_at, self._eligible_at, self._judged_at = {}, {}, {}
+        for c, ok in zip(placed, self._eligible):
+            _add(self._domains_at, c, 1)
+            if ok:
+                _add(self._eligible_at, c, 1)
+        # Count values run from 0 to the most placed plus every member.
+        self._stride = max(placed, default=0) + self.left + 2
+        safe, has = self.p.domain_index(rule.level)
+        self._safe, self._has = safe, has
+        # Per host, where its row starts in the table (eligible second).
+        self._offset = np.where(rule.eligible[safe], self._stride, 0)
 
     def mask(self, i):
-        rule = self.rule
-        count, eligible = self.count, rule.eligible
-        judged = self.newcomers > 0
-        fullest = int(count[judged].max()) if judged.any() else -1
-        # Per domain d taking this member: the fullest judged domain then,
-        # the floor every eligible domain must reach, and the members that
-        # takes beyond this one.
-        top = np.maximum(fullest, count + 1)
-        floor = top - rule.skew
-        # Members it takes to lift every eligible domain to the floor:
-        # over the k eligible counts below it, k * floor - their sum.
-        low = np.sort(count[eligible])
-        below = np.searchsorted(low, floor, side='left')
-        sums = np.concatenate(([0], np.cumsum(low)))
-        water = below * floor - sums[below]
-        need = water - (eligible & (count < floor))
-        ok = need <= self.left - 1
-        safe, has = self.p.domain_index(rule.level)
-        return has & ok[safe]
+        skew, left = self.rule.skew, self.left - 1
+        fullest = max((v for v, n in self._judged_at.items() if n),
+                      default=-1)
+        # Eligible domains below each count value and their counts' sum.
+        values = sorted(v for v, n in self._eligible_at.items() if n)
+        below, total = [0], [0]
+        for v in values:
+            n = self._eligible_at[v]
+            below.append(below[-1] + n)
+            total.append(total[-1] + n * v)
+        stride = self._stride
+        table = [False] * (2 * stride)
+        for v, n in self._domains_at.items():
+            if not n:
+                continue
+            # This domain taking the member: the fullest judged domain
+            # then, the floor every eligible domain must reach, and the
+            # members lifting them there takes beyond this one.
+            floor = max(fullest, v + 1) - skew
+            k = bisect.bisect_left(values, floor)
+            water = below[k] * floor - total[k]
+            table[v] = water <= left
+            table[stride + v] = water - (v < floor) <= left
+        ok = np.array(table).take(self.count.take(self._safe) + self._offset)
+        return ok & self._has
 
     def apply(self, i, h):
         d = self.p.domain[self.rule.level, h]
-        self.count[d] += 1
-        self.newcomers[d] += 1
+        v = int(self.count[d])
+        self.count[d] = v + 1
+        if not self._newcomers[d]:
+            _add(self._judged_at, v, 1)     # judged from now on
+        self._newcomers[d] += 1
+        self._move(d, v, v + 1)
         self.left -= 1
 
     def undo(self, i, h, token):
         d = self.p.domain[self.rule.level, h]
-        self.count[d] -= 1
-        self.newcomers[d] -= 1
+        v = int(self.count[d])
+        self.count[d] = v - 1
+        self._newcomers[d] -= 1
+        if not self._newcomers[d]:
+            _add(self._judged_at, v, -1)    # no longer judged
+        self._move(d, v, v - 1)
         self.left += 1
+
+    def _move(self, d, old, new):
+        """Domain d's count goes from old to new."""
+        _add(self._domains_at, old, -1)
+        _add(self._domains_at, new, 1)
+        if self._eligible[d]:
+            _add(self._eligible_at, old, -1)
+            _add(self._eligible_at, new, 1)
+        if self._newcomers[d]:
+            _add(self._judged_at, old, -1)
+            _add(self._judged_at, new, 1)
+
+
+def _add(counter, key, n):
+    counter[key] = counter.get(key, 0) + n
 
 
 def compile(problem):
