@@ -26,6 +26,7 @@ from valet.engine.model import request as r
 from valet.engine.solver import decision as d
 from valet.engine.solver import proofs
 from valet.engine.solver.rules.base import EPS
+from valet.engine.solver.rules.base import find_root
 
 # The ufuncs' reductions, without the array methods' Python wrappers (what
 # .all() and .sum() call: the same result, less per-call overhead on the
@@ -524,10 +525,7 @@ def initial_order(problem):
     parent = list(range(n))
 
     def find(x):
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
+        return find_root(parent, x)
 
     for rule in p.constraints:
         if rule.together:

@@ -31,6 +31,16 @@ The validator does not use any of this: it checks each kind on its own.
 EPS = 1e-9
 
 
+def find_root(parent, x):
+    """The representative of ``x`` in the union-find forest ``parent``
+    (a list or dict of parents; roots are their own), halving the path
+    on the way."""
+    while parent[x] != x:
+        parent[x] = parent[parent[x]]
+        x = parent[x]
+    return x
+
+
 def groups_to_place(problem, kind):
     """(name, group, level index, new members, placed members) of every
     group of ``kind`` the request touches and adds members to, by name."""

@@ -17,6 +17,7 @@ compiling it (the explanation's conflict set is reduced with it).
 import numpy as np
 
 from valet.engine.model import groups as g
+from valet.engine.solver.rules import base
 from valet.engine.solver.rules.base import EPS
 from valet.objects import group_kinds
 
@@ -123,10 +124,7 @@ def units(problem, clos, members, level):
 
     def find(k):
         parent.setdefault(k, k)
-        while parent[k] != k:
-            parent[k] = parent[parent[k]]
-            k = parent[k]
-        return k
+        return base.find_root(parent, k)
 
     # The partition does not depend on the order the links are made in.
     for keys in tied.values():

@@ -136,10 +136,7 @@ def _units(keys, problem, level):
     parent = {k: k for k in closures}
 
     def find(k):
-        while parent[k] != k:
-            parent[k] = parent[parent[k]]
-            k = parent[k]
-        return k
+        return base.find_root(parent, k)
 
     first = {}
     for k in sorted(closures, key=repr):

@@ -172,10 +172,7 @@ def affinity_units(problem, rule):
     parent = {m: m for m in rule.members}
 
     def find(m):
-        while parent[m] != m:
-            parent[m] = parent[parent[m]]
-            m = parent[m]
-        return m
+        return base.find_root(parent, m)
 
     for other in problem.constraints:
         if (other.kind != group_kinds.AFFINITY or other.level > rule.level
