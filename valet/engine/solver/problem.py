@@ -258,13 +258,14 @@ class Problem:
         # domains: the exclusivity rule counts them per domain at once
         # (model_cache), the closures leave them out.
         isolated = self._isolated()
-        self.isolated = {}
-        for name in touched | self.exclusivity_groups():
+        # Untouched groups whose every placed member is isolated (most
+        # stored groups): no closure to add, their members taken at once.
+        self.isolated = self._wholly_isolated(isolated)
+        for name in touched:
+            self.isolated.pop(name, None)
+        for name in (touched | self.exclusivity_groups()).difference(
+                self.isolated):
             alone = isolated.get(name) if name not in touched else None
-            if alone and name in isolated.whole:
-                # Every placed member is isolated: no closure to add.
-                self.isolated[name] = alone
-                continue
             members = self.placed_servers(name)
             if alone:
                 self.isolated[name] = alone
@@ -351,10 +352,9 @@ class Problem:
             cache[level] = np.bincount(self.domain[level, slots],
                                        minlength=ndom).astype(np.int64)
         counts = cache[level].copy()
-        for name in everything:
-            if name not in self.isolated:
-                np.subtract.at(counts, self.domain[level,
-                                                   everything[name][1]], 1)
+        for name in everything.keys() - self.isolated.keys():
+            np.subtract.at(counts, self.domain[level, everything[name][1]],
+                           1)
         return counts
 
     def _level_index(self, name):
@@ -431,13 +431,64 @@ class Problem:
         return found
 
     def exclusivity_groups(self):
-        # Asked while compiling closures and the exclusivity rule.
+        # Asked while compiling closures and the exclusivity rule. The
+        # stored groups' are the model's (a request's group of a stored
+        # name has its kind); the request's own are added.
         if self._exclusivity is None:
-            self._exclusivity = frozenset(
-                name for name, group in self.group_defs.items()
-                if group.kind == g.EXCLUSIVITY
-                and name not in self.ignore_groups)
+            cache = model_cache.store(self.dc, 'exclusivity')
+            stored = cache.get('stored')
+            if stored is None:
+                stored = cache['stored'] = frozenset(
+                    name for name, group in self.dc.groups.items()
+                    if group.kind == g.EXCLUSIVITY)
+            extra = [group.name for group in self.request.groups
+                     if group.kind == g.EXCLUSIVITY]
+            # The stored set itself when it is all: its hash is kept.
+            found = stored.union(extra) if extra else stored
+            self._exclusivity = (found - self.ignore_groups
+                                 if self.ignore_groups else found)
         return self._exclusivity
+
+    def _wholly_isolated(self, isolated):
+        """{group: isolated members} of the exclusivity groups whose every
+        placed member is isolated (a new dict; per model generation)."""
+        names = self.exclusivity_groups()
+        if not self._model_only:
+            return {n: isolated[n] for n in names & isolated.whole}
+        cache = model_cache.store(self.dc, 'exclusivity')
+        found = cache.get(('whole', names))
+        if found is None:
+            found = cache[('whole', names)] = {
+                n: isolated[n] for n in names & isolated.whole}
+        return dict(found)
+
+    def exclusivity_levels(self):
+        """The levels (indices, ascending) of the exclusivity groups."""
+        names = self.exclusivity_groups()
+        cache = model_cache.store(self.dc, 'exclusivity')
+        found = cache.get(('levels', names))
+        if found is None:
+            found = cache[('levels', names)] = sorted(
+                {self.topology.index(self.group_defs[n].level)
+                 for n in names})
+        return found
+
+    def servers_per_domain(self, level):
+        """Servers staying per domain of ``level`` (a new array)."""
+        ndom = self.dc.domain_count(level)
+        if self.moving:
+            return self._servers_per_domain(level, ndom)
+        cache = model_cache.store(self.dc, 'servers_per_domain')
+        found = cache.get(level)
+        if found is None:
+            found = cache[level] = self._servers_per_domain(level, ndom)
+        return found.copy()
+
+    def _servers_per_domain(self, level, ndom):
+        present = np.flatnonzero(self.domain[level] >= 0)
+        return np.bincount(self.domain[level, present],
+                           weights=self.base_count[present],
+                           minlength=ndom).astype(np.int64)
 
     def members(self, name):
         """Request indices and placed ids of a group's members."""

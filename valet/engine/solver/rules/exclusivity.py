@@ -85,17 +85,17 @@ class _Tracker(base.Tracker):
 
 
 def compile(problem):
-    by_level = {}
-    for name in sorted(problem.exclusivity_groups()):
+    # Only the groups with members in this problem are walked one by one;
+    # the others (isolated members of stored groups) are counted at once.
+    exclusive = problem.exclusivity_groups()
+    by_level = {level: [] for level in problem.exclusivity_levels()}
+    for name in sorted(exclusive.intersection(problem.members_of)):
         level = problem.topology.index(problem.group_defs[name].level)
-        by_level.setdefault(level, []).append(name)
+        by_level[level].append(name)
     out = []
     for level, names in sorted(by_level.items()):
         ndom = problem.dc.domain_count(level)
-        present = np.flatnonzero(problem.domain[level] >= 0)
-        total = np.bincount(problem.domain[level, present],
-                            weights=problem.base_count[present],
-                            minlength=ndom).astype(np.int64)
+        total = problem.servers_per_domain(level)
         counts, member_of = {}, {}
         any_member = np.zeros(ndom, dtype=np.int64)
         # Groups without new members only keep outsiders out: their
@@ -105,8 +105,6 @@ def compile(problem):
         # Isolated members (problem.py) counted per domain at once.
         isolated = problem.isolated_counts(level)
         for name in names:
-            if name not in problem.members_of:
-                continue
             new, old = problem.members(name)
             doms = [problem.host_domain(level, sid) for sid in old]
             alone = problem.domain[level, problem.isolated_slots(name)]

@@ -9,6 +9,7 @@ and must see every change of the model.
 import numpy as np
 
 from valet.engine.model import groups as groups_mod
+from valet.engine.solver import model_cache
 from valet.engine.solver import problem as problem_mod
 from valet.tests.unit.engine import base
 from valet.tests.unit.engine.base import exclusivity
@@ -68,3 +69,25 @@ class TestStoredExclusivity(base.SolverTestCase):
         self.assertEqual('r0h2', self.place(dc, req).assignment['a'])
         dc.place(placed('x2', 'r0h2', groups=['X1']))
         self.infeasible(dc, req)
+
+    def test_kept_answers_match_a_fresh_compile(self):
+        dc = stored_groups(5)
+        for req in (request([server('a', 1)]),
+                    request([server('a', 1), server('b', 1, groups=['X2'])]),
+                    request([server('c', 1, groups=['N'])],
+                            groups=[exclusivity('N')])):
+            problem_mod.Problem(dc, req)            # fills the cache
+            kept = problem_mod.Problem(dc, req)
+            model_cache._MODELS.clear()
+            fresh = problem_mod.Problem(dc, req)
+            self.assertEqual(fresh.exclusivity_groups(),
+                             kept.exclusivity_groups())
+            for mine, theirs in zip(
+                    [c for c in kept.constraints
+                     if c.kind == groups_mod.EXCLUSIVITY],
+                    [c for c in fresh.constraints
+                     if c.kind == groups_mod.EXCLUSIVITY]):
+                np.testing.assert_array_equal(theirs.total, mine.total)
+                np.testing.assert_array_equal(theirs.any_member,
+                                              mine.any_member)
+                self.assertEqual(sorted(theirs.count), sorted(mine.count))
