@@ -562,16 +562,23 @@ def initial_order(problem):
     clusters = {}
     for i in range(n):
         clusters.setdefault(find(i), []).append(i)
-    options = [np.count_nonzero(mask) for mask in p.static]
+    # Servers alike share their static mask: each counted once.
+    counted = {}
+    for mask in p.static:
+        if id(mask) not in counted:
+            counted[id(mask)] = np.count_nonzero(mask)
+    options = [counted[id(mask)] for mask in p.static]
+    # Plain floats: the same values, without numpy's per-item indexing.
+    sizes = p.size.tolist()
 
     def cluster_key(members):
         few = min(options[m] for m in members)
-        size = sum(p.size[m] for m in members)
+        size = sum(sizes[m] for m in members)
         return (0 if few <= 2 else 1, -size, min(members))
 
     order = []
     for members in sorted(clusters.values(), key=cluster_key):
-        order.extend(sorted(members, key=lambda m: (-p.size[m], m)))
+        order.extend(sorted(members, key=lambda m: (-sizes[m], m)))
     return order, clusters, find
 
 

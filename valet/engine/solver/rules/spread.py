@@ -86,7 +86,8 @@ class _Tracker(base.Tracker):
             below.append(below[-1] + n)
             total.append(total[-1] + n * v)
         stride = self._stride
-        table = [False] * (2 * stride)
+        # A handful of values set: cheaper than a list made an array.
+        table = np.zeros(2 * stride, dtype=bool)
         for v, n in self._domains_at.items():
             if not n:
                 continue
@@ -98,7 +99,7 @@ class _Tracker(base.Tracker):
             water = below[k] * floor - total[k]
             table[v] = water <= left
             table[stride + v] = water - (v < floor) <= left
-        ok = np.array(table).take(self.count.take(self._safe) + self._offset)
+        ok = table.take(self.count.take(self._safe) + self._offset)
         return ok & self._has
 
     def apply(self, i, h):
