@@ -189,6 +189,11 @@ class Domains:
         """Room (``free`` above zero) on the usable hosts per domain, a row
         per domain id; summed in slot order, as np.bincount would."""
         order, keys, starts = self._sorted()
+        if len(order) and len(keys) == self.count:
+            # Every domain has a usable host (keys run 0, 1, ...): the
+            # sums are the rows, with nothing to scatter.
+            return np.add.reduceat(np.maximum(free[order], 0), starts,
+                                   axis=0)
         out = np.zeros((self.count, free.shape[1]))
         if len(order):
             out[keys] = np.add.reduceat(np.maximum(free[order], 0), starts,

@@ -9,6 +9,7 @@ import numpy as np
 from valet.engine import solver
 from valet.engine.model import groups as groups_mod
 from valet.engine.solver import problem as problem_mod
+from valet.engine.solver import rack_choice
 from valet.engine.solver import search as search_mod
 from valet.engine.solver.rules import counts
 from valet.tests.unit.engine import base
@@ -130,3 +131,24 @@ class TestSharedStarts(base.SolverTestCase):
         self.assertEqual(('host', 1), s.symmetry_key(1))
         s.undo(0, 1, undo)
         self.assertEqual(s.symmetry_key(1), s.symmetry_key(2))
+
+
+class TestDomainRoom(base.SolverTestCase):
+
+    def test_room_per_domain_matches_bincount(self):
+        for usable in (True, False):
+            # With usable False a rack has no usable host: its row is 0.
+            hosts = base.make_hosts(racks=2) + [
+                base.host('r2h%d' % k, rack='r2', enabled=usable)
+                for k in range(4)]
+            dc = base.build(hosts, existing=[placed('o', 'r1h2', vcpus=5)])
+            p = problem_mod.Problem(dc, request([server('a')]))
+            for level in (0, 1):
+                lv = rack_choice.levels(p, level, {})
+                dom = p.domain[level]
+                keep = p.usable & (dom >= 0)
+                want = np.stack([np.bincount(
+                    dom[keep], weights=np.maximum(p.free[keep, c], 0),
+                    minlength=lv.count) for c in range(p.free.shape[1])],
+                    axis=1)
+                np.testing.assert_array_equal(want, lv.room(p.free))
