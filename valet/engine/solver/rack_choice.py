@@ -40,6 +40,8 @@ MIN_DOMAINS = 4
 TIE = 0.25
 # Other unplaced affinity groups looked at per choice.
 MAX_RIVALS = 2
+# .all() without the array method's wrapper (per member packed).
+_ALL = np.logical_and.reduce
 # Servers times hosts up to which the look-ahead packs the whole rest of
 # the request (over every host) after the group; beyond, only the servers
 # that fit no host in use, beside the group.
@@ -64,18 +66,18 @@ def pack(search, members, hosts, free, opened, spill=False):
     # Members like the one before (same demand, same hosts): only the
     # host that one took has changed for them.
     like = np.zeros(len(order), dtype=bool)
-    like[1:] = ((need[1:] == need[:-1]).all(axis=1)
-                & (static[1:] == static[:-1]).all(axis=1))
+    like[1:] = (_ALL(need[1:] == need[:-1], axis=1)
+                & _ALL(static[1:] == static[:-1], axis=1))
     count, k = 0, None
     for j, m in enumerate(order):
         if not like[j]:
-            fit = (free >= need[j]).all(axis=1) & static[j]
+            fit = _ALL(free >= need[j], axis=1) & static[j]
             # Best fit among hosts in use (the least room left), else the
             # largest empty host (the fewest opened in all).
             on_used = np.where(fit & opened, room, np.inf)
             on_empty = np.where(fit, -room, np.inf)
         elif k is not None:
-            if static[j, k] and (free[k] >= need[j]).all():
+            if static[j, k] and _ALL(free[k] >= need[j]):
                 on_used[k] = room[k] if opened[k] else np.inf
                 on_empty[k] = -room[k]
             else:
@@ -187,6 +189,11 @@ class Domains:
         """Room (``free`` above zero) on the usable hosts per domain, a row
         per domain id; summed in slot order, as np.bincount would."""
         order, keys, starts = self._sorted()
+        if len(order) and len(keys) == self.count:
+            # Every domain has a usable host (keys run 0, 1, ...): the
+            # sums are the rows, with nothing to scatter.
+            return np.add.reduceat(np.maximum(free[order], 0), starts,
+                                   axis=0)
         out = np.zeros((self.count, free.shape[1]))
         if len(order):
             out[keys] = np.add.reduceat(np.maximum(free[order], 0), starts,

@@ -139,15 +139,18 @@ class Search:
         shared = _shared(p)
         self.current_slot = shared.current_slot
         # Each rule's state in this search, and the rules of each server.
-        self.trackers = [c.start(self) for c in p.constraints]
-        self.server_trackers = [[self.trackers[c] for c in cs]
+        trackers = self.trackers = [c.start(self) for c in p.constraints]
+        self.server_trackers = [[trackers[c] for c in cs]
                                 for cs in p.server_rules]
-        self.soft_trackers = [t for t in self.trackers if t.rule.soft]
-        self.server_soft = [[t for t in ts if t.rule.soft]
-                            for ts in self.server_trackers]
+        self.soft_trackers = [t for t in trackers if t.rule.soft]
+        # Per tracker once, not per server and tracker.
+        soft = [t.rule.soft for t in trackers]
         # Trackers that add to the ranking (affinity: rack_choice).
-        self.server_bias = [[t for t in ts if hasattr(t, 'bias')]
-                            for ts in self.server_trackers]
+        biased = [hasattr(t, 'bias') for t in trackers]
+        self.server_soft = [[trackers[c] for c in cs if soft[c]]
+                            for cs in p.server_rules]
+        self.server_bias = [[trackers[c] for c in cs if biased[c]]
+                            for cs in p.server_rules]
         # Weighted violations so far (the soft trackers keep it current),
         # from placed members at first, and what no placement avoids.
         self.soft = sum(t.rule.weight * t.rule.violations(t.count)
@@ -159,6 +162,7 @@ class Search:
         # A first placement left in place for resume() (dfs with keep).
         self._kept = None
         self._symmetry_levels = shared.symmetry_levels
+        self._fixed_keys = shared.fixed_keys
         self.special = shared.special
         self.max_empty_free = shared.max_empty_free
         self._cap_list = shared.cap_list
@@ -214,11 +218,16 @@ class Search:
                    for t in self.server_soft[i])
 
     def symmetry_key(self, h):
-        if (h in self.special or self.count[h] or self.req_count[h]):
+        # count holds the request's servers too (req_count <= count).
+        if h in self.special or self.count[h]:
             return ('host', h)
-        p = self.p
-        return (self.free[h].tobytes(), int(p.attr[h]),
-                tuple(int(p.domain[lv, h]) for lv in self._symmetry_levels))
+        # The host's attributes and domains never change: once per host.
+        fixed = self._fixed_keys.get(h)
+        if fixed is None:
+            p = self.p
+            fixed = self._fixed_keys[h] = (int(p.attr[h]), tuple(
+                int(p.domain[lv, h]) for lv in self._symmetry_levels))
+        return (self.free[h].tobytes(), fixed)
 
     def candidates(self, i, best_cost=None, need=None):
         """Feasible hosts for server i, best first, one per symmetry class.
@@ -228,7 +237,7 @@ class Search:
         """
         mask = self.feasible_mask(i)
         if best_cost is not None:
-            mask &= self._can_beat(i, best_cost, need)
+            mask = self._can_beat(i, best_cost, need, mask)
         idx = mask.nonzero()[0]
         if idx.size <= 1:
             # No choice to rank (an affinity partner's host, say).
@@ -251,36 +260,53 @@ class Search:
             seen.add(key)
             yield h
 
-    def _can_beat(self, i, best_cost, need):
-        """Hosts whose choice keeps the cost bound below ``best_cost``."""
+    def _can_beat(self, i, best_cost, need, mask):
+        """The hosts of ``mask`` whose choice keeps the cost bound below
+        ``best_cost``."""
         base = self.cost()
+        w_new = self.w_new
         lb_used = self.bound_for(need)
-        if base + lb_used * self.w_new >= best_cost:
+        if base + lb_used * w_new >= best_cost:
             # No host can: each adds to the cost, and one it opens lowers
             # the resource bound by at most one host.
-            return np.zeros(self.p.slots, dtype=bool)
+            return mask & False
+        if self.current_slot[i] < 0 and not self.server_soft[i]:
+            # Only opening a host adds to the cost: the same for every
+            # host it opens, so one scalar test, and the resource bound
+            # worked out again only for the hosts of the mask it opens.
+            opened = base + w_new
+            if opened + lb_used * w_new < best_cost:
+                return mask
+            maybe = (mask & self.opens).nonzero()[0]
+            mask = mask & ~self.opens
+            maybe = maybe[self.p.usable.take(maybe)]
+            if maybe.size:
+                lbs = self.bounds_for(need[None, :] - np.maximum(
+                    self.free[maybe], 0))
+                mask[maybe] = opened + lbs * w_new < best_cost
+            return mask
         opens = self.opens
-        cost = base + opens * self.w_new
+        cost = base + opens * w_new
         cur = self.current_slot[i]
         if cur >= 0:
             cost = cost + (np.arange(self.p.slots) != cur) * self.w_move
         if self.server_soft[i]:
             cost = cost + self.soft_penalty(i) * self.soft_unit
-        ok = cost + lb_used * self.w_new < best_cost
+        ok = cost + lb_used * w_new < best_cost
         # Opening a host adds its room: the bound may drop for those.
         maybe = (opens & ~ok & self.p.usable).nonzero()[0]
         if maybe.size:
             lbs = self.bounds_for(need[None, :] - np.maximum(
                 self.free[maybe], 0))
-            ok[maybe] = cost[maybe] + lbs * self.w_new < best_cost
-        return ok
+            ok[maybe] = cost[maybe] + lbs * w_new < best_cost
+        return mask & ok
 
     # -------------------------------------------------------- apply / undo
     def apply(self, i, h):
-        p = self.p
+        demand = self.p.demand[i]
         undo = []
-        self.free[h] -= p.demand[i]
-        self.left -= p.demand[i]
+        self.free[h] -= demand
+        self.left -= demand
         self.count[h] += 1
         if self.opens[h]:
             self.new_hosts += 1
@@ -294,9 +320,9 @@ class Search:
         return undo
 
     def undo(self, i, h, undo):
-        p = self.p
-        self.free[h] += p.demand[i]
-        self.left += p.demand[i]
+        demand = self.p.demand[i]
+        self.free[h] += demand
+        self.left += demand
         self.count[h] -= 1
         self.req_count[h] -= 1
         if self.req_count[h] == 0 and self.was_empty[h]:
@@ -488,6 +514,8 @@ class _Shared:
                 self.current_slot[i] = p.dc.slot_of(host)
         self.symmetry_levels = sorted(
             {c.level for c in p.constraints if c.level})
+        # Per host asked: its attributes and domains (symmetry_key).
+        self.fixed_keys = {}
         special = set()
         for server in p.servers:
             for names in (server.candidate_hosts or (),
@@ -534,16 +562,23 @@ def initial_order(problem):
     clusters = {}
     for i in range(n):
         clusters.setdefault(find(i), []).append(i)
-    options = [np.count_nonzero(mask) for mask in p.static]
+    # Servers alike share their static mask: each counted once.
+    counted = {}
+    for mask in p.static:
+        if id(mask) not in counted:
+            counted[id(mask)] = np.count_nonzero(mask)
+    options = [counted[id(mask)] for mask in p.static]
+    # Plain floats: the same values, without numpy's per-item indexing.
+    sizes = p.size.tolist()
 
     def cluster_key(members):
         few = min(options[m] for m in members)
-        size = sum(p.size[m] for m in members)
+        size = sum(sizes[m] for m in members)
         return (0 if few <= 2 else 1, -size, min(members))
 
     order = []
     for members in sorted(clusters.values(), key=cluster_key):
-        order.extend(sorted(members, key=lambda m: (-p.size[m], m)))
+        order.extend(sorted(members, key=lambda m: (-sizes[m], m)))
     return order, clusters, find
 
 

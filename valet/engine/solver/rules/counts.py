@@ -108,18 +108,36 @@ def units(problem, clos, members, level):
     """The members as lists held in one domain of ``level`` by affinity
     groups at that level or below, largest first (links may run through
     other servers: a chain of shared groups holds them all together)."""
-    cache = problem.__dict__.setdefault('_ties', {})
-    tied = cache.get(level) if clos is problem.closures else None
-    if tied is None:
-        low = _low_affinity(problem, level)
-        tied = {}
-        for k, names in clos.items():
-            for name in low.intersection(names):
-                tied.setdefault(name, []).append(k)
-        if clos is problem.closures:
-            cache[level] = tied
-    if not tied:
+    if clos is problem.closures:
+        # The problem's own closures: the partition once per level.
+        cache = problem.__dict__.setdefault('_unit_roots', {})
+        roots = cache.get(level)
+        if roots is None:
+            roots = cache[level] = _roots(_tied(problem, clos, level))
+    else:
+        roots = _roots(_tied(problem, clos, level))
+    if not roots:
         return [[i] for i in members]
+    out = {}
+    for i in members:
+        key = ('new', i)
+        out.setdefault(roots.get(key, key), []).append(i)
+    return sorted(out.values(), key=lambda u: (-len(u), u))
+
+
+def _tied(problem, clos, level):
+    """Per affinity group at ``level`` or below, the closure keys in it."""
+    low = _low_affinity(problem, level)
+    tied = {}
+    for k, names in clos.items():
+        for name in low.intersection(names):
+            tied.setdefault(name, []).append(k)
+    return tied
+
+
+def _roots(tied):
+    """Per closure key an affinity group holds: its unit's root (keys in
+    no such group are their own unit)."""
     parent = {}
 
     def find(k):
@@ -133,10 +151,7 @@ def units(problem, clos, members, level):
             other = find(k)
             if other != root:
                 parent[other] = root
-    out = {}
-    for i in members:
-        out.setdefault(find(('new', i)), []).append(i)
-    return sorted(out.values(), key=lambda u: (-len(u), u))
+    return {k: find(k) for k in list(parent)}
 
 
 def _low_affinity(problem, level):

@@ -16,6 +16,7 @@ it exactly.
 """
 
 import bisect
+import collections
 
 import numpy as np
 
@@ -63,20 +64,15 @@ class _Tracker(base.Tracker):
         super().__init__(rule, search)
         self.count = rule.placed.copy()
         self.left = len(rule.members)
-        placed = rule.placed.tolist()
-        self._newcomers = [0] * len(placed)
-        self._eligible = rule.eligible.tolist()
-        self._domains_at, self._eligible_at, self._judged_at = {}, {}, {}
-        for c, ok in zip(placed, self._eligible):
-            _add(self._domains_at, c, 1)
-            if ok:
-                _add(self._eligible_at, c, 1)
-        # Count values run from 0 to the most placed plus every member.
-        self._stride = max(placed, default=0) + self.left + 2
-        safe, has = self.p.domain_index(rule.level)
-        self._safe, self._has = safe, has
-        # Per host, where its row starts in the table (eligible second).
-        self._offset = np.where(rule.eligible[safe], self._stride, 0)
+        start = _start(rule, self.p)
+        self._newcomers = [0] * len(start.eligible)
+        self._eligible = start.eligible
+        self._domains_at = dict(start.domains_at)
+        self._eligible_at = dict(start.eligible_at)
+        self._judged_at = {}
+        self._stride = start.stride
+        self._safe, self._has = start.safe, start.has
+        self._offset = start.offset
 
     def mask(self, i):
         skew, left = self.rule.skew, self.left - 1
@@ -90,7 +86,8 @@ class _Tracker(base.Tracker):
             below.append(below[-1] + n)
             total.append(total[-1] + n * v)
         stride = self._stride
-        table = [False] * (2 * stride)
+        # A handful of values set: cheaper than a list made an array.
+        table = np.zeros(2 * stride, dtype=bool)
         for v, n in self._domains_at.items():
             if not n:
                 continue
@@ -102,7 +99,7 @@ class _Tracker(base.Tracker):
             water = below[k] * floor - total[k]
             table[v] = water <= left
             table[stride + v] = water - (v < floor) <= left
-        ok = np.array(table).take(self.count.take(self._safe) + self._offset)
+        ok = table.take(self.count.take(self._safe) + self._offset)
         return ok & self._has
 
     def apply(self, i, h):
@@ -139,6 +136,32 @@ class _Tracker(base.Tracker):
 
 def _add(counter, key, n):
     counter[key] = counter.get(key, 0) + n
+
+
+class _Start:
+    """What every tracker of one rule starts from (the main search's and
+    the proofs' root search's): worked out once per rule."""
+
+    def __init__(self, rule, problem):
+        placed = rule.placed.tolist()
+        self.eligible = rule.eligible.tolist()
+        # Per count value, the domains and the eligible domains with it
+        # (Counter counts in C: a few hundred domains at the host level).
+        self.domains_at = dict(collections.Counter(placed))
+        self.eligible_at = dict(collections.Counter(
+            c for c, ok in zip(placed, self.eligible) if ok))
+        # Count values run from 0 to the most placed plus every member.
+        self.stride = max(placed, default=0) + len(rule.members) + 2
+        self.safe, self.has = problem.domain_index(rule.level)
+        # Per host, where its row starts in the table (eligible second).
+        self.offset = np.where(rule.eligible[self.safe], self.stride, 0)
+
+
+def _start(rule, problem):
+    found = rule.__dict__.get('_start')
+    if found is None:
+        found = rule.__dict__['_start'] = _Start(rule, problem)
+    return found
 
 
 def compile(problem):
