@@ -209,9 +209,11 @@ class Search:
         return total
 
     def soft_added(self, i, h):
-        p = self.p
-        return sum(t.added(p.domain[t.rule.level, h]) * t.rule.weight
-                   for t in self.server_soft[i])
+        """The weighted soft violations placing i on host h adds."""
+        total = 0
+        for tracker in self.server_soft[i]:
+            total += tracker.added_on(h)
+        return total
 
     def symmetry_key(self, h):
         if (h in self.special or self.count[h] or self.req_count[h]):
@@ -253,26 +255,35 @@ class Search:
 
     def _can_beat(self, i, best_cost, need):
         """Hosts whose choice keeps the cost bound below ``best_cost``."""
-        base = self.cost()
         lb_used = self.bound_for(need)
-        if base + lb_used * self.w_new >= best_cost:
+        # What a host's choice may add to the cost (integers) and still
+        # beat best_cost.
+        gap = best_cost - self.cost() - lb_used * self.w_new
+        if gap <= 0:
             # No host can: each adds to the cost, and one it opens lowers
             # the resource bound by at most one host.
             return np.zeros(self.p.slots, dtype=bool)
         opens = self.opens
-        cost = base + opens * self.w_new
+        extra = opens * self.w_new
         cur = self.current_slot[i]
         if cur >= 0:
-            cost = cost + (np.arange(self.p.slots) != cur) * self.w_move
+            extra = extra + (np.arange(self.p.slots) != cur) * self.w_move
         if self.server_soft[i]:
-            cost = cost + self.soft_penalty(i) * self.soft_unit
-        ok = cost + lb_used * self.w_new < best_cost
-        # Opening a host adds its room: the bound may drop for those.
-        maybe = (opens & ~ok & self.p.usable).nonzero()[0]
+            extra = extra + self.soft_penalty(i) * self.soft_unit
+        ok = extra < gap
+        if not lb_used or not self.w_new:
+            # The bound cannot drop (or does not count).
+            return ok
+        # Opening a host adds its room: the bound may drop for those, by
+        # at most one host (an empty host's room is at most the divisor);
+        # two leave room for rounding. Hosts over that (a soft violation,
+        # say) are left out before the bounds are worked out.
+        maybe = (opens & ~ok & self.p.usable
+                 & (extra < gap + 2 * self.w_new)).nonzero()[0]
         if maybe.size:
             lbs = self.bounds_for(need[None, :] - np.maximum(
                 self.free[maybe], 0))
-            ok[maybe] = cost[maybe] + lbs * self.w_new < best_cost
+            ok[maybe] = extra[maybe] + (lbs - lb_used) * self.w_new < gap
         return ok
 
     # -------------------------------------------------------- apply / undo
@@ -460,11 +471,14 @@ class Search:
     def _cannot_beat(self, i, h, need, best_cost):
         opens = bool(self.opens[h])
         moved = self.current_slot[i] >= 0 and self.current_slot[i] != h
-        if opens:
-            need = need - np.maximum(self.free[h], 0)
         cost = self.cost() + opens * self.w_new + moved * self.w_move
         if self.server_soft[i]:
             cost += self.soft_added(i, h) * self.soft_unit
+        if cost >= best_cost:
+            # The resource bound only adds to it.
+            return True
+        if opens:
+            need = need - np.maximum(self.free[h], 0)
         return cost + self.bound_for(need) * self.w_new >= best_cost
 
     def _unwind(self, order, chosen, undos, depth):

@@ -235,8 +235,7 @@ class _Tracker(soft.Tracker):
             self.left_size[k] -= self.p.size[i]
         top = self.top
         delta = super().apply(i, h)
-        d = self.p.domain[self.rule.level, h]
-        self.top = max(top, int(self.count[d]))
+        self.top = max(top, int(self.count[self.host_domain[h]]))
         return delta, top
 
     def undo(self, i, h, token):
@@ -250,7 +249,7 @@ class _Tracker(soft.Tracker):
             self.left_size[k] += self.p.size[i]
 
     def penalty(self, i):
-        return (self.count[self._domains()] < self.top) * self.rule.weight
+        return (self.count.take(self.domains) < self.top) * self.weight
 
 
 def structure(problem, rule):

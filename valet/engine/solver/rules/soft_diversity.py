@@ -55,7 +55,7 @@ class _Tracker(soft.Tracker):
         return 1 if self.count[d] > 0 else 0
 
     def penalty(self, i):
-        return (self.count[self._domains()] > 0) * self.rule.weight
+        return (self.count.take(self.domains) > 0) * self.weight
 
     def root_bound(self, in_use):
         # At its fewest violations the group's new members use that many
