@@ -23,6 +23,8 @@ from valet.engine.solver.rules import soft
 from valet.objects import group_kinds
 
 KIND = group_kinds.SOFT_AFFINITY
+# .all(axis=1) without the array method's Python wrapper (every ranking).
+_ALL = np.logical_and.reduce
 
 
 class SoftAffinity(soft.Soft):
@@ -113,60 +115,57 @@ class _Tracker(soft.Tracker):
         if self.plain:
             return self._plain_rank()
         mine = self.unit_of[i]
-        counts = self.left.copy()
-        demands = self.left_demand
+        # Per unit, a handful: plain lists cost less than numpy here.
+        counts = self.left.tolist()
         own = counts[mine]
-        own_demand = demands[mine]
         counts[mine] = 0
-        dom = self._domains()
+        sizes = self.left_size.tolist()
+        demands = self.left_demand
+        dom = self.domains
         free = self._room(dom)
-        inside = free - own_demand
-        fits = (inside >= -soft.EPS).all(axis=1)
-        inside = np.maximum(inside, 0)
+        inside = free - demands[mine]
+        fits = _ALL(inside >= -soft.EPS, axis=1)
+        inside = np.maximum(inside, 0, out=inside)
         # Fewest resources per member first (ties: unit order).
-        order = np.argsort(self.left_size / np.maximum(counts, 1),
-                           kind='stable')
-        order = order[counts[order] > 0].tolist()
+        order = sorted([k for k, n in enumerate(counts) if n > 0],
+                       key=lambda k: sizes[k] / counts[k])
         away = self._kept(order, 0)
         near = self._kept(order, self.bits[mine])
         ndom = len(free)
         if near == away:
-            both = self._fit(np.vstack([free, inside]), away, counts,
+            both = self._fit(np.concatenate((free, inside)), away, counts,
                              demands)
             away, here = both[:ndom], both[ndom:]
         else:
             away = self._fit(free, away, counts, demands)
             here = self._fit(inside, near, counts, demands)
         # Per row of ``free``: per domain, or per host at the host level.
-        count = self.count if self.rule.level else self.count[dom]
+        count = self.count if self.rule.level else self.count.take(dom)
         ends_away = count + away
         ends_here = count + np.where(fits, own + here, 0)
         # The best of the other domains: the top one unless it is this.
         top = int(ends_away.argmax())
-        rest = np.full(ndom, ends_away[top])
+        first = ends_away[top]
         ends_away[top] = 0
-        rest[top] = ends_away.max()
-        value = np.maximum(ends_here, rest)
+        value = np.maximum(ends_here, first)
+        value[top] = max(ends_here[top], ends_away.max())
         if self.rule.level:
-            value = value[dom]
-        return (value.max() - value) * self.rule.weight
+            value = value.take(dom)
+        return (value.max() - value) * self.weight
 
     def _plain_rank(self):
         """Per host, the members its domain falls short of the domain that
         could end with the most (weighted)."""
         assign = self.search.assign
         left = [m for m in self.by_size if assign[m] < 0]
-        dom = self._domains()
+        dom = self.domains
         free = self._room(dom)
         cum = np.cumsum(self.p.demand[left], axis=0) - soft.EPS
-        fit = np.full(len(free), len(left))
-        for c in range(cum.shape[1]):
-            fit = np.minimum(fit, np.searchsorted(cum[:, c], free[:, c],
-                                                  side='right'))
+        fit = _fits(cum, free, len(left))
         if self.rule.level:
-            fit = fit[dom]
-        ends = self.count[dom] + fit
-        return (ends.max() - ends) * self.rule.weight
+            fit = fit.take(dom)
+        ends = self.count.take(dom) + fit
+        return (ends.max() - ends) * self.weight
 
     def _room(self, dom):
         """Per domain, its usable free room (per host at the host
@@ -204,12 +203,11 @@ class _Tracker(soft.Tracker):
         if not kept:
             return np.zeros(len(free))
         cum = np.cumsum(demands[kept], axis=0) - soft.EPS
-        sizes = np.concatenate([[0.0], np.cumsum(counts[kept])])
-        fit = np.full(len(free), len(kept))
-        for c in range(cum.shape[1]):
-            fit = np.minimum(fit, np.searchsorted(cum[:, c], free[:, c],
-                                                  side='right'))
-        return sizes[fit]
+        sizes, total = [0.0], 0.0
+        for k in kept:
+            total += counts[k]
+            sizes.append(total)
+        return np.array(sizes).take(_fits(cum, free, len(kept)))
 
     def added(self, d):
         return 0 if self.count[d] >= self.top else 1
@@ -250,6 +248,18 @@ class _Tracker(soft.Tracker):
 
     def penalty(self, i):
         return (self.count.take(self.domains) < self.top) * self.weight
+
+
+def _fits(cum, free, most):
+    """Per row of ``free``, how many rows of ``cum`` (cumulative demands,
+    less the slack) it holds in every resource class (at most ``most``)."""
+    if not cum.shape[1]:
+        return np.full(len(free), most)
+    fit = cum[:, 0].searchsorted(free[:, 0], side='right')
+    for c in range(1, cum.shape[1]):
+        fit = np.minimum(fit, cum[:, c].searchsorted(free[:, c],
+                                                     side='right'))
+    return fit
 
 
 def structure(problem, rule):
