@@ -201,13 +201,6 @@ class Search:
             score = score + rank[idx] * SOFT_RANK
         return score
 
-    def soft_penalty(self, i):
-        """Per host, the weighted soft violations placing i there adds."""
-        total = 0
-        for tracker in self.server_soft[i]:
-            total = total + tracker.penalty(i)
-        return total
-
     def soft_added(self, i, h):
         """The weighted soft violations placing i on host h adds."""
         total = 0
@@ -268,18 +261,30 @@ class Search:
         cur = self.current_slot[i]
         if cur >= 0:
             extra = extra + (np.arange(self.p.slots) != cur) * self.w_move
-        if self.server_soft[i]:
-            extra = extra + self.soft_penalty(i) * self.soft_unit
-        ok = extra < gap
-        if not lb_used or not self.w_new:
-            # The bound cannot drop (or does not count).
-            return ok
         # Opening a host adds its room: the bound may drop for those, by
         # at most one host (an empty host's room is at most the divisor);
-        # two leave room for rounding. Hosts over that (a soft violation,
-        # say) are left out before the bounds are worked out.
-        maybe = (opens & ~ok & self.p.usable
-                 & (extra < gap + 2 * self.w_new)).nonzero()[0]
+        # two leave room for rounding. Hosts over that are left out
+        # before the bounds are worked out.
+        drop = 2 * self.w_new if lb_used else 0
+        barred = None
+        for tracker in self.server_soft[i]:
+            hit = tracker.adds(i)
+            step = tracker.weight * self.soft_unit
+            if step >= gap + drop:
+                # A violation alone rules the host out: a mask, not a sum.
+                barred = hit if barred is None else barred | hit
+            else:
+                extra = extra + hit * step
+        ok = extra < gap
+        if barred is not None:
+            ok &= ~barred
+        if not drop:
+            # The bound cannot drop (or does not count).
+            return ok
+        maybe = opens & ~ok & self.p.usable & (extra < gap + drop)
+        if barred is not None:
+            maybe &= ~barred
+        maybe = maybe.nonzero()[0]
         if maybe.size:
             lbs = self.bounds_for(need[None, :] - np.maximum(
                 self.free[maybe], 0))

@@ -123,9 +123,13 @@ class Tracker(base.Tracker):
         """Weighted violations one more member on host ``h`` adds now."""
         return self.added(self.host_domain[h]) * self.weight
 
+    def adds(self, i):
+        """Per host, whether placing ``i`` there adds a violation now."""
+        raise NotImplementedError
+
     def penalty(self, i):
         """Per host, the weighted violations placing ``i`` there adds."""
-        raise NotImplementedError
+        return self.adds(i) * self.weight
 
     def rank(self, i):
         """Per host, how much worse a choice it is for this group (the

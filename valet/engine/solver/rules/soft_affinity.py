@@ -246,8 +246,8 @@ class _Tracker(soft.Tracker):
             self.left_demand[k] += self.p.demand[i]
             self.left_size[k] += self.p.size[i]
 
-    def penalty(self, i):
-        return (self.count.take(self.domains) < self.top) * self.weight
+    def adds(self, i):
+        return self.count.take(self.domains) < self.top
 
 
 def _fits(cum, free, most):

@@ -54,8 +54,8 @@ class _Tracker(soft.Tracker):
     def added(self, d):
         return 1 if self.count[d] > 0 else 0
 
-    def penalty(self, i):
-        return (self.count.take(self.domains) > 0) * self.weight
+    def adds(self, i):
+        return self.count.take(self.domains) > 0
 
     def root_bound(self, in_use):
         # At its fewest violations the group's new members use that many
