@@ -194,11 +194,12 @@ class Search:
             extra = tracker.bias(i, idx)
             if extra is not None:
                 score = score + extra
-        if self.server_soft[i]:
-            rank = 0
-            for tracker in self.server_soft[i]:
-                rank = rank + tracker.rank(i)
-            score = score + rank[idx] * SOFT_RANK
+        soft = self.server_soft[i]
+        if soft:
+            rank = soft[0].rank(i)
+            for k in range(1, len(soft)):
+                rank = rank + soft[k].rank(i)
+            score = score + rank.take(idx) * SOFT_RANK
         return score
 
     def soft_added(self, i, h):
@@ -483,8 +484,21 @@ class Search:
             # The resource bound only adds to it.
             return True
         if opens:
-            need = need - np.maximum(self.free[h], 0)
+            return (cost + self._bound_opening(need, h) * self.w_new
+                    >= best_cost)
         return cost + self.bound_for(need) * self.w_new >= best_cost
+
+    def _bound_opening(self, need, h):
+        """bound_for(need - the room host h opens): a handful of resource
+        classes, in plain floats (once per candidate tried)."""
+        best = 0
+        for amount, room, cap in zip(need.tolist(), self.free[h].tolist(),
+                                     self._cap_list):
+            if room > 0:
+                amount -= room
+            if amount > EPS and cap:
+                best = max(best, math.ceil(amount / cap - 1e-9))
+        return best
 
     def _unwind(self, order, chosen, undos, depth):
         for k in range(depth, -1, -1):

@@ -212,6 +212,10 @@ class _Tracker(soft.Tracker):
     def added(self, d):
         return 0 if self.count[d] >= self.top else 1
 
+    def added_on(self, h):
+        return 0 if self.count[self.host_domain[h]] >= self.top else (
+            self.weight)
+
     def root_bound(self, in_use):
         # At its fewest violations the group's top domain holds all but
         # those: a host already running servers must be able to, or one

@@ -54,6 +54,9 @@ class _Tracker(soft.Tracker):
     def added(self, d):
         return 1 if self.count[d] > 0 else 0
 
+    def added_on(self, h):
+        return self.weight if self.count[self.host_domain[h]] > 0 else 0
+
     def adds(self, i):
         return self.count.take(self.domains) > 0
 
