@@ -159,6 +159,7 @@ class Search:
         # A first placement left in place for resume() (dfs with keep).
         self._kept = None
         self._symmetry_levels = shared.symmetry_levels
+        self._host_class = shared.host_class
         self.special = shared.special
         self.max_empty_free = shared.max_empty_free
         self._cap_list = shared.cap_list
@@ -212,9 +213,16 @@ class Search:
     def symmetry_key(self, h):
         if (h in self.special or self.count[h] or self.req_count[h]):
             return ('host', h)
+        # The room read now; attributes and domains never change.
+        return (self.free[h].tobytes(), self._host_class.get(h)
+                or self._class_of(h))
+
+    def _class_of(self, h):
+        """Host h's attributes and domains of the symmetry levels."""
         p = self.p
-        return (self.free[h].tobytes(), int(p.attr[h]),
-                tuple(int(p.domain[lv, h]) for lv in self._symmetry_levels))
+        found = self._host_class[h] = (int(p.attr[h]), tuple(
+            int(p.domain[lv, h]) for lv in self._symmetry_levels))
+        return found
 
     def candidates(self, i, best_cost=None, need=None):
         """Feasible hosts for server i, best first, one per symmetry class.
@@ -236,9 +244,8 @@ class Search:
         first = int(idx[best])
         yield first
         seen = {self.symmetry_key(first)}
-        order = idx[score.argsort(kind='stable')]
+        order = idx[score.argsort(kind='stable')].tolist()
         for h in order:
-            h = int(h)
             if h == first:
                 continue
             key = self.symmetry_key(h)
@@ -521,6 +528,9 @@ class _Shared:
                 self.current_slot[i] = p.dc.slot_of(host)
         self.symmetry_levels = sorted(
             {c.level for c in p.constraints if c.level})
+        # Per host asked, its attributes and domains of those levels
+        # (what its symmetry key adds to its room), filled in as asked.
+        self.host_class = {}
         special = set()
         for server in p.servers:
             for names in (server.candidate_hosts or (),
