@@ -79,10 +79,11 @@ class Soft(base.Constraint):
                          for c in range(free.shape[1])], axis=1)
         demand = problem.demand[self.members]
         most = np.full(ndom, len(self.members))
+        # Each resource class's demands sorted and summed, all at once.
+        cums = np.sort(demand, axis=0).cumsum(axis=0) - EPS
         for c in range(demand.shape[1]):
-            cum = np.cumsum(np.sort(demand[:, c])) - EPS
-            most = np.minimum(most, np.searchsorted(cum, free[:, c],
-                                                    side='right'))
+            most = np.minimum(most, cums[:, c].searchsorted(
+                free[:, c], side='right'))
         return most
 
     def lower_bound(self, problem):

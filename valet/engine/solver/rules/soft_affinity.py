@@ -23,8 +23,9 @@ from valet.engine.solver.rules import soft
 from valet.objects import group_kinds
 
 KIND = group_kinds.SOFT_AFFINITY
-# .all(axis=1) without the array method's Python wrapper (every ranking).
+# .all(axis=1) and cumsum without their Python wrappers (every ranking).
 _ALL = np.logical_and.reduce
+_ACC = np.add.accumulate
 
 
 class SoftAffinity(soft.Soft):
@@ -157,15 +158,27 @@ class _Tracker(soft.Tracker):
         """Per host, the members its domain falls short of the domain that
         could end with the most (weighted)."""
         assign = self.search.assign
-        left = [m for m in self.by_size if assign[m] < 0]
+        left = tuple(m for m in self.by_size if assign[m] < 0)
         dom = self.domains
         free = self._room(dom)
-        cum = np.cumsum(self.p.demand[left], axis=0) - soft.EPS
-        fit = _fits(cum, free, len(left))
+        fit = _fits(self._sizes_left(left), free, len(left))
         if self.rule.level:
             fit = fit.take(dom)
         ends = self.count.take(dom) + fit
         return (ends.max() - ends) * self.weight
+
+    def _sizes_left(self, left):
+        """The cumulative demands of members ``left`` (less the slack),
+        kept per set of members left: the search comes back to the same
+        depth with the same members left again and again."""
+        cache = self.rule.__dict__.setdefault('_sizes_left', {})
+        cum = cache.get(left)
+        if cum is None:
+            demand = self.p.demand
+            cum = cache[left] = (
+                _ACC(demand.take(left, 0), axis=0) - soft.EPS if left
+                else np.zeros((0, demand.shape[1])))
+        return cum
 
     def _room(self, dom):
         """Per domain, its usable free room (per host at the host
@@ -178,10 +191,15 @@ class _Tracker(soft.Tracker):
             if self.rule.level:
                 into = np.zeros((len(self.count), p.slots))
                 into[dom, np.arange(p.slots)] = p.usable
+            elif p.usable.all():
+                # Every host counts: the room as it is.
+                into = True
             else:
                 into = p.usable[:, None].astype(float)
             self._into = into
         free = np.maximum(self.search.free, 0)
+        if into is True:
+            return free
         return into @ free if self.rule.level else free * into
 
     def _kept(self, order, taken):
@@ -202,7 +220,7 @@ class _Tracker(soft.Tracker):
         in that order."""
         if not kept:
             return np.zeros(len(free))
-        cum = np.cumsum(demands[kept], axis=0) - soft.EPS
+        cum = _ACC(demands.take(kept, 0), axis=0) - soft.EPS
         sizes, total = [0.0], 0.0
         for k in kept:
             total += counts[k]
