@@ -62,11 +62,25 @@ class SoftAffinity(soft.Soft):
             by_size = sorted(self.members,
                              key=lambda m: (problem.size[m], m))
             left = np.array([len(u) for u in units], dtype=float)
-            demand = np.array([problem.demand[list(u)].sum(axis=0)
-                               for u in units])
-            size = np.array([problem.size[list(u)].sum() for u in units])
+            demand, size = self.unit_sums(problem)
             found = self._start = (unit_of, bits, plain, by_size, left,
                                    demand, size)
+        return found
+
+    def unit_sums(self, problem):
+        """Per unit its demand and size, worked out once (the trackers'
+        start and the packing bound read them; not to be changed)."""
+        found = self.__dict__.get('_unit_sums')
+        if found is None:
+            units = self.structure(problem)[0]
+            # A one-member unit (the most common) is its member's row.
+            demand = np.array([
+                problem.demand[u[0]] if len(u) == 1
+                else problem.demand[list(u)].sum(axis=0) for u in units])
+            size = np.array([
+                problem.size[u[0]] if len(u) == 1
+                else problem.size[list(u)].sum() for u in units])
+            found = self._unit_sums = (demand, size)
         return found
 
     def lower_bound(self, problem):
@@ -319,7 +333,7 @@ def _packed(problem, rule):
     of the least of each resource and the most members: an upper bound of
     any packing, resource class by resource class."""
     units, apart = rule.structure(problem)
-    demand = np.array([problem.demand[list(u)].sum(axis=0) for u in units])
+    demand = rule.unit_sums(problem)[0]
     count = np.array([len(u) for u in units], dtype=float)
     grouped = set().union(*apart) if apart else set()
     keep = [k for k in range(len(units)) if k not in grouped]
