@@ -267,9 +267,15 @@ class _Tracker(soft.Tracker):
             self.left[k] -= 1
             self.left_demand[k] -= self.p.demand[i]
             self.left_size[k] -= self.p.size[i]
-        top = self.top
-        delta = super().apply(i, h)
-        self.top = max(top, int(self.count[self.host_domain[h]]))
+        # soft.Tracker.apply with the domain's count read once.
+        top, count = self.top, self.count
+        d = self.host_domain[h]
+        now = int(count[d]) + 1
+        count[d] = now
+        delta = 0 if now > top else 1
+        self.search.soft += delta * self.weight
+        if now > top:
+            self.top = now
         return delta, top
 
     def undo(self, i, h, token):
