@@ -57,6 +57,17 @@ class _Tracker(soft.Tracker):
     def added_on(self, h):
         return self.weight if self.count[self.host_domain[h]] > 0 else 0
 
+    def apply(self, i, h):
+        # soft.Tracker.apply with the domain's count read once.
+        count = self.count
+        d = self.host_domain[h]
+        before = int(count[d])
+        count[d] = before + 1
+        if before > 0:
+            self.search.soft += self.weight
+            return 1
+        return 0
+
     def adds(self, i):
         return self.count.take(self.domains) > 0
 
