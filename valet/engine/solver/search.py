@@ -198,24 +198,20 @@ class Search:
             extra = tracker.bias(i, idx)
             if extra is not None:
                 score = score + extra
-        if self.server_soft[i]:
-            rank = 0
-            for tracker in self.server_soft[i]:
-                rank = rank + tracker.rank(i)
-            score = score + rank[idx] * SOFT_RANK
+        soft = self.server_soft[i]
+        if soft:
+            rank = soft[0].rank(i)
+            for k in range(1, len(soft)):
+                rank = rank + soft[k].rank(i)
+            score = score + rank.take(idx) * SOFT_RANK
         return score
 
-    def soft_penalty(self, i):
-        """Per host, the weighted soft violations placing i there adds."""
+    def soft_added(self, i, h):
+        """The weighted soft violations placing i on host h adds."""
         total = 0
         for tracker in self.server_soft[i]:
-            total = total + tracker.penalty(i)
+            total += tracker.added_on(h)
         return total
-
-    def soft_added(self, i, h):
-        p = self.p
-        return sum(t.added(p.domain[t.rule.level, h]) * t.rule.weight
-                   for t in self.server_soft[i])
 
     def symmetry_key(self, h):
         # count holds the request's servers too (req_count <= count).
@@ -249,9 +245,8 @@ class Search:
         first = int(idx[best])
         yield first
         seen = {self.symmetry_key(first)}
-        order = idx[score.argsort(kind='stable')]
+        order = idx[score.argsort(kind='stable')].tolist()
         for h in order:
-            h = int(h)
             if h == first:
                 continue
             key = self.symmetry_key(h)
@@ -266,7 +261,10 @@ class Search:
         base = self.cost()
         w_new = self.w_new
         lb_used = self.bound_for(need)
-        if base + lb_used * w_new >= best_cost:
+        # What a host's choice may add to the cost (integers) and still
+        # beat best_cost.
+        gap = best_cost - base - lb_used * w_new
+        if gap <= 0:
             # No host can: each adds to the cost, and one it opens lowers
             # the resource bound by at most one host.
             return mask & False
@@ -286,19 +284,38 @@ class Search:
                 mask[maybe] = opened + lbs * w_new < best_cost
             return mask
         opens = self.opens
-        cost = base + opens * w_new
+        extra = opens * w_new
         cur = self.current_slot[i]
         if cur >= 0:
-            cost = cost + (np.arange(self.p.slots) != cur) * self.w_move
-        if self.server_soft[i]:
-            cost = cost + self.soft_penalty(i) * self.soft_unit
-        ok = cost + lb_used * w_new < best_cost
-        # Opening a host adds its room: the bound may drop for those.
-        maybe = (opens & ~ok & self.p.usable).nonzero()[0]
+            extra = extra + (np.arange(self.p.slots) != cur) * self.w_move
+        # Opening a host adds its room: the bound may drop for those, by
+        # at most one host (an empty host's room is at most the divisor);
+        # two leave room for rounding. Hosts over that are left out
+        # before the bounds are worked out.
+        drop = 2 * w_new if lb_used else 0
+        barred = None
+        for tracker in self.server_soft[i]:
+            hit = tracker.adds(i)
+            step = tracker.weight * self.soft_unit
+            if step >= gap + drop:
+                # A violation alone rules the host out: a mask, not a sum.
+                barred = hit if barred is None else barred | hit
+            else:
+                extra = extra + hit * step
+        ok = extra < gap
+        if barred is not None:
+            ok &= ~barred
+        if not drop:
+            # The bound cannot drop (or does not count).
+            return mask & ok
+        maybe = opens & ~ok & self.p.usable & (extra < gap + drop)
+        if barred is not None:
+            maybe &= ~barred
+        maybe = maybe.nonzero()[0]
         if maybe.size:
             lbs = self.bounds_for(need[None, :] - np.maximum(
                 self.free[maybe], 0))
-            ok[maybe] = cost[maybe] + lbs * w_new < best_cost
+            ok[maybe] = extra[maybe] + (lbs - lb_used) * w_new < gap
         return mask & ok
 
     # -------------------------------------------------------- apply / undo
@@ -486,12 +503,28 @@ class Search:
     def _cannot_beat(self, i, h, need, best_cost):
         opens = bool(self.opens[h])
         moved = self.current_slot[i] >= 0 and self.current_slot[i] != h
-        if opens:
-            need = need - np.maximum(self.free[h], 0)
         cost = self.cost() + opens * self.w_new + moved * self.w_move
         if self.server_soft[i]:
             cost += self.soft_added(i, h) * self.soft_unit
+        if cost >= best_cost:
+            # The resource bound only adds to it.
+            return True
+        if opens:
+            return (cost + self._bound_opening(need, h) * self.w_new
+                    >= best_cost)
         return cost + self.bound_for(need) * self.w_new >= best_cost
+
+    def _bound_opening(self, need, h):
+        """bound_for(need - the room host h opens): a handful of resource
+        classes, in plain floats (once per candidate tried)."""
+        best = 0
+        for amount, room, cap in zip(need.tolist(), self.free[h].tolist(),
+                                     self._cap_list):
+            if room > 0:
+                amount -= room
+            if amount > EPS and cap:
+                best = max(best, math.ceil(amount / cap - 1e-9))
+        return best
 
     def _unwind(self, order, chosen, undos, depth):
         for k in range(depth, -1, -1):

@@ -79,15 +79,24 @@ class Soft(base.Constraint):
                          for c in range(free.shape[1])], axis=1)
         demand = problem.demand[self.members]
         most = np.full(ndom, len(self.members))
+        # Each resource class's demands sorted and summed, all at once.
+        cums = np.sort(demand, axis=0).cumsum(axis=0) - EPS
         for c in range(demand.shape[1]):
-            cum = np.cumsum(np.sort(demand[:, c])) - EPS
-            most = np.minimum(most, np.searchsorted(cum, free[:, c],
-                                                    side='right'))
+            most = np.minimum(most, cums[:, c].searchsorted(
+                free[:, c], side='right'))
         return most
 
     def lower_bound(self, problem):
         """Violations no placement can avoid (unweighted)."""
         raise NotImplementedError
+
+    def host_domains(self, problem):
+        """Per host its domain of the rule's level (a list), worked out
+        once (each search of the problem starts a tracker)."""
+        found = self.__dict__.get('_host_domains')
+        if found is None:
+            found = self._host_domains = problem.domain[self.level].tolist()
+        return found
 
 
 class Tracker(base.Tracker):
@@ -98,6 +107,11 @@ class Tracker(base.Tracker):
         super().__init__(rule, search)
         self.count = rule.placed.copy()
         self.everywhere = np.ones(self.p.slots, dtype=bool)
+        self.weight = rule.weight
+        # Per host its domain (a list: read one host at a time at every
+        # node) and the same as an index array (-1 read as 0).
+        self.host_domain = rule.host_domains(self.p)
+        self.domains = self.p.domain_index(rule.level)[0]
 
     def mask(self, i):
         return self.everywhere
@@ -106,9 +120,17 @@ class Tracker(base.Tracker):
         """Violations one more member in domain ``d`` adds now (0 or 1)."""
         raise NotImplementedError
 
+    def added_on(self, h):
+        """Weighted violations one more member on host ``h`` adds now."""
+        return self.added(self.host_domain[h]) * self.weight
+
+    def adds(self, i):
+        """Per host, whether placing ``i`` there adds a violation now."""
+        raise NotImplementedError
+
     def penalty(self, i):
         """Per host, the weighted violations placing ``i`` there adds."""
-        raise NotImplementedError
+        return self.adds(i) * self.weight
 
     def rank(self, i):
         """Per host, how much worse a choice it is for this group (the
@@ -117,19 +139,18 @@ class Tracker(base.Tracker):
         return self.penalty(i)
 
     def apply(self, i, h):
-        d = self.p.domain[self.rule.level, h]
+        d = self.host_domain[h]
         delta = self.added(d)
         self.count[d] += 1
-        self.search.soft += delta * self.rule.weight
+        self.search.soft += delta * self.weight
         return delta
 
     def undo(self, i, h, delta):
-        d = self.p.domain[self.rule.level, h]
-        self.count[d] -= 1
-        self.search.soft -= delta * self.rule.weight
+        self.count[self.host_domain[h]] -= 1
+        self.search.soft -= delta * self.weight
 
     def _domains(self):
-        return self.p.domain_index(self.rule.level)[0]
+        return self.domains
 
 
 def _reachable(problem, rule):

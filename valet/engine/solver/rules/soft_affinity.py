@@ -23,6 +23,9 @@ from valet.engine.solver.rules import soft
 from valet.objects import group_kinds
 
 KIND = group_kinds.SOFT_AFFINITY
+# .all(axis=1) and cumsum without their Python wrappers (every ranking).
+_ALL = np.logical_and.reduce
+_ACC = np.add.accumulate
 
 
 class SoftAffinity(soft.Soft):
@@ -59,11 +62,25 @@ class SoftAffinity(soft.Soft):
             by_size = sorted(self.members,
                              key=lambda m: (problem.size[m], m))
             left = np.array([len(u) for u in units], dtype=float)
-            demand = np.array([problem.demand[list(u)].sum(axis=0)
-                               for u in units])
-            size = np.array([problem.size[list(u)].sum() for u in units])
+            demand, size = self.unit_sums(problem)
             found = self._start = (unit_of, bits, plain, by_size, left,
                                    demand, size)
+        return found
+
+    def unit_sums(self, problem):
+        """Per unit its demand and size, worked out once (the trackers'
+        start and the packing bound read them; not to be changed)."""
+        found = self.__dict__.get('_unit_sums')
+        if found is None:
+            units = self.structure(problem)[0]
+            # A one-member unit (the most common) is its member's row.
+            demand = np.array([
+                problem.demand[u[0]] if len(u) == 1
+                else problem.demand[list(u)].sum(axis=0) for u in units])
+            size = np.array([
+                problem.size[u[0]] if len(u) == 1
+                else problem.size[list(u)].sum() for u in units])
+            found = self._unit_sums = (demand, size)
         return found
 
     def lower_bound(self, problem):
@@ -113,60 +130,69 @@ class _Tracker(soft.Tracker):
         if self.plain:
             return self._plain_rank()
         mine = self.unit_of[i]
-        counts = self.left.copy()
-        demands = self.left_demand
+        # Per unit, a handful: plain lists cost less than numpy here.
+        counts = self.left.tolist()
         own = counts[mine]
-        own_demand = demands[mine]
         counts[mine] = 0
-        dom = self._domains()
+        sizes = self.left_size.tolist()
+        demands = self.left_demand
+        dom = self.domains
         free = self._room(dom)
-        inside = free - own_demand
-        fits = (inside >= -soft.EPS).all(axis=1)
-        inside = np.maximum(inside, 0)
+        inside = free - demands[mine]
+        fits = _ALL(inside >= -soft.EPS, axis=1)
+        inside = np.maximum(inside, 0, out=inside)
         # Fewest resources per member first (ties: unit order).
-        order = np.argsort(self.left_size / np.maximum(counts, 1),
-                           kind='stable')
-        order = order[counts[order] > 0].tolist()
+        order = sorted([k for k, n in enumerate(counts) if n > 0],
+                       key=lambda k: sizes[k] / counts[k])
         away = self._kept(order, 0)
         near = self._kept(order, self.bits[mine])
         ndom = len(free)
         if near == away:
-            both = self._fit(np.vstack([free, inside]), away, counts,
+            both = self._fit(np.concatenate((free, inside)), away, counts,
                              demands)
             away, here = both[:ndom], both[ndom:]
         else:
             away = self._fit(free, away, counts, demands)
             here = self._fit(inside, near, counts, demands)
         # Per row of ``free``: per domain, or per host at the host level.
-        count = self.count if self.rule.level else self.count[dom]
+        count = self.count if self.rule.level else self.count.take(dom)
         ends_away = count + away
         ends_here = count + np.where(fits, own + here, 0)
         # The best of the other domains: the top one unless it is this.
         top = int(ends_away.argmax())
-        rest = np.full(ndom, ends_away[top])
+        first = ends_away[top]
         ends_away[top] = 0
-        rest[top] = ends_away.max()
-        value = np.maximum(ends_here, rest)
+        value = np.maximum(ends_here, first)
+        value[top] = max(ends_here[top], ends_away.max())
         if self.rule.level:
-            value = value[dom]
-        return (value.max() - value) * self.rule.weight
+            value = value.take(dom)
+        return (value.max() - value) * self.weight
 
     def _plain_rank(self):
         """Per host, the members its domain falls short of the domain that
         could end with the most (weighted)."""
         assign = self.search.assign
-        left = [m for m in self.by_size if assign[m] < 0]
-        dom = self._domains()
+        left = tuple(m for m in self.by_size if assign[m] < 0)
+        dom = self.domains
         free = self._room(dom)
-        cum = np.cumsum(self.p.demand[left], axis=0) - soft.EPS
-        fit = np.full(len(free), len(left))
-        for c in range(cum.shape[1]):
-            fit = np.minimum(fit, np.searchsorted(cum[:, c], free[:, c],
-                                                  side='right'))
+        fit = _fits(self._sizes_left(left), free, len(left))
         if self.rule.level:
-            fit = fit[dom]
-        ends = self.count[dom] + fit
-        return (ends.max() - ends) * self.rule.weight
+            fit = fit.take(dom)
+        ends = self.count.take(dom) + fit
+        return (ends.max() - ends) * self.weight
+
+    def _sizes_left(self, left):
+        """The cumulative demands of members ``left`` (less the slack),
+        kept per set of members left: the search comes back to the same
+        depth with the same members left again and again."""
+        cache = self.rule.__dict__.setdefault('_sizes_left', {})
+        cum = cache.get(left)
+        if cum is None:
+            demand = self.p.demand
+            cum = cache[left] = (
+                _ACC(demand.take(left, 0), axis=0) - soft.EPS if left
+                else np.zeros((0, demand.shape[1])))
+        return cum
 
     def _room(self, dom):
         """Per domain, its usable free room (per host at the host
@@ -179,10 +205,15 @@ class _Tracker(soft.Tracker):
             if self.rule.level:
                 into = np.zeros((len(self.count), p.slots))
                 into[dom, np.arange(p.slots)] = p.usable
+            elif p.usable.all():
+                # Every host counts: the room as it is.
+                into = True
             else:
                 into = p.usable[:, None].astype(float)
             self._into = into
         free = np.maximum(self.search.free, 0)
+        if into is True:
+            return free
         return into @ free if self.rule.level else free * into
 
     def _kept(self, order, taken):
@@ -203,16 +234,19 @@ class _Tracker(soft.Tracker):
         in that order."""
         if not kept:
             return np.zeros(len(free))
-        cum = np.cumsum(demands[kept], axis=0) - soft.EPS
-        sizes = np.concatenate([[0.0], np.cumsum(counts[kept])])
-        fit = np.full(len(free), len(kept))
-        for c in range(cum.shape[1]):
-            fit = np.minimum(fit, np.searchsorted(cum[:, c], free[:, c],
-                                                  side='right'))
-        return sizes[fit]
+        cum = _ACC(demands.take(kept, 0), axis=0) - soft.EPS
+        sizes, total = [0.0], 0.0
+        for k in kept:
+            total += counts[k]
+            sizes.append(total)
+        return np.array(sizes).take(_fits(cum, free, len(kept)))
 
     def added(self, d):
         return 0 if self.count[d] >= self.top else 1
+
+    def added_on(self, h):
+        return 0 if self.count[self.host_domain[h]] >= self.top else (
+            self.weight)
 
     def root_bound(self, in_use):
         # At its fewest violations the group's top domain holds all but
@@ -233,10 +267,15 @@ class _Tracker(soft.Tracker):
             self.left[k] -= 1
             self.left_demand[k] -= self.p.demand[i]
             self.left_size[k] -= self.p.size[i]
-        top = self.top
-        delta = super().apply(i, h)
-        d = self.p.domain[self.rule.level, h]
-        self.top = max(top, int(self.count[d]))
+        # soft.Tracker.apply with the domain's count read once.
+        top, count = self.top, self.count
+        d = self.host_domain[h]
+        now = int(count[d]) + 1
+        count[d] = now
+        delta = 0 if now > top else 1
+        self.search.soft += delta * self.weight
+        if now > top:
+            self.top = now
         return delta, top
 
     def undo(self, i, h, token):
@@ -249,8 +288,20 @@ class _Tracker(soft.Tracker):
             self.left_demand[k] += self.p.demand[i]
             self.left_size[k] += self.p.size[i]
 
-    def penalty(self, i):
-        return (self.count[self._domains()] < self.top) * self.rule.weight
+    def adds(self, i):
+        return self.count.take(self.domains) < self.top
+
+
+def _fits(cum, free, most):
+    """Per row of ``free``, how many rows of ``cum`` (cumulative demands,
+    less the slack) it holds in every resource class (at most ``most``)."""
+    if not cum.shape[1]:
+        return np.full(len(free), most)
+    fit = cum[:, 0].searchsorted(free[:, 0], side='right')
+    for c in range(1, cum.shape[1]):
+        fit = np.minimum(fit, cum[:, c].searchsorted(free[:, c],
+                                                     side='right'))
+    return fit
 
 
 def structure(problem, rule):
@@ -288,7 +339,7 @@ def _packed(problem, rule):
     of the least of each resource and the most members: an upper bound of
     any packing, resource class by resource class."""
     units, apart = rule.structure(problem)
-    demand = np.array([problem.demand[list(u)].sum(axis=0) for u in units])
+    demand = rule.unit_sums(problem)[0]
     count = np.array([len(u) for u in units], dtype=float)
     grouped = set().union(*apart) if apart else set()
     keep = [k for k in range(len(units)) if k not in grouped]

@@ -54,8 +54,22 @@ class _Tracker(soft.Tracker):
     def added(self, d):
         return 1 if self.count[d] > 0 else 0
 
-    def penalty(self, i):
-        return (self.count[self._domains()] > 0) * self.rule.weight
+    def added_on(self, h):
+        return self.weight if self.count[self.host_domain[h]] > 0 else 0
+
+    def apply(self, i, h):
+        # soft.Tracker.apply with the domain's count read once.
+        count = self.count
+        d = self.host_domain[h]
+        before = int(count[d])
+        count[d] = before + 1
+        if before > 0:
+            self.search.soft += self.weight
+            return 1
+        return 0
+
+    def adds(self, i):
+        return self.count.take(self.domains) > 0
 
     def root_bound(self, in_use):
         # At its fewest violations the group's new members use that many
