@@ -94,7 +94,19 @@ def _facts(problem, search):
     facts = getattr(search, '_proof_facts', None)
     if facts is None:
         facts = search._proof_facts = _Facts(problem, search)
+        # The explanation asks about the same root (root_facts).
+        problem.__dict__.setdefault('_root_facts', facts)
     return facts
+
+
+def root_facts(problem, options, new_search):
+    """The facts the proofs worked out on this problem's root, when its
+    search had these options; else on ``new_search()`` (a search whose
+    state is the root: nothing placed)."""
+    facts = problem.__dict__.get('_root_facts')
+    if facts is not None and facts.s.options == options:
+        return facts
+    return _facts(problem, new_search())
 
 
 class _Masks:
@@ -136,72 +148,81 @@ class _Facts:
         self.s = search
         self._masks = None
         self._free_masks = None
-        self._server_keys = None
         self.room = np.maximum(problem.free, 0)
 
     # ------------------------------------------------------------- masks
     def free_masks(self):
         """Static filters and capacity only (no group rule)."""
         if self._free_masks is None:
-            self._free_masks = self._build(lambda i: ())
+            p, s = self.p, self.s
+            cache, fits, unique, index = {}, {}, [], []
+            # Servers alike share their static mask's array: its bytes
+            # are read once; the capacity part is once per demand.
+            by_object, static_ids = {}, {}
+            for i, row in enumerate(p.demand):
+                static = p.static[i]
+                k = by_object.get(id(static))
+                if k is None:
+                    k = by_object[id(static)] = static_ids.setdefault(
+                        static.tobytes(), len(static_ids))
+                demand = row.tobytes()
+                key = (k, demand)
+                found = cache.get(key)
+                if found is None:
+                    fit = fits.get(demand)
+                    if fit is None:
+                        fit = fits[demand] = np.all(s.free >= row - EPS,
+                                                    axis=1)
+                    found = cache[key] = len(unique)
+                    unique.append(static & fit)
+                index.append(found)
+            self._free_masks = _Masks(unique, index)
         return self._free_masks
 
-    def _build(self, rules_of):
-        p, s = self.p, self.s
-        cache, unique, index = {}, [], []
-        # A rule's root mask depends on the rule and mask_key alone, the
-        # capacity part on the demand: each once, whatever the servers.
-        fits, rule_masks = {}, {}
-        static_keys, demand_keys = self._keys()
-        for i in range(len(p.servers)):
-            rules = rules_of(i)
-            demand = demand_keys[i]
-            key = (static_keys[i], demand, rules)
-            k = cache.get(key)
-            if k is None:
-                fit = fits.get(demand)
-                if fit is None:
-                    fit = fits[demand] = np.all(
-                        s.free >= p.demand[i] - EPS, axis=1)
-                mask = p.static[i] & fit
-                for rule in rules:
-                    found = rule_masks.get(rule)
-                    if found is None:
-                        found = rule_masks[rule] = s.trackers[rule[0]].mask(
-                            i)
-                    mask = mask & found
-                k = cache[key] = len(unique)
-                unique.append(mask)
-            index.append(k)
-        return _Masks(unique, index)
-
-    def _keys(self):
-        """Per server: an id of its static mask's content (servers alike
-        share the array: its bytes are read once) and its demand's bytes.
-        """
-        if self._server_keys is None:
-            p = self.p
-            ids, by_object, static_keys = {}, {}, []
-            for mask in p.static:
-                k = by_object.get(id(mask))
-                if k is None:
-                    k = by_object[id(mask)] = ids.setdefault(
-                        mask.tobytes(), len(ids))
-                static_keys.append(k)
-            self._server_keys = (static_keys,
-                                 [row.tobytes() for row in p.demand])
-        return self._server_keys
-
     def masks(self):
-        """Root masks with every hard rule (shared between alike servers).
-        """
+        """Root masks with every hard rule (shared between alike servers):
+        each free mask with the rules' masks, each of those worked out
+        once per rule and mask_key."""
         if self._masks is None:
-            p = self.p
-            self._masks = self._build(lambda i: tuple(
-                (c, mask_key(p.constraints[c], i))
-                for c in p.server_rules[i]
-                if not _soft(p.constraints[c])))
+            free = self.free_masks()
+            rules = self._rule_keys()
+            if not any(rules):
+                self._masks = free
+                return free
+            trackers = self.s.trackers
+            cache, rule_masks, unique, index = {}, {}, [], []
+            for i, k in enumerate(free.index.tolist()):
+                key = (k, rules[i])
+                found = cache.get(key)
+                if found is None:
+                    mask = free.unique[k]
+                    for rule in rules[i]:
+                        part = rule_masks.get(rule)
+                        if part is None:
+                            part = rule_masks[rule] = trackers[
+                                rule[0]].mask(i)
+                        mask = mask & part
+                    found = cache[key] = len(unique)
+                    unique.append(mask)
+                index.append(found)
+            self._masks = _Masks(unique, index)
         return self._masks
+
+    def _rule_keys(self):
+        """Per server: its hard rules, each with its mask_key."""
+        p = self.p
+        hard = [not _soft(rule) for rule in p.constraints]
+        return [tuple((c, mask_key(p.constraints[c], i)) for c in rules
+                      if hard[c])
+                for i, rules in enumerate(p.server_rules)]
+
+    def without_host(self):
+        """The servers no host is left for before anything is placed."""
+        masks = self.masks()
+        empty = {k for k, mask in enumerate(masks.unique) if not mask.any()}
+        if not empty:
+            return []
+        return [i for i, k in enumerate(masks.index.tolist()) if k in empty]
 
     def rule_groups(self, servers):
         """The request's groups whose rules restrict these servers."""
@@ -627,12 +648,16 @@ def _by_size(need, masks):
     if not sizes:
         return
     order = np.argsort(-need, kind='stable')
+    # Plain lists: a few dozen servers, read one by one.
+    ranked = need[order].tolist()
+    kinds = masks.index[order].tolist()
     where = np.zeros(len(masks.unique[0]), dtype=bool)
     added = set()
-    j = 0
+    j, n = 0, len(ranked)
     for size in sizes:
-        while j < len(order) and need[order[j]] >= size - EPS:
-            k = int(masks.index[order[j]])
+        floor = size - EPS
+        while j < n and ranked[j] >= floor:
+            k = kinds[j]
             if k not in added:
                 added.add(k)
                 where = where | masks.unique[k]
@@ -702,81 +727,3 @@ def mask_key(rule, i):
 
 def _soft(rule):
     return bool(getattr(rule, 'soft', False))
-
-
-# ------------------------------------------------------------ explanation
-def group_entries(proved, known):
-    """The proofs about groups, for the explanation's ``groups`` (one
-    entry per group and kind: the rules' own checks may have it)."""
-    seen = {(e.get('group'), e.get('kind')) for e in known}
-    out = []
-    for entry in proved:
-        if entry['kind'] in (CAPACITY, 'server'):
-            continue
-        if (entry['group'], entry['kind']) in seen:
-            continue
-        out.append({k: v for k, v in entry.items()
-                    if k not in ('groups', 'recount')})
-    return out
-
-
-def summary_lines(proved):
-    """Words for what the group entries and the funnel do not say."""
-    return [entry['reason'] for entry in proved
-            if entry['kind'] == CAPACITY]
-
-
-def conflict(problem, proved, recheck, limit=12):
-    """The conflict set from a proof: a capacity proof needs no group;
-    a group proof's groups, once rechecked impossible on their own, are
-    reduced by the deletion filter (one recheck per group, not one per
-    group of the request). None when there is no proof or its groups
-    alone turn out placeable (the caller runs the full filter)."""
-    if not proved:
-        return None
-    entry = proved[0]
-    if entry['kind'] == CAPACITY:
-        return {'groups': [], 'capacity_only': True, 'minimal': True}
-    start = list(entry.get('groups') or ())
-    if not start and entry.get('group') in problem.touched_groups:
-        # A conflict the compile found (problem.blocked): its group and
-        # the groups nested in it (they bring members along).
-        start, stack = [], [entry['group']]
-        while stack:
-            name = stack.pop()
-            if name in start or name not in problem.touched_groups:
-                continue
-            start.append(name)
-            stack.extend(sorted(problem.children.get(name, ())))
-        start.sort()
-    # Soft groups never rule a placement out: they stay in every recheck.
-    everything = frozenset(
-        n for n in problem.touched_groups
-        if problem.group_defs.get(n) is None
-        or problem.group_defs[n].kind not in group_kinds.WEIGHTED_KINDS)
-    if len(start) > limit:
-        return None
-    # A count made while compiling says itself whether it refuses with
-    # only some groups (``recount``): no recheck compiles them.
-    recount = entry.get('recount')
-    core = entry.get('core') or start
-    if recount is not None and (recount(core) or recount(start)):
-        # Its core first: when that alone refuses, the rest goes at once.
-        if core != start and recount(core):
-            start = list(core)
-        kept = list(start)
-        for name in start:
-            trial = [n for n in kept if n != name]
-            if recount(trial):
-                kept = trial
-        return {'groups': kept, 'capacity_only': False, 'minimal': False}
-    if recheck(everything - set(start)) is not False:
-        return None
-    kept = list(start)
-    for name in start:
-        trial = [n for n in kept if n != name]
-        if recheck(everything - set(trial)) is False:
-            kept = trial
-    if not kept:
-        return {'groups': [], 'capacity_only': True, 'minimal': True}
-    return {'groups': kept, 'capacity_only': False, 'minimal': True}

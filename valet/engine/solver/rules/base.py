@@ -27,6 +27,8 @@ through this protocol:
 The validator does not use any of this: it checks each kind on its own.
 """
 
+from valet.objects import group_kinds
+
 # Slack in capacity comparisons (demands and capacities are floats).
 EPS = 1e-9
 
@@ -39,6 +41,38 @@ def find_root(parent, x):
         parent[x] = parent[parent[x]]
         x = parent[x]
     return x
+
+
+def affinity_roots(problem, level):
+    """Per key of ``problem.closures``: the root of the servers affinity
+    groups at ``level`` or below hold in one domain with it (links may run
+    through any server). Only the partition counts, not which key is a
+    root; worked out once per problem and level (every diversity, at-most
+    and proof count of the level asks)."""
+    cache = problem.__dict__.setdefault('_affinity_roots', {})
+    found = cache.get(level)
+    if found is not None:
+        return found
+    closures, defs = problem.closures, problem.group_defs
+    index = problem.topology.index
+    low = {}        # group name -> whether an affinity group <= level
+    parent = {k: k for k in closures}
+    first = {}
+    for k, names in closures.items():
+        for name in names:
+            tie = low.get(name)
+            if tie is None:
+                group = defs.get(name)
+                tie = low[name] = (group is not None
+                                   and group.kind == group_kinds.AFFINITY
+                                   and index(group.level) <= level)
+            if not tie:
+                continue
+            other = first.setdefault(name, k)
+            if other != k:
+                parent[find_root(parent, k)] = find_root(parent, other)
+    found = cache[level] = {k: find_root(parent, k) for k in closures}
+    return found
 
 
 def groups_to_place(problem, kind):
