@@ -182,7 +182,9 @@ class _Facts:
     def masks(self):
         """Root masks with every hard rule (shared between alike servers):
         each free mask with the rules' masks, each of those worked out
-        once per rule and mask_key."""
+        once per rule and mask_key. Masks alike in content are one (the
+        units of a diversity group start alike): the counts go once per
+        distinct mask."""
         if self._masks is None:
             free = self.free_masks()
             rules = self._rule_keys()
@@ -191,6 +193,7 @@ class _Facts:
                 return free
             trackers = self.s.trackers
             cache, rule_masks, unique, index = {}, {}, [], []
+            content = {}
             for i, k in enumerate(free.index.tolist()):
                 key = (k, rules[i])
                 found = cache.get(key)
@@ -202,8 +205,10 @@ class _Facts:
                             part = rule_masks[rule] = trackers[
                                 rule[0]].mask(i)
                         mask = mask & part
-                    found = cache[key] = len(unique)
-                    unique.append(mask)
+                    found = cache[key] = content.setdefault(
+                        mask.tobytes(), len(unique))
+                    if found == len(unique):
+                        unique.append(mask)
                 index.append(found)
             self._masks = _Masks(unique, index)
         return self._masks
@@ -417,14 +422,21 @@ class _Facts:
             for i in rule.members:
                 units.setdefault(rule.unit[i], []).append(i)
             options = []
+            # Per distinct mask: its hosts here and their domains.
+            seen = {}
             for unit in sorted(units):
                 members = units[unit]
                 ok = None
                 where = np.zeros(p.slots, dtype=bool)
                 for i in members:
-                    mask = masks[i] & hosts
+                    k = masks.index[i]
+                    found = seen.get(k)
+                    if found is None:
+                        mask = masks.unique[k] & hosts
+                        found = seen[k] = (mask, self._domains(rule.level,
+                                                               mask))
+                    mask, doms = found
                     where |= mask
-                    doms = self._domains(rule.level, mask)
                     ok = doms if ok is None else ok & doms
                 need = p.demand[members].sum(axis=0)
                 if len(members) > 1:
