@@ -27,7 +27,7 @@ capacity proof, which holds with every group ignored).
 import numpy as np
 
 from valet.engine.solver.rules.base import EPS
-from valet.engine.solver.rules import counts
+from valet.engine.solver.rules import base
 from valet.engine.solver.rules import diversity
 from valet.engine.solver.rules import spread
 from valet.objects import group_kinds
@@ -314,7 +314,7 @@ class _Facts:
         smallest items that fit it together and that no diversity group
         keeps apart (two units of one group never share a host)."""
         p = self.p
-        items = counts.units(p, p.closures, range(len(p.servers)), 0)
+        items = _host_units(p)
         if len(items) == len(p.servers):
             return 0            # no pair: size_classes counted these
         need = np.array([p.demand[m].sum(axis=0) for m in items])
@@ -352,15 +352,25 @@ class _Facts:
         """At most how many of these items one host of room ``most``
         takes: per resource the most of the smallest that fit, with, for
         any one diversity group, the items of only one of its units."""
+        # Plain lists: a few items and resource classes, summed in the
+        # order a running sum of the sorted column adds them.
+        rows_of, caps = need.tolist(), most.tolist()
+
         def fit(rows):
             if not rows:
                 return 0
-            # Every resource class at once: per column, the running sums
-            # of the sorted demands; each placement may go EPS over.
-            run = np.cumsum(np.sort(need[rows], axis=0), axis=0)
-            fits = np.add.reduce(run <= most + EPS * len(rows), axis=0)
-            return min(len(rows), int(fits.min())) if fits.size else len(
-                rows)
+            # Per resource class, the running sum of the sorted demands;
+            # each placement may go EPS over.
+            slack = EPS * len(rows)
+            best = len(rows)
+            for c, cap in enumerate(caps):
+                limit, total, fits = cap + slack, 0.0, 0
+                for amount in sorted(rows_of[k][c] for k in rows):
+                    total += amount
+                    if total <= limit:
+                        fits += 1
+                best = min(best, fits)
+            return best
 
         everyone = list(range(len(need)))
         best = fit(everyone)
@@ -649,6 +659,17 @@ class _Facts:
                 return [{'group': rule.name, 'kind': rule.kind,
                          'groups': self.rule_groups(rule.members)}]
         return []
+
+
+def _host_units(problem):
+    """The request's servers as lists host affinity holds on one host,
+    largest first (counts.units on the problem's own closures, from the
+    links rules.base works out once per problem)."""
+    roots = base.affinity_roots(problem, 0)
+    units = {}
+    for i in range(len(problem.servers)):
+        units.setdefault(roots[('new', i)], []).append(i)
+    return sorted(units.values(), key=lambda u: (-len(u), u))
 
 
 def _by_size(need, masks):
