@@ -487,16 +487,14 @@ class _Facts:
         is kept, the domains without outsiders (a superset of what a
         recheck's rules leave it, so a refusal here is one there).
         """
-        p, s = self.p, self.s
+        p = self.p
         if p.children or len(set(rule.unit.values())) < len(rule.members):
             return None
-        alike, base, exclusive = {}, {}, []
+        free = self.free_masks()
+        # Per member: (its exclusivity group, the domains without
+        # outsiders) of each level, worked out once per group.
+        exclusive, clean_of = {}, {}
         for i in rule.members:
-            key = (p.static[i].tobytes(), p.demand[i].tobytes())
-            if key not in alike:
-                alike[key] = p.static[i] & hosts & np.all(
-                    s.free >= p.demand[i] - EPS, axis=1)
-            base[i] = alike[key]
             for c in p.server_rules[i]:
                 other = p.constraints[c]
                 if other.kind != group_kinds.EXCLUSIVITY:
@@ -505,10 +503,28 @@ class _Facts:
                 if name is not None:
                     # Its domain holds no outsider (placed servers, not
                     # the request's, which come and go with the groups).
-                    safe, _ = p.domain_index(other.level)
-                    exclusive.append((i, name, (
-                        other.total - other.count[name])[safe] == 0))
-        known = {}
+                    clean = clean_of.get(name)
+                    if clean is None:
+                        safe, _ = p.domain_index(other.level)
+                        clean = clean_of[name] = (
+                            other.total - other.count[name])[safe] == 0
+                    exclusive.setdefault(i, []).append((name, clean))
+        known, domains = {}, {}
+
+        def options(i, kept):
+            """The domains member i may use with only ``kept`` groups
+            (once per free mask and kept exclusivity groups)."""
+            mine = exclusive.get(i, ())
+            key = (free.index[i], tuple(n for n, _ in mine if n in kept))
+            found = domains.get(key)
+            if found is None:
+                mask = free[i] & hosts
+                for name, clean in mine:
+                    if name in kept:
+                        mask = mask & clean
+                found = domains[key] = np.flatnonzero(
+                    self._domains(rule.level, mask))
+            return found
 
         def recount(kept):
             kept = frozenset(kept)
@@ -516,16 +532,10 @@ class _Facts:
                 return False
             found = known.get(kept)
             if found is None:
-                masks = {i: base[i] for i in rule.members}
-                for i, name, clean in exclusive:
-                    if name in kept:
-                        masks[i] = masks[i] & clean
-                options = [np.flatnonzero(self._domains(rule.level,
-                                                        masks[i]))
-                           for i in rule.members]
-                matched = _matching(options)
+                choices = [options(i, kept) for i in rule.members]
+                matched = _matching(choices)
                 found = known[kept] = (matched is not None
-                                       and matched < len(options))
+                                       and matched < len(choices))
             return found
         return recount
 

@@ -160,7 +160,7 @@ class _Tracker(base.Tracker):
             return 0
         ok = np.zeros(p.slots, dtype=bool)
         for i in rule.members:
-            ok |= self.search.feasible_mask(i)
+            ok |= base.root_feasible(self.search, i)
         dom = p.domain[0]
         hosts = np.flatnonzero(ok & in_use)
         room = int(np.maximum(rule.limit - self.count[dom[hosts]], 0).sum())

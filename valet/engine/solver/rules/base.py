@@ -75,6 +75,19 @@ def affinity_roots(problem, level):
     return found
 
 
+def root_feasible(search, i):
+    """``search.feasible_mask(i)`` before anything is placed, once per
+    search and server: the root bounds of several rules ask for the
+    same servers (read-only; any placement made, it is asked anew)."""
+    if max(search.assign, default=-1) >= 0:
+        return search.feasible_mask(i)
+    cache = search.__dict__.setdefault('_root_feasible', {})
+    found = cache.get(i)
+    if found is None:
+        found = cache[i] = search.feasible_mask(i)
+    return found
+
+
 def groups_to_place(problem, kind):
     """(name, group, level index, new members, placed members) of every
     group of ``kind`` the request touches and adds members to, by name."""

@@ -96,12 +96,12 @@ class _Tracker(base.Tracker):
         if rule.level != 0:
             return 0
         units = {rule.unit[i] for i in rule.members}
-        fresh_units = [u for u in units if not (rule.owner == u).any()]
+        owned = set(rule.owner[rule.owner >= 0].tolist())
         ok = np.zeros(self.p.slots, dtype=bool)
         for i in rule.members:
-            ok |= search.feasible_mask(i)
+            ok |= base.root_feasible(search, i)
         room = int((ok & in_use).sum())
-        return len(fresh_units) - room
+        return len(units - owned) - room
 
 
 def compile(problem):
