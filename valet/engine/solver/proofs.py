@@ -217,7 +217,7 @@ class _Facts:
         """Per server: its hard rules, each with its mask_key."""
         p = self.p
         hard = [not _soft(rule) for rule in p.constraints]
-        return [tuple((c, mask_key(p.constraints[c], i)) for c in rules
+        return [tuple((c, base.mask_key(p.constraints[c], i)) for c in rules
                       if hard[c])
                 for i, rules in enumerate(p.server_rules)]
 
@@ -754,18 +754,6 @@ def _matching(options):
         else:
             path.clear()
     return matched + (rows - len(hard))
-
-
-def mask_key(rule, i):
-    """What a rule's root mask for server i depends on besides the rule."""
-    if rule.kind == group_kinds.DIVERSITY:
-        return rule.unit[i]
-    if rule.kind == group_kinds.EXCLUSIVITY:
-        return rule.member_of.get(i)
-    if rule.kind in (group_kinds.AFFINITY, group_kinds.AT_MOST,
-                     group_kinds.SPREAD):
-        return None
-    return i
 
 
 def _soft(rule):

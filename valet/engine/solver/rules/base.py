@@ -77,15 +77,36 @@ def affinity_roots(problem, level):
 
 def root_feasible(search, i):
     """``search.feasible_mask(i)`` before anything is placed, once per
-    search and server: the root bounds of several rules ask for the
-    same servers (read-only; any placement made, it is asked anew)."""
+    search and servers alike (static mask, demand and each rule's
+    ``mask_key``): the root bounds of several rules ask for the same
+    servers (read-only; any placement made, it is asked anew)."""
     if max(search.assign, default=-1) >= 0:
         return search.feasible_mask(i)
     cache = search.__dict__.setdefault('_root_feasible', {})
     found = cache.get(i)
     if found is None:
-        found = cache[i] = search.feasible_mask(i)
+        p = search.p
+        alike = (id(p.static[i]), p.demand[i].tobytes(), tuple(
+            (c, mask_key(p.constraints[c], i)) for c in p.server_rules[i]))
+        found = cache.get(alike)
+        if found is None:
+            found = cache[alike] = search.feasible_mask(i)
+        cache[i] = found
     return found
+
+
+def mask_key(rule, i):
+    """What a rule's mask for server i depends on besides the rule,
+    before anything is placed (servers with equal keys get equal masks).
+    """
+    if rule.kind == group_kinds.DIVERSITY:
+        return rule.unit[i]
+    if rule.kind == group_kinds.EXCLUSIVITY:
+        return rule.member_of.get(i)
+    if rule.kind in (group_kinds.AFFINITY, group_kinds.AT_MOST,
+                     group_kinds.SPREAD):
+        return None
+    return i
 
 
 def groups_to_place(problem, kind):
