@@ -216,9 +216,10 @@ class _Facts:
     def _rule_keys(self):
         """Per server: its hard rules, each with its mask_key."""
         p = self.p
-        hard = [not _soft(rule) for rule in p.constraints]
-        return [tuple((c, base.mask_key(p.constraints[c], i)) for c in rules
-                      if hard[c])
+        keyers = [None if _soft(rule) else base.mask_keyer(rule)
+                  for rule in p.constraints]
+        return [tuple((c, keyers[c](i)) for c in rules
+                      if keyers[c] is not None)
                 for i, rules in enumerate(p.server_rules)]
 
     def without_host(self):

@@ -99,13 +99,26 @@ def mask_key(rule, i):
     """What a rule's mask for server i depends on besides the rule,
     before anything is placed (servers with equal keys get equal masks).
     """
+    return mask_keyer(rule)(i)
+
+
+def mask_keyer(rule):
+    """``mask_key`` of one rule, as a function of the server."""
     if rule.kind == group_kinds.DIVERSITY:
-        return rule.unit[i]
+        return rule.unit.__getitem__
     if rule.kind == group_kinds.EXCLUSIVITY:
-        return rule.member_of.get(i)
+        return rule.member_of.get
     if rule.kind in (group_kinds.AFFINITY, group_kinds.AT_MOST,
                      group_kinds.SPREAD):
-        return None
+        return _no_key
+    return _own_key
+
+
+def _no_key(i):
+    return None
+
+
+def _own_key(i):
     return i
 
 
