@@ -433,26 +433,24 @@ class _Facts:
             for i in rule.members:
                 units.setdefault(rule.unit[i], []).append(i)
             options = []
-            # Per distinct mask: its hosts here and their domains.
+            # Per distinct mask: its hosts here, their domains and (for a
+            # unit of one) the domain ids.
             seen = {}
             for unit in sorted(units):
                 members = units[unit]
-                ok = None
+                found = [self._mask_domains(seen, masks, i, rule.level,
+                                            hosts) for i in members]
+                if len(members) == 1:
+                    options.append(found[0][2])
+                    continue
+                ok = found[0][1]
                 where = np.zeros(p.slots, dtype=bool)
-                for i in members:
-                    k = masks.index[i]
-                    found = seen.get(k)
-                    if found is None:
-                        mask = masks.unique[k] & hosts
-                        found = seen[k] = (mask, self._domains(rule.level,
-                                                               mask))
-                    mask, doms = found
+                for mask, doms, _ in found:
                     where |= mask
-                    ok = doms if ok is None else ok & doms
+                    ok = ok & doms
                 need = p.demand[members].sum(axis=0)
-                if len(members) > 1:
-                    room = self._domain_room(rule.level, where)
-                    ok &= np.all(room >= need - EPS, axis=1)
+                room = self._domain_room(rule.level, where)
+                ok &= np.all(room >= need - EPS, axis=1)
                 options.append(np.flatnonzero(ok))
             matched = _matching(options)
             if matched is None or matched >= len(options):
@@ -475,6 +473,17 @@ class _Facts:
                 entry['recount'] = recount
             return [entry]
         return bound if count else []
+
+    def _mask_domains(self, seen, masks, i, level, hosts):
+        """(hosts, domains, domain ids) of server i's mask on ``hosts``,
+        once per distinct mask (``seen``)."""
+        k = masks.index[i]
+        found = seen.get(k)
+        if found is None:
+            mask = masks.unique[k] & hosts
+            doms = self._domains(level, mask)
+            found = seen[k] = (mask, doms, np.flatnonzero(doms))
+        return found
 
     def _diversity_recount(self, rule, hosts):
         """``recount(kept)`` for a diversity refusal: whether the count
