@@ -257,10 +257,13 @@ class _Facts:
         for c, rc in enumerate(p.dc.resource_classes):
             need = p.demand[:, c]
             column = self.room[:, c]
+            last = None
             for size, big, where in _by_size(need, masks):
-                room = column[where & hosts]
+                if where is not last:
+                    # The union grew (a new array): its room anew.
+                    last, room = where, column[where & hosts]
+                    have = float(add(room))
                 total = float(add(need[big]))
-                have = float(add(room))
                 if total > have + EPS:
                     return [self._capacity_entry(
                         rc, len(big), size, total, have, None)]
@@ -294,9 +297,12 @@ class _Facts:
             column = self.room[:, c]
             cap_empty = column[empty]
             most = float(cap_empty.max()) if cap_empty.size else 0.0
+            last = None
             for size, big, where in _by_size(need, masks):
-                room = column[where & in_use]
-                short = float(add(need[big])) - float(add(room))
+                if where is not last:
+                    last, room = where, column[where & in_use]
+                    have = float(add(room))
+                short = float(add(need[big])) - have
                 if short > EPS:
                     if most <= EPS:
                         return len(p.servers) + 1
@@ -696,7 +702,7 @@ def _by_size(need, masks):
     """Per distinct demand ``size`` of one resource class, largest first:
     (size, the servers needing at least that much, the union of their
     masks). The union grows as the size falls, so each mask is added
-    once."""
+    once; it is the same array until one is."""
     sizes = sorted(set(need[need > EPS].tolist()), reverse=True)
     if not sizes:
         return
