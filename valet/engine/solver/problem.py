@@ -256,9 +256,13 @@ class Problem:
                             server.id, name),
                         code='valet.request.unknown_group', group=name,
                         server=server.id)
-        closures = {}
+        closures, walked = {}, {}
         for i, server in enumerate(self.servers):
-            closures[('new', i)] = set(self._closure(server.groups))
+            # Servers naming the same groups walk the nesting once.
+            found = walked.get(server.groups)
+            if found is None:
+                found = walked[server.groups] = self._closure(server.groups)
+            closures[('new', i)] = set(found)
         # Placed servers in any group the request touches matter too.
         touched = set()
         for members in closures.values():
