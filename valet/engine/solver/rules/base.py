@@ -105,7 +105,13 @@ def mask_key(rule, i):
 def mask_keyer(rule):
     """``mask_key`` of one rule, as a function of the server."""
     if rule.kind == group_kinds.DIVERSITY:
-        return rule.unit.__getitem__
+        unit, anchored = rule.unit, rule.anchored
+
+        def diversity_key(i):
+            # Units without a domain yet are alike.
+            found = unit[i]
+            return found if found in anchored else None
+        return diversity_key
     if rule.kind == group_kinds.EXCLUSIVITY:
         return rule.member_of.get
     if rule.kind in (group_kinds.AFFINITY, group_kinds.AT_MOST,

@@ -23,6 +23,10 @@ class Diversity(base.Constraint):
         self.unit = unit        # request server index -> unit id
         self.owner = owner      # domain -> unit id, -1 free, -2 shared
         self.shared = shared    # domain -> set of unit ids (drift only)
+        # Units with a domain of their own before anything is placed; the
+        # others all start with the same hosts (rules.base.mask_key).
+        self.anchored = frozenset(owner[owner >= 0].tolist()).union(
+            *shared.values())
 
     def start(self, search):
         return _Tracker(self, search)

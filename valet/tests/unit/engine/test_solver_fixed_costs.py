@@ -207,3 +207,33 @@ class TestModelCaches(base.SolverTestCase):
         self.assertIsNot(first.static_reasons[0][1][1],
                          changed.static_reasons[0][1][1])
         self.assertTrue(changed.static[0][0])
+
+
+class TestMaskKeys(base.SolverTestCase):
+
+    def test_diversity_units_without_a_domain_share_their_masks(self):
+        # A placed member owns its host; a new one tied to it by host
+        # affinity is its unit; two more start alike.
+        dc = make_dc(racks=1, hosts_per_rack=4, existing=[
+            base.placed('old', dc_host(0), groups=['D', 'A'])],
+            groups=[diversity('D'), affinity('A')])
+        req = request([server('n0', groups=['D']), server('n1', groups=['D']),
+                       server('n2', groups=['D', 'A'])],
+                      [diversity('D'), affinity('A')])
+        p = problem_mod.Problem(dc, req)
+        rule = next(c for c in p.constraints
+                    if c.kind == group_kinds.DIVERSITY)
+        keys = [rules_base.mask_key(rule, i) for i in range(3)]
+        self.assertEqual([None, None], keys[:2])
+        self.assertIsNotNone(keys[2])
+        s = search.Search(p, SolverOptions())
+        self.assertIs(rules_base.root_feasible(s, 0),
+                      rules_base.root_feasible(s, 1))
+        for i in range(3):
+            np.testing.assert_array_equal(s.feasible_mask(i),
+                                          rules_base.root_feasible(s, i))
+        self.assertFalse(s.feasible_mask(0)[0])
+
+
+def dc_host(index):
+    return base.host_name(0, index)
