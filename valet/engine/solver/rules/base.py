@@ -27,6 +27,8 @@ through this protocol:
 The validator does not use any of this: it checks each kind on its own.
 """
 
+import numpy as np
+
 from valet.objects import group_kinds
 
 # Slack in capacity comparisons (demands and capacities are floats).
@@ -76,22 +78,30 @@ def affinity_roots(problem, level):
 
 
 def root_feasible(search, i):
-    """``search.feasible_mask(i)`` before anything is placed, once per
-    search and servers alike (static mask, demand and each rule's
-    ``mask_key``): the root bounds of several rules ask for the same
-    servers (read-only; any placement made, it is asked anew)."""
+    """``search.feasible_mask(i)`` before anything is placed, from parts
+    worked out once per search: the static mask and capacity per static
+    mask and demand, each rule's mask per ``mask_key`` (the root bounds
+    of several rules ask for the same servers). Read-only; any placement
+    made, it is asked anew."""
     if max(search.assign, default=-1) >= 0:
         return search.feasible_mask(i)
     cache = search.__dict__.setdefault('_root_feasible', {})
     found = cache.get(i)
+    if found is not None:
+        return found
+    p = search.p
+    alike = (id(p.static[i]), p.demand[i].tobytes())
+    found = cache.get(alike)
     if found is None:
-        p = search.p
-        alike = (id(p.static[i]), p.demand[i].tobytes(), tuple(
-            (c, mask_key(p.constraints[c], i)) for c in p.server_rules[i]))
-        found = cache.get(alike)
-        if found is None:
-            found = cache[alike] = search.feasible_mask(i)
-        cache[i] = found
+        found = cache[alike] = p.static[i] & np.logical_and.reduce(
+            search.free >= p.demand[i] - EPS, axis=1)
+    for c in p.server_rules[i]:
+        key = (c, mask_key(p.constraints[c], i))
+        part = cache.get(key)
+        if part is None:
+            part = cache[key] = search.trackers[c].mask(i)
+        found = found & part
+    cache[i] = found
     return found
 
 

@@ -227,8 +227,20 @@ class TestMaskKeys(base.SolverTestCase):
         self.assertEqual([None, None], keys[:2])
         self.assertIsNotNone(keys[2])
         s = search.Search(p, SolverOptions())
-        self.assertIs(rules_base.root_feasible(s, 0),
-                      rules_base.root_feasible(s, 1))
+        c = p.constraints.index(rule)
+        asked = []
+        real = s.trackers[c].mask
+
+        def spy(i):
+            asked.append(i)
+            return real(i)
+
+        s.trackers[c].mask = spy
+        for i in range(3):
+            rules_base.root_feasible(s, i)
+        # n1 takes n0's mask; n2's unit has a host of its own.
+        self.assertEqual([0, 2], asked)
+        s.trackers[c].mask = real
         for i in range(3):
             np.testing.assert_array_equal(s.feasible_mask(i),
                                           rules_base.root_feasible(s, i))
