@@ -113,7 +113,15 @@ def mask_key(rule, i):
 
 
 def mask_keyer(rule):
-    """``mask_key`` of one rule, as a function of the server."""
+    """``mask_key`` of one rule, as a function of the server (kept on
+    the rule: it is immutable once compiled)."""
+    found = rule.__dict__.get('_mask_keyer')
+    if found is None:
+        found = rule.__dict__['_mask_keyer'] = _keyer(rule)
+    return found
+
+
+def _keyer(rule):
     if rule.kind == group_kinds.DIVERSITY:
         unit, anchored = rule.unit, rule.anchored
 
