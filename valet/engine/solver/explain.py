@@ -22,8 +22,8 @@ request impossible whatever the search did, and the explanation says so
 import numpy as np
 
 from valet.engine.solver.rules.base import EPS
+from valet.engine.solver import proof_entries
 from valet.engine.solver import proofs
-from valet.engine.solver.rules import counts
 from valet.engine.solver import search as search_mod
 from valet.objects import group_kinds
 
@@ -37,14 +37,17 @@ def explain(problem, result, options, recheck):
     ``recheck(ignore_groups)`` answers whether the request is feasible when
     the given groups are ignored (used for the conflict set).
     """
-    fresh = search_mod.Search(problem, options)
+    # The root the proofs reasoned about (their masks), if they ran.
+    facts = proofs.root_facts(
+        problem, options, lambda: search_mod.Search(problem, options))
+    fresh = facts.s
     # The funnel of the servers left without a host; the others' only if
     # the search entry needs one.
-    empty = _without_host(problem, fresh)
+    empty = facts.without_host()
     groups = [_public(e) for e in problem.blocked] + _group_checks(
         problem, fresh)
     proved = result.get('proofs') or []
-    groups += proofs.group_entries(proved, groups)
+    groups += proof_entries.group_entries(proved, groups)
     out = {'servers': [_funnel(problem, fresh, i) for i in empty],
            'groups': groups, 'search': None, 'conflict': None}
     if not out['servers'] and result.get('failures') is not None:
@@ -58,13 +61,13 @@ def explain(problem, result, options, recheck):
             'proven': bool(result.get('proven_infeasible')),
         }
     if options.explain_conflicts:
-        out['conflict'] = proofs.conflict(
+        out['conflict'] = proof_entries.conflict(
             problem, proved or problem.blocked, recheck) or _conflict(
             problem, recheck)
     out['proven'] = _proven(out, result)
     out['reason'] = INFEASIBLE if out['proven'] else SEARCH_BUDGET
     out['summary'] = _summary(problem, out)
-    for line in proofs.summary_lines(proved):
+    for line in proof_entries.summary_lines(proved):
         out['summary'] += '; ' + line
     return out
 
@@ -77,26 +80,6 @@ def _proven(out, result):
         return True
     conflict = out.get('conflict') or {}
     return bool(conflict.get('capacity_only'))
-
-
-def _without_host(problem, fresh):
-    """The servers no host is left for before anything is placed (a
-    rule's mask is worked out once for the servers it treats alike)."""
-    out, masks = [], {}
-    fit = counts.member_masks(problem, range(len(problem.servers)))
-    for i, alive in enumerate(fit):
-        for c in problem.server_rules[i]:
-            rule = problem.constraints[c]
-            if rule.soft:
-                continue
-            key = (c, proofs.mask_key(rule, i))
-            mask = masks.get(key)
-            if mask is None:
-                mask = masks[key] = fresh.trackers[c].mask(i)
-            alive = alive & mask
-        if not alive.any():
-            out.append(i)
-    return out
 
 
 def _public(entry):

@@ -207,17 +207,28 @@ class Problem:
         # Weights: how heavily the request uses each resource class relative
         # to what is free; fragmentation is measured in these terms.
         total = self.demand.sum(axis=0)
-        avail = np.where(self.usable[:, None], np.maximum(self.free, 0),
-                         0).sum(axis=0)
+        # What is free and the mean capacity are the model's alone when
+        # nothing moves: once per model generation.
+        norms = model_cache.store(dc, 'norms')
+        avail = norms.get('avail') if not self.moving else None
+        if avail is None:
+            avail = np.where(self.usable[:, None],
+                             np.maximum(self.free, 0), 0).sum(axis=0)
+            if not self.moving:
+                norms['avail'] = avail
         share = np.where(avail > 0, total / np.maximum(avail, EPS), 0.0)
         if share.sum() <= 0:
             share = np.ones_like(share)
         self.weights = share / share.sum()
-        caps = self.capacity[self.usable]
-        # The mean as np.mean works it out, without its wrapper.
-        scale = (caps.sum(axis=0) / len(caps) if len(caps)
-                 else np.ones(len(share)))
-        self.scale = np.where(scale > 0, scale, 1.0)
+        scale = norms.get('scale')
+        if scale is None:
+            caps = self.capacity[self.usable]
+            # The mean as np.mean works it out, without its wrapper.
+            scale = (caps.sum(axis=0) / len(caps) if len(caps)
+                     else np.ones(len(share)))
+            scale = norms['scale'] = np.where(scale > 0, scale, 1.0)
+            scale.flags.writeable = False       # shared, read-only
+        self.scale = scale
         self.size = (self.demand * self.weights / self.scale).sum(axis=1)
 
     # ---------------------------------------------------------------- groups
@@ -245,9 +256,13 @@ class Problem:
                             server.id, name),
                         code='valet.request.unknown_group', group=name,
                         server=server.id)
-        closures = {}
+        closures, walked = {}, {}
         for i, server in enumerate(self.servers):
-            closures[('new', i)] = set(self._closure(server.groups))
+            # Servers naming the same groups walk the nesting once.
+            found = walked.get(server.groups)
+            if found is None:
+                found = walked[server.groups] = self._closure(server.groups)
+            closures[('new', i)] = set(found)
         # Placed servers in any group the request touches matter too.
         touched = set()
         for members in closures.values():
@@ -281,9 +296,10 @@ class Problem:
         # (possibly drift, tolerated); only what the request adds counts
         # against it.
         old_only = {k: set(v) for k, v in closures.items() if k[0] == 'old'}
-        _inherit_exclusivity(old_only, defs, self.topology)
+        exclusive = self.exclusivity_groups()
+        _inherit_exclusivity(old_only, defs, self.topology, exclusive)
         self.old_memberships = old_only
-        _inherit_exclusivity(closures, defs, self.topology)
+        _inherit_exclusivity(closures, defs, self.topology, exclusive)
         self.closures = closures
         # Each group's members, indexed once for the rule builders.
         self.members_of = {}
@@ -387,12 +403,13 @@ class Problem:
     def _add_affinity_partners(self, closures):
         """Placed partners of exclusivity members inherit the group too."""
         defs = self.group_defs
+        # Closures leave ignored groups out, as exclusivity_groups does.
+        exclusive = self.exclusivity_groups()
         done = set()
         while True:
             wanted = set()
             for members in closures.values():
-                if not any(defs.get(n) is not None and
-                           defs[n].kind == g.EXCLUSIVITY for n in members):
+                if exclusive.isdisjoint(members):
                     continue
                 wanted |= {n for n in members if n not in done and
                            defs.get(n) is not None and
@@ -545,7 +562,9 @@ class Problem:
         attr_hosts = dc.attribute_hosts()
         self.static = []
         self.static_reasons = []
-        cache = {}
+        # A zone and extra specs pass the same hosts until the model
+        # changes (read-only masks, shared).
+        cache = model_cache.store(dc, 'static_filters')
         # Servers alike in every filter share their (read-only) masks.
         alike = {}
         usable = self.usable.copy()
@@ -568,7 +587,10 @@ class Problem:
                      for h in attr_hosts], dtype=bool)
                 if len(attr_hosts) == 0:
                     ok_az = ok_specs = np.zeros(1, dtype=bool)
-                cache[key] = (ok_az[attr], ok_specs[attr])
+                found = (ok_az[attr], ok_specs[attr])
+                for part in found:
+                    part.flags.writeable = False
+                cache[key] = found
             pin = self.pins.get(server.id)
             same = (key, server.candidate_hosts, server.excluded_hosts, pin,
                     tuple(sorted(self.unknown_rc[i])))
@@ -614,8 +636,7 @@ def _group_definitions(dc, request):
                     group.name, group.kind, ', '.join(g.KINDS)),
                 code='valet.request.unknown_kind', group=group.name)
         dc.topology.index(group.level)
-        problem = group_kinds.parameters_error(group.kind,
-                                               dict(group.parameters))
+        problem = _parameters_error(group.kind, group.parameters)
         if problem:
             raise errors.InvalidRequest(
                 'group %s: %s' % (group.name, problem),
@@ -630,6 +651,29 @@ def _group_definitions(dc, request):
         if known is None or group.parents:
             defs[group.name] = group
     return defs
+
+
+_PARAMETER_ERRORS = {}
+_PLAIN = (int, float, str)
+
+
+def _parameters_error(kind, parameters):
+    """group_kinds.parameters_error, once per kind and parameters (the
+    same few groups come with request after request). Keyed by the
+    values' types too: 1, 1.0 and True are equal keys but not equally
+    valid; values of other types are checked every time."""
+    if not all(type(v) in _PLAIN for _, v in parameters):
+        return group_kinds.parameters_error(kind, dict(parameters))
+    key = (kind, tuple((k, type(v), v) for k, v in parameters))
+    try:
+        return _PARAMETER_ERRORS[key]
+    except KeyError:
+        pass
+    found = group_kinds.parameters_error(kind, dict(parameters))
+    if len(_PARAMETER_ERRORS) >= 256:
+        _PARAMETER_ERRORS.clear()       # bounded: many distinct groups
+    _PARAMETER_ERRORS[key] = found
+    return found
 
 
 def _shape(group):
@@ -730,8 +774,11 @@ class _Isolated(dict):
         self.whole = set()
 
 
-def _inherit_exclusivity(closures, defs, topology):
-    """Affinity groups take on the exclusivity groups of their members."""
+def _inherit_exclusivity(closures, defs, topology, exclusive):
+    """Affinity groups take on the exclusivity groups of their members
+    (``exclusive``: the exclusivity groups the closures may name)."""
+    if all(exclusive.isdisjoint(names) for names in closures.values()):
+        return      # nothing to take on
     changed = True
     while changed:
         changed = False

@@ -27,7 +27,7 @@ capacity proof, which holds with every group ignored).
 import numpy as np
 
 from valet.engine.solver.rules.base import EPS
-from valet.engine.solver.rules import counts
+from valet.engine.solver.rules import base
 from valet.engine.solver.rules import diversity
 from valet.engine.solver.rules import spread
 from valet.objects import group_kinds
@@ -94,7 +94,19 @@ def _facts(problem, search):
     facts = getattr(search, '_proof_facts', None)
     if facts is None:
         facts = search._proof_facts = _Facts(problem, search)
+        # The explanation asks about the same root (root_facts).
+        problem.__dict__.setdefault('_root_facts', facts)
     return facts
+
+
+def root_facts(problem, options, new_search):
+    """The facts the proofs worked out on this problem's root, when its
+    search had these options; else on ``new_search()`` (a search whose
+    state is the root: nothing placed)."""
+    facts = problem.__dict__.get('_root_facts')
+    if facts is not None and facts.s.options == options:
+        return facts
+    return _facts(problem, new_search())
 
 
 class _Masks:
@@ -136,72 +148,87 @@ class _Facts:
         self.s = search
         self._masks = None
         self._free_masks = None
-        self._server_keys = None
         self.room = np.maximum(problem.free, 0)
 
     # ------------------------------------------------------------- masks
     def free_masks(self):
         """Static filters and capacity only (no group rule)."""
         if self._free_masks is None:
-            self._free_masks = self._build(lambda i: ())
+            p, s = self.p, self.s
+            cache, fits, unique, index = {}, {}, [], []
+            # Servers alike share their static mask's array: its bytes
+            # are read once; the capacity part is once per demand.
+            by_object, static_ids = {}, {}
+            for i, row in enumerate(p.demand):
+                static = p.static[i]
+                k = by_object.get(id(static))
+                if k is None:
+                    k = by_object[id(static)] = static_ids.setdefault(
+                        static.tobytes(), len(static_ids))
+                demand = row.tobytes()
+                key = (k, demand)
+                found = cache.get(key)
+                if found is None:
+                    fit = fits.get(demand)
+                    if fit is None:
+                        fit = fits[demand] = np.all(s.free >= row - EPS,
+                                                    axis=1)
+                    found = cache[key] = len(unique)
+                    unique.append(static & fit)
+                index.append(found)
+            self._free_masks = _Masks(unique, index)
         return self._free_masks
 
-    def _build(self, rules_of):
-        p, s = self.p, self.s
-        cache, unique, index = {}, [], []
-        # A rule's root mask depends on the rule and mask_key alone, the
-        # capacity part on the demand: each once, whatever the servers.
-        fits, rule_masks = {}, {}
-        static_keys, demand_keys = self._keys()
-        for i in range(len(p.servers)):
-            rules = rules_of(i)
-            demand = demand_keys[i]
-            key = (static_keys[i], demand, rules)
-            k = cache.get(key)
-            if k is None:
-                fit = fits.get(demand)
-                if fit is None:
-                    fit = fits[demand] = np.all(
-                        s.free >= p.demand[i] - EPS, axis=1)
-                mask = p.static[i] & fit
-                for rule in rules:
-                    found = rule_masks.get(rule)
-                    if found is None:
-                        found = rule_masks[rule] = s.trackers[rule[0]].mask(
-                            i)
-                    mask = mask & found
-                k = cache[key] = len(unique)
-                unique.append(mask)
-            index.append(k)
-        return _Masks(unique, index)
-
-    def _keys(self):
-        """Per server: an id of its static mask's content (servers alike
-        share the array: its bytes are read once) and its demand's bytes.
-        """
-        if self._server_keys is None:
-            p = self.p
-            ids, by_object, static_keys = {}, {}, []
-            for mask in p.static:
-                k = by_object.get(id(mask))
-                if k is None:
-                    k = by_object[id(mask)] = ids.setdefault(
-                        mask.tobytes(), len(ids))
-                static_keys.append(k)
-            self._server_keys = (static_keys,
-                                 [row.tobytes() for row in p.demand])
-        return self._server_keys
-
     def masks(self):
-        """Root masks with every hard rule (shared between alike servers).
-        """
+        """Root masks with every hard rule (shared between alike servers):
+        each free mask with the rules' masks, each of those worked out
+        once per rule and mask_key. Masks alike in content are one (the
+        units of a diversity group start alike): the counts go once per
+        distinct mask."""
         if self._masks is None:
-            p = self.p
-            self._masks = self._build(lambda i: tuple(
-                (c, mask_key(p.constraints[c], i))
-                for c in p.server_rules[i]
-                if not _soft(p.constraints[c])))
+            free = self.free_masks()
+            rules = self._rule_keys()
+            if not any(rules):
+                self._masks = free
+                return free
+            trackers = self.s.trackers
+            cache, rule_masks, unique, index = {}, {}, [], []
+            content = {}
+            for i, k in enumerate(free.index.tolist()):
+                key = (k, rules[i])
+                found = cache.get(key)
+                if found is None:
+                    mask = free.unique[k]
+                    for rule in rules[i]:
+                        part = rule_masks.get(rule)
+                        if part is None:
+                            part = rule_masks[rule] = trackers[
+                                rule[0]].mask(i)
+                        mask = mask & part
+                    found = cache[key] = content.setdefault(
+                        mask.tobytes(), len(unique))
+                    if found == len(unique):
+                        unique.append(mask)
+                index.append(found)
+            self._masks = _Masks(unique, index)
         return self._masks
+
+    def _rule_keys(self):
+        """Per server: its hard rules, each with its mask_key."""
+        p = self.p
+        keyers = [None if _soft(rule) else base.mask_keyer(rule)
+                  for rule in p.constraints]
+        return [tuple((c, keyers[c](i)) for c in rules
+                      if keyers[c] is not None)
+                for i, rules in enumerate(p.server_rules)]
+
+    def without_host(self):
+        """The servers no host is left for before anything is placed."""
+        masks = self.masks()
+        empty = {k for k, mask in enumerate(masks.unique) if not mask.any()}
+        if not empty:
+            return []
+        return [i for i, k in enumerate(masks.index.tolist()) if k in empty]
 
     def rule_groups(self, servers):
         """The request's groups whose rules restrict these servers."""
@@ -230,10 +257,13 @@ class _Facts:
         for c, rc in enumerate(p.dc.resource_classes):
             need = p.demand[:, c]
             column = self.room[:, c]
+            last = None
             for size, big, where in _by_size(need, masks):
-                room = column[where & hosts]
+                if where is not last:
+                    # The union grew (a new array): its room anew.
+                    last, room = where, column[where & hosts]
+                    have = float(add(room))
                 total = float(add(need[big]))
-                have = float(add(room))
                 if total > have + EPS:
                     return [self._capacity_entry(
                         rc, len(big), size, total, have, None)]
@@ -267,9 +297,12 @@ class _Facts:
             column = self.room[:, c]
             cap_empty = column[empty]
             most = float(cap_empty.max()) if cap_empty.size else 0.0
+            last = None
             for size, big, where in _by_size(need, masks):
-                room = column[where & in_use]
-                short = float(add(need[big])) - float(add(room))
+                if where is not last:
+                    last, room = where, column[where & in_use]
+                    have = float(add(room))
+                short = float(add(need[big])) - have
                 if short > EPS:
                     if most <= EPS:
                         return len(p.servers) + 1
@@ -288,7 +321,7 @@ class _Facts:
         smallest items that fit it together and that no diversity group
         keeps apart (two units of one group never share a host)."""
         p = self.p
-        items = counts.units(p, p.closures, range(len(p.servers)), 0)
+        items = _host_units(p)
         if len(items) == len(p.servers):
             return 0            # no pair: size_classes counted these
         need = np.array([p.demand[m].sum(axis=0) for m in items])
@@ -326,15 +359,25 @@ class _Facts:
         """At most how many of these items one host of room ``most``
         takes: per resource the most of the smallest that fit, with, for
         any one diversity group, the items of only one of its units."""
+        # Plain lists: a few items and resource classes, summed in the
+        # order a running sum of the sorted column adds them.
+        rows_of, caps = need.tolist(), most.tolist()
+
         def fit(rows):
             if not rows:
                 return 0
-            # Every resource class at once: per column, the running sums
-            # of the sorted demands; each placement may go EPS over.
-            run = np.cumsum(np.sort(need[rows], axis=0), axis=0)
-            fits = np.add.reduce(run <= most + EPS * len(rows), axis=0)
-            return min(len(rows), int(fits.min())) if fits.size else len(
-                rows)
+            # Per resource class, the running sum of the sorted demands;
+            # each placement may go EPS over.
+            slack = EPS * len(rows)
+            best = len(rows)
+            for c, cap in enumerate(caps):
+                limit, total, fits = cap + slack, 0.0, 0
+                for amount in sorted(rows_of[k][c] for k in rows):
+                    total += amount
+                    if total <= limit:
+                        fits += 1
+                best = min(best, fits)
+            return best
 
         everyone = list(range(len(need)))
         best = fit(everyone)
@@ -396,19 +439,24 @@ class _Facts:
             for i in rule.members:
                 units.setdefault(rule.unit[i], []).append(i)
             options = []
+            # Per distinct mask: its hosts here, their domains and (for a
+            # unit of one) the domain ids.
+            seen = {}
             for unit in sorted(units):
                 members = units[unit]
-                ok = None
+                found = [self._mask_domains(seen, masks, i, rule.level,
+                                            hosts) for i in members]
+                if len(members) == 1:
+                    options.append(found[0][2])
+                    continue
+                ok = found[0][1]
                 where = np.zeros(p.slots, dtype=bool)
-                for i in members:
-                    mask = masks[i] & hosts
+                for mask, doms, _ in found:
                     where |= mask
-                    doms = self._domains(rule.level, mask)
-                    ok = doms if ok is None else ok & doms
+                    ok = ok & doms
                 need = p.demand[members].sum(axis=0)
-                if len(members) > 1:
-                    room = self._domain_room(rule.level, where)
-                    ok &= np.all(room >= need - EPS, axis=1)
+                room = self._domain_room(rule.level, where)
+                ok &= np.all(room >= need - EPS, axis=1)
                 options.append(np.flatnonzero(ok))
             matched = _matching(options)
             if matched is None or matched >= len(options):
@@ -432,6 +480,17 @@ class _Facts:
             return [entry]
         return bound if count else []
 
+    def _mask_domains(self, seen, masks, i, level, hosts):
+        """(hosts, domains, domain ids) of server i's mask on ``hosts``,
+        once per distinct mask (``seen``)."""
+        k = masks.index[i]
+        found = seen.get(k)
+        if found is None:
+            mask = masks.unique[k] & hosts
+            doms = self._domains(level, mask)
+            found = seen[k] = (mask, doms, np.flatnonzero(doms))
+        return found
+
     def _diversity_recount(self, rule, hosts):
         """``recount(kept)`` for a diversity refusal: whether the count
         still refuses with only the groups ``kept`` (the conflict set is
@@ -444,16 +503,14 @@ class _Facts:
         is kept, the domains without outsiders (a superset of what a
         recheck's rules leave it, so a refusal here is one there).
         """
-        p, s = self.p, self.s
+        p = self.p
         if p.children or len(set(rule.unit.values())) < len(rule.members):
             return None
-        alike, base, exclusive = {}, {}, []
+        free = self.free_masks()
+        # Per member: (its exclusivity group, the domains without
+        # outsiders) of each level, worked out once per group.
+        exclusive, clean_of = {}, {}
         for i in rule.members:
-            key = (p.static[i].tobytes(), p.demand[i].tobytes())
-            if key not in alike:
-                alike[key] = p.static[i] & hosts & np.all(
-                    s.free >= p.demand[i] - EPS, axis=1)
-            base[i] = alike[key]
             for c in p.server_rules[i]:
                 other = p.constraints[c]
                 if other.kind != group_kinds.EXCLUSIVITY:
@@ -462,10 +519,28 @@ class _Facts:
                 if name is not None:
                     # Its domain holds no outsider (placed servers, not
                     # the request's, which come and go with the groups).
-                    safe, _ = p.domain_index(other.level)
-                    exclusive.append((i, name, (
-                        other.total - other.count[name])[safe] == 0))
-        known = {}
+                    clean = clean_of.get(name)
+                    if clean is None:
+                        safe, _ = p.domain_index(other.level)
+                        clean = clean_of[name] = (
+                            other.total - other.count[name])[safe] == 0
+                    exclusive.setdefault(i, []).append((name, clean))
+        known, domains = {}, {}
+
+        def options(i, kept):
+            """The domains member i may use with only ``kept`` groups
+            (once per free mask and kept exclusivity groups)."""
+            mine = exclusive.get(i, ())
+            key = (free.index[i], tuple(n for n, _ in mine if n in kept))
+            found = domains.get(key)
+            if found is None:
+                mask = free[i] & hosts
+                for name, clean in mine:
+                    if name in kept:
+                        mask = mask & clean
+                found = domains[key] = np.flatnonzero(
+                    self._domains(rule.level, mask))
+            return found
 
         def recount(kept):
             kept = frozenset(kept)
@@ -473,16 +548,10 @@ class _Facts:
                 return False
             found = known.get(kept)
             if found is None:
-                masks = {i: base[i] for i in rule.members}
-                for i, name, clean in exclusive:
-                    if name in kept:
-                        masks[i] = masks[i] & clean
-                options = [np.flatnonzero(self._domains(rule.level,
-                                                        masks[i]))
-                           for i in rule.members]
-                matched = _matching(options)
+                choices = [options(i, kept) for i in rule.members]
+                matched = _matching(choices)
                 found = known[kept] = (matched is not None
-                                       and matched < len(options))
+                                       and matched < len(choices))
             return found
         return recount
 
@@ -618,21 +687,36 @@ class _Facts:
         return []
 
 
+def _host_units(problem):
+    """The request's servers as lists host affinity holds on one host,
+    largest first (counts.units on the problem's own closures, from the
+    links rules.base works out once per problem)."""
+    roots = base.affinity_roots(problem, 0)
+    units = {}
+    for i in range(len(problem.servers)):
+        units.setdefault(roots[('new', i)], []).append(i)
+    return sorted(units.values(), key=lambda u: (-len(u), u))
+
+
 def _by_size(need, masks):
     """Per distinct demand ``size`` of one resource class, largest first:
     (size, the servers needing at least that much, the union of their
     masks). The union grows as the size falls, so each mask is added
-    once."""
+    once; it is the same array until one is."""
     sizes = sorted(set(need[need > EPS].tolist()), reverse=True)
     if not sizes:
         return
     order = np.argsort(-need, kind='stable')
+    # Plain lists: a few dozen servers, read one by one.
+    ranked = need[order].tolist()
+    kinds = masks.index[order].tolist()
     where = np.zeros(len(masks.unique[0]), dtype=bool)
     added = set()
-    j = 0
+    j, n = 0, len(ranked)
     for size in sizes:
-        while j < len(order) and need[order[j]] >= size - EPS:
-            k = int(masks.index[order[j]])
+        floor = size - EPS
+        while j < n and ranked[j] >= floor:
+            k = kinds[j]
             if k not in added:
                 added.add(k)
                 where = where | masks.unique[k]
@@ -688,95 +772,5 @@ def _matching(options):
     return matched + (rows - len(hard))
 
 
-def mask_key(rule, i):
-    """What a rule's root mask for server i depends on besides the rule."""
-    if rule.kind == group_kinds.DIVERSITY:
-        return rule.unit[i]
-    if rule.kind == group_kinds.EXCLUSIVITY:
-        return rule.member_of.get(i)
-    if rule.kind in (group_kinds.AFFINITY, group_kinds.AT_MOST,
-                     group_kinds.SPREAD):
-        return None
-    return i
-
-
 def _soft(rule):
     return bool(getattr(rule, 'soft', False))
-
-
-# ------------------------------------------------------------ explanation
-def group_entries(proved, known):
-    """The proofs about groups, for the explanation's ``groups`` (one
-    entry per group and kind: the rules' own checks may have it)."""
-    seen = {(e.get('group'), e.get('kind')) for e in known}
-    out = []
-    for entry in proved:
-        if entry['kind'] in (CAPACITY, 'server'):
-            continue
-        if (entry['group'], entry['kind']) in seen:
-            continue
-        out.append({k: v for k, v in entry.items()
-                    if k not in ('groups', 'recount')})
-    return out
-
-
-def summary_lines(proved):
-    """Words for what the group entries and the funnel do not say."""
-    return [entry['reason'] for entry in proved
-            if entry['kind'] == CAPACITY]
-
-
-def conflict(problem, proved, recheck, limit=12):
-    """The conflict set from a proof: a capacity proof needs no group;
-    a group proof's groups, once rechecked impossible on their own, are
-    reduced by the deletion filter (one recheck per group, not one per
-    group of the request). None when there is no proof or its groups
-    alone turn out placeable (the caller runs the full filter)."""
-    if not proved:
-        return None
-    entry = proved[0]
-    if entry['kind'] == CAPACITY:
-        return {'groups': [], 'capacity_only': True, 'minimal': True}
-    start = list(entry.get('groups') or ())
-    if not start and entry.get('group') in problem.touched_groups:
-        # A conflict the compile found (problem.blocked): its group and
-        # the groups nested in it (they bring members along).
-        start, stack = [], [entry['group']]
-        while stack:
-            name = stack.pop()
-            if name in start or name not in problem.touched_groups:
-                continue
-            start.append(name)
-            stack.extend(sorted(problem.children.get(name, ())))
-        start.sort()
-    # Soft groups never rule a placement out: they stay in every recheck.
-    everything = frozenset(
-        n for n in problem.touched_groups
-        if problem.group_defs.get(n) is None
-        or problem.group_defs[n].kind not in group_kinds.WEIGHTED_KINDS)
-    if len(start) > limit:
-        return None
-    # A count made while compiling says itself whether it refuses with
-    # only some groups (``recount``): no recheck compiles them.
-    recount = entry.get('recount')
-    core = entry.get('core') or start
-    if recount is not None and (recount(core) or recount(start)):
-        # Its core first: when that alone refuses, the rest goes at once.
-        if core != start and recount(core):
-            start = list(core)
-        kept = list(start)
-        for name in start:
-            trial = [n for n in kept if n != name]
-            if recount(trial):
-                kept = trial
-        return {'groups': kept, 'capacity_only': False, 'minimal': False}
-    if recheck(everything - set(start)) is not False:
-        return None
-    kept = list(start)
-    for name in start:
-        trial = [n for n in kept if n != name]
-        if recheck(everything - set(trial)) is False:
-            kept = trial
-    if not kept:
-        return {'groups': [], 'capacity_only': True, 'minimal': True}
-    return {'groups': kept, 'capacity_only': False, 'minimal': True}

@@ -86,6 +86,11 @@ class _Tracker(base.Tracker):
 
     def mask(self, i):
         p, rule, search = self.p, self.rule, self.search
+        if rule.level == 0 and self.domain is None and rule.allowed is None:
+            # Look ahead: the host must hold the whole group (no domain
+            # table needed).
+            return np.logical_and.reduce(search.free >= self.left - EPS,
+                                         axis=1)
         # Per-level domain tables, once per problem (rack_choice).
         lv = rack_choice.levels(p, rule.level, rule.hosts_cache)
         if self.domain is not None:
@@ -94,8 +99,7 @@ class _Tracker(base.Tracker):
         need = self.left - EPS
         if rule.level == 0:
             mask = np.logical_and.reduce(search.free >= need, axis=1)
-            if rule.allowed is not None:
-                mask &= self._allowed(lv)[lv.index]
+            mask &= self._allowed(lv)[lv.index]
             return mask
         ok = np.zeros(lv.count + 1, dtype=bool)
         ok[:-1] = np.logical_and.reduce(lv.room(search.free) >= need,

@@ -86,8 +86,11 @@ def _unit_refused(problem, rule, clos, old):
     """When affinity holds more members in one domain than any domain
     they may use has left under k: (the groups used, an entry)."""
     room = rule.limit - rule.placed
-    if len(rule.members) < 2 or room.max() >= len(rule.members):
+    most = room.max()
+    if len(rule.members) < 2 or most >= len(rule.members):
         return None
+    if clos is problem.closures and most >= _largest_unit(problem, rule):
+        return None     # every unit fits the roomiest domain's count
     masks = dict(zip(rule.members, counts.member_masks(problem,
                                                        rule.members)))
     for unit in counts.units(problem, clos, rule.members, rule.level):
@@ -122,6 +125,17 @@ def _unit_refused(problem, rule, clos, old):
     return None
 
 
+def _largest_unit(problem, rule):
+    """The most members affinity holds in one domain (at least 2: a
+    unit of one fits any domain the count leaves open)."""
+    roots = base.affinity_roots(problem, rule.level)
+    sizes = {}
+    for i in rule.members:
+        root = roots[('new', i)]
+        sizes[root] = sizes.get(root, 0) + 1
+    return max(2, max(sizes.values()))
+
+
 class _Tracker(base.Tracker):
 
     def __init__(self, rule, search):
@@ -146,7 +160,7 @@ class _Tracker(base.Tracker):
             return 0
         ok = np.zeros(p.slots, dtype=bool)
         for i in rule.members:
-            ok |= self.search.feasible_mask(i)
+            ok |= base.root_feasible(self.search, i)
         dom = p.domain[0]
         hosts = np.flatnonzero(ok & in_use)
         room = int(np.maximum(rule.limit - self.count[dom[hosts]], 0).sum())

@@ -27,6 +27,10 @@ through this protocol:
 The validator does not use any of this: it checks each kind on its own.
 """
 
+import numpy as np
+
+from valet.objects import group_kinds
+
 # Slack in capacity comparisons (demands and capacities are floats).
 EPS = 1e-9
 
@@ -39,6 +43,107 @@ def find_root(parent, x):
         parent[x] = parent[parent[x]]
         x = parent[x]
     return x
+
+
+def affinity_roots(problem, level):
+    """Per key of ``problem.closures``: the root of the servers affinity
+    groups at ``level`` or below hold in one domain with it (links may run
+    through any server). Only the partition counts, not which key is a
+    root; worked out once per problem and level (every diversity, at-most
+    and proof count of the level asks)."""
+    cache = problem.__dict__.setdefault('_affinity_roots', {})
+    found = cache.get(level)
+    if found is not None:
+        return found
+    closures, defs = problem.closures, problem.group_defs
+    index = problem.topology.index
+    low = {}        # group name -> whether an affinity group <= level
+    parent = {k: k for k in closures}
+    first = {}
+    for k, names in closures.items():
+        for name in names:
+            tie = low.get(name)
+            if tie is None:
+                group = defs.get(name)
+                tie = low[name] = (group is not None
+                                   and group.kind == group_kinds.AFFINITY
+                                   and index(group.level) <= level)
+            if not tie:
+                continue
+            other = first.setdefault(name, k)
+            if other != k:
+                parent[find_root(parent, k)] = find_root(parent, other)
+    found = cache[level] = {k: find_root(parent, k) for k in closures}
+    return found
+
+
+def root_feasible(search, i):
+    """``search.feasible_mask(i)`` before anything is placed, from parts
+    worked out once per search: the static mask and capacity per static
+    mask and demand, each rule's mask per ``mask_key`` (the root bounds
+    of several rules ask for the same servers). Read-only; any placement
+    made, it is asked anew."""
+    if max(search.assign, default=-1) >= 0:
+        return search.feasible_mask(i)
+    cache = search.__dict__.setdefault('_root_feasible', {})
+    found = cache.get(i)
+    if found is not None:
+        return found
+    p = search.p
+    alike = (id(p.static[i]), p.demand[i].tobytes())
+    found = cache.get(alike)
+    if found is None:
+        found = cache[alike] = p.static[i] & np.logical_and.reduce(
+            search.free >= p.demand[i] - EPS, axis=1)
+    for c in p.server_rules[i]:
+        key = (c, mask_key(p.constraints[c], i))
+        part = cache.get(key)
+        if part is None:
+            part = cache[key] = search.trackers[c].mask(i)
+        found = found & part
+    cache[i] = found
+    return found
+
+
+def mask_key(rule, i):
+    """What a rule's mask for server i depends on besides the rule,
+    before anything is placed (servers with equal keys get equal masks).
+    """
+    return mask_keyer(rule)(i)
+
+
+def mask_keyer(rule):
+    """``mask_key`` of one rule, as a function of the server (kept on
+    the rule: it is immutable once compiled)."""
+    found = rule.__dict__.get('_mask_keyer')
+    if found is None:
+        found = rule.__dict__['_mask_keyer'] = _keyer(rule)
+    return found
+
+
+def _keyer(rule):
+    if rule.kind == group_kinds.DIVERSITY:
+        unit, anchored = rule.unit, rule.anchored
+
+        def diversity_key(i):
+            # Units without a domain yet are alike.
+            found = unit[i]
+            return found if found in anchored else None
+        return diversity_key
+    if rule.kind == group_kinds.EXCLUSIVITY:
+        return rule.member_of.get
+    if rule.kind in (group_kinds.AFFINITY, group_kinds.AT_MOST,
+                     group_kinds.SPREAD):
+        return _no_key
+    return _own_key
+
+
+def _no_key(i):
+    return None
+
+
+def _own_key(i):
+    return i
 
 
 def groups_to_place(problem, kind):

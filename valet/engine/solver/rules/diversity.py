@@ -9,7 +9,7 @@ Placed members that already share a domain (drift) keep sharing it.
 import numpy as np
 
 from valet.engine.solver.rules import base
-from valet.engine.solver.rules.base import EPS
+from valet.engine.solver.rules import counts
 from valet.objects import group_kinds
 
 KIND = group_kinds.DIVERSITY
@@ -23,6 +23,10 @@ class Diversity(base.Constraint):
         self.unit = unit        # request server index -> unit id
         self.owner = owner      # domain -> unit id, -1 free, -2 shared
         self.shared = shared    # domain -> set of unit ids (drift only)
+        # Units with a domain of their own before anything is placed; the
+        # others all start with the same hosts (rules.base.mask_key).
+        self.anchored = frozenset(owner[owner >= 0].tolist()).union(
+            *shared.values())
 
     def start(self, search):
         return _Tracker(self, search)
@@ -31,17 +35,19 @@ class Diversity(base.Constraint):
         units = set(self.unit.values())
         dom = problem.domain[self.level]
         # Hosts any member could take, then their domains in one pass.
+        # The tracker's mask is the unit's: once per unit, on the union
+        # of its members' static filters and capacity.
+        fits, first = {}, {}
+        for i, fit in zip(self.members,
+                          counts.member_masks(problem, self.members)):
+            unit = self.unit[i]
+            if unit in fits:
+                fits[unit] = fits[unit] | fit
+            else:
+                fits[unit], first[unit] = fit, i
         ok = np.zeros(problem.slots, dtype=bool)
-        seen = set()
-        for i in self.members:
-            # Members alike (static mask, unit, demand) add the same hosts.
-            key = (id(problem.static[i]), self.unit[i],
-                   problem.demand[i].tobytes())
-            if key in seen:
-                continue
-            seen.add(key)
-            ok |= (problem.static[i] & tracker.mask(i)
-                   & np.all(problem.free >= problem.demand[i] - EPS, axis=1))
+        for unit, fit in fits.items():
+            ok |= fit & tracker.mask(first[unit])
         usable_domains = set(dom[ok].tolist())
         if len(units) <= len(usable_domains):
             return []
@@ -94,12 +100,12 @@ class _Tracker(base.Tracker):
         if rule.level != 0:
             return 0
         units = {rule.unit[i] for i in rule.members}
-        fresh_units = [u for u in units if not (rule.owner == u).any()]
+        owned = set(rule.owner[rule.owner >= 0].tolist())
         ok = np.zeros(self.p.slots, dtype=bool)
         for i in rule.members:
-            ok |= search.feasible_mask(i)
+            ok |= base.root_feasible(search, i)
         room = int((ok & in_use).sum())
-        return len(fresh_units) - room
+        return len(units - owned) - room
 
 
 def compile(problem):
@@ -131,25 +137,8 @@ def _units(keys, problem, level):
     Links may run through servers outside the diversity group (a chain of
     shared affinity groups holds them all in one domain anyway).
     """
-    closures, defs = problem.closures, problem.group_defs
-    topology = problem.topology
-    parent = {k: k for k in closures}
-
-    def find(k):
-        return base.find_root(parent, k)
-
-    first = {}
-    for k in sorted(closures, key=repr):
-        for name in sorted(closures[k]):
-            group = defs.get(name)
-            if (group is None or group.kind != group_kinds.AFFINITY or
-                    topology.index(group.level) > level):
-                continue
-            if name in first:
-                parent[find(k)] = find(first[name])
-            else:
-                first[name] = k
-    roots, units = {}, {}
+    roots = base.affinity_roots(problem, level)
+    units, numbers = {}, {}
     for k in keys:
-        units[k] = roots.setdefault(find(k), len(roots))
+        units[k] = numbers.setdefault(roots[k], len(numbers))
     return units

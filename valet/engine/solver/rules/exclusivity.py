@@ -40,12 +40,17 @@ class _Tracker(base.Tracker):
         self.total = rule.total.copy()
         self.any = rule.any_member.copy()
         self.count = {k: v.copy() for k, v in rule.count.items()}
+        # Outsiders' hosts change only when a member comes or goes.
+        self._outsiders = None
 
     def mask(self, i):
         safe, _ = self.p.domain_index(self.rule.level)
         name = self.rule.member_of.get(i)
         if name is None:
-            return (self.any == 0).take(safe)
+            if self._outsiders is None:
+                self._outsiders = (self.any == 0).take(safe)
+                self._outsiders.flags.writeable = False     # shared
+            return self._outsiders
         # Its domain may hold only its group's members, and none of them
         # may be a member of another exclusivity group here (a placed
         # server in two, drift, dedicates its domain to both).
@@ -60,6 +65,7 @@ class _Tracker(base.Tracker):
         if name is not None:
             self.count[name][dom] += 1
             self.any[dom] += 1
+            self._outsiders = None
 
     def undo(self, i, h, token):
         dom = self.p.domain[self.rule.level, h]
@@ -68,6 +74,7 @@ class _Tracker(base.Tracker):
         if name is not None:
             self.count[name][dom] -= 1
             self.any[dom] -= 1
+            self._outsiders = None
 
     def root_bound(self, in_use):
         # An exclusivity group with no dedicated domain in use needs a
@@ -78,7 +85,7 @@ class _Tracker(base.Tracker):
             ok = np.zeros(self.p.slots, dtype=bool)
             for i, group in member_of.items():
                 if group == name:
-                    ok |= self.search.feasible_mask(i)
+                    ok |= base.root_feasible(self.search, i)
             if not (ok & in_use).any():
                 fresh_needed += 1
         return fresh_needed
