@@ -14,10 +14,10 @@ from valet.engine.model import errors
 from valet.engine.model import extra_specs as extra_specs_mod
 from valet.engine.model import groups as g
 from valet.engine.model import request as r
+from valet.engine.solver import group_defs
 from valet.engine.solver import model_cache
 from valet.engine.solver import rules
 from valet.engine.solver.rules.base import EPS
-from valet.objects import group_kinds
 
 
 _NO_SLOTS = np.zeros(0, dtype=np.int64)
@@ -42,7 +42,7 @@ class Problem:
         self.topology = dc.topology
         self.ignore_groups = frozenset(ignore_groups)
         self._exclusivity = None
-        self.group_defs = _group_definitions(dc, request)
+        self.group_defs = group_defs.definitions(dc, request)
         # Without nesting in the request and with every group counted,
         # what placed servers belong to is the model's alone (cached).
         self._model_only = not self.ignore_groups and not any(
@@ -82,63 +82,13 @@ class Problem:
             cache = model_cache.store(self.dc, 'nesting')
             if 'ok' not in cache:
                 try:
-                    self._check_nesting_of(dict(self.dc.groups))
+                    group_defs.check_nesting(dict(self.dc.groups), self.topology)
                     cache['ok'] = True
                 except errors.InvalidRequest:
                     cache['ok'] = False
             if cache['ok']:
                 return
-        self._check_nesting_of(self.group_defs)
-
-    def _check_nesting_of(self, defs):
-        for group in defs.values():
-            for parent_name in group.parents:
-                parent = defs.get(parent_name)
-                if parent is None:
-                    raise errors.InvalidRequest(
-                        'group %s is nested in unknown group %s' % (
-                            group.name, parent_name),
-                        code='valet.request.unknown_group',
-                        group=parent_name)
-                if (parent.kind != g.AFFINITY and
-                        group.kind != g.AFFINITY):
-                    raise errors.InvalidRequest(
-                        '%s group %s cannot be nested in %s group %s: '
-                        'diversity and exclusivity groups may only contain '
-                        'servers and affinity groups' % (
-                            group.kind, group.name, parent.kind,
-                            parent.name),
-                        code='valet.request.illegal_nesting',
-                        group=group.name, parent=parent.name)
-                if (self.topology.index(group.level) >
-                        self.topology.index(parent.level)):
-                    raise errors.InvalidRequest(
-                        'group %s (level %s) cannot be nested in group %s '
-                        '(level %s): a nested group\'s level may not be '
-                        'higher than its parent\'s' % (
-                            group.name, group.level, parent.name,
-                            parent.level),
-                        code='valet.request.illegal_nesting',
-                        group=group.name, parent=parent.name)
-        # Cycles: depth-first walk with colours.
-        state = {}
-
-        def visit(name, path):
-            mark = state.get(name)
-            if mark == 1:
-                cycle = path[path.index(name):] + [name]
-                raise errors.InvalidRequest(
-                    'groups are nested in a cycle: %s' % ' -> '.join(cycle),
-                    code='valet.request.group_cycle', groups=cycle)
-            if mark == 2:
-                return
-            state[name] = 1
-            for parent in defs[name].parents:
-                visit(parent, path + [name])
-            state[name] = 2
-
-        for name in sorted(defs):
-            visit(name, [])
+        group_defs.check_nesting(self.group_defs, self.topology)
 
     # ----------------------------------------------------------------- state
     def _build_state(self):
@@ -625,69 +575,6 @@ class Problem:
         mask = np.zeros(self.slots, dtype=bool)
         mask[self.dc.slots_of(names)] = True
         return mask
-
-
-def _group_definitions(dc, request):
-    defs = dict(dc.groups)
-    for group in request.groups:
-        if group.kind not in g.KINDS:
-            raise errors.InvalidRequest(
-                'group %s has unknown type %r; use one of %s' % (
-                    group.name, group.kind, ', '.join(g.KINDS)),
-                code='valet.request.unknown_kind', group=group.name)
-        dc.topology.index(group.level)
-        problem = _parameters_error(group.kind, group.parameters)
-        if problem:
-            raise errors.InvalidRequest(
-                'group %s: %s' % (group.name, problem),
-                code='valet.request.bad_group', group=group.name)
-        known = defs.get(group.name)
-        if known is not None and _shape(known) != _shape(group):
-            raise errors.InvalidRequest(
-                'group %s is a %s group at level %s, not %s at %s' % (
-                    group.name, _kind(known), known.level, _kind(group),
-                    group.level),
-                code='valet.request.group_conflict', group=group.name)
-        if known is None or group.parents:
-            defs[group.name] = group
-    return defs
-
-
-_PARAMETER_ERRORS = {}
-_PLAIN = (int, float, str)
-
-
-def _parameters_error(kind, parameters):
-    """group_kinds.parameters_error, once per kind and parameters (the
-    same few groups come with request after request). Keyed by the
-    values' types too: 1, 1.0 and True are equal keys but not equally
-    valid; values of other types are checked every time."""
-    if not all(type(v) in _PLAIN for _, v in parameters):
-        return group_kinds.parameters_error(kind, dict(parameters))
-    key = (kind, tuple((k, type(v), v) for k, v in parameters))
-    try:
-        return _PARAMETER_ERRORS[key]
-    except KeyError:
-        pass
-    found = group_kinds.parameters_error(kind, dict(parameters))
-    if len(_PARAMETER_ERRORS) >= 256:
-        _PARAMETER_ERRORS.clear()       # bounded: many distinct groups
-    _PARAMETER_ERRORS[key] = found
-    return found
-
-
-def _shape(group):
-    # The parameters carry the kind's defaults (a soft group's weight 1),
-    # so a group stated without a default it has compares equal.
-    return (group.kind, group.level, group.parameters)
-
-
-def _kind(group):
-    """A group's kind and parameters, as messages name them."""
-    if not group.parameters:
-        return group.kind
-    return '%s (%s)' % (group.kind, ', '.join(
-        '%s %s' % pair for pair in group.parameters))
 
 
 def _servers_to_place(dc, request, movable_extra):

@@ -13,6 +13,7 @@ import numpy as np
 
 from valet.engine.model import groups as groups_mod
 from valet.engine.solver import explain
+from valet.engine.solver import group_defs
 from valet.engine.solver import problem as problem_mod
 from valet.engine.solver import proofs
 from valet.engine.solver import search
@@ -187,7 +188,7 @@ class TestModelCaches(base.SolverTestCase):
             expect = group_kinds.parameters_error(group_kinds.AT_MOST,
                                                   dict(params))
             for _ in range(2):
-                self.assertEqual(expect, problem_mod._parameters_error(
+                self.assertEqual(expect, group_defs._parameters_error(
                     group_kinds.AT_MOST, params), value)
 
     def test_static_filters_shared_until_the_model_changes(self):
