@@ -1,14 +1,12 @@
 """The largest matching of rows to distinct columns (the counts of
 ``proofs.py``: units to domains, groups to clean domains)."""
 
-# Augmenting-path steps a matching may take before it gives up (work, not
-# time: the same input gives the same verdict on any machine).
-MATCH_WORK = 200000
 
-
-def largest(options):
+def largest(options, work_cap):
     """The largest number of rows matched to distinct columns (``options``
-    lists each row's columns), or None when the work cap ran out.
+    lists each row's columns), or None when ``work_cap`` augmenting-path
+    steps did not finish it (work, not time: the same input gives the
+    same verdict on any machine).
 
     A row with at least as many columns as there are rows always finds a
     free one, so only the others are matched by augmenting paths.
@@ -27,7 +25,7 @@ def largest(options):
             row, cols = stack[-1]
             col = next(cols, None)
             work += 1
-            if work > MATCH_WORK:
+            if work > work_cap:
                 return None
             if col is None:
                 stack.pop()

@@ -26,7 +26,7 @@ capacity proof, which holds with every group ignored).
 
 import numpy as np
 
-from valet.engine.solver.matching import largest as _matching
+from valet.engine.solver import matching
 from valet.engine.solver.rules.base import EPS
 from valet.engine.solver.rules import base
 from valet.engine.solver.rules import diversity
@@ -34,6 +34,8 @@ from valet.engine.solver.rules import spread
 from valet.objects import group_kinds
 
 CAPACITY = 'capacity'
+# Augmenting-path steps a matching may take before it gives up.
+MATCH_WORK = 200000
 # Diversity groups the new-host bound keeps items apart by (at most).
 APART_RULES = 4
 
@@ -761,6 +763,10 @@ def _item_demand(demand, items):
         if len(m) > 1:
             need[k] = demand[m].sum(axis=0)
     return need
+
+
+def _matching(options):
+    return matching.largest(options, MATCH_WORK)
 
 
 def _soft(rule):
