@@ -26,6 +26,7 @@ capacity proof, which holds with every group ignored).
 
 import numpy as np
 
+from valet.engine.solver import matching
 from valet.engine.solver.rules.base import EPS
 from valet.engine.solver.rules import base
 from valet.engine.solver.rules import diversity
@@ -33,8 +34,7 @@ from valet.engine.solver.rules import spread
 from valet.objects import group_kinds
 
 CAPACITY = 'capacity'
-# Augmenting-path steps a matching may take before it gives up (work, not
-# time: the same input gives the same verdict on any machine).
+# Augmenting-path steps a matching may take before it gives up.
 MATCH_WORK = 200000
 # Diversity groups the new-host bound keeps items apart by (at most).
 APART_RULES = 4
@@ -149,6 +149,7 @@ class _Facts:
         self._masks = None
         self._free_masks = None
         self.room = np.maximum(problem.free, 0)
+        self._levels = {}
 
     # ------------------------------------------------------------- masks
     def free_masks(self):
@@ -324,8 +325,36 @@ class _Facts:
         items = _host_units(p)
         if len(items) == len(p.servers):
             return 0            # no pair: size_classes counted these
-        need = np.array([p.demand[m].sum(axis=0) for m in items])
-        # Per item, per diversity rule: the unit its members are in.
+        need = _item_demand(p.demand, items)
+        # Per item: its servers' distinct masks (the union grows by them).
+        index = masks.index.tolist()
+        item_masks = [[index[m[0]]] if len(m) == 1
+                      else sorted({index[i] for i in m}) for m in items]
+        most = (self.room[empty].max(axis=0) if empty.any()
+                else np.zeros(need.shape[1]))
+        apart = None
+        bound = 0
+        for c in range(need.shape[1]):
+            column = self.room[:, c]
+            for size, big, where in _by_size(need[:, c], masks,
+                                             item_masks):
+                room = column[where & in_use]
+                extra = len(big) - int(np.floor(room / size + EPS).sum())
+                if extra <= 0:
+                    continue
+                if apart is None:
+                    apart = self._apart_units(items)
+                big = sorted(big.tolist())
+                per = self._per_host(need[big], most,
+                                     [[u[k] for k in big] for u in apart])
+                if per <= 0:
+                    return len(p.servers) + 1
+                bound = max(bound, -(-extra // per))
+        return bound
+
+    def _apart_units(self, items):
+        """Per diversity rule the count may use: per item, the unit its
+        members are in (None: not in the rule)."""
         apart = []
         for _, rule in self._rules(group_kinds.DIVERSITY):
             if rule.shared or len(apart) >= APART_RULES:
@@ -334,25 +363,7 @@ class _Facts:
                 continue
             apart.append([next((rule.unit[i] for i in m if i in rule.unit),
                                None) for m in items])
-        most = (self.room[empty].max(axis=0) if empty.any()
-                else np.zeros(need.shape[1]))
-        bound = 0
-        for c in range(need.shape[1]):
-            for size in sorted(set(need[need[:, c] > EPS, c].tolist()),
-                               reverse=True):
-                big = [k for k in range(len(items))
-                       if need[k, c] >= size - EPS]
-                where = masks.union([i for k in big for i in items[k]])
-                room = self.room[where & in_use, c]
-                extra = len(big) - int(np.floor(room / size + EPS).sum())
-                if extra <= 0:
-                    continue
-                per = self._per_host(need[big], most,
-                                     [[u[k] for k in big] for u in apart])
-                if per <= 0:
-                    return len(p.servers) + 1
-                bound = max(bound, -(-extra // per))
-        return bound
+        return apart
 
     @staticmethod
     def _per_host(need, most, apart):
@@ -391,22 +402,32 @@ class _Facts:
         return best
 
     # ------------------------------------------------------------ groups
+    def _level(self, level):
+        """(host -> domain id, hosts in a domain, domain count) of
+        ``level``, once per level (every group count asks)."""
+        found = self._levels.get(level)
+        if found is None:
+            dom = self.p.domain[level]
+            found = self._levels[level] = (
+                dom, dom >= 0, self.p.dc.domain_count(level))
+        return found
+
     def _domains(self, level, hosts):
         """Per domain of ``level``: whether it has one of ``hosts``."""
-        p = self.p
-        dom = p.domain[level]
-        out = np.zeros(p.dc.domain_count(level), dtype=bool)
-        out[dom[hosts & (dom >= 0)]] = True
+        dom, valid, ndom = self._level(level)
+        out = np.zeros(ndom, dtype=bool)
+        out[dom[hosts & valid]] = True
         return out
 
     def _domain_room(self, level, hosts):
-        p = self.p
-        dom = p.domain[level]
-        keep = hosts & (dom >= 0)
-        ndom = p.dc.domain_count(level)
-        return np.stack([np.bincount(dom[keep], weights=self.room[keep, c],
-                                     minlength=ndom)
-                         for c in range(self.room.shape[1])], axis=1)
+        dom, valid, ndom = self._level(level)
+        keep = hosts & valid
+        where, room = dom[keep], self.room[keep]
+        out = np.empty((ndom, room.shape[1]))
+        for c in range(room.shape[1]):
+            out[:, c] = np.bincount(where, weights=room[:, c],
+                                    minlength=ndom)
+        return out
 
     def _hold(self, level, hosts, members):
         """Per domain: at most how many of ``members`` it can take (by the
@@ -434,18 +455,20 @@ class _Facts:
         p = self.p
         masks = self.masks()
         bound = 0
+        # Per distinct mask and level: its hosts here, their domains and
+        # (for a unit of one) the domain ids.
+        seen = {}
+        index = masks.index.tolist()
         for _, rule in self._rules(group_kinds.DIVERSITY):
             units = {}
             for i in rule.members:
                 units.setdefault(rule.unit[i], []).append(i)
             options = []
-            # Per distinct mask: its hosts here, their domains and (for a
-            # unit of one) the domain ids.
-            seen = {}
             for unit in sorted(units):
                 members = units[unit]
-                found = [self._mask_domains(seen, masks, i, rule.level,
-                                            hosts) for i in members]
+                found = [self._mask_domains(seen, masks, index[i],
+                                            rule.level, hosts)
+                         for i in members]
                 if len(members) == 1:
                     options.append(found[0][2])
                     continue
@@ -456,7 +479,7 @@ class _Facts:
                     ok = ok & doms
                 need = p.demand[members].sum(axis=0)
                 room = self._domain_room(rule.level, where)
-                ok &= np.all(room >= need - EPS, axis=1)
+                ok &= (room >= need - EPS).all(axis=1)
                 options.append(np.flatnonzero(ok))
             matched = _matching(options)
             if matched is None or matched >= len(options):
@@ -480,15 +503,14 @@ class _Facts:
             return [entry]
         return bound if count else []
 
-    def _mask_domains(self, seen, masks, i, level, hosts):
-        """(hosts, domains, domain ids) of server i's mask on ``hosts``,
-        once per distinct mask (``seen``)."""
-        k = masks.index[i]
-        found = seen.get(k)
+    def _mask_domains(self, seen, masks, k, level, hosts):
+        """(hosts, domains, domain ids) of distinct mask k on ``hosts``,
+        once per mask and level (``seen``: of one question's hosts)."""
+        found = seen.get((k, level))
         if found is None:
             mask = masks.unique[k] & hosts
             doms = self._domains(level, mask)
-            found = seen[k] = (mask, doms, np.flatnonzero(doms))
+            found = seen[(k, level)] = (mask, doms, np.flatnonzero(doms))
         return found
 
     def _diversity_recount(self, rule, hosts):
@@ -671,19 +693,23 @@ class _Facts:
         """Affinity groups no single domain can hold on ``hosts``."""
         p = self.p
         masks = self.masks()
+        seen = {}
         for _, rule in self._rules(group_kinds.AFFINITY):
             where = np.zeros(p.slots, dtype=bool)
             ok = None
-            for i in rule.members:
-                mask = masks[i] & hosts
+            for k in sorted(set(masks.index[rule.members].tolist())):
+                mask, doms, _ = self._mask_domains(seen, masks, k,
+                                                   rule.level, hosts)
                 where |= mask
-                doms = self._domains(rule.level, mask)
                 ok = doms if ok is None else ok & doms
-            need = p.demand[rule.members].sum(axis=0)
-            room = self._domain_room(rule.level, where)
-            if not (ok & np.all(room >= need - EPS, axis=1)).any():
-                return [{'group': rule.name, 'kind': rule.kind,
-                         'groups': self.rule_groups(rule.members)}]
+            if ok is not None and ok.any():
+                # A domain all members may use: has it room for them?
+                need = p.demand[rule.members].sum(axis=0)
+                room = self._domain_room(rule.level, where)
+                if (ok & (room >= need - EPS).all(axis=1)).any():
+                    continue
+            return [{'group': rule.name, 'kind': rule.kind,
+                     'groups': self.rule_groups(rule.members)}]
         return []
 
 
@@ -698,78 +724,49 @@ def _host_units(problem):
     return sorted(units.values(), key=lambda u: (-len(u), u))
 
 
-def _by_size(need, masks):
+def _by_size(need, masks, row_masks=None):
     """Per distinct demand ``size`` of one resource class, largest first:
-    (size, the servers needing at least that much, the union of their
-    masks). The union grows as the size falls, so each mask is added
-    once; it is the same array until one is."""
+    (size, the rows needing at least that much, the union of their
+    masks). A row is a server (its mask ``masks.index``) or, with
+    ``row_masks``, a list of masks' indices. The union grows as the size
+    falls, so each mask is added once; it is the same array until one
+    is."""
     sizes = sorted(set(need[need > EPS].tolist()), reverse=True)
     if not sizes:
         return
     order = np.argsort(-need, kind='stable')
     # Plain lists: a few dozen servers, read one by one.
     ranked = need[order].tolist()
-    kinds = masks.index[order].tolist()
+    if row_masks is None:
+        kinds = [[k] for k in masks.index[order].tolist()]
+    else:
+        kinds = [row_masks[r] for r in order.tolist()]
     where = np.zeros(len(masks.unique[0]), dtype=bool)
     added = set()
     j, n = 0, len(ranked)
     for size in sizes:
         floor = size - EPS
         while j < n and ranked[j] >= floor:
-            k = kinds[j]
-            if k not in added:
-                added.add(k)
-                where = where | masks.unique[k]
+            for k in kinds[j]:
+                if k not in added:
+                    added.add(k)
+                    where = where | masks.unique[k]
             j += 1
         yield size, order[:j], where
 
 
-def _matching(options):
-    """The largest number of rows matched to distinct columns (``options``
-    lists each row's columns), or None when the work cap ran out.
+def _item_demand(demand, items):
+    """Per item (a list of servers) the demand of its servers together
+    (a singleton's row as it is)."""
+    need = demand[[m[0] for m in items]]
+    for k, m in enumerate(items):
+        if len(m) > 1:
+            need[k] = demand[m].sum(axis=0)
+    return need
 
-    A row with at least as many columns as there are rows always finds a
-    free one, so only the others are matched by augmenting paths.
-    """
-    rows = len(options)
-    hard = [r for r in range(rows) if len(options[r]) < rows]
-    owner = {}
-    work = 0
-    matched = 0
-    for r in sorted(hard, key=lambda r: len(options[r])):
-        seen = set()
-        stack = [(r, iter(options[r]))]
-        path = []
-        found = False
-        while stack:
-            row, cols = stack[-1]
-            col = next(cols, None)
-            work += 1
-            if work > MATCH_WORK:
-                return None
-            if col is None:
-                stack.pop()
-                if path:
-                    path.pop()
-                continue
-            col = int(col)
-            if col in seen:
-                continue
-            seen.add(col)
-            path.append(col)
-            if col not in owner:
-                found = True
-                break
-            nxt = owner[col]
-            stack.append((nxt, iter(options[nxt])))
-        if found:
-            # Flip the path: each row on it takes the column after it.
-            for (row, _), col in zip(stack, path):
-                owner[col] = row
-            matched += 1
-        else:
-            path.clear()
-    return matched + (rows - len(hard))
+
+def _matching(options):
+    return matching.largest(options, MATCH_WORK)
 
 
 def _soft(rule):

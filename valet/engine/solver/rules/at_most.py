@@ -158,9 +158,7 @@ class _Tracker(base.Tracker):
         rule, p = self.rule, self.p
         if rule.level != 0:
             return 0
-        ok = np.zeros(p.slots, dtype=bool)
-        for i in rule.members:
-            ok |= base.root_feasible(self.search, i)
+        ok = base.root_union(self.search, rule.members)
         dom = p.domain[0]
         hosts = np.flatnonzero(ok & in_use)
         room = int(np.maximum(rule.limit - self.count[dom[hosts]], 0).sum())

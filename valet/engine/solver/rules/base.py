@@ -105,6 +105,19 @@ def root_feasible(search, i):
     return found
 
 
+def root_union(search, members):
+    """The hosts ``root_feasible`` allows any of ``members`` (alike
+    servers share one mask: each distinct one is added once)."""
+    out = np.zeros(search.p.slots, dtype=bool)
+    added = {}      # id -> mask (kept alive: an id is not reused)
+    for i in members:
+        mask = root_feasible(search, i)
+        if id(mask) not in added:
+            added[id(mask)] = mask
+            out |= mask
+    return out
+
+
 def mask_key(rule, i):
     """What a rule's mask for server i depends on besides the rule,
     before anything is placed (servers with equal keys get equal masks).

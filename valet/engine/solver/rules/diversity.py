@@ -101,9 +101,7 @@ class _Tracker(base.Tracker):
             return 0
         units = {rule.unit[i] for i in rule.members}
         owned = set(rule.owner[rule.owner >= 0].tolist())
-        ok = np.zeros(self.p.slots, dtype=bool)
-        for i in rule.members:
-            ok |= base.root_feasible(search, i)
+        ok = base.root_union(search, rule.members)
         room = int((ok & in_use).sum())
         return len(units - owned) - room
 

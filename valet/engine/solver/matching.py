@@ -1,0 +1,52 @@
+"""The largest matching of rows to distinct columns (the counts of
+``proofs.py``: units to domains, groups to clean domains)."""
+
+
+def largest(options, work_cap):
+    """The largest number of rows matched to distinct columns (``options``
+    lists each row's columns), or None when ``work_cap`` augmenting-path
+    steps did not finish it (work, not time: the same input gives the
+    same verdict on any machine).
+
+    A row with at least as many columns as there are rows always finds a
+    free one, so only the others are matched by augmenting paths.
+    """
+    rows = len(options)
+    hard = [r for r in range(rows) if len(options[r]) < rows]
+    owner = {}
+    work = 0
+    matched = 0
+    for r in sorted(hard, key=lambda r: len(options[r])):
+        seen = set()
+        stack = [(r, iter(options[r]))]
+        path = []
+        found = False
+        while stack:
+            row, cols = stack[-1]
+            col = next(cols, None)
+            work += 1
+            if work > work_cap:
+                return None
+            if col is None:
+                stack.pop()
+                if path:
+                    path.pop()
+                continue
+            col = int(col)
+            if col in seen:
+                continue
+            seen.add(col)
+            path.append(col)
+            if col not in owner:
+                found = True
+                break
+            nxt = owner[col]
+            stack.append((nxt, iter(options[nxt])))
+        if found:
+            # Flip the path: each row on it takes the column after it.
+            for (row, _), col in zip(stack, path):
+                owner[col] = row
+            matched += 1
+        else:
+            path.clear()
+    return matched + (rows - len(hard))
