@@ -29,6 +29,7 @@ import numpy as np
 from valet.engine.solver import matching
 from valet.engine.solver.rules.base import EPS
 from valet.engine.solver.rules import base
+from valet.engine.solver.rules import counts
 from valet.engine.solver.rules import diversity
 from valet.engine.solver.rules import spread
 from valet.objects import group_kinds
@@ -715,13 +716,9 @@ class _Facts:
 
 def _host_units(problem):
     """The request's servers as lists host affinity holds on one host,
-    largest first (counts.units on the problem's own closures, from the
-    links rules.base works out once per problem)."""
-    roots = base.affinity_roots(problem, 0)
-    units = {}
-    for i in range(len(problem.servers)):
-        units.setdefault(roots[('new', i)], []).append(i)
-    return sorted(units.values(), key=lambda u: (-len(u), u))
+    largest first."""
+    return counts.units(problem, problem.closures,
+                        range(len(problem.servers)), 0)
 
 
 def _by_size(need, masks, row_masks=None):

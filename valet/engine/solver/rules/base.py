@@ -45,17 +45,25 @@ def find_root(parent, x):
     return x
 
 
-def affinity_roots(problem, level):
-    """Per key of ``problem.closures``: the root of the servers affinity
-    groups at ``level`` or below hold in one domain with it (links may run
-    through any server). Only the partition counts, not which key is a
-    root; worked out once per problem and level (every diversity, at-most
-    and proof count of the level asks)."""
-    cache = problem.__dict__.setdefault('_affinity_roots', {})
-    found = cache.get(level)
-    if found is not None:
+def affinity_roots(problem, level, closures=None):
+    """Per key of ``closures`` (the problem's own by default): the root
+    of the servers affinity groups at ``level`` or below hold in one
+    domain with it (links may run through any server). Only the
+    partition counts, not which key is a root; for the problem's own
+    closures worked out once per level (every diversity, at-most and
+    proof count of the level asks)."""
+    if closures is None or closures is problem.closures:
+        cache = problem.__dict__.setdefault('_affinity_roots', {})
+        found = cache.get(level)
+        if found is None:
+            found = cache[level] = _affinity_roots(
+                problem, level, problem.closures)
         return found
-    closures, defs = problem.closures, problem.group_defs
+    return _affinity_roots(problem, level, closures)
+
+
+def _affinity_roots(problem, level, closures):
+    defs = problem.group_defs
     index = problem.topology.index
     low = {}        # group name -> whether an affinity group <= level
     parent = {k: k for k in closures}
@@ -73,8 +81,7 @@ def affinity_roots(problem, level):
             other = first.setdefault(name, k)
             if other != k:
                 parent[find_root(parent, k)] = find_root(parent, other)
-    found = cache[level] = {k: find_root(parent, k) for k in closures}
-    return found
+    return {k: find_root(parent, k) for k in closures}
 
 
 def root_feasible(search, i):

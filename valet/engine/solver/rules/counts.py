@@ -108,50 +108,12 @@ def units(problem, clos, members, level):
     """The members as lists held in one domain of ``level`` by affinity
     groups at that level or below, largest first (links may run through
     other servers: a chain of shared groups holds them all together)."""
-    if clos is problem.closures:
-        # The problem's own closures: the partition once per level.
-        cache = problem.__dict__.setdefault('_unit_roots', {})
-        roots = cache.get(level)
-        if roots is None:
-            roots = cache[level] = _roots(_tied(problem, clos, level))
-    else:
-        roots = _roots(_tied(problem, clos, level))
-    if not roots:
-        return [[i] for i in members]
+    roots = base.affinity_roots(problem, level, clos)
     out = {}
     for i in members:
         key = ('new', i)
         out.setdefault(roots.get(key, key), []).append(i)
     return sorted(out.values(), key=lambda u: (-len(u), u))
-
-
-def _tied(problem, clos, level):
-    """Per affinity group at ``level`` or below, the closure keys in it."""
-    low = _low_affinity(problem, level)
-    tied = {}
-    for k, names in clos.items():
-        for name in low.intersection(names):
-            tied.setdefault(name, []).append(k)
-    return tied
-
-
-def _roots(tied):
-    """Per closure key an affinity group holds: its unit's root (keys in
-    no such group are their own unit)."""
-    parent = {}
-
-    def find(k):
-        parent.setdefault(k, k)
-        return base.find_root(parent, k)
-
-    # The partition does not depend on the order the links are made in.
-    for keys in tied.values():
-        root = find(keys[0])
-        for k in keys[1:]:
-            other = find(k)
-            if other != root:
-                parent[other] = root
-    return {k: find(k) for k in list(parent)}
 
 
 def _low_affinity(problem, level):

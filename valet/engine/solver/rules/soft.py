@@ -78,13 +78,9 @@ class Soft(base.Constraint):
                                      minlength=ndom)
                          for c in range(free.shape[1])], axis=1)
         demand = problem.demand[self.members]
-        most = np.full(ndom, len(self.members))
         # Each resource class's demands sorted and summed, all at once.
         cums = np.sort(demand, axis=0).cumsum(axis=0) - EPS
-        for c in range(demand.shape[1]):
-            most = np.minimum(most, cums[:, c].searchsorted(
-                free[:, c], side='right'))
-        return most
+        return fits(cums, free, len(self.members))
 
     def lower_bound(self, problem):
         """Violations no placement can avoid (unweighted)."""
@@ -97,6 +93,18 @@ class Soft(base.Constraint):
         if found is None:
             found = self._host_domains = problem.domain[self.level].tolist()
         return found
+
+
+def fits(cum, free, most):
+    """Per row of ``free``, how many rows of ``cum`` (cumulative demands,
+    less the slack) it holds in every resource class (at most ``most``)."""
+    if not cum.shape[1]:
+        return np.full(len(free), most)
+    fit = cum[:, 0].searchsorted(free[:, 0], side='right')
+    for c in range(1, cum.shape[1]):
+        fit = np.minimum(fit, cum[:, c].searchsorted(free[:, c],
+                                                     side='right'))
+    return fit
 
 
 class Tracker(base.Tracker):

@@ -175,7 +175,7 @@ class _Tracker(soft.Tracker):
         left = tuple(m for m in self.by_size if assign[m] < 0)
         dom = self.domains
         free = self._room(dom)
-        fit = _fits(self._sizes_left(left), free, len(left))
+        fit = soft.fits(self._sizes_left(left), free, len(left))
         if self.rule.level:
             fit = fit.take(dom)
         ends = self.count.take(dom) + fit
@@ -239,7 +239,7 @@ class _Tracker(soft.Tracker):
         for k in kept:
             total += counts[k]
             sizes.append(total)
-        return np.array(sizes).take(_fits(cum, free, len(kept)))
+        return np.array(sizes).take(soft.fits(cum, free, len(kept)))
 
     def added(self, d):
         return 0 if self.count[d] >= self.top else 1
@@ -290,18 +290,6 @@ class _Tracker(soft.Tracker):
 
     def adds(self, i):
         return self.count.take(self.domains) < self.top
-
-
-def _fits(cum, free, most):
-    """Per row of ``free``, how many rows of ``cum`` (cumulative demands,
-    less the slack) it holds in every resource class (at most ``most``)."""
-    if not cum.shape[1]:
-        return np.full(len(free), most)
-    fit = cum[:, 0].searchsorted(free[:, 0], side='right')
-    for c in range(1, cum.shape[1]):
-        fit = np.minimum(fit, cum[:, c].searchsorted(free[:, c],
-                                                     side='right'))
-    return fit
 
 
 def structure(problem, rule):

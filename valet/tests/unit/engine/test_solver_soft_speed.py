@@ -10,6 +10,7 @@ import numpy as np
 from valet.engine.solver import problem as problem_mod
 from valet.engine.solver import search as search_mod
 from valet.engine.solver import SolverOptions
+from valet.engine.solver.rules import soft
 from valet.engine.solver.rules import soft_affinity
 from valet.engine.solver.rules.base import EPS
 from valet.tests.unit.engine import base
@@ -157,7 +158,7 @@ class TestAffinityRankingPieces(base.SolverTestCase):
                 expected = np.minimum(expected, np.searchsorted(
                     cum[:, c], free[:, c], side='right'))
             self.assertEqual(expected.tolist(),
-                             soft_affinity._fits(cum, free, rows).tolist())
+                             soft.fits(cum, free, rows).tolist())
 
     def test_sums_and_members_left_are_the_members(self):
         for rng, search, i in _searches(14, 30):
