@@ -47,6 +47,9 @@ class JSONOnlyHook(hooks.PecanHook):
 
     def on_route(self, state):
         state.request.environ['HTTP_ACCEPT'] = 'application/json'
+        # Chosen here, pecan does not parse the Accept header set above
+        # and match it against the route's types on every request.
+        state.request.pecan['content_type'] = 'application/json'
 
 
 class ContextHook(hooks.PecanHook):

@@ -40,6 +40,8 @@ EXTRA_SPEC_LIST_KEY = 'valet:groups'
 MAX_GROUPS = 64
 # A group name (RFC 3986 unreserved characters) or id.
 REF = re.compile(r'^[A-Za-z0-9._~:-]{1,255}$')
+# The same without the surrounding blanks REF's users strip first.
+_PLAIN_REF = re.compile(r'[A-Za-z0-9._~:-]{1,255}')
 USAGE = ('{"groups": ["<group name or id>", ...]}')
 
 
@@ -142,13 +144,42 @@ def from_extra_specs(extra_specs, flavor=None):
     return _unique(refs)
 
 
+def _common_refs(metadata):
+    """The references of ``metadata`` in its common shapes (none, or
+    ``valet`` a mapping listing plain names), or None: ``from_metadata``
+    then reads it, and words any error. Every plan names each server's
+    groups, and the parse runs in the API and again in the engine: the
+    common shape skips building the error wording for every server."""
+    if metadata is None or metadata == '':
+        return ()
+    if type(metadata) is not dict or metadata.get(LIST_KEY) not in (
+            None, ''):
+        return None
+    value = metadata.get(METADATA_KEY)
+    if value is None or value == '':
+        return ()
+    if type(value) is not dict or len(value) != 1:
+        return None
+    names = value.get('groups')
+    if names is None:
+        return None
+    if type(names) is not list or len(names) > MAX_GROUPS or not all(
+            type(n) is str and _PLAIN_REF.fullmatch(n) for n in names):
+        return None
+    return _unique(names)
+
+
 def server_metadata_refs(orch_id, resource):
     """Group references in one server resource's properties.metadata."""
     properties = resource.get('properties') or {}
     if not isinstance(properties, dict):
         raise MembershipError('resource %s: properties must be an object'
                               % orch_id, orch_id)
-    return from_metadata(properties.get('metadata'),
+    metadata = properties.get('metadata')
+    refs = _common_refs(metadata)
+    if refs is not None:
+        return refs
+    return from_metadata(metadata,
                          'resource %s: properties.metadata' % orch_id,
                          orch_id)
 

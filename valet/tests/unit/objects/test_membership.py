@@ -2,6 +2,8 @@
 
 import json
 
+import hypothesis
+from hypothesis import strategies as st
 from oslotest import base
 
 from valet.objects import membership as m
@@ -186,3 +188,55 @@ class ResolveTest(base.BaseTestCase):
         self.assertEqual({'metadata': {'valet': {'groups': ['g2']}}},
                          resolved['o1']['properties'])
         self.assertNotIn('properties', resources['o1'])
+
+
+_NAME = st.one_of(
+    st.sampled_from(['a', 'web', 'g-1', 'x.y', ' a', 'a ', 'a\n', '', 'a b',
+                     'a/b', 'é', 'z' * 256]),
+    st.text(alphabet='ab:~_ \n', max_size=4))
+_GROUPS = st.one_of(st.none(), st.integers(), st.text(max_size=3),
+                    st.lists(st.one_of(_NAME, st.integers()), max_size=4),
+                    st.lists(st.just('g'), min_size=64, max_size=66))
+_VALET = st.one_of(
+    st.none(), st.just(''), st.just('{"groups": ["a"]}'), st.integers(),
+    st.dictionaries(st.sampled_from(['groups', 'other']), _GROUPS,
+                    max_size=2))
+_METADATA = st.one_of(
+    st.none(), st.just(''), st.just([]), st.just('{"valet": 1}'),
+    st.fixed_dictionaries({}, optional={
+        'valet': _VALET,
+        'valet_groups': st.one_of(st.none(), st.just(''), st.just('a,b'),
+                                  st.just(['a'])),
+        'other': st.just('x')}))
+
+
+class CommonShapeTest(base.BaseTestCase):
+    """The common-shape shortcut gives what the full parse gives, and
+    leaves every other shape (and every error) to it."""
+
+    @hypothesis.settings(max_examples=600, deadline=None)
+    @hypothesis.given(_METADATA)
+    def test_shortcut_agrees_with_the_full_parse(self, metadata):
+        try:
+            full = m.from_metadata(metadata, 'where', 'r1')
+        except m.MembershipError:
+            full = 'error'
+        quick = m._common_refs(metadata)
+        if quick is not None:
+            self.assertEqual(full, quick)
+        resource = {'type': SERVER, 'properties': {'metadata': metadata}}
+        try:
+            got = m.server_metadata_refs('r1', resource)
+        except m.MembershipError:
+            got = 'error'
+        self.assertEqual(full, got)
+
+    def test_common_shapes_take_the_shortcut(self):
+        self.assertEqual((), m._common_refs(None))
+        self.assertEqual((), m._common_refs({'other': 1}))
+        self.assertEqual(('a', 'b'), m._common_refs(
+            {'valet': {'groups': ['a', 'b', 'a']}}))
+        # Anything unusual goes the long way, where errors are worded.
+        self.assertIsNone(m._common_refs({'valet': {'groups': [' a']}}))
+        self.assertIsNone(m._common_refs({'valet': '{"groups": ["a"]}'}))
+        self.assertIsNone(m._common_refs({'valet_groups': 'a'}))
