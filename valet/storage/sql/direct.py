@@ -16,6 +16,7 @@ which raises the error oslo.db translates (a duplicate stack is still a
 """
 
 import json
+import operator
 import sqlite3
 
 from valet.storage.sql import models
@@ -33,6 +34,13 @@ class Statement:
         compiled = stmt.compile(dialect=dialect, column_keys=keys)
         self.sql = compiled.string
         self.order = tuple(compiled.positiontup or ())
+        # ``args(params)``: the values in the statement's order, taken
+        # in C once per row (a single one is still a tuple).
+        if len(self.order) > 1:
+            self.args = operator.itemgetter(*self.order)
+        else:
+            self.args = lambda params, order=self.order: tuple(
+                params[name] for name in order)
         self.names = None
         self.json = ()
         if stmt.is_select:
@@ -40,9 +48,6 @@ class Statement:
             self.names = tuple(c.name for c in columns)
             self.json = tuple(i for i, c in enumerate(columns)
                               if isinstance(c.type, models.JSONText))
-
-    def args(self, params):
-        return tuple(params[name] for name in self.order)
 
 
 class Row(tuple):

@@ -9,6 +9,7 @@ so that oslo.db can tell which column a duplicate-entry error is about.
 """
 
 import json
+from json import encoder as json_encoder
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
@@ -23,10 +24,20 @@ _MYSQL_ARGS = {'mysql_engine': 'InnoDB', 'mysql_charset': 'utf8mb4'}
 
 # json.dumps(value, sort_keys=True), without a new encoder per value.
 _ENCODE = json.JSONEncoder(sort_keys=True).encode
+# The same C encoder called directly: JSONEncoder.encode builds one for
+# every value, half the time of a placement's small spec (a 50-server
+# plan writes 100 of them). Stored values come from JSON documents and
+# cannot hold themselves, so no circular-reference bookkeeping.
+_C_ENCODE = None if json_encoder.c_make_encoder is None else \
+    json_encoder.c_make_encoder(
+        None, json.JSONEncoder().default, json_encoder.encode_basestring_ascii,
+        None, ': ', ', ', True, False, True)
 
 
 def json_text(value):
     """The text a ``JSONText`` column stores for ``value``."""
+    if _C_ENCODE is not None and type(value) is dict:
+        return ''.join(_C_ENCODE(value, 0))
     return _ENCODE(value)
 
 

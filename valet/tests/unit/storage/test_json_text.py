@@ -1,0 +1,46 @@
+"""The text a JSON column stores is json.dumps(value, sort_keys=True)."""
+
+import json
+
+import hypothesis
+from hypothesis import strategies as st
+from oslotest import base
+import sqlalchemy as sa
+
+from valet.storage.sql import direct
+from valet.storage.sql import models
+
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(),
+                     st.floats(allow_nan=False, allow_infinity=False),
+                     st.text(max_size=8))
+_VALUES = st.recursive(
+    _SCALARS, lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(st.text(max_size=6), inner, max_size=4)),
+    max_leaves=20)
+
+
+class JsonTextTest(base.BaseTestCase):
+
+    @hypothesis.settings(max_examples=400, deadline=None)
+    @hypothesis.given(_VALUES)
+    def test_same_text_as_json_dumps(self, value):
+        self.assertEqual(json.dumps(value, sort_keys=True),
+                         models.json_text(value))
+
+    def test_a_placement_spec(self):
+        spec = {'demand': {'vcpus': 2, 'memory_mb': 4096}, 'groups': ['g'],
+                'availability_zone': None, 'extra_specs': {'a': 'é'},
+                'flavor': 'm1.small', 'group_definitions': {}}
+        self.assertEqual(json.dumps(spec, sort_keys=True),
+                         models.json_text(spec))
+
+    def test_statement_arguments_in_order(self):
+        dialect = sa.create_engine('sqlite://').dialect
+        for order in (('b', 'a', 'c'), ('a',)):
+            stmt = models.PLANS.select().where(*(
+                models.PLANS.c.name == sa.bindparam(k) for k in order))
+            statement = direct.Statement(stmt, dialect)
+            self.assertEqual(order, statement.order)
+            self.assertEqual(tuple(range(len(order))), statement.args(
+                {k: i for i, k in enumerate(order)}))
