@@ -1,11 +1,10 @@
 """Plans (one per stack) and placements (one per server)."""
 
 import dataclasses
-import uuid
 
+from valet.objects import ids
 
-def _new_id():
-    return str(uuid.uuid4())
+_new_id = ids.new_id
 
 
 @dataclasses.dataclass
