@@ -55,6 +55,7 @@ _JSON_COLUMNS = tuple(c.name for c in PLACEMENTS.columns
                       if isinstance(c.type, models.JSONText))
 _JSON_TEXT = {name: name + '_text' for name in _JSON_COLUMNS}
 _JSON_TEXT_KEYS = frozenset(_JSON_TEXT.values())
+_METADATA_TEXT, _SPEC_TEXT = _JSON_TEXT['metadata'], _JSON_TEXT['spec']
 _INSERT_PLACEMENTS = PLACEMENTS.insert().values({
     name: sa.bindparam(key, type_=sa.Text())
     for name, key in _JSON_TEXT.items()})
@@ -317,13 +318,13 @@ class SqlStorage(base.Storage):
 
     def _insert_plan(self, plan, placements):
         """Write a new plan; the placements' insert parameters."""
-        rows = [_placement_row(p, plan.id, plan.project_id)
-                for p in placements]
-        params = [_insert_params(row) for row in rows]
+        params = [_new_placement_params(p, plan.id, plan.project_id)
+                  for p in placements]
         plan_row = {'id': plan.id, 'name': plan.name,
                     'stack_id': plan.stack_id,
                     'project_id': plan.project_id, 'generation': 1}
-        entries = _metadata_entries(rows)
+        entries = _metadata_entries(
+            {'id': p.id, 'metadata': p.metadata} for p in placements)
         hot = self._direct()
         try:
             if hot is None:
@@ -577,6 +578,23 @@ def _insert_params(row):
     for name, key in _JSON_TEXT.items():
         params[key] = models.json_text(row[name])
     return params
+
+
+def _new_placement_params(p, plan_id, project_id):
+    """``_insert_params(_placement_row(p, ...))`` in one step: a plan's
+    create writes every placement so."""
+    if p.plan_id != plan_id:
+        raise ValueError('Placement %s belongs to plan %s, not %s'
+                         % (p.id, p.plan_id, plan_id))
+    return {'id': p.id, 'plan_id': plan_id, 'name': p.name,
+            'orchestration_id': p.orchestration_id,
+            'resource_id': p.resource_id, 'location': p.location,
+            'reserved': bool(p.reserved),
+            'project_id': p.project_id if p.project_id is not None
+            else project_id,
+            'generation': 1,
+            _METADATA_TEXT: models.json_text(dict(p.metadata)),
+            _SPEC_TEXT: models.json_text(dict(p.spec))}
 
 
 def _as_read(params):

@@ -37,7 +37,7 @@ _C_ENCODE = None if json_encoder.c_make_encoder is None else \
 def json_text(value):
     """The text a ``JSONText`` column stores for ``value``."""
     if _C_ENCODE is not None and type(value) is dict:
-        return ''.join(_C_ENCODE(value, 0))
+        return ''.join(_C_ENCODE(value, 0)) if value else '{}'
     return _ENCODE(value)
 
 

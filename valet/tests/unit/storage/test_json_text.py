@@ -7,7 +7,9 @@ from hypothesis import strategies as st
 from oslotest import base
 import sqlalchemy as sa
 
+from valet import objects
 from valet.storage.sql import direct
+from valet.storage.sql import driver
 from valet.storage.sql import models
 
 _SCALARS = st.one_of(st.none(), st.booleans(), st.integers(),
@@ -44,3 +46,27 @@ class JsonTextTest(base.BaseTestCase):
             self.assertEqual(order, statement.order)
             self.assertEqual(tuple(range(len(order))), statement.args(
                 {k: i for i, k in enumerate(order)}))
+
+
+class NewPlacementParamsTest(base.BaseTestCase):
+    """A create's placements are written with the parameters the general
+    path (row, then insert parameters) gives."""
+
+    def test_same_parameters_as_row_then_params(self):
+        cases = [
+            objects.Placement(name='a', orchestration_id='o1', plan_id='p',
+                              location='h1', metadata={'x': 1, 'a': [1]},
+                              spec={'groups': ['g'], 'demand': {'v': 2}},
+                              project_id=None),
+            objects.Placement(name='b', orchestration_id='o2', plan_id='p',
+                              resource_id='r', reserved=1,
+                              project_id='own'),
+        ]
+        for p in cases:
+            self.assertEqual(
+                driver._insert_params(driver._placement_row(p, 'p', 'prj')),
+                driver._new_placement_params(p, 'p', 'prj'))
+            self.assertEqual(set(driver._PLACEMENT_KEYS), set(
+                driver._new_placement_params(p, 'p', 'prj')))
+        self.assertRaises(ValueError, driver._new_placement_params,
+                          cases[0], 'other', 'prj')
