@@ -9,8 +9,6 @@ the REST representation is built here. From microversion 1.8 a create or
 update also returns the engine's ``decision`` and may be a dry run.
 """
 
-import dataclasses
-import functools
 
 from valet.api.controllers import base
 from valet.api import errors
@@ -18,7 +16,6 @@ from valet.api import microversion
 from valet.api import resolver
 from valet.api import router
 from valet.api.schemas import plans as schema
-from valet import objects
 from valet.policies import plans as policies
 from valet import policy
 from valet.storage import base as storage_base
@@ -47,23 +44,18 @@ def plan_exists(stack_id):
         % (stack_id, stack_id))
 
 
-@functools.lru_cache(maxsize=None)
-def _names(cls):
-    # Once per class, not once per placement of every answer.
-    return frozenset(f.name for f in dataclasses.fields(cls))
-
-
-def _fields(cls, data):
-    # Fields a newer engine adds are left out, not an error.
-    names = _names(cls)
-    return cls(**{k: v for k, v in data.items() if k in names})
-
-
 def render_plan(result):
-    """The v1 representation of an engine plan result."""
-    plan = _fields(objects.Plan, result['plan'])
-    return plan.to_dict([_fields(objects.Placement, p)
-                         for p in result['placements']])
+    """The v1 representation of an engine plan result (the fields
+    ``objects.Plan.to_dict`` gives), read straight from the result: no
+    record object per placement. Fields a newer engine adds are left
+    out."""
+    plan = result['plan']
+    return {'id': plan['id'], 'name': plan['name'],
+            'stack_id': plan['stack_id'],
+            'placements': {
+                p['orchestration_id']: {'name': p['name'],
+                                        'location': p.get('location')}
+                for p in result['placements']}}
 
 
 def render_decision(decision):

@@ -1,6 +1,11 @@
 """/v1/plans: create, show, list, update, migrate, delete."""
 
+import testtools
+
+from valet.api.controllers.v1 import plans
 from valet.common import exception
+from valet.engine import planning
+from valet import objects
 from valet.tests.unit.api import base
 from valet.tests.unit.api.base import server
 
@@ -312,3 +317,21 @@ class PlansTest(base.APITestCase):
         self.assertError(self.delete('/v1/plans/stack-1',
                                      headers=base.MEMBER), 503,
                          'valet.engine.unavailable')
+
+
+class RenderPlanTest(testtools.TestCase):
+    """The answer's plan is what the plan's ``to_dict`` gives."""
+
+    def test_same_as_the_records_to_dict(self):
+        plan = objects.Plan(name='n', stack_id='s', project_id='p')
+        placements = [
+            objects.Placement(name='a', orchestration_id='o1',
+                              plan_id=plan.id, location='h1',
+                              metadata={'k': 'v'}, spec={'x': 1}),
+            objects.Placement(name='b', orchestration_id='o2',
+                              plan_id=plan.id)]
+        result = planning.result(plan, placements, None)
+        result['plan']['added_by_a_newer_engine'] = 1
+        result['placements'][0]['also_new'] = 2
+        self.assertEqual(plan.to_dict(placements),
+                         plans.render_plan(result))
