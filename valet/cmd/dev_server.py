@@ -160,8 +160,10 @@ def parse_headers(lines):
 def content_length(value):
     """The body's length from a Content-Length value (a repeated header
     is comma-joined, and must say one number); BadRequest otherwise."""
-    if value is None or value == '':
+    if not value:
         return None
+    if value.isdigit() and value.isascii():
+        return int(value)
     lengths = {v.strip() for v in value.split(',')}
     if len(lengths) == 1:
         length = lengths.pop()
@@ -396,7 +398,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         words = line.split()
         if not words:
             return False
-        if len(words) >= 3:
+        if len(words) == 3 and words[2] == 'HTTP/1.1':
+            method, target, self.request_version = words
+        elif len(words) >= 3:
             version = words[-1]
             major, minor = self._version(version)
             if major is None:
