@@ -382,10 +382,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         # or a body left unread ends the connection.
         if body is None or body.left or not whole:
             self.close_connection = True
-        try:
-            self.wfile.flush()
-        except OSError:
-            self.close_connection = True
 
     def parse_request(self):
         """Read the request line (``raw_requestline``) and the headers
@@ -464,13 +460,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     # -------------------------------------------------------------- WSGI
     def _run_app(self, environ):
-        """Run the app for one request; True when its answer left whole
-        (as long as its Content-Length said)."""
+        """Run the app for one request and send its answer; True when
+        the answer left whole (as long as its Content-Length said).
+
+        The answer leaves before the result is closed and the access
+        line logged: the client does not wait for either.
+        """
         self._status = self._headers = None
         self._started = False       # status line and headers written
         self._sent = 0              # body bytes the app gave
         self._length = None         # the answer's Content-Length
         result = None
+        answered = whole = False
         try:
             result = self.server.get_app()(environ, self._start_response)
             try:
@@ -485,25 +486,28 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     self._write(data)
             if not self._started:
                 self._send_head(0)
+            answered = True
+            whole = self._length is not None and (
+                self._sent == self._length or self.command == 'HEAD')
         except _ClientGone:
             self.close_connection = True
-            return False
         except Exception:
             self._failed()
-            return False
-        finally:
-            close = getattr(result, 'close', None)
-            if close is not None:
-                try:
-                    close()
-                except Exception:
-                    LOG.exception('valet-api: closing the answer of %r '
-                                  'failed', self.requestline)
-                    self.close_connection = True
-        if LOG.isEnabledFor(logging.INFO):
+        try:
+            self.wfile.flush()
+        except OSError:
+            whole = False
+        close = getattr(result, 'close', None)
+        if close is not None:
+            try:
+                close()
+            except Exception:
+                LOG.exception('valet-api: closing the answer of %r failed',
+                              self.requestline)
+                whole = False
+        if answered and LOG.isEnabledFor(logging.INFO):
             self.log_request(self._status.split(' ', 1)[0], self._sent)
-        return self._length is not None and (
-            self._sent == self._length or self.command == 'HEAD')
+        return whole
 
     def _failed(self):
         LOG.exception('valet-api: the application failed on %r',

@@ -483,6 +483,31 @@ class RunnerTest(oslo_base.BaseTestCase):
             self.assertEqual('close', headers['Connection'])
             self.assertEqual(status, json.loads(body)['errors'][0]['status'])
 
+    def test_the_answer_leaves_before_close_and_the_access_line(self):
+        got, seen_by = threading.Event(), {}
+
+        class Result(list):
+            def close(self):
+                seen_by.setdefault('close', got.wait(5))
+
+        class Logging(Quiet):
+            def log_message(self, fmt, *args):
+                seen_by.setdefault('log', got.is_set())
+
+        def app(environ, start_response):
+            start_response('200 OK', [('Content-Length', '2')])
+            return Result([b'ok'])
+        server = serve(self, app, handler=Logging)
+        conn = self.keep(server)
+        with mock.patch.object(dev_server.LOG, 'isEnabledFor',
+                               return_value=True):
+            conn.request('GET', '/')
+            self.assertEqual(b'ok', conn.getresponse().read())
+            got.set()
+            conn.request('GET', '/')    # the first one is over by now
+            self.assertEqual(b'ok', conn.getresponse().read())
+        self.assertEqual({'close': True, 'log': True}, seen_by)
+
     def test_chunked_bodies_close(self):
         seen = []
         server = self.serve(capture_app(seen))
@@ -511,6 +536,22 @@ class AccessLogTest(oslo_base.BaseTestCase):
 
     def test_an_access_line_when_info_is_on(self):
         self.assertEqual(['"GET /x?y HTTP/1.1" 200 2'], self.run_one(True))
+
+    def test_an_answer_without_length_is_logged_too(self):
+        calls = []
+
+        class Recording(cmd_api._Handler):
+            def log_message(self, fmt, *args):
+                calls.append(fmt % args)
+
+        def app(environ, start_response):
+            start_response('200 OK', [])
+            return iter([b'abc'])
+        server = serve(self, app, handler=Recording)
+        with mock.patch.object(dev_server.LOG, 'isEnabledFor',
+                               return_value=True):
+            exchange(server.server_address, b'GET / HTTP/1.1\r\n\r\n')
+        self.assertEqual(['"GET / HTTP/1.1" 200 3'], calls)
 
     def test_nothing_built_when_info_is_off(self):
         self.assertEqual([], self.run_one(False))
