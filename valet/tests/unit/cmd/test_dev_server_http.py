@@ -202,6 +202,32 @@ class EnvironTest(oslo_base.BaseTestCase):
             exchange(server.server_address, REQUESTS[0])
         self.assertNotIn('VALET_SECRET_X', seen[0][0])
 
+    def test_pipelined_and_split_requests(self):
+        seen = []
+        server = serve(self, capture_app(seen))
+        with socket.create_connection(server.server_address,
+                                      timeout=10) as client:
+            # Two requests in one piece, then one whose headers and body
+            # come in pieces (read line by line).
+            client.sendall(b'POST /1 HTTP/1.1\r\nContent-Length: 1\r\n\r\na'
+                           b'POST /2 HTTP/1.1\r\nContent-Length: 2\r\n\r\nbb')
+            pieces = [b'POST /3 HTTP/1.1\r\nX-A: 1\r\nX-', b'A: 2\r\nConte',
+                      b'nt-Length: 3\r\nConnection: close\r\n', b'\r\ncc',
+                      b'c']
+            for piece in pieces:
+                threading.Event().wait(0.05)
+                client.sendall(piece)
+            answer = b''
+            while True:
+                chunk = client.recv(65536)
+                if not chunk:
+                    break
+                answer += chunk
+        self.assertEqual(3, len(answers(answer)))
+        self.assertEqual([('/1', b'a'), ('/2', b'bb'), ('/3', b'ccc')],
+                         [(env['PATH_INFO'], body) for env, body in seen])
+        self.assertEqual('1,2', seen[2][0]['HTTP_X_A'])
+
     def test_leading_slashes_are_left_alone(self):
         # As uwsgi passes them: the API answers empty segments itself.
         seen = []
@@ -507,6 +533,21 @@ class RunnerTest(oslo_base.BaseTestCase):
             conn.request('GET', '/')    # the first one is over by now
             self.assertEqual(b'ok', conn.getresponse().read())
         self.assertEqual({'close': True, 'log': True}, seen_by)
+
+    def test_large_answers_on_a_kept_connection(self):
+        big = bytes(range(256)) * 1200
+
+        def app(environ, start_response):
+            write = start_response('200 OK',
+                                   [('Content-Length', str(3 * len(big)))])
+            write(big)
+            return [big, big]
+        server = self.serve(app)
+        conn = self.keep(server)
+        for _ in range(2):
+            conn.request('GET', '/')
+            self.assertEqual(big * 3, conn.getresponse().read())
+        self.assertEqual(1, self.connections)
 
     def test_chunked_bodies_close(self):
         seen = []
