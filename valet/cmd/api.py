@@ -1,7 +1,8 @@
 """``valet-api``: a development server for the REST API.
 
 Production runs ``valet.wsgi.api:application`` under uwsgi; this command
-serves the same paste pipeline with the standard library's WSGI server.
+serves the same paste pipeline with the development server of
+``valet.cmd.dev_server``.
 
 ``--all-in-one`` needs no config file and no other service: SQLite under
 the state directory (``[DEFAULT] state_dir``, env ``VALET_STATE_DIR``,
@@ -23,19 +24,17 @@ like the API does, and closes connections that send nothing for
 
 import gc
 import ipaddress
-import json
 import os
-import queue
 import signal
 import sys
 import threading
-import uuid
 from wsgiref import simple_server
 
 from oslo_config import cfg
 from oslo_log import log as logging
 
 from valet.api import app as api_app
+from valet.cmd import dev_server
 from valet import conf as valet_conf
 from valet import policy
 
@@ -57,269 +56,16 @@ CLI_OPTS = [
 FAKE_TRANSPORT = 'fake://'
 LOOPBACK = '127.0.0.1'
 
-# The development server's own error answers, by HTTP status.
-_SERVER_ERRORS = {
-    400: ('valet.request.malformed',
-          'The HTTP request could not be parsed; send a request line '
-          '"METHOD /path HTTP/1.1" and well-formed headers.'),
-    408: ('valet.request.timeout',
-          'The request was not received in time; send the whole request '
-          'at once.'),
-    414: ('valet.request.target_too_long',
-          'The request target is too long; at most 65,536 bytes are '
-          'read.'),
-    431: ('valet.request.headers_too_large',
-          'The request has too many or too long header lines.'),
-    501: ('valet.request.method_not_implemented',
-          'That method is not supported.'),
-    505: ('valet.request.http_version_unsupported',
-          'Only HTTP/1.0 and HTTP/1.1 are supported.'),
-}
-
 
 class ConfigError(Exception):
     """valet-api cannot start with this configuration."""
 
 
-class _ThreadingServer(simple_server.WSGIServer):
-    """Every connection on a thread of its own, threads reused.
-
-    ``socketserver.ThreadingMixIn`` starts a new thread per connection,
-    and its accepting thread waits until that thread runs: on a busy
-    machine two scheduler hand-offs per request, most of a millisecond.
-    Here a connection goes to an idle thread when there is one and to a
-    new thread otherwise, so as many connections are served at once as
-    before. A thread idle for ``idle_timeout`` seconds ends.
-    """
-
-    idle_timeout = 60.0
-
-    def __init__(self, *args, **kwargs):
-        self._connections = queue.SimpleQueue()
-        self._pool_lock = threading.Lock()
-        self._idle = 0          # threads waiting, not yet promised work
-        self._threads = 0
-        super().__init__(*args, **kwargs)
-
-    def process_request(self, request, client_address):
-        with self._pool_lock:
-            start = self._idle == 0
-            if start:
-                self._threads += 1
-            else:
-                self._idle -= 1     # that one is promised this connection
-        if start:
-            threading.Thread(target=self._serve, daemon=True,
-                             name='valet-api-connection').start()
-        self._connections.put((request, client_address))
-
-    def _serve(self):
-        while True:
-            try:
-                item = self._connections.get(timeout=self.idle_timeout)
-            except queue.Empty:
-                with self._pool_lock:
-                    # Leave only while no connection is promised to the
-                    # idle threads (this one included).
-                    if self._idle > 0:
-                        self._idle -= 1
-                        self._threads -= 1
-                        return
-                continue
-            if item is None:            # server_close
-                return
-            request, client_address = item
-            try:
-                self.finish_request(request, client_address)
-            except Exception:
-                self.handle_error(request, client_address)
-            # Idle before the socket closes: a client that read its answer
-            # may connect again at once.
-            with self._pool_lock:
-                self._idle += 1
-            try:
-                self.shutdown_request(request)
-            except Exception:
-                self.handle_error(request, client_address)
-
-    def server_close(self):
-        super().server_close()
-        with self._pool_lock:
-            threads, self._threads, self._idle = self._threads, 0, 0
-        for _ in range(threads):
-            self._connections.put(None)
-
-
-class _Body:
-    """A request's body as the app reads it: at most Content-Length
-    bytes, and how many are left unread (a connection kept open must not
-    read them as the next request)."""
-
-    def __init__(self, stream, length):
-        self._stream, self.left = stream, length
-
-    def read(self, size=-1):
-        size = self.left if size is None or size < 0 else min(size,
-                                                              self.left)
-        data = self._stream.read(size) if size else b''
-        self.left -= len(data)
-        return data
-
-    def readline(self, size=-1):
-        size = self.left if size is None or size < 0 else min(size,
-                                                              self.left)
-        data = self._stream.readline(size) if size else b''
-        self.left -= len(data)
-        return data
-
-    def readlines(self, hint=-1):
-        return list(iter(self.readline, b''))
-
-    def __iter__(self):
-        return iter(self.readline, b'')
-
-
-class _ServerHandler(simple_server.ServerHandler):
-    """wsgiref's handler answering HTTP/1.1: the connection stays open
-    after an answer whose end the client can find (Content-Length)."""
-
-    http_version = '1.1'
-    length = None               # the answer's Content-Length, once sent
-    whole = False               # the answer left whole (as long as said)
-
-    def cleanup_headers(self):
-        super().cleanup_headers()
-        request = self.request_handler
-        try:
-            self.length = int(self.headers.get('Content-Length'))
-        except (TypeError, ValueError):
-            request.close_connection = True
-        if request.close_connection:
-            self.headers['Connection'] = 'close'
-
-    def close(self):
-        # Worked out before wsgiref's close forgets what was sent.
-        self.whole = self.length is not None and (
-            self.bytes_sent == self.length
-            or self.request_handler.command == 'HEAD')
-        super().close()
-
-
-class _Handler(simple_server.WSGIRequestHandler):
-    """wsgiref's handler with HTTP/1.1 keep-alive, a socket timeout and
-    JSON errors.
-
-    wsgiref answers one request per connection, as HTTP/1.0; Valet's
-    clients (keystoneauth over requests, in Nova's filter and Heat) keep
-    connections open, so each of their requests paid a new connection
-    and its thread hand-off. Here an HTTP/1.1 connection serves request
-    after request on its thread unless the client says ``Connection:
-    close``, an answer has no Content-Length, or the app left some of the
-    body unread.
-
-    ``timeout`` (socketserver sets it on the connection) bounds every
-    read: a client that stalls mid-request gets a 408 and its thread is
-    freed; an idle kept-open connection is closed without an answer.
-    """
-
-    timeout = 60
-    protocol_version = 'HTTP/1.1'
-    # Answers leave in one send; no wait for the client's ACK of the last.
-    disable_nagle_algorithm = True
-    # Buffered writes: the status line, headers and body leave in one
-    # send (wsgiref's default, unbuffered, sent each piece on its own, a
-    # wake-up of the client per piece).
-    wbufsize = -1
-
-    def log_message(self, fmt, *args):
-        # One access line per request through oslo.log, not stderr.
-        LOG.info('%s %s', self.address_string(), fmt % args)
-
-    def handle(self):
-        self.close_connection = True
-        first = True
-        # A kept-open connection that times out between requests has
-        # nothing to answer: it is closed quietly.
-        try:
-            while True:
-                self._handle_one()
-                if self.close_connection:
-                    return
-                first = False
-        except TimeoutError:
-            self.close_connection = True
-            if first or self.raw_requestline:
-                try:
-                    self.send_error(408)
-                except OSError:
-                    pass
-
-    def handle_expect_100(self):
-        # The interim answer must leave now, not with the final one.
-        answer = super().handle_expect_100()
-        self.wfile.flush()
-        return answer
-
-    def _handle_one(self):
-        self.raw_requestline = b''
-        self.raw_requestline = self.rfile.readline(65537)
-        if not self.raw_requestline:
-            self.close_connection = True
-            return
-        if len(self.raw_requestline) > 65536:
-            self.requestline = self.request_version = self.command = ''
-            self.send_error(414)
-            return
-        if not self.parse_request():    # answered (send_error)
-            return
-        if self.request_version != 'HTTP/1.1':
-            self.close_connection = True
-        environ, body = self.get_environ(), None
-        try:
-            length = int(environ.get('CONTENT_LENGTH') or 0)
-        except ValueError:
-            length = -1
-        if length < 0 or 'chunked' in self.headers.get(
-                'Transfer-Encoding', '').lower():
-            # A body whose end is not known cannot be skipped past.
-            self.close_connection = True
-        else:
-            body = _Body(self.rfile, length)
-        # The handler makes its input the app's wsgi.input.
-        handler = _ServerHandler(body or self.rfile, self.wfile,
-                                 self.get_stderr(), environ,
-                                 multithread=False)
-        handler.request_handler = self      # backpointer for logging
-        handler.run(self.server.get_app())
-        # An answer cut short (the app failed mid-way, the client went)
-        # or a body left unread ends the connection.
-        if body is None or body.left or not handler.whole:
-            self.close_connection = True
-        self.wfile.flush()
-
-    def send_error(self, code, message=None, explain=None):
-        """Answer an error of the server itself in API-SIG JSON."""
-        title = self.responses.get(code, ('Error',))[0]
-        error_code, detail = _SERVER_ERRORS.get(
-            code, ('valet.http.%d' % code, message or title))
-        LOG.info('%s %d %s (%s)', self.address_string(), code, title,
-                 message or '')
-        body = json.dumps({'errors': [{
-            'status': code, 'title': title, 'detail': detail,
-            'code': error_code,
-            'request_id': 'req-%s' % uuid.uuid4()}]}).encode('utf-8')
-        self.close_connection = True
-        if getattr(self, 'request_version', 'HTTP/0.9') == 'HTTP/0.9':
-            # No version parsed yet: HTTP/0.9 would drop status and
-            # headers, leaving a client nothing to read the error by.
-            self.request_version = 'HTTP/1.0'
-        self.send_response_only(code, title)
-        self.send_header('Connection', 'close')
-        self.send_header('Content-Type', 'application/json')
-        self.send_header('Content-Length', str(len(body)))
-        self.end_headers()
-        if getattr(self, 'command', None) != 'HEAD':
-            self.wfile.write(body)
+# The development server (valet.cmd.dev_server), by the names the tests
+# and bench/end_to_end.py know it by.
+_ThreadingServer = dev_server.ThreadingServer
+_Handler = dev_server.Handler
+_Body = dev_server.Body
 
 
 def parse_args(argv, conf):
