@@ -6,6 +6,7 @@ real one is exercised by the deployed fuzz run in
 ``valet/tests/functional/deploy/test_fuzz.py``).
 """
 
+import io
 import json
 import math
 
@@ -147,6 +148,20 @@ class HardeningTest(base.APITestCase):
             self.assertEqual((408, 'valet.request.timeout'),
                              (resp.status_int, error['code']))
             self.assertEqual(self.before, self.snapshot())
+
+    def test_a_body_shorter_than_its_length_is_408(self):
+        # The input ends early (the client closed mid-body).
+        self.remember()
+        req = webob.Request.blank('/v1/groups', method='POST',
+                                  headers=dict(base.ADMIN))
+        req.content_type = 'application/json'
+        req.environ['wsgi.input'] = io.BytesIO(b'{"name": "g"')
+        req.environ['CONTENT_LENGTH'] = '100'
+        resp = req.get_response(self.app.app)
+        error = strict_json(resp.text)['errors'][0]
+        self.assertEqual((408, 'valet.request.timeout'),
+                         (resp.status_int, error['code']))
+        self.assertEqual(self.before, self.snapshot())
 
     # ------------------------------------------------------ microversion
     def test_giant_microversion(self):
