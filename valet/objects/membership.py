@@ -184,6 +184,14 @@ def server_metadata_refs(orch_id, resource):
                          orch_id)
 
 
+def _sorted_ids(resources):
+    """The ids of ``resources`` sorted as text (``sorted(key=str)``), without
+    a str() call per id when they are all text already (JSON's keys are)."""
+    if all(type(k) is str for k in resources):
+        return sorted(resources)
+    return sorted(resources, key=str)
+
+
 def _get_resource(value):
     if isinstance(value, dict) and list(value) == ['get_resource']:
         return value['get_resource']
@@ -281,11 +289,13 @@ def _assignment_members(index, orch_id, properties):
 def from_assignments(resources):
     """``{server orchestration id: (group refs)}`` from assignment
     resources, in the order the assignments appear (sorted by id)."""
-    if not isinstance(resources, dict):
+    if not isinstance(resources, dict) or not any(
+            isinstance(r, dict) and r.get('type') in ASSIGNMENT_TYPES
+            for r in resources.values()):
         return {}
     index = _PlanIndex(resources)
     out = {}
-    for orch_id in sorted(resources, key=str):
+    for orch_id in _sorted_ids(resources):
         resource = resources[orch_id]
         if not isinstance(resource, dict) or \
                 resource.get('type') not in ASSIGNMENT_TYPES:
@@ -326,7 +336,7 @@ def from_plan(resources):
         return {}
     assigned = from_assignments(resources)
     out = {}
-    for orch_id in sorted(resources, key=str):
+    for orch_id in _sorted_ids(resources):
         resource = resources[orch_id]
         if not isinstance(resource, dict) or \
                 resource.get('type') != SERVER_TYPE:

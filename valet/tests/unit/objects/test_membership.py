@@ -240,3 +240,12 @@ class CommonShapeTest(base.BaseTestCase):
         self.assertIsNone(m._common_refs({'valet': {'groups': [' a']}}))
         self.assertIsNone(m._common_refs({'valet': '{"groups": ["a"]}'}))
         self.assertIsNone(m._common_refs({'valet_groups': 'a'}))
+
+
+class OrderTest(base.BaseTestCase):
+
+    def test_ids_sorted_as_text_whatever_their_type(self):
+        self.assertEqual(['10', '2', 'a'], m._sorted_ids({'2': 0, 'a': 0,
+                                                          '10': 0}))
+        self.assertEqual([10, 2, 'a'], m._sorted_ids({2: 0, 'a': 0, 10: 0}))
+        self.assertEqual([10, 2], m._sorted_ids({2: 0, 10: 0}))
