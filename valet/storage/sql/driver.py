@@ -583,18 +583,11 @@ def _insert_params(row):
 def _new_placement_params(p, plan_id, project_id):
     """``_insert_params(_placement_row(p, ...))`` in one step: a plan's
     create writes every placement so."""
-    if p.plan_id != plan_id:
-        raise ValueError('Placement %s belongs to plan %s, not %s'
-                         % (p.id, p.plan_id, plan_id))
-    return {'id': p.id, 'plan_id': plan_id, 'name': p.name,
-            'orchestration_id': p.orchestration_id,
-            'resource_id': p.resource_id, 'location': p.location,
-            'reserved': bool(p.reserved),
-            'project_id': p.project_id if p.project_id is not None
-            else project_id,
-            'generation': 1,
-            _METADATA_TEXT: models.json_text(dict(p.metadata)),
-            _SPEC_TEXT: models.json_text(dict(p.spec))}
+    params = _scalar_columns(p, plan_id, project_id)
+    params['generation'] = 1
+    params[_METADATA_TEXT] = models.json_text(dict(p.metadata))
+    params[_SPEC_TEXT] = models.json_text(dict(p.spec))
+    return params
 
 
 def _as_read(params):
@@ -661,17 +654,24 @@ def _prefer_id(rows, key):
     return rows[0] if rows else None
 
 
-def _placement_row(p, plan_id, project_id):
+def _scalar_columns(p, plan_id, project_id):
+    """A placement's columns other than its JSON ones."""
     if p.plan_id != plan_id:
         raise ValueError('Placement %s belongs to plan %s, not %s'
                          % (p.id, p.plan_id, plan_id))
     return {'id': p.id, 'plan_id': plan_id, 'name': p.name,
             'orchestration_id': p.orchestration_id,
             'resource_id': p.resource_id, 'location': p.location,
-            'reserved': bool(p.reserved), 'metadata': dict(p.metadata),
-            'spec': dict(p.spec),
+            'reserved': bool(p.reserved),
             'project_id': p.project_id if p.project_id is not None
             else project_id}
+
+
+def _placement_row(p, plan_id, project_id):
+    row = _scalar_columns(p, plan_id, project_id)
+    row['metadata'] = dict(p.metadata)
+    row['spec'] = dict(p.spec)
+    return row
 
 
 def _group(row):
