@@ -9,6 +9,7 @@ from wsgiref import simple_server
 from oslotest import base as oslo_base
 
 from valet.cmd import api as cmd_api
+from valet.tests.unit.cmd import test_dev_server_http
 
 
 def app(environ, start_response):
@@ -80,16 +81,9 @@ class ConnectionThreadsTest(oslo_base.BaseTestCase):
     """Each connection on a thread of its own, threads reused."""
 
     def serve(self, idle_timeout=60.0):
-        server = simple_server.make_server(
-            '127.0.0.1', 0, app, server_class=cmd_api._ThreadingServer,
-            handler_class=Quiet)
+        server = test_dev_server_http.serve(self, app, handler=Quiet)
+        # Read by each connection thread, none of which has started.
         server.idle_timeout = idle_timeout
-        # A short poll: shutdown() returns within it.
-        thread = threading.Thread(target=server.serve_forever, args=(0.01,),
-                                  daemon=True)
-        thread.start()
-        self.addCleanup(server.server_close)
-        self.addCleanup(server.shutdown)
         return server
 
     @staticmethod
