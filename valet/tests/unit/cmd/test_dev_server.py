@@ -63,18 +63,8 @@ class DevServerTest(oslo_base.BaseTestCase):
 
 def get(address):
     """One request on a connection of its own; the answer's bytes."""
-    client = socket.create_connection(address, timeout=10)
-    try:
-        client.sendall(b'GET / HTTP/1.1\r\nHost: x\r\nConnection: close'
-                       b'\r\n\r\n')
-        answer = b''
-        while True:
-            chunk = client.recv(65536)
-            if not chunk:
-                return answer
-            answer += chunk
-    finally:
-        client.close()
+    return test_dev_server_http.exchange(
+        address, b'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
 
 
 class ConnectionThreadsTest(oslo_base.BaseTestCase):
