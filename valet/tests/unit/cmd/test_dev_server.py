@@ -50,12 +50,7 @@ class DevServerTest(oslo_base.BaseTestCase):
                 mock.patch.object(socket.socket, 'sendall', sendall):
             real_sendall(client, b'GET / HTTP/1.1\r\nHost: x\r\n'
                                  b'Connection: close\r\n\r\n')
-            answer = b''
-            while True:
-                chunk = client.recv(65536)
-                if not chunk:
-                    break
-                answer += chunk
+            answer = test_dev_server_http.read_all(client)
         self.assertTrue(answer.startswith(b'HTTP/1.1 200 OK'), answer)
         self.assertTrue(answer.endswith(b'{"ok": true}'), answer)
         self.assertEqual([answer], sends)

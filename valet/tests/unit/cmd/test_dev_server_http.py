@@ -134,16 +134,21 @@ def serve(test, app, handler=Quiet, server_class=cmd_api._ThreadingServer):
     return server
 
 
+def read_all(client):
+    """Everything ``client`` receives until the server closes."""
+    answer = b''
+    while True:
+        chunk = client.recv(65536)
+        if not chunk:
+            return answer
+        answer += chunk
+
+
 def exchange(address, raw):
     """Send raw bytes; everything answered until the server closes."""
     with socket.create_connection(address, timeout=10) as client:
         client.sendall(raw)
-        answer = b''
-        while True:
-            chunk = client.recv(65536)
-            if not chunk:
-                return answer
-            answer += chunk
+        return read_all(client)
 
 
 REQUESTS = [
@@ -217,12 +222,7 @@ class EnvironTest(oslo_base.BaseTestCase):
             for piece in pieces:
                 threading.Event().wait(0.05)
                 client.sendall(piece)
-            answer = b''
-            while True:
-                chunk = client.recv(65536)
-                if not chunk:
-                    break
-                answer += chunk
+            answer = read_all(client)
         self.assertEqual(3, len(answers(answer)))
         self.assertEqual([('/1', b'a'), ('/2', b'bb'), ('/3', b'ccc')],
                          [(env['PATH_INFO'], body) for env, body in seen])
