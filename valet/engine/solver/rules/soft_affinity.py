@@ -329,34 +329,51 @@ def _packed(problem, rule):
     units, apart = rule.structure(problem)
     demand = rule.unit_sums(problem)[0]
     count = np.array([len(u) for u in units], dtype=float)
-    grouped = set().union(*apart) if apart else set()
-    keep = [k for k in range(len(units)) if k not in grouped]
-    rows = [demand[k] for k in keep] + [
-        demand[sorted(group)].min(axis=0) for group in apart]
-    sizes = [count[k] for k in keep] + [
-        count[sorted(group)].max() for group in apart]
-    rows, sizes = np.array(rows), np.array(sizes)
+    if apart:
+        grouped = set().union(*apart)
+        keep = [k for k in range(len(units)) if k not in grouped]
+        rows = np.array([demand[k] for k in keep] + [
+            demand[sorted(group)].min(axis=0) for group in apart])
+        sizes = np.array([count[k] for k in keep] + [
+            count[sorted(group)].max() for group in apart])
+    else:
+        rows, sizes = demand, count
     dom = problem.domain[rule.level]
     valid = problem.usable & (dom >= 0)
     ndom = len(rule.placed)
     room = np.maximum(problem.free[valid], 0)
-    most = np.full(ndom, float(len(rule.members)))
-    for c in range(rows.shape[1]):
-        free = np.bincount(dom[valid], weights=room[:, c], minlength=ndom)
-        ratio = rows[:, c] / sizes
-        order = np.argsort(ratio, kind='stable')
-        weight, n = rows[order, c], sizes[order]
-        cum_w = np.concatenate([[0.0], np.cumsum(weight)])
-        cum_n = np.concatenate([[0.0], np.cumsum(n)])
-        k = np.searchsorted(cum_w[1:] - EPS, free, side='right')
-        whole = cum_n[k]
-        part = np.zeros(ndom)
-        more = k < len(weight)
-        if more.any():
-            nxt = k[more]
-            part[more] = ((free[more] - cum_w[nxt]) / weight[nxt]
-                          * n[nxt])
-        most = np.minimum(most, whole + np.maximum(part, 0))
+    where = dom[valid]
+    # Every resource class at once (a column each): the same sums,
+    # orders and ratios as class by class, in a few vector steps.
+    nrc = rows.shape[1]
+    free = np.empty((ndom, nrc))
+    for c in range(nrc):
+        free[:, c] = np.bincount(where, weights=room[:, c], minlength=ndom)
+    # Per column, a row index k reads item k * nrc + column of the
+    # flattened matrix (take: fewer steps than take_along_axis).
+    col = np.arange(nrc)
+    order = np.argsort(rows / sizes[:, None], axis=0, kind='stable')
+    weight = rows.take(order * nrc + col)
+    n = sizes.take(order)
+    cum_w = np.zeros((len(rows) + 1, nrc))
+    cum_n = np.zeros((len(rows) + 1, nrc))
+    np.cumsum(weight, axis=0, out=cum_w[1:])
+    np.cumsum(n, axis=0, out=cum_n[1:])
+    k = np.empty((ndom, nrc), dtype=np.intp)
+    for c in range(nrc):
+        k[:, c] = (cum_w[1:, c] - EPS).searchsorted(free[:, c],
+                                                    side='right')
+    at = k * nrc + col
+    whole = cum_n.take(at)
+    # The next unit's share where one is left (elsewhere none; its
+    # weight is then read as 1 only to keep the division quiet).
+    more = k < len(rows)
+    nxt = np.minimum(k, len(rows) - 1) * nrc + col
+    part = ((free - cum_w.take(at)) / np.where(more, weight.take(nxt), 1.0)
+            * n.take(nxt))
+    part = np.where(more, np.maximum(part, 0), 0.0)
+    most = np.minimum(float(len(rule.members)),
+                      (whole + part).min(axis=1) if nrc else np.inf)
     return np.floor(most + 1e-9).astype(np.int64)
 
 

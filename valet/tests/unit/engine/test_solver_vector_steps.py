@@ -1,0 +1,121 @@
+"""Steps of the solver done in fewer vector operations answer exactly
+what the plain formulas answer (the same floats, not just close): the
+soft affinity packing bound (all resource classes at once) and a
+decision's objective (demands taken off hosts in one call)."""
+
+import random
+
+import numpy as np
+
+from valet.engine.solver.decide import _decision
+from valet.engine.solver import problem as problem_mod
+from valet.engine.solver.rules import soft_affinity
+from valet.engine.solver.rules.base import EPS
+from valet.tests.unit.engine import base
+from valet.tests.unit.engine.test_solver_soft_speed import _instance
+
+
+def _packed_by_class(problem, rule):
+    """The packing bound one resource class at a time."""
+    units, apart = rule.structure(problem)
+    demand = rule.unit_sums(problem)[0]
+    count = np.array([len(u) for u in units], dtype=float)
+    grouped = set().union(*apart) if apart else set()
+    keep = [k for k in range(len(units)) if k not in grouped]
+    rows = [demand[k] for k in keep] + [
+        demand[sorted(group)].min(axis=0) for group in apart]
+    sizes = [count[k] for k in keep] + [
+        count[sorted(group)].max() for group in apart]
+    rows, sizes = np.array(rows), np.array(sizes)
+    dom = problem.domain[rule.level]
+    valid = problem.usable & (dom >= 0)
+    ndom = len(rule.placed)
+    room = np.maximum(problem.free[valid], 0)
+    most = np.full(ndom, float(len(rule.members)))
+    for c in range(rows.shape[1]):
+        free = np.bincount(dom[valid], weights=room[:, c], minlength=ndom)
+        order = np.argsort(rows[:, c] / sizes, kind='stable')
+        weight, n = rows[order, c], sizes[order]
+        cum_w = np.concatenate([[0.0], np.cumsum(weight)])
+        cum_n = np.concatenate([[0.0], np.cumsum(n)])
+        k = np.searchsorted(cum_w[1:] - EPS, free, side='right')
+        whole = cum_n[k]
+        part = np.zeros(ndom)
+        more = k < len(weight)
+        if more.any():
+            nxt = k[more]
+            part[more] = ((free[more] - cum_w[nxt]) / weight[nxt]
+                          * n[nxt])
+        most = np.minimum(most, whole + np.maximum(part, 0))
+    return np.floor(most + 1e-9).astype(np.int64)
+
+
+def _problems(seed, cases):
+    rng = random.Random(seed)
+    for _ in range(cases):
+        dc, req = _instance(rng)
+        problem = problem_mod.Problem(dc, req)
+        if not problem.blocked:
+            yield rng, problem
+
+
+class TestPackedBound(base.SolverTestCase):
+
+    def test_all_classes_at_once_is_class_by_class(self):
+        seen = set()
+        for _, problem in _problems(21, 80):
+            for rule in problem.constraints:
+                if not isinstance(rule, soft_affinity.SoftAffinity):
+                    continue
+                expected = _packed_by_class(problem, rule)
+                got = soft_affinity._packed(problem, rule)
+                self.assertEqual(expected.dtype, got.dtype)
+                self.assertEqual(expected.tolist(), got.tolist())
+                seen.add((rule.level, bool(rule.structure(problem)[1]),
+                          int(expected.min()) < len(rule.members)))
+        # Host and rack levels, with and without diversity sets, and
+        # bounds below the member count.
+        self.assertGreaterEqual(len(seen), 4)
+
+    def test_room_left_fractions_and_zero_demands(self):
+        # A resource class nobody asks for (zero weights) and rooms that
+        # end part way into a unit.
+        for _, problem in _problems(22, 40):
+            for rule in problem.constraints:
+                if not isinstance(rule, soft_affinity.SoftAffinity):
+                    continue
+                problem.free = problem.free * 0.37
+                demand, size = rule.unit_sums(problem)
+                demand[:, -1] = 0.0
+                self.assertEqual(_packed_by_class(problem, rule).tolist(),
+                                 soft_affinity._packed(problem, rule).tolist())
+
+
+def _objective_by_loop(problem, slots):
+    used = sorted(set(slots))
+    new_hosts = int(sum(1 for h in used if problem.base_count[h] == 0))
+    free_after = problem.free.copy()
+    for i, h in enumerate(slots):
+        free_after[h] -= problem.demand[i]
+    frag = float((np.maximum(free_after[used], 0) * problem.weights /
+                  problem.scale).sum()) if used else 0.0
+    return new_hosts, round(frag, 6)
+
+
+class TestDecisionObjective(base.SolverTestCase):
+
+    def test_one_call_is_the_loop(self):
+        for rng, problem in _problems(23, 60):
+            for _ in range(3):
+                slots = [rng.choice(problem.usable.nonzero()[0].tolist())
+                         for _ in problem.servers]
+                # Fractional demands: the order of the subtractions shows.
+                problem.demand = problem.demand * 1.1
+                result = {'assignment': slots, 'optimal': False,
+                          'proven': False, 'consolidate': True,
+                          'soft_root': 0, 'hosts_root': 0, 'restarts': 0,
+                          'timed_out': False}
+                got = _decision(problem, result, 0.0, 0)
+                new_hosts, frag = _objective_by_loop(problem, slots)
+                self.assertEqual(new_hosts, got.objective['new_hosts'])
+                self.assertEqual(frag, got.objective['fragmentation'])
