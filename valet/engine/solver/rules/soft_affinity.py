@@ -115,6 +115,7 @@ class _Tracker(soft.Tracker):
         self.top = int(self.count.max()) if self.count.size else 0
         start = rule.start_state(self.p)
         self.unit_of, self.bits, self.plain, self.by_size = start[:4]
+        self.any_bits = any(self.bits)
         # Per unit what is left to place of it: members, demand, size
         # (kept current).
         self.left, self.left_demand, self.left_size = (
@@ -145,7 +146,9 @@ class _Tracker(soft.Tracker):
         order = sorted([k for k, n in enumerate(counts) if n > 0],
                        key=lambda k: sizes[k] / counts[k])
         away = self._kept(order, 0)
-        near = self._kept(order, self.bits[mine])
+        # Without diversity sets of its own, i's unit keeps what any does.
+        near = self._kept(order, self.bits[mine]) if self.bits[mine] else (
+            away)
         ndom = len(free)
         if near == away:
             both = self._fit(np.concatenate((free, inside)), away, counts,
@@ -157,7 +160,11 @@ class _Tracker(soft.Tracker):
         # Per row of ``free``: per domain, or per host at the host level.
         count = self.count if self.rule.level else self.count.take(dom)
         ends_away = count + away
-        ends_here = count + np.where(fits, own + here, 0)
+        # The members i's domain may end with where i's unit fits, 0
+        # elsewhere (a product: the same floats as a where).
+        here += own
+        here *= fits
+        ends_here = count + here
         # The best of the other domains: the top one unless it is this.
         top = int(ends_away.argmax())
         first = ends_away[top]
@@ -219,6 +226,8 @@ class _Tracker(soft.Tracker):
     def _kept(self, order, taken):
         """The units of ``order`` left once each diversity set (bits,
         ``taken`` to start with) keeps its first."""
+        if not taken and not self.any_bits:
+            return order        # no diversity set: every unit is kept
         bits = self.bits
         kept = []
         for k in order:
