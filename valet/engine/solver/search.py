@@ -361,8 +361,10 @@ class Search:
         """Demand of unplaced servers beyond the room on hosts in use."""
         p = self.p
         # The request's servers are counted in count too.
-        in_use = p.usable & (self.count > 0)
-        room = _SUM(np.maximum(self.free[in_use], 0), axis=0)
+        in_use = (p.usable & (self.count > 0)).nonzero()[0]
+        # The rows by index (take), not by mask: the same rows in the same
+        # order, with less overhead at every node.
+        room = _SUM(np.maximum(self.free.take(in_use, 0), 0), axis=0)
         return self.left - room
 
     def bound_for(self, need):

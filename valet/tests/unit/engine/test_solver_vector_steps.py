@@ -9,6 +9,8 @@ import numpy as np
 
 from valet.engine.solver.decide import _decision
 from valet.engine.solver import problem as problem_mod
+from valet.engine.solver import search as search_mod
+from valet.engine.solver import SolverOptions
 from valet.engine.solver.rules import soft_affinity
 from valet.engine.solver.rules.base import EPS
 from valet.tests.unit.engine import base
@@ -119,3 +121,60 @@ class TestDecisionObjective(base.SolverTestCase):
                 new_hosts, frag = _objective_by_loop(problem, slots)
                 self.assertEqual(new_hosts, got.objective['new_hosts'])
                 self.assertEqual(frag, got.objective['fragmentation'])
+
+
+def _states(seed, cases):
+    """Search states part way into a placement (some hosts in use), with
+    a server still to place."""
+    for rng, problem in _problems(seed, cases):
+        search = search_mod.Search(problem, SolverOptions())
+        # Every host's fixed key known (as once asked while empty).
+        for h in range(problem.slots):
+            search.symmetry_key(h)
+        order = list(range(len(problem.servers)))
+        rng.shuffle(order)
+        for i in order[:rng.randint(0, len(order) - 1)]:
+            hosts = search.feasible_mask(i).nonzero()[0]
+            if not hosts.size:
+                break
+            search.apply(i, int(rng.choice(hosts)))
+        left = [i for i in order if search.assign[i] < 0]
+        if left:
+            yield rng, search, rng.choice(left)
+
+
+def _candidates_by_key(search, i):
+    """Candidates one per symmetry_key, the key asked host by host."""
+    idx = search.feasible_mask(i).nonzero()[0]
+    if idx.size <= 1:
+        return idx.tolist()
+    score = search.scores(i, idx)
+    first = int(idx[int(score.argmin())])
+    out, seen = [first], {search.symmetry_key(first)}
+    for h in idx[score.argsort(kind='stable')].tolist():
+        key = search.symmetry_key(h)
+        if h != first and key not in seen:
+            seen.add(key)
+            out.append(h)
+    return out
+
+
+class TestSearchSteps(base.SolverTestCase):
+
+    def test_deficit_by_index_is_by_mask(self):
+        for rng, search, _ in _states(24, 60):
+            # Fractional room: the order of the additions shows.
+            search.free *= 1.3
+            p = search.p
+            in_use = p.usable & (search.count > 0)
+            expected = search.left - np.maximum(
+                search.free[in_use], 0).sum(axis=0)
+            self.assertEqual(expected.tolist(), search.deficit().tolist())
+
+    def test_candidates_are_one_per_symmetry_key(self):
+        seen = 0
+        for rng, search, i in _states(25, 80):
+            expected = _candidates_by_key(search, i)
+            self.assertEqual(expected, list(search.candidates(i)))
+            seen += len(expected) > 1
+        self.assertGreater(seen, 20)
