@@ -246,10 +246,22 @@ class Search:
         yield first
         seen = {self.symmetry_key(first)}
         order = idx[score.argsort(kind='stable')].tolist()
-        for h in order:
+        # symmetry_key inline: the counts read in one step (each resume
+        # finds them as here: the subtrees tried since are undone, and
+        # counts are integers); the free room is read as each host comes.
+        busy = self.count.take(order).tolist()
+        special, fixed_keys, free = self.special, self._fixed_keys, self.free
+        for h, used in zip(order, busy):
             if h == first:
                 continue
-            key = self.symmetry_key(h)
+            if used or h in special:
+                key = ('host', h)
+            else:
+                fixed = fixed_keys.get(h)
+                if fixed is None:
+                    key = self.symmetry_key(h)
+                else:
+                    key = (free[h].tobytes(), fixed)
             if key in seen:
                 continue
             seen.add(key)
