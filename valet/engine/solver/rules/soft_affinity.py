@@ -347,17 +347,11 @@ def _packed(problem, rule):
             count[sorted(group)].max() for group in apart])
     else:
         rows, sizes = demand, count
-    dom = problem.domain[rule.level]
-    valid = problem.usable & (dom >= 0)
     ndom = len(rule.placed)
-    room = np.maximum(problem.free[valid], 0)
-    where = dom[valid]
     # Every resource class at once (a column each): the same sums,
     # orders and ratios as class by class, in a few vector steps.
     nrc = rows.shape[1]
-    free = np.empty((ndom, nrc))
-    for c in range(nrc):
-        free[:, c] = np.bincount(where, weights=room[:, c], minlength=ndom)
+    free = soft.domain_room(problem, rule.level)
     # Per column, a row index k reads item k * nrc + column of the
     # flattened matrix (take: fewer steps than take_along_axis).
     col = np.arange(nrc)

@@ -11,6 +11,7 @@ from valet.engine.solver.decide import _decision
 from valet.engine.solver import problem as problem_mod
 from valet.engine.solver import search as search_mod
 from valet.engine.solver import SolverOptions
+from valet.engine.solver.rules import soft
 from valet.engine.solver.rules import soft_affinity
 from valet.engine.solver.rules.base import EPS
 from valet.tests.unit.engine import base
@@ -83,10 +84,10 @@ class TestPackedBound(base.SolverTestCase):
         # A resource class nobody asks for (zero weights) and rooms that
         # end part way into a unit.
         for _, problem in _problems(22, 40):
+            problem.free = problem.free * 0.37
             for rule in problem.constraints:
                 if not isinstance(rule, soft_affinity.SoftAffinity):
                     continue
-                problem.free = problem.free * 0.37
                 demand, size = rule.unit_sums(problem)
                 demand[:, -1] = 0.0
                 self.assertEqual(_packed_by_class(problem, rule).tolist(),
@@ -178,3 +179,58 @@ class TestSearchSteps(base.SolverTestCase):
             self.assertEqual(expected, list(search.candidates(i)))
             seen += len(expected) > 1
         self.assertGreater(seen, 20)
+
+
+def _room_by_class(problem, rule):
+    """Soft.room with every host summed, the unusable ones as zeros."""
+    dom = problem.domain[rule.level]
+    free = np.where((problem.usable & (dom >= 0))[:, None],
+                    np.maximum(problem.free, 0), 0)
+    ndom = len(rule.placed)
+    valid = dom >= 0
+    free = np.stack([np.bincount(dom[valid], weights=free[valid, c],
+                                 minlength=ndom)
+                     for c in range(free.shape[1])], axis=1)
+    demand = problem.demand[rule.members]
+    cums = np.sort(demand, axis=0).cumsum(axis=0) - EPS
+    return soft.fits(cums, free, len(rule.members)), free
+
+
+def _reachable_by_member(problem, rule):
+    dom = problem.domain[rule.level]
+    valid = dom >= 0
+    members = list(rule.members)
+    ok = np.array([problem.static[i][valid] for i in members]) & (
+        problem.free[valid][None, :, :]
+        >= problem.demand[members][:, None, :] - EPS).all(axis=2)
+    hosts = np.zeros(problem.slots, dtype=bool)
+    hosts[valid] = ok.any(axis=0)
+    hit = np.zeros((len(members), len(rule.placed)), dtype=bool)
+    rows, cols = ok.nonzero()
+    hit[rows, dom[valid][cols]] = True
+    return hit.sum(axis=0).astype(np.int64), hosts
+
+
+class TestSoftRoom(base.SolverTestCase):
+
+    def test_domain_room_and_reach_are_the_plain_sums(self):
+        seen = 0
+        for rng, problem in _problems(26, 60):
+            # Fractional room, and a disabled host or two.
+            problem.free = problem.free * 0.83
+            problem.usable = problem.usable.copy()
+            for h in rng.sample(range(problem.slots), rng.randint(0, 2)):
+                problem.usable[h] = False
+            for rule in problem.constraints:
+                if not isinstance(rule, soft.Soft):
+                    continue
+                fit, free = _room_by_class(problem, rule)
+                self.assertEqual(free.tolist(), soft.domain_room(
+                    problem, rule.level).tolist())
+                self.assertEqual(fit.tolist(), rule.room(problem).tolist())
+                reach, hosts = _reachable_by_member(problem, rule)
+                got = soft._reachable(problem, rule)
+                self.assertEqual(reach.tolist(), got[0].tolist())
+                self.assertEqual(hosts.tolist(), got[1].tolist())
+                seen += 1
+        self.assertGreater(seen, 50)
