@@ -234,3 +234,27 @@ class TestSoftRoom(base.SolverTestCase):
                 self.assertEqual(hosts.tolist(), got[1].tolist())
                 seen += 1
         self.assertGreater(seen, 50)
+
+
+class TestSharedSearchStart(base.SolverTestCase):
+
+    def test_second_search_starts_as_the_first(self):
+        for rng, search, i in _states(27, 30):
+            p = search.p
+            fresh = search_mod.Search(p, SolverOptions())
+            self.assertEqual(p.demand.sum(axis=0).tolist(),
+                             fresh.left.tolist())
+            self.assertEqual((p.base_count == 0).tolist(),
+                             fresh.opens.tolist())
+            for k, cs in enumerate(p.server_rules):
+                self.assertEqual(
+                    [c for c in cs if p.constraints[c].soft],
+                    [fresh.trackers.index(t) for t in fresh.server_soft[k]])
+                self.assertEqual(
+                    [c for c in cs if hasattr(fresh.trackers[c], 'bias')],
+                    [fresh.trackers.index(t) for t in fresh.server_bias[k]])
+            for t in fresh.trackers:
+                if t.rule.kind == 'affinity':
+                    self.assertEqual(
+                        p.demand[t.rule.members].sum(axis=0).tolist(),
+                        t.left.tolist())
