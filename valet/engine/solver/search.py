@@ -129,35 +129,42 @@ class Search:
         self.free = p.free.copy()
         self.count = p.base_count.copy()
         self.req_count = np.zeros(p.slots, dtype=np.int64)
-        self.was_empty = p.base_count == 0
+        shared = _shared(p)
+        # Read-only, shared by the searches of the problem.
+        self.was_empty = shared.was_empty
         # Hosts a placement would open now (empty, none of the request's
         # servers on them yet), kept current by apply and undo.
         self.opens = self.was_empty.copy()
         self.assign = [-1] * n
         self.new_hosts = 0
         self.moves = 0
-        shared = _shared(p)
         self.current_slot = shared.current_slot
         # Each rule's state in this search, and the rules of each server.
         trackers = self.trackers = [c.start(self) for c in p.constraints]
         self.server_trackers = [[trackers[c] for c in cs]
                                 for cs in p.server_rules]
         self.soft_trackers = [t for t in trackers if t.rule.soft]
-        # Per tracker once, not per server and tracker.
-        soft = [t.rule.soft for t in trackers]
-        # Trackers that add to the ranking (affinity: rack_choice).
-        biased = [hasattr(t, 'bias') for t in trackers]
-        self.server_soft = [[trackers[c] for c in cs if soft[c]]
-                            for cs in p.server_rules]
-        self.server_bias = [[trackers[c] for c in cs if biased[c]]
-                            for cs in p.server_rules]
+        # Per server its soft rules and the rules whose trackers add to
+        # the ranking (affinity: rack_choice), as indices once per
+        # problem (the tracker kinds are the rules' own).
+        if shared.server_soft is None:
+            soft = [t.rule.soft for t in trackers]
+            biased = [hasattr(t, 'bias') for t in trackers]
+            shared.server_soft = [[c for c in cs if soft[c]]
+                                  for cs in p.server_rules]
+            shared.server_bias = [[c for c in cs if biased[c]]
+                                  for cs in p.server_rules]
+        self.server_soft = [[trackers[c] for c in cs] if cs else []
+                            for cs in shared.server_soft]
+        self.server_bias = [[trackers[c] for c in cs] if cs else []
+                            for cs in shared.server_bias]
         # Weighted violations so far (the soft trackers keep it current),
         # from placed members at first, and what no placement avoids.
         self.soft = sum(t.rule.weight * t.rule.violations(t.count)
                         for t in self.soft_trackers)
         self.soft_root = sum(t.rule.weight * t.rule.lower_bound(p)
                              for t in self.soft_trackers)
-        self.left = p.demand.sum(axis=0)
+        self.left = shared.left.copy()
         self.failures = np.zeros(n, dtype=np.int64)
         # A first placement left in place for resume() (dfs with keep).
         self._kept = None
@@ -246,10 +253,22 @@ class Search:
         yield first
         seen = {self.symmetry_key(first)}
         order = idx[score.argsort(kind='stable')].tolist()
-        for h in order:
+        # symmetry_key inline: the counts read in one step (each resume
+        # finds them as here: the subtrees tried since are undone, and
+        # counts are integers); the free room is read as each host comes.
+        busy = self.count.take(order).tolist()
+        special, fixed_keys, free = self.special, self._fixed_keys, self.free
+        for h, used in zip(order, busy):
             if h == first:
                 continue
-            key = self.symmetry_key(h)
+            if used or h in special:
+                key = ('host', h)
+            else:
+                fixed = fixed_keys.get(h)
+                if fixed is None:
+                    key = self.symmetry_key(h)
+                else:
+                    key = (free[h].tobytes(), fixed)
             if key in seen:
                 continue
             seen.add(key)
@@ -361,8 +380,10 @@ class Search:
         """Demand of unplaced servers beyond the room on hosts in use."""
         p = self.p
         # The request's servers are counted in count too.
-        in_use = p.usable & (self.count > 0)
-        room = _SUM(np.maximum(self.free[in_use], 0), axis=0)
+        in_use = (p.usable & (self.count > 0)).nonzero()[0]
+        # The rows by index (take), not by mask: the same rows in the same
+        # order, with less overhead at every node.
+        room = _SUM(np.maximum(self.free.take(in_use, 0), 0), axis=0)
         return self.left - room
 
     def bound_for(self, need):
@@ -557,7 +578,13 @@ class _Shared:
                     special |= set(p.dc.slots_of(names))
         special |= {s for s in self.current_slot if s >= 0}
         self.special = special
-        was_empty = p.base_count == 0
+        was_empty = self.was_empty = p.base_count == 0
+        was_empty.flags.writeable = False
+        # The request's whole demand (each search's start of ``left``).
+        self.left = p.demand.sum(axis=0)
+        # Per server the indices of its soft and its ranking rules (set by
+        # the first search: the tracker kinds tell).
+        self.server_soft = self.server_bias = None
         self.max_empty_free = np.where(
             (was_empty & p.usable)[:, None], p.free, 0).max(
                 axis=0) if p.slots else np.zeros(p.demand.shape[1])

@@ -73,7 +73,12 @@ class _Tracker(base.Tracker):
     def __init__(self, rule, search):
         super().__init__(rule, search)
         self.domain = None
-        self.left = self.p.demand[rule.members].sum(axis=0)
+        # The group's demand, once per rule (every search of the problem
+        # starts here; apply and undo replace it, never change it).
+        left = rule.__dict__.get('_demand')
+        if left is None:
+            left = rule._demand = self.p.demand[rule.members].sum(axis=0)
+        self.left = left
         # The rest of the request the look-ahead packs (rack_choice), the
         # members placed, and how many were when the look-ahead found
         # nothing left to open (None: not settled).

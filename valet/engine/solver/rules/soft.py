@@ -69,14 +69,7 @@ class Soft(base.Constraint):
         """Per domain, the most new members its free capacity can hold:
         per resource class, how many of the smallest demands fit in the
         domain's usable free room (a bound, not a packing)."""
-        dom = problem.domain[self.level]
-        free = np.where((problem.usable & (dom >= 0))[:, None],
-                        np.maximum(problem.free, 0), 0)
-        ndom = len(self.placed)
-        valid = dom >= 0
-        free = np.stack([np.bincount(dom[valid], weights=free[valid, c],
-                                     minlength=ndom)
-                         for c in range(free.shape[1])], axis=1)
+        free = domain_room(problem, self.level)
         demand = problem.demand[self.members]
         # Each resource class's demands sorted and summed, all at once.
         cums = np.sort(demand, axis=0).cumsum(axis=0) - EPS
@@ -93,6 +86,29 @@ class Soft(base.Constraint):
         if found is None:
             found = self._host_domains = problem.domain[self.level].tolist()
         return found
+
+
+def domain_room(problem, level):
+    """Per domain of ``level`` (rows) and resource class, the free room
+    of its usable hosts (negative room as none), worked out once per
+    problem and level (read-only; the room and packing bounds ask)."""
+    cache = problem.__dict__.setdefault('_domain_room', {})
+    found = cache.get(level)
+    if found is None:
+        dom = problem.domain[level]
+        valid = problem.usable & (dom >= 0)
+        room = np.maximum(problem.free[valid], 0)
+        where = dom[valid]
+        ndom = problem.dc.domain_count(level)
+        found = np.empty((ndom, room.shape[1]))
+        # Host by host in slot order, as a sum over every host with the
+        # unusable ones as zeros adds them.
+        for c in range(room.shape[1]):
+            found[:, c] = np.bincount(where, weights=room[:, c],
+                                      minlength=ndom)
+        found.flags.writeable = False
+        cache[level] = found
+    return found
 
 
 def fits(cum, free, most):
@@ -172,9 +188,11 @@ def _reachable(problem, rule):
         return reach, hosts
     demand = problem.demand[members]
     free = problem.free[valid]
-    static = np.array([problem.static[i][valid] for i in members])
-    ok = static & (
-        free[None, :, :] >= demand[:, None, :] - EPS).all(axis=2)
+    # The members' static masks stacked, then the hosts with a domain
+    # taken at once (not member by member).
+    static = np.array([problem.static[i] for i in members])[:, valid]
+    ok = static & np.logical_and.reduce(
+        free[None, :, :] >= demand[:, None, :] - EPS, axis=2)
     hosts[valid] = ok.any(axis=0)
     # Per member, whether any of a domain's hosts is open to it.
     hit = np.zeros((len(members), ndom), dtype=bool)

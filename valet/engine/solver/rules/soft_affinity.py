@@ -115,6 +115,7 @@ class _Tracker(soft.Tracker):
         self.top = int(self.count.max()) if self.count.size else 0
         start = rule.start_state(self.p)
         self.unit_of, self.bits, self.plain, self.by_size = start[:4]
+        self.any_bits = any(self.bits)
         # Per unit what is left to place of it: members, demand, size
         # (kept current).
         self.left, self.left_demand, self.left_size = (
@@ -145,7 +146,9 @@ class _Tracker(soft.Tracker):
         order = sorted([k for k, n in enumerate(counts) if n > 0],
                        key=lambda k: sizes[k] / counts[k])
         away = self._kept(order, 0)
-        near = self._kept(order, self.bits[mine])
+        # Without diversity sets of its own, i's unit keeps what any does.
+        near = self._kept(order, self.bits[mine]) if self.bits[mine] else (
+            away)
         ndom = len(free)
         if near == away:
             both = self._fit(np.concatenate((free, inside)), away, counts,
@@ -157,7 +160,11 @@ class _Tracker(soft.Tracker):
         # Per row of ``free``: per domain, or per host at the host level.
         count = self.count if self.rule.level else self.count.take(dom)
         ends_away = count + away
-        ends_here = count + np.where(fits, own + here, 0)
+        # The members i's domain may end with where i's unit fits, 0
+        # elsewhere (a product: the same floats as a where).
+        here += own
+        here *= fits
+        ends_here = count + here
         # The best of the other domains: the top one unless it is this.
         top = int(ends_away.argmax())
         first = ends_away[top]
@@ -219,6 +226,8 @@ class _Tracker(soft.Tracker):
     def _kept(self, order, taken):
         """The units of ``order`` left once each diversity set (bits,
         ``taken`` to start with) keeps its first."""
+        if not taken and not self.any_bits:
+            return order        # no diversity set: every unit is kept
         bits = self.bits
         kept = []
         for k in order:
@@ -329,34 +338,45 @@ def _packed(problem, rule):
     units, apart = rule.structure(problem)
     demand = rule.unit_sums(problem)[0]
     count = np.array([len(u) for u in units], dtype=float)
-    grouped = set().union(*apart) if apart else set()
-    keep = [k for k in range(len(units)) if k not in grouped]
-    rows = [demand[k] for k in keep] + [
-        demand[sorted(group)].min(axis=0) for group in apart]
-    sizes = [count[k] for k in keep] + [
-        count[sorted(group)].max() for group in apart]
-    rows, sizes = np.array(rows), np.array(sizes)
-    dom = problem.domain[rule.level]
-    valid = problem.usable & (dom >= 0)
+    if apart:
+        grouped = set().union(*apart)
+        keep = [k for k in range(len(units)) if k not in grouped]
+        rows = np.array([demand[k] for k in keep] + [
+            demand[sorted(group)].min(axis=0) for group in apart])
+        sizes = np.array([count[k] for k in keep] + [
+            count[sorted(group)].max() for group in apart])
+    else:
+        rows, sizes = demand, count
     ndom = len(rule.placed)
-    room = np.maximum(problem.free[valid], 0)
-    most = np.full(ndom, float(len(rule.members)))
-    for c in range(rows.shape[1]):
-        free = np.bincount(dom[valid], weights=room[:, c], minlength=ndom)
-        ratio = rows[:, c] / sizes
-        order = np.argsort(ratio, kind='stable')
-        weight, n = rows[order, c], sizes[order]
-        cum_w = np.concatenate([[0.0], np.cumsum(weight)])
-        cum_n = np.concatenate([[0.0], np.cumsum(n)])
-        k = np.searchsorted(cum_w[1:] - EPS, free, side='right')
-        whole = cum_n[k]
-        part = np.zeros(ndom)
-        more = k < len(weight)
-        if more.any():
-            nxt = k[more]
-            part[more] = ((free[more] - cum_w[nxt]) / weight[nxt]
-                          * n[nxt])
-        most = np.minimum(most, whole + np.maximum(part, 0))
+    # Every resource class at once (a column each): the same sums,
+    # orders and ratios as class by class, in a few vector steps.
+    nrc = rows.shape[1]
+    free = soft.domain_room(problem, rule.level)
+    # Per column, a row index k reads item k * nrc + column of the
+    # flattened matrix (take: fewer steps than take_along_axis).
+    col = np.arange(nrc)
+    order = np.argsort(rows / sizes[:, None], axis=0, kind='stable')
+    weight = rows.take(order * nrc + col)
+    n = sizes.take(order)
+    cum_w = np.zeros((len(rows) + 1, nrc))
+    cum_n = np.zeros((len(rows) + 1, nrc))
+    np.cumsum(weight, axis=0, out=cum_w[1:])
+    np.cumsum(n, axis=0, out=cum_n[1:])
+    k = np.empty((ndom, nrc), dtype=np.intp)
+    for c in range(nrc):
+        k[:, c] = (cum_w[1:, c] - EPS).searchsorted(free[:, c],
+                                                    side='right')
+    at = k * nrc + col
+    whole = cum_n.take(at)
+    # The next unit's share where one is left (elsewhere none; its
+    # weight is then read as 1 only to keep the division quiet).
+    more = k < len(rows)
+    nxt = np.minimum(k, len(rows) - 1) * nrc + col
+    part = ((free - cum_w.take(at)) / np.where(more, weight.take(nxt), 1.0)
+            * n.take(nxt))
+    part = np.where(more, np.maximum(part, 0), 0.0)
+    most = np.minimum(float(len(rule.members)),
+                      (whole + part).min(axis=1) if nrc else np.inf)
     return np.floor(most + 1e-9).astype(np.int64)
 
 
