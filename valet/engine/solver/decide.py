@@ -100,9 +100,14 @@ def _decision(problem, result, start, total_nodes):
     used = sorted(set(slots))
     new_hosts = int(np.count_nonzero(problem.base_count.take(used) == 0))
     free_after = problem.free.copy()
-    # Each server's demand taken off its host in request order, in one
-    # call (the same subtractions as a loop over the servers).
-    np.subtract.at(free_after, slots, problem.demand)
+    # Each server's demand taken off its host in request order: in one
+    # call (the same subtractions as the loop) unless there are only a
+    # few, where the call's fixed cost is more than the loop's.
+    if len(slots) < 8:
+        for i, h in enumerate(slots):
+            free_after[h] -= problem.demand[i]
+    else:
+        np.subtract.at(free_after, slots, problem.demand)
     frag = float((np.maximum(free_after[used], 0) * problem.weights /
                   problem.scale).sum()) if used else 0.0
     objective = {'new_hosts': new_hosts, 'moves': len(moved),
