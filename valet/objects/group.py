@@ -1,9 +1,9 @@
 """A QoS group as the API and storage see it."""
 
 import dataclasses
-import uuid
 
 from valet.objects import group_kinds
+from valet.objects import ids
 
 
 # A group constructed without an id gets a new one.
@@ -29,7 +29,7 @@ class Group:
     description: str = ''
     members: list = dataclasses.field(default_factory=list)
     parents: list = dataclasses.field(default_factory=list)
-    id: str = dataclasses.field(default_factory=lambda: str(uuid.uuid4()))
+    id: str = dataclasses.field(default_factory=ids.new_id)
     generation: int = 0
     parameters: dict = dataclasses.field(default_factory=dict)
 
@@ -46,7 +46,7 @@ class Group:
         self.description = description
         self.members = list(members or [])
         self.parents = list(parents or [])
-        self.id = str(uuid.uuid4()) if id is _NEW else id
+        self.id = ids.new_id() if id is _NEW else id
         self.generation = generation
         # A parameter that is None is one the group does not have.
         given = dict(parameters or {}, **named)

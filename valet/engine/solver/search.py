@@ -18,11 +18,12 @@ both.
 """
 
 import math
-import time
 
 import numpy as np
 
 from valet.engine.model import request as r
+from valet.engine.solver.budget import Budget
+from valet.engine.solver.budget import SubBudget
 from valet.engine.solver import decision as d
 from valet.engine.solver import proofs
 from valet.engine.solver.rules.base import EPS
@@ -55,55 +56,6 @@ PROBE_SLACK = 4
 # budget: a cheaper placement on new hosts can come late.
 STALL = 3
 STALL_FLOOR = 50
-
-
-class Budget:
-    """Deterministic node budget, with a wall-clock safety net or none.
-
-    Nodes are counted in host evaluations (``work``): each node costs a few
-    vector operations over every host, so big data centres get fewer.
-    ``deadline`` None means the node count alone decides: finding a first
-    placement never depends on how busy the machine is.
-    """
-
-    def __init__(self, options, slots, deadline, work=None, floor=100):
-        work = options.max_work if work is None else work
-        self.cap = max(floor, min(options.max_nodes, work // max(1, slots)))
-        self.nodes = 0
-        self.deadline = deadline
-        self.timed_out = False
-        # probe() at node probe_at (or at the first dead end with
-        # probe_early); True stops the search (a proof).
-        self.probe_at, self.probe, self.stopped = None, None, False
-        self.probe_early = False
-        # Nodes the search may go on without finding a cheaper placement
-        # (None: no such limit); the count restarts at each one found.
-        self.stall, self.since = None, 0
-
-    def improved(self):
-        self.since = 0
-
-    def dead_end(self):
-        """A server ran out of candidates: ask the proofs now if told to
-        (they are asked once; spend() then stops the search)."""
-        if self.probe_early and self.probe is not None:
-            self.probe_early = False
-            self.probe_at = None
-            if self.probe():
-                self.stopped = True
-
-    def spend(self):
-        self.nodes += 1
-        self.since += 1
-        if self.stall is not None and self.since > self.stall:
-            return False
-        if self.nodes == self.probe_at and self.probe():
-            self.stopped = True
-        if (self.deadline is not None and self.nodes & 31 == 0
-                and time.perf_counter() > self.deadline):
-            self.timed_out = True
-        return (self.nodes < self.cap and not self.timed_out
-                and not self.stopped)
 
 
 class Search:
@@ -682,7 +634,7 @@ def solve(problem, options, deadline, verdict=False):
         search.failures[:] = 0
         # Kept: the improvement phase goes on from this placement.
         status, best, cost = search.dfs(
-            order, _SubBudget(budget, None if last else attempt),
+            order, SubBudget(budget, None if last else attempt),
             keep=not verdict)
         if (best is not None or status == 'exhausted' or last
                 or budget.stopped):
@@ -796,27 +748,3 @@ class _Proofs:
         p = self.problem
         return proofs.lower_bound(p, self._root(),
                                   p.usable & (p.base_count > 0), enough)
-
-
-class _SubBudget:
-    """A slice of a Budget for one restart attempt."""
-
-    def __init__(self, parent, limit):
-        self.parent = parent
-        self.limit = limit
-        self.used = 0
-
-    def dead_end(self):
-        self.parent.dead_end()
-
-    def improved(self):
-        self.parent.improved()
-
-    def spend(self):
-        self.used += 1
-        ok = self.parent.spend()
-        return ok and (self.limit is None or self.used < self.limit)
-
-    @property
-    def timed_out(self):
-        return self.parent.timed_out

@@ -83,16 +83,23 @@ def _searches(seed, cases):
         if problem.blocked:
             continue
         search = search_mod.Search(problem, SolverOptions())
-        order = list(range(len(problem.servers)))
-        rng.shuffle(order)
-        for i in order[:rng.randint(0, len(order) - 1)]:
-            hosts = search.feasible_mask(i).nonzero()[0]
-            if not hosts.size:
-                break
-            search.apply(i, int(rng.choice(hosts)))
-        left = [i for i in order if search.assign[i] < 0]
-        if left:
-            yield rng, search, rng.choice(left)
+        i = place_some(rng, search)
+        if i is not None:
+            yield rng, search, i
+
+
+def place_some(rng, search):
+    """Place a random part of the servers on random feasible hosts; a
+    server still to place, or None."""
+    order = list(range(len(search.p.servers)))
+    rng.shuffle(order)
+    for i in order[:rng.randint(0, len(order) - 1)]:
+        hosts = search.feasible_mask(i).nonzero()[0]
+        if not hosts.size:
+            break
+        search.apply(i, int(rng.choice(hosts)))
+    left = [i for i in order if search.assign[i] < 0]
+    return rng.choice(left) if left else None
 
 
 class TestImprovementShortcuts(base.SolverTestCase):

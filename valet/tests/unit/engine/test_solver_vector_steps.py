@@ -16,6 +16,7 @@ from valet.engine.solver.rules import soft_affinity
 from valet.engine.solver.rules.base import EPS
 from valet.tests.unit.engine import base
 from valet.tests.unit.engine.test_solver_soft_speed import _instance
+from valet.tests.unit.engine.test_solver_soft_speed import place_some
 
 
 def _packed_by_class(problem, rule):
@@ -132,16 +133,9 @@ def _states(seed, cases):
         # Every host's fixed key known (as once asked while empty).
         for h in range(problem.slots):
             search.symmetry_key(h)
-        order = list(range(len(problem.servers)))
-        rng.shuffle(order)
-        for i in order[:rng.randint(0, len(order) - 1)]:
-            hosts = search.feasible_mask(i).nonzero()[0]
-            if not hosts.size:
-                break
-            search.apply(i, int(rng.choice(hosts)))
-        left = [i for i in order if search.assign[i] < 0]
-        if left:
-            yield rng, search, rng.choice(left)
+        i = place_some(rng, search)
+        if i is not None:
+            yield rng, search, i
 
 
 def _candidates_by_key(search, i):
