@@ -29,14 +29,15 @@ except ImportError as exc:          # the engine is still being written
     _decide = None
     _DECIDE_ERROR = exc
 try:
+    from valet.engine.solver.validator import soft_violations as _soft
     from valet.engine.solver.validator import validate as _validate
 except ImportError as exc:
-    _validate = None
+    _validate = _soft = None
     _VALIDATE_ERROR = exc
 
 SOLVERS = ('valet', 'greedy', 'original', 'exact')
 KEYS = ('instance', 'hosts', 'servers', 'solver', 'feasible', 'optimal',
-        'hosts_used', 'p50_ms', 'p99_ms', 'violations')
+        'hosts_used', 'p50_ms', 'p99_ms', 'violations', 'soft')
 DEFAULT_OUT = os.path.join('bench', 'results', 'engine.json')
 
 # Timing repetitions per instance kind: (quick, full).
@@ -179,6 +180,13 @@ def run_one(inst, solver, fn, reps):
     if feasible and _validate is not None:
         violations = len(_validate(dc, inst.request, outcome.assignment))
     used = view_mod.new_hosts(dc, outcome.assignment) if feasible else None
+    # Weighted soft violations, where the request has soft groups (greedy
+    # and original ignore them; their placements are counted all the same).
+    soft = None
+    if feasible and _soft is not None and any(
+            g.kind in view_mod.SOFT_KINDS for g in inst.request.groups):
+        soft = sum(c['weight'] * c['violations'] for c in _soft(
+            dc, inst.request, outcome.assignment).values())
     note = outcome.note
     if outcome.claimed is not None and outcome.claimed != used:
         note = (note + ' claims %s new hosts' % outcome.claimed).strip()
@@ -193,6 +201,7 @@ def run_one(inst, solver, fn, reps):
         'p50_ms': round(float(np.percentile(times, 50)), 3),
         'p99_ms': round(float(np.percentile(times, 99)), 3),
         'violations': violations,
+        'soft': soft,
     }
     return record, note
 
@@ -234,8 +243,8 @@ def _fmt(value, width, digits=1):
 
 def print_table(records, out=sys.stdout):
     head = ('instance', 'hosts', 'srv', 'solver', 'feas', 'opt', 'new',
-            'viol', 'p50_ms', 'p99_ms')
-    widths = (34, 6, 4, 8, 5, 4, 5, 5, 9, 9)
+            'viol', 'soft', 'p50_ms', 'p99_ms')
+    widths = (34, 6, 4, 8, 5, 4, 5, 5, 5, 9, 9)
     out.write(' '.join(h.rjust(w) if i else h.ljust(w)
                        for i, (h, w) in enumerate(zip(head, widths))) + '\n')
     for rec in records:
@@ -243,7 +252,7 @@ def print_table(records, out=sys.stdout):
                _fmt(rec['servers'], 4), rec['solver'].rjust(8),
                _fmt(rec['feasible'], 5), _fmt(rec['optimal'], 4),
                _fmt(rec['hosts_used'], 5), _fmt(rec['violations'], 5),
-               _fmt(rec['p50_ms'], 9, 2), _fmt(rec['p99_ms'], 9, 2)]
+               _fmt(rec.get('soft'), 5), _fmt(rec['p50_ms'], 9, 2), _fmt(rec['p99_ms'], 9, 2)]
         out.write(' '.join(row) + '\n')
 
 
@@ -375,6 +384,14 @@ def speed_summary(records, kinds, out=sys.stdout, worst=6):
     w('  valet slower on %d; median ratio %.2f; worst: %s\n' % (
         len(slower), statistics.median(r for r, _ in ratios),
         ', '.join('%s %.2f' % (n, r) for r, n in slower[:worst]) or '-'))
+    # What the time bought: on each slower instance, both placements by
+    # the contract's order (weighted soft violations, then new hosts).
+    if slower:
+        w('  where valet is slower (soft violations / new hosts, valet '
+          'against original):\n')
+        for r, n in slower:
+            w('    %-30s %.2f  %s\n' % (n, r, _compare(
+                by[(n, 'valet')], by[(n, 'original')])))
     proofs = []
     for n in names:
         mine, ref = by.get((n, 'valet')), by.get((n, 'exact'))
@@ -384,6 +401,27 @@ def speed_summary(records, kinds, out=sys.stdout, worst=6):
     if proofs:
         w('  infeasible, valet p50 / exact time (target at most 2): %s\n'
           % ', '.join('%s %.2f' % (n, r) for r, n in sorted(proofs)))
+
+
+def _compare(mine, theirs):
+    """Valet's placement against original's, in the contract's order."""
+    def key(rec):
+        return (rec.get('soft') or 0, rec['hosts_used'])
+
+    def say(rec):
+        if not rec['feasible']:
+            return 'none'
+        if rec['violations']:
+            return 'breaks %d rule%s' % (
+                rec['violations'], '' if rec['violations'] == 1 else 's')
+        return '%d / %d' % key(rec)
+
+    text = 'valet %s, original %s' % (say(mine), say(theirs))
+    if _valid(mine) and _valid(theirs):
+        a, b = key(mine), key(theirs)
+        text += ': valet %s' % (
+            'better' if a < b else 'the same' if a == b else 'worse')
+    return text
 
 
 def _pct(value):
@@ -482,6 +520,9 @@ def main(argv=None):
     if scaling:
         exclusivity_scale.report(scaling)
     if prefixes:
+        # A partial run never replaces the full run's records.
+        if args.out != DEFAULT_OUT:
+            _write(args.out, records)
         return 0
     if _decide is not None and args.rack_affinity:
         print('\n== Rack affinity: new hosts against the exact optimum ==')
@@ -496,19 +537,23 @@ def main(argv=None):
                             seed=args.seed,
                             out=placement_query.DEFAULT_OUT)
     print('\ntotal run time: %.0f s' % (time.perf_counter() - started))
-    directory = os.path.dirname(args.out)
-    if directory:
-        os.makedirs(directory, exist_ok=True)
-    with open(args.out, 'w') as f:
-        json.dump([{k: rec[k] for k in KEYS} for rec in records], f,
-                  indent=1)
-        f.write('\n')
-    print('records written to %s' % args.out)
+    _write(args.out, records)
     differ = slowed.run(args.seed, args.quick) if args.slowed == 'on' else []
     status = _storage_phase(args) if args.storage == 'on' else 0
     if args.end_to_end == 'on':
         status = _end_to_end_phase(args) or status
     return 1 if differ else status
+
+
+def _write(path, records):
+    directory = os.path.dirname(path)
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+    with open(path, 'w') as f:
+        json.dump([{k: rec.get(k) for k in KEYS} for rec in records], f,
+                  indent=1)
+        f.write('\n')
+    print('records written to %s' % path)
 
 
 def _end_to_end_phase(args):

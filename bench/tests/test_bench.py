@@ -4,6 +4,7 @@ Run with ``python -m unittest discover -s bench/tests -t .``.
 """
 
 import collections
+import io
 import unittest
 
 from valet.engine.model import datacenter
@@ -14,6 +15,7 @@ from bench import exact
 from bench import generator as gen
 from bench import greedy
 from bench import original
+from bench import runner
 from bench import view as view_mod
 
 try:
@@ -207,6 +209,55 @@ class TestExact(unittest.TestCase):
         assignment, info = exact.solve(dc, req)
         self.assertIsNone(assignment)
         self.assertTrue(info['proven_infeasible'])
+
+
+class TestSpeedSummary(unittest.TestCase):
+    """The speed summary says, for each instance valet is slower on, how
+    its placement compares with original's (soft violations, new
+    hosts)."""
+
+    @staticmethod
+    def _rec(name, solver, ms, feasible=True, new=0, viol=0, soft=None):
+        return {'instance': name, 'solver': solver, 'p50_ms': ms,
+                'feasible': feasible, 'hosts_used': new if feasible else None,
+                'violations': viol if feasible else None, 'soft': soft}
+
+    def _summary(self, records):
+        out = io.StringIO()
+        runner.speed_summary(records, {r['instance']: 'small'
+                                       for r in records}, out)
+        return out.getvalue()
+
+    def test_slower_instances_say_what_the_time_bought(self):
+        rec = self._rec
+        text = self._summary([
+            rec('small-a', 'valet', 2.0, new=4, soft=23),
+            rec('small-a', 'original', 1.0, new=6, soft=79),
+            rec('small-b', 'valet', 2.0, new=2),
+            rec('small-b', 'original', 1.0, new=2),
+            rec('small-c', 'valet', 2.0, new=3, soft=5),
+            rec('small-c', 'original', 1.0, new=1, soft=5),
+            rec('small-d', 'valet', 2.0, new=1),
+            rec('small-d', 'original', 1.0, viol=2),
+            rec('small-e', 'valet', 2.0, feasible=False),
+            rec('small-e', 'original', 1.0, feasible=False),
+            rec('small-f', 'valet', 1.0, new=9),
+            rec('small-f', 'original', 3.0, new=1),
+        ])
+        self.assertIn('valet slower on 5;', text)
+        lines = {line.split()[0]: line for line in text.splitlines()
+                 if line.startswith('    small-')}
+        self.assertIn('valet 23 / 4, original 79 / 6: valet better',
+                      lines['small-a'])
+        self.assertIn('valet 0 / 2, original 0 / 2: valet the same',
+                      lines['small-b'])
+        self.assertIn('valet 5 / 3, original 5 / 1: valet worse',
+                      lines['small-c'])
+        self.assertIn('valet 0 / 1, original breaks 2 rules',
+                      lines['small-d'])
+        self.assertIn('valet none, original none', lines['small-e'])
+        # Faster: not listed.
+        self.assertNotIn('small-f', lines)
 
 
 if __name__ == '__main__':
