@@ -25,6 +25,7 @@ from valet.engine.model import request as r
 from valet.engine.solver.budget import Budget
 from valet.engine.solver.budget import SubBudget
 from valet.engine.solver import decision as d
+from valet.engine.solver import model_cache
 from valet.engine.solver import proofs
 from valet.engine.solver.rules.base import EPS
 from valet.engine.solver.rules.base import find_root
@@ -112,10 +113,12 @@ class Search:
                             for cs in shared.server_bias]
         # Weighted violations so far (the soft trackers keep it current),
         # from placed members at first, and what no placement avoids.
-        self.soft = sum(t.rule.weight * t.rule.violations(t.count)
-                        for t in self.soft_trackers)
-        self.soft_root = sum(t.rule.weight * t.rule.lower_bound(p)
-                             for t in self.soft_trackers)
+        if shared.soft is None:
+            shared.soft = sum(t.rule.weight * t.rule.violations(t.count)
+                              for t in self.soft_trackers)
+            shared.soft_root = sum(t.rule.weight * t.rule.lower_bound(p)
+                                   for t in self.soft_trackers)
+        self.soft, self.soft_root = shared.soft, shared.soft_root
         self.left = shared.left.copy()
         self.failures = np.zeros(n, dtype=np.int64)
         # A first placement left in place for resume() (dfs with keep).
@@ -530,25 +533,47 @@ class _Shared:
                     special |= set(p.dc.slots_of(names))
         special |= {s for s in self.current_slot if s >= 0}
         self.special = special
-        was_empty = self.was_empty = p.base_count == 0
-        was_empty.flags.writeable = False
         # The request's whole demand (each search's start of ``left``).
         self.left = p.demand.sum(axis=0)
         # Per server the indices of its soft and its ranking rules (set by
         # the first search: the tracker kinds tell).
         self.server_soft = self.server_bias = None
-        self.max_empty_free = np.where(
-            (was_empty & p.usable)[:, None], p.free, 0).max(
-                axis=0) if p.slots else np.zeros(p.demand.shape[1])
-        # The resource bound's divisors, once (it is asked at every node):
-        # 0 where no empty host has any of that resource class.
-        cap = self.max_empty_free
-        self.cap_list = [c if c > EPS else 0.0 for c in cap.tolist()]
-        self.cap_div = np.where(cap > EPS, cap, np.inf)
+        # Weighted soft violations at the start and at the least (set by
+        # the first search: every search's trackers start alike).
+        self.soft = self.soft_root = None
+        # Which hosts were empty and the resource bound's divisors read
+        # only the problem's free room, counts and usable hosts: the
+        # model's alone when nothing moves, so once per model generation.
+        if p.moving:
+            found = _empty_hosts(p)
+        else:
+            cache = model_cache.store(p.dc, 'search_shared')
+            found = cache.get('empty')
+            if found is None:
+                found = cache['empty'] = _empty_hosts(p)
+        self.was_empty, self.max_empty_free, self.cap_list, self.cap_div = (
+            found)
         # The ranking's weights per resource class, and the demands less
         # the capacity slack (feasible_mask, at every node).
         self.ws = p.weights / p.scale
         self.demand_eps = p.demand - EPS
+
+
+def _empty_hosts(p):
+    """(per host whether it was empty, per resource class the most free
+    room of an empty usable host, the same as a list with 0 where none
+    has any and as the resource bound's divisors with inf there), all
+    read-only."""
+    was_empty = p.base_count == 0
+    was_empty.flags.writeable = False
+    cap = np.where((was_empty & p.usable)[:, None], p.free, 0).max(
+        axis=0) if p.slots else np.zeros(p.demand.shape[1])
+    cap.flags.writeable = False
+    # The resource bound's divisors (it is asked at every node).
+    cap_list = [c if c > EPS else 0.0 for c in cap.tolist()]
+    cap_div = np.where(cap > EPS, cap, np.inf)
+    cap_div.flags.writeable = False
+    return was_empty, cap, cap_list, cap_div
 
 
 def _shared(p):

@@ -169,13 +169,24 @@ def _own_key(i):
 def groups_to_place(problem, kind):
     """(name, group, level index, new members, placed members) of every
     group of ``kind`` the request touches and adds members to, by name."""
-    for name in sorted(problem.touched_groups):
-        group = problem.group_defs[name]
-        if group.kind != kind:
-            continue
-        new, old = problem.members(name)
-        if new:
-            yield name, group, problem.topology.index(group.level), new, old
+    return _groups_by_kind(problem).get(kind, ())
+
+
+def _groups_by_kind(problem):
+    # Every rule kind asks while the problem compiles: the touched groups
+    # sorted and split by kind once (each kind's list in name order, as
+    # one walk per kind over the sorted names gives it).
+    found = problem.__dict__.get('_groups_by_kind')
+    if found is None:
+        found = problem.__dict__['_groups_by_kind'] = {}
+        for name in sorted(problem.touched_groups):
+            group = problem.group_defs[name]
+            new, old = problem.members(name)
+            if new:
+                found.setdefault(group.kind, []).append(
+                    (name, group, problem.topology.index(group.level), new,
+                     old))
+    return found
 
 
 class Constraint:
