@@ -167,9 +167,12 @@ class Problem:
             if not self.moving:
                 norms['avail'] = avail
         share = np.where(avail > 0, total / np.maximum(avail, EPS), 0.0)
-        if share.sum() <= 0:
+        # Its sum once (twice only when it is none).
+        whole = share.sum()
+        if whole <= 0:
             share = np.ones_like(share)
-        self.weights = share / share.sum()
+            whole = share.sum()
+        self.weights = share / whole
         scale = norms.get('scale')
         if scale is None:
             caps = self.capacity[self.usable]

@@ -98,16 +98,24 @@ def root_feasible(search, i):
         return found
     p = search.p
     alike = (id(p.static[i]), p.demand[i].tobytes())
-    found = cache.get(alike)
+    constraints = p.constraints
+    keys = [(c, mask_key(constraints[c], i)) for c in p.server_rules[i]]
+    # The mask is a function of these keys alone: servers with the same
+    # ones (most members of a group) share it, the parts not combined
+    # again.
+    whole = ('all', alike, tuple(keys))
+    found = cache.get(whole)
     if found is None:
-        found = cache[alike] = p.static[i] & np.logical_and.reduce(
-            search.free >= p.demand[i] - EPS, axis=1)
-    for c in p.server_rules[i]:
-        key = (c, mask_key(p.constraints[c], i))
-        part = cache.get(key)
-        if part is None:
-            part = cache[key] = search.trackers[c].mask(i)
-        found = found & part
+        found = cache.get(alike)
+        if found is None:
+            found = cache[alike] = p.static[i] & np.logical_and.reduce(
+                search.free >= p.demand[i] - EPS, axis=1)
+        for key in keys:
+            part = cache.get(key)
+            if part is None:
+                part = cache[key] = search.trackers[key[0]].mask(i)
+            found = found & part
+        cache[whole] = found
     cache[i] = found
     return found
 
