@@ -115,8 +115,7 @@ class Problem:
 
     def _build_demands(self):
         dc = self.dc
-        n = len(self.servers)
-        self.demand = np.zeros((n, len(dc.resource_classes)))
+        rows = []
         self.unknown_rc = []
         # Servers of one flavour share a demand: its vector once.
         vectors = {}
@@ -152,8 +151,12 @@ class Problem:
                 if key is not None:
                     vectors[key] = found
             vec, unknown = found
-            self.demand[i] = vec
+            rows.append(vec)
             self.unknown_rc.append(unknown)
+        # The rows stacked in one step (float vectors of the model's
+        # resource classes: the same matrix as filled row by row).
+        self.demand = (np.array(rows, dtype=float) if rows else
+                       np.zeros((0, len(dc.resource_classes))))
         # Weights: how heavily the request uses each resource class relative
         # to what is free; fragmentation is measured in these terms.
         total = self.demand.sum(axis=0)
@@ -469,11 +472,16 @@ class Problem:
         """(per host its domain of ``level`` with -1 read as 0, and whether
         it has one): what the rules' masks index their per-domain counts
         with at every node, worked out once per level."""
-        cache = self.__dict__.setdefault('_domain_index', {})
+        # The domains are the model's: once per model generation (read
+        # only, shared).
+        cache = model_cache.store(self.dc, 'domain_index')
         found = cache.get(level)
         if found is None:
             dom = self.domain[level]
-            found = cache[level] = (np.where(dom >= 0, dom, 0), dom >= 0)
+            found = (np.where(dom >= 0, dom, 0), dom >= 0)
+            for part in found:
+                part.flags.writeable = False
+            cache[level] = found
         return found
 
     def host_domain(self, level, sid):

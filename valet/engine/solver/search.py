@@ -613,9 +613,24 @@ def initial_order(problem):
         size = sum(sizes[m] for m in members)
         return (0 if few <= 2 else 1, -size, min(members))
 
+    keyed = []
+    for members in clusters.values():
+        if len(members) == 1:
+            # A lone server (most): cluster_key of one member, inline.
+            m = members[0]
+            keyed.append(((0 if options[m] <= 2 else 1, -sizes[m], m),
+                          members))
+        else:
+            keyed.append((cluster_key(members), members))
+    # The keys differ (each ends with its cluster's least member): the
+    # lists themselves are never compared.
+    keyed.sort()
     order = []
-    for members in sorted(clusters.values(), key=cluster_key):
-        order.extend(sorted(members, key=lambda m: (-sizes[m], m)))
+    for _, members in keyed:
+        if len(members) == 1:
+            order.append(members[0])
+        else:
+            order.extend(sorted(members, key=lambda m: (-sizes[m], m)))
     return order, clusters, find
 
 
