@@ -536,8 +536,11 @@ class Problem:
                     'server %s: availability zone %r is not a zone name'
                     % (server.id, zone), code='valet.request.bad_zone',
                     server=server.id)
-            az = (zone or '').split(':')[0] or None
-            specs = tuple(sorted((server.extra_specs or {}).items()))
+            # No zone and no extra specs (most servers) skip the string
+            # and sorting work: the same None and () they give.
+            az = zone.split(':')[0] or None if zone else None
+            extra = server.extra_specs
+            specs = tuple(sorted(extra.items())) if extra else ()
             key = (az, specs)
             if key not in cache:
                 ok_az = np.array([az is None or h.availability_zone == az
@@ -553,8 +556,9 @@ class Problem:
                     part.flags.writeable = False
                 cache[key] = found
             pin = self.pins.get(server.id)
+            unknown = self.unknown_rc[i]
             same = (key, server.candidate_hosts, server.excluded_hosts, pin,
-                    tuple(sorted(self.unknown_rc[i])))
+                    tuple(sorted(unknown)) if unknown else ())
             found = alike.get(same)
             if found is not None:
                 self.static.append(found[0])

@@ -173,8 +173,9 @@ class _Facts:
                 if found is None:
                     fit = fits.get(demand)
                     if fit is None:
-                        fit = fits[demand] = np.all(s.free >= row - EPS,
-                                                    axis=1)
+                        # np.all's reduction without its wrapper.
+                        fit = fits[demand] = np.logical_and.reduce(
+                            s.free >= row - EPS, axis=1)
                     found = cache[key] = len(unique)
                     unique.append(static & fit)
                 index.append(found)
@@ -220,8 +221,10 @@ class _Facts:
         p = self.p
         keyers = [None if _soft(rule) else base.mask_keyer(rule)
                   for rule in p.constraints]
-        return [tuple((c, keyers[c](i)) for c in rules
-                      if keyers[c] is not None)
+        # A list made into a tuple: the same keys, less than a generator
+        # costs per server.
+        return [tuple([(c, keyers[c](i)) for c in rules
+                       if keyers[c] is not None])
                 for i, rules in enumerate(p.server_rules)]
 
     def without_host(self):

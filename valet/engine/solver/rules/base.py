@@ -98,8 +98,11 @@ def root_feasible(search, i):
         return found
     p = search.p
     alike = (id(p.static[i]), p.demand[i].tobytes())
-    constraints = p.constraints
-    keys = [(c, mask_key(constraints[c], i)) for c in p.server_rules[i]]
+    keyers = cache.get('keyers')
+    if keyers is None:
+        # Each rule's mask_key function, looked up once per search.
+        keyers = cache['keyers'] = [mask_keyer(c) for c in p.constraints]
+    keys = [(c, keyers[c](i)) for c in p.server_rules[i]]
     # The mask is a function of these keys alone: servers with the same
     # ones (most members of a group) share it, the parts not combined
     # again.
