@@ -264,13 +264,17 @@ class Problem:
                 new, old = self.members_of.setdefault(name, ([], []))
                 (new if key[0] == 'new' else old).append(key[1])
         for key, members in closures.items():
+            if key[0] != 'new':
+                # Only a request's server is refused here (placed ones
+                # keep what they have): their walk would find nothing.
+                continue
             seen = {}
             for name in members:
                 group = defs.get(name)
                 if group is None or group.kind != g.EXCLUSIVITY:
                     continue
                 other = seen.setdefault(group.level, name)
-                if other != name and key[0] == 'new':
+                if other != name:
                     server = self.servers[key[1]].id
                     raise errors.InvalidRequest(
                         'server %s would belong to exclusivity groups %s '
