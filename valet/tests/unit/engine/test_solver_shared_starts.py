@@ -14,6 +14,7 @@ from valet.engine.solver import problem as problem_mod
 from valet.engine.solver import search
 from valet.engine.solver import SolverOptions
 from valet.engine.solver.rules import base as rules_base
+from valet.engine.solver.rules import counts
 from valet.engine.solver.rules.base import EPS
 from valet.tests.unit.engine import base
 from valet.tests.unit.engine.base import affinity
@@ -146,3 +147,36 @@ class TestSharedStarts(base.SolverTestCase):
                 self.assertEqual(plain,
                                  list(rules_base.groups_to_place(p, kind)))
 
+    def test_initial_order_is_the_plain_sort(self):
+        for seed in range(12):
+            dc, req = _case(seed)
+            p = problem_mod.Problem(dc, req)
+            order, clusters, find = search.initial_order(p)
+            sizes = p.size.tolist()
+            options = [int(np.count_nonzero(m)) for m in p.static]
+
+            def key(members):
+                return (0 if min(options[m] for m in members) <= 2 else 1,
+                        -sum(sizes[m] for m in members), min(members))
+
+            plain = []
+            for members in sorted(clusters.values(), key=key):
+                plain.extend(sorted(members, key=lambda m: (-sizes[m], m)))
+            self.assertEqual(plain, order)
+            self.assertEqual(sorted(order), list(range(len(p.servers))))
+
+    def test_count_masks_plain_and_one_per_alike_member(self):
+        for seed in range(12):
+            dc, req = _case(seed)
+            p = problem_mod.Problem(dc, req)
+            members = list(range(len(p.servers)))
+            # Asked in two halves, as the rules ask for their members.
+            masks = (counts.member_masks(p, members[::2]) and
+                     counts.member_masks(p, members))
+            first = {}
+            for i, mask in zip(members, masks):
+                np.testing.assert_array_equal(
+                    p.static[i] & np.all(p.free >= p.demand[i] - EPS,
+                                         axis=1), mask)
+                key = (id(p.static[i]), p.demand[i].tobytes())
+                self.assertIs(masks[first.setdefault(key, i)], mask)
