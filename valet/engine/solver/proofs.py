@@ -194,20 +194,17 @@ class _Facts:
             if not any(rules):
                 self._masks = free
                 return free
-            trackers = self.s.trackers
-            cache, rule_masks, unique, index = {}, {}, [], []
+            cache, unique, index = {}, [], []
             content = {}
             for i, k in enumerate(free.index.tolist()):
                 key = (k, rules[i])
                 found = cache.get(key)
                 if found is None:
-                    mask = free.unique[k]
-                    for rule in rules[i]:
-                        part = rule_masks.get(rule)
-                        if part is None:
-                            part = rule_masks[rule] = trackers[
-                                rule[0]].mask(i)
-                        mask = mask & part
+                    # The free mask with the hard rules' masks is the
+                    # root's feasible mask (a soft rule's lets every host
+                    # through), shared with the root bounds' (worked out
+                    # once per problem).
+                    mask = base.root_feasible(self.s, i)
                     found = cache[key] = content.setdefault(
                         mask.tobytes(), len(unique))
                     if found == len(unique):

@@ -86,13 +86,19 @@ def _affinity_roots(problem, level, closures):
 
 def root_feasible(search, i):
     """``search.feasible_mask(i)`` before anything is placed, from parts
-    worked out once per search: the static mask and capacity per static
+    worked out once per problem: the static mask and capacity per static
     mask and demand, each rule's mask per ``mask_key`` (the root bounds
-    of several rules ask for the same servers). Read-only; any placement
-    made, it is asked anew."""
+    of several rules ask for the same servers, and the proofs' root
+    search for every server). Read-only; any placement made, it is asked
+    anew.
+
+    Every search of a problem starts from the same state (its free room,
+    each rule's tracker from the compiled rule; the options play no part
+    in a mask), so the root's masks are the problem's, whichever search
+    asks."""
     if max(search.assign, default=-1) >= 0:
         return search.feasible_mask(i)
-    cache = search.__dict__.setdefault('_root_feasible', {})
+    cache = search.p.__dict__.setdefault('_root_feasible', {})
     found = cache.get(i)
     if found is not None:
         return found

@@ -11,6 +11,7 @@ import numpy as np
 
 from valet.engine.model import groups as groups_mod
 from valet.engine.solver import problem as problem_mod
+from valet.engine.solver import proofs
 from valet.engine.solver import search
 from valet.engine.solver import SolverOptions
 from valet.engine.solver.rules import base as rules_base
@@ -180,3 +181,19 @@ class TestSharedStarts(base.SolverTestCase):
                                          axis=1), mask)
                 key = (id(p.static[i]), p.demand[i].tobytes())
                 self.assertIs(masks[first.setdefault(key, i)], mask)
+
+    def test_proof_masks_are_the_root_masks_of_any_search(self):
+        for seed in range(12):
+            dc, req = _case(seed)
+            p = problem_mod.Problem(dc, req)
+            main = search.Search(p, SolverOptions())
+            first = rules_base.root_feasible(main, 0)
+            # The proofs' own root search reads the problem's root masks.
+            other = search.Search(p, SolverOptions(objective='spread'))
+            masks = proofs._facts(p, other).masks()
+            for i in range(len(p.servers)):
+                np.testing.assert_array_equal(other.feasible_mask(i),
+                                              masks[i])
+                np.testing.assert_array_equal(main.feasible_mask(i),
+                                              masks[i])
+            self.assertIs(first, rules_base.root_feasible(other, 0))
