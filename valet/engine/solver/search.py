@@ -131,6 +131,7 @@ class Search:
         self._cap_div = shared.cap_div
         self._ws = shared.ws
         self._demand_eps = shared.demand_eps
+        self._rows = shared.rows
 
     # ------------------------------------------------------------- feasible
     def feasible_mask(self, i):
@@ -146,9 +147,8 @@ class Search:
     # ---------------------------------------------------------------- rank
     def scores(self, i, idx):
         """Lower is better; used hosts first when consolidating."""
-        p = self.p
         # take and a dot product: fewer numpy calls on a few dozen hosts.
-        left = (self.free.take(idx, 0) - p.demand[i]) @ self._ws
+        left = (self.free.take(idx, 0) - self._rows[i]) @ self._ws
         if self.consolidate:
             score = left + self.opens.take(idx) * NEW_HOST_RANK
         else:
@@ -294,7 +294,7 @@ class Search:
 
     # -------------------------------------------------------- apply / undo
     def apply(self, i, h):
-        demand = self.p.demand[i]
+        demand = self._rows[i]
         undo = []
         self.free[h] -= demand
         self.left -= demand
@@ -311,7 +311,7 @@ class Search:
         return undo
 
     def undo(self, i, h, undo):
-        demand = self.p.demand[i]
+        demand = self._rows[i]
         self.free[h] += demand
         self.left += demand
         self.count[h] -= 1
@@ -556,7 +556,11 @@ class _Shared:
         # The ranking's weights per resource class, and the demands less
         # the capacity slack (feasible_mask, at every node).
         self.ws = p.weights / p.scale
-        self.demand_eps = p.demand - EPS
+        # (a list of its rows: no matrix indexing at every node).
+        self.demand_eps = list(p.demand - EPS)
+        # Per server its demand row (views of p.demand: the same values,
+        # without indexing the matrix at every node).
+        self.rows = list(p.demand)
 
 
 def _empty_hosts(p):
