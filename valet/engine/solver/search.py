@@ -89,6 +89,8 @@ class Search:
         # servers on them yet), kept current by apply and undo.
         self.opens = self.was_empty.copy()
         self.assign = [-1] * n
+        # Servers placed now (those of assign not -1): none at the root.
+        self.n_placed = 0
         self.new_hosts = 0
         self.moves = 0
         self.current_slot = shared.current_slot
@@ -308,6 +310,7 @@ class Search:
         for tracker in self.server_trackers[i]:
             undo.append(tracker.apply(i, h))
         self.assign[i] = h
+        self.n_placed += 1
         return undo
 
     def undo(self, i, h, undo):
@@ -325,6 +328,7 @@ class Search:
         for k in range(len(trackers) - 1, -1, -1):
             trackers[k].undo(i, h, undo[k])
         self.assign[i] = -1
+        self.n_placed -= 1
 
     # ------------------------------------------------------------- bounds
     def cost(self):

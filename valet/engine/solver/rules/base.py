@@ -96,7 +96,7 @@ def root_feasible(search, i):
     each rule's tracker from the compiled rule; the options play no part
     in a mask), so the root's masks are the problem's, whichever search
     asks."""
-    if max(search.assign, default=-1) >= 0:
+    if search.n_placed:
         return search.feasible_mask(i)
     cache = search.p.__dict__.setdefault('_root_feasible', {})
     found = cache.get(i)

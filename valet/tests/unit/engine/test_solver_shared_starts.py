@@ -197,3 +197,19 @@ class TestSharedStarts(base.SolverTestCase):
                 np.testing.assert_array_equal(main.feasible_mask(i),
                                               masks[i])
             self.assertIs(first, rules_base.root_feasible(other, 0))
+
+    def test_root_masks_only_at_the_root(self):
+        dc, req = _case(5)
+        p = problem_mod.Problem(dc, req)
+        s = search.Search(p, SolverOptions())
+        first = rules_base.root_feasible(s, 0)
+        h = int(np.flatnonzero(first)[0])
+        token = s.apply(0, h)
+        self.assertEqual(1, s.n_placed)
+        # Placed: worked out on the search as it stands, not the root's.
+        self.assertIsNot(first, rules_base.root_feasible(s, 0))
+        np.testing.assert_array_equal(s.feasible_mask(1),
+                                      rules_base.root_feasible(s, 1))
+        s.undo(0, h, token)
+        self.assertEqual(0, s.n_placed)
+        self.assertIs(first, rules_base.root_feasible(s, 0))
