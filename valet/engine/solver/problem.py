@@ -476,15 +476,20 @@ class Problem:
         """(per host its domain of ``level`` with -1 read as 0, and whether
         it has one): what the rules' masks index their per-domain counts
         with at every node, worked out once per level."""
-        # The domains are the model's: once per model generation (read
-        # only, shared).
-        cache = model_cache.store(self.dc, 'domain_index')
+        cache = self.__dict__.setdefault('_domain_index', {})
         found = cache.get(level)
         if found is None:
-            dom = self.domain[level]
-            found = (np.where(dom >= 0, dom, 0), dom >= 0)
-            for part in found:
-                part.flags.writeable = False
+            # The domains are the model's: once per model generation
+            # (read only, shared); the problem keeps them at hand (asked
+            # at every node).
+            model = model_cache.store(self.dc, 'domain_index')
+            found = model.get(level)
+            if found is None:
+                dom = self.domain[level]
+                found = (np.where(dom >= 0, dom, 0), dom >= 0)
+                for part in found:
+                    part.flags.writeable = False
+                model[level] = found
             cache[level] = found
         return found
 
