@@ -722,7 +722,8 @@ def _by_size(need, masks, row_masks=None):
     sizes = sorted(set(need[need > EPS].tolist()), reverse=True)
     if not sizes:
         return
-    order = np.argsort(-need, kind='stable')
+    # The array method: np.argsort's result without its wrapper.
+    order = (-need).argsort(kind='stable')
     # Plain lists: a few dozen servers, read one by one.
     ranked = need[order].tolist()
     if row_masks is None:
