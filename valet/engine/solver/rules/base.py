@@ -106,7 +106,7 @@ def root_feasible(search, i):
     alike = (id(p.static[i]), p.demand[i].tobytes())
     keyers = cache.get('keyers')
     if keyers is None:
-        # Each rule's mask_key function, looked up once per search.
+        # Each rule's mask_key function, looked up once per problem.
         keyers = cache['keyers'] = [mask_keyer(c) for c in p.constraints]
     keys = [(c, keyers[c](i)) for c in p.server_rules[i]]
     # The mask is a function of these keys alone: servers with the same
