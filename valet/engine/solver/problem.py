@@ -115,8 +115,7 @@ class Problem:
 
     def _build_demands(self):
         dc = self.dc
-        n = len(self.servers)
-        self.demand = np.zeros((n, len(dc.resource_classes)))
+        rows = []
         self.unknown_rc = []
         # Servers of one flavour share a demand: its vector once.
         vectors = {}
@@ -152,8 +151,12 @@ class Problem:
                 if key is not None:
                     vectors[key] = found
             vec, unknown = found
-            self.demand[i] = vec
+            rows.append(vec)
             self.unknown_rc.append(unknown)
+        # The rows stacked in one step (float vectors of the model's
+        # resource classes: the same matrix as filled row by row).
+        self.demand = (np.array(rows, dtype=float) if rows else
+                       np.zeros((0, len(dc.resource_classes))))
         # Weights: how heavily the request uses each resource class relative
         # to what is free; fragmentation is measured in these terms.
         total = self.demand.sum(axis=0)
@@ -167,9 +170,12 @@ class Problem:
             if not self.moving:
                 norms['avail'] = avail
         share = np.where(avail > 0, total / np.maximum(avail, EPS), 0.0)
-        if share.sum() <= 0:
+        # Its sum once (twice only when it is none).
+        whole = share.sum()
+        if whole <= 0:
             share = np.ones_like(share)
-        self.weights = share / share.sum()
+            whole = share.sum()
+        self.weights = share / whole
         scale = norms.get('scale')
         if scale is None:
             caps = self.capacity[self.usable]
@@ -258,13 +264,17 @@ class Problem:
                 new, old = self.members_of.setdefault(name, ([], []))
                 (new if key[0] == 'new' else old).append(key[1])
         for key, members in closures.items():
+            if key[0] != 'new':
+                # Only a request's server is refused here (placed ones
+                # keep what they have): their walk would find nothing.
+                continue
             seen = {}
             for name in members:
                 group = defs.get(name)
                 if group is None or group.kind != g.EXCLUSIVITY:
                     continue
                 other = seen.setdefault(group.level, name)
-                if other != name and key[0] == 'new':
+                if other != name:
                     server = self.servers[key[1]].id
                     raise errors.InvalidRequest(
                         'server %s would belong to exclusivity groups %s '
@@ -469,8 +479,18 @@ class Problem:
         cache = self.__dict__.setdefault('_domain_index', {})
         found = cache.get(level)
         if found is None:
-            dom = self.domain[level]
-            found = cache[level] = (np.where(dom >= 0, dom, 0), dom >= 0)
+            # The domains are the model's: once per model generation
+            # (read only, shared); the problem keeps them at hand (asked
+            # at every node).
+            model = model_cache.store(self.dc, 'domain_index')
+            found = model.get(level)
+            if found is None:
+                dom = self.domain[level]
+                found = (np.where(dom >= 0, dom, 0), dom >= 0)
+                for part in found:
+                    part.flags.writeable = False
+                model[level] = found
+            cache[level] = found
         return found
 
     def host_domain(self, level, sid):
@@ -525,8 +545,11 @@ class Problem:
                     'server %s: availability zone %r is not a zone name'
                     % (server.id, zone), code='valet.request.bad_zone',
                     server=server.id)
-            az = (zone or '').split(':')[0] or None
-            specs = tuple(sorted((server.extra_specs or {}).items()))
+            # No zone and no extra specs (most servers) skip the string
+            # and sorting work: the same None and () they give.
+            az = zone.split(':')[0] or None if zone else None
+            extra = server.extra_specs
+            specs = tuple(sorted(extra.items())) if extra else ()
             key = (az, specs)
             if key not in cache:
                 ok_az = np.array([az is None or h.availability_zone == az
@@ -542,8 +565,9 @@ class Problem:
                     part.flags.writeable = False
                 cache[key] = found
             pin = self.pins.get(server.id)
+            unknown = self.unknown_rc[i]
             same = (key, server.candidate_hosts, server.excluded_hosts, pin,
-                    tuple(sorted(self.unknown_rc[i])))
+                    tuple(sorted(unknown)) if unknown else ())
             found = alike.get(same)
             if found is not None:
                 self.static.append(found[0])

@@ -173,8 +173,9 @@ class _Facts:
                 if found is None:
                     fit = fits.get(demand)
                     if fit is None:
-                        fit = fits[demand] = np.all(s.free >= row - EPS,
-                                                    axis=1)
+                        # np.all's reduction without its wrapper.
+                        fit = fits[demand] = np.logical_and.reduce(
+                            s.free >= row - EPS, axis=1)
                     found = cache[key] = len(unique)
                     unique.append(static & fit)
                 index.append(found)
@@ -183,46 +184,36 @@ class _Facts:
 
     def masks(self):
         """Root masks with every hard rule (shared between alike servers):
-        each free mask with the rules' masks, each of those worked out
-        once per rule and mask_key. Masks alike in content are one (the
-        units of a diversity group start alike): the counts go once per
-        distinct mask."""
+        the root's feasible masks (``base.root_feasible``: each static
+        and capacity mask with the rules' masks, each of those worked out
+        once per rule and mask_key, per problem). Masks alike in content
+        are one (the units of a diversity group start alike): the counts
+        go once per distinct mask."""
         if self._masks is None:
             free = self.free_masks()
-            rules = self._rule_keys()
-            if not any(rules):
+            p = self.p
+            hard = [not _soft(rule) for rule in p.constraints]
+            if not any(hard[c] for rules in p.server_rules for c in rules):
                 self._masks = free
                 return free
-            trackers = self.s.trackers
-            cache, rule_masks, unique, index = {}, {}, [], []
-            content = {}
-            for i, k in enumerate(free.index.tolist()):
-                key = (k, rules[i])
-                found = cache.get(key)
-                if found is None:
-                    mask = free.unique[k]
-                    for rule in rules[i]:
-                        part = rule_masks.get(rule)
-                        if part is None:
-                            part = rule_masks[rule] = trackers[
-                                rule[0]].mask(i)
-                        mask = mask & part
-                    found = cache[key] = content.setdefault(
-                        mask.tobytes(), len(unique))
+            unique, index, content, seen = [], [], {}, {}
+            for i in range(len(p.servers)):
+                # The free mask with the hard rules' masks is the root's
+                # feasible mask (a soft rule's lets every host through).
+                # Servers alike share its array: its bytes read once.
+                mask = base.root_feasible(self.s, i)
+                known = seen.get(id(mask))
+                if known is None:
+                    found = content.setdefault(mask.tobytes(), len(unique))
                     if found == len(unique):
                         unique.append(mask)
+                    # The mask kept alive with it: its id stays its own.
+                    seen[id(mask)] = (found, mask)
+                else:
+                    found = known[0]
                 index.append(found)
             self._masks = _Masks(unique, index)
         return self._masks
-
-    def _rule_keys(self):
-        """Per server: its hard rules, each with its mask_key."""
-        p = self.p
-        keyers = [None if _soft(rule) else base.mask_keyer(rule)
-                  for rule in p.constraints]
-        return [tuple((c, keyers[c](i)) for c in rules
-                      if keyers[c] is not None)
-                for i, rules in enumerate(p.server_rules)]
 
     def without_host(self):
         """The servers no host is left for before anything is placed."""
@@ -731,7 +722,8 @@ def _by_size(need, masks, row_masks=None):
     sizes = sorted(set(need[need > EPS].tolist()), reverse=True)
     if not sizes:
         return
-    order = np.argsort(-need, kind='stable')
+    # The array method: np.argsort's result without its wrapper.
+    order = (-need).argsort(kind='stable')
     # Plain lists: a few dozen servers, read one by one.
     ranked = need[order].tolist()
     if row_masks is None:

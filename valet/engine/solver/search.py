@@ -25,6 +25,7 @@ from valet.engine.model import request as r
 from valet.engine.solver.budget import Budget
 from valet.engine.solver.budget import SubBudget
 from valet.engine.solver import decision as d
+from valet.engine.solver import model_cache
 from valet.engine.solver import proofs
 from valet.engine.solver.rules.base import EPS
 from valet.engine.solver.rules.base import find_root
@@ -88,6 +89,8 @@ class Search:
         # servers on them yet), kept current by apply and undo.
         self.opens = self.was_empty.copy()
         self.assign = [-1] * n
+        # Servers placed now (those of assign not -1): none at the root.
+        self.n_placed = 0
         self.new_hosts = 0
         self.moves = 0
         self.current_slot = shared.current_slot
@@ -112,10 +115,12 @@ class Search:
                             for cs in shared.server_bias]
         # Weighted violations so far (the soft trackers keep it current),
         # from placed members at first, and what no placement avoids.
-        self.soft = sum(t.rule.weight * t.rule.violations(t.count)
-                        for t in self.soft_trackers)
-        self.soft_root = sum(t.rule.weight * t.rule.lower_bound(p)
-                             for t in self.soft_trackers)
+        if shared.soft is None:
+            shared.soft = sum(t.rule.weight * t.rule.violations(t.count)
+                              for t in self.soft_trackers)
+            shared.soft_root = sum(t.rule.weight * t.rule.lower_bound(p)
+                                   for t in self.soft_trackers)
+        self.soft, self.soft_root = shared.soft, shared.soft_root
         self.left = shared.left.copy()
         self.failures = np.zeros(n, dtype=np.int64)
         # A first placement left in place for resume() (dfs with keep).
@@ -128,6 +133,7 @@ class Search:
         self._cap_div = shared.cap_div
         self._ws = shared.ws
         self._demand_eps = shared.demand_eps
+        self._rows = shared.rows
 
     # ------------------------------------------------------------- feasible
     def feasible_mask(self, i):
@@ -143,9 +149,8 @@ class Search:
     # ---------------------------------------------------------------- rank
     def scores(self, i, idx):
         """Lower is better; used hosts first when consolidating."""
-        p = self.p
         # take and a dot product: fewer numpy calls on a few dozen hosts.
-        left = (self.free.take(idx, 0) - p.demand[i]) @ self._ws
+        left = (self.free.take(idx, 0) - self._rows[i]) @ self._ws
         if self.consolidate:
             score = left + self.opens.take(idx) * NEW_HOST_RANK
         else:
@@ -291,7 +296,7 @@ class Search:
 
     # -------------------------------------------------------- apply / undo
     def apply(self, i, h):
-        demand = self.p.demand[i]
+        demand = self._rows[i]
         undo = []
         self.free[h] -= demand
         self.left -= demand
@@ -305,10 +310,11 @@ class Search:
         for tracker in self.server_trackers[i]:
             undo.append(tracker.apply(i, h))
         self.assign[i] = h
+        self.n_placed += 1
         return undo
 
     def undo(self, i, h, undo):
-        demand = self.p.demand[i]
+        demand = self._rows[i]
         self.free[h] += demand
         self.left += demand
         self.count[h] -= 1
@@ -322,6 +328,7 @@ class Search:
         for k in range(len(trackers) - 1, -1, -1):
             trackers[k].undo(i, h, undo[k])
         self.assign[i] = -1
+        self.n_placed -= 1
 
     # ------------------------------------------------------------- bounds
     def cost(self):
@@ -530,25 +537,51 @@ class _Shared:
                     special |= set(p.dc.slots_of(names))
         special |= {s for s in self.current_slot if s >= 0}
         self.special = special
-        was_empty = self.was_empty = p.base_count == 0
-        was_empty.flags.writeable = False
         # The request's whole demand (each search's start of ``left``).
         self.left = p.demand.sum(axis=0)
         # Per server the indices of its soft and its ranking rules (set by
         # the first search: the tracker kinds tell).
         self.server_soft = self.server_bias = None
-        self.max_empty_free = np.where(
-            (was_empty & p.usable)[:, None], p.free, 0).max(
-                axis=0) if p.slots else np.zeros(p.demand.shape[1])
-        # The resource bound's divisors, once (it is asked at every node):
-        # 0 where no empty host has any of that resource class.
-        cap = self.max_empty_free
-        self.cap_list = [c if c > EPS else 0.0 for c in cap.tolist()]
-        self.cap_div = np.where(cap > EPS, cap, np.inf)
+        # Weighted soft violations at the start and at the least (set by
+        # the first search: every search's trackers start alike).
+        self.soft = self.soft_root = None
+        # Which hosts were empty and the resource bound's divisors read
+        # only the problem's free room, counts and usable hosts: the
+        # model's alone when nothing moves, so once per model generation.
+        if p.moving:
+            found = _empty_hosts(p)
+        else:
+            cache = model_cache.store(p.dc, 'search_shared')
+            found = cache.get('empty')
+            if found is None:
+                found = cache['empty'] = _empty_hosts(p)
+        self.was_empty, self.max_empty_free, self.cap_list, self.cap_div = (
+            found)
         # The ranking's weights per resource class, and the demands less
         # the capacity slack (feasible_mask, at every node).
         self.ws = p.weights / p.scale
-        self.demand_eps = p.demand - EPS
+        # (a list of its rows: no matrix indexing at every node).
+        self.demand_eps = list(p.demand - EPS)
+        # Per server its demand row (views of p.demand: the same values,
+        # without indexing the matrix at every node).
+        self.rows = list(p.demand)
+
+
+def _empty_hosts(p):
+    """(per host whether it was empty, per resource class the most free
+    room of an empty usable host, the same as a list with 0 where none
+    has any and as the resource bound's divisors with inf there), all
+    read-only."""
+    was_empty = p.base_count == 0
+    was_empty.flags.writeable = False
+    cap = np.where((was_empty & p.usable)[:, None], p.free, 0).max(
+        axis=0) if p.slots else np.zeros(p.demand.shape[1])
+    cap.flags.writeable = False
+    # The resource bound's divisors (it is asked at every node).
+    cap_list = [c if c > EPS else 0.0 for c in cap.tolist()]
+    cap_div = np.where(cap > EPS, cap, np.inf)
+    cap_div.flags.writeable = False
+    return was_empty, cap, cap_list, cap_div
 
 
 def _shared(p):
@@ -588,9 +621,24 @@ def initial_order(problem):
         size = sum(sizes[m] for m in members)
         return (0 if few <= 2 else 1, -size, min(members))
 
+    keyed = []
+    for members in clusters.values():
+        if len(members) == 1:
+            # A lone server (most): cluster_key of one member, inline.
+            m = members[0]
+            keyed.append(((0 if options[m] <= 2 else 1, -sizes[m], m),
+                          members))
+        else:
+            keyed.append((cluster_key(members), members))
+    # The keys differ (each ends with its cluster's least member): the
+    # lists themselves are never compared.
+    keyed.sort()
     order = []
-    for members in sorted(clusters.values(), key=cluster_key):
-        order.extend(sorted(members, key=lambda m: (-sizes[m], m)))
+    for _, members in keyed:
+        if len(members) == 1:
+            order.append(members[0])
+        else:
+            order.extend(sorted(members, key=lambda m: (-sizes[m], m)))
     return order, clusters, find
 
 

@@ -86,28 +86,45 @@ def _affinity_roots(problem, level, closures):
 
 def root_feasible(search, i):
     """``search.feasible_mask(i)`` before anything is placed, from parts
-    worked out once per search: the static mask and capacity per static
+    worked out once per problem: the static mask and capacity per static
     mask and demand, each rule's mask per ``mask_key`` (the root bounds
-    of several rules ask for the same servers). Read-only; any placement
-    made, it is asked anew."""
-    if max(search.assign, default=-1) >= 0:
+    of several rules ask for the same servers, and the proofs' root
+    search for every server). Read-only; any placement made, it is asked
+    anew.
+
+    Every search of a problem starts from the same state (its free room,
+    each rule's tracker from the compiled rule; the options play no part
+    in a mask), so the root's masks are the problem's, whichever search
+    asks."""
+    if search.n_placed:
         return search.feasible_mask(i)
-    cache = search.__dict__.setdefault('_root_feasible', {})
+    cache = search.p.__dict__.setdefault('_root_feasible', {})
     found = cache.get(i)
     if found is not None:
         return found
     p = search.p
     alike = (id(p.static[i]), p.demand[i].tobytes())
-    found = cache.get(alike)
+    keyers = cache.get('keyers')
+    if keyers is None:
+        # Each rule's mask_key function, looked up once per problem.
+        keyers = cache['keyers'] = [mask_keyer(c) for c in p.constraints]
+    keys = [(c, keyers[c](i)) for c in p.server_rules[i]]
+    # The mask is a function of these keys alone: servers with the same
+    # ones (most members of a group) share it, the parts not combined
+    # again.
+    whole = ('all', alike, tuple(keys))
+    found = cache.get(whole)
     if found is None:
-        found = cache[alike] = p.static[i] & np.logical_and.reduce(
-            search.free >= p.demand[i] - EPS, axis=1)
-    for c in p.server_rules[i]:
-        key = (c, mask_key(p.constraints[c], i))
-        part = cache.get(key)
-        if part is None:
-            part = cache[key] = search.trackers[c].mask(i)
-        found = found & part
+        found = cache.get(alike)
+        if found is None:
+            found = cache[alike] = p.static[i] & np.logical_and.reduce(
+                search.free >= p.demand[i] - EPS, axis=1)
+        for key in keys:
+            part = cache.get(key)
+            if part is None:
+                part = cache[key] = search.trackers[key[0]].mask(i)
+            found = found & part
+        cache[whole] = found
     cache[i] = found
     return found
 
@@ -169,13 +186,24 @@ def _own_key(i):
 def groups_to_place(problem, kind):
     """(name, group, level index, new members, placed members) of every
     group of ``kind`` the request touches and adds members to, by name."""
-    for name in sorted(problem.touched_groups):
-        group = problem.group_defs[name]
-        if group.kind != kind:
-            continue
-        new, old = problem.members(name)
-        if new:
-            yield name, group, problem.topology.index(group.level), new, old
+    return _groups_by_kind(problem).get(kind, ())
+
+
+def _groups_by_kind(problem):
+    # Every rule kind asks while the problem compiles: the touched groups
+    # sorted and split by kind once (each kind's list in name order, as
+    # one walk per kind over the sorted names gives it).
+    found = problem.__dict__.get('_groups_by_kind')
+    if found is None:
+        found = problem.__dict__['_groups_by_kind'] = {}
+        for name in sorted(problem.touched_groups):
+            group = problem.group_defs[name]
+            new, old = problem.members(name)
+            if new:
+                found.setdefault(group.kind, []).append(
+                    (name, group, problem.topology.index(group.level), new,
+                     old))
+    return found
 
 
 class Constraint:

@@ -28,11 +28,24 @@ def member_masks(problem, members):
     cache = problem.__dict__.setdefault('_count_masks', {})
     todo = [i for i in members if i not in cache]
     if todo:
-        # One comparison for all of them: a few dozen hosts each.
-        fit = (problem.free[None, :, :] >=
-               problem.demand[todo][:, None, :] - EPS).all(axis=2)
-        for row, i in zip(fit, todo):
-            cache[i] = row & problem.static[i]
+        # Members alike (one static mask, one demand) have one mask (read
+        # only): each worked out once, by its first member.
+        alike = problem.__dict__.setdefault('_count_alike', {})
+        keys = [(id(problem.static[i]), problem.demand[i].tobytes())
+                for i in todo]
+        first = {}
+        for i, key in zip(todo, keys):
+            if key not in alike:
+                first.setdefault(key, i)
+        if first:
+            rows = list(first.values())
+            # One comparison for all of them: a few dozen hosts each.
+            fit = (problem.free[None, :, :] >=
+                   problem.demand[rows][:, None, :] - EPS).all(axis=2)
+            for row, (key, i) in zip(fit, first.items()):
+                alike[key] = row & problem.static[i]
+        for i, key in zip(todo, keys):
+            cache[i] = alike[key]
     return [cache[i] for i in members]
 
 

@@ -21,6 +21,7 @@ them.
 import numpy as np
 
 from valet.engine.solver.rules import base
+from valet.engine.solver.rules import counts
 from valet.engine.solver.rules.base import EPS
 from valet.objects import group_kinds
 
@@ -186,13 +187,11 @@ def _reachable(problem, rule):
     valid = dom >= 0
     if not members or not valid.any():
         return reach, hosts
-    demand = problem.demand[members]
-    free = problem.free[valid]
-    # The members' static masks stacked, then the hosts with a domain
-    # taken at once (not member by member).
-    static = np.array([problem.static[i] for i in members])[:, valid]
-    ok = static & np.logical_and.reduce(
-        free[None, :, :] >= demand[:, None, :] - EPS, axis=2)
+    # Per member the hosts its static filters and free room allow, from
+    # the problem's cache (the other soft rules and the counting proofs
+    # ask for the same members), then the hosts with a domain taken at
+    # once (not member by member).
+    ok = np.array(counts.member_masks(problem, members))[:, valid]
     hosts[valid] = ok.any(axis=0)
     # Per member, whether any of a domain's hosts is open to it.
     hit = np.zeros((len(members), ndom), dtype=bool)

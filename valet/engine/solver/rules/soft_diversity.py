@@ -83,7 +83,10 @@ class _Tracker(soft.Tracker):
         domains = total - rule.lower_bound(p) - np.count_nonzero(
             rule.placed)
         dom = p.domain[rule.level]
-        running = (p.base_count > 0) & p.usable & (dom >= 0) & (
+        # Usable hosts with servers (``in_use``, as the search's root
+        # has them: the problem's counts), with a domain (domain_index's
+        # second part: dom >= 0) some member may use.
+        running = in_use & p.domain_index(rule.level)[1] & (
             rule.open_hosts(p))
         # Domains with such a host and no placed member (a mask, not
         # np.unique: cheaper on a few dozen hosts).
