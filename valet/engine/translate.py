@@ -275,14 +275,16 @@ def build_server(orch_id, resource, flavors, refs, locations=None,
                                      project)
         if key is not None:
             memo.groups[key] = from_flavor
-    names = tuple(dict.fromkeys(list(refs) + [g.name for g in from_flavor]))
+    if from_flavor:
+        refs = list(refs) + [g.name for g in from_flavor]
+    names = tuple(dict.fromkeys(refs))
     server = request_mod.ServerRequest(
         id=orch_id, demand=demand, name=str(name), groups=names,
         availability_zone=zone, extra_specs=extra_specs,
         candidate_hosts=frozenset(locations) if locations else None)
     spec = {'demand': demand, 'groups': list(names),
             'availability_zone': zone, 'extra_specs': extra_specs,
-            'flavor': flavor.get('name', str(ref))}
+            'flavor': flavor['name'] if 'name' in flavor else str(ref)}
     return server, spec, from_flavor
 
 

@@ -227,6 +227,32 @@ class SharedFlavorTest(base.BaseTestCase):
             'parents'])
         self.assertEqual({'disk': 'ssd'}, flavors['m1.ssd']['extra_specs'])
 
+    def test_metadata_groups_then_flavor_groups_once_each(self):
+        storage = memory.MemoryStorage()
+        for name in ('db', 'web'):
+            storage.create_group(objects.Group(
+                name=name, type='diversity', level='host'))
+        records = group_state.GroupRecords(storage)
+        flavors = dict(FLAVORS, grouped={
+            'name': 'grouped', 'id': '9', 'vcpus': 1, 'ram': 512,
+            'disk': 1, 'extra_specs': {'valet:groups': 'db,web'}})
+        work = translate.translate(
+            {'a': server('grouped', groups=['web']),
+             'b': server('grouped'), 'c': server('m1.small', ['web'])},
+            {}, flavors, records=records, project='p1')
+        groups = {s.id: s.groups for s in work.request.servers}
+        self.assertEqual({'a': ('web', 'db'), 'b': ('db', 'web'),
+                          'c': ('web',)}, groups)
+        self.assertEqual(['web', 'db'], work.specs['a']['groups'])
+
+    def test_a_flavor_without_a_name_is_named_by_its_reference(self):
+        flavors = {'nameless': {'id': '7', 'vcpus': 1, 'ram': 1,
+                                'disk': 1}}
+        work = translate.translate(
+            {'a': server('nameless'), 'b': server('7')}, {}, flavors)
+        self.assertEqual('nameless', work.specs['a']['flavor'])
+        self.assertEqual('7', work.specs['b']['flavor'])
+
     def test_flavor_groups_are_read_once(self):
         storage = memory.MemoryStorage()
         storage.create_group(objects.Group(
