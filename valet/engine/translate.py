@@ -338,8 +338,24 @@ def translate(resources, groups, flavors, kind=request_mod.CREATE,
                 model_groups.append(group_model(group))
     specs, kept, requests = {}, {}, []
     defs = {g.name: g for g in model_groups}
+    # Servers of one flavor reference, groups and zone have equal specs:
+    # they share one (its own dicts, not a server's), so storage writes
+    # its text once (``valet.storage.sql.driver``). Specs are only read
+    # after this.
+    shared = {}
     for server, spec, resource in built:
-        spec['group_definitions'] = _definitions(server.groups, defs)
+        key = memo.key((resource.get('properties') or {}).get('flavor'))
+        if key is not None:
+            key = (key, server.groups, server.availability_zone)
+            first = shared.get(key)
+            if first is not None:
+                spec = first
+            else:
+                spec = shared[key] = dict(
+                    spec, demand=dict(spec['demand']),
+                    extra_specs=dict(spec['extra_specs']))
+        if 'group_definitions' not in spec:
+            spec['group_definitions'] = _definitions(server.groups, defs)
         requests.append(server)
         specs[server.id] = spec
         kept[server.id] = resource
