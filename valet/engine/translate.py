@@ -229,6 +229,8 @@ class _FlavorMemo:
 
     def __init__(self):
         self.flavors, self.groups = {}, {}
+        # (flavor key, group names, zone) -> the spec those servers share.
+        self.specs = {}
 
     @staticmethod
     def key(ref):
@@ -282,10 +284,25 @@ def build_server(orch_id, resource, flavors, refs, locations=None,
         id=orch_id, demand=demand, name=str(name), groups=names,
         availability_zone=zone, extra_specs=extra_specs,
         candidate_hosts=frozenset(locations) if locations else None)
-    spec = {'demand': demand, 'groups': list(names),
+    if key is None:
+        spec = _spec(demand, names, zone, extra_specs, flavor, ref)
+    else:
+        # Servers of one flavor reference, groups and zone have equal
+        # specs: they share one, with dicts of its own (not a server's),
+        # so that storage writes its text once
+        # (``valet.storage.sql.driver``). Specs are only read after this.
+        spec = memo.specs.get((key, names, zone))
+        if spec is None:
+            spec = memo.specs[key, names, zone] = _spec(
+                dict(demand), names, zone, dict(extra_specs), flavor, ref)
+    return server, spec, from_flavor
+
+
+def _spec(demand, names, zone, extra_specs, flavor, ref):
+    # ``group_definitions`` is added once every server is read.
+    return {'demand': demand, 'groups': list(names),
             'availability_zone': zone, 'extra_specs': extra_specs,
             'flavor': flavor['name'] if 'name' in flavor else str(ref)}
-    return server, spec, from_flavor
 
 
 def _group_names(records):
@@ -338,22 +355,8 @@ def translate(resources, groups, flavors, kind=request_mod.CREATE,
                 model_groups.append(group_model(group))
     specs, kept, requests = {}, {}, []
     defs = {g.name: g for g in model_groups}
-    # Servers of one flavor reference, groups and zone have equal specs:
-    # they share one (its own dicts, not a server's), so storage writes
-    # its text once (``valet.storage.sql.driver``). Specs are only read
-    # after this.
-    shared = {}
     for server, spec, resource in built:
-        key = memo.key((resource.get('properties') or {}).get('flavor'))
-        if key is not None:
-            key = (key, server.groups, server.availability_zone)
-            first = shared.get(key)
-            if first is not None:
-                spec = first
-            else:
-                spec = shared[key] = dict(
-                    spec, demand=dict(spec['demand']),
-                    extra_specs=dict(spec['extra_specs']))
+        # Once per spec: servers alike share theirs (build_server).
         if 'group_definitions' not in spec:
             spec['group_definitions'] = _definitions(server.groups, defs)
         requests.append(server)
