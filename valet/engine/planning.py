@@ -104,8 +104,18 @@ def _fields(cls, left_out):
 def placement_data(placement):
     # Shallow: RPC serialises the answer and the local client copies it
     # as JSON, so a deep copy here would be paid twice.
+    cls = type(placement)
+    attrs = placement.__dict__
+    if tuple(attrs) == _fields(cls, ()):
+        # The usual record, its attributes exactly its fields in their
+        # order: one copy in C, then the internal ones dropped, instead
+        # of a read per field (the same dict).
+        data = attrs.copy()
+        for name in _INTERNAL:
+            data.pop(name, None)
+        return data
     return {name: getattr(placement, name)
-            for name in _fields(type(placement), _INTERNAL)}
+            for name in _fields(cls, _INTERNAL)}
 
 
 def result(plan, placements, decision, dry_run=False, removed=()):

@@ -229,6 +229,8 @@ class _FlavorMemo:
 
     def __init__(self):
         self.flavors, self.groups = {}, {}
+        # (flavor key, group names, zone) -> the spec those servers share.
+        self.specs = {}
 
     @staticmethod
     def key(ref):
@@ -275,15 +277,32 @@ def build_server(orch_id, resource, flavors, refs, locations=None,
                                      project)
         if key is not None:
             memo.groups[key] = from_flavor
-    names = tuple(dict.fromkeys(list(refs) + [g.name for g in from_flavor]))
+    if from_flavor:
+        refs = list(refs) + [g.name for g in from_flavor]
+    names = tuple(dict.fromkeys(refs))
     server = request_mod.ServerRequest(
         id=orch_id, demand=demand, name=str(name), groups=names,
         availability_zone=zone, extra_specs=extra_specs,
         candidate_hosts=frozenset(locations) if locations else None)
-    spec = {'demand': demand, 'groups': list(names),
-            'availability_zone': zone, 'extra_specs': extra_specs,
-            'flavor': flavor.get('name', str(ref))}
+    if key is None:
+        spec = _spec(demand, names, zone, extra_specs, flavor, ref)
+    else:
+        # Servers of one flavor reference, groups and zone have equal
+        # specs: they share one, with dicts of its own (not a server's),
+        # so that storage writes its text once
+        # (``valet.storage.sql.driver``). Specs are only read after this.
+        spec = memo.specs.get((key, names, zone))
+        if spec is None:
+            spec = memo.specs[key, names, zone] = _spec(
+                dict(demand), names, zone, dict(extra_specs), flavor, ref)
     return server, spec, from_flavor
+
+
+def _spec(demand, names, zone, extra_specs, flavor, ref):
+    # ``group_definitions`` is added once every server is read.
+    return {'demand': demand, 'groups': list(names),
+            'availability_zone': zone, 'extra_specs': extra_specs,
+            'flavor': flavor['name'] if 'name' in flavor else str(ref)}
 
 
 def _group_names(records):
@@ -337,7 +356,9 @@ def translate(resources, groups, flavors, kind=request_mod.CREATE,
     specs, kept, requests = {}, {}, []
     defs = {g.name: g for g in model_groups}
     for server, spec, resource in built:
-        spec['group_definitions'] = _definitions(server.groups, defs)
+        # Once per spec: servers alike share theirs (build_server).
+        if 'group_definitions' not in spec:
+            spec['group_definitions'] = _definitions(server.groups, defs)
         requests.append(server)
         specs[server.id] = spec
         kept[server.id] = resource

@@ -289,9 +289,14 @@ def _assignment_members(index, orch_id, properties):
 def from_assignments(resources):
     """``{server orchestration id: (group refs)}`` from assignment
     resources, in the order the assignments appear (sorted by id)."""
-    if not isinstance(resources, dict) or not any(
-            isinstance(r, dict) and r.get('type') in ASSIGNMENT_TYPES
-            for r in resources.values()):
+    if not isinstance(resources, dict):
+        return {}
+    # A plain loop: most plans have no assignment, and this look runs
+    # for every plan in the API and again in the engine.
+    for r in resources.values():
+        if isinstance(r, dict) and r.get('type') in ASSIGNMENT_TYPES:
+            break
+    else:
         return {}
     index = _PlanIndex(resources)
     out = {}
@@ -341,10 +346,13 @@ def from_plan(resources):
         if not isinstance(resource, dict) or \
                 resource.get('type') != SERVER_TYPE:
             continue
-        refs = server_metadata_refs(orch_id, resource) + \
-            assigned.get(orch_id, ())
+        refs = server_metadata_refs(orch_id, resource)
+        more = assigned.get(orch_id)
+        if more:
+            refs = _unique(refs + more)
+        # Without assignments: unique already (server_metadata_refs).
         if refs:
-            out[orch_id] = _unique(refs)
+            out[orch_id] = refs
     return out
 
 

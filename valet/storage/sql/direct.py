@@ -8,6 +8,10 @@ one-server plan. For an SQLite file (all-in-one) these few statements
 are compiled once for the dialect and run on the pooled DB-API
 connection, in SQLite's own transactions.
 
+A plan's placements are inserted by statements of many rows each
+(``VALUES (...), (...)``): SQLite steps one statement instead of one per
+row, in the rows' order.
+
 Nothing else changes: the same SQL, the same pool and connections (with
 their foreign keys and WAL), the same rows. Any DB-API error there
 rolls back and the caller does the same work again through SQLAlchemy,
@@ -15,6 +19,7 @@ which raises the error oslo.db translates (a duplicate stack is still a
 ``Conflict``); so an error is reported exactly as before.
 """
 
+import itertools
 import json
 import operator
 import sqlite3
@@ -43,11 +48,55 @@ class Statement:
                 params[name] for name in order)
         self.names = None
         self.json = ()
+        self._rows_sql = _rows_insert(self.sql, len(self.order)) \
+            if stmt.is_insert else None
         if stmt.is_select:
             columns = list(stmt.selected_columns)
             self.names = tuple(c.name for c in columns)
             self.json = tuple(i for i, c in enumerate(columns)
                               if isinstance(c.type, models.JSONText))
+
+    def run(self, cursor, params):
+        """Execute once per params, in their order: an INSERT as few
+        statements of many rows (powers of two of them, so that SQLite's
+        statement cache holds every text); SQLite inserts a statement's
+        rows in their order, so the rows and their order are those of one
+        statement per params."""
+        if len(params) == 1:
+            cursor.execute(self.sql, self.args(params[0]))
+            return
+        if self._rows_sql is None:
+            cursor.executemany(self.sql, [self.args(p) for p in params])
+            return
+        start = 0
+        for size, sql in self._rows_sql:
+            while len(params) - start >= size:
+                chunk = params[start:start + size]
+                cursor.execute(sql, list(itertools.chain.from_iterable(
+                    map(self.args, chunk))))
+                start += size
+
+
+# The fewest host parameters an SQLite build may allow in one statement
+# (SQLITE_MAX_VARIABLE_NUMBER before SQLite 3.32).
+_MAX_PARAMETERS = 999
+
+
+def _rows_insert(sql, width):
+    """``[(rows, sql)]`` of ``sql`` (an INSERT of one row of ``width``
+    parameters) for 2**k rows at once, largest first, down to one; None
+    when its text is not ``... VALUES (?, ...)``."""
+    head, sep, row = sql.rpartition(' VALUES ')
+    if not sep or not width or row != '(%s)' % ', '.join(['?'] * width):
+        return None
+    out = []
+    rows = 1
+    while rows * 2 * width <= _MAX_PARAMETERS and rows < 64:
+        rows *= 2
+    while rows >= 1:
+        out.append((rows, '%s VALUES %s' % (head, ', '.join([row] * rows))))
+        rows //= 2
+    return out
 
 
 class Row(tuple):
@@ -122,15 +171,8 @@ class Direct:
             try:
                 cursor.execute('BEGIN')
                 for statement, params in steps:
-                    if not params:
-                        continue
-                    if len(params) == 1:
-                        cursor.execute(statement.sql,
-                                       statement.args(params[0]))
-                    else:
-                        cursor.executemany(
-                            statement.sql,
-                            [statement.args(p) for p in params])
+                    if params:
+                        statement.run(cursor, params)
                 dbapi.commit()
             except sqlite3.Error as exc:
                 if dbapi.in_transaction:

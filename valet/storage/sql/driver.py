@@ -318,7 +318,10 @@ class SqlStorage(base.Storage):
 
     def _insert_plan(self, plan, placements):
         """Write a new plan; the placements' insert parameters."""
-        params = [_new_placement_params(p, plan.id, plan.project_id)
+        # Placements may share their spec (a plan's servers of one flavor
+        # and groups): its text is written once.
+        texts = {}
+        params = [_new_placement_params(p, plan.id, plan.project_id, texts)
                   for p in placements]
         plan_row = {'id': plan.id, 'name': plan.name,
                     'stack_id': plan.stack_id,
@@ -580,13 +583,22 @@ def _insert_params(row):
     return params
 
 
-def _new_placement_params(p, plan_id, project_id):
+def _new_placement_params(p, plan_id, project_id, texts=None):
     """``_insert_params(_placement_row(p, ...))`` in one step: a plan's
-    create writes every placement so."""
+    create writes every placement so. ``texts`` keeps the text of each
+    spec object by its id while the caller holds every spec alive (a
+    spec is not changed while its placements are written)."""
     params = _scalar_columns(p, plan_id, project_id)
     params['generation'] = 1
     params[_METADATA_TEXT] = models.json_text(dict(p.metadata))
-    params[_SPEC_TEXT] = models.json_text(dict(p.spec))
+    spec = p.spec
+    if texts is None:
+        params[_SPEC_TEXT] = models.json_text(dict(spec))
+        return params
+    text = texts.get(id(spec))
+    if text is None:
+        text = texts[id(spec)] = models.json_text(dict(spec))
+    params[_SPEC_TEXT] = text
     return params
 
 

@@ -1,6 +1,10 @@
 """Plan results as domain data (valet.engine.planning)."""
 
 import copy
+import dataclasses
+
+import hypothesis
+from hypothesis import strategies as st
 
 from oslotest import base
 
@@ -50,6 +54,55 @@ class PlacementDataTest(base.BaseTestCase):
                           'resource_id': None, 'reserved': False,
                           'metadata': {'k': 'v'}, 'project_id': None,
                           'id': p.id, 'generation': 0}, data)
+
+    # The field-by-field copy the usual record's fast copy stands for.
+    @staticmethod
+    def by_field(p):
+        return {f.name: getattr(p, f.name)
+                for f in dataclasses.fields(p) if f.name != 'spec'}
+
+    def check(self, p):
+        data = planning.placement_data(p)
+        expected = self.by_field(p)
+        self.assertEqual(expected, data)
+        self.assertEqual(list(expected), list(data), 'key order differs')
+        # A new mapping: the record is not changed through it.
+        data['location'] = 'elsewhere'
+        self.assertNotEqual('elsewhere', p.location)
+
+    @hypothesis.settings(max_examples=200, deadline=None)
+    @hypothesis.given(
+        name=st.text(max_size=5), location=st.none() | st.text(max_size=5),
+        resource_id=st.none() | st.text(max_size=5), reserved=st.booleans(),
+        metadata=st.dictionaries(st.text(max_size=3), st.integers()),
+        project_id=st.none() | st.text(max_size=5),
+        generation=st.integers(0, 9), released=st.booleans(),
+        replaced=st.booleans())
+    def test_same_as_field_by_field(self, name, location, resource_id,
+                                    reserved, metadata, project_id,
+                                    generation, released, replaced):
+        p = objects.Placement(
+            name=name, orchestration_id='o', plan_id='p', location=location,
+            resource_id=resource_id, reserved=reserved, metadata=metadata,
+            spec={'demand': {}}, project_id=project_id,
+            generation=generation)
+        if released:
+            p.release()
+        if replaced:
+            p = dataclasses.replace(p, location='h9')
+        self.check(p)
+
+    def test_extra_attributes_are_not_fields(self):
+        p = objects.Placement(name='a', orchestration_id='o1', plan_id='p')
+        p.note = 'not a field'
+        self.check(p)
+        self.assertNotIn('note', planning.placement_data(p))
+
+    def test_attributes_set_out_of_order(self):
+        p = objects.Placement(name='a', orchestration_id='o1', plan_id='p')
+        del p.location
+        p.location = 'h2'       # now last among the attributes
+        self.check(p)
 
 
 class PlainTest(base.BaseTestCase):

@@ -2,6 +2,8 @@
 
 import copy
 
+import hypothesis
+from hypothesis import strategies as st
 from oslotest import base
 
 from valet.common import exception
@@ -227,6 +229,32 @@ class SharedFlavorTest(base.BaseTestCase):
             'parents'])
         self.assertEqual({'disk': 'ssd'}, flavors['m1.ssd']['extra_specs'])
 
+    def test_metadata_groups_then_flavor_groups_once_each(self):
+        storage = memory.MemoryStorage()
+        for name in ('db', 'web'):
+            storage.create_group(objects.Group(
+                name=name, type='diversity', level='host'))
+        records = group_state.GroupRecords(storage)
+        flavors = dict(FLAVORS, grouped={
+            'name': 'grouped', 'id': '9', 'vcpus': 1, 'ram': 512,
+            'disk': 1, 'extra_specs': {'valet:groups': 'db,web'}})
+        work = translate.translate(
+            {'a': server('grouped', groups=['web']),
+             'b': server('grouped'), 'c': server('m1.small', ['web'])},
+            {}, flavors, records=records, project='p1')
+        groups = {s.id: s.groups for s in work.request.servers}
+        self.assertEqual({'a': ('web', 'db'), 'b': ('db', 'web'),
+                          'c': ('web',)}, groups)
+        self.assertEqual(['web', 'db'], work.specs['a']['groups'])
+
+    def test_a_flavor_without_a_name_is_named_by_its_reference(self):
+        flavors = {'nameless': {'id': '7', 'vcpus': 1, 'ram': 1,
+                                'disk': 1}}
+        work = translate.translate(
+            {'a': server('nameless'), 'b': server('7')}, {}, flavors)
+        self.assertEqual('nameless', work.specs['a']['flavor'])
+        self.assertEqual('7', work.specs['b']['flavor'])
+
     def test_flavor_groups_are_read_once(self):
         storage = memory.MemoryStorage()
         storage.create_group(objects.Group(
@@ -268,3 +296,51 @@ class SharedFlavorTest(base.BaseTestCase):
             {'a': server(True), 'b': server(1)}, {}, flavors)
         self.assertEqual(['True', 'one'], [work.specs[k]['flavor']
                                            for k in ('a', 'b')])
+
+
+_FLAVOR_REFS = st.sampled_from(['m1.small', 'm1.ssd', '2', 'abc', {
+    'name': 'inline', 'vcpus': 1, 'ram': 64, 'disk': 1}])
+
+
+class SharedSpecTest(base.BaseTestCase):
+    """Servers with equal specs share one; each is what the server's
+    translation alone gives."""
+
+    @hypothesis.settings(max_examples=150, deadline=None)
+    @hypothesis.given(st.lists(st.tuples(
+        _FLAVOR_REFS,
+        st.none() | st.lists(st.sampled_from(sorted(GROUPS)), max_size=2),
+        st.sampled_from([None, '', 'z1', 'z2'])), min_size=1, max_size=8))
+    def test_each_spec_as_alone(self, choices):
+        resources = {}
+        for i, (flavor, groups, zone) in enumerate(choices):
+            props = {} if zone is None else {'availability_zone': zone}
+            resources['s%d' % i] = server(flavor, groups, **props)
+        work = translate.translate(resources, GROUPS, FLAVORS)
+        for s in work.request.servers:
+            alone = translate.translate({s.id: resources[s.id]}, GROUPS,
+                                        FLAVORS)
+            self.assertEqual(alone.specs[s.id], work.specs[s.id])
+            self.assertEqual(alone.request.servers[0], s)
+            if not isinstance(resources[s.id]['properties']['flavor'],
+                              dict):
+                # A shared spec's dicts are its own, not a server's.
+                self.assertIsNot(s.demand, work.specs[s.id]['demand'])
+                self.assertIsNot(s.extra_specs,
+                                 work.specs[s.id]['extra_specs'])
+        ids = [s.id for s in work.request.servers]
+        for a in ids:
+            for b in ids:
+                if work.specs[a] is work.specs[b]:
+                    self.assertEqual(work.specs[a], work.specs[b])
+
+    def test_servers_alike_share_one_spec(self):
+        work = translate.translate(
+            {'a': server(groups=['web']), 'b': server(groups=['web']),
+             'c': server('2', groups=['web']), 'd': server()},
+            GROUPS, FLAVORS)
+        self.assertIs(work.specs['a'], work.specs['b'])
+        # The same flavor by its id is another reference.
+        self.assertIsNot(work.specs['a'], work.specs['c'])
+        self.assertEqual(work.specs['a'], work.specs['c'])
+        self.assertIsNot(work.specs['a'], work.specs['d'])

@@ -249,3 +249,55 @@ class OrderTest(base.BaseTestCase):
                                                           '10': 0}))
         self.assertEqual([10, 2, 'a'], m._sorted_ids({2: 0, 'a': 0, 10: 0}))
         self.assertEqual([10, 2], m._sorted_ids({2: 0, 10: 0}))
+
+
+def _former_from_plan(resources):
+    # from_plan as it was written before its plain loop: every server's
+    # references and its assignments', made unique.
+    if not isinstance(resources, dict):
+        return {}
+    if any(isinstance(r, dict) and r.get('type') in m.ASSIGNMENT_TYPES
+           for r in resources.values()):
+        assigned = m.from_assignments(resources)
+    else:
+        assigned = {}
+    out = {}
+    for orch_id in m._sorted_ids(resources):
+        resource = resources[orch_id]
+        if not isinstance(resource, dict) or \
+                resource.get('type') != SERVER:
+            continue
+        refs = m.server_metadata_refs(orch_id, resource) + \
+            assigned.get(orch_id, ())
+        if refs:
+            out[orch_id] = m._unique(refs)
+    return out
+
+
+_RESOURCE = st.one_of(
+    st.builds(lambda md: {'type': SERVER, 'name': 'n',
+                          'properties': {'metadata': md}}, st.one_of(
+        _METADATA, st.builds(lambda g: {'valet': {'groups': g}}, st.lists(
+            st.sampled_from(['a', 'web', 'g']), max_size=3)))),
+    st.builds(lambda group, members: {
+        'type': m.ASSIGNMENT_TYPE,
+        'properties': {'group': group, 'resources': members}},
+        st.sampled_from(['a', 'web', 'g']),
+        st.lists(st.sampled_from(['s0', 's1', 's2', 'n']), min_size=1,
+                 max_size=3)),
+    st.just({'type': 'OS::Other'}), st.just('not a mapping'))
+
+
+class FromPlanTest(base.BaseTestCase):
+
+    @hypothesis.settings(max_examples=400, deadline=None)
+    @hypothesis.given(st.dictionaries(
+        st.sampled_from(['s0', 's1', 's2', 'a0', 'a1']), _RESOURCE,
+        max_size=5))
+    def test_same_as_the_former_loop(self, resources):
+        def outcome(parse):
+            try:
+                return parse(resources)
+            except m.MembershipError as exc:
+                return ('error', exc.message, exc.resource)
+        self.assertEqual(outcome(_former_from_plan), outcome(m.from_plan))

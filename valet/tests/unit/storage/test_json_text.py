@@ -70,3 +70,24 @@ class NewPlacementParamsTest(base.BaseTestCase):
                 driver._new_placement_params(p, 'p', 'prj')))
         self.assertRaises(ValueError, driver._new_placement_params,
                           cases[0], 'other', 'prj')
+
+    @hypothesis.settings(max_examples=200, deadline=None)
+    @hypothesis.given(st.lists(st.tuples(
+        st.integers(0, 3),
+        st.dictionaries(st.text(max_size=6), _VALUES, max_size=4)),
+        min_size=1, max_size=8))
+    def test_shared_specs_written_as_each_alone(self, choices):
+        # Placements sharing spec objects (and others with equal or
+        # different ones) get the text each spec would get alone.
+        specs = [spec for _, spec in choices]
+        placements = [
+            objects.Placement(name='s%d' % i, orchestration_id='o%d' % i,
+                              plan_id='p', spec=specs[pick % len(specs)],
+                              metadata={'k': i})
+            for i, (pick, _) in enumerate(choices)]
+        texts = {}
+        for p in placements:
+            self.assertEqual(driver._new_placement_params(p, 'p', 'prj'),
+                             driver._new_placement_params(p, 'p', 'prj',
+                                                          texts))
+        self.assertLessEqual(len(texts), len({id(s) for s in specs}))
