@@ -12,7 +12,7 @@ from valet.engine.model import request as r
 from valet.engine.solver import decision as d
 from valet.engine.solver import explain
 from valet.engine.solver import problem as problem_mod
-from valet.engine.solver import search
+from valet.engine.solver import phases
 
 
 def decide(dc, request, options=None):
@@ -34,17 +34,17 @@ def decide(dc, request, options=None):
     if request.kind == r.UPDATE and problem.current:
         # Keeping running servers where they are comes first.
         pinned = problem_mod.Problem(dc, request, pins=problem.current)
-        result = search.solve(pinned, options, deadline)
+        result = phases.solve(pinned, options, deadline)
         total_nodes += result['nodes']
         if result['feasible']:
             return _decision(pinned, result, start, total_nodes)
-    result = search.solve(problem, options, deadline)
+    result = phases.solve(problem, options, deadline)
     total_nodes += result['nodes']
     if not result['feasible'] and request.kind == r.MIGRATE:
         partners = _affinity_partners(dc, problem, request.target)
         if partners:
             wider = problem_mod.Problem(dc, request, movable_extra=partners)
-            result2 = search.solve(wider, options, deadline)
+            result2 = phases.solve(wider, options, deadline)
             total_nodes += result2['nodes']
             if result2['feasible']:
                 return _decision(wider, result2, start, total_nodes)
@@ -61,7 +61,7 @@ def decide(dc, request, options=None):
                                       like=problem)
         # Feasible or not is all a recheck asks (proofs at the first dead
         # end: most rechecks keep a conflict).
-        res = search.solve(relaxed, quick, deadline, verdict=True)
+        res = phases.solve(relaxed, quick, deadline, verdict=True)
         # Node budgets only, so the same on any machine: a search that ran
         # out of nodes proves nothing either way.
         if res['feasible']:

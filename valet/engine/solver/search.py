@@ -3,12 +3,8 @@
 Servers are assigned one at a time in an order that puts large and
 constrained affinity clusters first; every assignment updates capacity and
 group state incrementally and is undone on backtrack, so the search can
-revisit any early choice (unlike a one-at-a-time scheduler). The first
-phase finds a valid placement, restarting with the servers that failed most
-moved to the front (a failing server tells us what to decide earlier). The
-second phase goes on from that placement (the tree it left behind holds
-none) with the best placement's cost as a bound, and stops when the bound
-is proved optimal or the budget is spent.
+revisit any early choice (unlike a one-at-a-time scheduler). ``phases.py``
+runs it: a first placement, then cheaper ones below its cost.
 
 The cost is lexicographic: weighted soft-group violations first, then
 (consolidating) moves and new hosts as the request kind ranks them. Soft
@@ -22,11 +18,8 @@ import math
 import numpy as np
 
 from valet.engine.model import request as r
-from valet.engine.solver.budget import Budget
-from valet.engine.solver.budget import SubBudget
 from valet.engine.solver import decision as d
 from valet.engine.solver import model_cache
-from valet.engine.solver import proofs
 from valet.engine.solver.rules.base import EPS
 from valet.engine.solver.rules.base import find_root
 
@@ -42,21 +35,6 @@ NEW_HOST_RANK = 1e6
 PRIMARY = 1000
 # Ranking: a soft violation outweighs opening a host (the cost's order).
 SOFT_RANK = 1e7
-# The counting proofs are asked at the first dead end of the first search
-# (a placement found without backtracking never pays for them), and at the
-# latest after this many nodes beyond one per server.
-PROBE_SLACK = 4
-# With soft groups, the nodes the improvement phase may search without
-# finding a cheaper placement before it gives up (per server, and at least
-# STALL_FLOOR; work, not time): their counting bounds are weak, so the
-# phase rarely proves their optimum. On the bench's soft instances of
-# seeds 1 to 30 (360, 31 not proven at their first placement) every
-# improvement came within 61 nodes of the one before (2.35 per server at
-# most, 44 nodes on 6 servers), and these limits keep every decision;
-# 2 per server lost one. Without soft groups the phase keeps its whole
-# budget: a cheaper placement on new hosts can come late.
-STALL = 3
-STALL_FLOOR = 50
 
 
 class Search:
@@ -642,114 +620,6 @@ def initial_order(problem):
     return order, clusters, find
 
 
-def solve(problem, options, deadline, verdict=False):
-    """Search for the best placement; returns a result dict.
-
-    ``verdict`` asks only whether a placement exists (the explanation's
-    rechecks): no bounds and no improvement; a feasible result then has
-    the first placement and no ``cost``, ``optimal`` or bounds.
-
-    The first placement is searched within the node budget only, so the
-    verdict is the same on any machine; ``deadline`` (a perf_counter
-    value) only cuts the improvement phase, which then keeps the best
-    placement found so far.
-    """
-    if problem.blocked:
-        # Refused while compiling: no search state is needed.
-        return {'restarts': 0, 'order': [], 'feasible': False,
-                'proven_infeasible': True, 'failures': None, 'nodes': 0,
-                'timed_out': False}
-    search = Search(problem, options)
-    order, clusters, find = initial_order(problem)
-    # Finding a placement is worth a few full descents whatever the size.
-    budget = Budget(options, problem.slots, None,
-                    floor=max(100, 8 * len(order)))
-    # Soft violations: at least what no placement avoids.
-    hosts_root = 0 if verdict else search.root_lower_bound()
-    search.root_bound = (search.cost() + (
-        search.soft_root - search.soft) * search.soft_unit
-        + hosts_root * search.w_new)
-    status, best, cost = 'limit', None, None
-    # Counting proofs (proofs.py) when the first search backtracks.
-    proved = _Proofs(problem, options)
-    budget.probe_at, budget.probe = len(order) + PROBE_SLACK, proved.refute
-    budget.probe_early = True
-    # Phase 1: find a placement; restart with the worst offender first.
-    attempt = max(200, 20 * len(order))
-    restarts = 0
-    while True:
-        last = restarts >= 8 or budget.cap - budget.nodes <= attempt
-        search.failures[:] = 0
-        # Kept: the improvement phase goes on from this placement.
-        status, best, cost = search.dfs(
-            order, SubBudget(budget, None if last else attempt),
-            keep=not verdict)
-        if (best is not None or status == 'exhausted' or last
-                or budget.stopped):
-            break
-        worst = int(np.argmax(search.failures))
-        front = sorted(clusters[find(worst)],
-                       key=lambda m: (-problem.size[m], m))
-        rest = [m for m in order if m not in set(front)]
-        order = front + rest
-        restarts += 1
-        attempt *= 2
-    result = {'restarts': restarts, 'order': order}
-    if best is None:
-        if status != 'exhausted' and not proved.asked:
-            proved.refute()
-        result.update(feasible=False,
-                      proven_infeasible=status == 'exhausted' or bool(
-                          proved.found),
-                      failures=search.failures.copy(), nodes=budget.nodes,
-                      timed_out=False, proofs=proved.found)
-        return result
-    if verdict:
-        result.update(feasible=True, assignment=best, nodes=budget.nodes,
-                      timed_out=False)
-        return result
-    # The cost's lower bound reached: nothing cheaper exists.
-    proven = cost <= search.root_bound
-    # Phase 2: branch and bound below the first placement's cost, if its
-    # budget can reach a leaf four times (else it hardly ever improves).
-    nodes = budget.nodes
-    improve = Budget(options, problem.slots, deadline,
-                     work=options.improve_work, floor=0)
-    timed_out = False
-    if (options.improve and search.consolidate and not proven
-            and improve.cap >= 4 * len(order)):
-        # The counting bound on new hosts, asked only when the cheap one
-        # leaves a gap: it may close it before any improvement.
-        counted = proved.lower_bound(enough=len(
-            {h for h in best if problem.base_count[h] == 0}))
-        if counted > hosts_root:
-            hosts_root = counted
-            # At the root nothing is opened or moved (the first placement
-            # may still be in place: not search.cost()).
-            search.root_bound = (search.soft_root * search.soft_unit
-                                 + hosts_root * search.w_new)
-            proven = cost <= search.root_bound
-    if (options.improve and (search.consolidate or search.soft_trackers)
-            and not proven and improve.cap >= 4 * len(order)):
-        if search.soft_trackers:
-            improve.stall = max(STALL_FLOOR, STALL * len(order))
-        status, improved, new_cost = search.resume(order, improve, cost)
-        if improved is not None and new_cost < cost:
-            best, cost = improved, new_cost
-        proven = status == 'exhausted' or cost <= search.root_bound
-        nodes += improve.nodes
-        timed_out = improve.timed_out
-    search.drop()
-    # Spreading is not a cost the search proves anything of; only soft
-    # violations are proven minimal then.
-    optimal = search.consolidate and proven
-    result.update(feasible=True, assignment=best, cost=cost, optimal=optimal,
-                  proven=proven, consolidate=search.consolidate,
-                  soft_root=search.soft_root, hosts_root=hosts_root,
-                  nodes=nodes, timed_out=timed_out)
-    return result
-
-
 # An exhausted candidate list.
 _NONE = iter(())
 
@@ -769,30 +639,3 @@ class _Walk:
         self.made = [None] * n
         self.depth = 0
         self.best, self.best_cost = None, bound
-
-
-class _Proofs:
-    """The counting proofs of one problem, asked at most once each, on a
-    search state of their own (they reason about the root)."""
-
-    def __init__(self, problem, options):
-        self.problem = problem
-        self.options = options
-        self.asked = False
-        self.found = []
-        self._search = None
-
-    def _root(self):
-        if self._search is None:
-            self._search = Search(self.problem, self.options)
-        return self._search
-
-    def refute(self):
-        self.asked = True
-        self.found = proofs.refute(self.problem, self._root())
-        return bool(self.found)
-
-    def lower_bound(self, enough=None):
-        p = self.problem
-        return proofs.lower_bound(p, self._root(),
-                                  p.usable & (p.base_count > 0), enough)

@@ -10,6 +10,8 @@ import itertools
 from unittest import mock
 
 from valet.engine.model import groups as groups_mod
+from valet.engine.solver import budget as budget_mod
+from valet.engine.solver import phases
 from valet.engine.solver import problem as problem_mod
 from valet.engine.solver import search
 from valet.engine.solver import SolverOptions
@@ -85,7 +87,7 @@ class TestClockNeverDecides(base.SolverTestCase):
 class TestImprovementStall(base.SolverTestCase):
 
     def test_stall_stops_after_nodes_without_improvement(self):
-        budget = search.Budget(SolverOptions(), 10, None, floor=0)
+        budget = budget_mod.Budget(SolverOptions(), 10, None, floor=0)
         budget.stall = 3
         self.assertEqual([True, True, True, False],
                          [budget.spend() for _ in range(4)])
@@ -107,8 +109,8 @@ class TestImprovementStall(base.SolverTestCase):
                       [group('g', groups_mod.SOFT_AFFINITY, 'host')])
         full = self.place(dc, req)
         self.assertTrue(full.optimal)
-        self.patch(search, 'STALL', 0)
-        self.patch(search, 'STALL_FLOOR', 1)
+        self.patch(phases, 'STALL', 0)
+        self.patch(phases, 'STALL_FLOOR', 1)
         stalled = self.place(dc, req)
         first = self.place(dc, req, improve=False)
         # Cut short: fewer nodes, no claim of optimality, and the best
@@ -139,7 +141,7 @@ class TestImprovementGoesOnFromTheFirstPlacement(base.SolverTestCase):
         return prob, found, order
 
     def _budget(self):
-        return search.Budget(SolverOptions(), 1, None, floor=0)
+        return budget_mod.Budget(SolverOptions(), 1, None, floor=0)
 
     def test_resumed_search_proves_what_a_fresh_one_does(self):
         prob, kept, order = self._search()

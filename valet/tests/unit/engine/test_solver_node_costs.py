@@ -6,6 +6,7 @@ import numpy as np
 
 from valet.engine import solver
 from valet.engine.model import groups as groups_mod
+from valet.engine.solver import budget as budget_mod
 from valet.engine.solver import problem as problem_mod
 from valet.engine.solver import proofs
 from valet.engine.solver import search as search_mod
@@ -126,14 +127,14 @@ class TestSearchState(base.SolverTestCase):
         s = search_mod.Search(p, solver.SolverOptions())
         s.root_bound = 0        # unproven: the first search keeps its tree
         order = [0, 1]
-        status, best, cost = s.dfs(order, search_mod.Budget(
+        status, best, cost = s.dfs(order, budget_mod.Budget(
             solver.SolverOptions(), p.slots, None), keep=True)
         self.assertEqual('found', status)
         self.assertEqual(search_mod.PRIMARY, cost)
         asked = []
         real = s._cannot_beat
         s._cannot_beat = lambda *a: asked.append(a) or real(*a)
-        status, better, _ = s.resume(order, search_mod.Budget(
+        status, better, _ = s.resume(order, budget_mod.Budget(
             solver.SolverOptions(), p.slots, None), cost)
         self.assertEqual('exhausted', status)
         self.assertIsNone(better)

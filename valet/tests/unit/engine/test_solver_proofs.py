@@ -9,6 +9,7 @@ answered at once, without an improvement phase.
 import numpy as np
 
 from valet.engine.model import groups as groups_mod
+from valet.engine.solver import phases
 from valet.engine.solver import problem as problem_mod
 from valet.engine.solver import proofs
 from valet.engine.solver.rules import counts
@@ -29,7 +30,7 @@ from valet.tests.unit.engine.base import server
 
 def few_nodes(req):
     # A first descent, then the probe: no search through the choices.
-    return len(req.servers) + search.PROBE_SLACK
+    return len(req.servers) + phases.PROBE_SLACK
 
 
 def _spread_with_an_affinity_pair():
@@ -148,8 +149,8 @@ class TestRefute(base.SolverTestCase):
         real = proofs.refute
         self.patch(proofs, 'refute',
                    lambda *a: calls.append(1) or real(*a))
-        full = search.solve(prob, SolverOptions(), None)
-        verdict = search.solve(prob, SolverOptions(), None, verdict=True)
+        full = phases.solve(prob, SolverOptions(), None)
+        verdict = phases.solve(prob, SolverOptions(), None, verdict=True)
         self.assertEqual([1, 1], calls)
         for result in (full, verdict):
             self.assertTrue(result['proven_infeasible'])

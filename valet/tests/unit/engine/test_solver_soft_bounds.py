@@ -7,6 +7,7 @@ import random
 import fixtures
 import numpy as np
 
+from valet.engine.solver import phases
 from valet.engine.solver import problem as problem_mod
 from valet.engine.solver import SolverOptions
 from valet.engine.solver import search as search_mod
@@ -128,11 +129,11 @@ class TestStall(base.SolverTestCase):
                                          together('tb', 'host', 3)])
         decision = self.decide(dc, req)
         self.assertTrue(decision.feasible)
-        self.assertEqual([(8, max(search_mod.STALL_FLOOR,
-                                  8 * search_mod.STALL))], seen)
+        self.assertEqual([(8, max(phases.STALL_FLOOR,
+                                  8 * phases.STALL))], seen)
         self.assertLessEqual(decision.stats['nodes'],
-                             8 + 1 + max(search_mod.STALL_FLOOR,
-                                         8 * search_mod.STALL))
+                             8 + 1 + max(phases.STALL_FLOOR,
+                                         8 * phases.STALL))
 
     def test_no_stall_without_soft_groups(self):
         seen = self._spy()
