@@ -156,10 +156,13 @@ class _Facts:
     def free_masks(self):
         """Static filters and capacity only (no group rule)."""
         if self._free_masks is None:
-            p, s = self.p, self.s
-            cache, fits, unique, index = {}, {}, [], []
+            p = self.p
+            # Each server's mask as the rules' counts have it (at the
+            # root the search's free room is the problem's).
+            masks = base.member_masks(p, range(len(p.servers)))
+            cache, unique, index = {}, [], []
             # Servers alike share their static mask's array: its bytes
-            # are read once; the capacity part is once per demand.
+            # are read once.
             by_object, static_ids = {}, {}
             for i, row in enumerate(p.demand):
                 static = p.static[i]
@@ -167,17 +170,11 @@ class _Facts:
                 if k is None:
                     k = by_object[id(static)] = static_ids.setdefault(
                         static.tobytes(), len(static_ids))
-                demand = row.tobytes()
-                key = (k, demand)
+                key = (k, row.tobytes())
                 found = cache.get(key)
                 if found is None:
-                    fit = fits.get(demand)
-                    if fit is None:
-                        # np.all's reduction without its wrapper.
-                        fit = fits[demand] = np.logical_and.reduce(
-                            s.free >= row - EPS, axis=1)
                     found = cache[key] = len(unique)
-                    unique.append(static & fit)
+                    unique.append(masks[i])
                 index.append(found)
             self._free_masks = _Masks(unique, index)
         return self._free_masks

@@ -595,22 +595,18 @@ def initial_order(problem):
     sizes = p.size.tolist()
 
     def cluster_key(members):
+        if len(members) == 1:
+            # A lone server (most): the same key without the generators.
+            m = members[0]
+            return (0 if options[m] <= 2 else 1, -sizes[m], m)
         few = min(options[m] for m in members)
         size = sum(sizes[m] for m in members)
         return (0 if few <= 2 else 1, -size, min(members))
 
-    keyed = []
-    for members in clusters.values():
-        if len(members) == 1:
-            # A lone server (most): cluster_key of one member, inline.
-            m = members[0]
-            keyed.append(((0 if options[m] <= 2 else 1, -sizes[m], m),
-                          members))
-        else:
-            keyed.append((cluster_key(members), members))
     # The keys differ (each ends with its cluster's least member): the
     # lists themselves are never compared.
-    keyed.sort()
+    keyed = sorted((cluster_key(members), members)
+                   for members in clusters.values())
     order = []
     for _, members in keyed:
         if len(members) == 1:

@@ -44,8 +44,8 @@ def _counting(problem, rule, mask):
             problem, rule.members))
     else:
         hosts = np.zeros(problem.slots, dtype=bool)
-        for i, ok in zip(rule.members, counts.member_masks(problem,
-                                                           rule.members)):
+        for i, ok in zip(rule.members,
+                         base.member_masks(problem, rule.members)):
             hosts |= ok & mask(i)
         usable = counts.domains(problem, rule.level, hosts)
     room = int(np.maximum(rule.limit - rule.placed, 0)[usable].sum())
@@ -91,8 +91,8 @@ def _unit_refused(problem, rule, clos, old):
         return None
     if clos is problem.closures and most >= _largest_unit(problem, rule):
         return None     # every unit fits the roomiest domain's count
-    masks = dict(zip(rule.members, counts.member_masks(problem,
-                                                       rule.members)))
+    masks = dict(zip(rule.members,
+                     base.member_masks(problem, rule.members)))
     for unit in counts.units(problem, clos, rule.members, rule.level):
         size = len(unit)
         if size < 2 or room.max() >= size:

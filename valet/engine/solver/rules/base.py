@@ -84,6 +84,34 @@ def _affinity_roots(problem, level, closures):
     return {k: find_root(parent, k) for k in closures}
 
 
+def member_masks(problem, members):
+    """Per member the hosts its static filters and capacity allow before
+    anything is placed (read-only, cached on the problem: the counts, the
+    soft rules' reach and the root's feasible masks ask)."""
+    cache = problem.__dict__.setdefault('_count_masks', {})
+    todo = [i for i in members if i not in cache]
+    if todo:
+        # Members alike (one static mask, one demand) have one mask (read
+        # only): each worked out once, by its first member.
+        alike = problem.__dict__.setdefault('_count_alike', {})
+        keys = [(id(problem.static[i]), problem.demand[i].tobytes())
+                for i in todo]
+        first = {}
+        for i, key in zip(todo, keys):
+            if key not in alike:
+                first.setdefault(key, i)
+        if first:
+            rows = list(first.values())
+            # One comparison for all of them: a few dozen hosts each.
+            fit = (problem.free[None, :, :] >=
+                   problem.demand[rows][:, None, :] - EPS).all(axis=2)
+            for row, (key, i) in zip(fit, first.items()):
+                alike[key] = row & problem.static[i]
+        for i, key in zip(todo, keys):
+            cache[i] = alike[key]
+    return [cache[i] for i in members]
+
+
 def root_feasible(search, i):
     """``search.feasible_mask(i)`` before anything is placed, from parts
     worked out once per problem: the static mask and capacity per static
@@ -115,10 +143,8 @@ def root_feasible(search, i):
     whole = ('all', alike, tuple(keys))
     found = cache.get(whole)
     if found is None:
-        found = cache.get(alike)
-        if found is None:
-            found = cache[alike] = p.static[i] & np.logical_and.reduce(
-                search.free >= p.demand[i] - EPS, axis=1)
+        # At the root the search's free room is the problem's.
+        found = member_masks(p, [i])[0]
         for key in keys:
             part = cache.get(key)
             if part is None:

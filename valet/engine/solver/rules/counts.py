@@ -22,36 +22,9 @@ from valet.engine.solver.rules.base import EPS
 from valet.objects import group_kinds
 
 
-def member_masks(problem, members):
-    """Per member the hosts its static filters and capacity allow (cached
-    on the problem)."""
-    cache = problem.__dict__.setdefault('_count_masks', {})
-    todo = [i for i in members if i not in cache]
-    if todo:
-        # Members alike (one static mask, one demand) have one mask (read
-        # only): each worked out once, by its first member.
-        alike = problem.__dict__.setdefault('_count_alike', {})
-        keys = [(id(problem.static[i]), problem.demand[i].tobytes())
-                for i in todo]
-        first = {}
-        for i, key in zip(todo, keys):
-            if key not in alike:
-                first.setdefault(key, i)
-        if first:
-            rows = list(first.values())
-            # One comparison for all of them: a few dozen hosts each.
-            fit = (problem.free[None, :, :] >=
-                   problem.demand[rows][:, None, :] - EPS).all(axis=2)
-            for row, (key, i) in zip(fit, first.items()):
-                alike[key] = row & problem.static[i]
-        for i, key in zip(todo, keys):
-            cache[i] = alike[key]
-    return [cache[i] for i in members]
-
-
 def union(problem, members):
     """The hosts some member's static filters and capacity allow."""
-    masks = member_masks(problem, members)
+    masks = base.member_masks(problem, members)
     if not masks:
         return np.zeros(problem.slots, dtype=bool)
     return np.logical_or.reduce(masks)

@@ -9,7 +9,6 @@ Placed members that already share a domain (drift) keep sharing it.
 import numpy as np
 
 from valet.engine.solver.rules import base
-from valet.engine.solver.rules import counts
 from valet.objects import group_kinds
 
 KIND = group_kinds.DIVERSITY
@@ -39,7 +38,7 @@ class Diversity(base.Constraint):
         # of its members' static filters and capacity.
         fits, first = {}, {}
         for i, fit in zip(self.members,
-                          counts.member_masks(problem, self.members)):
+                          base.member_masks(problem, self.members)):
             unit = self.unit[i]
             if unit in fits:
                 fits[unit] = fits[unit] | fit

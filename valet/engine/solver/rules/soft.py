@@ -21,7 +21,6 @@ them.
 import numpy as np
 
 from valet.engine.solver.rules import base
-from valet.engine.solver.rules import counts
 from valet.engine.solver.rules.base import EPS
 from valet.objects import group_kinds
 
@@ -191,7 +190,7 @@ def _reachable(problem, rule):
     # the problem's cache (the other soft rules and the counting proofs
     # ask for the same members), then the hosts with a domain taken at
     # once (not member by member).
-    ok = np.array(counts.member_masks(problem, members))[:, valid]
+    ok = np.array(base.member_masks(problem, members))[:, valid]
     hosts[valid] = ok.any(axis=0)
     # Per member, whether any of a domain's hosts is open to it.
     hit = np.zeros((len(members), ndom), dtype=bool)

@@ -15,7 +15,6 @@ from valet.engine.solver import proofs
 from valet.engine.solver import search
 from valet.engine.solver import SolverOptions
 from valet.engine.solver.rules import base as rules_base
-from valet.engine.solver.rules import counts
 from valet.engine.solver.rules.base import EPS
 from valet.tests.unit.engine import base
 from valet.tests.unit.engine.base import affinity
@@ -172,8 +171,8 @@ class TestSharedStarts(base.SolverTestCase):
             p = problem_mod.Problem(dc, req)
             members = list(range(len(p.servers)))
             # Asked in two halves, as the rules ask for their members.
-            masks = (counts.member_masks(p, members[::2]) and
-                     counts.member_masks(p, members))
+            masks = (rules_base.member_masks(p, members[::2]) and
+                     rules_base.member_masks(p, members))
             first = {}
             for i, mask in zip(members, masks):
                 np.testing.assert_array_equal(
