@@ -2,23 +2,27 @@
 
 A static inventory of ``--hosts`` hosts with ``--per-host`` servers
 already running on each (``engine_follow.write_inventory``: 5,000 hosts
-and 50,000 servers by default) is served by two all-in-one Valets in this
-process, each on its own SQLite file, its own engine and its own HTTP
-development server on loopback (``valet.cmd.api``):
+and 50,000 servers by default) is served by an all-in-one Valet in this
+process, on its own SQLite file, engine and HTTP development server on
+loopback (``valet.cmd.api``):
 
-``former``
-    all-in-one as it was: the API calls the engine through oslo.messaging
-    RPC over the in-memory ``fake://`` transport (its listener polls every
-    50 ms), and the SQL driver opens an SQLite connection per transaction
-    (oslo.db's ``NullPool``, rollback journal, ``synchronous=FULL``).
 ``shipped``
     all-in-one as built by ``valet.cmd.api.build``: the engine's endpoint
     called directly (``valet.engine.local``), pooled SQLite connections in
     WAL mode.
+``former``
+    (``--former``) all-in-one as it was, beside ``shipped`` in this
+    process: the API calls the engine through oslo.messaging RPC over the
+    in-memory ``fake://`` transport (its listener polls every 50 ms), and
+    the SQL driver opens an SQLite connection per transaction (oslo.db's
+    ``NullPool``, rollback journal, ``synchronous=FULL``). Off by default:
+    its second 5,000-host model and its threads in the same process made
+    ``shipped``'s one-server creates about 10 % slower than ``shipped``
+    alone, which is how the all-in-one runs.
 
-The same requests go to both, interleaved so that both meet the same
-machine load: a one-server plan create (``POST /v1/plans``), a 50-server
-stack (half of it in a host diversity group), each deleted again
+The same requests go to every variant, interleaved so that all meet the
+same machine load: a one-server plan create (``POST /v1/plans``), a
+50-server stack (half of it in a host diversity group), each deleted again
 (``DELETE /v1/plans/{id}``), and ``GET /v1/status``. Each create's time
 over HTTP is paired with the solver's own time for that decision
 (``solver.decide``, timed inside the engine); the ratio of the two is
@@ -36,6 +40,7 @@ and the end. Records go to ``--out``.
 
     python -m bench.end_to_end [--hosts 5000] [--per-host 10]
                                [--singles 30] [--stacks 10] [--quick]
+                               [--former] [--processes] [--no-deployed]
 """
 
 import argparse
@@ -384,8 +389,10 @@ def run(args, stream=sys.stdout, out=None):
                  time.perf_counter() - started), file=stream)
         rows = startup(workdir, inventory, args)
         builds = {}
-        for name, start in (('former', start_former),
-                            ('shipped', start_shipped)):
+        in_process = [('shipped', start_shipped)]
+        if args.e2e_former:
+            in_process.insert(0, ('former', start_former))
+        for name, start in in_process:
             conf = make_conf(workdir, name, inventory)
             started = time.perf_counter()
             app, stop, endpoint = start(conf)
@@ -768,6 +775,11 @@ def add_arguments(parser, prefix=''):
            default=False,
            help='also measure valet-api --all-in-one in a process of its '
                 'own, of this tree and of --old-tree [off]')
+    option('former', action=argparse.BooleanOptionalAction, default=False,
+           help='also measure the all-in-one as it was before the direct '
+                'client and the connection pool, in this process beside '
+                'shipped (its second model and threads slow shipped down) '
+                '[off]')
     option('deployed', action=argparse.BooleanOptionalAction, default=True,
            help='also measure the deployed pair: valet-api under uwsgi, '
                 'valet-engine over RabbitMQ, MariaDB [on]')

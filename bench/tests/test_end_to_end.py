@@ -18,12 +18,19 @@ from bench import end_to_end
 
 class EndToEndTest(unittest.TestCase):
 
+    def test_former_only_when_asked(self):
+        parser = argparse.ArgumentParser()
+        end_to_end.add_arguments(parser)
+        self.assertFalse(parser.parse_args([]).e2e_former)
+        self.assertTrue(parser.parse_args(['--former']).e2e_former)
+
     def test_small_run(self):
         parser = argparse.ArgumentParser()
         end_to_end.add_arguments(parser)
         args = parser.parse_args(['--hosts', '120', '--per-host', '2',
                                   '--singles', '3', '--stacks', '2',
-                                  '--stack-size', '10', '--no-deployed'])
+                                  '--stack-size', '10', '--no-deployed',
+                                  '--former'])
         args.seed = 1
         out = os.path.join(tempfile.mkdtemp(), 'e2e.json')
         stream = io.StringIO()

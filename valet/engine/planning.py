@@ -23,7 +23,6 @@ from valet.engine.model import request as request_mod
 from valet.engine import solver
 from valet.engine import translate
 from valet import objects
-from valet.storage import base as storage_base
 
 # Decisions log under the endpoint's name, as before they moved here
 # (operators filter on it).
@@ -153,21 +152,48 @@ def _refused(decision, what, dry_run):
         raise no_placement(decision, what)
 
 
+def plan_exists(stack_id):
+    return exception.Conflict(
+        'A plan for stack %s already exists; update it or delete it '
+        'first' % stack_id, code='valet.plan.exists',
+        details={'stack_id': stack_id})
+
+
+def _has_plan(endpoint, ref):
+    """Whether a plan has ``ref`` as its id or its stack's (False when
+    storage cannot say: the caller's first error stands)."""
+    try:
+        endpoint.storage.get_plan(ref)
+    except Exception:
+        return False
+    return True
+
+
 def create(endpoint, plan, dry_run=False):
-    """Place a new stack (see ``rpcapi``'s plan message); a result."""
+    """Place a new stack (see ``rpcapi``'s plan message); a result.
+
+    A stack that has a plan is refused (409) before any other error. It
+    is looked up only where that can change the answer: when the create
+    fails, whatever the failure (the insert's own refusal of a second
+    plan for the stack included), and before a dry run answers. A create
+    that succeeds was checked by the insert, which every storage driver
+    refuses for a stack that has a plan; a separate lookup first cost
+    every create a query.
+    """
     if not isinstance(plan, dict):
         raise exception.BadRequest('plan must be a mapping')
     stack_id = plan.get('stack_id')
     endpoint._require(stack_id, 'stack_id')
     try:
-        endpoint.storage.get_plan(stack_id)
-    except storage_base.NotFound:
-        pass
-    else:
-        raise exception.Conflict(
-            'A plan for stack %s already exists; update it or delete it '
-            'first' % stack_id, code='valet.plan.exists',
-            details={'stack_id': stack_id})
+        return _create(endpoint, plan, stack_id, dry_run)
+    except Exception as exc:
+        if (getattr(exc, 'code', None) != 'valet.plan.exists'
+                and _has_plan(endpoint, stack_id)):
+            raise plan_exists(stack_id) from None
+        raise
+
+
+def _create(endpoint, plan, stack_id, dry_run):
     new = objects.Plan(name=str(plan.get('plan_name') or stack_id),
                        stack_id=stack_id, project_id=plan.get('project_id'))
     work = translate.translate(
@@ -188,6 +214,8 @@ def create(endpoint, plan, dry_run=False):
             spec=work.specs[server.id], project_id=new.project_id)
         for server in work.request.servers]
     if dry_run:
+        if _has_plan(endpoint, stack_id):
+            raise plan_exists(stack_id)
         out = result(new, placements, decision, dry_run=True)
         # A plan a dry run did not create has no id anyone can use.
         out['plan']['id'] = None

@@ -153,10 +153,11 @@ class PlansController(base.Controller):
         elif for_others:
             policy.authorize(ctx, policies.CREATE)
         dry_run = body.get('dry_run', False)
-        # The engine looks the stack up before it decides (under its lock,
-        # so that is the check that counts); the API looks too only when
-        # the create fails, so that a stack that exists answers 409 before
-        # any other error, as when the API looked first.
+        # The engine refuses a second plan for a stack (its insert does,
+        # under the engine's lock, and it looks the stack up when a create
+        # fails); the API looks too only when the create fails, so that a
+        # stack that exists answers 409 before any other error, whatever
+        # engine answered.
         try:
             resources, groups = resolver.GroupResolver(
                 self.storage, project_id).resolve(body['resources'])

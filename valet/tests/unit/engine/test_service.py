@@ -67,6 +67,9 @@ class FlakyStorage(memory.MemoryStorage):
     def get_plan(self, id_or_stack_id, project_id=None):
         raise storage_base.Unavailable('database is down')
 
+    def insert_plan(self, plan, placements):
+        raise storage_base.Unavailable('database is down')
+
 
 class EngineServiceTestBase(base.BaseTestCase):
 
@@ -181,6 +184,42 @@ class PlanTest(EngineServiceTestBase):
         self.assertEqual('valet.plan.exists', err.code)
         self.assertEqual(409, err.status)
         self.assertNotIn('o9', self.dc.servers)
+
+    def test_existing_stack_conflicts_before_any_other_error(self):
+        self.api.create_plan(self.ctxt, plan('s1', {'o1': server()}))
+        stored = self.storage.get_plan('s1')
+        infeasible = plan('s1', {'o%d' % i: server('large', groups=['sp'])
+                                 for i in range(3)},
+                          group('sp', 'diversity', 'rack'))
+        for again in (infeasible, plan('s1', {'o9': server('m9.huge')}),
+                      plan('s1', {'o9': server(groups=['nowhere'])})):
+            err = self.assertRaises(exception.Conflict, self.api.create_plan,
+                                    self.ctxt, again)
+            self.assertEqual('valet.plan.exists', err.code)
+        self.assertEqual(stored, self.storage.get_plan('s1'))
+        self.assertEqual(['o1'], sorted(self.dc.servers))
+
+    def test_dry_run_of_an_existing_stack_conflicts(self):
+        self.api.create_plan(self.ctxt, plan('s1', {'o1': server()}))
+        err = self.assertRaises(exception.Conflict, self.api.plan_create,
+                                self.ctxt, plan('s1', {'o9': server()}),
+                                dry_run=True)
+        self.assertEqual('valet.plan.exists', err.code)
+        self.assertEqual(['o1'], sorted(self.dc.servers))
+
+    def test_a_create_that_succeeds_reads_no_plan(self):
+        # The insert refuses a second plan for a stack itself: a create
+        # that succeeds does not also look the stack up first.
+        reads = []
+        get_plan = self.storage.get_plan
+        self.storage.get_plan = lambda *a, **k: reads.append(a) or get_plan(
+            *a, **k)
+        self.api.create_plan(self.ctxt, plan('s1', {'o1': server()}))
+        self.assertEqual([], reads)
+        self.assertRaises(exception.Conflict, self.api.create_plan,
+                          self.ctxt, plan('s1', {'o2': server()}))
+        self.assertEqual([('s1',)], reads)
+        self.assertNotIn('o2', self.dc.servers)
 
     def test_unknown_flavor(self):
         err = self.assertRaises(
