@@ -136,11 +136,17 @@ class PlansController(base.Controller):
     def create(self, req):
         ctx = self.context(req)
         # A service (Nova's filter) may plan for other projects, and
-        # needs the ordinary rule to plan for its own.
-        for_others = policy.authorize(ctx, policies.CREATE_FOR_PROJECT,
-                                      do_raise=False)
-        if not for_others:
-            policy.authorize(ctx, policies.CREATE)
+        # needs the ordinary rule to plan for its own. A caller who may
+        # do neither is refused before the body is read. The ordinary
+        # rule is asked first: most callers plan for their own project,
+        # and then it is the only rule asked.
+        may_create = policy.authorize(ctx, policies.CREATE, do_raise=False)
+        for_others = None
+        if not may_create:
+            for_others = policy.authorize(ctx, policies.CREATE_FOR_PROJECT,
+                                          do_raise=False)
+            if not for_others:
+                policy.authorize(ctx, policies.CREATE)     # raises
         if microversion.at_least(req.environ, DECISION_VERSION):
             body = self.body(req, schema.CREATE_DRY_RUN)
         elif microversion.at_least(req.environ, '1.3'):
@@ -149,9 +155,10 @@ class PlansController(base.Controller):
             body = self.body(req, schema.CREATE)
         project_id = body.get('project_id') or ctx.project_id
         if project_id != ctx.project_id:
-            policy.authorize(ctx, policies.CREATE_FOR_PROJECT)
-        elif for_others:
-            policy.authorize(ctx, policies.CREATE)
+            if not for_others:
+                policy.authorize(ctx, policies.CREATE_FOR_PROJECT)
+        elif not may_create:
+            policy.authorize(ctx, policies.CREATE)              # raises
         dry_run = body.get('dry_run', False)
         # The engine refuses a second plan for a stack (its insert does,
         # under the engine's lock, and it looks the stack up when a create

@@ -1,6 +1,9 @@
 """POST /v1/plans with ``project_id`` (microversion 1.3): a service plans
 servers for the project that owns them (Nova's scheduler filter)."""
 
+import fixtures
+
+from valet import policy
 from valet.tests.unit.api import base
 
 V13 = {'OpenStack-API-Version': 'workload-placement 1.3'}
@@ -69,3 +72,31 @@ class PlanForProjectTest(base.APITestCase):
                          headers=headers(base.SERVICE, V13))
         self.assertError(resp, 403)
         self.assertEqual([], self.engine.calls_to('create_plan'))
+
+    def test_a_caller_allowed_neither_rule_is_refused_before_the_body(self):
+        # A reader may not plan at all: 403, not the body's 400.
+        for body in (self.body(), {'plan_name': 'p'},
+                     self.body(project_id='project2')):
+            resp = self.post('/v1/plans', body,
+                             headers=headers(base.READER, V13))
+            self.assertError(resp, 403)
+        self.assertEqual([], self.engine.calls_to('create_plan'))
+
+    def test_a_create_for_the_callers_own_project_asks_one_rule(self):
+        asked = []
+        authorize = policy.authorize
+
+        def spy(ctx, action, *args, **kwargs):
+            asked.append(action)
+            return authorize(ctx, action, *args, **kwargs)
+        self.useFixture(fixtures.MockPatchObject(policy, 'authorize', spy))
+        self.post('/v1/plans', self.body(), headers=base.MEMBER, status=201)
+        self.assertEqual(['valet:plans:create'], asked)
+        # A service planning for another project asks both.
+        del asked[:]
+        body = self.body('s2', project_id='project1')
+        body['resources'] = {'b': base.server('b', groups=['spread'])}
+        self.post('/v1/plans', body, headers=headers(base.SERVICE, V13),
+                  status=201)
+        self.assertEqual(['valet:plans:create',
+                          'valet:plans:create_for_project'], asked)
