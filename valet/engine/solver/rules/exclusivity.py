@@ -42,9 +42,10 @@ class _Tracker(base.Tracker):
         self.count = {k: v.copy() for k, v in rule.count.items()}
         # Outsiders' hosts change only when a member comes or goes.
         self._outsiders = None
+        self._safe = self.p.domain_index(rule.level)[0]
 
     def mask(self, i):
-        safe, _ = self.p.domain_index(self.rule.level)
+        safe = self._safe
         name = self.rule.member_of.get(i)
         if name is None:
             if self._outsiders is None:
