@@ -602,8 +602,10 @@ class Problem:
             if self.unknown_rc[i]:
                 steps.append(('capacity:' + sorted(self.unknown_rc[i])[0],
                               np.zeros(self.slots, dtype=bool)))
-            mask = np.ones(self.slots, dtype=bool)
-            for _, step in steps:
+            # Every step's hosts (there are always the first three): the
+            # first two combined into a new array, the rest into it.
+            mask = steps[0][1] & steps[1][1]
+            for _, step in steps[2:]:
                 mask &= step
             self.static.append(mask)
             self.static_reasons.append(steps)

@@ -152,7 +152,7 @@ class _Tracker(base.Tracker):
         self.count = rule.placed.copy()
         self._safe, self._has = self.p.domain_index(rule.level)
         # Per host its domain, as ints (apply and undo, at every node).
-        self._domain_of = _domains_as_list(self.p, rule.level)
+        self._domain_of = base.domains_as_list(self.p, rule.level)
         self._mask = None
 
     def mask(self, i):
@@ -187,15 +187,6 @@ class _Tracker(base.Tracker):
         room = int(np.maximum(rule.limit - self.count[dom[hosts]], 0).sum())
         rest = len(rule.members) - room
         return -(-rest // rule.limit) if rest > 0 else 0
-
-
-def _domains_as_list(problem, level):
-    """Per host its domain of ``level`` (a list, once per problem)."""
-    cache = problem.__dict__.setdefault('_domains_as_list', {})
-    found = cache.get(level)
-    if found is None:
-        found = cache[level] = problem.domain[level].tolist()
-    return found
 
 
 def compile(problem):

@@ -128,6 +128,17 @@ def alike_classes(problem):
     return found
 
 
+def domains_as_list(problem, level):
+    """Per host its domain of ``level`` as a list of ints (-1: none),
+    once per problem: what the trackers' apply and undo index their
+    counts with at every node (cheaper than the array's element)."""
+    cache = problem.__dict__.setdefault('_domains_as_list', {})
+    found = cache.get(level)
+    if found is None:
+        found = cache[level] = problem.domain[level].tolist()
+    return found
+
+
 def root_feasible(search, i):
     """``search.feasible_mask(i)`` before anything is placed, from parts
     worked out once per problem: the static mask and capacity per static
