@@ -389,13 +389,24 @@ class DataCenter:
                 for i, rc in enumerate(self.resource_classes)}
 
     def arrays(self):
-        """Read-only views for the solver (sliced to the used slots)."""
+        """Read-only views for the solver (sliced to the used slots).
+
+        The same views until the model changes (every decision asks):
+        kept with the generation, the slot count and the arrays they view
+        (growing replaces those)."""
         n = self.slots
-        return ModelArrays(
+        key = (self.generation, n, id(self._capacity), id(self._used),
+               id(self._domain))
+        found = self.__dict__.get('_arrays_seen')
+        if found is not None and found[0] == key:
+            return found[1]
+        arrays = ModelArrays(
             capacity=self._capacity[:n], used=self._used[:n],
             present=self._present[:n], enabled=self._enabled[:n],
             count=self._count[:n], attr=self._attr[:n],
             domain=self._domain[:, :n])
+        self._arrays_seen = (key, arrays)
+        return arrays
 
     def attribute_hosts(self):
         """One HostSpec per attribute class (index = class id)."""

@@ -98,16 +98,18 @@ def _server_label(problem, i):
 
 def _funnel(problem, fresh, i):
     level_names = problem.topology.levels
-    alive = problem.present.copy()
-    start = int(alive.sum())
+    alive = problem.present
+    start = left = int(np.count_nonzero(alive))
     steps = []
 
     def cut(name, mask, **extra):
-        nonlocal alive
-        removed = int((alive & ~mask).sum())
-        if removed:
-            steps.append(dict(filter=name, hosts=removed, **extra))
+        # What a filter rules out: the hosts left before it less after.
+        nonlocal alive, left
         alive = alive & mask
+        now = int(np.count_nonzero(alive))
+        if left - now:
+            steps.append(dict(filter=name, hosts=left - now, **extra))
+        left = now
 
     for name, mask in problem.static_reasons[i]:
         cut(name, mask)
@@ -121,7 +123,7 @@ def _funnel(problem, fresh, i):
             level=level_names[rule.level])
     return {'server': problem.ids[i], 'name': _server_label(problem, i),
             'hosts': start, 'ruled_out': steps,
-            'remaining': int(alive.sum())}
+            'remaining': left}
 
 
 def _group_checks(problem, fresh):

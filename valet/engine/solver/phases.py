@@ -153,7 +153,7 @@ class _Proofs:
 
     def _root(self):
         if self._search is None:
-            self._search = search_mod.Search(self.problem, self.options)
+            self._search = _RootView(self.problem, self.options)
         return self._search
 
     def refute(self):
@@ -165,3 +165,28 @@ class _Proofs:
         p = self.problem
         return proofs.lower_bound(p, self._root(),
                                   p.usable & (p.base_count > 0), enough)
+
+
+class _RootView:
+    """The proofs' search at the root, built only when asked for what the
+    problem does not hold yet.
+
+    The proofs read the root through ``rules.base.root_feasible``, whose
+    masks are the problem's whichever search works them out (the main
+    search's root bounds have most of them by the first dead end); a
+    search state of their own, with a tracker per rule, is built the
+    first time a mask is missing or the trackers are asked for (the
+    explanation's funnel and group checks)."""
+
+    n_placed = 0        # nothing is ever placed at the root
+
+    def __init__(self, problem, options):
+        self.p = problem
+        self.options = options
+        self._search = None
+
+    @property
+    def trackers(self):
+        if self._search is None:
+            self._search = search_mod.Search(self.p, self.options)
+        return self._search.trackers

@@ -22,6 +22,8 @@ from valet.engine.solver.rules.base import EPS
 
 _NO_SLOTS = np.zeros(0, dtype=np.int64)
 _INF = float('inf')
+# Entries a request-keyed part of the model cache keeps (``_bounded``).
+_BOUND = 1024
 # What a problem computes from the request's servers and the model alone,
 # whatever groups it ignores (shared with ``like``).
 _SHARED = ('demand', 'unknown_rc', 'weights', 'scale', 'size', 'static',
@@ -117,8 +119,11 @@ class Problem:
         dc = self.dc
         rows = []
         self.unknown_rc = []
-        # Servers of one flavour share a demand: its vector once.
-        vectors = {}
+        # Servers of one flavour share a demand: its vector once per model
+        # generation (the model's resource classes make it; read only).
+        # Keyed by the amounts as given once they are checked: amounts
+        # equal as keys (1 and 1.0) give equal vectors.
+        vectors = _bounded(dc, 'demand_vectors')
         for i, server in enumerate(self.servers):
             demand = server.demand
             if not isinstance(demand, dict) or not demand:
@@ -148,6 +153,7 @@ class Problem:
                 key = found = None
             if found is None:
                 found = dc.demand_vector(demand)
+                found[0].flags.writeable = False
                 if key is not None:
                     vectors[key] = found
             vec, unknown = found
@@ -212,12 +218,18 @@ class Problem:
                             server.id, name),
                         code='valet.request.unknown_group', group=name,
                         server=server.id)
-        closures, walked = {}, {}
+        closures = {}
+        # Servers naming the same groups walk the nesting once; without
+        # nesting in the request (and nothing ignored) the walk is the
+        # model's: once per model generation (in walk order, as the
+        # sets were always filled).
+        walked = (_bounded(self.dc, 'walks')
+                  if self._model_only else {})
         for i, server in enumerate(self.servers):
-            # Servers naming the same groups walk the nesting once.
             found = walked.get(server.groups)
             if found is None:
-                found = walked[server.groups] = self._closure(server.groups)
+                found = walked[server.groups] = tuple(
+                    self._closure(server.groups))
             closures[('new', i)] = set(found)
         # Placed servers in any group the request touches matter too.
         touched = set()
@@ -264,9 +276,11 @@ class Problem:
                 new, old = self.members_of.setdefault(name, ([], []))
                 (new if key[0] == 'new' else old).append(key[1])
         for key, members in closures.items():
-            if key[0] != 'new':
+            if key[0] != 'new' or exclusive.isdisjoint(members):
                 # Only a request's server is refused here (placed ones
-                # keep what they have): their walk would find nothing.
+                # keep what they have), and only one in an exclusivity
+                # group (``exclusive`` holds every one its closure may
+                # name): the others' walk would find nothing.
                 continue
             seen = {}
             for name in members:
@@ -588,8 +602,10 @@ class Problem:
             if self.unknown_rc[i]:
                 steps.append(('capacity:' + sorted(self.unknown_rc[i])[0],
                               np.zeros(self.slots, dtype=bool)))
-            mask = np.ones(self.slots, dtype=bool)
-            for _, step in steps:
+            # Every step's hosts (there are always the first three): the
+            # first two combined into a new array, the rest into it.
+            mask = steps[0][1] & steps[1][1]
+            for _, step in steps[2:]:
                 mask &= step
             self.static.append(mask)
             self.static_reasons.append(steps)
@@ -674,6 +690,17 @@ def _servers_to_place(dc, request, movable_extra):
         servers.append(server)
         current[sid] = placed.host
     return servers, current, removed
+
+
+def _bounded(dc, part):
+    """``model_cache.store`` for a part keyed by what requests bring
+    (their flavours, their servers' group lists): emptied once it holds
+    ``_BOUND`` entries, so distinct requests cannot grow it without end.
+    """
+    found = model_cache.store(dc, part)
+    if len(found) >= _BOUND:
+        found.clear()
+    return found
 
 
 class _Isolated(dict):

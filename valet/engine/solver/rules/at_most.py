@@ -63,16 +63,22 @@ def _counting(problem, rule, mask):
     }]
 
 
-def _count(problem, name, level, limit):
+def _count(problem, name, level, limit, compiled=None):
     """The counts of at-most group ``name`` on the groups' closures
-    ``clos``: (the groups used, an entry) when they refuse, else None."""
+    ``clos``: (the groups used, an entry) when they refuse, else None.
+    ``compiled``: (the rule, its placed members) as compiled from the
+    problem's own closures, taken as they are for those."""
 
     def count(clos):
-        new, old = counts.members(clos, name)
-        if not new:
-            return None
-        rule = AtMost(name, level, new, limit,
-                      counts.placed(problem, level, old))
+        if compiled is not None and clos is problem.closures:
+            rule, old = compiled
+            new = rule.members
+        else:
+            new, old = counts.members(clos, name)
+            if not new:
+                return None
+            rule = AtMost(name, level, new, limit,
+                          counts.placed(problem, level, old))
         keys = [('new', i) for i in new] + [('old', sid) for sid in old]
         found = _counting(problem, rule, None)
         if found:
@@ -137,20 +143,37 @@ def _largest_unit(problem, rule):
 
 
 class _Tracker(base.Tracker):
+    """Members per domain; the mask (the same for every member) is kept
+    until a domain reaches k or drops below it, the only changes that
+    move a host in or out of it: most placements change neither."""
 
     def __init__(self, rule, search):
         super().__init__(rule, search)
         self.count = rule.placed.copy()
+        self._safe, self._has = self.p.domain_index(rule.level)
+        # Per host its domain, as ints (apply and undo, at every node).
+        self._domain_of = base.domains_as_list(self.p, rule.level)
+        self._mask = None
 
     def mask(self, i):
-        safe, has = self.p.domain_index(self.rule.level)
-        return (self.count < self.rule.limit).take(safe) & has
+        found = self._mask
+        if found is None:
+            found = self._mask = (
+                self.count < self.rule.limit).take(self._safe) & self._has
+            found.flags.writeable = False       # shared until it changes
+        return found
 
     def apply(self, i, h):
-        self.count[self.p.domain[self.rule.level, h]] += 1
+        d = self._domain_of[h]
+        self.count[d] += 1
+        if self.count[d] == self.rule.limit:
+            self._mask = None       # d is full now
 
     def undo(self, i, h, token):
-        self.count[self.p.domain[self.rule.level, h]] -= 1
+        d = self._domain_of[h]
+        self.count[d] -= 1
+        if self.count[d] == self.rule.limit - 1:
+            self._mask = None       # d takes members again
 
     def root_bound(self, in_use):
         # Host level: what hosts in use can still take, the rest needs
@@ -176,7 +199,7 @@ def compile(problem):
         # Counting before searching: a search cannot beat it, and would
         # spend its whole budget finding that out.
         blocked = counts.refusal(problem, name, _count(
-            problem, name, level, group.max_per_domain))
+            problem, name, level, group.max_per_domain, (rule, old)))
         if blocked:
             rule.hopeless = True
             problem.blocked.append(blocked)

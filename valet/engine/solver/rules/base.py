@@ -88,28 +88,55 @@ def member_masks(problem, members):
     """Per member the hosts its static filters and capacity allow before
     anything is placed (read-only, cached on the problem: the counts, the
     soft rules' reach and the root's feasible masks ask)."""
-    cache = problem.__dict__.setdefault('_count_masks', {})
-    todo = [i for i in members if i not in cache]
-    if todo:
-        # Members alike (one static mask, one demand) have one mask (read
-        # only): each worked out once, by its first member.
-        alike = problem.__dict__.setdefault('_count_alike', {})
-        keys = [(id(problem.static[i]), problem.demand[i].tobytes())
-                for i in todo]
-        first = {}
-        for i, key in zip(todo, keys):
-            if key not in alike:
-                first.setdefault(key, i)
-        if first:
-            rows = list(first.values())
-            # One comparison for all of them: a few dozen hosts each.
-            fit = (problem.free[None, :, :] >=
-                   problem.demand[rows][:, None, :] - EPS).all(axis=2)
-            for row, (key, i) in zip(fit, first.items()):
-                alike[key] = row & problem.static[i]
-        for i, key in zip(todo, keys):
-            cache[i] = alike[key]
-    return [cache[i] for i in members]
+    masks = problem.__dict__.get('_member_masks')
+    if masks is None:
+        masks = problem.__dict__['_member_masks'] = _member_masks(problem)
+    return [masks[i] for i in members]
+
+
+def _member_masks(problem):
+    """``member_masks`` of every server, in one comparison: nearly every
+    decision asks for most of them (the root bounds, the counts, the
+    proofs), and one batched comparison costs about what one row does."""
+    classes = alike_classes(problem)
+    # Servers alike (one static mask, one demand) share one mask (read
+    # only): each worked out once, by its first member.
+    first = {}
+    for i, k in enumerate(classes):
+        first.setdefault(k, i)
+    by_class = {}
+    if first:
+        rows = list(first.values())
+        fit = (problem.free[None, :, :] >=
+               problem.demand[rows][:, None, :] - EPS).all(axis=2)
+        for row, (k, i) in zip(fit, first.items()):
+            by_class[k] = row & problem.static[i]
+    return [by_class[k] for k in classes]
+
+
+def alike_classes(problem):
+    """Per server a small int, equal for servers with the same static
+    mask (the same array) and the same demand: what their masks before
+    anything is placed depend on. Once per problem."""
+    found = problem.__dict__.get('_alike_classes')
+    if found is None:
+        ids = {}
+        static, demand = problem.static, problem.demand
+        found = problem.__dict__['_alike_classes'] = [
+            ids.setdefault((id(static[i]), demand[i].tobytes()), len(ids))
+            for i in range(len(problem.servers))]
+    return found
+
+
+def domains_as_list(problem, level):
+    """Per host its domain of ``level`` as a list of ints (-1: none),
+    once per problem: what the trackers' apply and undo index their
+    counts with at every node (cheaper than the array's element)."""
+    cache = problem.__dict__.setdefault('_domains_as_list', {})
+    found = cache.get(level)
+    if found is None:
+        found = cache[level] = problem.domain[level].tolist()
+    return found
 
 
 def root_feasible(search, i):
@@ -131,7 +158,7 @@ def root_feasible(search, i):
     if found is not None:
         return found
     p = search.p
-    alike = (id(p.static[i]), p.demand[i].tobytes())
+    alike = alike_classes(p)[i]
     keyers = cache.get('keyers')
     if keyers is None:
         # Each rule's mask_key function, looked up once per problem.
@@ -144,7 +171,7 @@ def root_feasible(search, i):
     found = cache.get(whole)
     if found is None:
         # At the root the search's free room is the problem's.
-        found = member_masks(p, [i])[0]
+        found = member_masks(p, (i,))[0]
         for key in keys:
             part = cache.get(key)
             if part is None:

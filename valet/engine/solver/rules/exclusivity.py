@@ -42,9 +42,11 @@ class _Tracker(base.Tracker):
         self.count = {k: v.copy() for k, v in rule.count.items()}
         # Outsiders' hosts change only when a member comes or goes.
         self._outsiders = None
+        self._safe = self.p.domain_index(rule.level)[0]
+        self._domain_of = base.domains_as_list(self.p, rule.level)
 
     def mask(self, i):
-        safe, _ = self.p.domain_index(self.rule.level)
+        safe = self._safe
         name = self.rule.member_of.get(i)
         if name is None:
             if self._outsiders is None:
@@ -59,7 +61,7 @@ class _Tracker(base.Tracker):
             (self.any - mine) == 0)).take(safe)
 
     def apply(self, i, h):
-        dom = self.p.domain[self.rule.level, h]
+        dom = self._domain_of[h]
         self.total[dom] += 1
         name = self.rule.member_of.get(i)
         if name is not None:
@@ -68,7 +70,7 @@ class _Tracker(base.Tracker):
             self._outsiders = None
 
     def undo(self, i, h, token):
-        dom = self.p.domain[self.rule.level, h]
+        dom = self._domain_of[h]
         self.total[dom] -= 1
         name = self.rule.member_of.get(i)
         if name is not None:
