@@ -27,6 +27,7 @@ from valet.engine.solver.rules.base import find_root
 # .all() and .sum() call: the same result, less per-call overhead on the
 # few dozen hosts of every node).
 _ALL = np.logical_and.reduce
+_ANY = np.logical_or.reduce
 _SUM = np.add.reduce
 
 # Ranking: opening an empty host outweighs any fragmentation difference.
@@ -58,8 +59,14 @@ class Search:
         # One weighted soft violation outweighs every move and new host.
         self.soft_unit = (n + 1) * (PRIMARY + 1)
         self.free = p.free.copy()
+        # Per host its row of free (views): apply and undo change one
+        # row in place, without indexing the matrix at every node.
+        self._free_rows = list(self.free)
         self.count = p.base_count.copy()
-        self.req_count = np.zeros(p.slots, dtype=np.int64)
+        # Usable hosts running servers (deficit), kept current by apply
+        # and undo as a host's count leaves or comes back to zero.
+        self.in_use = p.usable & (self.count > 0)
+        self._usable = p.usable.tolist()
         shared = _shared(p)
         # Read-only, shared by the searches of the problem.
         self.was_empty = shared.was_empty
@@ -76,6 +83,10 @@ class Search:
         trackers = self.trackers = [c.start(self) for c in p.constraints]
         self.server_trackers = [[trackers[c] for c in cs]
                                 for cs in p.server_rules]
+        # The trackers whose masks prune: a soft rule's lets every host
+        # through (rules.base), so feasible_mask skips it.
+        self.server_masks = [[t for t in ts if not t.rule.soft]
+                             for ts in self.server_trackers]
         self.soft_trackers = [t for t in trackers if t.rule.soft]
         # Per server its soft rules and the rules whose trackers add to
         # the ranking (affinity: rack_choice), as indices once per
@@ -111,7 +122,7 @@ class Search:
         self._cap_div = shared.cap_div
         self._ws = shared.ws
         self._demand_eps = shared.demand_eps
-        self._rows = shared.rows
+        self.demand_rows = shared.rows
 
     # ------------------------------------------------------------- feasible
     def feasible_mask(self, i):
@@ -120,7 +131,7 @@ class Search:
         # Array methods, not np.all & co.: their wrappers cost more than
         # the work on a few dozen hosts, at every node.
         mask = p.static[i] & _ALL(self.free >= self._demand_eps[i], axis=1)
-        for tracker in self.server_trackers[i]:
+        for tracker in self.server_masks[i]:
             mask &= tracker.mask(i)
         return mask
 
@@ -128,7 +139,7 @@ class Search:
     def scores(self, i, idx):
         """Lower is better; used hosts first when consolidating."""
         # take and a dot product: fewer numpy calls on a few dozen hosts.
-        left = (self.free.take(idx, 0) - self._rows[i]) @ self._ws
+        left = (self.free.take(idx, 0) - self.demand_rows[i]) @ self._ws
         if self.consolidate:
             score = left + self.opens.take(idx) * NEW_HOST_RANK
         else:
@@ -156,7 +167,7 @@ class Search:
         return total
 
     def symmetry_key(self, h):
-        # count holds the request's servers too (req_count <= count).
+        # count holds the request's servers too.
         if h in self.special or self.count[h]:
             return ('host', h)
         # The host's attributes and domains never change: once per host.
@@ -173,9 +184,10 @@ class Search:
         With ``best_cost``, hosts that cannot lead to a cheaper placement
         (by the resource bound) are dropped up front, in one vector step.
         """
-        mask = self.feasible_mask(i)
-        if best_cost is not None:
-            mask = self._can_beat(i, best_cost, need, mask)
+        if best_cost is None:
+            mask = self.feasible_mask(i)
+        else:
+            mask = self._can_beat(i, best_cost, need)
         idx = mask.nonzero()[0]
         if idx.size <= 1:
             # No choice to rank (an affinity partner's host, say).
@@ -209,9 +221,14 @@ class Search:
             seen.add(key)
             yield h
 
-    def _can_beat(self, i, best_cost, need, mask):
-        """The hosts of ``mask`` whose choice keeps the cost bound below
-        ``best_cost``."""
+    def _can_beat(self, i, best_cost, need):
+        """The feasible hosts for server i whose choice keeps the cost
+        bound below ``best_cost``.
+
+        The feasible mask is worked out last, and only when some host can
+        beat the bound: deep in the improvement phase most servers have
+        none (a choice would open a host or add a violation).
+        """
         base = self.cost()
         w_new = self.w_new
         lb_used = self.bound_for(need)
@@ -221,11 +238,13 @@ class Search:
         if gap <= 0:
             # No host can: each adds to the cost, and one it opens lowers
             # the resource bound by at most one host.
-            return mask & False
-        if self.current_slot[i] < 0 and not self.server_soft[i]:
+            return np.zeros(self.p.slots, dtype=bool)
+        cur = self.current_slot[i]
+        if cur < 0 and not self.server_soft[i]:
             # Only opening a host adds to the cost: the same for every
             # host it opens, so one scalar test, and the resource bound
             # worked out again only for the hosts of the mask it opens.
+            mask = self.feasible_mask(i)
             opened = base + w_new
             if opened + lb_used * w_new < best_cost:
                 return mask
@@ -237,6 +256,52 @@ class Search:
                     self.free[maybe], 0))
                 mask[maybe] = opened + lbs * w_new < best_cost
             return mask
+        if cur < 0 and not (lb_used and w_new):
+            ok = self._beats(i, gap)
+        else:
+            ok = self._beats_bounded(i, gap, lb_used, need)
+        # any(): no numpy wrapper (the ufunc's reduction).
+        if not _ANY(ok):
+            return ok
+        mask = self.feasible_mask(i)
+        mask &= ok
+        return mask
+
+    def _beats(self, i, gap):
+        """Per host whether placing soft server i there (not running
+        anywhere) adds less than ``gap``, when the resource bound cannot
+        drop: opening a host adds w_new, each soft rule its weighted
+        violation. A term that reaches the gap alone rules hosts out (a
+        mask, not a sum)."""
+        opens = self.opens
+        w_new = self.w_new
+        out = extra = None
+        if w_new >= gap:
+            out = opens
+        elif w_new:
+            extra = opens * w_new
+        unit = self.soft_unit
+        for tracker in self.server_soft[i]:
+            hit = tracker.adds(i)
+            step = tracker.weight * unit
+            if step >= gap:
+                out = hit if out is None else out | hit
+            elif extra is None:
+                extra = hit * step
+            else:
+                extra = extra + hit * step
+        if extra is None:
+            return ~out
+        ok = extra < gap
+        if out is not None:
+            ok &= ~out
+        return ok
+
+    def _beats_bounded(self, i, gap, lb_used, need):
+        """_beats in general: a server that runs somewhere (moving it
+        adds w_move), and the resource bound that may drop by a host
+        where one is opened."""
+        w_new = self.w_new
         opens = self.opens
         extra = opens * w_new
         cur = self.current_slot[i]
@@ -261,7 +326,7 @@ class Search:
             ok &= ~barred
         if not drop:
             # The bound cannot drop (or does not count).
-            return mask & ok
+            return ok
         maybe = opens & ~ok & self.p.usable & (extra < gap + drop)
         if barred is not None:
             maybe &= ~barred
@@ -270,41 +335,54 @@ class Search:
             lbs = self.bounds_for(need[None, :] - np.maximum(
                 self.free[maybe], 0))
             ok[maybe] = extra[maybe] + (lbs - lb_used) * w_new < gap
-        return mask & ok
+        return ok
 
     # -------------------------------------------------------- apply / undo
     def apply(self, i, h):
-        demand = self._rows[i]
-        undo = []
-        self.free[h] -= demand
+        """Place server i on host h; returns what :meth:`undo` takes."""
+        demand = self.demand_rows[i]
+        row = self._free_rows[h]
+        row -= demand
         self.left -= demand
-        self.count[h] += 1
-        if self.opens[h]:
+        count = self.count[h]
+        self.count[h] = count + 1
+        if not count and self._usable[h]:
+            self.in_use[h] = True
+        # A host the request's first server opens (the token: undo
+        # reopens it, as no other of the request's servers is left there).
+        opened = self.opens[h]
+        if opened:
             self.new_hosts += 1
             self.opens[h] = False
-        self.req_count[h] += 1
-        if self.current_slot[i] >= 0 and self.current_slot[i] != h:
+        cur = self.current_slot[i]
+        if cur >= 0 and cur != h:
             self.moves += 1
-        for tracker in self.server_trackers[i]:
-            undo.append(tracker.apply(i, h))
+        trackers = self.server_trackers[i]
+        tokens = [t.apply(i, h) for t in trackers] if trackers else None
         self.assign[i] = h
         self.n_placed += 1
-        return undo
+        return opened, tokens
 
     def undo(self, i, h, undo):
-        demand = self._rows[i]
-        self.free[h] += demand
+        opened, tokens = undo
+        demand = self.demand_rows[i]
+        row = self._free_rows[h]
+        row += demand
         self.left += demand
-        self.count[h] -= 1
-        self.req_count[h] -= 1
-        if self.req_count[h] == 0 and self.was_empty[h]:
+        count = self.count[h] - 1
+        self.count[h] = count
+        if not count and self._usable[h]:
+            self.in_use[h] = False
+        if opened:
             self.new_hosts -= 1
             self.opens[h] = True
-        if self.current_slot[i] >= 0 and self.current_slot[i] != h:
+        cur = self.current_slot[i]
+        if cur >= 0 and cur != h:
             self.moves -= 1
-        trackers = self.server_trackers[i]
-        for k in range(len(trackers) - 1, -1, -1):
-            trackers[k].undo(i, h, undo[k])
+        if tokens:
+            trackers = self.server_trackers[i]
+            for k in range(len(trackers) - 1, -1, -1):
+                trackers[k].undo(i, h, tokens[k])
         self.assign[i] = -1
         self.n_placed -= 1
 
@@ -315,12 +393,9 @@ class Search:
 
     def deficit(self):
         """Demand of unplaced servers beyond the room on hosts in use."""
-        p = self.p
-        # The request's servers are counted in count too.
-        in_use = (p.usable & (self.count > 0)).nonzero()[0]
-        # The rows by index (take), not by mask: the same rows in the same
-        # order, with less overhead at every node.
-        room = _SUM(np.maximum(self.free.take(in_use, 0), 0), axis=0)
+        # The request's servers are counted in count too (in_use).
+        room = self.free[self.in_use]
+        room = _SUM(np.maximum(room, 0, out=room), axis=0)
         return self.left - room
 
     def bound_for(self, need):
