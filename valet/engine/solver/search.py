@@ -120,6 +120,7 @@ class Search:
         self.max_empty_free = shared.max_empty_free
         self._cap_list = shared.cap_list
         self._cap_div = shared.cap_div
+        self._low_deficit = shared.low_deficit
         self._ws = shared.ws
         self._demand_eps = shared.demand_eps
         self.demand_rows = shared.rows
@@ -183,6 +184,8 @@ class Search:
 
         With ``best_cost``, hosts that cannot lead to a cheaper placement
         (by the resource bound) are dropped up front, in one vector step.
+        ``need`` is then the deficit, or a :class:`_Need` that works it out
+        when first asked (before anything else changes the state).
         """
         if best_cost is None:
             mask = self.feasible_mask(i)
@@ -204,7 +207,9 @@ class Search:
         # finds them as here: the subtrees tried since are undone, and
         # counts are integers); the free room is read as each host comes.
         busy = self.count.take(order).tolist()
-        special, fixed_keys, free = self.special, self._fixed_keys, self.free
+        # (Each host's row through its view: no indexing of the matrix.)
+        special, fixed_keys = self.special, self._fixed_keys
+        free = self._free_rows
         for h, used in zip(order, busy):
             if h == first:
                 continue
@@ -225,46 +230,60 @@ class Search:
         """The feasible hosts for server i whose choice keeps the cost
         bound below ``best_cost``.
 
-        The feasible mask is worked out last, and only when some host can
-        beat the bound: deep in the improvement phase most servers have
-        none (a choice would open a host or add a violation).
+        The resource bound only lowers what a choice may add: the hosts
+        that beat the bound without it are worked out first, and when
+        there are none (deep in the improvement phase, most servers: a
+        choice would open a host or add a violation) neither the deficit
+        nor the feasible mask is.
         """
         base = self.cost()
         w_new = self.w_new
-        lb_used = self.bound_for(need)
         # What a host's choice may add to the cost (integers) and still
-        # beat best_cost.
-        gap = best_cost - base - lb_used * w_new
+        # beat best_cost, before the resource bound.
+        gap = best_cost - base
         if gap <= 0:
             # No host can: each adds to the cost, and one it opens lowers
             # the resource bound by at most one host.
             return np.zeros(self.p.slots, dtype=bool)
         cur = self.current_slot[i]
         if cur < 0 and not self.server_soft[i]:
-            # Only opening a host adds to the cost: the same for every
-            # host it opens, so one scalar test, and the resource bound
-            # worked out again only for the hosts of the mask it opens.
-            mask = self.feasible_mask(i)
-            opened = base + w_new
-            if opened + lb_used * w_new < best_cost:
-                return mask
-            maybe = (mask & self.opens).nonzero()[0]
-            mask = mask & ~self.opens
-            maybe = maybe[self.p.usable.take(maybe)]
-            if maybe.size:
-                lbs = self.bounds_for(need[None, :] - np.maximum(
-                    self.free[maybe], 0))
-                mask[maybe] = opened + lbs * w_new < best_cost
-            return mask
-        if cur < 0 and not (lb_used and w_new):
-            ok = self._beats(i, gap)
-        else:
-            ok = self._beats_bounded(i, gap, lb_used, need)
+            return self._plain_can_beat(i, best_cost, _deficit(need), base)
+        ok = (self._beats(i, gap) if cur < 0
+              else self._beats_bounded(i, gap, 0, None))
         # any(): no numpy wrapper (the ufunc's reduction).
         if not _ANY(ok):
             return ok
+        need = _deficit(need)
+        lb_used = self.bound_for(need)
+        if lb_used and w_new:
+            gap -= lb_used * w_new
+            if gap <= 0:
+                return np.zeros(self.p.slots, dtype=bool)
+            ok = self._beats_bounded(i, gap, lb_used, need)
         mask = self.feasible_mask(i)
         mask &= ok
+        return mask
+
+    def _plain_can_beat(self, i, best_cost, need, base):
+        """_can_beat for a server without soft rules, running nowhere:
+        only opening a host adds to the cost, the same for every host it
+        opens, so one scalar test, and the resource bound worked out
+        again only for the feasible hosts it opens."""
+        w_new = self.w_new
+        lb_used = self.bound_for(need)
+        if best_cost - base - lb_used * w_new <= 0:
+            return np.zeros(self.p.slots, dtype=bool)
+        mask = self.feasible_mask(i)
+        opened = base + w_new
+        if opened + lb_used * w_new < best_cost:
+            return mask
+        maybe = (mask & self.opens).nonzero()[0]
+        mask = mask & ~self.opens
+        maybe = maybe[self.p.usable.take(maybe)]
+        if maybe.size:
+            lbs = self.bounds_for(need[None, :] - np.maximum(
+                self.free[maybe], 0))
+            mask[maybe] = opened + lbs * w_new < best_cost
         return mask
 
     def _beats(self, i, gap):
@@ -449,9 +468,10 @@ class Search:
         if n == 0:
             return 'found', [], self.cost()
         walk = _Walk(order, bound)
+        need = None
         if bound is not None:
-            walk.needs[0] = self.deficit()
-        walk.iters[0] = self.candidates(order[0], bound, walk.needs[0])
+            need = walk.needs[0] = _Need(self)
+        walk.iters[0] = self.candidates(order[0], bound, need)
         walk.made[0] = bound
         return self._run(walk, budget, bound is None, keep)
 
@@ -478,6 +498,10 @@ class Search:
         n = len(order)
         best, best_cost = walk.best, walk.best_cost
         depth = walk.depth
+        # Whether the candidates at this depth were just made (under this
+        # bound, in this state): their first host passed _can_beat's test,
+        # which is _cannot_beat's for every host, a moment ago.
+        fresh = False
         while True:
             i = order[depth]
             if chosen[depth] >= 0:
@@ -485,19 +509,23 @@ class Search:
                 chosen[depth] = -1
             if best_cost is not None and needs[depth] is None:
                 # Resumed: the first search had no bound to work out.
-                needs[depth] = self.deficit()
+                needs[depth] = _Need(self)
+                needs[depth].get()
             if best_cost is not None and made[depth] != best_cost:
                 # A cheaper placement came after these candidates were
                 # ranked: when no host here can beat it (what _can_beat
                 # asks first), drop them all at once instead of one by
                 # one through _cannot_beat.
                 made[depth] = best_cost
-                if (self.cost() + self.bound_for(needs[depth]) * self.w_new
+                need = needs[depth].get()
+                if (self.cost() + self.bound_for(need) * self.w_new
                         >= best_cost):
                     iters[depth] = _NONE
             h = next(iters[depth], None)
-            if h is not None and best_cost is not None:
-                if self._cannot_beat(i, h, needs[depth], best_cost):
+            if fresh:
+                fresh = False
+            elif h is not None and best_cost is not None:
+                if self._cannot_beat(i, h, needs[depth].get(), best_cost):
                     continue
             if h is None:
                 self.failures[i] += 1
@@ -526,9 +554,14 @@ class Search:
                     return ('found' if first else 'exhausted',
                             best, best_cost)
                 continue
-            depth += 1
             if best_cost is not None:
-                needs[depth] = self.deficit()
+                # Worked out by the candidates' first step, in this state,
+                # only if some host may beat the bound; none to work out
+                # when this depth's is well below zero (see _Need).
+                need = needs[depth]
+                needs[depth + 1] = need if need.low() else _Need(self)
+                fresh = True
+            depth += 1
             iters[depth] = self.candidates(order[depth], best_cost,
                                            needs[depth])
             made[depth] = best_cost
@@ -610,6 +643,13 @@ class _Shared:
                 found = cache['empty'] = _empty_hosts(p)
         self.was_empty, self.max_empty_free, self.cap_list, self.cap_div = (
             found)
+        # Per resource class, a deficit at most this is "well below
+        # zero" (_Need.low): a millionth of the free room and demand in
+        # play, far above any rounding; a class no empty host has (no
+        # bound counts it) always is.
+        scale = np.abs(p.free).sum(axis=0) + np.abs(p.demand).sum(axis=0)
+        self.low_deficit = [-1e-6 * (1.0 + m) if c else math.inf
+                            for m, c in zip(scale.tolist(), self.cap_list)]
         # The ranking's weights per resource class, and the demands less
         # the capacity slack (feasible_mask, at every node).
         self.ws = p.weights / p.scale
@@ -693,6 +733,52 @@ def initial_order(problem):
 
 # An exhausted candidate list.
 _NONE = iter(())
+
+
+class _Need:
+    """The deficit of a depth of the improvement search, worked out when
+    first asked: the candidates ask at their first step, in the state
+    the depth was entered in, and only when some host may beat the
+    bound; a depth whose candidates never ask is left at once.
+
+    A depth below one whose deficit is well below zero (``low``) takes
+    that deficit as its own: placing a server takes its demand from what
+    is left and at most as much from the room on the hosts in use (a
+    host it opens only adds room), so the deficit never grows down the
+    tree, and every resource bound (bound_for, _bound_opening,
+    bounds_for) of a deficit at most EPS in each resource class that
+    counts is 0, whatever its value. The margin (search._low_deficit)
+    is many orders above the rounding of free room and sums.
+    """
+
+    __slots__ = ('search', 'value', '_low')
+
+    def __init__(self, search):
+        self.search = search
+        self.value = None
+        self._low = None
+
+    def get(self):
+        if self.value is None:
+            self.value = self.search.deficit()
+        return self.value
+
+    def low(self):
+        """Whether the deficit, worked out already, is below the margin
+        in every resource class that counts (once per depth)."""
+        found = self._low
+        if found is None:
+            if self.value is None:
+                return False
+            found = self._low = all(
+                amount <= low for amount, low in zip(
+                    self.value.tolist(), self.search._low_deficit))
+        return found
+
+
+def _deficit(need):
+    """The deficit ``need`` holds (an array as it is)."""
+    return need.get() if type(need) is _Need else need
 
 
 class _Walk:
