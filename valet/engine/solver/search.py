@@ -27,9 +27,11 @@ from valet.engine.solver.rules.base import find_root
 # .all() and .sum() call: the same result, less per-call overhead on the
 # few dozen hosts of every node).
 _ALL = np.logical_and.reduce
-_ANY = np.logical_or.reduce
 _SUM = np.add.reduce
 
+# At most this many hosts left by the bound test are checked one by one
+# (feasible_at) instead of through the whole feasible mask.
+FEW_HOSTS = 2
 # Ranking: opening an empty host outweighs any fragmentation difference.
 NEW_HOST_RANK = 1e6
 # Cost: the first objective's unit outweighs any count of the second.
@@ -123,6 +125,7 @@ class Search:
         self._low_deficit = shared.low_deficit
         self._ws = shared.ws
         self._demand_eps = shared.demand_eps
+        self._demand_eps_lists = shared.demand_eps_lists
         self.demand_rows = shared.rows
 
     # ------------------------------------------------------------- feasible
@@ -135,6 +138,23 @@ class Search:
         for tracker in self.server_masks[i]:
             mask &= tracker.mask(i)
         return mask
+
+    def feasible_at(self, i, h):
+        """``feasible_mask(i)[h]`` for one host: the same comparisons in
+        plain floats, and each rule asked for that host alone where it
+        can be (``allows``; its mask's item otherwise)."""
+        if not self.p.static[i][h]:
+            return False
+        for room, demand in zip(self._free_rows[h].tolist(),
+                                self._demand_eps_lists[i]):
+            if not room >= demand:
+                return False
+        for tracker in self.server_masks[i]:
+            allows = getattr(tracker, 'allows', None)
+            if not (allows(i, h) if allows is not None
+                    else tracker.mask(i)[h]):
+                return False
+        return True
 
     # ---------------------------------------------------------------- rank
     def scores(self, i, idx):
@@ -247,21 +267,32 @@ class Search:
             return np.zeros(self.p.slots, dtype=bool)
         cur = self.current_slot[i]
         if cur < 0 and not self.server_soft[i]:
-            return self._plain_can_beat(i, best_cost, _deficit(need), base)
+            return self._plain_can_beat(i, best_cost, need, base)
         ok = (self._beats(i, gap) if cur < 0
               else self._beats_bounded(i, gap, 0, None))
-        # any(): no numpy wrapper (the ufunc's reduction).
-        if not _ANY(ok):
+        hosts = ok.nonzero()[0]
+        if not hosts.size:
             return ok
-        need = _deficit(need)
-        lb_used = self.bound_for(need)
+        if type(need) is _Need:
+            lb_used = need.bound()
+            need = need.value
+        else:
+            lb_used = self.bound_for(need)
         if lb_used and w_new:
             gap -= lb_used * w_new
             if gap <= 0:
                 return np.zeros(self.p.slots, dtype=bool)
             ok = self._beats_bounded(i, gap, lb_used, need)
-        mask = self.feasible_mask(i)
-        mask &= ok
+            hosts = ok.nonzero()[0]
+        if hosts.size > FEW_HOSTS:
+            mask = self.feasible_mask(i)
+            mask &= ok
+            return mask
+        # A host or two (most nodes): each asked on its own.
+        mask = np.zeros(self.p.slots, dtype=bool)
+        for h in hosts.tolist():
+            if self.feasible_at(i, h):
+                mask[h] = True
         return mask
 
     def _plain_can_beat(self, i, best_cost, need, base):
@@ -270,7 +301,12 @@ class Search:
         opens, so one scalar test, and the resource bound worked out
         again only for the feasible hosts it opens."""
         w_new = self.w_new
-        lb_used = self.bound_for(need)
+        low = False
+        if type(need) is _Need:
+            lb_used, low = need.bound(), need.low()
+            need = need.value
+        else:
+            lb_used = self.bound_for(need)
         if best_cost - base - lb_used * w_new <= 0:
             return np.zeros(self.p.slots, dtype=bool)
         mask = self.feasible_mask(i)
@@ -281,6 +317,10 @@ class Search:
         mask = mask & ~self.opens
         maybe = maybe[self.p.usable.take(maybe)]
         if maybe.size:
+            if low:
+                # Every resource bound of such a deficit is 0 (_Need).
+                mask[maybe] = opened < best_cost
+                return mask
             lbs = self.bounds_for(need[None, :] - np.maximum(
                 self.free[maybe], 0))
             mask[maybe] = opened + lbs * w_new < best_cost
@@ -517,15 +557,14 @@ class Search:
                 # asks first), drop them all at once instead of one by
                 # one through _cannot_beat.
                 made[depth] = best_cost
-                need = needs[depth].get()
-                if (self.cost() + self.bound_for(need) * self.w_new
+                if (self.cost() + needs[depth].bound() * self.w_new
                         >= best_cost):
                     iters[depth] = _NONE
             h = next(iters[depth], None)
             if fresh:
                 fresh = False
             elif h is not None and best_cost is not None:
-                if self._cannot_beat(i, h, needs[depth].get(), best_cost):
+                if self._cannot_beat(i, h, needs[depth], best_cost):
                     continue
             if h is None:
                 self.failures[i] += 1
@@ -575,6 +614,11 @@ class Search:
         if cost >= best_cost:
             # The resource bound only adds to it.
             return True
+        if type(need) is _Need:
+            if need.low():
+                # Every resource bound of such a deficit is 0 (_Need).
+                return False
+            need = need.get()
         if opens:
             return (cost + self._bound_opening(need, h) * self.w_new
                     >= best_cost)
@@ -655,6 +699,8 @@ class _Shared:
         self.ws = p.weights / p.scale
         # (a list of its rows: no matrix indexing at every node).
         self.demand_eps = list(p.demand - EPS)
+        # (The same as lists of floats: feasible_at.)
+        self.demand_eps_lists = (p.demand - EPS).tolist()
         # Per server its demand row (views of p.demand: the same values,
         # without indexing the matrix at every node).
         self.rows = list(p.demand)
@@ -751,17 +797,28 @@ class _Need:
     is many orders above the rounding of free room and sums.
     """
 
-    __slots__ = ('search', 'value', '_low')
+    __slots__ = ('search', 'value', '_low', '_bound')
 
     def __init__(self, search):
         self.search = search
         self.value = None
         self._low = None
+        self._bound = None
 
     def get(self):
         if self.value is None:
             self.value = self.search.deficit()
         return self.value
+
+    def bound(self):
+        """bound_for of the deficit (worked out first if need be), once
+        per depth."""
+        found = self._bound
+        if found is None:
+            value = self.get()
+            found = self._bound = (
+                0 if self.low() else self.search.bound_for(value))
+        return found
 
     def low(self):
         """Whether the deficit, worked out already, is below the margin
@@ -774,11 +831,6 @@ class _Need:
                 amount <= low for amount, low in zip(
                     self.value.tolist(), self.search._low_deficit))
         return found
-
-
-def _deficit(need):
-    """The deficit ``need`` holds (an array as it is)."""
-    return need.get() if type(need) is _Need else need
 
 
 class _Walk:

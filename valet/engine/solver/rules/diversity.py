@@ -94,6 +94,14 @@ class _Tracker(base.Tracker):
             mask &= self._has
         return mask
 
+    def allows(self, i, h):
+        """``mask(i)[h]`` for one host (the search asks for a host or
+        two)."""
+        if self.rule.shared or not self._per_host:
+            return bool(self.mask(i)[h])
+        owner = self.owner[h]
+        return owner == -1 or owner == self.rule.unit[i]
+
     def apply(self, i, h):
         dom = self.p.domain[self.rule.level, h]
         if self.owner[dom] == -1:
