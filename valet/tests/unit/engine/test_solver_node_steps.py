@@ -5,7 +5,9 @@ random search states (soft affinity and diversity, hard affinity, host
 and rack levels, servers already placed): the deficit over the hosts in
 use kept by apply and undo, the host test that leaves the deficit for
 last (and skips it when no host can beat the bound), the first candidate
-of a fresh list that skips _cannot_beat, the soft trackers' lists and
+of a fresh list that skips _cannot_beat, the deficit a depth takes
+from the one above when it is well below zero, a host or two checked on
+its own (feasible_at, the rules' allows), the soft trackers' lists and
 the host-level masks read without the domain index.
 """
 
@@ -150,3 +152,64 @@ class TestNodeSteps(base.SolverTestCase):
                         tracker.count.tolist(), search.soft))
                     seen += 1
         self.assertGreater(seen, 20)
+
+    @hypothesis.given(st.integers(0, 10 ** 6))
+    @SETTINGS
+    def test_feasible_at_is_the_mask(self, seed):
+        found = _state(seed)
+        hypothesis.assume(found is not None)
+        rng, search, i = found
+        for k in range(len(search.p.servers)):
+            if search.assign[k] >= 0:
+                continue
+            mask = search.feasible_mask(k)
+            self.assertEqual(mask.tolist(), [
+                search.feasible_at(k, h) for h in range(search.p.slots)])
+            for tracker in search.server_masks[k]:
+                if hasattr(tracker, 'allows'):
+                    self.assertEqual(tracker.mask(k).tolist(), [
+                        bool(tracker.allows(k, h))
+                        for h in range(search.p.slots)])
+
+    @hypothesis.given(st.integers(0, 10 ** 6))
+    @SETTINGS
+    def test_a_low_deficit_bounds_every_placement_below(self, seed):
+        found = _state(seed)
+        hypothesis.assume(found is not None)
+        rng, search, i = found
+        need = search_mod._Need(search)
+        need.get()
+        if need.low():
+            self.assertEqual(0, need.bound())
+        # Deeper down, a deficit well below zero stays at most EPS in
+        # every class the bounds count: each of them is 0.
+        done = []
+        for k in range(len(search.p.servers)):
+            if search.assign[k] >= 0:
+                continue
+            hosts = search.feasible_mask(k).nonzero()[0]
+            if not hosts.size:
+                break
+            h = int(rng.choice(hosts))
+            done.append((k, h, search.apply(k, h)))
+            if need.low():
+                below = search.deficit()
+                self.assertEqual(0, search.bound_for(below))
+                for h2 in range(search.p.slots):
+                    self.assertEqual(0, search._bound_opening(below, h2))
+            need = search_mod._Need(search)
+            need.get()
+        for k, h, token in reversed(done):
+            search.undo(k, h, token)
+
+    def test_low_deficits_are_found(self):
+        # The check above is not vacuous: random states have them.
+        seen = 0
+        for seed in range(40):
+            found = _state(seed)
+            if found is None:
+                continue
+            need = search_mod._Need(found[1])
+            need.get()
+            seen += need.low()
+        self.assertGreater(seen, 5)
