@@ -19,6 +19,8 @@ import numpy as np
 
 from valet.engine.model import request as r
 from valet.engine.solver import decision as d
+from valet.engine.solver import deficits
+from valet.engine.solver.deficits import Need
 from valet.engine.solver import model_cache
 from valet.engine.solver.rules.base import EPS
 from valet.engine.solver.rules.base import find_root
@@ -122,7 +124,7 @@ class Search:
         self.max_empty_free = shared.max_empty_free
         self._cap_list = shared.cap_list
         self._cap_div = shared.cap_div
-        self._low_deficit = shared.low_deficit
+        self.low_deficit = shared.low_deficit
         self._ws = shared.ws
         self._demand_eps = shared.demand_eps
         self._demand_eps_lists = shared.demand_eps_lists
@@ -204,8 +206,8 @@ class Search:
 
         With ``best_cost``, hosts that cannot lead to a cheaper placement
         (by the resource bound) are dropped up front, in one vector step.
-        ``need`` is then the deficit, or a :class:`_Need` that works it out
-        when first asked (before anything else changes the state).
+        ``need`` is then the deficit, or a :class:`deficits.Need` that
+        works it out when first asked (before anything changes the state).
         """
         if best_cost is None:
             mask = self.feasible_mask(i)
@@ -273,7 +275,7 @@ class Search:
         hosts = ok.nonzero()[0]
         if not hosts.size:
             return ok
-        if type(need) is _Need:
+        if type(need) is Need:
             lb_used = need.bound()
             need = need.value
         else:
@@ -302,7 +304,7 @@ class Search:
         again only for the feasible hosts it opens."""
         w_new = self.w_new
         low = False
-        if type(need) is _Need:
+        if type(need) is Need:
             lb_used, low = need.bound(), need.low()
             need = need.value
         else:
@@ -318,7 +320,7 @@ class Search:
         maybe = maybe[self.p.usable.take(maybe)]
         if maybe.size:
             if low:
-                # Every resource bound of such a deficit is 0 (_Need).
+                # Every resource bound of such a deficit is 0 (deficits).
                 mask[maybe] = opened < best_cost
                 return mask
             lbs = self.bounds_for(need[None, :] - np.maximum(
@@ -510,7 +512,7 @@ class Search:
         walk = _Walk(order, bound)
         need = None
         if bound is not None:
-            need = walk.needs[0] = _Need(self)
+            need = walk.needs[0] = Need(self)
         walk.iters[0] = self.candidates(order[0], bound, need)
         walk.made[0] = bound
         return self._run(walk, budget, bound is None, keep)
@@ -542,14 +544,17 @@ class Search:
         # bound, in this state): their first host passed _can_beat's test,
         # which is _cannot_beat's for every host, a moment ago.
         fresh = False
+        # The methods of every node, looked up once.
+        apply, undo, spend = self.apply, self.undo, budget.spend
+        candidates, cannot_beat = self.candidates, self._cannot_beat
         while True:
             i = order[depth]
             if chosen[depth] >= 0:
-                self.undo(i, chosen[depth], undos[depth])
+                undo(i, chosen[depth], undos[depth])
                 chosen[depth] = -1
             if best_cost is not None and needs[depth] is None:
                 # Resumed: the first search had no bound to work out.
-                needs[depth] = _Need(self)
+                needs[depth] = Need(self)
                 needs[depth].get()
             if best_cost is not None and made[depth] != best_cost:
                 # A cheaper placement came after these candidates were
@@ -564,7 +569,7 @@ class Search:
             if fresh:
                 fresh = False
             elif h is not None and best_cost is not None:
-                if self._cannot_beat(i, h, needs[depth], best_cost):
+                if cannot_beat(i, h, needs[depth], best_cost):
                     continue
             if h is None:
                 self.failures[i] += 1
@@ -574,10 +579,10 @@ class Search:
                 iters[depth] = None
                 depth -= 1
                 continue
-            if not budget.spend():
+            if not spend():
                 self._unwind(order, chosen, undos, depth - 1)
                 return 'limit', best, best_cost
-            undos[depth] = self.apply(i, h)
+            undos[depth] = apply(i, h)
             chosen[depth] = h
             if depth == n - 1:
                 cost = self.cost()
@@ -596,13 +601,12 @@ class Search:
             if best_cost is not None:
                 # Worked out by the candidates' first step, in this state,
                 # only if some host may beat the bound; none to work out
-                # when this depth's is well below zero (see _Need).
+                # when this depth's is well below zero (see deficits.Need).
                 need = needs[depth]
-                needs[depth + 1] = need if need.low() else _Need(self)
+                needs[depth + 1] = need if need.low() else Need(self)
                 fresh = True
             depth += 1
-            iters[depth] = self.candidates(order[depth], best_cost,
-                                           needs[depth])
+            iters[depth] = candidates(order[depth], best_cost, needs[depth])
             made[depth] = best_cost
 
     def _cannot_beat(self, i, h, need, best_cost):
@@ -614,9 +618,9 @@ class Search:
         if cost >= best_cost:
             # The resource bound only adds to it.
             return True
-        if type(need) is _Need:
+        if type(need) is Need:
             if need.low():
-                # Every resource bound of such a deficit is 0 (_Need).
+                # Every resource bound of such a deficit is 0 (deficits).
                 return False
             need = need.get()
         if opens:
@@ -687,13 +691,9 @@ class _Shared:
                 found = cache['empty'] = _empty_hosts(p)
         self.was_empty, self.max_empty_free, self.cap_list, self.cap_div = (
             found)
-        # Per resource class, a deficit at most this is "well below
-        # zero" (_Need.low): a millionth of the free room and demand in
-        # play, far above any rounding; a class no empty host has (no
-        # bound counts it) always is.
-        scale = np.abs(p.free).sum(axis=0) + np.abs(p.demand).sum(axis=0)
-        self.low_deficit = [-1e-6 * (1.0 + m) if c else math.inf
-                            for m, c in zip(scale.tolist(), self.cap_list)]
+        # Per resource class, what a deficit "well below zero" is at most
+        # (deficits.Need.low).
+        self.low_deficit = deficits.margins(p, self.cap_list)
         # The ranking's weights per resource class, and the demands less
         # the capacity slack (feasible_mask, at every node).
         self.ws = p.weights / p.scale
@@ -779,58 +779,6 @@ def initial_order(problem):
 
 # An exhausted candidate list.
 _NONE = iter(())
-
-
-class _Need:
-    """The deficit of a depth of the improvement search, worked out when
-    first asked: the candidates ask at their first step, in the state
-    the depth was entered in, and only when some host may beat the
-    bound; a depth whose candidates never ask is left at once.
-
-    A depth below one whose deficit is well below zero (``low``) takes
-    that deficit as its own: placing a server takes its demand from what
-    is left and at most as much from the room on the hosts in use (a
-    host it opens only adds room), so the deficit never grows down the
-    tree, and every resource bound (bound_for, _bound_opening,
-    bounds_for) of a deficit at most EPS in each resource class that
-    counts is 0, whatever its value. The margin (search._low_deficit)
-    is many orders above the rounding of free room and sums.
-    """
-
-    __slots__ = ('search', 'value', '_low', '_bound')
-
-    def __init__(self, search):
-        self.search = search
-        self.value = None
-        self._low = None
-        self._bound = None
-
-    def get(self):
-        if self.value is None:
-            self.value = self.search.deficit()
-        return self.value
-
-    def bound(self):
-        """bound_for of the deficit (worked out first if need be), once
-        per depth."""
-        found = self._bound
-        if found is None:
-            value = self.get()
-            found = self._bound = (
-                0 if self.low() else self.search.bound_for(value))
-        return found
-
-    def low(self):
-        """Whether the deficit, worked out already, is below the margin
-        in every resource class that counts (once per depth)."""
-        found = self._low
-        if found is None:
-            if self.value is None:
-                return False
-            found = self._low = all(
-                amount <= low for amount, low in zip(
-                    self.value.tolist(), self.search._low_deficit))
-        return found
 
 
 class _Walk:

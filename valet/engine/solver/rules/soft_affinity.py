@@ -26,6 +26,8 @@ KIND = group_kinds.SOFT_AFFINITY
 # .all(axis=1) and cumsum without their Python wrappers (every ranking).
 _ALL = np.logical_and.reduce
 _ACC = np.add.accumulate
+# .max() of a vector, without its Python wrapper (every ranking).
+_MAX = np.maximum.reduce
 
 
 class SoftAffinity(soft.Soft):
@@ -166,7 +168,8 @@ class _Tracker(soft.Tracker):
             away = self._fit(free, away, counts, demands)
             here = self._fit(inside, near, counts, demands)
         # Per row of ``free``: per domain, or per host at the host level.
-        count = self.count if self.rule.level else self.count.take(dom)
+        count = (self.count if self.rule.level or self.per_host
+                 else self.count.take(dom))
         ends_away = count + away
         # The members i's domain may end with where i's unit fits, 0
         # elsewhere (a product: the same floats as a where).
@@ -178,10 +181,10 @@ class _Tracker(soft.Tracker):
         first = ends_away[top]
         ends_away[top] = 0
         value = np.maximum(ends_here, first)
-        value[top] = max(ends_here[top], ends_away.max())
+        value[top] = max(ends_here[top], _MAX(ends_away))
         if self.rule.level:
             value = value.take(dom)
-        return (value.max() - value) * self.weight
+        return (_MAX(value) - value) * self.weight
 
     def _plain_rank(self):
         """Per host, the members its domain falls short of the domain that
@@ -193,8 +196,8 @@ class _Tracker(soft.Tracker):
         fit = soft.fits(self._sizes_left(left), free, len(left))
         if self.rule.level:
             fit = fit.take(dom)
-        ends = self.count.take(dom) + fit
-        return (ends.max() - ends) * self.weight
+        ends = (self.count if self.per_host else self.count.take(dom)) + fit
+        return (_MAX(ends) - ends) * self.weight
 
     def _sizes_left(self, left):
         """The cumulative demands of members ``left`` (less the slack),

@@ -17,7 +17,7 @@ import hypothesis
 from hypothesis import strategies as st
 import numpy as np
 
-from valet.engine.solver import search as search_mod
+from valet.engine.solver import deficits
 from valet.tests.unit.engine import base
 from valet.tests.unit.engine import test_solver_soft_speed as soft_speed
 
@@ -86,7 +86,7 @@ class TestNodeSteps(base.SolverTestCase):
         for best in _best_costs(rng, search):
             expected = (soft_speed._can_beat_by_formula(
                 search, i, best, need) & search.feasible_mask(i))
-            lazy = search_mod._Need(search)
+            lazy = deficits.Need(search)
             got = search._can_beat(i, best, lazy)
             self.assertEqual(expected.tolist(), got.tolist())
             self.assertEqual(expected.tolist(),
@@ -177,7 +177,7 @@ class TestNodeSteps(base.SolverTestCase):
         found = _state(seed)
         hypothesis.assume(found is not None)
         rng, search, i = found
-        need = search_mod._Need(search)
+        need = deficits.Need(search)
         need.get()
         if need.low():
             self.assertEqual(0, need.bound())
@@ -197,7 +197,7 @@ class TestNodeSteps(base.SolverTestCase):
                 self.assertEqual(0, search.bound_for(below))
                 for h2 in range(search.p.slots):
                     self.assertEqual(0, search._bound_opening(below, h2))
-            need = search_mod._Need(search)
+            need = deficits.Need(search)
             need.get()
         for k, h, token in reversed(done):
             search.undo(k, h, token)
@@ -209,7 +209,7 @@ class TestNodeSteps(base.SolverTestCase):
             found = _state(seed)
             if found is None:
                 continue
-            need = search_mod._Need(found[1])
+            need = deficits.Need(found[1])
             need.get()
             seen += need.low()
         self.assertGreater(seen, 5)
