@@ -74,5 +74,5 @@ class Need:
                 return False
             found = self._low = all(
                 amount <= most for amount, most in zip(
-                    self.value.tolist(), self.search.low_deficit))
+                    self.value.tolist(), self.search.low_deficit()))
         return found

@@ -31,8 +31,7 @@ from valet.engine.solver.rules.base import find_root
 _ALL = np.logical_and.reduce
 _SUM = np.add.reduce
 
-# At most this many hosts left by the bound test are checked one by one
-# (feasible_at) instead of through the whole feasible mask.
+# Hosts left by the bound test checked one by one (feasible_at), at most.
 FEW_HOSTS = 2
 # Ranking: opening an empty host outweighs any fragmentation difference.
 NEW_HOST_RANK = 1e6
@@ -63,15 +62,12 @@ class Search:
         # One weighted soft violation outweighs every move and new host.
         self.soft_unit = (n + 1) * (PRIMARY + 1)
         self.free = p.free.copy()
-        # Per host its row of free (views): apply and undo change one
-        # row in place, without indexing the matrix at every node.
-        self._free_rows = list(self.free)
         self.count = p.base_count.copy()
         # Usable hosts running servers (deficit), kept current by apply
         # and undo as a host's count leaves or comes back to zero.
         self.in_use = p.usable & (self.count > 0)
-        self._usable = p.usable.tolist()
         shared = _shared(p)
+        self._usable = shared.usable
         # Read-only, shared by the searches of the problem.
         self.was_empty = shared.was_empty
         # Hosts a placement would open now (empty, none of the request's
@@ -87,10 +83,6 @@ class Search:
         trackers = self.trackers = [c.start(self) for c in p.constraints]
         self.server_trackers = [[trackers[c] for c in cs]
                                 for cs in p.server_rules]
-        # The trackers whose masks prune: a soft rule's lets every host
-        # through (rules.base), so feasible_mask skips it.
-        self.server_masks = [[t for t in ts if not t.rule.soft]
-                             for ts in self.server_trackers]
         self.soft_trackers = [t for t in trackers if t.rule.soft]
         # Per server its soft rules and the rules whose trackers add to
         # the ranking (affinity: rack_choice), as indices once per
@@ -106,6 +98,11 @@ class Search:
                             for cs in shared.server_soft]
         self.server_bias = [[trackers[c] for c in cs] if cs else []
                             for cs in shared.server_bias]
+        # The trackers whose masks prune: a soft rule's lets every host
+        # through (rules.base), so feasible_mask skips it.
+        self.server_masks = [
+            [t for t in ts if not t.rule.soft] if soft else ts
+            for ts, soft in zip(self.server_trackers, shared.server_soft)]
         # Weighted violations so far (the soft trackers keep it current),
         # from placed members at first, and what no placement avoids.
         if shared.soft is None:
@@ -124,10 +121,9 @@ class Search:
         self.max_empty_free = shared.max_empty_free
         self._cap_list = shared.cap_list
         self._cap_div = shared.cap_div
-        self.low_deficit = shared.low_deficit
+        self._shared = shared
         self._ws = shared.ws
         self._demand_eps = shared.demand_eps
-        self._demand_eps_lists = shared.demand_eps_lists
         self.demand_rows = shared.rows
 
     # ------------------------------------------------------------- feasible
@@ -142,13 +138,12 @@ class Search:
         return mask
 
     def feasible_at(self, i, h):
-        """``feasible_mask(i)[h]`` for one host: the same comparisons in
-        plain floats, and each rule asked for that host alone where it
-        can be (``allows``; its mask's item otherwise)."""
+        """``feasible_mask(i)[h]``: the same comparisons in plain floats,
+        each rule asked for host h alone (``allows``, else its mask)."""
         if not self.p.static[i][h]:
             return False
-        for room, demand in zip(self._free_rows[h].tolist(),
-                                self._demand_eps_lists[i]):
+        for room, demand in zip(self.free[h].tolist(),
+                                self._shared.demand_eps_list(i)):
             if not room >= demand:
                 return False
         for tracker in self.server_masks[i]:
@@ -229,9 +224,7 @@ class Search:
         # finds them as here: the subtrees tried since are undone, and
         # counts are integers); the free room is read as each host comes.
         busy = self.count.take(order).tolist()
-        # (Each host's row through its view: no indexing of the matrix.)
-        special, fixed_keys = self.special, self._fixed_keys
-        free = self._free_rows
+        special, fixed_keys, free = self.special, self._fixed_keys, self.free
         for h, used in zip(order, busy):
             if h == first:
                 continue
@@ -250,14 +243,10 @@ class Search:
 
     def _can_beat(self, i, best_cost, need):
         """The feasible hosts for server i whose choice keeps the cost
-        bound below ``best_cost``.
-
-        The resource bound only lowers what a choice may add: the hosts
-        that beat the bound without it are worked out first, and when
-        there are none (deep in the improvement phase, most servers: a
-        choice would open a host or add a violation) neither the deficit
-        nor the feasible mask is.
-        """
+        bound below ``best_cost``. The resource bound only takes hosts
+        away: those that beat the bound without it come first, and when
+        there are none (most dead ends) neither the deficit nor the
+        feasible mask is worked out."""
         base = self.cost()
         w_new = self.w_new
         # What a host's choice may add to the cost (integers) and still
@@ -275,11 +264,7 @@ class Search:
         hosts = ok.nonzero()[0]
         if not hosts.size:
             return ok
-        if type(need) is Need:
-            lb_used = need.bound()
-            need = need.value
-        else:
-            lb_used = self.bound_for(need)
+        need, lb_used, _ = self._resolved(need)
         if lb_used and w_new:
             gap -= lb_used * w_new
             if gap <= 0:
@@ -303,12 +288,7 @@ class Search:
         opens, so one scalar test, and the resource bound worked out
         again only for the feasible hosts it opens."""
         w_new = self.w_new
-        low = False
-        if type(need) is Need:
-            lb_used, low = need.bound(), need.low()
-            need = need.value
-        else:
-            lb_used = self.bound_for(need)
+        need, lb_used, low = self._resolved(need)
         if best_cost - base - lb_used * w_new <= 0:
             return np.zeros(self.p.slots, dtype=bool)
         mask = self.feasible_mask(i)
@@ -359,9 +339,8 @@ class Search:
         return ok
 
     def _beats_bounded(self, i, gap, lb_used, need):
-        """_beats in general: a server that runs somewhere (moving it
-        adds w_move), and the resource bound that may drop by a host
-        where one is opened."""
+        """_beats with moves (w_move) and a resource bound that may drop
+        by a host where one is opened."""
         w_new = self.w_new
         opens = self.opens
         extra = opens * w_new
@@ -402,7 +381,8 @@ class Search:
     def apply(self, i, h):
         """Place server i on host h; returns what :meth:`undo` takes."""
         demand = self.demand_rows[i]
-        row = self._free_rows[h]
+        # A view of the host's row, changed in place.
+        row = self.free[h]
         row -= demand
         self.left -= demand
         count = self.count[h]
@@ -427,7 +407,7 @@ class Search:
     def undo(self, i, h, undo):
         opened, tokens = undo
         demand = self.demand_rows[i]
-        row = self._free_rows[h]
+        row = self.free[h]
         row += demand
         self.left += demand
         count = self.count[h] - 1
@@ -448,6 +428,10 @@ class Search:
         self.n_placed -= 1
 
     # ------------------------------------------------------------- bounds
+    def low_deficit(self):
+        """Per resource class, a deficit's most to be low (deficits)."""
+        return self._shared.low_deficit(self.p)
+
     def cost(self):
         return (self.soft * self.soft_unit + self.new_hosts * self.w_new
                 + self.moves * self.w_move)
@@ -618,15 +602,21 @@ class Search:
         if cost >= best_cost:
             # The resource bound only adds to it.
             return True
-        if type(need) is Need:
-            if need.low():
-                # Every resource bound of such a deficit is 0 (deficits).
-                return False
-            need = need.get()
+        need, bound, low = self._resolved(need)
+        if low:
+            # Every resource bound of such a deficit is 0 (deficits).
+            return False
         if opens:
             return (cost + self._bound_opening(need, h) * self.w_new
                     >= best_cost)
-        return cost + self.bound_for(need) * self.w_new >= best_cost
+        return cost + bound * self.w_new >= best_cost
+
+    def _resolved(self, need):
+        """(deficit, its bound_for, whether it is low) of a deficit or a
+        deficits.Need (worked out by now: its bound kept per depth)."""
+        if type(need) is Need:
+            return need.get(), need.bound(), need.low()
+        return need, self.bound_for(need), False
 
     def _bound_opening(self, need, h):
         """bound_for(need - the room host h opens): a handful of resource
@@ -691,19 +681,29 @@ class _Shared:
                 found = cache['empty'] = _empty_hosts(p)
         self.was_empty, self.max_empty_free, self.cap_list, self.cap_div = (
             found)
-        # Per resource class, what a deficit "well below zero" is at most
-        # (deficits.Need.low).
-        self.low_deficit = deficits.margins(p, self.cap_list)
+        # (usable as a list: apply and undo read it per host.)
+        self.usable = p.usable.tolist()
+        self._low_deficit = self._demand_eps_lists = None
         # The ranking's weights per resource class, and the demands less
         # the capacity slack (feasible_mask, at every node).
         self.ws = p.weights / p.scale
         # (a list of its rows: no matrix indexing at every node).
         self.demand_eps = list(p.demand - EPS)
-        # (The same as lists of floats: feasible_at.)
-        self.demand_eps_lists = (p.demand - EPS).tolist()
         # Per server its demand row (views of p.demand: the same values,
         # without indexing the matrix at every node).
         self.rows = list(p.demand)
+
+    def demand_eps_list(self, i):
+        """demand_eps[i] as a list of floats (feasible_at)."""
+        if self._demand_eps_lists is None:
+            self._demand_eps_lists = [row.tolist() for row in self.demand_eps]
+        return self._demand_eps_lists[i]
+
+    def low_deficit(self, p):
+        """Per resource class, a deficit's most to be low (deficits)."""
+        if self._low_deficit is None:
+            self._low_deficit = deficits.margins(p, self.cap_list)
+        return self._low_deficit
 
 
 def _empty_hosts(p):
