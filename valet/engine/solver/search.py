@@ -19,6 +19,8 @@ import numpy as np
 
 from valet.engine.model import request as r
 from valet.engine.solver import decision as d
+from valet.engine.solver import deficits
+from valet.engine.solver.deficits import Need
 from valet.engine.solver import model_cache
 from valet.engine.solver.rules.base import EPS
 from valet.engine.solver.rules.base import find_root
@@ -29,6 +31,8 @@ from valet.engine.solver.rules.base import find_root
 _ALL = np.logical_and.reduce
 _SUM = np.add.reduce
 
+# Hosts left by the bound test checked one by one (feasible_at), at most.
+FEW_HOSTS = 2
 # Ranking: opening an empty host outweighs any fragmentation difference.
 NEW_HOST_RANK = 1e6
 # Cost: the first objective's unit outweighs any count of the second.
@@ -59,8 +63,11 @@ class Search:
         self.soft_unit = (n + 1) * (PRIMARY + 1)
         self.free = p.free.copy()
         self.count = p.base_count.copy()
-        self.req_count = np.zeros(p.slots, dtype=np.int64)
+        # Usable hosts running servers (deficit), kept current by apply
+        # and undo as a host's count leaves or comes back to zero.
+        self.in_use = p.usable & (self.count > 0)
         shared = _shared(p)
+        self._usable = shared.usable
         # Read-only, shared by the searches of the problem.
         self.was_empty = shared.was_empty
         # Hosts a placement would open now (empty, none of the request's
@@ -91,6 +98,11 @@ class Search:
                             for cs in shared.server_soft]
         self.server_bias = [[trackers[c] for c in cs] if cs else []
                             for cs in shared.server_bias]
+        # The trackers whose masks prune: a soft rule's lets every host
+        # through (rules.base), so feasible_mask skips it.
+        self.server_masks = [
+            [t for t in ts if not t.rule.soft] if soft else ts
+            for ts, soft in zip(self.server_trackers, shared.server_soft)]
         # Weighted violations so far (the soft trackers keep it current),
         # from placed members at first, and what no placement avoids.
         if shared.soft is None:
@@ -109,9 +121,10 @@ class Search:
         self.max_empty_free = shared.max_empty_free
         self._cap_list = shared.cap_list
         self._cap_div = shared.cap_div
+        self._shared = shared
         self._ws = shared.ws
         self._demand_eps = shared.demand_eps
-        self._rows = shared.rows
+        self.demand_rows = shared.rows
 
     # ------------------------------------------------------------- feasible
     def feasible_mask(self, i):
@@ -120,15 +133,31 @@ class Search:
         # Array methods, not np.all & co.: their wrappers cost more than
         # the work on a few dozen hosts, at every node.
         mask = p.static[i] & _ALL(self.free >= self._demand_eps[i], axis=1)
-        for tracker in self.server_trackers[i]:
+        for tracker in self.server_masks[i]:
             mask &= tracker.mask(i)
         return mask
+
+    def feasible_at(self, i, h):
+        """``feasible_mask(i)[h]``: the same comparisons in plain floats,
+        each rule asked for host h alone (``allows``, else its mask)."""
+        if not self.p.static[i][h]:
+            return False
+        for room, demand in zip(self.free[h].tolist(),
+                                self._shared.demand_eps_list(i)):
+            if not room >= demand:
+                return False
+        for tracker in self.server_masks[i]:
+            allows = getattr(tracker, 'allows', None)
+            if not (allows(i, h) if allows is not None
+                    else tracker.mask(i)[h]):
+                return False
+        return True
 
     # ---------------------------------------------------------------- rank
     def scores(self, i, idx):
         """Lower is better; used hosts first when consolidating."""
         # take and a dot product: fewer numpy calls on a few dozen hosts.
-        left = (self.free.take(idx, 0) - self._rows[i]) @ self._ws
+        left = (self.free.take(idx, 0) - self.demand_rows[i]) @ self._ws
         if self.consolidate:
             score = left + self.opens.take(idx) * NEW_HOST_RANK
         else:
@@ -156,7 +185,7 @@ class Search:
         return total
 
     def symmetry_key(self, h):
-        # count holds the request's servers too (req_count <= count).
+        # count holds the request's servers too.
         if h in self.special or self.count[h]:
             return ('host', h)
         # The host's attributes and domains never change: once per host.
@@ -172,10 +201,13 @@ class Search:
 
         With ``best_cost``, hosts that cannot lead to a cheaper placement
         (by the resource bound) are dropped up front, in one vector step.
+        ``need`` is then the deficit, or a :class:`deficits.Need` that
+        works it out when first asked (before anything changes the state).
         """
-        mask = self.feasible_mask(i)
-        if best_cost is not None:
-            mask = self._can_beat(i, best_cost, need, mask)
+        if best_cost is None:
+            mask = self.feasible_mask(i)
+        else:
+            mask = self._can_beat(i, best_cost, need)
         idx = mask.nonzero()[0]
         if idx.size <= 1:
             # No choice to rank (an affinity partner's host, say).
@@ -209,34 +241,107 @@ class Search:
             seen.add(key)
             yield h
 
-    def _can_beat(self, i, best_cost, need, mask):
-        """The hosts of ``mask`` whose choice keeps the cost bound below
-        ``best_cost``."""
+    def _can_beat(self, i, best_cost, need):
+        """The feasible hosts for server i whose choice keeps the cost
+        bound below ``best_cost``. The resource bound only takes hosts
+        away: those that beat the bound without it come first, and when
+        there are none (most dead ends) neither the deficit nor the
+        feasible mask is worked out."""
         base = self.cost()
         w_new = self.w_new
-        lb_used = self.bound_for(need)
         # What a host's choice may add to the cost (integers) and still
-        # beat best_cost.
-        gap = best_cost - base - lb_used * w_new
+        # beat best_cost, before the resource bound.
+        gap = best_cost - base
         if gap <= 0:
             # No host can: each adds to the cost, and one it opens lowers
             # the resource bound by at most one host.
-            return mask & False
-        if self.current_slot[i] < 0 and not self.server_soft[i]:
-            # Only opening a host adds to the cost: the same for every
-            # host it opens, so one scalar test, and the resource bound
-            # worked out again only for the hosts of the mask it opens.
-            opened = base + w_new
-            if opened + lb_used * w_new < best_cost:
-                return mask
-            maybe = (mask & self.opens).nonzero()[0]
-            mask = mask & ~self.opens
-            maybe = maybe[self.p.usable.take(maybe)]
-            if maybe.size:
-                lbs = self.bounds_for(need[None, :] - np.maximum(
-                    self.free[maybe], 0))
-                mask[maybe] = opened + lbs * w_new < best_cost
+            return np.zeros(self.p.slots, dtype=bool)
+        cur = self.current_slot[i]
+        if cur < 0 and not self.server_soft[i]:
+            return self._plain_can_beat(i, best_cost, need, base)
+        ok = (self._beats(i, gap) if cur < 0
+              else self._beats_bounded(i, gap, 0, None))
+        hosts = ok.nonzero()[0]
+        if not hosts.size:
+            return ok
+        need, lb_used, _ = self._resolved(need)
+        if lb_used and w_new:
+            gap -= lb_used * w_new
+            if gap <= 0:
+                return np.zeros(self.p.slots, dtype=bool)
+            ok = self._beats_bounded(i, gap, lb_used, need)
+            hosts = ok.nonzero()[0]
+        if hosts.size > FEW_HOSTS:
+            mask = self.feasible_mask(i)
+            mask &= ok
             return mask
+        # A host or two (most nodes): each asked on its own.
+        mask = np.zeros(self.p.slots, dtype=bool)
+        for h in hosts.tolist():
+            if self.feasible_at(i, h):
+                mask[h] = True
+        return mask
+
+    def _plain_can_beat(self, i, best_cost, need, base):
+        """_can_beat for a server without soft rules, running nowhere:
+        only opening a host adds to the cost, the same for every host it
+        opens, so one scalar test, and the resource bound worked out
+        again only for the feasible hosts it opens."""
+        w_new = self.w_new
+        need, lb_used, low = self._resolved(need)
+        if best_cost - base - lb_used * w_new <= 0:
+            return np.zeros(self.p.slots, dtype=bool)
+        mask = self.feasible_mask(i)
+        opened = base + w_new
+        if opened + lb_used * w_new < best_cost:
+            return mask
+        maybe = (mask & self.opens).nonzero()[0]
+        mask = mask & ~self.opens
+        maybe = maybe[self.p.usable.take(maybe)]
+        if maybe.size:
+            if low:
+                # Every resource bound of such a deficit is 0 (deficits).
+                mask[maybe] = opened < best_cost
+                return mask
+            lbs = self.bounds_for(need[None, :] - np.maximum(
+                self.free[maybe], 0))
+            mask[maybe] = opened + lbs * w_new < best_cost
+        return mask
+
+    def _beats(self, i, gap):
+        """Per host whether placing soft server i there (not running
+        anywhere) adds less than ``gap``, when the resource bound cannot
+        drop: opening a host adds w_new, each soft rule its weighted
+        violation. A term that reaches the gap alone rules hosts out (a
+        mask, not a sum)."""
+        opens = self.opens
+        w_new = self.w_new
+        out = extra = None
+        if w_new >= gap:
+            out = opens
+        elif w_new:
+            extra = opens * w_new
+        unit = self.soft_unit
+        for tracker in self.server_soft[i]:
+            hit = tracker.adds(i)
+            step = tracker.weight * unit
+            if step >= gap:
+                out = hit if out is None else out | hit
+            elif extra is None:
+                extra = hit * step
+            else:
+                extra = extra + hit * step
+        if extra is None:
+            return ~out
+        ok = extra < gap
+        if out is not None:
+            ok &= ~out
+        return ok
+
+    def _beats_bounded(self, i, gap, lb_used, need):
+        """_beats with moves (w_move) and a resource bound that may drop
+        by a host where one is opened."""
+        w_new = self.w_new
         opens = self.opens
         extra = opens * w_new
         cur = self.current_slot[i]
@@ -261,7 +366,7 @@ class Search:
             ok &= ~barred
         if not drop:
             # The bound cannot drop (or does not count).
-            return mask & ok
+            return ok
         maybe = opens & ~ok & self.p.usable & (extra < gap + drop)
         if barred is not None:
             maybe &= ~barred
@@ -270,57 +375,72 @@ class Search:
             lbs = self.bounds_for(need[None, :] - np.maximum(
                 self.free[maybe], 0))
             ok[maybe] = extra[maybe] + (lbs - lb_used) * w_new < gap
-        return mask & ok
+        return ok
 
     # -------------------------------------------------------- apply / undo
     def apply(self, i, h):
-        demand = self._rows[i]
-        undo = []
-        self.free[h] -= demand
+        """Place server i on host h; returns what :meth:`undo` takes."""
+        demand = self.demand_rows[i]
+        # A view of the host's row, changed in place.
+        row = self.free[h]
+        row -= demand
         self.left -= demand
-        self.count[h] += 1
-        if self.opens[h]:
+        count = self.count[h]
+        self.count[h] = count + 1
+        if not count and self._usable[h]:
+            self.in_use[h] = True
+        # A host the request's first server opens (the token: undo
+        # reopens it, as no other of the request's servers is left there).
+        opened = self.opens[h]
+        if opened:
             self.new_hosts += 1
             self.opens[h] = False
-        self.req_count[h] += 1
-        if self.current_slot[i] >= 0 and self.current_slot[i] != h:
+        cur = self.current_slot[i]
+        if cur >= 0 and cur != h:
             self.moves += 1
-        for tracker in self.server_trackers[i]:
-            undo.append(tracker.apply(i, h))
+        trackers = self.server_trackers[i]
+        tokens = [t.apply(i, h) for t in trackers] if trackers else None
         self.assign[i] = h
         self.n_placed += 1
-        return undo
+        return opened, tokens
 
     def undo(self, i, h, undo):
-        demand = self._rows[i]
-        self.free[h] += demand
+        opened, tokens = undo
+        demand = self.demand_rows[i]
+        row = self.free[h]
+        row += demand
         self.left += demand
-        self.count[h] -= 1
-        self.req_count[h] -= 1
-        if self.req_count[h] == 0 and self.was_empty[h]:
+        count = self.count[h] - 1
+        self.count[h] = count
+        if not count and self._usable[h]:
+            self.in_use[h] = False
+        if opened:
             self.new_hosts -= 1
             self.opens[h] = True
-        if self.current_slot[i] >= 0 and self.current_slot[i] != h:
+        cur = self.current_slot[i]
+        if cur >= 0 and cur != h:
             self.moves -= 1
-        trackers = self.server_trackers[i]
-        for k in range(len(trackers) - 1, -1, -1):
-            trackers[k].undo(i, h, undo[k])
+        if tokens:
+            trackers = self.server_trackers[i]
+            for k in range(len(trackers) - 1, -1, -1):
+                trackers[k].undo(i, h, tokens[k])
         self.assign[i] = -1
         self.n_placed -= 1
 
     # ------------------------------------------------------------- bounds
+    def low_deficit(self):
+        """Per resource class, a deficit's most to be low (deficits)."""
+        return self._shared.low_deficit(self.p)
+
     def cost(self):
         return (self.soft * self.soft_unit + self.new_hosts * self.w_new
                 + self.moves * self.w_move)
 
     def deficit(self):
         """Demand of unplaced servers beyond the room on hosts in use."""
-        p = self.p
-        # The request's servers are counted in count too.
-        in_use = (p.usable & (self.count > 0)).nonzero()[0]
-        # The rows by index (take), not by mask: the same rows in the same
-        # order, with less overhead at every node.
-        room = _SUM(np.maximum(self.free.take(in_use, 0), 0), axis=0)
+        # The request's servers are counted in count too (in_use).
+        room = self.free[self.in_use]
+        room = _SUM(np.maximum(room, 0, out=room), axis=0)
         return self.left - room
 
     def bound_for(self, need):
@@ -374,9 +494,10 @@ class Search:
         if n == 0:
             return 'found', [], self.cost()
         walk = _Walk(order, bound)
+        need = None
         if bound is not None:
-            walk.needs[0] = self.deficit()
-        walk.iters[0] = self.candidates(order[0], bound, walk.needs[0])
+            need = walk.needs[0] = Need(self)
+        walk.iters[0] = self.candidates(order[0], bound, need)
         walk.made[0] = bound
         return self._run(walk, budget, bound is None, keep)
 
@@ -403,26 +524,36 @@ class Search:
         n = len(order)
         best, best_cost = walk.best, walk.best_cost
         depth = walk.depth
+        # Whether the candidates at this depth were just made (under this
+        # bound, in this state): their first host passed _can_beat's test,
+        # which is _cannot_beat's for every host, a moment ago.
+        fresh = False
+        # The methods of every node, looked up once.
+        apply, undo, spend = self.apply, self.undo, budget.spend
+        candidates, cannot_beat = self.candidates, self._cannot_beat
         while True:
             i = order[depth]
             if chosen[depth] >= 0:
-                self.undo(i, chosen[depth], undos[depth])
+                undo(i, chosen[depth], undos[depth])
                 chosen[depth] = -1
             if best_cost is not None and needs[depth] is None:
                 # Resumed: the first search had no bound to work out.
-                needs[depth] = self.deficit()
+                needs[depth] = Need(self)
+                needs[depth].get()
             if best_cost is not None and made[depth] != best_cost:
                 # A cheaper placement came after these candidates were
                 # ranked: when no host here can beat it (what _can_beat
                 # asks first), drop them all at once instead of one by
                 # one through _cannot_beat.
                 made[depth] = best_cost
-                if (self.cost() + self.bound_for(needs[depth]) * self.w_new
+                if (self.cost() + needs[depth].bound() * self.w_new
                         >= best_cost):
                     iters[depth] = _NONE
             h = next(iters[depth], None)
-            if h is not None and best_cost is not None:
-                if self._cannot_beat(i, h, needs[depth], best_cost):
+            if fresh:
+                fresh = False
+            elif h is not None and best_cost is not None:
+                if cannot_beat(i, h, needs[depth], best_cost):
                     continue
             if h is None:
                 self.failures[i] += 1
@@ -432,10 +563,10 @@ class Search:
                 iters[depth] = None
                 depth -= 1
                 continue
-            if not budget.spend():
+            if not spend():
                 self._unwind(order, chosen, undos, depth - 1)
                 return 'limit', best, best_cost
-            undos[depth] = self.apply(i, h)
+            undos[depth] = apply(i, h)
             chosen[depth] = h
             if depth == n - 1:
                 cost = self.cost()
@@ -451,11 +582,15 @@ class Search:
                     return ('found' if first else 'exhausted',
                             best, best_cost)
                 continue
-            depth += 1
             if best_cost is not None:
-                needs[depth] = self.deficit()
-            iters[depth] = self.candidates(order[depth], best_cost,
-                                           needs[depth])
+                # Worked out by the candidates' first step, in this state,
+                # only if some host may beat the bound; none to work out
+                # when this depth's is well below zero (see deficits.Need).
+                need = needs[depth]
+                needs[depth + 1] = need if need.low() else Need(self)
+                fresh = True
+            depth += 1
+            iters[depth] = candidates(order[depth], best_cost, needs[depth])
             made[depth] = best_cost
 
     def _cannot_beat(self, i, h, need, best_cost):
@@ -467,10 +602,21 @@ class Search:
         if cost >= best_cost:
             # The resource bound only adds to it.
             return True
+        need, bound, low = self._resolved(need)
+        if low:
+            # Every resource bound of such a deficit is 0 (deficits).
+            return False
         if opens:
             return (cost + self._bound_opening(need, h) * self.w_new
                     >= best_cost)
-        return cost + self.bound_for(need) * self.w_new >= best_cost
+        return cost + bound * self.w_new >= best_cost
+
+    def _resolved(self, need):
+        """(deficit, its bound_for, whether it is low) of a deficit or a
+        deficits.Need (worked out by now: its bound kept per depth)."""
+        if type(need) is Need:
+            return need.get(), need.bound(), need.low()
+        return need, self.bound_for(need), False
 
     def _bound_opening(self, need, h):
         """bound_for(need - the room host h opens): a handful of resource
@@ -535,6 +681,9 @@ class _Shared:
                 found = cache['empty'] = _empty_hosts(p)
         self.was_empty, self.max_empty_free, self.cap_list, self.cap_div = (
             found)
+        # (usable as a list: apply and undo read it per host.)
+        self.usable = p.usable.tolist()
+        self._low_deficit = self._demand_eps_lists = None
         # The ranking's weights per resource class, and the demands less
         # the capacity slack (feasible_mask, at every node).
         self.ws = p.weights / p.scale
@@ -543,6 +692,18 @@ class _Shared:
         # Per server its demand row (views of p.demand: the same values,
         # without indexing the matrix at every node).
         self.rows = list(p.demand)
+
+    def demand_eps_list(self, i):
+        """demand_eps[i] as a list of floats (feasible_at)."""
+        if self._demand_eps_lists is None:
+            self._demand_eps_lists = [row.tolist() for row in self.demand_eps]
+        return self._demand_eps_lists[i]
+
+    def low_deficit(self, p):
+        """Per resource class, a deficit's most to be low (deficits)."""
+        if self._low_deficit is None:
+            self._low_deficit = deficits.margins(p, self.cap_list)
+        return self._low_deficit
 
 
 def _empty_hosts(p):

@@ -38,6 +38,14 @@ class Affinity(base.Constraint):
     def start(self, search):
         return _Tracker(self, search)
 
+    def host_domains(self, problem):
+        """Per host its domain of the rule's level (a list), worked out
+        once."""
+        found = self.__dict__.get('_host_domains')
+        if found is None:
+            found = self._host_domains = problem.domain[self.level].tolist()
+        return found
+
     def explain(self, problem, tracker):
         ok_hosts = np.ones(problem.slots, dtype=bool)
         for m in self.members:
@@ -112,6 +120,22 @@ class _Tracker(base.Tracker):
         if rule.allowed is not None:
             ok &= self._allowed(lv)
         return ok[lv.index]
+
+    def allows(self, i, h):
+        """``mask(i)[h]`` for one host (the search asks for a host or
+        two): the same tests on that host alone."""
+        rule = self.rule
+        if self.domain is not None:
+            # lv.within(domain): the hosts of the chosen domain.
+            return rule.host_domains(self.p)[h] == self.domain
+        if rule.level == 0 and rule.allowed is None:
+            # The host must hold the whole group (mask's look-ahead).
+            for room, need in zip(self.search.free[h].tolist(),
+                                  (self.left - EPS).tolist()):
+                if not room >= need:
+                    return False
+            return True
+        return bool(self.mask(i)[h])
 
     def _allowed(self, lv):
         """Per domain id (and ``lv.count`` for none) whether the placed

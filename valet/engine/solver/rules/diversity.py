@@ -67,20 +67,40 @@ class _Tracker(base.Tracker):
         super().__init__(rule, search)
         self.owner = rule.owner.copy()
         self._safe, self._has = self.p.domain_index(rule.level)
+        # Every host its own domain, in slot order (the host level): the
+        # per-domain mask is the hosts' as it is (once per rule).
+        found = rule.__dict__.get('_per_host')
+        if found is None:
+            p = self.p
+            found = rule._per_host = (
+                len(self.owner) == p.slots and bool(self._has.all())
+                and bool((self._safe == np.arange(p.slots)).all()))
+        self._per_host = found
 
     def mask(self, i):
         rule = self.rule
         unit = rule.unit[i]
         # Per domain, then to the hosts in one take (fewer numpy calls).
         owner = self.owner
-        mask = ((owner == -1) | (owner == unit)).take(self._safe)
+        mask = (owner == -1) | (owner == unit)
+        if not self._per_host:
+            mask = mask.take(self._safe)
+            mask &= self._has
         if rule.shared:
             dom = self.p.domain[rule.level]
             for shared_dom, units in rule.shared.items():
                 if unit in units:
                     mask |= (dom == shared_dom)
-        mask &= self._has
+            mask &= self._has
         return mask
+
+    def allows(self, i, h):
+        """``mask(i)[h]`` for one host (the search asks for a host or
+        two)."""
+        if self.rule.shared or not self._per_host:
+            return bool(self.mask(i)[h])
+        owner = self.owner[h]
+        return owner == -1 or owner == self.rule.unit[i]
 
     def apply(self, i, h):
         dom = self.p.domain[self.rule.level, h]

@@ -79,6 +79,17 @@ class Soft(base.Constraint):
         """Violations no placement can avoid (unweighted)."""
         raise NotImplementedError
 
+    def per_host(self, problem):
+        """Whether domain h is host h's for every host (worked out once):
+        ``count.take(domains)`` is then ``count`` itself."""
+        found = self.__dict__.get('_per_host')
+        if found is None:
+            domains = problem.domain_index(self.level)[0]
+            found = self._per_host = (
+                len(self.placed) == problem.slots
+                and bool((domains == np.arange(problem.slots)).all()))
+        return found
+
     def host_domains(self, problem):
         """Per host its domain of the rule's level (a list), worked out
         once (each search of the problem starts a tracker)."""
@@ -136,6 +147,9 @@ class Tracker(base.Tracker):
         # node) and the same as an index array (-1 read as 0).
         self.host_domain = rule.host_domains(self.p)
         self.domains = self.p.domain_index(rule.level)[0]
+        # Whether every host is its own domain, in slot order (the host
+        # level): a per-domain array is then per host as it is.
+        self.per_host = rule.per_host(self.p)
 
     def mask(self, i):
         return self.everywhere

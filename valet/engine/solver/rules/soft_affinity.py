@@ -26,6 +26,8 @@ KIND = group_kinds.SOFT_AFFINITY
 # .all(axis=1) and cumsum without their Python wrappers (every ranking).
 _ALL = np.logical_and.reduce
 _ACC = np.add.accumulate
+# .max() of a vector, without its Python wrapper (every ranking).
+_MAX = np.maximum.reduce
 
 
 class SoftAffinity(soft.Soft):
@@ -117,9 +119,17 @@ class _Tracker(soft.Tracker):
         self.unit_of, self.bits, self.plain, self.by_size = start[:4]
         self.any_bits = any(self.bits)
         # Per unit what is left to place of it: members, demand, size
-        # (kept current).
-        self.left, self.left_demand, self.left_size = (
-            a.copy() for a in start[4:])
+        # (kept current; members and sizes as lists of floats, the same
+        # values rank read through tolist, without numpy's per-item cost
+        # in apply and undo).
+        left, demand, size = start[4:]
+        self.left = left.tolist()
+        self.left_demand = demand.copy()
+        self.left_size = size.tolist()
+        # Per unit its row of left_demand (views, changed in place), and
+        # per server its size (the problem's, as floats).
+        self._demand_rows = list(self.left_demand)
+        self._sizes = search.p.size.tolist()
 
     def rank(self, i):
         """Per host, how many members the best domain falls short of the
@@ -132,10 +142,10 @@ class _Tracker(soft.Tracker):
             return self._plain_rank()
         mine = self.unit_of[i]
         # Per unit, a handful: plain lists cost less than numpy here.
-        counts = self.left.tolist()
+        counts = list(self.left)
         own = counts[mine]
         counts[mine] = 0
-        sizes = self.left_size.tolist()
+        sizes = self.left_size
         demands = self.left_demand
         dom = self.domains
         free = self._room(dom)
@@ -158,7 +168,8 @@ class _Tracker(soft.Tracker):
             away = self._fit(free, away, counts, demands)
             here = self._fit(inside, near, counts, demands)
         # Per row of ``free``: per domain, or per host at the host level.
-        count = self.count if self.rule.level else self.count.take(dom)
+        count = (self.count if self.rule.level or self.per_host
+                 else self.count.take(dom))
         ends_away = count + away
         # The members i's domain may end with where i's unit fits, 0
         # elsewhere (a product: the same floats as a where).
@@ -170,10 +181,10 @@ class _Tracker(soft.Tracker):
         first = ends_away[top]
         ends_away[top] = 0
         value = np.maximum(ends_here, first)
-        value[top] = max(ends_here[top], ends_away.max())
+        value[top] = max(ends_here[top], _MAX(ends_away))
         if self.rule.level:
             value = value.take(dom)
-        return (value.max() - value) * self.weight
+        return (_MAX(value) - value) * self.weight
 
     def _plain_rank(self):
         """Per host, the members its domain falls short of the domain that
@@ -185,8 +196,8 @@ class _Tracker(soft.Tracker):
         fit = soft.fits(self._sizes_left(left), free, len(left))
         if self.rule.level:
             fit = fit.take(dom)
-        ends = self.count.take(dom) + fit
-        return (ends.max() - ends) * self.weight
+        ends = (self.count if self.per_host else self.count.take(dom)) + fit
+        return (_MAX(ends) - ends) * self.weight
 
     def _sizes_left(self, left):
         """The cumulative demands of members ``left`` (less the slack),
@@ -274,30 +285,36 @@ class _Tracker(soft.Tracker):
         if not self.plain:
             k = self.unit_of[i]
             self.left[k] -= 1
-            self.left_demand[k] -= self.p.demand[i]
-            self.left_size[k] -= self.p.size[i]
+            row = self._demand_rows[k]
+            row -= self.search.demand_rows[i]
+            self.left_size[k] -= self._sizes[i]
         # soft.Tracker.apply with the domain's count read once.
         top, count = self.top, self.count
         d = self.host_domain[h]
         now = int(count[d]) + 1
         count[d] = now
-        delta = 0 if now > top else 1
-        self.search.soft += delta * self.weight
         if now > top:
             self.top = now
-        return delta, top
+            return 0, top
+        self.search.soft += self.weight
+        return 1, top
 
     def undo(self, i, h, token):
         delta, top = token
-        super().undo(i, h, delta)
+        self.count[self.host_domain[h]] -= 1
+        if delta:
+            self.search.soft -= self.weight
         self.top = top
         if not self.plain:
             k = self.unit_of[i]
             self.left[k] += 1
-            self.left_demand[k] += self.p.demand[i]
-            self.left_size[k] += self.p.size[i]
+            row = self._demand_rows[k]
+            row += self.search.demand_rows[i]
+            self.left_size[k] += self._sizes[i]
 
     def adds(self, i):
+        if self.per_host:
+            return self.count < self.top
         return self.count.take(self.domains) < self.top
 
 

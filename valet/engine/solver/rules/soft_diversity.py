@@ -69,6 +69,8 @@ class _Tracker(soft.Tracker):
         return 0
 
     def adds(self, i):
+        if self.per_host:
+            return self.count > 0
         return self.count.take(self.domains) > 0
 
     def root_bound(self, in_use):

@@ -167,4 +167,5 @@ class TestImprovementGoesOnFromTheFirstPlacement(base.SolverTestCase):
         self.assertEqual([-1] * len(order), kept.assign)
         self.assertEqual(0, kept.new_hosts)
         self.assertTrue((kept.free == prob.free).all())
-        self.assertTrue((kept.req_count == 0).all())
+        self.assertTrue((kept.count == prob.base_count).all())
+        self.assertTrue((kept.opens == kept.was_empty).all())

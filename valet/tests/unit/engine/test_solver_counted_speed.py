@@ -72,7 +72,7 @@ class TestCanBeat(base.SolverTestCase):
         best_cost = best_hosts * s.w_new + best_moves + s.cost()
         np.testing.assert_array_equal(
             mask & can_beat_plain(s, i, best_cost, need),
-            s._can_beat(i, best_cost, need, mask.copy()))
+            s._can_beat(i, best_cost, need))
         for i, h, undo in reversed(done):
             s.undo(i, h, undo)
 
