@@ -32,6 +32,9 @@ class BrokenStorage(memory.MemoryStorage):
     def get_plan(self, id_or_stack_id, project_id=None):
         raise RuntimeError('disk on fire at /var/lib/secret')
 
+    def insert_plan(self, plan, placements):
+        raise RuntimeError('disk on fire at /var/lib/secret')
+
 
 class LocalClientTest(base.EngineServiceTestBase):
 
