@@ -21,10 +21,11 @@ request impossible whatever the search did, and the explanation says so
 
 import numpy as np
 
+from valet.engine.solver.rules import base as rules_base
 from valet.engine.solver.rules.base import EPS
 from valet.engine.solver import proof_entries
 from valet.engine.solver import proofs
-from valet.engine.solver import search as search_mod
+from valet.engine.solver import root_view
 from valet.objects import group_kinds
 
 INFEASIBLE = 'infeasible'
@@ -39,7 +40,7 @@ def explain(problem, result, options, recheck):
     """
     # The root the proofs reasoned about (their masks), if they ran.
     facts = proofs.root_facts(
-        problem, options, lambda: search_mod.Search(problem, options))
+        problem, options, lambda: root_view.RootView(problem, options))
     fresh = facts.s
     # The funnel of the servers left without a host; the others' only if
     # the search entry needs one.
@@ -119,7 +120,7 @@ def _funnel(problem, fresh, i):
             cut('capacity:' + rc, problem.free[:, c] >= need - EPS)
     for c in problem.server_rules[i]:
         rule = problem.constraints[c]
-        cut(rule.label(i), fresh.trackers[c].mask(i),
+        cut(rule.label(i), rules_base.root_rule_mask(fresh, c, i),
             level=level_names[rule.level])
     return {'server': problem.ids[i], 'name': _server_label(problem, i),
             'hosts': start, 'ruled_out': steps,
@@ -129,8 +130,8 @@ def _funnel(problem, fresh, i):
 def _group_checks(problem, fresh):
     """Groups that no domain of their level can hold, rule by rule."""
     out = []
-    for rule, tracker in zip(problem.constraints, fresh.trackers):
-        out.extend(rule.explain(problem, tracker))
+    for c, rule in enumerate(problem.constraints):
+        out.extend(rule.explain(problem, root_view.RuleMasks(fresh, c)))
     return out
 
 

@@ -13,6 +13,7 @@ import numpy as np
 from valet.engine.solver.budget import Budget
 from valet.engine.solver.budget import SubBudget
 from valet.engine.solver import proofs
+from valet.engine.solver import root_view
 from valet.engine.solver import search as search_mod
 
 # The counting proofs are asked at the first dead end of the first search
@@ -141,8 +142,8 @@ def solve(problem, options, deadline, verdict=False):
 
 
 class _Proofs:
-    """The counting proofs of one problem, asked at most once each, on a
-    search state of their own (they reason about the root)."""
+    """The counting proofs of one problem, asked at most once each, on
+    the root (``root_view``: the trackers of only the rules asked)."""
 
     def __init__(self, problem, options):
         self.problem = problem
@@ -153,7 +154,7 @@ class _Proofs:
 
     def _root(self):
         if self._search is None:
-            self._search = _RootView(self.problem, self.options)
+            self._search = root_view.RootView(self.problem, self.options)
         return self._search
 
     def refute(self):
@@ -165,28 +166,3 @@ class _Proofs:
         p = self.problem
         return proofs.lower_bound(p, self._root(),
                                   p.usable & (p.base_count > 0), enough)
-
-
-class _RootView:
-    """The proofs' search at the root, built only when asked for what the
-    problem does not hold yet.
-
-    The proofs read the root through ``rules.base.root_feasible``, whose
-    masks are the problem's whichever search works them out (the main
-    search's root bounds have most of them by the first dead end); a
-    search state of their own, with a tracker per rule, is built the
-    first time a mask is missing or the trackers are asked for (the
-    explanation's funnel and group checks)."""
-
-    n_placed = 0        # nothing is ever placed at the root
-
-    def __init__(self, problem, options):
-        self.p = problem
-        self.options = options
-        self._search = None
-
-    @property
-    def trackers(self):
-        if self._search is None:
-            self._search = search_mod.Search(self.p, self.options)
-        return self._search.trackers

@@ -153,16 +153,13 @@ def root_feasible(search, i):
     asks."""
     if search.n_placed:
         return search.feasible_mask(i)
-    cache = search.p.__dict__.setdefault('_root_feasible', {})
+    cache = _root_cache(search.p)
     found = cache.get(i)
     if found is not None:
         return found
     p = search.p
     alike = alike_classes(p)[i]
-    keyers = cache.get('keyers')
-    if keyers is None:
-        # Each rule's mask_key function, looked up once per problem.
-        keyers = cache['keyers'] = [mask_keyer(c) for c in p.constraints]
+    keyers = cache['keyers']
     keys = [(c, keyers[c](i)) for c in p.server_rules[i]]
     # The mask is a function of these keys alone: servers with the same
     # ones (most members of a group) share it, the parts not combined
@@ -180,6 +177,32 @@ def root_feasible(search, i):
         cache[whole] = found
     cache[i] = found
     return found
+
+
+def root_rule_mask(search, c, i):
+    """Rule ``c``'s mask for server ``i`` before anything is placed
+    (``search.trackers[c].mask(i)``), the part ``root_feasible`` keeps
+    per rule and ``mask_key``: the explanation's funnel and group checks
+    read the root's masks without a tracker of their own. Read-only."""
+    if search.n_placed:
+        return search.trackers[c].mask(i)
+    cache = _root_cache(search.p)
+    key = (c, cache['keyers'][c](i))
+    part = cache.get(key)
+    if part is None:
+        part = cache[key] = search.trackers[c].mask(i)
+    return part
+
+
+def _root_cache(p):
+    """The problem's root masks: per server, per (rule, mask_key) and per
+    combination of those (``root_feasible``)."""
+    cache = p.__dict__.get('_root_feasible')
+    if cache is None:
+        # Each rule's mask_key function, looked up once per problem.
+        cache = p.__dict__['_root_feasible'] = {
+            'keyers': [mask_keyer(c) for c in p.constraints]}
+    return cache
 
 
 def root_union(search, members):

@@ -17,9 +17,9 @@ import numpy as np
 
 from valet.engine.model import errors
 from valet.engine.model import groups as groups_mod
-from valet.engine.solver import phases
 from valet.engine.solver import problem as problem_mod
 from valet.engine.solver import proofs
+from valet.engine.solver import root_view
 from valet.engine.solver import search
 from valet.engine.solver import SolverOptions
 from valet.engine.solver.decide import decide
@@ -139,7 +139,7 @@ class TestRequestCosts(base.SolverTestCase):
             p = problem_mod.Problem(dc, req)
             q = problem_mod.Problem(dc, req)
             options = SolverOptions()
-            view = phases._RootView(p, options)
+            view = root_view.RootView(p, options)
             # A main search's root bounds leave some root masks behind.
             search.Search(p, options).root_lower_bound()
             got = proofs.refute(p, view)
