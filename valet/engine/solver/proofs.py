@@ -27,6 +27,7 @@ capacity proof, which holds with every group ignored).
 import numpy as np
 
 from valet.engine.solver import matching
+from valet.engine.solver import size_counts
 from valet.engine.solver.rules.base import EPS
 from valet.engine.solver.rules import base
 from valet.engine.solver.rules import counts
@@ -151,6 +152,15 @@ class _Facts:
         self._free_masks = None
         self.room = np.maximum(problem.free, 0)
         self._levels = {}
+        self._whole = None
+
+    def whole(self):
+        """Whether every demand and room is a whole number (the size
+        counts' sums are exact in any order: ``size_counts.steps``)."""
+        if self._whole is None:
+            self._whole = (size_counts.whole(self.room)
+                           and size_counts.whole(self.p.demand))
+        return self._whole
 
     # ------------------------------------------------------------- masks
     def free_masks(self):
@@ -243,21 +253,13 @@ class _Facts:
         against the room (and the count of them) the hosts they may use
         have. Group rules play no part: this holds with all ignored."""
         p = self.p
-        add = np.add.reduce      # .sum() without its wrapper
         for c, rc in enumerate(p.dc.resource_classes):
-            need = p.demand[:, c]
-            column = self.room[:, c]
-            last = None
-            for size, big, where in _by_size(need, masks):
-                if where is not last:
-                    # The union grew (a new array): its room anew.
-                    last, room = where, column[where & hosts]
-                    have = float(add(room))
-                total = float(add(need[big]))
+            for size, big, total, have, fits in size_counts.steps(
+                    p.demand[:, c], self.room[:, c], masks, hosts,
+                    exact=self.whole()):
                 if total > have + EPS:
                     return [self._capacity_entry(
                         rc, len(big), size, total, have, None)]
-                fits = int(add(np.floor(room / size + EPS)))
                 if len(big) > fits:
                     return [self._capacity_entry(
                         rc, len(big), size, total, have, fits)]
@@ -281,23 +283,19 @@ class _Facts:
         """New hosts the size counts force beyond the hosts in use."""
         p = self.p
         bound = 0
-        add = np.add.reduce      # .sum() without its wrapper
         for c in range(len(p.dc.resource_classes)):
-            need = p.demand[:, c]
             column = self.room[:, c]
             cap_empty = column[empty]
             most = float(cap_empty.max()) if cap_empty.size else 0.0
-            last = None
-            for size, big, where in _by_size(need, masks):
-                if where is not last:
-                    last, room = where, column[where & in_use]
-                    have = float(add(room))
-                short = float(add(need[big])) - have
+            for size, big, total, have, fits in size_counts.steps(
+                    p.demand[:, c], column, masks, in_use,
+                    exact=self.whole()):
+                short = total - have
                 if short > EPS:
                     if most <= EPS:
                         return len(p.servers) + 1
                     bound = max(bound, int(np.ceil(short / most - 1e-9)))
-                extra = len(big) - int(add(np.floor(room / size + EPS)))
+                extra = len(big) - fits
                 if extra > 0:
                     per = int(np.floor(most / size + EPS))
                     if per <= 0:
@@ -324,11 +322,10 @@ class _Facts:
         apart = None
         bound = 0
         for c in range(need.shape[1]):
-            column = self.room[:, c]
-            for size, big, where in _by_size(need[:, c], masks,
-                                             item_masks):
-                room = column[where & in_use]
-                extra = len(big) - int(np.floor(room / size + EPS).sum())
+            for size, big, _, _, fits in size_counts.steps(
+                    need[:, c], self.room[:, c], masks, in_use,
+                    item_masks, exact=self.whole()):
+                extra = len(big) - fits
                 if extra <= 0:
                     continue
                 if apart is None:
@@ -707,38 +704,6 @@ def _host_units(problem):
     largest first."""
     return counts.units(problem, problem.closures,
                         range(len(problem.servers)), 0)
-
-
-def _by_size(need, masks, row_masks=None):
-    """Per distinct demand ``size`` of one resource class, largest first:
-    (size, the rows needing at least that much, the union of their
-    masks). A row is a server (its mask ``masks.index``) or, with
-    ``row_masks``, a list of masks' indices. The union grows as the size
-    falls, so each mask is added once; it is the same array until one
-    is."""
-    sizes = sorted(set(need[need > EPS].tolist()), reverse=True)
-    if not sizes:
-        return
-    # The array method: np.argsort's result without its wrapper.
-    order = (-need).argsort(kind='stable')
-    # Plain lists: a few dozen servers, read one by one.
-    ranked = need[order].tolist()
-    if row_masks is None:
-        kinds = [[k] for k in masks.index[order].tolist()]
-    else:
-        kinds = [row_masks[r] for r in order.tolist()]
-    where = np.zeros(len(masks.unique[0]), dtype=bool)
-    added = set()
-    j, n = 0, len(ranked)
-    for size in sizes:
-        floor = size - EPS
-        while j < n and ranked[j] >= floor:
-            for k in kinds[j]:
-                if k not in added:
-                    added.add(k)
-                    where = where | masks.unique[k]
-            j += 1
-        yield size, order[:j], where
 
 
 def _item_demand(demand, items):

@@ -160,7 +160,8 @@ def root_feasible(search, i):
     p = search.p
     alike = alike_classes(p)[i]
     keyers = cache['keyers']
-    keys = [(c, keyers[c](i)) for c in p.server_rules[i]]
+    # A soft rule's mask lets every host through: no part of it.
+    keys = [(c, keyers[c](i)) for c in cache['hard'][i]]
     # The mask is a function of these keys alone: servers with the same
     # ones (most members of a group) share it, the parts not combined
     # again.
@@ -186,7 +187,15 @@ def root_rule_mask(search, c, i):
     read the root's masks without a tracker of their own. Read-only."""
     if search.n_placed:
         return search.trackers[c].mask(i)
-    cache = _root_cache(search.p)
+    p = search.p
+    cache = _root_cache(p)
+    if p.constraints[c].soft:
+        # Soft rules never prune (their trackers' masks are all hosts).
+        found = cache.get('everywhere')
+        if found is None:
+            found = cache['everywhere'] = np.ones(p.slots, dtype=bool)
+            found.flags.writeable = False
+        return found
     key = (c, cache['keyers'][c](i))
     part = cache.get(key)
     if part is None:
@@ -199,9 +208,13 @@ def _root_cache(p):
     combination of those (``root_feasible``)."""
     cache = p.__dict__.get('_root_feasible')
     if cache is None:
-        # Each rule's mask_key function, looked up once per problem.
+        # Each rule's mask_key function, and per server its hard rules,
+        # looked up once per problem.
+        soft = [rule.soft for rule in p.constraints]
         cache = p.__dict__['_root_feasible'] = {
-            'keyers': [mask_keyer(c) for c in p.constraints]}
+            'keyers': [mask_keyer(c) for c in p.constraints],
+            'hard': [[c for c in cs if not soft[c]]
+                     for cs in p.server_rules]}
     return cache
 
 

@@ -14,6 +14,7 @@ from valet.engine.solver import problem as problem_mod
 from valet.engine.solver import proofs
 from valet.engine.solver.rules import counts
 from valet.engine.solver.rules import spread
+from valet.engine.solver import size_counts
 from valet.engine.solver import search
 from valet.engine.solver import SolverOptions
 from valet.tests.unit.engine import base
@@ -421,7 +422,7 @@ class TestPieces(base.SolverTestCase):
         unique = [rng.random(12) < 0.3 for _ in range(4)]
         masks = proofs._Masks(unique, [0, 1, 2, 3, 1, 0, 2])
         need = np.array([4.0, 2.0, 4.0, 1.0, 0.0, 2.0, 3.0])
-        got = list(proofs._by_size(need, masks))
+        got = list(size_counts.by_size(need, masks))
         self.assertEqual([4.0, 3.0, 2.0, 1.0], [g[0] for g in got])
         for size, big, where in got:
             expect = np.flatnonzero(need >= size)

@@ -1,0 +1,167 @@
+"""The size counts of the capacity proof and the new-host bound
+(valet/engine/solver/size_counts.py) and the proofs' root view
+(valet/engine/solver/root_view.py).
+
+Counted together (whole numbers) they must give the plain formula's
+values size by size; the root view builds only the trackers asked for.
+"""
+
+import hypothesis
+from hypothesis import strategies as st
+import numpy as np
+
+from valet.engine.solver import problem as problem_mod
+from valet.engine.solver import proofs
+from valet.engine.solver import root_view
+from valet.engine.solver import search
+from valet.engine.solver import size_counts
+from valet.engine.solver import SolverOptions
+from valet.engine.solver.rules import base as rules_base
+from valet.engine.solver.rules.base import EPS
+from valet.tests.unit.engine import base
+from valet.tests.unit.engine.base import affinity
+from valet.tests.unit.engine.base import diversity
+from valet.tests.unit.engine.base import make_dc
+from valet.tests.unit.engine.base import request
+from valet.tests.unit.engine.base import server
+
+_ADD = np.add.reduce
+
+
+def _plain(need, column, masks, hosts, row_masks=None):
+    """Each size's numbers as the counts first wrote them."""
+    out = []
+    for size, big, where in size_counts.by_size(need, masks, row_masks):
+        room = column[where & hosts]
+        out.append((size, sorted(big.tolist()), float(_ADD(need[big])),
+                    float(_ADD(room)),
+                    int(_ADD(np.floor(room / size + EPS)))))
+    return out
+
+
+def _case(draw, whole):
+    hosts = draw(st.integers(1, 12))
+    rows = draw(st.integers(1, 10))
+    kinds = draw(st.integers(1, 4))
+    if whole:
+        values = st.integers(0, 64).map(float)
+    else:
+        values = st.floats(0, 64, allow_nan=False).map(
+            lambda v: round(v, 3))
+    need = np.array(draw(st.lists(values, min_size=rows, max_size=rows)))
+    column = np.array(draw(st.lists(values, min_size=hosts,
+                                    max_size=hosts)))
+    unique = [np.array(draw(st.lists(st.booleans(), min_size=hosts,
+                                     max_size=hosts)))
+              for _ in range(kinds)]
+    index = draw(st.lists(st.integers(0, kinds - 1), min_size=rows,
+                          max_size=rows))
+    asked = np.array(draw(st.lists(st.booleans(), min_size=hosts,
+                                   max_size=hosts)))
+    return need, column, proofs._Masks(unique, index), asked
+
+
+@st.composite
+def _whole_cases(draw):
+    return _case(draw, True)
+
+
+@st.composite
+def _any_cases(draw):
+    return _case(draw, draw(st.booleans()))
+
+
+def _as_plain(found):
+    return [(s, sorted(b.tolist()), t, h, f) for s, b, t, h, f in found]
+
+
+class TestSizeCounts(base.SolverTestCase):
+
+    @hypothesis.settings(max_examples=300, deadline=None)
+    @hypothesis.given(_whole_cases())
+    def test_counted_together_as_size_by_size(self, case):
+        need, column, masks, hosts = case
+        self.assertTrue(size_counts.whole(need))
+        got = size_counts.steps(need, column, masks, hosts, exact=True)
+        self.assertEqual(_plain(need, column, masks, hosts), _as_plain(got))
+
+    @hypothesis.settings(max_examples=200, deadline=None)
+    @hypothesis.given(_any_cases())
+    def test_plain_steps_as_the_plain_formula(self, case):
+        need, column, masks, hosts = case
+        exact = size_counts.whole(need) and size_counts.whole(column)
+        got = size_counts.steps(need, column, masks, hosts, exact=exact)
+        self.assertEqual(_plain(need, column, masks, hosts), _as_plain(got))
+
+    @hypothesis.settings(max_examples=100, deadline=None)
+    @hypothesis.given(_whole_cases())
+    def test_rows_of_several_masks(self, case):
+        need, column, masks, hosts = case
+        kinds = len(masks.unique)
+        rows = [sorted({k % kinds, (k * 3 + 1) % kinds})
+                for k in range(len(need))]
+        got = size_counts.steps(need, column, masks, hosts, rows,
+                                exact=True)
+        self.assertEqual(_plain(need, column, masks, hosts, rows),
+                         _as_plain(got))
+
+    def test_whole(self):
+        self.assertTrue(size_counts.whole(np.array([1.0, 4096.0, 0.0])))
+        self.assertFalse(size_counts.whole(np.array([1.5, 2.0])))
+        self.assertFalse(size_counts.whole(np.array([2.0 ** 53])))
+        self.assertFalse(size_counts.whole(np.array([np.inf])))
+        self.assertTrue(size_counts.whole(np.zeros((0, 3))))
+
+    def test_sizes_are_the_distinct_demands_largest_first(self):
+        masks = proofs._Masks([np.ones(3, dtype=bool)], [0] * 6)
+        need = np.array([2.0, 0.0, 4.0, 2.0, 1.0, 4.0])
+        got = [size for size, _, _ in size_counts.by_size(need, masks)]
+        self.assertEqual([4.0, 2.0, 1.0], got)
+        self.assertEqual([], list(size_counts.by_size(
+            np.zeros(6), masks)))
+
+
+def _small_case():
+    dc = make_dc(racks=2, hosts_per_rack=3)
+    servers = [server('a%d' % k, 2, groups=['A', 'D']) for k in range(2)]
+    servers += [server('s%d' % k, 1 + k, groups=['S']) for k in range(3)]
+    return dc, request(servers, [affinity('A', level='rack'),
+                                 diversity('D'), diversity('S')])
+
+
+class TestRootView(base.SolverTestCase):
+
+    def test_trackers_built_on_demand(self):
+        dc, req = _small_case()
+        p = problem_mod.Problem(dc, req)
+        view = root_view.RootView(p, SolverOptions())
+        self.assertEqual(len(p.constraints), len(view.trackers))
+        self.assertEqual([None] * len(p.constraints),
+                         view.trackers._built)
+        first = view.trackers[0]
+        self.assertIs(first, view.trackers[0])
+        self.assertEqual(1, sum(t is not None
+                                for t in view.trackers._built))
+        self.assertEqual(len(p.constraints), len(list(view.trackers)))
+
+    def test_rule_masks_are_a_fresh_trackers(self):
+        dc, req = _small_case()
+        p = problem_mod.Problem(dc, req)
+        view = root_view.RootView(p, SolverOptions())
+        fresh = search.Search(p, SolverOptions())
+        for i in range(len(p.servers)):
+            for c in p.server_rules[i]:
+                np.testing.assert_array_equal(
+                    fresh.trackers[c].mask(i),
+                    root_view.RuleMasks(view, c).mask(i))
+        # The root's feasible masks leave out no hard rule.
+        for i in range(len(p.servers)):
+            np.testing.assert_array_equal(
+                fresh.feasible_mask(i), rules_base.root_feasible(view, i))
+
+    def test_root_free_room_is_read_only(self):
+        dc, req = _small_case()
+        p = problem_mod.Problem(dc, req)
+        view = root_view.RootView(p, SolverOptions())
+        np.testing.assert_array_equal(p.free, view.free)
+        self.assertFalse(view.free.flags.writeable)
