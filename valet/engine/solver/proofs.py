@@ -347,8 +347,7 @@ class _Facts:
                 # Drift lets units share a domain; and a few groups say
                 # enough (each costs a pass per unit).
                 continue
-            apart.append([next((rule.unit[i] for i in m if i in rule.unit),
-                               None) for m in items])
+            apart.append([_unit_of(rule.unit, m) for m in items])
         return apart
 
     @staticmethod
@@ -704,6 +703,15 @@ def _host_units(problem):
     largest first."""
     return counts.units(problem, problem.closures,
                         range(len(problem.servers)), 0)
+
+
+def _unit_of(unit, members):
+    """The unit of the first of ``members`` in ``unit`` (None: none is)."""
+    for i in members:
+        found = unit.get(i)
+        if found is not None:
+            return found
+    return None
 
 
 def _item_demand(demand, items):

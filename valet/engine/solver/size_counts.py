@@ -28,12 +28,11 @@ EXACT = 2.0 ** 52
 def whole(values):
     """Whether every value is a whole number and their sizes' sum is
     below ``EXACT``: every sum of some of them is exact then."""
-    values = np.asarray(values, dtype=float)
-    if not values.size:
-        return True
-    return bool(np.isfinite(values).all()
-                and (np.floor(values) == values).all()
-                and float(_ADD(np.abs(values), axis=None)) < EXACT)
+    values = np.asarray(values, dtype=float).ravel()
+    # (Not below EXACT: too large, infinite or NaN.)
+    if not float(_ADD(np.abs(values))) < EXACT:
+        return False
+    return bool(np.logical_and.reduce(np.floor(values) == values))
 
 
 def by_size(need, masks, row_masks=None):
@@ -51,20 +50,23 @@ def by_size(need, masks, row_masks=None):
              if v > EPS and (k == 0 or v != ranked[k - 1])]
     if not sizes:
         return
-    if row_masks is None:
-        kinds = [[k] for k in masks.index[order].tolist()]
+    # Per ranked row its masks' indices (a server's one as it is).
+    single = row_masks is None
+    if single:
+        kinds = masks.index[order].tolist()
     else:
         kinds = [row_masks[r] for r in order.tolist()]
-    where = np.zeros(len(masks.unique[0]), dtype=bool)
+    unique = masks.unique
+    where = np.zeros(len(unique[0]), dtype=bool)
     added = set()
     j, n = 0, len(ranked)
     for size in sizes:
         floor = size - EPS
         while j < n and ranked[j] >= floor:
-            for k in kinds[j]:
+            for k in ((kinds[j],) if single else kinds[j]):
                 if k not in added:
                     added.add(k)
-                    where = where | masks.unique[k]
+                    where = where | unique[k]
             j += 1
         yield size, order[:j], where
 

@@ -48,8 +48,10 @@ class Affinity(base.Constraint):
 
     def explain(self, problem, tracker):
         ok_hosts = np.ones(problem.slots, dtype=bool)
-        for m in self.members:
-            ok_hosts &= problem.static[m]
+        # Alike members share one static mask (the problem's arrays).
+        for static in {id(problem.static[m]): problem.static[m]
+                       for m in self.members}.values():
+            ok_hosts &= static
         dom = problem.domain[self.level]
         need = problem.demand[self.members].sum(axis=0)
         free = np.where(ok_hosts[:, None], np.maximum(problem.free, 0), 0)

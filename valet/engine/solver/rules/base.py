@@ -19,6 +19,9 @@ through this protocol:
   ``apply``/``undo`` and say per host what placing a server there adds
   (:meth:`Tracker.penalty`); their constraints give the violations of a
   complete placement and a lower bound (see :mod:`.soft`);
+* a tracker may answer for one host too: ``allows(i, h)`` means exactly
+  ``mask(i)[h]``, worked out for that host alone (the search asks it when
+  only a host or two are left to test; affinity and diversity have it);
 * a tracker may rank hosts too: ``bias(i, hosts)`` gives what to add to
   the search's ranking of those hosts for server ``i``, or None (affinity:
   the new hosts the group would open, :mod:`..rack_choice`);
@@ -324,7 +327,9 @@ class Constraint:
     def explain(self, problem, tracker):
         """Entries for the explanation's ``groups`` view: why no domain can
         hold this rule's members whatever the search does (a counting
-        argument), or nothing."""
+        argument), or nothing. ``tracker`` gives the rule's masks before
+        anything is placed (``mask(i)``; the explanation passes the root's
+        cached masks, ``root_view.RuleMasks``)."""
         return []
 
 
@@ -343,6 +348,10 @@ class Tracker:
     def mask(self, i):
         """Hosts where request server ``i`` may go under this rule now."""
         raise NotImplementedError
+
+    # Optional: ``allows(i, h)``, the same as ``bool(self.mask(i)[h])``
+    # for one host without the whole mask (``Search.feasible_at`` uses it
+    # when a tracker has it, else the mask).
 
     def apply(self, i, h):
         return None

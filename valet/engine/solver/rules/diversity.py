@@ -40,13 +40,23 @@ class Diversity(base.Constraint):
         for i, fit in zip(self.members,
                           base.member_masks(problem, self.members)):
             unit = self.unit[i]
-            if unit in fits:
-                fits[unit] = fits[unit] | fit
-            else:
+            if unit not in fits:
                 fits[unit], first[unit] = fit, i
-        ok = np.zeros(problem.slots, dtype=bool)
+            elif fits[unit] is not fit:     # alike members share one
+                fits[unit] = fits[unit] | fit
+        # Units whose masks are one array (the root's, shared by units
+        # without a domain yet) have their fits joined first.
+        by_mask = {}
         for unit, fit in fits.items():
-            ok |= fit & tracker.mask(first[unit])
+            mask = tracker.mask(first[unit])
+            found = by_mask.get(id(mask))
+            if found is None:
+                by_mask[id(mask)] = [mask, fit]
+            elif found[1] is not fit:
+                found[1] = found[1] | fit
+        ok = np.zeros(problem.slots, dtype=bool)
+        for mask, fit in by_mask.values():
+            ok |= fit & mask
         usable_domains = set(dom[ok].tolist())
         if len(units) <= len(usable_domains):
             return []

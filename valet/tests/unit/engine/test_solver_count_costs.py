@@ -13,6 +13,7 @@ from valet.engine.solver import proofs
 from valet.engine.solver.rules import base as rules_base
 from valet.engine.solver.rules.base import EPS
 from valet.engine.solver import search
+from valet.engine.solver import size_counts
 from valet.engine.solver import SolverOptions
 from valet.objects import group_kinds
 from valet.tests.unit.engine import base
@@ -131,7 +132,7 @@ class TestPieces(base.SolverTestCase):
         masks = proofs._Masks(unique, [0, 1, 2, 3])
         rows = [[0, 2], [1], [3], [2]]
         need = np.array([3.0, 5.0, 1.0, 3.0])
-        got = list(proofs._by_size(need, masks, rows))
+        got = list(size_counts.by_size(need, masks, rows))
         self.assertEqual([5.0, 3.0, 1.0], [g[0] for g in got])
         for size, big, where in got:
             expect = np.flatnonzero(need >= size)
