@@ -174,17 +174,23 @@ class _Facts:
             # Servers alike share their static mask's array: its bytes
             # are read once.
             by_object, static_ids = {}, {}
-            for i, row in enumerate(p.demand):
-                static = p.static[i]
-                k = by_object.get(id(static))
-                if k is None:
-                    k = by_object[id(static)] = static_ids.setdefault(
-                        static.tobytes(), len(static_ids))
-                key = (k, row.tobytes())
-                found = cache.get(key)
+            # Alike servers (one static array, one demand) have one key:
+            # worked out once per class.
+            by_class = {}
+            for i, alike in enumerate(base.alike_classes(p)):
+                found = by_class.get(alike)
                 if found is None:
-                    found = cache[key] = len(unique)
-                    unique.append(masks[i])
+                    static = p.static[i]
+                    k = by_object.get(id(static))
+                    if k is None:
+                        k = by_object[id(static)] = static_ids.setdefault(
+                            static.tobytes(), len(static_ids))
+                    key = (k, p.demand[i].tobytes())
+                    found = cache.get(key)
+                    if found is None:
+                        found = cache[key] = len(unique)
+                        unique.append(masks[i])
+                    by_class[alike] = found
                 index.append(found)
             self._free_masks = _Masks(unique, index)
         return self._free_masks

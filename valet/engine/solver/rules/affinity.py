@@ -57,7 +57,9 @@ class Affinity(base.Constraint):
         free = np.where(ok_hosts[:, None], np.maximum(problem.free, 0), 0)
         valid = dom >= 0
         ndom = problem.dc.domain_count(self.level)
-        dom_free = np.stack([np.bincount(dom[valid], weights=free[valid, c],
+        # The hosts in a domain taken once for every resource class.
+        where, rows = dom[valid], free[valid]
+        dom_free = np.stack([np.bincount(where, weights=rows[:, c],
                                          minlength=ndom)
                              for c in range(free.shape[1])], axis=1)
         if self.allowed is not None:
