@@ -81,28 +81,18 @@ class Search(candidates.Ranking):
         self.current_slot = shared.current_slot
         # Each rule's state in this search, and the rules of each server.
         trackers = self.trackers = [c.start(self) for c in p.constraints]
-        self.server_trackers = [[trackers[c] for c in cs]
-                                for cs in p.server_rules]
         self.soft_trackers = [t for t in trackers if t.rule.soft]
-        # Per server its soft rules and the rules whose trackers add to
-        # the ranking (affinity: rack_choice), as indices once per
-        # problem (the tracker kinds are the rules' own).
-        if shared.server_soft is None:
-            soft = [t.rule.soft for t in trackers]
-            biased = [hasattr(t, 'bias') for t in trackers]
-            shared.server_soft = [[c for c in cs if soft[c]]
-                                  for cs in p.server_rules]
-            shared.server_bias = [[c for c in cs if biased[c]]
-                                  for cs in p.server_rules]
-        self.server_soft = [[trackers[c] for c in cs] if cs else []
-                            for cs in shared.server_soft]
-        self.server_bias = [[trackers[c] for c in cs] if cs else []
-                            for cs in shared.server_bias]
-        # The trackers whose masks prune: a soft rule's lets every host
-        # through (rules.base), so feasible_mask skips it.
-        self.server_masks = [
-            [t for t in ts if not t.rule.soft] if soft else ts
-            for ts, soft in zip(self.server_trackers, shared.server_soft)]
+        if shared.rule_sets is None:
+            shared.index_rule_sets(p, trackers)
+        # Per server its rules' trackers, its soft ones, those that add to
+        # the ranking (affinity: rack_choice) and those whose masks prune
+        # (a soft rule's lets every host through: feasible_mask skips
+        # it): read-only lists, one per set of rules servers share.
+        per_set = [[trackers[c] for c in cs] for cs in shared.rule_sets]
+        self.server_trackers = [per_set[k] for k in shared.set_of]
+        self.server_soft = [per_set[k] for k in shared.soft_of]
+        self.server_bias = [per_set[k] for k in shared.bias_of]
+        self.server_masks = [per_set[k] for k in shared.masks_of]
         # Weighted violations so far (the soft trackers keep it current),
         # from placed members at first, and what no placement avoids.
         if shared.soft is None:
@@ -585,9 +575,12 @@ class _Shared:
         self.special = special
         # The request's whole demand (each search's start of ``left``).
         self.left = p.demand.sum(axis=0)
-        # Per server the indices of its soft and its ranking rules (set by
-        # the first search: the tracker kinds tell).
-        self.server_soft = self.server_bias = None
+        # The distinct sets of rule indices servers have (their rules,
+        # soft rules, ranking rules and pruning rules), and per server the
+        # set of each kind (set by the first search: the tracker kinds
+        # tell).
+        self.rule_sets = None
+        self.set_of = self.soft_of = self.bias_of = self.masks_of = None
         # Weighted soft violations at the start and at the least (set by
         # the first search: every search's trackers start alike).
         self.soft = self.soft_root = None
@@ -614,6 +607,27 @@ class _Shared:
         # Per server its demand row (views of p.demand: the same values,
         # without indexing the matrix at every node).
         self.rows = list(p.demand)
+
+    def index_rule_sets(self, p, trackers):
+        """Fill rule_sets and the per server indices into it."""
+        soft = [t.rule.soft for t in trackers]
+        biased = [hasattr(t, 'bias') for t in trackers]
+        index = {}
+
+        def of(cs):
+            found = index.get(cs)
+            if found is None:
+                found = index[cs] = len(index)
+            return found
+
+        self.set_of, self.soft_of, self.bias_of, self.masks_of = (
+            [], [], [], [])
+        for cs in p.server_rules:
+            self.set_of.append(of(tuple(cs)))
+            self.soft_of.append(of(tuple(c for c in cs if soft[c])))
+            self.bias_of.append(of(tuple(c for c in cs if biased[c])))
+            self.masks_of.append(of(tuple(c for c in cs if not soft[c])))
+        self.rule_sets = list(index)
 
     def demand_eps_list(self, i):
         """demand_eps[i] as a list of floats (feasible_at)."""
