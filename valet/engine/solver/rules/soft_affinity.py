@@ -61,8 +61,10 @@ class SoftAffinity(soft.Soft):
             bits = [sum(1 << b for b, group in enumerate(apart)
                         if k in group) for k in range(len(units))]
             plain = all(len(u) == 1 for u in units) and not apart
-            by_size = sorted(self.members,
-                             key=lambda m: (problem.size[m], m))
+            # (sizes as floats: the same order, without numpy's per-item
+            # indexing.)
+            sizes = problem.size.tolist()
+            by_size = sorted(self.members, key=lambda m: (sizes[m], m))
             left = np.array([len(u) for u in units], dtype=float)
             demand, size = self.unit_sums(problem)
             found = self._start = (unit_of, bits, plain, by_size, left,
@@ -75,13 +77,7 @@ class SoftAffinity(soft.Soft):
         found = self.__dict__.get('_unit_sums')
         if found is None:
             units = self.structure(problem)[0]
-            # A one-member unit (the most common) is its member's row.
-            demand = np.array([
-                problem.demand[u[0]] if len(u) == 1
-                else problem.demand[list(u)].sum(axis=0) for u in units])
-            size = np.array([
-                problem.size[u[0]] if len(u) == 1
-                else problem.size[list(u)].sum() for u in units])
+            demand, size = _unit_sums(problem, units)
             found = self._unit_sums = (demand, size)
         return found
 
@@ -126,9 +122,14 @@ class _Tracker(soft.Tracker):
         self.left = left.tolist()
         self.left_demand = demand.copy()
         self.left_size = size.tolist()
-        # Per unit its row of left_demand (views, changed in place), and
-        # per server its size (the problem's, as floats).
-        self._demand_rows = list(self.left_demand)
+        # Per unit of several members its row of left_demand (views,
+        # changed in place), None for a unit of one: its demand and size
+        # are then read only while its member is left to place (rank
+        # reads units with members left), when they are the member's
+        # own (d - d + d is d exactly), so apply and undo leave them be.
+        # Per server its size (the problem's, as floats).
+        self._demand_rows = [row if n > 1 else None
+                             for row, n in zip(self.left_demand, self.left)]
         self._sizes = search.p.size.tolist()
 
     def rank(self, i):
@@ -286,8 +287,9 @@ class _Tracker(soft.Tracker):
             k = self.unit_of[i]
             self.left[k] -= 1
             row = self._demand_rows[k]
-            row -= self.search.demand_rows[i]
-            self.left_size[k] -= self._sizes[i]
+            if row is not None:
+                row -= self.search.demand_rows[i]
+                self.left_size[k] -= self._sizes[i]
         # soft.Tracker.apply with the domain's count read once.
         top, count = self.top, self.count
         d = self.host_domain[h]
@@ -309,8 +311,9 @@ class _Tracker(soft.Tracker):
             k = self.unit_of[i]
             self.left[k] += 1
             row = self._demand_rows[k]
-            row += self.search.demand_rows[i]
-            self.left_size[k] += self._sizes[i]
+            if row is not None:
+                row += self.search.demand_rows[i]
+                self.left_size[k] += self._sizes[i]
 
     def adds(self, i):
         if self.per_host:
@@ -344,6 +347,20 @@ def structure(problem, rule):
         seen |= group
         apart.append(group)
     return units, apart
+
+
+def _unit_sums(problem, units):
+    """Per unit its demand (rows) and size: a one-member unit (the most
+    common) is its member's, taken in one step; the others summed."""
+    if not units:
+        return np.array([]), np.array([])
+    demand = problem.demand.take([u[0] for u in units], 0)
+    size = problem.size.take([u[0] for u in units])
+    for k, unit in enumerate(units):
+        if len(unit) > 1:
+            demand[k] = problem.demand[list(unit)].sum(axis=0)
+            size[k] = problem.size[list(unit)].sum()
+    return demand, size
 
 
 def _packed(problem, rule):
