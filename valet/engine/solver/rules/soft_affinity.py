@@ -26,8 +26,10 @@ KIND = group_kinds.SOFT_AFFINITY
 # .all(axis=1) and cumsum without their Python wrappers (every ranking).
 _ALL = np.logical_and.reduce
 _ACC = np.add.accumulate
-# .max() of a vector, without its Python wrapper (every ranking).
+# .max() of a vector, without its Python wrapper (every ranking), and
+# .min(axis=1) (the packing bound).
 _MAX = np.maximum.reduce
+_MIN = np.minimum.reduce
 
 
 class SoftAffinity(soft.Soft):
@@ -375,10 +377,11 @@ def _packed(problem, rule):
     if apart:
         grouped = set().union(*apart)
         keep = [k for k in range(len(units)) if k not in grouped]
-        rows = np.array([demand[k] for k in keep] + [
-            demand[sorted(group)].min(axis=0) for group in apart])
-        sizes = np.array([count[k] for k in keep] + [
-            count[sorted(group)].max() for group in apart])
+        # The kept units' rows in one step, then one per diversity set.
+        rows = np.concatenate((demand.take(keep, 0), [
+            demand[sorted(group)].min(axis=0) for group in apart]))
+        sizes = np.concatenate((count.take(keep), [
+            count[sorted(group)].max() for group in apart]))
     else:
         rows, sizes = demand, count
     ndom = len(rule.placed)
@@ -389,13 +392,13 @@ def _packed(problem, rule):
     # Per column, a row index k reads item k * nrc + column of the
     # flattened matrix (take: fewer steps than take_along_axis).
     col = np.arange(nrc)
-    order = np.argsort(rows / sizes[:, None], axis=0, kind='stable')
+    order = (rows / sizes[:, None]).argsort(axis=0, kind='stable')
     weight = rows.take(order * nrc + col)
     n = sizes.take(order)
     cum_w = np.zeros((len(rows) + 1, nrc))
     cum_n = np.zeros((len(rows) + 1, nrc))
-    np.cumsum(weight, axis=0, out=cum_w[1:])
-    np.cumsum(n, axis=0, out=cum_n[1:])
+    _ACC(weight, axis=0, out=cum_w[1:])
+    _ACC(n, axis=0, out=cum_n[1:])
     k = np.empty((ndom, nrc), dtype=np.intp)
     for c in range(nrc):
         k[:, c] = (cum_w[1:, c] - EPS).searchsorted(free[:, c],
@@ -410,7 +413,7 @@ def _packed(problem, rule):
             * n.take(nxt))
     part = np.where(more, np.maximum(part, 0), 0.0)
     most = np.minimum(float(len(rule.members)),
-                      (whole + part).min(axis=1) if nrc else np.inf)
+                      _MIN(whole + part, axis=1) if nrc else np.inf)
     return np.floor(most + 1e-9).astype(np.int64)
 
 
