@@ -620,13 +620,21 @@ class _Shared:
                 found = index[cs] = len(index)
             return found
 
-        self.set_of, self.soft_of, self.bias_of, self.masks_of = (
-            [], [], [], [])
+        # Servers alike have the same rules: each set filtered once.
+        sets = {}
+        per_server = []
         for cs in p.server_rules:
-            self.set_of.append(of(tuple(cs)))
-            self.soft_of.append(of(tuple(c for c in cs if soft[c])))
-            self.bias_of.append(of(tuple(c for c in cs if biased[c])))
-            self.masks_of.append(of(tuple(c for c in cs if not soft[c])))
+            key = tuple(cs)
+            found = sets.get(key)
+            if found is None:
+                found = sets[key] = (
+                    of(key), of(tuple(c for c in cs if soft[c])),
+                    of(tuple(c for c in cs if biased[c])),
+                    of(tuple(c for c in cs if not soft[c])))
+            per_server.append(found)
+        self.set_of, self.soft_of, self.bias_of, self.masks_of = (
+            [list(column) for column in zip(*per_server)] if per_server
+            else ([], [], [], []))
         self.rule_sets = list(index)
 
     def demand_eps_list(self, i):
