@@ -70,8 +70,9 @@ class Search(candidates.Ranking):
         # Hosts a placement would open now (empty, none of the request's
         # servers on them yet), kept current by apply and undo.
         self.opens = self.was_empty.copy()
-        # Per host its symmetry key as last read while empty, None once an
-        # undo has changed its room since (candidates).
+        # Per host its symmetry key as read while empty: None until read
+        # and again after each undo on the host, whose room may come back
+        # a rounding off (candidates).
         self.room_keys = [None] * p.slots
         self.assign = [-1] * n
         # Servers placed now (those of assign not -1): none at the root.
@@ -324,7 +325,6 @@ class Search(candidates.Ranking):
         self.count[h] = count
         if not count and self._usable[h]:
             self.in_use[h] = False
-        # Its room may come back a rounding off (candidates' keys).
         self.room_keys[h] = None
         if opened:
             self.new_hosts -= 1
