@@ -18,6 +18,7 @@ import math
 import numpy as np
 
 from valet.engine.model import request as r
+from valet.engine.solver import candidates
 from valet.engine.solver import decision as d
 from valet.engine.solver import deficits
 from valet.engine.solver.deficits import Need
@@ -33,15 +34,11 @@ _SUM = np.add.reduce
 
 # Hosts left by the bound test checked one by one (feasible_at), at most.
 FEW_HOSTS = 2
-# Ranking: opening an empty host outweighs any fragmentation difference.
-NEW_HOST_RANK = 1e6
 # Cost: the first objective's unit outweighs any count of the second.
 PRIMARY = 1000
-# Ranking: a soft violation outweighs opening a host (the cost's order).
-SOFT_RANK = 1e7
 
 
-class Search:
+class Search(candidates.Ranking):
     """The mutable search state over one compiled problem."""
 
     def __init__(self, problem, options):
@@ -73,6 +70,10 @@ class Search:
         # Hosts a placement would open now (empty, none of the request's
         # servers on them yet), kept current by apply and undo.
         self.opens = self.was_empty.copy()
+        # Per host its symmetry key as read while empty: None until read
+        # and again after each undo on the host, whose room may come back
+        # a rounding off (candidates).
+        self.room_keys = [None] * p.slots
         self.assign = [-1] * n
         # Servers placed now (those of assign not -1): none at the root.
         self.n_placed = 0
@@ -81,28 +82,18 @@ class Search:
         self.current_slot = shared.current_slot
         # Each rule's state in this search, and the rules of each server.
         trackers = self.trackers = [c.start(self) for c in p.constraints]
-        self.server_trackers = [[trackers[c] for c in cs]
-                                for cs in p.server_rules]
         self.soft_trackers = [t for t in trackers if t.rule.soft]
-        # Per server its soft rules and the rules whose trackers add to
-        # the ranking (affinity: rack_choice), as indices once per
-        # problem (the tracker kinds are the rules' own).
-        if shared.server_soft is None:
-            soft = [t.rule.soft for t in trackers]
-            biased = [hasattr(t, 'bias') for t in trackers]
-            shared.server_soft = [[c for c in cs if soft[c]]
-                                  for cs in p.server_rules]
-            shared.server_bias = [[c for c in cs if biased[c]]
-                                  for cs in p.server_rules]
-        self.server_soft = [[trackers[c] for c in cs] if cs else []
-                            for cs in shared.server_soft]
-        self.server_bias = [[trackers[c] for c in cs] if cs else []
-                            for cs in shared.server_bias]
-        # The trackers whose masks prune: a soft rule's lets every host
-        # through (rules.base), so feasible_mask skips it.
-        self.server_masks = [
-            [t for t in ts if not t.rule.soft] if soft else ts
-            for ts, soft in zip(self.server_trackers, shared.server_soft)]
+        if shared.rule_sets is None:
+            shared.index_rule_sets(p, trackers)
+        # Per server its rules' trackers, its soft ones, those that add to
+        # the ranking (affinity: rack_choice) and those whose masks prune
+        # (a soft rule's lets every host through: feasible_mask skips
+        # it): read-only lists, one per set of rules servers share.
+        per_set = [[trackers[c] for c in cs] for cs in shared.rule_sets]
+        self.server_trackers = [per_set[k] for k in shared.set_of]
+        self.server_soft = [per_set[k] for k in shared.soft_of]
+        self.server_bias = [per_set[k] for k in shared.bias_of]
+        self.server_masks = [per_set[k] for k in shared.masks_of]
         # Weighted violations so far (the soft trackers keep it current),
         # from placed members at first, and what no placement avoids.
         if shared.soft is None:
@@ -153,93 +144,13 @@ class Search:
                 return False
         return True
 
-    # ---------------------------------------------------------------- rank
-    def scores(self, i, idx):
-        """Lower is better; used hosts first when consolidating."""
-        # take and a dot product: fewer numpy calls on a few dozen hosts.
-        left = (self.free.take(idx, 0) - self.demand_rows[i]) @ self._ws
-        if self.consolidate:
-            score = left + self.opens.take(idx) * NEW_HOST_RANK
-        else:
-            score = -left
-        cur = self.current_slot[i]
-        if cur >= 0:
-            score = score + (idx != cur) * self.stay_rank
-        for tracker in self.server_bias[i]:
-            extra = tracker.bias(i, idx)
-            if extra is not None:
-                score = score + extra
-        soft = self.server_soft[i]
-        if soft:
-            rank = soft[0].rank(i)
-            for k in range(1, len(soft)):
-                rank = rank + soft[k].rank(i)
-            score = score + rank.take(idx) * SOFT_RANK
-        return score
-
+    # ------------------------------------------------------------ pruning
     def soft_added(self, i, h):
         """The weighted soft violations placing i on host h adds."""
         total = 0
         for tracker in self.server_soft[i]:
             total += tracker.added_on(h)
         return total
-
-    def symmetry_key(self, h):
-        # count holds the request's servers too.
-        if h in self.special or self.count[h]:
-            return ('host', h)
-        # The host's attributes and domains never change: once per host.
-        fixed = self._fixed_keys.get(h)
-        if fixed is None:
-            p = self.p
-            fixed = self._fixed_keys[h] = (int(p.attr[h]), tuple(
-                int(p.domain[lv, h]) for lv in self._symmetry_levels))
-        return (self.free[h].tobytes(), fixed)
-
-    def candidates(self, i, best_cost=None, need=None):
-        """Feasible hosts for server i, best first, one per symmetry class.
-
-        With ``best_cost``, hosts that cannot lead to a cheaper placement
-        (by the resource bound) are dropped up front, in one vector step.
-        ``need`` is then the deficit, or a :class:`deficits.Need` that
-        works it out when first asked (before anything changes the state).
-        """
-        if best_cost is None:
-            mask = self.feasible_mask(i)
-        else:
-            mask = self._can_beat(i, best_cost, need)
-        idx = mask.nonzero()[0]
-        if idx.size <= 1:
-            # No choice to rank (an affinity partner's host, say).
-            if idx.size:
-                yield int(idx[0])
-            return
-        score = self.scores(i, idx)
-        best = int(score.argmin())
-        first = int(idx[best])
-        yield first
-        seen = {self.symmetry_key(first)}
-        order = idx[score.argsort(kind='stable')].tolist()
-        # symmetry_key inline: the counts read in one step (each resume
-        # finds them as here: the subtrees tried since are undone, and
-        # counts are integers); the free room is read as each host comes.
-        busy = self.count.take(order).tolist()
-        special, fixed_keys, free = self.special, self._fixed_keys, self.free
-        for h, used in zip(order, busy):
-            if h == first:
-                continue
-            if used or h in special:
-                key = ('host', h)
-            else:
-                fixed = fixed_keys.get(h)
-                if fixed is None:
-                    key = self.symmetry_key(h)
-                else:
-                    key = (free[h].tobytes(), fixed)
-            if key in seen:
-                continue
-            seen.add(key)
-            yield h
 
     def _can_beat(self, i, best_cost, need):
         """The feasible hosts for server i whose choice keeps the cost
@@ -414,6 +325,7 @@ class Search:
         self.count[h] = count
         if not count and self._usable[h]:
             self.in_use[h] = False
+        self.room_keys[h] = None
         if opened:
             self.new_hosts -= 1
             self.opens[h] = True
@@ -663,9 +575,12 @@ class _Shared:
         self.special = special
         # The request's whole demand (each search's start of ``left``).
         self.left = p.demand.sum(axis=0)
-        # Per server the indices of its soft and its ranking rules (set by
-        # the first search: the tracker kinds tell).
-        self.server_soft = self.server_bias = None
+        # The distinct sets of rule indices servers have (their rules,
+        # soft rules, ranking rules and pruning rules), and per server the
+        # set of each kind (set by the first search: the tracker kinds
+        # tell).
+        self.rule_sets = None
+        self.set_of = self.soft_of = self.bias_of = self.masks_of = None
         # Weighted soft violations at the start and at the least (set by
         # the first search: every search's trackers start alike).
         self.soft = self.soft_root = None
@@ -692,6 +607,35 @@ class _Shared:
         # Per server its demand row (views of p.demand: the same values,
         # without indexing the matrix at every node).
         self.rows = list(p.demand)
+
+    def index_rule_sets(self, p, trackers):
+        """Fill rule_sets and the per server indices into it."""
+        soft = [t.rule.soft for t in trackers]
+        biased = [hasattr(t, 'bias') for t in trackers]
+        index = {}
+
+        def of(cs):
+            found = index.get(cs)
+            if found is None:
+                found = index[cs] = len(index)
+            return found
+
+        # Servers alike have the same rules: each set filtered once.
+        sets = {}
+        per_server = []
+        for cs in p.server_rules:
+            key = tuple(cs)
+            found = sets.get(key)
+            if found is None:
+                found = sets[key] = (
+                    of(key), of(tuple(c for c in cs if soft[c])),
+                    of(tuple(c for c in cs if biased[c])),
+                    of(tuple(c for c in cs if not soft[c])))
+            per_server.append(found)
+        self.set_of, self.soft_of, self.bias_of, self.masks_of = (
+            [list(column) for column in zip(*per_server)] if per_server
+            else ([], [], [], []))
+        self.rule_sets = list(index)
 
     def demand_eps_list(self, i):
         """demand_eps[i] as a list of floats (feasible_at)."""

@@ -127,10 +127,12 @@ def fits(cum, free, most):
     less the slack) it holds in every resource class (at most ``most``)."""
     if not cum.shape[1]:
         return np.full(len(free), most)
-    fit = cum[:, 0].searchsorted(free[:, 0], side='right')
-    for c in range(1, cum.shape[1]):
-        fit = np.minimum(fit, cum[:, c].searchsorted(free[:, c],
-                                                     side='right'))
+    # The columns as the transposes' rows (no per-column indexing).
+    columns = zip(cum.T, free.T)
+    amounts, room = next(columns)
+    fit = amounts.searchsorted(room, side='right')
+    for amounts, room in columns:
+        np.minimum(fit, amounts.searchsorted(room, side='right'), out=fit)
     return fit
 
 

@@ -26,8 +26,10 @@ KIND = group_kinds.SOFT_AFFINITY
 # .all(axis=1) and cumsum without their Python wrappers (every ranking).
 _ALL = np.logical_and.reduce
 _ACC = np.add.accumulate
-# .max() of a vector, without its Python wrapper (every ranking).
+# .max() of a vector, without its Python wrapper (every ranking), and
+# .min(axis=1) (the packing bound).
 _MAX = np.maximum.reduce
+_MIN = np.minimum.reduce
 
 
 class SoftAffinity(soft.Soft):
@@ -61,8 +63,10 @@ class SoftAffinity(soft.Soft):
             bits = [sum(1 << b for b, group in enumerate(apart)
                         if k in group) for k in range(len(units))]
             plain = all(len(u) == 1 for u in units) and not apart
-            by_size = sorted(self.members,
-                             key=lambda m: (problem.size[m], m))
+            # (sizes as floats: the same order, without numpy's per-item
+            # indexing.)
+            sizes = problem.size.tolist()
+            by_size = sorted(self.members, key=lambda m: (sizes[m], m))
             left = np.array([len(u) for u in units], dtype=float)
             demand, size = self.unit_sums(problem)
             found = self._start = (unit_of, bits, plain, by_size, left,
@@ -75,13 +79,7 @@ class SoftAffinity(soft.Soft):
         found = self.__dict__.get('_unit_sums')
         if found is None:
             units = self.structure(problem)[0]
-            # A one-member unit (the most common) is its member's row.
-            demand = np.array([
-                problem.demand[u[0]] if len(u) == 1
-                else problem.demand[list(u)].sum(axis=0) for u in units])
-            size = np.array([
-                problem.size[u[0]] if len(u) == 1
-                else problem.size[list(u)].sum() for u in units])
+            demand, size = _unit_sums(problem, units)
             found = self._unit_sums = (demand, size)
         return found
 
@@ -126,9 +124,14 @@ class _Tracker(soft.Tracker):
         self.left = left.tolist()
         self.left_demand = demand.copy()
         self.left_size = size.tolist()
-        # Per unit its row of left_demand (views, changed in place), and
-        # per server its size (the problem's, as floats).
-        self._demand_rows = list(self.left_demand)
+        # Per unit of several members its row of left_demand (views,
+        # changed in place), None for a unit of one: its demand and size
+        # are then read only while its member is left to place (rank
+        # reads units with members left), when they are the member's
+        # own (d - d + d is d exactly), so apply and undo leave them be.
+        # Per server its size (the problem's, as floats).
+        self._demand_rows = [row if n > 1 else None
+                             for row, n in zip(self.left_demand, self.left)]
         self._sizes = search.p.size.tolist()
 
     def rank(self, i):
@@ -286,8 +289,9 @@ class _Tracker(soft.Tracker):
             k = self.unit_of[i]
             self.left[k] -= 1
             row = self._demand_rows[k]
-            row -= self.search.demand_rows[i]
-            self.left_size[k] -= self._sizes[i]
+            if row is not None:
+                row -= self.search.demand_rows[i]
+                self.left_size[k] -= self._sizes[i]
         # soft.Tracker.apply with the domain's count read once.
         top, count = self.top, self.count
         d = self.host_domain[h]
@@ -309,8 +313,9 @@ class _Tracker(soft.Tracker):
             k = self.unit_of[i]
             self.left[k] += 1
             row = self._demand_rows[k]
-            row += self.search.demand_rows[i]
-            self.left_size[k] += self._sizes[i]
+            if row is not None:
+                row += self.search.demand_rows[i]
+                self.left_size[k] += self._sizes[i]
 
     def adds(self, i):
         if self.per_host:
@@ -346,6 +351,20 @@ def structure(problem, rule):
     return units, apart
 
 
+def _unit_sums(problem, units):
+    """Per unit its demand (rows) and size: a one-member unit (the most
+    common) is its member's, taken in one step; the others summed."""
+    if not units:
+        return np.array([]), np.array([])
+    demand = problem.demand.take([u[0] for u in units], 0)
+    size = problem.size.take([u[0] for u in units])
+    for k, unit in enumerate(units):
+        if len(unit) > 1:
+            demand[k] = problem.demand[list(unit)].sum(axis=0)
+            size[k] = problem.size[list(unit)].sum()
+    return demand, size
+
+
 def _packed(problem, rule):
     """Per domain, the most new members its free room can hold, by the
     fractional packing of the rule's units (fewest resources per member
@@ -358,10 +377,11 @@ def _packed(problem, rule):
     if apart:
         grouped = set().union(*apart)
         keep = [k for k in range(len(units)) if k not in grouped]
-        rows = np.array([demand[k] for k in keep] + [
-            demand[sorted(group)].min(axis=0) for group in apart])
-        sizes = np.array([count[k] for k in keep] + [
-            count[sorted(group)].max() for group in apart])
+        # The kept units' rows in one step, then one per diversity set.
+        rows = np.concatenate((demand.take(keep, 0), [
+            demand[sorted(group)].min(axis=0) for group in apart]))
+        sizes = np.concatenate((count.take(keep), [
+            count[sorted(group)].max() for group in apart]))
     else:
         rows, sizes = demand, count
     ndom = len(rule.placed)
@@ -372,13 +392,13 @@ def _packed(problem, rule):
     # Per column, a row index k reads item k * nrc + column of the
     # flattened matrix (take: fewer steps than take_along_axis).
     col = np.arange(nrc)
-    order = np.argsort(rows / sizes[:, None], axis=0, kind='stable')
+    order = (rows / sizes[:, None]).argsort(axis=0, kind='stable')
     weight = rows.take(order * nrc + col)
     n = sizes.take(order)
     cum_w = np.zeros((len(rows) + 1, nrc))
     cum_n = np.zeros((len(rows) + 1, nrc))
-    np.cumsum(weight, axis=0, out=cum_w[1:])
-    np.cumsum(n, axis=0, out=cum_n[1:])
+    _ACC(weight, axis=0, out=cum_w[1:])
+    _ACC(n, axis=0, out=cum_n[1:])
     k = np.empty((ndom, nrc), dtype=np.intp)
     for c in range(nrc):
         k[:, c] = (cum_w[1:, c] - EPS).searchsorted(free[:, c],
@@ -393,7 +413,7 @@ def _packed(problem, rule):
             * n.take(nxt))
     part = np.where(more, np.maximum(part, 0), 0.0)
     most = np.minimum(float(len(rule.members)),
-                      (whole + part).min(axis=1) if nrc else np.inf)
+                      _MIN(whole + part, axis=1) if nrc else np.inf)
     return np.floor(most + 1e-9).astype(np.int64)
 
 
