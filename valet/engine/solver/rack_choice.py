@@ -23,7 +23,7 @@ from valet.engine.solver.rules.base import EPS
 # search's cost of opening the host itself (1e6), so that the domain is
 # chosen first; capped so that soft violations (1e7 each) still come first.
 RACK_RANK = 2e6
-# The search's ranking of a host it would open (search.NEW_HOST_RANK).
+# The search's ranking of a host it would open (candidates.NEW_HOST_RANK).
 NEW_HOST = 1e6
 # Room on hosts in use this many times the demand: nothing to look ahead
 # for (packing loses less than that).
