@@ -16,6 +16,7 @@ from valet.engine.solver import SolverOptions
 from valet.engine.solver.rules import soft_affinity
 from valet.tests.unit.engine import base
 from valet.tests.unit.engine import test_solver_soft_speed as soft_speed
+from valet.tests.unit.engine import test_solver_vector_steps as vector_steps
 
 SETTINGS = hypothesis.settings(
     max_examples=min(60, hypothesis.settings().max_examples),
@@ -27,22 +28,6 @@ def _problem(seed):
     dc, req = soft_speed._instance(random.Random(seed))
     problem = problem_mod.Problem(dc, req)
     return None if problem.blocked else problem
-
-
-def _candidates_now(search, i):
-    """Candidates one per symmetry key, every key read host by host now."""
-    idx = search.feasible_mask(i).nonzero()[0]
-    if idx.size <= 1:
-        return idx.tolist()
-    score = search.scores(i, idx)
-    first = int(idx[int(score.argmin())])
-    out, seen = [first], {search.symmetry_key(first)}
-    for h in idx[score.argsort(kind='stable')].tolist():
-        key = search.symmetry_key(h)
-        if h != first and key not in seen:
-            seen.add(key)
-            out.append(h)
-    return out
 
 
 def _walk(rng, search, steps, check):
@@ -80,7 +65,7 @@ class TestCandidateKeys(base.SolverTestCase):
             search = search_mod.Search(problem, SolverOptions())
 
             def check(i):
-                self.assertEqual(_candidates_now(search, i),
+                self.assertEqual(vector_steps._candidates_by_key(search, i),
                                  list(search.candidates(i)))
                 self._check_keys(search)
 
@@ -108,7 +93,7 @@ class TestCandidateKeys(base.SolverTestCase):
             search.undo(i, h, search.apply(i, h))
             self.assertNotEqual(before, search.free[h].tobytes())
             self._check_keys(search)
-            self.assertEqual(_candidates_now(search, i),
+            self.assertEqual(vector_steps._candidates_by_key(search, i),
                              list(search.candidates(i)))
             seen += 1
         self.assertGreater(seen, 10)

@@ -39,6 +39,13 @@ def _deficit_plain(search):
     return search.left - np.maximum(search.free[in_use], 0).sum(axis=0)
 
 
+def _given_state(seed):
+    """``_state(seed)``; an example without a server left is skipped."""
+    found = _state(seed)
+    hypothesis.assume(found is not None)
+    return found
+
+
 def _best_costs(rng, search):
     cost = search.cost()
     return sorted({cost + k * search.w_new + m * search.soft_unit
@@ -51,9 +58,7 @@ class TestNodeSteps(base.SolverTestCase):
     @hypothesis.given(st.integers(0, 10 ** 6))
     @SETTINGS
     def test_deficit_and_hosts_in_use_follow_apply_and_undo(self, seed):
-        found = _state(seed)
-        hypothesis.assume(found is not None)
-        rng, search, i = found
+        rng, search, i = _given_state(seed)
         p = search.p
         done = []
         for k in range(len(p.servers)):
@@ -79,9 +84,7 @@ class TestNodeSteps(base.SolverTestCase):
     @hypothesis.given(st.integers(0, 10 ** 6))
     @SETTINGS
     def test_can_beat_with_the_deficit_left_for_last(self, seed):
-        found = _state(seed)
-        hypothesis.assume(found is not None)
-        rng, search, i = found
+        rng, search, i = _given_state(seed)
         need = search.deficit()
         for best in _best_costs(rng, search):
             expected = (soft_speed._can_beat_by_formula(
@@ -97,9 +100,7 @@ class TestNodeSteps(base.SolverTestCase):
     @hypothesis.given(st.integers(0, 10 ** 6))
     @SETTINGS
     def test_a_fresh_first_candidate_can_beat(self, seed):
-        found = _state(seed)
-        hypothesis.assume(found is not None)
-        rng, search, i = found
+        rng, search, i = _given_state(seed)
         need = search.deficit()
         for best in _best_costs(rng, search):
             first = next(search.candidates(i, best, need), None)
@@ -109,9 +110,7 @@ class TestNodeSteps(base.SolverTestCase):
     @hypothesis.given(st.integers(0, 10 ** 6))
     @SETTINGS
     def test_host_level_reads_match_the_domain_index(self, seed):
-        found = _state(seed)
-        hypothesis.assume(found is not None)
-        rng, search, i = found
+        rng, search, i = _given_state(seed)
         for tracker in search.trackers:
             kind = tracker.rule.kind
             if kind in ('soft-affinity', 'soft-diversity'):
@@ -156,9 +155,7 @@ class TestNodeSteps(base.SolverTestCase):
     @hypothesis.given(st.integers(0, 10 ** 6))
     @SETTINGS
     def test_feasible_at_is_the_mask(self, seed):
-        found = _state(seed)
-        hypothesis.assume(found is not None)
-        rng, search, i = found
+        rng, search, i = _given_state(seed)
         for k in range(len(search.p.servers)):
             if search.assign[k] >= 0:
                 continue
@@ -174,9 +171,7 @@ class TestNodeSteps(base.SolverTestCase):
     @hypothesis.given(st.integers(0, 10 ** 6))
     @SETTINGS
     def test_a_low_deficit_bounds_every_placement_below(self, seed):
-        found = _state(seed)
-        hypothesis.assume(found is not None)
-        rng, search, i = found
+        rng, search, i = _given_state(seed)
         need = deficits.Need(search)
         need.get()
         if need.low():
