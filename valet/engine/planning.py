@@ -152,10 +152,13 @@ def _refused(decision, what, dry_run):
         raise no_placement(decision, what)
 
 
+PLAN_EXISTS = 'valet.plan.exists'
+
+
 def plan_exists(stack_id):
     return exception.Conflict(
         'A plan for stack %s already exists; update it or delete it '
-        'first' % stack_id, code='valet.plan.exists',
+        'first' % stack_id, code=PLAN_EXISTS,
         details={'stack_id': stack_id})
 
 
@@ -187,7 +190,7 @@ def create(endpoint, plan, dry_run=False):
     try:
         return _create(endpoint, plan, stack_id, dry_run)
     except Exception as exc:
-        if (getattr(exc, 'code', None) != 'valet.plan.exists'
+        if (getattr(exc, 'code', None) != PLAN_EXISTS
                 and _has_plan(endpoint, stack_id)):
             raise plan_exists(stack_id) from None
         raise

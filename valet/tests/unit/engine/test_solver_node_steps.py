@@ -39,6 +39,19 @@ def _deficit_plain(search):
     return search.left - np.maximum(search.free[in_use], 0).sum(axis=0)
 
 
+def _place_left(rng, search):
+    """Place the servers left one by one on random feasible hosts (until
+    one has none), yielding each ``(server, host, undo token)``."""
+    for k in range(len(search.p.servers)):
+        if search.assign[k] >= 0:
+            continue
+        hosts = search.feasible_mask(k).nonzero()[0]
+        if not hosts.size:
+            return
+        h = int(rng.choice(hosts))
+        yield k, h, search.apply(k, h)
+
+
 def _given_state(seed):
     """``_state(seed)``; an example without a server left is skipped."""
     found = _state(seed)
@@ -61,14 +74,8 @@ class TestNodeSteps(base.SolverTestCase):
         rng, search, i = _given_state(seed)
         p = search.p
         done = []
-        for k in range(len(p.servers)):
-            if search.assign[k] >= 0:
-                continue
-            hosts = search.feasible_mask(k).nonzero()[0]
-            if not hosts.size:
-                break
-            h = int(rng.choice(hosts))
-            done.append((k, h, search.apply(k, h)))
+        for step in _place_left(rng, search):
+            done.append(step)
             self.assertEqual((p.usable & (search.count > 0)).tolist(),
                              search.in_use.tolist())
             self.assertEqual(_deficit_plain(search).tolist(),
@@ -179,14 +186,8 @@ class TestNodeSteps(base.SolverTestCase):
         # Deeper down, a deficit well below zero stays at most EPS in
         # every class the bounds count: each of them is 0.
         done = []
-        for k in range(len(search.p.servers)):
-            if search.assign[k] >= 0:
-                continue
-            hosts = search.feasible_mask(k).nonzero()[0]
-            if not hosts.size:
-                break
-            h = int(rng.choice(hosts))
-            done.append((k, h, search.apply(k, h)))
+        for step in _place_left(rng, search):
+            done.append(step)
             if need.low():
                 below = search.deficit()
                 self.assertEqual(0, search.bound_for(below))
