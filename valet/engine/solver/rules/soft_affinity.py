@@ -133,6 +133,7 @@ class _Tracker(soft.Tracker):
         self._demand_rows = [row if n > 1 else None
                              for row, n in zip(self.left_demand, self.left)]
         self._sizes = search.p.size.tolist()
+        self._units = range(len(self.left))
 
     def rank(self, i):
         """Per host, how many members the best domain falls short of the
@@ -144,50 +145,50 @@ class _Tracker(soft.Tracker):
         if self.plain:
             return self._plain_rank()
         mine = self.unit_of[i]
-        # Per unit, a handful: plain lists cost less than numpy here.
-        counts = list(self.left)
+        # Per unit, a handful: plain lists cost less than numpy here (read
+        # as they are, i's own unit left out).
+        counts = self.left
         own = counts[mine]
-        counts[mine] = 0
         sizes = self.left_size
-        demands = self.left_demand
-        dom = self.domains
-        free = self._room(dom)
-        inside = free - demands[mine]
-        fits = _ALL(inside >= -soft.EPS, axis=1)
-        inside = np.maximum(inside, 0, out=inside)
         # Fewest resources per member first (ties: unit order).
-        order = sorted([k for k, n in enumerate(counts) if n > 0],
+        order = sorted([k for k in self._units if counts[k] and k != mine],
                        key=lambda k: sizes[k] / counts[k])
         away = self._kept(order, 0)
         # Without diversity sets of its own, i's unit keeps what any does.
         near = self._kept(order, self.bits[mine]) if self.bits[mine] else (
             away)
+        both, free, inside = self._rows()
+        np.subtract(free, self.left_demand[mine], out=inside)
+        fits = _ALL(inside >= -soft.EPS, axis=1)
+        np.maximum(inside, 0, out=inside)
         ndom = len(free)
-        if near == away:
-            both = self._fit(np.concatenate((free, inside)), away, counts,
-                             demands)
+        if near is away or near == away:
+            both = self._fit(both, away, counts)
             away, here = both[:ndom], both[ndom:]
         else:
-            away = self._fit(free, away, counts, demands)
-            here = self._fit(inside, near, counts, demands)
+            away = self._fit(free, away, counts)
+            here = self._fit(inside, near, counts)
         # Per row of ``free``: per domain, or per host at the host level.
         count = (self.count if self.rule.level or self.per_host
-                 else self.count.take(dom))
+                 else self.count.take(self.domains))
         ends_away = count + away
         # The members i's domain may end with where i's unit fits, 0
-        # elsewhere (a product: the same floats as a where).
+        # elsewhere (a product: the same floats as a where), in place.
         here += own
         here *= fits
-        ends_here = count + here
+        here += count
         # The best of the other domains: the top one unless it is this.
         top = int(ends_away.argmax())
         first = ends_away[top]
         ends_away[top] = 0
-        value = np.maximum(ends_here, first)
-        value[top] = max(ends_here[top], _MAX(ends_away))
+        top_here = here[top]
+        value = np.maximum(here, first, out=here)
+        value[top] = max(top_here, _MAX(ends_away))
         if self.rule.level:
-            value = value.take(dom)
-        return (_MAX(value) - value) * self.weight
+            value = value.take(self.domains)
+        out = _MAX(value) - value
+        out *= self.weight
+        return out
 
     def _plain_rank(self):
         """Per host, the members its domain falls short of the domain that
@@ -237,6 +238,24 @@ class _Tracker(soft.Tracker):
             return free
         return into @ free if self.rule.level else free * into
 
+    def _rows(self):
+        """The room (as ``_room``) and the room left once i's unit is in
+        (filled by rank), one above the other in one matrix kept for the
+        tracker's life: fitting units into both is then one step, with
+        no new matrix per ranking."""
+        found = self.__dict__.get('_both')
+        if found is None:
+            room = self._room(self.domains)
+            nrow = len(room)
+            both = np.empty((2 * nrow, room.shape[1]))
+            found = self._both = (both, both[:nrow], both[nrow:])
+        both, free, inside = found
+        if self._into is True:
+            np.maximum(self.search.free, 0, out=free)
+        else:
+            free[...] = self._room(self.domains)
+        return found
+
     def _kept(self, order, taken):
         """The units of ``order`` left once each diversity set (bits,
         ``taken`` to start with) keeps its first."""
@@ -251,13 +270,13 @@ class _Tracker(soft.Tracker):
             kept.append(k)
         return kept
 
-    @staticmethod
-    def _fit(free, kept, counts, demands):
+    def _fit(self, free, kept, counts):
         """Per row of ``free``, the members of the ``kept`` units it holds,
         in that order."""
         if not kept:
             return np.zeros(len(free))
-        cum = _ACC(demands.take(kept, 0), axis=0) - soft.EPS
+        cum = _ACC(self.left_demand.take(kept, 0), axis=0)
+        cum -= soft.EPS
         sizes, total = [0.0], 0.0
         for k in kept:
             total += counts[k]
