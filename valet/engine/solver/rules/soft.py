@@ -206,13 +206,32 @@ def _reachable(problem, rule):
     # the problem's cache (the other soft rules and the counting proofs
     # ask for the same members), then the hosts with a domain taken at
     # once (not member by member).
-    ok = np.array(base.member_masks(problem, members))[:, valid]
+    masks = base.member_masks(problem, members)
+    if rule.per_host(problem) and valid.all():
+        return _reachable_hosts(masks)
+    ok = np.array(masks)[:, valid]
     hosts[valid] = ok.any(axis=0)
     # Per member, whether any of a domain's hosts is open to it.
     hit = np.zeros((len(members), ndom), dtype=bool)
     rows, cols = ok.nonzero()
     hit[rows, dom[valid][cols]] = True
     return hit.sum(axis=0).astype(np.int64), hosts
+
+
+def _reachable_hosts(masks):
+    """_reachable where every host is its own domain: per host, the
+    members it is open to, and whether any. Members alike share their
+    mask (one object): each distinct mask counted once, times its
+    members."""
+    times = {}
+    for mask in masks:
+        key = id(mask)
+        found = times.get(key)
+        times[key] = (mask, 1) if found is None else (mask, found[1] + 1)
+    rows = np.array([mask for mask, _ in times.values()], dtype=np.int64)
+    weights = np.array([n for _, n in times.values()], dtype=np.int64)
+    reach = weights @ rows
+    return reach, reach > 0
 
 
 def placed_counts(problem, level, old):

@@ -30,6 +30,7 @@ _ACC = np.add.accumulate
 # .min(axis=1) (the packing bound).
 _MAX = np.maximum.reduce
 _MIN = np.minimum.reduce
+_SUM = np.add.reduce
 
 
 class SoftAffinity(soft.Soft):
@@ -379,8 +380,9 @@ def _unit_sums(problem, units):
     size = problem.size.take([u[0] for u in units])
     for k, unit in enumerate(units):
         if len(unit) > 1:
-            demand[k] = problem.demand[list(unit)].sum(axis=0)
-            size[k] = problem.size[list(unit)].sum()
+            # The reductions .sum() runs, without its wrapper.
+            demand[k] = _SUM(problem.demand.take(unit, 0), axis=0)
+            size[k] = _SUM(problem.size.take(unit))
     return demand, size
 
 
