@@ -38,7 +38,8 @@ class Ranking:
             rank = soft[0].rank(i)
             for k in range(1, len(soft)):
                 rank = rank + soft[k].rank(i)
-            score = score + rank.take(idx) * SOFT_RANK
+            # (in place: score is this call's own array.)
+            score += rank.take(idx) * SOFT_RANK
         return score
 
     def symmetry_key(self, h):

@@ -310,7 +310,12 @@ class Search(candidates.Ranking):
         if cur >= 0 and cur != h:
             self.moves += 1
         trackers = self.server_trackers[i]
-        tokens = [t.apply(i, h) for t in trackers] if trackers else None
+        tokens = None
+        if trackers:
+            # A loop, not a comprehension: no function object per node.
+            tokens = []
+            for tracker in trackers:
+                tokens.append(tracker.apply(i, h))
         self.assign[i] = h
         self.n_placed += 1
         return opened, tokens

@@ -70,9 +70,13 @@ class Soft(base.Constraint):
         per resource class, how many of the smallest demands fit in the
         domain's usable free room (a bound, not a packing)."""
         free = domain_room(problem, self.level)
-        demand = problem.demand[self.members]
-        # Each resource class's demands sorted and summed, all at once.
-        cums = np.sort(demand, axis=0).cumsum(axis=0) - EPS
+        # Each resource class's demands sorted and summed, all at once
+        # (in place on the rows taken: what np.sort and cumsum do on
+        # copies, without their wrappers).
+        cums = problem.demand.take(self.members, 0)
+        cums.sort(axis=0)
+        cums = np.add.accumulate(cums, axis=0)
+        cums -= EPS
         return fits(cums, free, len(self.members))
 
     def lower_bound(self, problem):
