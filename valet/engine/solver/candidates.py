@@ -92,11 +92,13 @@ class Ranking:
             if h == first:
                 continue
             if used or h in special:
-                key = ('host', h)
-            else:
-                key = keys[h]
-                if key is None:
-                    key = keys[h] = self.symmetry_key(h)
+                # A class of its own (each host comes once): no key to
+                # compare.
+                yield h
+                continue
+            key = keys[h]
+            if key is None:
+                key = keys[h] = self.symmetry_key(h)
             if key in seen:
                 continue
             seen.add(key)
