@@ -27,6 +27,7 @@ capacity proof, which holds with every group ignored).
 import numpy as np
 
 from valet.engine.solver import matching
+from valet.engine.solver import model_cache
 from valet.engine.solver import size_counts
 from valet.engine.solver.rules.base import EPS
 from valet.engine.solver.rules import base
@@ -76,8 +77,8 @@ def lower_bound(problem, search, in_use, enough=None):
     bound = 0 if all(m.any() for m in masks.unique) else 1
     empty = problem.usable & ~in_use
     checks = (lambda: facts.exclusivity(in_use, count=True),
-              lambda: facts.unit_classes(masks, in_use, empty),
-              lambda: facts.size_classes(masks, in_use, empty),
+              lambda: facts.unit_classes(masks, in_use, empty, enough),
+              lambda: facts.size_classes(masks, in_use, empty, enough),
               lambda: facts.diversity(in_use, count=True))
     for check in checks:
         if enough is not None and bound >= enough:
@@ -117,6 +118,13 @@ class _Masks:
     def __init__(self, unique, index):
         self.unique = unique            # distinct masks
         self.index = np.asarray(index, dtype=np.int64)  # server -> mask
+        self._rows = None
+
+    def rows(self):
+        """``index`` as a list (read server by server)."""
+        if self._rows is None:
+            self._rows = self.index.tolist()
+        return self._rows
 
     def __getitem__(self, i):
         return self.unique[self.index[i]]
@@ -150,7 +158,7 @@ class _Facts:
         self.s = search
         self._masks = None
         self._free_masks = None
-        self.room = np.maximum(problem.free, 0)
+        self.room = _room(problem)
         self._levels = {}
         self._whole = None
 
@@ -158,7 +166,7 @@ class _Facts:
         """Whether every demand and room is a whole number (the size
         counts' sums are exact in any order: ``size_counts.steps``)."""
         if self._whole is None:
-            self._whole = (size_counts.whole(self.room)
+            self._whole = (_room_whole(self.p, self.room)
                            and size_counts.whole(self.p.demand))
         return self._whole
 
@@ -203,11 +211,10 @@ class _Facts:
         are one (the units of a diversity group start alike): the counts
         go once per distinct mask."""
         if self._masks is None:
-            free = self.free_masks()
             p = self.p
             hard = [not _soft(rule) for rule in p.constraints]
             if not any(hard[c] for rules in p.server_rules for c in rules):
-                self._masks = free
+                self._masks = free = self.free_masks()
                 return free
             unique, index, content, seen = [], [], {}, {}
             for i in range(len(p.servers)):
@@ -259,10 +266,10 @@ class _Facts:
         against the room (and the count of them) the hosts they may use
         have. Group rules play no part: this holds with all ignored."""
         p = self.p
-        for c, rc in enumerate(p.dc.resource_classes):
-            for size, big, total, have, fits in size_counts.steps(
-                    p.demand[:, c], self.room[:, c], masks, hosts,
-                    exact=self.whole()):
+        counted = size_counts.class_steps(p.demand, self.room, masks, hosts,
+                                          exact=self.whole())
+        for rc, found in zip(p.dc.resource_classes, counted):
+            for size, big, total, have, fits in found:
                 if total > have + EPS:
                     return [self._capacity_entry(
                         rc, len(big), size, total, have, None)]
@@ -285,17 +292,21 @@ class _Facts:
                 'resource_class': rc, 'servers': count, 'needs': total,
                 'room': room, 'groups': []}
 
-    def size_classes(self, masks, in_use, empty):
-        """New hosts the size counts force beyond the hosts in use."""
+    def size_classes(self, masks, in_use, empty, enough=None):
+        """New hosts the size counts force beyond the hosts in use (at
+        least ``enough`` once one class's count reaches it)."""
         p = self.p
         bound = 0
-        for c in range(len(p.dc.resource_classes)):
-            column = self.room[:, c]
-            cap_empty = column[empty]
-            most = float(cap_empty.max()) if cap_empty.size else 0.0
-            for size, big, total, have, fits in size_counts.steps(
-                    p.demand[:, c], column, masks, in_use,
-                    exact=self.whole()):
+        room = self.room
+        # Per class the most room an empty host has.
+        tops = (room[empty].max(axis=0).tolist() if empty.any()
+                else [0.0] * room.shape[1])
+        counted = size_counts.class_steps(p.demand, room, masks, in_use,
+                                          exact=self.whole())
+        for most, found in zip(tops, counted):
+            if enough is not None and bound >= enough:
+                return bound
+            for size, big, total, have, fits in found:
                 short = total - have
                 if short > EPS:
                     if most <= EPS:
@@ -309,7 +320,7 @@ class _Facts:
                     bound = max(bound, -(-extra // per))
         return bound
 
-    def unit_classes(self, masks, in_use, empty):
+    def unit_classes(self, masks, in_use, empty, enough=None):
         """``size_classes`` over the servers host affinity holds on one
         host (one item each), where an empty host takes at most the
         smallest items that fit it together and that no diversity group
@@ -320,17 +331,19 @@ class _Facts:
             return 0            # no pair: size_classes counted these
         need = _item_demand(p.demand, items)
         # Per item: its servers' distinct masks (the union grows by them).
-        index = masks.index.tolist()
+        index = masks.rows()
         item_masks = [[index[m[0]]] if len(m) == 1
                       else sorted({index[i] for i in m}) for m in items]
         most = (self.room[empty].max(axis=0) if empty.any()
                 else np.zeros(need.shape[1]))
         apart = None
         bound = 0
-        for c in range(need.shape[1]):
-            for size, big, _, _, fits in size_counts.steps(
-                    need[:, c], self.room[:, c], masks, in_use,
-                    item_masks, exact=self.whole()):
+        counted = size_counts.class_steps(need, self.room, masks, in_use,
+                                          item_masks, exact=self.whole())
+        for found in counted:
+            if enough is not None and bound >= enough:
+                return bound
+            for size, big, _, _, fits in found:
                 extra = len(big) - fits
                 if extra <= 0:
                     continue
@@ -702,6 +715,30 @@ class _Facts:
             return [{'group': rule.name, 'kind': rule.kind,
                      'groups': self.rule_groups(rule.members)}]
         return []
+
+
+def _room(problem):
+    """Per host its free room, never below zero: the model's alone when
+    nothing moves (then once per model generation; read-only)."""
+    if problem.moving:
+        return np.maximum(problem.free, 0)
+    cache = model_cache.store(problem.dc, 'proof_room')
+    found = cache.get('room')
+    if found is None:
+        found = cache['room'] = np.maximum(problem.free, 0)
+        found.flags.writeable = False
+    return found
+
+
+def _room_whole(problem, room):
+    """``size_counts.whole(room)``, kept with the model's room."""
+    if problem.moving:
+        return size_counts.whole(room)
+    cache = model_cache.store(problem.dc, 'proof_room')
+    found = cache.get('whole')
+    if found is None or found[0] is not room:
+        found = cache['whole'] = (room, size_counts.whole(room))
+    return found[1]
 
 
 def _host_units(problem):
