@@ -217,11 +217,15 @@ class _Facts:
                 self._masks = free = self.free_masks()
                 return free
             unique, index, content, seen = [], [], {}, {}
+            # The masks the root bounds worked out, read at once.
+            worked_out = base.root_masks(self.s)
             for i in range(len(p.servers)):
                 # The free mask with the hard rules' masks is the root's
                 # feasible mask (a soft rule's lets every host through).
                 # Servers alike share its array: its bytes read once.
-                mask = base.root_feasible(self.s, i)
+                mask = worked_out.get(i)
+                if mask is None:
+                    mask = base.root_feasible(self.s, i)
                 known = seen.get(id(mask))
                 if known is None:
                     found = content.setdefault(mask.tobytes(), len(unique))
