@@ -36,6 +36,9 @@ from valet.engine.solver.rules import diversity
 from valet.engine.solver.rules import spread
 from valet.objects import group_kinds
 
+# ndarray.sum without its Python wrapper (the same reduction).
+_ADD = np.add.reduce
+
 CAPACITY = 'capacity'
 # Augmenting-path steps a matching may take before it gives up.
 MATCH_WORK = 200000
@@ -485,7 +488,7 @@ class _Facts:
                 for mask, doms, _ in found:
                     where |= mask
                     ok = ok & doms
-                need = p.demand[members].sum(axis=0)
+                need = _ADD(p.demand[members], axis=0)
                 room = self._domain_room(rule.level, where)
                 ok &= (room >= need - EPS).all(axis=1)
                 options.append(np.flatnonzero(ok))
@@ -712,7 +715,7 @@ class _Facts:
                 ok = doms if ok is None else ok & doms
             if ok is not None and ok.any():
                 # A domain all members may use: has it room for them?
-                need = p.demand[rule.members].sum(axis=0)
+                need = _ADD(p.demand[rule.members], axis=0)
                 room = self._domain_room(rule.level, where)
                 if (ok & (room >= need - EPS).all(axis=1)).any():
                     continue
@@ -767,7 +770,7 @@ def _item_demand(demand, items):
     need = demand[[m[0] for m in items]]
     for k, m in enumerate(items):
         if len(m) > 1:
-            need[k] = demand[m].sum(axis=0)
+            need[k] = _ADD(demand[m], axis=0)
     return need
 
 

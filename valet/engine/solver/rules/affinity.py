@@ -15,6 +15,9 @@ from valet.engine.solver.rules import base
 from valet.engine.solver.rules.base import EPS
 from valet.objects import group_kinds
 
+# ndarray.sum without its Python wrapper (the same reduction).
+_ADD = np.add.reduce
+
 KIND = group_kinds.AFFINITY
 # Look-ahead answers kept per group and search.
 MEMO = 256
@@ -53,7 +56,7 @@ class Affinity(base.Constraint):
                        for m in self.members}.values():
             ok_hosts &= static
         dom = problem.domain[self.level]
-        need = problem.demand[self.members].sum(axis=0)
+        need = _ADD(problem.demand[self.members], axis=0)
         free = np.where(ok_hosts[:, None], np.maximum(problem.free, 0), 0)
         valid = dom >= 0
         ndom = problem.dc.domain_count(self.level)
@@ -89,7 +92,7 @@ class _Tracker(base.Tracker):
         # starts here; apply and undo replace it, never change it).
         left = rule.__dict__.get('_demand')
         if left is None:
-            left = rule._demand = self.p.demand[rule.members].sum(axis=0)
+            left = rule._demand = _ADD(self.p.demand[rule.members], axis=0)
         self.left = left
         # The rest of the request the look-ahead packs (rack_choice), the
         # members placed, and how many were when the look-ahead found
