@@ -443,17 +443,20 @@ class _Facts:
     def _hold(self, level, hosts, members):
         """Per domain: at most how many of ``members`` it can take (by the
         smallest member's demand in every resource class)."""
-        p = self.p
-        dom = p.domain[level]
-        keep = hosts & (dom >= 0)
-        ndom = p.dc.domain_count(level)
-        least = p.demand[members].min(axis=0)
+        dom, valid, ndom = self._level(level)
+        keep = hosts & valid
+        least = np.minimum.reduce(self.p.demand[members], axis=0).tolist()
         hold = np.full(ndom, len(members), dtype=np.int64)
-        for c in np.flatnonzero(least > EPS):
-            per_host = np.floor(self.room[keep, c] / least[c] + EPS)
+        # The hosts' rows and domains taken once for every class.
+        where, room = None, None
+        for c, amount in enumerate(least):
+            if not amount > EPS:
+                continue
+            if where is None:
+                where, room = dom[keep], self.room[keep]
+            per_host = np.floor(room[:, c] / amount + EPS)
             hold = np.minimum(hold, np.bincount(
-                dom[keep], weights=per_host, minlength=ndom).astype(
-                    np.int64))
+                where, weights=per_host, minlength=ndom).astype(np.int64))
         return hold
 
     def _rules(self, kind):

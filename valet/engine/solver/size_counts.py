@@ -48,9 +48,10 @@ def _by_size(values, masks, row_masks, ranked_too=False):
     """``by_size`` of one column given as a list (a few dozen rows: read
     one by one, without an array call per step); ``ranked_too``: with
     the values in that order too."""
-    # A stable sort on the negated value: equal demands stay in row
-    # order, as ``(-need).argsort(kind='stable')`` keeps them.
-    order = sorted(range(len(values)), key=lambda r: -values[r])
+    # Largest first; a reversed sort stays stable: equal demands keep
+    # their row order, as ``(-need).argsort(kind='stable')`` has them.
+    order = sorted(range(len(values)), key=values.__getitem__,
+                   reverse=True)
     ranked = [values[r] for r in order]
     # The distinct sizes, largest first (as ranked).
     sizes = [v for k, v in enumerate(ranked)

@@ -246,3 +246,47 @@ class TestRootMasksRead(base.SolverTestCase):
         self.assertEqual(frozenset(rule.owner[rule.owner >= 0].tolist()),
                          rule.owned)
         self.assertTrue(rule.owned)
+
+
+def _hold_plain(facts, level, hosts, members):
+    """``_hold`` as first written: each class's room per host anew."""
+    p = facts.p
+    dom = p.domain[level]
+    keep = hosts & (dom >= 0)
+    ndom = p.dc.domain_count(level)
+    least = p.demand[members].min(axis=0)
+    hold = np.full(ndom, len(members), dtype=np.int64)
+    for c in np.flatnonzero(least > EPS):
+        per_host = np.floor(facts.room[keep, c] / least[c] + EPS)
+        hold = np.minimum(hold, np.bincount(
+            dom[keep], weights=per_host, minlength=ndom).astype(np.int64))
+    return hold
+
+
+class TestHold(base.SolverTestCase):
+
+    def test_as_the_plain_formula(self):
+        seen = set()
+        for seed in range(12):
+            rng = np.random.default_rng(seed)
+            existing = [placed('old%d' % h, 'r%dh%d' % (h % 2, h // 2),
+                               int(rng.integers(1, 7)),
+                               ram=int(rng.integers(1, 9)) * 1024)
+                        for h in range(6)]
+            dc = make_dc(racks=2, hosts_per_rack=4, existing=existing)
+            servers = [server('s%d' % k, int(rng.integers(0, 4)),
+                              ram=int(rng.choice([0, 512, 4096])),
+                              disk=int(rng.integers(0, 3)))
+                       for k in range(5)]
+            p = problem_mod.Problem(dc, request(servers))
+            facts = proofs._Facts(p, root_view.RootView(
+                p, SolverOptions()))
+            for level in (0, 1):
+                for members in ([0], [1, 2], list(range(5))):
+                    hosts = rng.random(p.slots) < 0.7
+                    want = _hold_plain(facts, level, hosts, members)
+                    got = facts._hold(level, hosts, members)
+                    np.testing.assert_array_equal(want, got)
+                    self.assertEqual(want.dtype, got.dtype)
+                    seen.add(tuple(got.tolist()))
+        self.assertGreater(len(seen), 3)
