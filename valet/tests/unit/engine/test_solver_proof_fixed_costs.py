@@ -290,3 +290,68 @@ class TestHold(base.SolverTestCase):
                     self.assertEqual(want.dtype, got.dtype)
                     seen.add(tuple(got.tolist()))
         self.assertGreater(len(seen), 3)
+
+
+def _affinity_explain_plain(rule, problem):
+    """``Affinity.explain``'s room per domain as first written: every
+    host's room, zero off the members' static masks."""
+    ok_hosts = np.ones(problem.slots, dtype=bool)
+    for m in rule.members:
+        ok_hosts &= problem.static[m]
+    dom = problem.domain[rule.level]
+    need = problem.demand[rule.members].sum(axis=0)
+    free = np.where(ok_hosts[:, None], np.maximum(problem.free, 0), 0)
+    valid = dom >= 0
+    ndom = problem.dc.domain_count(rule.level)
+    dom_free = np.stack([np.bincount(dom[valid], weights=free[valid][:, c],
+                                     minlength=ndom)
+                         for c in range(free.shape[1])], axis=1)
+    if rule.allowed is not None:
+        keep = np.zeros(ndom, dtype=bool)
+        keep[rule.allowed] = True
+        dom_free = np.where(keep[:, None], dom_free, 0)
+    if np.all(dom_free >= need - EPS, axis=1).any():
+        return []
+    best = int(np.argmax((dom_free / np.maximum(need, EPS)).min(
+        axis=1))) if ndom else 0
+    return [problem.vector(need),
+            problem.vector(dom_free[best]) if ndom else {}]
+
+
+class TestAffinityExplain(base.SolverTestCase):
+
+    def test_room_as_the_plain_formula(self):
+        outcomes = set()
+        for seed in range(20):
+            rng = np.random.default_rng(seed)
+            existing = [placed('old%d' % h, 'r%dh%d' % (h % 2, h // 2),
+                               int(rng.integers(1, 8)),
+                               ram=int(rng.integers(1, 15)) * 1024,
+                               groups=['A1'] if h == 0 and seed % 2 else ())
+                        for h in range(8)]
+            dc = make_dc(racks=2, hosts_per_rack=4, existing=existing,
+                         groups=[affinity('A1', level='rack')])
+            servers = []
+            for k in range(4):
+                extra = {}
+                if k == 1 and seed % 3 == 0:
+                    extra['candidate_hosts'] = frozenset(
+                        ['r0h0', 'r1h1', 'r1h2'])
+                servers.append(server(
+                    's%d' % k, int(rng.integers(1, 5)),
+                    ram=int(rng.integers(1, 9)) * 1024,
+                    groups=['A0'] if k < 2 else ['A1'], **extra))
+            p = problem_mod.Problem(dc, request(
+                servers, [affinity('A0'), affinity('A1', level='rack')]))
+            for rule in p.constraints:
+                if rule.kind != 'affinity':
+                    continue
+                got = rule.explain(p, None)
+                want = _affinity_explain_plain(rule, p)
+                if not want:
+                    self.assertEqual([], got)
+                else:
+                    self.assertEqual(want, [got[0]['needs'],
+                                            got[0]['most_room']])
+                outcomes.add(bool(want))
+        self.assertEqual({True, False}, outcomes)
