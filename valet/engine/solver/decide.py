@@ -14,6 +14,9 @@ from valet.engine.solver import explain
 from valet.engine.solver import problem as problem_mod
 from valet.engine.solver import phases
 
+# ndarray.sum without its Python wrapper (the same reduction).
+_ADD = np.add.reduce
+
 
 def decide(dc, request, options=None):
     """Decide where the request's servers go. The model is not changed.
@@ -108,8 +111,8 @@ def _decision(problem, result, start, total_nodes):
             free_after[h] -= problem.demand[i]
     else:
         np.subtract.at(free_after, slots, problem.demand)
-    frag = float((np.maximum(free_after[used], 0) * problem.weights /
-                  problem.scale).sum()) if used else 0.0
+    frag = float(_ADD(np.maximum(free_after[used], 0) * problem.weights /
+                      problem.scale, axis=None)) if used else 0.0
     objective = {'new_hosts': new_hosts, 'moves': len(moved),
                  'hosts_used': len(used), 'fragmentation': round(frag, 6)}
     objective.update(_soft_objective(problem, result, slots, new_hosts))

@@ -19,6 +19,9 @@ from valet.engine.solver import model_cache
 from valet.engine.solver import rules
 from valet.engine.solver.rules.base import EPS
 
+# ndarray.sum without its Python wrapper (the same reduction).
+_ADD = np.add.reduce
+
 
 _NO_SLOTS = np.zeros(0, dtype=np.int64)
 _INF = float('inf')
@@ -165,7 +168,7 @@ class Problem:
                        np.zeros((0, len(dc.resource_classes))))
         # Weights: how heavily the request uses each resource class relative
         # to what is free; fragmentation is measured in these terms.
-        total = self.demand.sum(axis=0)
+        total = _ADD(self.demand, axis=0)
         # What is free and the mean capacity are the model's alone when
         # nothing moves: once per model generation.
         norms = model_cache.store(dc, 'norms')
@@ -177,10 +180,10 @@ class Problem:
                 norms['avail'] = avail
         share = np.where(avail > 0, total / np.maximum(avail, EPS), 0.0)
         # Its sum once (twice only when it is none).
-        whole = share.sum()
+        whole = _ADD(share)
         if whole <= 0:
             share = np.ones_like(share)
-            whole = share.sum()
+            whole = _ADD(share)
         self.weights = share / whole
         scale = norms.get('scale')
         if scale is None:
@@ -191,7 +194,7 @@ class Problem:
             scale = norms['scale'] = np.where(scale > 0, scale, 1.0)
             scale.flags.writeable = False       # shared, read-only
         self.scale = scale
-        self.size = (self.demand * self.weights / self.scale).sum(axis=1)
+        self.size = _ADD(self.demand * self.weights / self.scale, axis=1)
 
     # ---------------------------------------------------------------- groups
     def _closure(self, names):

@@ -27,6 +27,7 @@ capacity proof, which holds with every group ignored).
 import numpy as np
 
 from valet.engine.solver import matching
+from valet.engine.solver import model_cache
 from valet.engine.solver import size_counts
 from valet.engine.solver.rules.base import EPS
 from valet.engine.solver.rules import base
@@ -34,6 +35,9 @@ from valet.engine.solver.rules import counts
 from valet.engine.solver.rules import diversity
 from valet.engine.solver.rules import spread
 from valet.objects import group_kinds
+
+# ndarray.sum without its Python wrapper (the same reduction).
+_ADD = np.add.reduce
 
 CAPACITY = 'capacity'
 # Augmenting-path steps a matching may take before it gives up.
@@ -76,8 +80,8 @@ def lower_bound(problem, search, in_use, enough=None):
     bound = 0 if all(m.any() for m in masks.unique) else 1
     empty = problem.usable & ~in_use
     checks = (lambda: facts.exclusivity(in_use, count=True),
-              lambda: facts.unit_classes(masks, in_use, empty),
-              lambda: facts.size_classes(masks, in_use, empty),
+              lambda: facts.unit_classes(masks, in_use, empty, enough),
+              lambda: facts.size_classes(masks, in_use, empty, enough),
               lambda: facts.diversity(in_use, count=True))
     for check in checks:
         if enough is not None and bound >= enough:
@@ -117,6 +121,13 @@ class _Masks:
     def __init__(self, unique, index):
         self.unique = unique            # distinct masks
         self.index = np.asarray(index, dtype=np.int64)  # server -> mask
+        self._rows = None
+
+    def rows(self):
+        """``index`` as a list (read server by server)."""
+        if self._rows is None:
+            self._rows = self.index.tolist()
+        return self._rows
 
     def __getitem__(self, i):
         return self.unique[self.index[i]]
@@ -150,7 +161,7 @@ class _Facts:
         self.s = search
         self._masks = None
         self._free_masks = None
-        self.room = np.maximum(problem.free, 0)
+        self.room = _room(problem)
         self._levels = {}
         self._whole = None
 
@@ -158,7 +169,7 @@ class _Facts:
         """Whether every demand and room is a whole number (the size
         counts' sums are exact in any order: ``size_counts.steps``)."""
         if self._whole is None:
-            self._whole = (size_counts.whole(self.room)
+            self._whole = (_room_whole(self.p, self.room)
                            and size_counts.whole(self.p.demand))
         return self._whole
 
@@ -203,18 +214,21 @@ class _Facts:
         are one (the units of a diversity group start alike): the counts
         go once per distinct mask."""
         if self._masks is None:
-            free = self.free_masks()
             p = self.p
             hard = [not _soft(rule) for rule in p.constraints]
             if not any(hard[c] for rules in p.server_rules for c in rules):
-                self._masks = free
+                self._masks = free = self.free_masks()
                 return free
             unique, index, content, seen = [], [], {}, {}
+            # The masks the root bounds worked out, read at once.
+            worked_out = base.root_masks(self.s)
             for i in range(len(p.servers)):
                 # The free mask with the hard rules' masks is the root's
                 # feasible mask (a soft rule's lets every host through).
                 # Servers alike share its array: its bytes read once.
-                mask = base.root_feasible(self.s, i)
+                mask = worked_out.get(i)
+                if mask is None:
+                    mask = base.root_feasible(self.s, i)
                 known = seen.get(id(mask))
                 if known is None:
                     found = content.setdefault(mask.tobytes(), len(unique))
@@ -259,10 +273,10 @@ class _Facts:
         against the room (and the count of them) the hosts they may use
         have. Group rules play no part: this holds with all ignored."""
         p = self.p
-        for c, rc in enumerate(p.dc.resource_classes):
-            for size, big, total, have, fits in size_counts.steps(
-                    p.demand[:, c], self.room[:, c], masks, hosts,
-                    exact=self.whole()):
+        counted = size_counts.class_steps(p.demand, self.room, masks, hosts,
+                                          exact=self.whole())
+        for rc, found in zip(p.dc.resource_classes, counted):
+            for size, big, total, have, fits in found:
                 if total > have + EPS:
                     return [self._capacity_entry(
                         rc, len(big), size, total, have, None)]
@@ -285,17 +299,21 @@ class _Facts:
                 'resource_class': rc, 'servers': count, 'needs': total,
                 'room': room, 'groups': []}
 
-    def size_classes(self, masks, in_use, empty):
-        """New hosts the size counts force beyond the hosts in use."""
+    def size_classes(self, masks, in_use, empty, enough=None):
+        """New hosts the size counts force beyond the hosts in use (at
+        least ``enough`` once one class's count reaches it)."""
         p = self.p
         bound = 0
-        for c in range(len(p.dc.resource_classes)):
-            column = self.room[:, c]
-            cap_empty = column[empty]
-            most = float(cap_empty.max()) if cap_empty.size else 0.0
-            for size, big, total, have, fits in size_counts.steps(
-                    p.demand[:, c], column, masks, in_use,
-                    exact=self.whole()):
+        room = self.room
+        # Per class the most room an empty host has.
+        tops = (room[empty].max(axis=0).tolist() if empty.any()
+                else [0.0] * room.shape[1])
+        counted = size_counts.class_steps(p.demand, room, masks, in_use,
+                                          exact=self.whole())
+        for most, found in zip(tops, counted):
+            if enough is not None and bound >= enough:
+                return bound
+            for size, big, total, have, fits in found:
                 short = total - have
                 if short > EPS:
                     if most <= EPS:
@@ -309,7 +327,7 @@ class _Facts:
                     bound = max(bound, -(-extra // per))
         return bound
 
-    def unit_classes(self, masks, in_use, empty):
+    def unit_classes(self, masks, in_use, empty, enough=None):
         """``size_classes`` over the servers host affinity holds on one
         host (one item each), where an empty host takes at most the
         smallest items that fit it together and that no diversity group
@@ -320,17 +338,19 @@ class _Facts:
             return 0            # no pair: size_classes counted these
         need = _item_demand(p.demand, items)
         # Per item: its servers' distinct masks (the union grows by them).
-        index = masks.index.tolist()
+        index = masks.rows()
         item_masks = [[index[m[0]]] if len(m) == 1
                       else sorted({index[i] for i in m}) for m in items]
         most = (self.room[empty].max(axis=0) if empty.any()
                 else np.zeros(need.shape[1]))
         apart = None
         bound = 0
-        for c in range(need.shape[1]):
-            for size, big, _, _, fits in size_counts.steps(
-                    need[:, c], self.room[:, c], masks, in_use,
-                    item_masks, exact=self.whole()):
+        counted = size_counts.class_steps(need, self.room, masks, in_use,
+                                          item_masks, exact=self.whole())
+        for found in counted:
+            if enough is not None and bound >= enough:
+                return bound
+            for size, big, _, _, fits in found:
                 extra = len(big) - fits
                 if extra <= 0:
                     continue
@@ -423,17 +443,20 @@ class _Facts:
     def _hold(self, level, hosts, members):
         """Per domain: at most how many of ``members`` it can take (by the
         smallest member's demand in every resource class)."""
-        p = self.p
-        dom = p.domain[level]
-        keep = hosts & (dom >= 0)
-        ndom = p.dc.domain_count(level)
-        least = p.demand[members].min(axis=0)
+        dom, valid, ndom = self._level(level)
+        keep = hosts & valid
+        least = np.minimum.reduce(self.p.demand[members], axis=0).tolist()
         hold = np.full(ndom, len(members), dtype=np.int64)
-        for c in np.flatnonzero(least > EPS):
-            per_host = np.floor(self.room[keep, c] / least[c] + EPS)
+        # The hosts' rows and domains taken once for every class.
+        where, room = None, None
+        for c, amount in enumerate(least):
+            if not amount > EPS:
+                continue
+            if where is None:
+                where, room = dom[keep], self.room[keep]
+            per_host = np.floor(room[:, c] / amount + EPS)
             hold = np.minimum(hold, np.bincount(
-                dom[keep], weights=per_host, minlength=ndom).astype(
-                    np.int64))
+                where, weights=per_host, minlength=ndom).astype(np.int64))
         return hold
 
     def _rules(self, kind):
@@ -468,7 +491,7 @@ class _Facts:
                 for mask, doms, _ in found:
                     where |= mask
                     ok = ok & doms
-                need = p.demand[members].sum(axis=0)
+                need = _ADD(p.demand[members], axis=0)
                 room = self._domain_room(rule.level, where)
                 ok &= (room >= need - EPS).all(axis=1)
                 options.append(np.flatnonzero(ok))
@@ -695,13 +718,37 @@ class _Facts:
                 ok = doms if ok is None else ok & doms
             if ok is not None and ok.any():
                 # A domain all members may use: has it room for them?
-                need = p.demand[rule.members].sum(axis=0)
+                need = _ADD(p.demand[rule.members], axis=0)
                 room = self._domain_room(rule.level, where)
                 if (ok & (room >= need - EPS).all(axis=1)).any():
                     continue
             return [{'group': rule.name, 'kind': rule.kind,
                      'groups': self.rule_groups(rule.members)}]
         return []
+
+
+def _room(problem):
+    """Per host its free room, never below zero: the model's alone when
+    nothing moves (then once per model generation; read-only)."""
+    if problem.moving:
+        return np.maximum(problem.free, 0)
+    cache = model_cache.store(problem.dc, 'proof_room')
+    found = cache.get('room')
+    if found is None:
+        found = cache['room'] = np.maximum(problem.free, 0)
+        found.flags.writeable = False
+    return found
+
+
+def _room_whole(problem, room):
+    """``size_counts.whole(room)``, kept with the model's room."""
+    if problem.moving:
+        return size_counts.whole(room)
+    cache = model_cache.store(problem.dc, 'proof_room')
+    found = cache.get('whole')
+    if found is None or found[0] is not room:
+        found = cache['whole'] = (room, size_counts.whole(room))
+    return found[1]
 
 
 def _host_units(problem):
@@ -726,7 +773,7 @@ def _item_demand(demand, items):
     need = demand[[m[0] for m in items]]
     for k, m in enumerate(items):
         if len(m) > 1:
-            need[k] = demand[m].sum(axis=0)
+            need[k] = _ADD(demand[m], axis=0)
     return need
 
 

@@ -41,24 +41,35 @@ def by_size(need, masks, row_masks=None):
     row is a server (its mask ``masks.index``) or, with ``row_masks``, a
     list of masks' indices. The union grows as the size falls, so each
     mask is added once; it is the same array until one is."""
-    # The array method: np.argsort's result without its wrapper.
-    order = (-need).argsort(kind='stable')
-    # Plain lists: a few dozen servers, read one by one.
-    ranked = need[order].tolist()
+    return _by_size(need.tolist(), masks, row_masks)
+
+
+def _by_size(values, masks, row_masks, ranked_too=False):
+    """``by_size`` of one column given as a list (a few dozen rows: read
+    one by one, without an array call per step); ``ranked_too``: with
+    the values in that order too."""
+    # Largest first; a reversed sort stays stable: equal demands keep
+    # their row order, as ``(-need).argsort(kind='stable')`` has them.
+    order = sorted(range(len(values)), key=values.__getitem__,
+                   reverse=True)
+    ranked = [values[r] for r in order]
     # The distinct sizes, largest first (as ranked).
     sizes = [v for k, v in enumerate(ranked)
              if v > EPS and (k == 0 or v != ranked[k - 1])]
     if not sizes:
-        return
+        return ([], ranked) if ranked_too else []
     # Per ranked row its masks' indices (a server's one as it is).
     single = row_masks is None
     if single:
-        kinds = masks.index[order].tolist()
+        index = masks.rows()
+        kinds = [index[r] for r in order]
     else:
-        kinds = [row_masks[r] for r in order.tolist()]
+        kinds = [row_masks[r] for r in order]
+    order = np.array(order, dtype=np.intp)
     unique = masks.unique
     where = np.zeros(len(unique[0]), dtype=bool)
     added = set()
+    out = []
     j, n = 0, len(ranked)
     for size in sizes:
         floor = size - EPS
@@ -68,7 +79,8 @@ def by_size(need, masks, row_masks=None):
                     added.add(k)
                     where = where | unique[k]
             j += 1
-        yield size, order[:j], where
+        out.append((size, order[:j], where))
+    return (out, ranked) if ranked_too else out
 
 
 def steps(need, column, masks, hosts, row_masks=None, exact=False):
@@ -80,34 +92,54 @@ def steps(need, column, masks, hosts, row_masks=None, exact=False):
     ``float(add(column[where & hosts]))`` and ``int(add(floor(room /
     size + EPS)))``. ``exact``: every demand and room is whole
     (``whole``), so the sums are counted at once."""
-    found = list(by_size(need, masks, row_masks))
-    if not found:
-        return []
+    return class_steps(need[:, None], column[:, None], masks, hosts,
+                       row_masks, exact)[0]
+
+
+def class_steps(need, room, masks, hosts, row_masks=None, exact=False):
+    """``steps`` of every resource class: per column ``c``, those of
+    ``need[:, c]`` (per row) against ``room[:, c]`` (per host). Counted
+    exactly, the sizes of every class are counted together: one matrix
+    of unions, its room and fits for all (a few array calls whatever the
+    classes)."""
+    columns = need.T.tolist()
+    found = [_by_size(values, masks, row_masks, True)
+             for values in columns]
     if not exact:
-        return _plain_steps(need, column, hosts, found)
-    sizes = [size for size, _, _ in found]
-    rows = [big for _, big, _ in found]
-    # The rows' demand together: a running sum over the ranked rows
-    # (whole numbers: the same as any order's sum).
-    ranked = need[rows[-1]].tolist()
-    running, totals, j = 0.0, [], 0
-    for big in rows:
-        while j < len(big):
-            running += ranked[j]
-            j += 1
-        totals.append(running)
-    # One row per size: its union on the hosts asked about.
-    unions = np.array([where for _, _, where in found])
+        return _plain_classes(need, room, hosts, found)
+    flat = [(c, size, where) for c, (sized, _) in enumerate(found)
+            for size, _, where in sized]
+    if not flat:
+        return [[] for _ in found]
+    # One row per class and size: its union on the hosts asked about.
+    unions = np.array([where for _, _, where in flat])
     unions &= hosts
-    have = (unions @ column).tolist()
-    per_host = np.floor(column / np.array(sizes)[:, None] + EPS)
+    cols = room.T[[c for c, _, _ in flat]]
+    have = _ADD(cols, axis=1, where=unions).tolist()
+    per_host = np.floor(
+        cols / np.array([size for _, size, _ in flat])[:, None] + EPS)
     fits = _ADD(per_host, axis=1, where=unions).tolist()
     if max(fits) + 1 >= EXACT:
         # Counts too large to add exactly at once (tiny sizes).
-        return _plain_steps(need, column, hosts, found)
-    return [(size, big, total, room_of, int(fit))
-            for size, big, total, room_of, fit in zip(
-                sizes, rows, totals, have, fits)]
+        return _plain_classes(need, room, hosts, found)
+    out, k = [], 0
+    for sized, ranked in found:
+        # The rows' demand together: a running sum over the ranked rows
+        # (whole numbers: the same as any order's sum).
+        running, j, steps_c = 0.0, 0, []
+        for size, big, _ in sized:
+            while j < len(big):
+                running += ranked[j]
+                j += 1
+            steps_c.append((size, big, running, have[k], int(fits[k])))
+            k += 1
+        out.append(steps_c)
+    return out
+
+
+def _plain_classes(need, room, hosts, found):
+    return [_plain_steps(need[:, c], room[:, c], hosts, sized)
+            if sized else [] for c, (sized, _) in enumerate(found)]
 
 
 def _plain_steps(need, column, hosts, found):

@@ -15,6 +15,9 @@ from valet.engine.solver.rules import base
 from valet.engine.solver.rules.base import EPS
 from valet.objects import group_kinds
 
+# ndarray.sum without its Python wrapper (the same reduction).
+_ADD = np.add.reduce
+
 KIND = group_kinds.AFFINITY
 # Look-ahead answers kept per group and search.
 MEMO = 256
@@ -47,26 +50,24 @@ class Affinity(base.Constraint):
         return found
 
     def explain(self, problem, tracker):
-        ok_hosts = np.ones(problem.slots, dtype=bool)
         # Alike members share one static mask (the problem's arrays).
-        for static in {id(problem.static[m]): problem.static[m]
-                       for m in self.members}.values():
-            ok_hosts &= static
+        statics = list({id(problem.static[m]): problem.static[m]
+                        for m in self.members}.values())
         dom = problem.domain[self.level]
-        need = problem.demand[self.members].sum(axis=0)
-        free = np.where(ok_hosts[:, None], np.maximum(problem.free, 0), 0)
-        valid = dom >= 0
+        need = _ADD(problem.demand[self.members], axis=0)
+        # The hosts every member may use in a domain, taken once for
+        # every resource class (the others add nothing to its room).
+        keep = np.logical_and.reduce(statics + [dom >= 0])
         ndom = problem.dc.domain_count(self.level)
-        # The hosts in a domain taken once for every resource class.
-        where, rows = dom[valid], free[valid]
+        where, rows = dom[keep], np.maximum(problem.free[keep], 0)
         dom_free = np.stack([np.bincount(where, weights=rows[:, c],
                                          minlength=ndom)
-                             for c in range(free.shape[1])], axis=1)
+                             for c in range(rows.shape[1])], axis=1)
         if self.allowed is not None:
             keep = np.zeros(ndom, dtype=bool)
             keep[self.allowed] = True
             dom_free = np.where(keep[:, None], dom_free, 0)
-        if np.all(dom_free >= need - EPS, axis=1).any():
+        if np.logical_and.reduce(dom_free >= need - EPS, axis=1).any():
             return []
         level = problem.topology.levels[self.level]
         best = int(np.argmax((dom_free / np.maximum(need, EPS)).min(
@@ -89,7 +90,7 @@ class _Tracker(base.Tracker):
         # starts here; apply and undo replace it, never change it).
         left = rule.__dict__.get('_demand')
         if left is None:
-            left = rule._demand = self.p.demand[rule.members].sum(axis=0)
+            left = rule._demand = _ADD(self.p.demand[rule.members], axis=0)
         self.left = left
         # The rest of the request the look-ahead packs (rack_choice), the
         # members placed, and how many were when the look-ahead found

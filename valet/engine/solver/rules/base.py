@@ -221,13 +221,23 @@ def _root_cache(p):
     return cache
 
 
+def root_masks(search):
+    """{server: its ``root_feasible`` mask} of those worked out so far
+    (read before asking: no call per server known); empty once anything
+    is placed."""
+    return _root_cache(search.p) if not search.n_placed else {}
+
+
 def root_union(search, members):
     """The hosts ``root_feasible`` allows any of ``members`` (alike
     servers share one mask: each distinct one is added once)."""
     out = np.zeros(search.p.slots, dtype=bool)
     added = {}      # id -> mask (kept alive: an id is not reused)
+    known = root_masks(search)
     for i in members:
-        mask = root_feasible(search, i)
+        mask = known.get(i)
+        if mask is None:
+            mask = root_feasible(search, i)
         if id(mask) not in added:
             added[id(mask)] = mask
             out |= mask

@@ -24,8 +24,9 @@ class Diversity(base.Constraint):
         self.shared = shared    # domain -> set of unit ids (drift only)
         # Units with a domain of their own before anything is placed; the
         # others all start with the same hosts (rules.base.mask_key).
-        self.anchored = frozenset(owner[owner >= 0].tolist()).union(
-            *shared.values())
+        # Units owning a domain (the root bound's units with one).
+        self.owned = frozenset(owner[owner >= 0].tolist())
+        self.anchored = self.owned.union(*shared.values())
 
     def start(self, search):
         return _Tracker(self, search)
@@ -129,10 +130,9 @@ class _Tracker(base.Tracker):
         if rule.level != 0:
             return 0
         units = {rule.unit[i] for i in rule.members}
-        owned = set(rule.owner[rule.owner >= 0].tolist())
         ok = base.root_union(search, rule.members)
-        room = int((ok & in_use).sum())
-        return len(units - owned) - room
+        room = int(np.count_nonzero(ok & in_use))
+        return len(units - rule.owned) - room
 
 
 def compile(problem):
