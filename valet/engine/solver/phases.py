@@ -15,6 +15,7 @@ from valet.engine.solver.budget import SubBudget
 from valet.engine.solver import proofs
 from valet.engine.solver import root_view
 from valet.engine.solver import search as search_mod
+from valet.engine.solver import soft_joint
 
 # The counting proofs are asked at the first dead end of the first search
 # (a placement found without backtracking never pays for them), and at the
@@ -101,6 +102,16 @@ def solve(problem, options, deadline, verdict=False):
         return result
     # The cost's lower bound reached: nothing cheaper exists.
     proven = cost <= search.root_bound
+    if not proven and cost // search.soft_unit > search.soft_root:
+        # A soft gap: the soft groups' joint bound, asked only now (most
+        # first placements leave none), may close it.
+        joint = soft_joint.root(
+            problem, [t.rule for t in search.soft_trackers])
+        if joint > search.soft_root:
+            search.root_bound += (joint - search.soft_root) * (
+                search.soft_unit)
+            search.soft_root = joint
+            proven = cost <= search.root_bound
     # Phase 2: branch and bound below the first placement's cost, if its
     # budget can reach a leaf four times (else it hardly ever improves).
     nodes = budget.nodes
