@@ -10,6 +10,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 from valet.engine.solver import problem as problem_mod
+from valet.engine.solver import soft_hosts
 from valet.engine.solver import soft_joint
 from valet.engine.solver import validator
 from valet.tests.unit.engine import base
@@ -126,3 +127,89 @@ class TestJointBound(base.SolverTestCase):
         joint, own = _bounds(dc, req)
         self.assertGreaterEqual(joint, own)
         self.assertLessEqual(joint, fewest)
+
+
+def _forced_open():
+    """Two soft-affinity groups, each filling an empty host of its own,
+    and a server too big for what they leave there or on the running
+    hosts: three new hosts at no violation."""
+    existing = [placed('o0', 'r1h0', 6), placed('o1', 'r1h1', 6)]
+    groups = [together('a', weight=5), together('b', weight=3)]
+    dc = make_dc(racks=2, hosts_per_rack=[2, 3], existing=existing)
+    servers = ([server('a%d' % k, 2, groups=['a']) for k in range(3)]
+               + [server('b%d' % k, 2, groups=['b']) for k in range(3)]
+               + [server('x', 4)])
+    return dc, request(servers, groups)
+
+
+class TestHostsAtSoftRoot(base.SolverTestCase):
+
+    def test_groups_on_hosts_of_their_own_and_a_big_server(self):
+        dc, req = _forced_open()
+        problem = problem_mod.Problem(dc, req)
+        rules = [c for c in problem.constraints if c.soft]
+        self.assertEqual(3, soft_hosts.at_soft_root(problem, rules, 0))
+        # One violation of b allowed: two of its members on a host leave
+        # room for the big one there.
+        self.assertEqual(2, soft_hosts.at_soft_root(problem, rules, 3))
+
+    def test_the_first_placement_is_proven(self):
+        dc, req = _forced_open()
+        decision = self.place(dc, req)
+        self.assertEqual(3, decision.objective['new_hosts'])
+        self.assertEqual({'soft_violations': 0, 'new_hosts': 3},
+                         decision.objective['bound'])
+        self.assertTrue(decision.optimal)
+
+    @settings(max_examples=40, deadline=None)
+    @given(st.data())
+    def test_never_above_the_fewest_new_hosts_at_the_fewest_violations(
+            self, data):
+        # Two running hosts, two empty ones; two host-level groups.
+        draw = data.draw
+        existing = [placed('o%d' % k, h, draw(st.sampled_from([2, 4, 6])),
+                           ram=draw(st.sampled_from([512, 8192])),
+                           groups=draw(st.sampled_from([[], ['a'], ['b']])))
+                    for k, h in enumerate(HOSTS[2:])]
+        groups = [together('a', weight=draw(st.sampled_from([1, 2, 5]))),
+                  together('b', weight=draw(st.sampled_from([1, 3])))]
+        if draw(st.booleans()):
+            groups.append(base.diversity('d', 'host'))
+        names = {g.name for g in groups}
+        kinds = [['a']] * draw(st.integers(1, 2)) + [['b']] * draw(
+            st.integers(1, 2))
+        kinds += draw(st.lists(st.sampled_from(
+            [['a', 'b'], ['a', 'd'], ['b', 'd'], []]), max_size=5 - len(
+                kinds)))
+        servers = [server('s%d' % k, draw(st.sampled_from([1, 2, 3, 4])),
+                          ram=draw(st.sampled_from([512, 4096, 8192])),
+                          groups=[m for m in member if m in names])
+                   for k, member in enumerate(kinds)]
+        dc = make_dc(racks=2, hosts_per_rack=2, existing=existing,
+                     groups=groups[:2])
+        req = request(servers, groups)
+        fewest = _fewest_hosts(dc, req)
+        problem = problem_mod.Problem(dc, req)
+        rules = [c for c in problem.constraints if c.soft]
+        soft_root = soft_joint.root(problem, rules)
+        if fewest is None or fewest[0] != soft_root:
+            # No placement at the bound: any count holds of none.
+            return
+        self.assertLessEqual(
+            soft_hosts.at_soft_root(problem, rules, soft_root), fewest[1])
+
+
+def _fewest_hosts(dc, req):
+    """(fewest weighted soft violations, fewest new hosts at that many)
+    of any valid assignment."""
+    ids = [s.id for s in req.servers]
+    best = None
+    for combo in itertools.product(HOSTS, repeat=len(ids)):
+        assignment = dict(zip(ids, combo))
+        if validator.validate(dc, req, assignment):
+            continue
+        counted = validator.soft_violations(dc, req, assignment)
+        cost = (sum(c['weight'] * c['violations'] for c in counted.values()),
+                len({h for h in combo if not dc.servers_on(h)}))
+        best = cost if best is None else min(best, cost)
+    return best
