@@ -26,6 +26,7 @@ def at_soft_root(problem, rules, soft_root):
     p = problem
     running = p.usable & (p.base_count > 0)
     empty = p.usable & (p.base_count == 0)
+    room = np.maximum(p.free, 0)
     own = {id(r): r.weight * r.lower_bound(p) for r in rules}
     everyone = sum(own.values())
     opened = []
@@ -41,7 +42,7 @@ def at_soft_root(problem, rules, soft_root):
             left // rule.weight)
         hosts = (rule.most(p) >= need) & p.usable
         if need > 0 and hosts.any() and not (hosts & running).any():
-            group = _Opened(p, rule, need, hosts)
+            group = _Opened(p, rule, need, hosts, room)
             if all(group.apart(other) for other in opened):
                 opened.append(group)
     if not opened:
@@ -60,55 +61,56 @@ def at_soft_root(problem, rules, soft_root):
                     taken = True
     if not all(group.hosts.any() for group in opened):
         return len(p.servers)
-    return min(len(p.servers), len(opened) + _beyond(p, opened, running,
-                                                     empty))
+    return min(len(p.servers),
+               len(opened) + _beyond(p, opened, running, empty, room))
 
 
 class _Opened:
     """A group that opens a host of ``hosts`` for ``need`` members (none
     placed there: those hosts are empty)."""
 
-    def __init__(self, problem, rule, need, hosts):
+    def __init__(self, problem, rule, need, hosts, room):
         self.members = set(rule.members)
         self.need = need
         self.hosts = hosts
-        # Per resource class, the members' demands smallest first.
+        self.room = room
+        # Per resource class, the members' demands smallest first and
+        # their running sums (a row of zeros first).
         self.demand = np.sort(problem.demand[list(rule.members)], axis=0)
-        self.room = np.maximum(problem.free, 0)
+        self.sums = np.zeros((len(self.demand) + 1, self.demand.shape[1]))
+        np.cumsum(self.demand, axis=0, out=self.sums[1:])
 
     def apart(self, other):
         """Whether no host holds the two groups' members together."""
         if self.members & other.members:
             return False
         # Together: at least both groups' smallest members.
-        least = (self.demand[:self.need].sum(axis=0)
-                 + other.demand[:other.need].sum(axis=0))
+        least = self.sums[self.need] + other.sums[other.need]
         shared = self.hosts & other.hosts
         return not (least <= self.room[shared] + EPS).all(axis=1).any()
 
     def big_ones(self, c, size):
         """The most servers needing ``size`` of class ``c`` one of its
-        hosts holds besides the group's least small members."""
-        amounts = self.demand[:, c]
-        small = amounts[amounts < size - EPS]
-        big = len(amounts) - len(small)
-        best = 0
-        for h in np.flatnonzero(self.hosts):
-            for j in range(min(self.need, big) + 1):
-                if self.need - j > len(small):
-                    continue
-                rest = self.room[h, c] - small[:self.need - j].sum()
-                fit = int(np.floor(rest / size + EPS))
-                if fit >= j:
-                    best = max(best, fit)
-        return best
+        hosts holds besides the group's smallest members: ``j`` of its
+        big members and the ``need - j`` smallest of its small ones."""
+        # The roomiest of its hosts holds the most.
+        room = self.room[self.hosts, c].max()
+        small = int(np.searchsorted(self.demand[:, c], size - EPS))
+        first = max(0, self.need - small)
+        last = min(self.need, len(self.demand) - small)
+        if first > last:
+            return 0
+        big = np.arange(first, last + 1)
+        rest = room - self.sums[self.need - big, c]
+        fit = np.floor(rest / size + EPS)
+        fit = fit[fit >= big]
+        return int(fit.max()) if fit.size else 0
 
 
-def _beyond(p, opened, running, empty):
+def _beyond(p, opened, running, empty, room):
     """New hosts beyond the groups' own: per resource class and demand
     size, the servers needing that much that neither the running hosts
-    nor the groups' hosts take, on the largest other empty hosts."""
-    room = np.maximum(p.free, 0)
+    nor the groups' hosts take, on the roomiest other empty host."""
     # Empty hosts a group surely takes (its only one) are not others.
     others = empty.copy()
     for group in opened:
@@ -116,16 +118,23 @@ def _beyond(p, opened, running, empty):
             others &= ~group.hosts
     bound = 0
     for c in range(p.demand.shape[1]):
-        amounts = p.demand[:, c]
-        for size in np.unique(amounts[amounts > EPS])[::-1]:
-            many = int(np.count_nonzero(amounts >= size - EPS))
-            held = int(np.floor(room[running, c] / size + EPS).sum())
-            held += sum(group.big_ones(c, size) for group in opened)
-            if many <= held:
+        amounts = np.sort(p.demand[:, c])
+        sizes = np.unique(amounts[amounts > EPS])
+        if not sizes.size:
+            continue
+        # Per size: the servers needing that much, what the running
+        # hosts take of them.
+        many = len(amounts) - np.searchsorted(amounts, sizes - EPS)
+        held = np.floor(room[running, c][:, None] / sizes + EPS).sum(axis=0)
+        most = room[others, c].max() if others.any() else 0.0
+        for k in np.flatnonzero(many > held):
+            size = sizes[k]
+            short = many[k] - int(held[k]) - sum(
+                group.big_ones(c, size) for group in opened)
+            if short <= 0:
                 continue
-            per = (int(np.floor(room[others, c] / size + EPS).max())
-                   if others.any() else 0)
+            per = int(np.floor(most / size + EPS))
             if per <= 0:
                 return len(p.servers)
-            bound = max(bound, -(-(many - held) // per))
+            bound = max(bound, -(-short // per))
     return bound
