@@ -103,7 +103,15 @@ def solve(problem, options, deadline, verdict=False):
         return result
     # The cost's lower bound reached: nothing cheaper exists.
     proven = cost <= search.root_bound
-    if not proven and cost // search.soft_unit > search.soft_root:
+    # Phase 2: branch and bound below the first placement's cost, if its
+    # budget can reach a leaf four times (else it hardly ever improves).
+    nodes = budget.nodes
+    improve = Budget(options, problem.slots, deadline,
+                     work=options.improve_work, floor=0)
+    timed_out = False
+    if (options.improve and not proven
+            and cost // search.soft_unit > search.soft_root
+            and improve.cap >= 4 * len(order)):
         # A soft gap: the soft groups' joint bound, asked only now (most
         # first placements leave none), may close it.
         joint = soft_joint.root(
@@ -113,12 +121,6 @@ def solve(problem, options, deadline, verdict=False):
                 search.soft_unit)
             search.soft_root = joint
             proven = cost <= search.root_bound
-    # Phase 2: branch and bound below the first placement's cost, if its
-    # budget can reach a leaf four times (else it hardly ever improves).
-    nodes = budget.nodes
-    improve = Budget(options, problem.slots, deadline,
-                     work=options.improve_work, floor=0)
-    timed_out = False
     if (options.improve and search.consolidate and not proven
             and improve.cap >= 4 * len(order)):
         # The bounds on new hosts, asked only when the cheap one leaves a
