@@ -129,7 +129,7 @@ def _beyond(p, opened, running, empty, room):
         most = room[others, c].max() if others.any() else 0.0
         for k in np.flatnonzero(many > held):
             size = sizes[k]
-            short = many[k] - int(held[k]) - sum(
+            short = int(many[k]) - int(held[k]) - sum(
                 group.big_ones(c, size) for group in opened)
             if short <= 0:
                 continue

@@ -154,12 +154,15 @@ class TestHostsAtSoftRoot(base.SolverTestCase):
         self.assertEqual(2, soft_hosts.at_soft_root(problem, rules, 3))
 
     def test_the_first_placement_is_proven(self):
+        # Proven before any improvement: one node per server (the
+        # counting bound alone finds 2 new hosts; the phase would search).
         dc, req = _forced_open()
         decision = self.place(dc, req)
         self.assertEqual(3, decision.objective['new_hosts'])
         self.assertEqual({'soft_violations': 0, 'new_hosts': 3},
                          decision.objective['bound'])
         self.assertTrue(decision.optimal)
+        self.assertEqual(len(req.servers), decision.stats['nodes'])
 
     @settings(max_examples=40, deadline=None)
     @given(st.data())
