@@ -116,24 +116,30 @@ def _beyond(p, opened, running, empty, room):
     for group in opened:
         if np.count_nonzero(group.hosts) == 1:
             others &= ~group.hosts
+    # Per resource class: the running hosts' room, the roomiest other.
+    held_room = room[running]
+    most = (room[others].max(axis=0) if others.any()
+            else np.zeros(room.shape[1]))
+    demand = np.sort(p.demand, axis=0)
     bound = 0
-    for c in range(p.demand.shape[1]):
-        amounts = np.sort(p.demand[:, c])
-        sizes = np.unique(amounts[amounts > EPS])
+    for c in range(demand.shape[1]):
+        amounts = demand[:, c]
+        sizes = amounts[amounts > EPS]
         if not sizes.size:
             continue
+        # Distinct sizes (sorted already: no np.unique).
+        sizes = sizes[np.append(True, sizes[1:] != sizes[:-1])]
         # Per size: the servers needing that much, what the running
         # hosts take of them.
         many = len(amounts) - np.searchsorted(amounts, sizes - EPS)
-        held = np.floor(room[running, c][:, None] / sizes + EPS).sum(axis=0)
-        most = room[others, c].max() if others.any() else 0.0
+        held = np.floor(held_room[:, c][:, None] / sizes + EPS).sum(axis=0)
         for k in np.flatnonzero(many > held):
             size = sizes[k]
             short = int(many[k]) - int(held[k]) - sum(
                 group.big_ones(c, size) for group in opened)
             if short <= 0:
                 continue
-            per = int(np.floor(most / size + EPS))
+            per = int(np.floor(most[c] / size + EPS))
             if per <= 0:
                 return len(p.servers)
             bound = max(bound, -(-short // per))

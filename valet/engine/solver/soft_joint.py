@@ -72,9 +72,11 @@ def _apart(most_a, most_b):
     first_b = int(most_b.argmax())
     if first_a != first_b:
         return int(most_a[first_a] + most_b[first_b])
-    rest_a = np.delete(most_a, first_a).max()
-    rest_b = np.delete(most_b, first_b).max()
-    return int(max(most_a[first_a] + rest_b, rest_a + most_b[first_b]))
+    # The runners-up: each group's best with its top domain left out.
+    rest_a, rest_b = most_a.copy(), most_b.copy()
+    rest_a[first_a] = rest_b[first_b] = -1
+    return int(max(most_a[first_a] + rest_b.max(),
+                   rest_a.max() + most_b[first_b]))
 
 
 def _together(problem, a, b, d):
@@ -106,11 +108,12 @@ def _knapsack(worth, weight, room):
     value = float(worth[free].sum())
     worth, weight = worth[~free], weight[~free]
     order = np.argsort(-worth / weight, kind='stable')
-    for k in order:
-        if weight[k] <= room + soft.EPS:
-            room -= weight[k]
-            value += worth[k]
-        else:
-            value += worth[k] * max(room, 0.0) / weight[k]
-            break
+    worth, weight = worth[order], weight[order]
+    # The items that fit whole: a prefix of that order.
+    whole = int(np.searchsorted(np.cumsum(weight), room + soft.EPS,
+                                side='right'))
+    value += float(worth[:whole].sum())
+    if whole < len(weight):
+        left = room - float(weight[:whole].sum())
+        value += worth[whole] * max(left, 0.0) / weight[whole]
     return value

@@ -91,7 +91,7 @@ class TestJointBound(base.SolverTestCase):
         self.assertAlmostEqual(4 + 5 + 2.0,
                                soft_joint._knapsack(worth, weight, 4.0))
 
-    @settings(max_examples=40, deadline=None)
+    @settings(max_examples=150, deadline=None, database=None)
     @given(st.data())
     def test_never_above_the_fewest_violations(self, data):
         # Three hosts, one of them roomy: the groups often compete for it.
@@ -100,11 +100,11 @@ class TestJointBound(base.SolverTestCase):
         existing = [placed('o%d' % k, h, draw(st.sampled_from(used)),
                            groups=draw(st.sampled_from([[], ['a'], ['b']])))
                     for k, (h, used) in enumerate(zip(
-                        hosts, ([0, 1], [4, 5, 6], [4, 5, 6])))]
+                        hosts, ([0, 1], [5, 6], [4, 6])))]
         existing = [s for s in existing if s.demand['VCPU']]
         groups = [together('a', weight=draw(st.sampled_from([1, 2, 5]))),
                   together('b', level=draw(st.sampled_from(
-                      ['host', 'host', 'rack'])),
+                      ['host'] * 4 + ['rack'])),
                       weight=draw(st.sampled_from([1, 3])))]
         if draw(st.booleans()):
             groups.append(base.diversity('d', 'host'))
@@ -114,7 +114,7 @@ class TestJointBound(base.SolverTestCase):
         kinds += draw(st.lists(st.sampled_from(
             [['a', 'b'], ['a', 'd'], ['b', 'd'], []]), max_size=6 - len(
                 kinds)))
-        servers = [server('s%d' % k, draw(st.sampled_from([1, 2, 3, 3])),
+        servers = [server('s%d' % k, draw(st.sampled_from([2, 2, 1, 3])),
                           ram=draw(st.sampled_from([512, 4096])),
                           groups=[m for m in member if m in names])
                    for k, member in enumerate(kinds)]
@@ -153,6 +153,22 @@ class TestHostsAtSoftRoot(base.SolverTestCase):
         # room for the big one there.
         self.assertEqual(2, soft_hosts.at_soft_root(problem, rules, 3))
 
+    def test_groups_one_host_holds_together_open_one(self):
+        # Both groups fit one empty host together (4 + 4 vCPUs): one new
+        # host, not one each.
+        existing = [placed('o0', 'r1h0', 6), placed('o1', 'r1h1', 6)]
+        groups = [together('a', weight=5), together('b', weight=3)]
+        dc = make_dc(racks=2, hosts_per_rack=2, existing=existing)
+        req = request([server('a%d' % k, 2, groups=['a']) for k in range(2)]
+                      + [server('b%d' % k, 2, groups=['b'])
+                         for k in range(2)], groups)
+        problem = problem_mod.Problem(dc, req)
+        rules = [c for c in problem.constraints if c.soft]
+        self.assertEqual(1, soft_hosts.at_soft_root(problem, rules, 0))
+        decision = self.place(dc, req)
+        self.assertEqual((0, 1), (decision.objective['soft_violations'],
+                                  decision.objective['new_hosts']))
+
     def test_the_first_placement_is_proven(self):
         # Proven before any improvement: one node per server (the
         # counting bound alone finds 2 new hosts; the phase would search).
@@ -164,13 +180,14 @@ class TestHostsAtSoftRoot(base.SolverTestCase):
         self.assertTrue(decision.optimal)
         self.assertEqual(len(req.servers), decision.stats['nodes'])
 
-    @settings(max_examples=40, deadline=None)
+    @settings(max_examples=150, deadline=None, database=None)
     @given(st.data())
     def test_never_above_the_fewest_new_hosts_at_the_fewest_violations(
             self, data):
-        # Two running hosts, two empty ones; two host-level groups.
+        # Two running hosts, mostly full, two empty ones; two host-level
+        # groups.
         draw = data.draw
-        existing = [placed('o%d' % k, h, draw(st.sampled_from([2, 4, 6])),
+        existing = [placed('o%d' % k, h, draw(st.sampled_from([4, 5, 6, 7])),
                            ram=draw(st.sampled_from([512, 8192])),
                            groups=draw(st.sampled_from([[], ['a'], ['b']])))
                     for k, h in enumerate(HOSTS[2:])]
