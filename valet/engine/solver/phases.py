@@ -15,6 +15,8 @@ from valet.engine.solver.budget import SubBudget
 from valet.engine.solver import proofs
 from valet.engine.solver import root_view
 from valet.engine.solver import search as search_mod
+from valet.engine.solver import soft_hosts
+from valet.engine.solver import soft_joint
 
 # The counting proofs are asked at the first dead end of the first search
 # (a placement found without backtracking never pays for them), and at the
@@ -107,18 +109,35 @@ def solve(problem, options, deadline, verdict=False):
     improve = Budget(options, problem.slots, deadline,
                      work=options.improve_work, floor=0)
     timed_out = False
+    if (options.improve and not proven
+            and cost // search.soft_unit > search.soft_root
+            and improve.cap >= 4 * len(order)):
+        # A soft gap: the soft groups' joint bound, asked only now (most
+        # first placements leave none), may close it.
+        joint = soft_joint.root(
+            problem, [t.rule for t in search.soft_trackers])
+        if joint > search.soft_root:
+            search.root_bound += (joint - search.soft_root) * (
+                search.soft_unit)
+            search.soft_root = joint
+            proven = cost <= search.root_bound
     if (options.improve and search.consolidate and not proven
             and improve.cap >= 4 * len(order)):
-        # The counting bound on new hosts, asked only when the cheap one
-        # leaves a gap: it may close it before any improvement.
-        counted = proved.lower_bound(enough=len(
-            {h for h in best if problem.base_count[h] == 0}))
-        if counted > hosts_root:
-            hosts_root = counted
-            # At the root nothing is opened or moved (the first placement
-            # may still be in place: not search.cost()).
-            search.root_bound = (search.soft_root * search.soft_unit
-                                 + hosts_root * search.w_new)
+        # The bounds on new hosts, asked only when the cheap one leaves a
+        # gap: they may close it before any improvement. First, when the
+        # first placement has the fewest soft violations, the hosts the
+        # soft groups open at that many (cheaper than the counting one).
+        if (search.soft_trackers
+                and cost // search.soft_unit == search.soft_root):
+            forced = soft_hosts.at_soft_root(
+                problem, [t.rule for t in search.soft_trackers],
+                search.soft_root)
+            hosts_root = _raise_hosts(search, hosts_root, forced)
+            proven = cost <= search.root_bound
+        if not proven:
+            counted = proved.lower_bound(enough=len(
+                {h for h in best if problem.base_count[h] == 0}))
+            hosts_root = _raise_hosts(search, hosts_root, counted)
             proven = cost <= search.root_bound
     if (options.improve and (search.consolidate or search.soft_trackers)
             and not proven and improve.cap >= 4 * len(order)):
@@ -139,6 +158,18 @@ def solve(problem, options, deadline, verdict=False):
                   soft_root=search.soft_root, hosts_root=hosts_root,
                   nodes=nodes, timed_out=timed_out)
     return result
+
+
+def _raise_hosts(search, hosts_root, found):
+    """The new hosts' bound raised to ``found`` (if above), the root's
+    bound with it; returns the new hosts' bound."""
+    if found > hosts_root:
+        hosts_root = found
+        # At the root nothing is opened or moved (the first placement
+        # may still be in place: not search.cost()).
+        search.root_bound = (search.soft_root * search.soft_unit
+                             + hosts_root * search.w_new)
+    return hosts_root
 
 
 class _Proofs:

@@ -96,14 +96,16 @@ class TestImprovementStall(base.SolverTestCase):
         self.assertTrue(budget.spend())
 
     def test_stalled_improvement_keeps_the_best_placement(self):
-        # Twelve vCPUs of soft affinity on 8-vCPU hosts, two of them half
-        # full: the improvement phase proves one violation and two new
-        # hosts optimal by searching on (no count does). (Five
-        # soft-diverse members on two racks, the case before, is proven
-        # at the root now: two racks, no running host, two new hosts.)
+        # Twelve vCPUs of soft affinity on 8-vCPU hosts, one of them
+        # three quarters full, one half full: the improvement phase proves
+        # one violation and one new host optimal by searching on (no count
+        # does). (With both three quarters full, the case before, the
+        # group's own host and what it leaves are counted at the root
+        # now: two new hosts; and five soft-diverse members on two racks
+        # before that: two racks, no running host, two new hosts.)
         dc = make_dc(racks=2, hosts_per_rack=2,
                      existing=[placed('o0', 'r0h0', 6),
-                               placed('o1', 'r1h1', 6)])
+                               placed('o1', 'r1h1', 4)])
         req = request([server('s%d' % k, vcpus, groups=['g'])
                        for k, vcpus in enumerate([2, 2, 1, 4, 2, 1])],
                       [group('g', groups_mod.SOFT_AFFINITY, 'host')])

@@ -1,0 +1,119 @@
+"""A joint lower bound on the soft-affinity violations of two groups.
+
+Each soft-affinity group's own bound (``rules/soft_affinity.py``) lets
+its top domain be the one that could hold the most of its members. Two
+groups of one level may both count on the same big domain, whose room
+holds all of either but not both: summed, their own bounds then promise
+more than any placement keeps. Taken two by two, the groups' top domains
+are either different (each holds at most its own ``most``) or the same
+one, whose free room must hold the members of both: a fractional
+knapsack per resource class, members weighted by their group's weight,
+bounds what that domain keeps.
+
+The bound is asked only once the first placement leaves a soft gap
+(``phases.py``): most decisions never pay for it.
+"""
+
+import numpy as np
+
+from valet.engine.solver.rules import soft
+from valet.objects import group_kinds
+
+
+def root(problem, rules):
+    """Weighted soft violations no placement avoids, at least ``own``
+    (the sum of each soft rule's own bound) and more where two
+    soft-affinity groups of one level compete for one domain."""
+    own = sum(rule.weight * rule.lower_bound(problem) for rule in rules)
+    pairs = []
+    by_level = {}
+    for rule in rules:
+        if rule.kind == group_kinds.SOFT_AFFINITY and len(rule.members):
+            by_level.setdefault(rule.level, []).append(rule)
+    for same in by_level.values():
+        for k, a in enumerate(same):
+            for b in same[k + 1:]:
+                gain = pair_bound(problem, a, b) - (
+                    a.weight * a.lower_bound(problem)
+                    + b.weight * b.lower_bound(problem))
+                if gain > 0:
+                    pairs.append((gain, k, a, b))
+    # Each group in one pair at most: the cost is a sum over groups.
+    # (Largest gain first; ties in rule order.)
+    used = set()
+    for gain, _, a, b in sorted(pairs, key=lambda x: (-x[0], x[1])):
+        if id(a) in used or id(b) in used:
+            continue
+        used |= {id(a), id(b)}
+        own += gain
+    return own
+
+
+def pair_bound(problem, a, b):
+    """Weighted violations of soft-affinity groups ``a`` and ``b`` (one
+    level) no placement avoids together."""
+    most_a = a.weight * a.most(problem)
+    most_b = b.weight * b.most(problem)
+    total = (a.weight * (int(a.placed.sum()) + len(a.members))
+             + b.weight * (int(b.placed.sum()) + len(b.members)))
+    kept = _apart(most_a, most_b)
+    # The same domain for both: only where it could beat the best apart.
+    both = most_a + most_b
+    for d in np.flatnonzero(both > kept):
+        kept = max(kept, min(int(both[d]), _together(problem, a, b, d)))
+    return total - kept
+
+
+def _apart(most_a, most_b):
+    """The most two different domains keep, one per group."""
+    if len(most_a) < 2:
+        return 0
+    first_a = int(most_a.argmax())
+    first_b = int(most_b.argmax())
+    if first_a != first_b:
+        return int(most_a[first_a] + most_b[first_b])
+    # The runners-up: each group's best with its top domain left out.
+    rest_a, rest_b = most_a.copy(), most_b.copy()
+    rest_a[first_a] = rest_b[first_b] = -1
+    return int(max(most_a[first_a] + rest_b.max(),
+                   rest_a.max() + most_b[first_b]))
+
+
+def _together(problem, a, b, d):
+    """What domain ``d`` keeps of both groups (weighted) at most: its
+    placed members, and of the new members the best fractional packing
+    of its free room, resource class by resource class (each an upper
+    bound of any packing), rounded down (weights are whole)."""
+    value = dict.fromkeys(a.members, 0)
+    value.update(dict.fromkeys(b.members, 0))
+    for m in a.members:
+        value[m] += a.weight
+    for m in b.members:
+        value[m] += b.weight
+    members = sorted(value)
+    worth = np.array([value[m] for m in members], dtype=float)
+    demand = problem.demand[members]
+    free = soft.domain_room(problem, a.level)[d]
+    best = worth.sum()
+    for c in range(demand.shape[1]):
+        best = min(best, _knapsack(worth, demand[:, c], free[c]))
+    placed = a.weight * int(a.placed[d]) + b.weight * int(b.placed[d])
+    return placed + int(np.floor(best + 1e-9))
+
+
+def _knapsack(worth, weight, room):
+    """The fractional knapsack's best value: items best worth per unit
+    of weight first (weightless ones free), the last one in part."""
+    free = weight <= soft.EPS
+    value = float(worth[free].sum())
+    worth, weight = worth[~free], weight[~free]
+    order = np.argsort(-worth / weight, kind='stable')
+    worth, weight = worth[order], weight[order]
+    # The items that fit whole: a prefix of that order.
+    whole = int(np.searchsorted(np.cumsum(weight), room + soft.EPS,
+                                side='right'))
+    value += float(worth[:whole].sum())
+    if whole < len(weight):
+        left = room - float(weight[:whole].sum())
+        value += worth[whole] * max(left, 0.0) / weight[whole]
+    return value
