@@ -115,7 +115,8 @@ def solve(problem, options, deadline, verdict=False):
         # A soft gap: the soft groups' joint bound, asked only now (most
         # first placements leave none), may close it.
         joint = soft_joint.root(
-            problem, [t.rule for t in search.soft_trackers])
+            problem, [t.rule for t in search.soft_trackers],
+            enough=cost // search.soft_unit)
         if joint > search.soft_root:
             search.root_bound += (joint - search.soft_root) * (
                 search.soft_unit)
@@ -127,16 +128,17 @@ def solve(problem, options, deadline, verdict=False):
         # gap: they may close it before any improvement. First, when the
         # first placement has the fewest soft violations, the hosts the
         # soft groups open at that many (cheaper than the counting one).
+        # (Either may stop once it reaches the first placement's.)
+        opened = len({h for h in best if problem.base_count[h] == 0})
         if (search.soft_trackers
                 and cost // search.soft_unit == search.soft_root):
             forced = soft_hosts.at_soft_root(
                 problem, [t.rule for t in search.soft_trackers],
-                search.soft_root)
+                search.soft_root, enough=opened)
             hosts_root = _raise_hosts(search, hosts_root, forced)
             proven = cost <= search.root_bound
         if not proven:
-            counted = proved.lower_bound(enough=len(
-                {h for h in best if problem.base_count[h] == 0}))
+            counted = proved.lower_bound(enough=opened)
             hosts_root = _raise_hosts(search, hosts_root, counted)
             proven = cost <= search.root_bound
     if (options.improve and (search.consolidate or search.soft_trackers)

@@ -14,34 +14,43 @@ Every count here lets through more than a placement can do (masks, hard
 rules and units are left out): a lower bound.
 """
 
+import bisect
+import math
+
 import numpy as np
 
 from valet.engine.solver.rules.base import EPS
 from valet.objects import group_kinds
 
 
-def at_soft_root(problem, rules, soft_root):
+def at_soft_root(problem, rules, soft_root, enough=None):
     """New hosts every placement with ``soft_root`` weighted violations
-    of soft ``rules`` opens at least (0 when nothing is found)."""
+    of soft ``rules`` opens at least (0 when nothing is found); once it
+    reaches ``enough`` (the first placement's) it may stop there."""
     p = problem
-    running = p.usable & (p.base_count > 0)
-    empty = p.usable & (p.base_count == 0)
-    room = np.maximum(p.free, 0)
-    own = {id(r): r.weight * r.lower_bound(p) for r in rules}
-    everyone = sum(own.values())
+    own = [r.weight * r.lower_bound(p) for r in rules]
+    everyone = sum(own)
+    running = None
     opened = []
-    for rule in rules:
+    for rule, mine in zip(rules, own):
         if (rule.kind != group_kinds.SOFT_AFFINITY or not len(rule.members)
                 or not rule.per_host(p)):
             continue
         # The violations the bound leaves this group.
-        left = soft_root - (everyone - own[id(rule)])
+        left = soft_root - (everyone - mine)
         if left < 0:
             return 0
         need = int(rule.placed.sum()) + len(rule.members) - (
             left // rule.weight)
+        if need <= 0:
+            continue
         hosts = (rule.most(p) >= need) & p.usable
-        if need > 0 and hosts.any() and not (hosts & running).any():
+        if not hosts.any():
+            continue
+        if running is None:
+            running = p.usable & (p.base_count > 0)
+            room = np.maximum(p.free, 0)
+        if not (hosts & running).any():
             group = _Opened(p, rule, need, hosts, room)
             if all(group.apart(other) for other in opened):
                 opened.append(group)
@@ -49,7 +58,7 @@ def at_soft_root(problem, rules, soft_root):
         return 0
     # Groups kept apart open different hosts: one's only host is none of
     # the others' (until no more is taken).
-    taken = True
+    taken = len(opened) > 1
     while taken:
         taken = False
         for group in opened:
@@ -61,8 +70,11 @@ def at_soft_root(problem, rules, soft_root):
                     taken = True
     if not all(group.hosts.any() for group in opened):
         return len(p.servers)
-    return min(len(p.servers),
-               len(opened) + _beyond(p, opened, running, empty, room))
+    if enough is not None and len(opened) >= enough:
+        return min(len(p.servers), len(opened))
+    return min(len(p.servers), len(opened) + _beyond(
+        p, opened, running, p.usable & (p.base_count == 0), room,
+        None if enough is None else enough - len(opened)))
 
 
 class _Opened:
@@ -89,58 +101,69 @@ class _Opened:
         shared = self.hosts & other.hosts
         return not (least <= self.room[shared] + EPS).all(axis=1).any()
 
+    def settle(self):
+        """Read once its hosts are final: per resource class the room of
+        the roomiest (it holds the most), the sorted demands and their
+        running sums, as lists (a handful of entries each)."""
+        self.top = self.room[self.hosts].max(axis=0).tolist()
+        self.columns = self.demand.T.tolist()
+        self.column_sums = self.sums.T.tolist()
+
     def big_ones(self, c, size):
         """The most servers needing ``size`` of class ``c`` one of its
         hosts holds besides the group's smallest members: ``j`` of its
         big members and the ``need - j`` smallest of its small ones."""
-        # The roomiest of its hosts holds the most.
-        room = self.room[self.hosts, c].max()
-        small = int(np.searchsorted(self.demand[:, c], size - EPS))
-        first = max(0, self.need - small)
-        last = min(self.need, len(self.demand) - small)
-        if first > last:
-            return 0
-        big = np.arange(first, last + 1)
-        rest = room - self.sums[self.need - big, c]
-        fit = np.floor(rest / size + EPS)
-        fit = fit[fit >= big]
-        return int(fit.max()) if fit.size else 0
+        room, sums = self.top[c], self.column_sums[c]
+        small = bisect.bisect_left(self.columns[c], size - EPS)
+        need = self.need
+        best = 0
+        for big in range(max(0, need - small),
+                         min(need, len(self.columns[c]) - small) + 1):
+            fit = math.floor((room - sums[need - big]) / size + EPS)
+            if fit >= big and fit > best:
+                best = fit
+        return best
 
 
-def _beyond(p, opened, running, empty, room):
+def _beyond(p, opened, running, empty, room, enough=None):
     """New hosts beyond the groups' own: per resource class and demand
     size, the servers needing that much that neither the running hosts
-    nor the groups' hosts take, on the roomiest other empty host."""
+    nor the groups' hosts take, on the roomiest other empty host (may
+    stop once it reaches ``enough``)."""
     # Empty hosts a group surely takes (its only one) are not others.
     others = empty.copy()
     for group in opened:
         if np.count_nonzero(group.hosts) == 1:
             others &= ~group.hosts
-    # Per resource class: the running hosts' room, the roomiest other.
-    held_room = room[running]
-    most = (room[others].max(axis=0) if others.any()
-            else np.zeros(room.shape[1]))
-    demand = np.sort(p.demand, axis=0)
+        group.settle()
+    # Per resource class the roomiest other.
+    most = (room[others].max(axis=0).tolist() if others.any()
+            else [0.0] * room.shape[1])
+    # Per server and class (all classes at once, sizes repeated: each
+    # repeat gives the same count): the servers needing at least that
+    # much, and how many of them the running hosts take.
+    demand = p.demand
+    many = (demand >= demand[:, None, :] - EPS).sum(axis=1)
+    sized = np.where(demand > EPS, demand, np.inf)
+    held = np.floor(room[running][:, None, :] / sized + EPS).sum(axis=0)
+    rows, classes = np.nonzero((many - held > 0) & (demand > EPS))
+    if not len(rows):
+        return 0
+    sizes = demand[rows, classes].tolist()
+    short_all = (many - held)[rows, classes].tolist()
+    seen = set()
     bound = 0
-    for c in range(demand.shape[1]):
-        amounts = demand[:, c]
-        sizes = amounts[amounts > EPS]
-        if not sizes.size:
+    for c, size, short in zip(classes.tolist(), sizes, short_all):
+        if (c, size) in seen:
             continue
-        # Distinct sizes (sorted already: no np.unique).
-        sizes = sizes[np.append(True, sizes[1:] != sizes[:-1])]
-        # Per size: the servers needing that much, what the running
-        # hosts take of them.
-        many = len(amounts) - np.searchsorted(amounts, sizes - EPS)
-        held = np.floor(held_room[:, c][:, None] / sizes + EPS).sum(axis=0)
-        for k in np.flatnonzero(many > held):
-            size = sizes[k]
-            short = int(many[k]) - int(held[k]) - sum(
-                group.big_ones(c, size) for group in opened)
-            if short <= 0:
-                continue
-            per = int(np.floor(most[c] / size + EPS))
-            if per <= 0:
-                return len(p.servers)
-            bound = max(bound, -(-short // per))
+        seen.add((c, size))
+        short = int(short) - sum(group.big_ones(c, size) for group in opened)
+        if short <= 0:
+            continue
+        per = math.floor(most[c] / size + EPS)
+        if per <= 0:
+            return len(p.servers)
+        bound = max(bound, -(-short // per))
+        if enough is not None and bound >= enough:
+            break
     return bound

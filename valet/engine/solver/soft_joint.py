@@ -11,20 +11,25 @@ knapsack per resource class, members weighted by their group's weight,
 bounds what that domain keeps.
 
 The bound is asked only once the first placement leaves a soft gap
-(``phases.py``): most decisions never pay for it.
+(``phases.py``): most decisions never pay for it. Two groups hold a few
+dozen members and a domain a few resource classes: the packing works on
+plain lists (numpy's per-call cost is more than its work there).
 """
 
-import numpy as np
+import math
 
 from valet.engine.solver.rules import soft
 from valet.objects import group_kinds
 
 
-def root(problem, rules):
+def root(problem, rules, enough=None):
     """Weighted soft violations no placement avoids, at least ``own``
     (the sum of each soft rule's own bound) and more where two
-    soft-affinity groups of one level compete for one domain."""
+    soft-affinity groups of one level compete for one domain; ``own``
+    alone once it reaches ``enough`` (the first placement's)."""
     own = sum(rule.weight * rule.lower_bound(problem) for rule in rules)
+    if enough is not None and own >= enough:
+        return own
     pairs = []
     by_level = {}
     for rule in rules:
@@ -52,15 +57,23 @@ def root(problem, rules):
 def pair_bound(problem, a, b):
     """Weighted violations of soft-affinity groups ``a`` and ``b`` (one
     level) no placement avoids together."""
-    most_a = a.weight * a.most(problem)
-    most_b = b.weight * b.most(problem)
+    most_a = (a.weight * a.most(problem)).tolist()
+    most_b = (b.weight * b.most(problem)).tolist()
     total = (a.weight * (int(a.placed.sum()) + len(a.members))
              + b.weight * (int(b.placed.sum()) + len(b.members)))
     kept = _apart(most_a, most_b)
-    # The same domain for both: only where it could beat the best apart.
-    both = most_a + most_b
-    for d in np.flatnonzero(both > kept):
-        kept = max(kept, min(int(both[d]), _together(problem, a, b, d)))
+    # The same domain for both: only where it could beat the best apart
+    # (the members' worths and demands read once for all of them).
+    both = [x + y for x, y in zip(most_a, most_b)]
+    shared = None
+    # (Largest first: once one is no more than kept, none is.)
+    for _, d in sorted([(-x, d) for d, x in enumerate(both) if x > kept]):
+        if both[d] <= kept:
+            break
+        if shared is None:
+            shared = _shared(problem, a, b)
+        kept = max(kept, min(int(both[d]), _together(problem, a, b, d,
+                                                     shared)))
     return total - kept
 
 
@@ -68,22 +81,20 @@ def _apart(most_a, most_b):
     """The most two different domains keep, one per group."""
     if len(most_a) < 2:
         return 0
-    first_a = int(most_a.argmax())
-    first_b = int(most_b.argmax())
+    first_a = most_a.index(max(most_a))
+    first_b = most_b.index(max(most_b))
     if first_a != first_b:
         return int(most_a[first_a] + most_b[first_b])
     # The runners-up: each group's best with its top domain left out.
-    rest_a, rest_b = most_a.copy(), most_b.copy()
+    rest_a, rest_b = list(most_a), list(most_b)
     rest_a[first_a] = rest_b[first_b] = -1
-    return int(max(most_a[first_a] + rest_b.max(),
-                   rest_a.max() + most_b[first_b]))
+    return int(max(most_a[first_a] + max(rest_b),
+                   max(rest_a) + most_b[first_b]))
 
 
-def _together(problem, a, b, d):
-    """What domain ``d`` keeps of both groups (weighted) at most: its
-    placed members, and of the new members the best fractional packing
-    of its free room, resource class by resource class (each an upper
-    bound of any packing), rounded down (weights are whole)."""
+def _shared(problem, a, b):
+    """The new members of both groups: per member its worth (the weights
+    of its groups), per resource class the members' demands."""
     value = dict.fromkeys(a.members, 0)
     value.update(dict.fromkeys(b.members, 0))
     for m in a.members:
@@ -91,29 +102,44 @@ def _together(problem, a, b, d):
     for m in b.members:
         value[m] += b.weight
     members = sorted(value)
-    worth = np.array([value[m] for m in members], dtype=float)
-    demand = problem.demand[members]
-    free = soft.domain_room(problem, a.level)[d]
-    best = worth.sum()
-    for c in range(demand.shape[1]):
-        best = min(best, _knapsack(worth, demand[:, c], free[c]))
+    worth = [float(value[m]) for m in members]
+    return worth, problem.demand[members].T.tolist()
+
+
+def _together(problem, a, b, d, shared):
+    """What domain ``d`` keeps of both groups (weighted) at most: its
+    placed members, and of the new members the best fractional packing
+    of its free room, resource class by resource class (each an upper
+    bound of any packing), rounded down (weights are whole)."""
+    worth, demand = shared
+    free = soft.domain_room(problem, a.level)[d].tolist()
+    best = sum(worth)
+    for weight, room in zip(demand, free):
+        best = min(best, _knapsack(worth, weight, room))
     placed = a.weight * int(a.placed[d]) + b.weight * int(b.placed[d])
-    return placed + int(np.floor(best + 1e-9))
+    return placed + math.floor(best + 1e-9)
 
 
 def _knapsack(worth, weight, room):
     """The fractional knapsack's best value: items best worth per unit
-    of weight first (weightless ones free), the last one in part."""
-    free = weight <= soft.EPS
-    value = float(worth[free].sum())
-    worth, weight = worth[~free], weight[~free]
-    order = np.argsort(-worth / weight, kind='stable')
-    worth, weight = worth[order], weight[order]
-    # The items that fit whole: a prefix of that order.
-    whole = int(np.searchsorted(np.cumsum(weight), room + soft.EPS,
-                                side='right'))
-    value += float(worth[:whole].sum())
-    if whole < len(weight):
-        left = room - float(weight[:whole].sum())
-        value += worth[whole] * max(left, 0.0) / weight[whole]
+    of weight first (ties in member order; weightless ones free), the
+    last one in part."""
+    eps = soft.EPS
+    value = 0.0
+    for w, size in zip(worth, weight):
+        if size <= eps:
+            value += w
+    items = sorted([(-w / size, k, w, size)
+                    for k, (w, size) in enumerate(zip(worth, weight))
+                    if size > eps])
+    # The items that fit whole: a prefix of that order (their running
+    # sum within the room).
+    used = 0.0
+    for _, _, w, size in items:
+        if used + size <= room + eps:
+            used += size
+            value += w
+        else:
+            value += w * max(room - used, 0.0) / size
+            break
     return value
