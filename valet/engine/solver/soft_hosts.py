@@ -143,7 +143,11 @@ def _beyond(p, opened, running, empty, room, enough=None):
     # repeat gives the same count): the servers needing at least that
     # much, and how many of them the running hosts take.
     demand = p.demand
-    many = (demand >= demand[:, None, :] - EPS).sum(axis=1)
+    ordered = np.sort(demand, axis=0)
+    many = np.empty(demand.shape)
+    for c in range(demand.shape[1]):
+        many[:, c] = len(demand) - ordered[:, c].searchsorted(
+            demand[:, c] - EPS)
     sized = np.where(demand > EPS, demand, np.inf)
     held = np.floor(room[running][:, None, :] / sized + EPS).sum(axis=0)
     rows, classes = np.nonzero((many - held > 0) & (demand > EPS))
