@@ -689,12 +689,19 @@ def initial_order(problem):
         return find_root(parent, x)
 
     for rule in p.constraints:
-        if rule.together:
+        if rule.together and len(rule.members) > 1:
+            # The first member's root once: each union below makes a
+            # root a child of it, which stays a root.
+            first = find(rule.members[0])
             for m in rule.members[1:]:
-                parent[find(m)] = find(rule.members[0])
+                root = find(m)
+                if root != first:
+                    parent[root] = first
     clusters = {}
     for i in range(n):
-        clusters.setdefault(find(i), []).append(i)
+        # find without a call where i is its own root (most servers).
+        root = i if parent[i] == i else find(i)
+        clusters.setdefault(root, []).append(i)
     # Servers alike share their static mask: each counted once.
     counted = {}
     for mask in p.static:

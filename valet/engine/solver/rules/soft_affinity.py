@@ -43,7 +43,7 @@ class SoftAffinity(soft.Soft):
         return _Tracker(self, search)
 
     def violations(self, counts):
-        return int(counts.sum() - counts.max()) if counts.size else 0
+        return int(_SUM(counts) - _MAX(counts)) if counts.size else 0
 
     def structure(self, problem):
         """:func:`structure`, worked out once."""
@@ -421,9 +421,11 @@ def _packed(problem, rule):
     _ACC(weight, axis=0, out=cum_w[1:])
     _ACC(n, axis=0, out=cum_n[1:])
     k = np.empty((ndom, nrc), dtype=np.intp)
-    for c in range(nrc):
-        k[:, c] = (cum_w[1:, c] - EPS).searchsorted(free[:, c],
-                                                    side='right')
+    # The slack taken off every sum in one step (the same differences),
+    # then a column each (the transposes' rows: no per-column indexing).
+    slack = cum_w[1:] - EPS
+    for c, (sums, room) in enumerate(zip(slack.T, free.T)):
+        k[:, c] = sums.searchsorted(room, side='right')
     at = k * nrc + col
     whole = cum_n.take(at)
     # The next unit's share where one is left (elsewhere none; its
