@@ -405,38 +405,50 @@ def _packed(problem, rule):
             count[sorted(group)].max() for group in apart]))
     else:
         rows, sizes = demand, count
-    ndom = len(rule.placed)
+    nrow, nrc = rows.shape
     # Every resource class at once (a column each): the same sums,
     # orders and ratios as class by class, in a few vector steps.
-    nrc = rows.shape[1]
     free = soft.domain_room(problem, rule.level)
     # Per column, a row index k reads item k * nrc + column of the
     # flattened matrix (take: fewer steps than take_along_axis).
     col = np.arange(nrc)
     order = (rows / sizes[:, None]).argsort(axis=0, kind='stable')
-    weight = rows.take(order * nrc + col)
-    n = sizes.take(order)
-    cum_w = np.zeros((len(rows) + 1, nrc))
-    cum_n = np.zeros((len(rows) + 1, nrc))
-    _ACC(weight, axis=0, out=cum_w[1:])
-    _ACC(n, axis=0, out=cum_n[1:])
-    k = np.empty((ndom, nrc), dtype=np.intp)
+    flat = order * nrc
+    flat += col
+    # The units' demands and sizes in that order, and below them a unit
+    # of demand 1 and no members: where every unit fits (k == nrow) the
+    # next one's share reads it and comes out as 0 (an exact zero added
+    # to the whole), with no mask of where a unit is left.
+    weight = np.empty((nrow + 1, nrc))
+    n = np.empty((nrow + 1, nrc))
+    rows.take(flat, out=weight[:nrow])
+    sizes.take(order, out=n[:nrow])
+    weight[nrow] = 1.0
+    n[nrow] = 0.0
+    cum_w = np.zeros((nrow + 1, nrc))
+    cum_n = np.zeros((nrow + 1, nrc))
+    _ACC(weight[:nrow], axis=0, out=cum_w[1:])
+    _ACC(n[:nrow], axis=0, out=cum_n[1:])
+    at = np.empty((len(free), nrc), dtype=np.intp)
     # The slack taken off every sum in one step (the same differences),
     # then a column each (the transposes' rows: no per-column indexing).
     slack = cum_w[1:] - EPS
     for c, (sums, room) in enumerate(zip(slack.T, free.T)):
-        k[:, c] = sums.searchsorted(room, side='right')
-    at = k * nrc + col
+        at[:, c] = sums.searchsorted(room, side='right')
+    at *= nrc
+    at += col
     whole = cum_n.take(at)
-    # The next unit's share where one is left (elsewhere none; its
-    # weight is then read as 1 only to keep the division quiet).
-    more = k < len(rows)
-    nxt = np.minimum(k, len(rows) - 1) * nrc + col
-    part = ((free - cum_w.take(at)) / np.where(more, weight.take(nxt), 1.0)
-            * n.take(nxt))
-    part = np.where(more, np.maximum(part, 0), 0.0)
-    most = np.minimum(float(len(rule.members)),
-                      _MIN(whole + part, axis=1) if nrc else np.inf)
+    # The next unit's share (none past the last unit: the row below).
+    part = free - cum_w.take(at)
+    part /= weight.take(at)
+    part *= n.take(at)
+    np.maximum(part, 0, out=part)
+    part += whole
+    # The least over the columns, one column after the other (the same
+    # minimum as a reduction along the rows, in fewer steps).
+    most = np.full(len(free), float(len(rule.members)))
+    for column in part.T:
+        np.minimum(most, column, out=most)
     return np.floor(most + 1e-9).astype(np.int64)
 
 
