@@ -393,6 +393,11 @@ class Search(candidates.Ranking):
         bound = self.lower_bound()
         in_use = p.usable & (self.count > 0)
         for tracker in self.trackers:
+            # A rule that forces at most what the bound holds already
+            # cannot raise it (max keeps the bound on a tie): not asked.
+            most = getattr(tracker, 'root_bound_most', None)
+            if most is not None and bound >= most:
+                continue
             bound = max(bound, tracker.root_bound(in_use))
         return bound
 

@@ -110,6 +110,9 @@ class SoftAffinity(soft.Soft):
 
 
 class _Tracker(soft.Tracker):
+    # root_bound opens one host at most (Search.root_lower_bound reads
+    # it).
+    root_bound_most = 1
 
     def __init__(self, rule, search):
         super().__init__(rule, search)
