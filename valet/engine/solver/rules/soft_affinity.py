@@ -48,7 +48,8 @@ class SoftAffinity(soft.Soft):
     def structure(self, problem):
         """:func:`structure`, worked out once."""
         if getattr(self, '_structure', None) is None:
-            self._structure = structure(problem, self)
+            units, apart, self._unit_of = _structure(problem, self)
+            self._structure = units, apart
         return self._structure
 
     def start_state(self, problem):
@@ -60,9 +61,14 @@ class SoftAffinity(soft.Soft):
         found = self.__dict__.get('_start')
         if found is None:
             units, apart = self.structure(problem)
-            unit_of = {m: k for k, unit in enumerate(units) for m in unit}
+            unit_of = self.__dict__.get('_unit_of')
+            if unit_of is None:
+                unit_of = {m: k for k, unit in enumerate(units)
+                           for m in unit}
+            # (No diversity sets, most rules: no unit is in any.)
             bits = [sum(1 << b for b, group in enumerate(apart)
-                        if k in group) for k in range(len(units))]
+                        if k in group) for k in range(len(units))
+                    ] if apart else [0] * len(units)
             plain = all(len(u) == 1 for u in units) and not apart
             # (sizes as floats: the same order, without numpy's per-item
             # indexing.)
@@ -134,8 +140,10 @@ class _Tracker(soft.Tracker):
         # reads units with members left), when they are the member's
         # own (d - d + d is d exactly), so apply and undo leave them be.
         # Per server its size (the problem's, as floats).
-        self._demand_rows = [row if n > 1 else None
-                             for row, n in zip(self.left_demand, self.left)]
+        # (Only those rows as views: a view per unit costs more.)
+        left_demand = self.left_demand
+        self._demand_rows = [left_demand[k] if n > 1 else None
+                             for k, n in enumerate(self.left)]
         self._sizes = search.p.size.tolist()
         self._units = range(len(self.left))
 
@@ -352,6 +360,12 @@ def structure(problem, rule):
     keeps in different domains (only where its units map one to one on
     these: the rest is left out, which only weakens what it is used
     for)."""
+    return _structure(problem, rule)[:2]
+
+
+def _structure(problem, rule):
+    """:func:`structure`, and per member its unit (start_state reads
+    it)."""
     units = soft.affinity_units(problem, rule)
     unit_of = {m: k for k, unit in enumerate(units) for m in unit}
     apart, seen = [], set()
@@ -371,7 +385,7 @@ def structure(problem, rule):
             continue
         seen |= group
         apart.append(group)
-    return units, apart
+    return units, apart, unit_of
 
 
 def _unit_sums(problem, units):
