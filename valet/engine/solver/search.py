@@ -693,25 +693,33 @@ def initial_order(problem):
     def find(x):
         return find_root(parent, x)
 
+    # The roots walked inline (no call per member): the same roots as
+    # find's, whose path halving changes no root.
     for rule in p.constraints:
         if rule.together and len(rule.members) > 1:
             # The first member's root once: each union below makes a
             # root a child of it, which stays a root.
-            first = find(rule.members[0])
-            for m in rule.members[1:]:
-                root = find(m)
+            members = rule.members
+            first = members[0]
+            while parent[first] != first:
+                first = parent[first]
+            for root in members[1:]:
+                while parent[root] != root:
+                    root = parent[root]
                 if root != first:
                     parent[root] = first
     clusters = {}
     for i in range(n):
-        # find without a call where i is its own root (most servers).
-        root = i if parent[i] == i else find(i)
+        root = i
+        while parent[root] != root:
+            root = parent[root]
         clusters.setdefault(root, []).append(i)
-    # Servers alike share their static mask: each counted once.
+    # Servers alike share their static mask: each counted once (as
+    # Python ints: compared per cluster below).
     counted = {}
     for mask in p.static:
         if id(mask) not in counted:
-            counted[id(mask)] = np.count_nonzero(mask)
+            counted[id(mask)] = int(np.count_nonzero(mask))
     options = [counted[id(mask)] for mask in p.static]
     # Plain floats: the same values, without numpy's per-item indexing.
     sizes = p.size.tolist()
