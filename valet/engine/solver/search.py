@@ -393,6 +393,11 @@ class Search(candidates.Ranking):
         bound = self.lower_bound()
         in_use = p.usable & (self.count > 0)
         for tracker in self.trackers:
+            # A rule that forces at most what the bound holds already
+            # cannot raise it (max keeps the bound on a tie): not asked.
+            most = getattr(tracker, 'root_bound_most', None)
+            if most is not None and bound >= most:
+                continue
             bound = max(bound, tracker.root_bound(in_use))
         return bound
 
@@ -688,18 +693,33 @@ def initial_order(problem):
     def find(x):
         return find_root(parent, x)
 
+    # The roots walked inline (no call per member): the same roots as
+    # find's, whose path halving changes no root.
     for rule in p.constraints:
-        if rule.together:
-            for m in rule.members[1:]:
-                parent[find(m)] = find(rule.members[0])
+        if rule.together and len(rule.members) > 1:
+            # The first member's root once: each union below makes a
+            # root a child of it, which stays a root.
+            members = rule.members
+            first = members[0]
+            while parent[first] != first:
+                first = parent[first]
+            for root in members[1:]:
+                while parent[root] != root:
+                    root = parent[root]
+                if root != first:
+                    parent[root] = first
     clusters = {}
     for i in range(n):
-        clusters.setdefault(find(i), []).append(i)
-    # Servers alike share their static mask: each counted once.
+        root = i
+        while parent[root] != root:
+            root = parent[root]
+        clusters.setdefault(root, []).append(i)
+    # Servers alike share their static mask: each counted once (as
+    # Python ints: compared per cluster below).
     counted = {}
     for mask in p.static:
         if id(mask) not in counted:
-            counted[id(mask)] = np.count_nonzero(mask)
+            counted[id(mask)] = int(np.count_nonzero(mask))
     options = [counted[id(mask)] for mask in p.static]
     # Plain floats: the same values, without numpy's per-item indexing.
     sizes = p.size.tolist()

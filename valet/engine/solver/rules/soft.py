@@ -111,10 +111,19 @@ def domain_room(problem, level):
     found = cache.get(level)
     if found is None:
         dom = problem.domain[level]
+        ndom = problem.dc.domain_count(level)
+        if ndom == problem.slots and _own_domains(dom):
+            # Every host its own domain (the host level): each sum is one
+            # host's room added to 0.0, the room itself (+ 0.0 turns a
+            # -0.0 into the 0.0 the sum gives), unusable hosts none.
+            found = np.where(problem.usable[:, None],
+                             np.maximum(problem.free, 0), 0.0) + 0.0
+            found.flags.writeable = False
+            cache[level] = found
+            return found
         valid = problem.usable & (dom >= 0)
         room = np.maximum(problem.free[valid], 0)
         where = dom[valid]
-        ndom = problem.dc.domain_count(level)
         found = np.empty((ndom, room.shape[1]))
         # Host by host in slot order, as a sum over every host with the
         # unusable ones as zeros adds them.
@@ -124,6 +133,11 @@ def domain_room(problem, level):
         found.flags.writeable = False
         cache[level] = found
     return found
+
+
+def _own_domains(dom):
+    """Whether host h is in domain h for every host."""
+    return bool((dom == np.arange(len(dom))).all())
 
 
 def fits(cum, free, most):
@@ -147,7 +161,9 @@ class Tracker(base.Tracker):
     def __init__(self, rule, search):
         super().__init__(rule, search)
         self.count = rule.placed.copy()
-        self.everywhere = np.ones(self.p.slots, dtype=bool)
+        # Every host (read-only, one per problem: no search writes a
+        # rule's mask).
+        self.everywhere = _everywhere(self.p)
         self.weight = rule.weight
         # Per host its domain (a list: read one host at a time at every
         # node) and the same as an index array (-1 read as 0).
@@ -195,6 +211,15 @@ class Tracker(base.Tracker):
 
     def _domains(self):
         return self.domains
+
+
+def _everywhere(problem):
+    found = problem.__dict__.get('_soft_everywhere')
+    if found is None:
+        found = np.ones(problem.slots, dtype=bool)
+        found.flags.writeable = False
+        problem.__dict__['_soft_everywhere'] = found
+    return found
 
 
 def _reachable(problem, rule):

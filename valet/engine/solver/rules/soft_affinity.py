@@ -43,12 +43,13 @@ class SoftAffinity(soft.Soft):
         return _Tracker(self, search)
 
     def violations(self, counts):
-        return int(counts.sum() - counts.max()) if counts.size else 0
+        return int(_SUM(counts) - _MAX(counts)) if counts.size else 0
 
     def structure(self, problem):
         """:func:`structure`, worked out once."""
         if getattr(self, '_structure', None) is None:
-            self._structure = structure(problem, self)
+            units, apart, self._unit_of = _structure(problem, self)
+            self._structure = units, apart
         return self._structure
 
     def start_state(self, problem):
@@ -60,9 +61,14 @@ class SoftAffinity(soft.Soft):
         found = self.__dict__.get('_start')
         if found is None:
             units, apart = self.structure(problem)
-            unit_of = {m: k for k, unit in enumerate(units) for m in unit}
+            unit_of = self.__dict__.get('_unit_of')
+            if unit_of is None:
+                unit_of = {m: k for k, unit in enumerate(units)
+                           for m in unit}
+            # (No diversity sets, most rules: no unit is in any.)
             bits = [sum(1 << b for b, group in enumerate(apart)
-                        if k in group) for k in range(len(units))]
+                        if k in group) for k in range(len(units))
+                    ] if apart else [0] * len(units)
             plain = all(len(u) == 1 for u in units) and not apart
             # (sizes as floats: the same order, without numpy's per-item
             # indexing.)
@@ -110,6 +116,9 @@ class SoftAffinity(soft.Soft):
 
 
 class _Tracker(soft.Tracker):
+    # root_bound opens one host at most (Search.root_lower_bound reads
+    # it).
+    root_bound_most = 1
 
     def __init__(self, rule, search):
         super().__init__(rule, search)
@@ -131,8 +140,10 @@ class _Tracker(soft.Tracker):
         # reads units with members left), when they are the member's
         # own (d - d + d is d exactly), so apply and undo leave them be.
         # Per server its size (the problem's, as floats).
-        self._demand_rows = [row if n > 1 else None
-                             for row, n in zip(self.left_demand, self.left)]
+        # (Only those rows as views: a view per unit costs more.)
+        left_demand = self.left_demand
+        self._demand_rows = [left_demand[k] if n > 1 else None
+                             for k, n in enumerate(self.left)]
         self._sizes = search.p.size.tolist()
         self._units = range(len(self.left))
 
@@ -349,6 +360,12 @@ def structure(problem, rule):
     keeps in different domains (only where its units map one to one on
     these: the rest is left out, which only weakens what it is used
     for)."""
+    return _structure(problem, rule)[:2]
+
+
+def _structure(problem, rule):
+    """:func:`structure`, and per member its unit (start_state reads
+    it)."""
     units = soft.affinity_units(problem, rule)
     unit_of = {m: k for k, unit in enumerate(units) for m in unit}
     apart, seen = [], set()
@@ -368,7 +385,7 @@ def structure(problem, rule):
             continue
         seen |= group
         apart.append(group)
-    return units, apart
+    return units, apart, unit_of
 
 
 def _unit_sums(problem, units):
@@ -405,36 +422,50 @@ def _packed(problem, rule):
             count[sorted(group)].max() for group in apart]))
     else:
         rows, sizes = demand, count
-    ndom = len(rule.placed)
+    nrow, nrc = rows.shape
     # Every resource class at once (a column each): the same sums,
     # orders and ratios as class by class, in a few vector steps.
-    nrc = rows.shape[1]
     free = soft.domain_room(problem, rule.level)
     # Per column, a row index k reads item k * nrc + column of the
     # flattened matrix (take: fewer steps than take_along_axis).
     col = np.arange(nrc)
     order = (rows / sizes[:, None]).argsort(axis=0, kind='stable')
-    weight = rows.take(order * nrc + col)
-    n = sizes.take(order)
-    cum_w = np.zeros((len(rows) + 1, nrc))
-    cum_n = np.zeros((len(rows) + 1, nrc))
-    _ACC(weight, axis=0, out=cum_w[1:])
-    _ACC(n, axis=0, out=cum_n[1:])
-    k = np.empty((ndom, nrc), dtype=np.intp)
-    for c in range(nrc):
-        k[:, c] = (cum_w[1:, c] - EPS).searchsorted(free[:, c],
-                                                    side='right')
-    at = k * nrc + col
+    flat = order * nrc
+    flat += col
+    # The units' demands and sizes in that order, and below them a unit
+    # of demand 1 and no members: where every unit fits (k == nrow) the
+    # next one's share reads it and comes out as 0 (an exact zero added
+    # to the whole), with no mask of where a unit is left.
+    weight = np.empty((nrow + 1, nrc))
+    n = np.empty((nrow + 1, nrc))
+    rows.take(flat, out=weight[:nrow])
+    sizes.take(order, out=n[:nrow])
+    weight[nrow] = 1.0
+    n[nrow] = 0.0
+    cum_w = np.zeros((nrow + 1, nrc))
+    cum_n = np.zeros((nrow + 1, nrc))
+    _ACC(weight[:nrow], axis=0, out=cum_w[1:])
+    _ACC(n[:nrow], axis=0, out=cum_n[1:])
+    at = np.empty((len(free), nrc), dtype=np.intp)
+    # The slack taken off every sum in one step (the same differences),
+    # then a column each (the transposes' rows: no per-column indexing).
+    slack = cum_w[1:] - EPS
+    for c, (sums, room) in enumerate(zip(slack.T, free.T)):
+        at[:, c] = sums.searchsorted(room, side='right')
+    at *= nrc
+    at += col
     whole = cum_n.take(at)
-    # The next unit's share where one is left (elsewhere none; its
-    # weight is then read as 1 only to keep the division quiet).
-    more = k < len(rows)
-    nxt = np.minimum(k, len(rows) - 1) * nrc + col
-    part = ((free - cum_w.take(at)) / np.where(more, weight.take(nxt), 1.0)
-            * n.take(nxt))
-    part = np.where(more, np.maximum(part, 0), 0.0)
-    most = np.minimum(float(len(rule.members)),
-                      _MIN(whole + part, axis=1) if nrc else np.inf)
+    # The next unit's share (none past the last unit: the row below).
+    part = free - cum_w.take(at)
+    part /= weight.take(at)
+    part *= n.take(at)
+    np.maximum(part, 0, out=part)
+    part += whole
+    # The least over the columns, one column after the other (the same
+    # minimum as a reduction along the rows, in fewer steps).
+    most = np.full(len(free), float(len(rule.members)))
+    for column in part.T:
+        np.minimum(most, column, out=most)
     return np.floor(most + 1e-9).astype(np.int64)
 
 
