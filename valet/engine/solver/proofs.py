@@ -378,7 +378,8 @@ class _Facts:
         any one diversity group, the items of only one of its units."""
         # Plain lists: a few items and resource classes, summed in the
         # order a running sum of the sorted column adds them.
-        rows_of, caps = need.tolist(), most.tolist()
+        # Per resource class its column, and the room of a host.
+        columns, caps = need.T.tolist(), most.tolist()
 
         def fit(rows):
             if not rows:
@@ -387,13 +388,14 @@ class _Facts:
             # each placement may go EPS over.
             slack = EPS * len(rows)
             best = len(rows)
-            for c, cap in enumerate(caps):
+            for column, cap in zip(columns, caps):
                 limit, total, fits = cap + slack, 0.0, 0
-                for amount in sorted(rows_of[k][c] for k in rows):
+                for amount in sorted([column[k] for k in rows]):
                     total += amount
                     if total <= limit:
                         fits += 1
-                best = min(best, fits)
+                if fits < best:
+                    best = fits
             return best
 
         everyone = list(range(len(need)))
