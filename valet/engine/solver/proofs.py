@@ -163,6 +163,7 @@ class _Facts:
         self._free_masks = None
         self.room = _room(problem)
         self._levels = {}
+        self._kinds = {}
         self._whole = None
 
     def whole(self):
@@ -214,21 +215,15 @@ class _Facts:
         are one (the units of a diversity group start alike): the counts
         go once per distinct mask."""
         if self._masks is None:
-            p = self.p
-            hard = [not _soft(rule) for rule in p.constraints]
-            if not any(hard[c] for rules in p.server_rules for c in rules):
+            if not base.has_hard_rules(self.p):
                 self._masks = free = self.free_masks()
                 return free
             unique, index, content, seen = [], [], {}, {}
-            # The masks the root bounds worked out, read at once.
-            worked_out = base.root_masks(self.s)
-            for i in range(len(p.servers)):
-                # The free mask with the hard rules' masks is the root's
-                # feasible mask (a soft rule's lets every host through).
-                # Servers alike share its array: its bytes read once.
-                mask = worked_out.get(i)
-                if mask is None:
-                    mask = base.root_feasible(self.s, i)
+            # The free mask with the hard rules' masks is the root's
+            # feasible mask (a soft rule's lets every host through), those
+            # the root bounds worked out read as they are. Servers alike
+            # share its array: its bytes read once.
+            for mask in base.root_feasible_all(self.s):
                 known = seen.get(id(mask))
                 if known is None:
                     found = content.setdefault(mask.tobytes(), len(unique))
@@ -383,7 +378,8 @@ class _Facts:
         any one diversity group, the items of only one of its units."""
         # Plain lists: a few items and resource classes, summed in the
         # order a running sum of the sorted column adds them.
-        rows_of, caps = need.tolist(), most.tolist()
+        # Per resource class its column, and the room of a host.
+        columns, caps = need.T.tolist(), most.tolist()
 
         def fit(rows):
             if not rows:
@@ -392,13 +388,14 @@ class _Facts:
             # each placement may go EPS over.
             slack = EPS * len(rows)
             best = len(rows)
-            for c, cap in enumerate(caps):
+            for column, cap in zip(columns, caps):
                 limit, total, fits = cap + slack, 0.0, 0
-                for amount in sorted(rows_of[k][c] for k in rows):
+                for amount in sorted([column[k] for k in rows]):
                     total += amount
                     if total <= limit:
                         fits += 1
-                best = min(best, fits)
+                if fits < best:
+                    best = fits
             return best
 
         everyone = list(range(len(need)))
@@ -460,9 +457,14 @@ class _Facts:
         return hold
 
     def _rules(self, kind):
-        for c, rule in enumerate(self.p.constraints):
-            if rule.kind == kind and not _soft(rule):
-                yield c, rule
+        """(index, rule) of the hard rules of ``kind``, listed once per
+        kind (every count and group asks)."""
+        found = self._kinds.get(kind)
+        if found is None:
+            found = self._kinds[kind] = [
+                (c, rule) for c, rule in enumerate(self.p.constraints)
+                if rule.kind == kind and not _soft(rule)]
+        return found
 
     def diversity(self, hosts, count=False):
         """Units against the domains that can take them (a matching)."""

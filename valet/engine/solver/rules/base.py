@@ -160,15 +160,38 @@ def root_feasible(search, i):
     found = cache.get(i)
     if found is not None:
         return found
+    return _work_out(search, cache, alike_classes(search.p), i)
+
+
+def root_feasible_all(search):
+    """``root_feasible`` of every server, in server order (the proofs ask
+    for them all): the same masks, cached the same way, in one pass."""
     p = search.p
-    alike = alike_classes(p)[i]
+    if search.n_placed:
+        return [search.feasible_mask(i) for i in range(len(p.servers))]
+    cache = _root_cache(p)
+    alike = alike_classes(p)
+    get = cache.get
+    out = []
+    for i in range(len(p.servers)):
+        found = get(i)
+        if found is None:
+            found = _work_out(search, cache, alike, i)
+        out.append(found)
+    return out
+
+
+def _work_out(search, cache, alike, i):
+    """``root_feasible(search, i)`` not cached yet: its parts, each
+    worked out once per problem."""
+    p = search.p
     keyers = cache['keyers']
     # A soft rule's mask lets every host through: no part of it.
     keys = [(c, keyers[c](i)) for c in cache['hard'][i]]
     # The mask is a function of these keys alone: servers with the same
     # ones (most members of a group) share it, the parts not combined
     # again.
-    whole = ('all', alike, tuple(keys))
+    whole = ('all', alike[i], tuple(keys))
     found = cache.get(whole)
     if found is None:
         # At the root the search's free room is the problem's.
@@ -181,6 +204,11 @@ def root_feasible(search, i):
         cache[whole] = found
     cache[i] = found
     return found
+
+
+def has_hard_rules(problem):
+    """Whether any server has a hard rule (a rule whose mask prunes)."""
+    return any(_root_cache(problem)['hard'])
 
 
 def root_rule_mask(search, c, i):

@@ -236,6 +236,36 @@ class TestRootMasksRead(base.SolverTestCase):
         for i in members:
             np.testing.assert_array_equal(fresh.feasible_mask(i), masks[i])
 
+    def test_all_masks_as_root_feasible_one_by_one(self):
+        for seed in range(4):
+            dc, req = _pairs(seed)
+            p = problem_mod.Problem(dc, req)
+            view = root_view.RootView(p, SolverOptions())
+            rules_base.root_feasible(view, seed)
+            got = rules_base.root_feasible_all(view)
+            fresh = search.Search(p, SolverOptions())
+            self.assertEqual(len(p.servers), len(got))
+            for i, mask in enumerate(got):
+                # The problem's cached array, as root_feasible has it.
+                self.assertIs(rules_base.root_feasible(view, i), mask)
+                np.testing.assert_array_equal(fresh.feasible_mask(i), mask)
+            self.assertTrue(rules_base.has_hard_rules(p))
+
+    def test_all_masks_once_placed_are_the_searchs(self):
+        dc, req = _pairs(1)
+        p = problem_mod.Problem(dc, req)
+        s = search.Search(p, SolverOptions())
+        first = s.feasible_mask(0).nonzero()[0][0]
+        s.apply(0, int(first))
+        got = rules_base.root_feasible_all(s)
+        for i in range(len(p.servers)):
+            np.testing.assert_array_equal(s.feasible_mask(i), got[i])
+
+    def test_no_hard_rules(self):
+        dc = make_dc(racks=1, hosts_per_rack=2)
+        p = problem_mod.Problem(dc, request([server('a'), server('b')], []))
+        self.assertFalse(rules_base.has_hard_rules(p))
+
     def test_diversity_owned_units(self):
         dc = make_dc(racks=1, hosts_per_rack=4, existing=[
             placed('old', 'r0h1', groups=['D'])])
