@@ -9,35 +9,6 @@ from valet.engine.solver.rules import soft
 from valet.objects import group_kinds
 
 
-def root(problem, rules):
-    """Weighted soft violations no placement avoids, at least ``own``
-    (the sum of each soft rule's own bound) and more where two
-    soft-affinity groups of one level compete for one domain."""
-    own = sum(rule.weight * rule.lower_bound(problem) for rule in rules)
-    pairs = []
-    by_level = {}
-    for rule in rules:
-        if rule.kind == group_kinds.SOFT_AFFINITY and len(rule.members):
-            by_level.setdefault(rule.level, []).append(rule)
-    for same in by_level.values():
-        for k, a in enumerate(same):
-            for b in same[k + 1:]:
-                gain = pair_bound(problem, a, b) - (
-                    a.weight * a.lower_bound(problem)
-                    + b.weight * b.lower_bound(problem))
-                if gain > 0:
-                    pairs.append((gain, k, a, b))
-    # Each group in one pair at most: the cost is a sum over groups.
-    # (Largest gain first; ties in rule order.)
-    used = set()
-    for gain, _, a, b in sorted(pairs, key=lambda x: (-x[0], x[1])):
-        if id(a) in used or id(b) in used:
-            continue
-        used |= {id(a), id(b)}
-        own += gain
-    return own
-
-
 def pair_bound(problem, a, b):
     """Weighted violations of soft-affinity groups ``a`` and ``b`` (one
     level) no placement avoids together."""
