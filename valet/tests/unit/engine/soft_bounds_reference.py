@@ -6,6 +6,7 @@ import numpy as np
 
 from valet.engine.solver.rules.base import EPS
 from valet.engine.solver.rules import soft
+from valet.engine.solver import soft_hosts
 from valet.objects import group_kinds
 
 
@@ -124,29 +125,8 @@ def at_soft_root(problem, rules, soft_root):
                len(opened) + _beyond(p, opened, running, empty, room))
 
 
-class _Opened:
-    """A group that opens a host of ``hosts`` for ``need`` members (none
-    placed there: those hosts are empty)."""
-
-    def __init__(self, problem, rule, need, hosts, room):
-        self.members = set(rule.members)
-        self.need = need
-        self.hosts = hosts
-        self.room = room
-        # Per resource class, the members' demands smallest first and
-        # their running sums (a row of zeros first).
-        self.demand = np.sort(problem.demand[list(rule.members)], axis=0)
-        self.sums = np.zeros((len(self.demand) + 1, self.demand.shape[1]))
-        np.cumsum(self.demand, axis=0, out=self.sums[1:])
-
-    def apart(self, other):
-        """Whether no host holds the two groups' members together."""
-        if self.members & other.members:
-            return False
-        # Together: at least both groups' smallest members.
-        least = self.sums[self.need] + other.sums[other.need]
-        shared = self.hosts & other.hosts
-        return not (least <= self.room[shared] + EPS).all(axis=1).any()
+class _Opened(soft_hosts._Opened):
+    """The solver's, with ``big_ones`` as first written (numpy)."""
 
     def big_ones(self, c, size):
         """The most servers needing ``size`` of class ``c`` one of its
