@@ -56,9 +56,21 @@ def at_soft_root(problem, rules, soft_root, enough=None):
                 opened.append(group)
     if not opened:
         return 0
-    # Groups kept apart open different hosts: one's only host is none of
-    # the others' (until no more is taken).
-    taken = len(opened) > 1
+    if len(opened) > 1:
+        separate(opened)
+    if not all(group.hosts.any() for group in opened):
+        return len(p.servers)
+    if enough is not None and len(opened) >= enough:
+        return min(len(p.servers), len(opened))
+    return min(len(p.servers), len(opened) + _beyond(
+        p, opened, running, p.usable & (p.base_count == 0), room,
+        None if enough is None else enough - len(opened)))
+
+
+def separate(opened):
+    """Groups kept apart open different hosts: one's only host is none
+    of the others' (until no more is taken)."""
+    taken = True
     while taken:
         taken = False
         for group in opened:
@@ -68,13 +80,6 @@ def at_soft_root(problem, rules, soft_root, enough=None):
                 if other is not group and (other.hosts & group.hosts).any():
                     other.hosts = other.hosts & ~group.hosts
                     taken = True
-    if not all(group.hosts.any() for group in opened):
-        return len(p.servers)
-    if enough is not None and len(opened) >= enough:
-        return min(len(p.servers), len(opened))
-    return min(len(p.servers), len(opened) + _beyond(
-        p, opened, running, p.usable & (p.base_count == 0), room,
-        None if enough is None else enough - len(opened)))
 
 
 class _Opened:

@@ -7,6 +7,7 @@ import numpy as np
 from valet.engine.solver.rules.base import EPS
 from valet.engine.solver.rules import soft
 from valet.engine.solver import soft_hosts
+from valet.engine.solver import soft_joint
 from valet.objects import group_kinds
 
 
@@ -45,15 +46,10 @@ def _together(problem, a, b, d):
     placed members, and of the new members the best fractional packing
     of its free room, resource class by resource class (each an upper
     bound of any packing), rounded down (weights are whole)."""
-    value = dict.fromkeys(a.members, 0)
-    value.update(dict.fromkeys(b.members, 0))
-    for m in a.members:
-        value[m] += a.weight
-    for m in b.members:
-        value[m] += b.weight
-    members = sorted(value)
-    worth = np.array([value[m] for m in members], dtype=float)
-    demand = problem.demand[members]
+    # The members and their worths as the solver's (lists), as arrays.
+    worth, columns = soft_joint._shared(problem, a, b)
+    worth = np.array(worth)
+    demand = np.array(columns).reshape(len(columns), len(worth)).T
     free = soft.domain_room(problem, a.level)[d]
     best = worth.sum()
     for c in range(demand.shape[1]):
@@ -107,18 +103,7 @@ def at_soft_root(problem, rules, soft_root):
                 opened.append(group)
     if not opened:
         return 0
-    # Groups kept apart open different hosts: one's only host is none of
-    # the others' (until no more is taken).
-    taken = True
-    while taken:
-        taken = False
-        for group in opened:
-            if np.count_nonzero(group.hosts) != 1:
-                continue
-            for other in opened:
-                if other is not group and (other.hosts & group.hosts).any():
-                    other.hosts = other.hosts & ~group.hosts
-                    taken = True
+    soft_hosts.separate(opened)
     if not all(group.hosts.any() for group in opened):
         return len(p.servers)
     return min(len(p.servers),
