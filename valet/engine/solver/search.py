@@ -693,27 +693,13 @@ def initial_order(problem):
     def find(x):
         return find_root(parent, x)
 
-    # The roots walked inline (no call per member): the same roots as
-    # find's, whose path halving changes no root.
     for rule in p.constraints:
-        if rule.together and len(rule.members) > 1:
-            # The first member's root once: each union below makes a
-            # root a child of it, which stays a root.
-            members = rule.members
-            first = members[0]
-            while parent[first] != first:
-                first = parent[first]
-            for root in members[1:]:
-                while parent[root] != root:
-                    root = parent[root]
-                if root != first:
-                    parent[root] = first
+        if rule.together:
+            for m in rule.members[1:]:
+                parent[find(m)] = find(rule.members[0])
     clusters = {}
     for i in range(n):
-        root = i
-        while parent[root] != root:
-            root = parent[root]
-        clusters.setdefault(root, []).append(i)
+        clusters.setdefault(find(i), []).append(i)
     # Servers alike share their static mask: each counted once (as
     # Python ints: compared per cluster below).
     counted = {}

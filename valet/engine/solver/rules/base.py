@@ -165,20 +165,8 @@ def root_feasible(search, i):
 
 def root_feasible_all(search):
     """``root_feasible`` of every server, in server order (the proofs ask
-    for them all): the same masks, cached the same way, in one pass."""
-    p = search.p
-    if search.n_placed:
-        return [search.feasible_mask(i) for i in range(len(p.servers))]
-    cache = _root_cache(p)
-    alike = alike_classes(p)
-    get = cache.get
-    out = []
-    for i in range(len(p.servers)):
-        found = get(i)
-        if found is None:
-            found = _work_out(search, cache, alike, i)
-        out.append(found)
-    return out
+    for them all)."""
+    return [root_feasible(search, i) for i in range(len(search.p.servers))]
 
 
 def _work_out(search, cache, alike, i):
@@ -249,23 +237,13 @@ def _root_cache(p):
     return cache
 
 
-def root_masks(search):
-    """{server: its ``root_feasible`` mask} of those worked out so far
-    (read before asking: no call per server known); empty once anything
-    is placed."""
-    return _root_cache(search.p) if not search.n_placed else {}
-
-
 def root_union(search, members):
     """The hosts ``root_feasible`` allows any of ``members`` (alike
     servers share one mask: each distinct one is added once)."""
     out = np.zeros(search.p.slots, dtype=bool)
     added = {}      # id -> mask (kept alive: an id is not reused)
-    known = root_masks(search)
     for i in members:
-        mask = known.get(i)
-        if mask is None:
-            mask = root_feasible(search, i)
+        mask = root_feasible(search, i)
         if id(mask) not in added:
             added[id(mask)] = mask
             out |= mask

@@ -6,6 +6,7 @@ been checked to be unchanged by the decision.
 """
 
 import copy
+import itertools
 
 import numpy as np
 from oslotest import base as oslo_base
@@ -117,6 +118,34 @@ def request(servers, groups=(), kind=request_mod.CREATE, stack=None, **kw):
     return request_mod.PlacementRequest(servers=list(servers),
                                         groups=list(groups), kind=kind,
                                         stack=stack, **kw)
+
+
+def soft_cost(dc, req, assignment):
+    """Weighted soft violations of ``assignment``, as the validator counts
+    them."""
+    counted = validator.soft_violations(dc, req, assignment)
+    return sum(c['weight'] * c['violations'] for c in counted.values())
+
+
+def new_hosts(dc, assignment):
+    """Hosts ``assignment`` puts servers on that run none yet."""
+    return len({h for h in assignment.values() if not dc.servers_on(h)})
+
+
+def fewest(dc, req, hosts, cost):
+    """The least ``cost(assignment)`` of any assignment of the request's
+    servers to ``hosts`` that the validator passes (None: none does), by
+    trying every one."""
+    ids = [s.id for s in req.servers]
+    best = None
+    for combo in itertools.product(hosts, repeat=len(ids)):
+        assignment = dict(zip(ids, combo))
+        if validator.validate(dc, req, assignment):
+            continue
+        found = cost(assignment)
+        if best is None or found < best:
+            best = found
+    return best
 
 
 def snapshot(dc):

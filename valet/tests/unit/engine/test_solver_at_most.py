@@ -6,7 +6,6 @@ validator); ``bench/tests/test_at_most.py`` compares it with the CP-SAT
 model of ``bench/exact.py`` on larger ones.
 """
 
-import itertools
 import random
 
 from valet.engine.model import groups as groups_mod
@@ -189,16 +188,8 @@ class TestAgainstExhaustiveSearch(base.SolverTestCase):
 
     @staticmethod
     def _best(dc, req, hosts):
-        ids = [s.id for s in req.servers]
-        best = None
-        for combo in itertools.product(hosts, repeat=len(ids)):
-            assignment = dict(zip(ids, combo))
-            if validator.validate(dc, req, assignment):
-                continue
-            new = len({h for h in combo if not dc.servers_on(h)})
-            if best is None or new < best:
-                best = new
-        return best
+        return base.fewest(dc, req, hosts,
+                           lambda a: base.new_hosts(dc, a))
 
     def test_generated_instances(self):
         rng = random.Random(13)

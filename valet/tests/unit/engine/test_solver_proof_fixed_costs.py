@@ -27,6 +27,7 @@ from valet.tests.unit.engine.base import make_dc
 from valet.tests.unit.engine.base import placed
 from valet.tests.unit.engine.base import request
 from valet.tests.unit.engine.base import server
+from valet.tests.unit.engine.test_solver_size_counts import masks_and_asked
 
 _ADD = np.add.reduce
 
@@ -78,17 +79,11 @@ def _cases(draw):
             min_size=n, max_size=n)), dtype=float)
 
     need, room = matrix(rows), matrix(hosts)
-    unique = [np.array(draw(st.lists(st.booleans(), min_size=hosts,
-                                     max_size=hosts)))
-              for _ in range(kinds)]
-    index = draw(st.lists(st.integers(0, kinds - 1), min_size=rows,
-                          max_size=rows))
-    asked = np.array(draw(st.lists(st.booleans(), min_size=hosts,
-                                   max_size=hosts)))
+    masks, asked = masks_and_asked(draw, hosts, rows, kinds)
     several = draw(st.booleans())
     row_masks = ([sorted({k % kinds, (k * 7 + 3) % kinds})
                   for k in range(rows)] if several else None)
-    return need, room, proofs._Masks(unique, index), asked, row_masks
+    return need, room, masks, asked, row_masks
 
 
 class TestClassSteps(base.SolverTestCase):

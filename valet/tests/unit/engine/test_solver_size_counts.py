@@ -39,6 +39,19 @@ def _plain(need, column, masks, hosts, row_masks=None):
     return out
 
 
+def masks_and_asked(draw, hosts, rows, kinds):
+    """Drawn: ``kinds`` distinct masks over ``hosts``, one per row, and
+    the hosts asked about."""
+    unique = [np.array(draw(st.lists(st.booleans(), min_size=hosts,
+                                     max_size=hosts)))
+              for _ in range(kinds)]
+    index = draw(st.lists(st.integers(0, kinds - 1), min_size=rows,
+                          max_size=rows))
+    asked = np.array(draw(st.lists(st.booleans(), min_size=hosts,
+                                   max_size=hosts)))
+    return proofs._Masks(unique, index), asked
+
+
 def _case(draw, whole):
     hosts = draw(st.integers(1, 12))
     rows = draw(st.integers(1, 10))
@@ -51,14 +64,8 @@ def _case(draw, whole):
     need = np.array(draw(st.lists(values, min_size=rows, max_size=rows)))
     column = np.array(draw(st.lists(values, min_size=hosts,
                                     max_size=hosts)))
-    unique = [np.array(draw(st.lists(st.booleans(), min_size=hosts,
-                                     max_size=hosts)))
-              for _ in range(kinds)]
-    index = draw(st.lists(st.integers(0, kinds - 1), min_size=rows,
-                          max_size=rows))
-    asked = np.array(draw(st.lists(st.booleans(), min_size=hosts,
-                                   max_size=hosts)))
-    return need, column, proofs._Masks(unique, index), asked
+    masks, asked = masks_and_asked(draw, hosts, rows, kinds)
+    return need, column, masks, asked
 
 
 @st.composite

@@ -7,7 +7,6 @@ independent validator); ``bench/tests/test_soft.py`` compares it with the
 CP-SAT model of ``bench/exact.py`` on larger ones.
 """
 
-import itertools
 import random
 
 from valet.engine.model import errors
@@ -384,19 +383,8 @@ class TestAgainstExhaustiveSearch(SoftTestCase):
 
     @staticmethod
     def _best(dc, req, hosts):
-        ids = [s.id for s in req.servers]
-        best = None
-        for combo in itertools.product(hosts, repeat=len(ids)):
-            assignment = dict(zip(ids, combo))
-            if validator.validate(dc, req, assignment):
-                continue
-            counted = validator.soft_violations(dc, req, assignment)
-            cost = (sum(c['weight'] * c['violations']
-                        for c in counted.values()),
-                    len({h for h in combo if not dc.servers_on(h)}))
-            if best is None or cost < best:
-                best = cost
-        return best
+        return base.fewest(dc, req, hosts, lambda a: (
+            base.soft_cost(dc, req, a), base.new_hosts(dc, a)))
 
     def test_generated_instances(self):
         rng = random.Random(17)

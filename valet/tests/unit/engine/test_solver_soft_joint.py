@@ -3,8 +3,6 @@ never above the true fewest weighted violations (every assignment of
 small generated instances, judged and counted by the validator), and
 above the groups' own bounds summed where they compete for one host."""
 
-import itertools
-
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -12,7 +10,6 @@ from hypothesis import strategies as st
 from valet.engine.solver import problem as problem_mod
 from valet.engine.solver import soft_hosts
 from valet.engine.solver import soft_joint
-from valet.engine.solver import validator
 from valet.tests.unit.engine import base
 from valet.tests.unit.engine.base import make_dc
 from valet.tests.unit.engine.base import placed
@@ -34,16 +31,8 @@ def _bounds(dc, req):
 def _fewest(dc, req, hosts):
     """The fewest weighted soft violations of any valid assignment to
     ``hosts`` (the others are ruled out by name)."""
-    ids = [s.id for s in req.servers]
-    best = None
-    for combo in itertools.product(hosts, repeat=len(ids)):
-        assignment = dict(zip(ids, combo))
-        if validator.validate(dc, req, assignment):
-            continue
-        counted = validator.soft_violations(dc, req, assignment)
-        cost = sum(c['weight'] * c['violations'] for c in counted.values())
-        best = cost if best is None else min(best, cost)
-    return best
+    return base.fewest(dc, req, hosts,
+                       lambda a: base.soft_cost(dc, req, a))
 
 
 def _competing(weight_a=5, weight_b=3):
@@ -222,14 +211,5 @@ class TestHostsAtSoftRoot(base.SolverTestCase):
 def _fewest_hosts(dc, req):
     """(fewest weighted soft violations, fewest new hosts at that many)
     of any valid assignment."""
-    ids = [s.id for s in req.servers]
-    best = None
-    for combo in itertools.product(HOSTS, repeat=len(ids)):
-        assignment = dict(zip(ids, combo))
-        if validator.validate(dc, req, assignment):
-            continue
-        counted = validator.soft_violations(dc, req, assignment)
-        cost = (sum(c['weight'] * c['violations'] for c in counted.values()),
-                len({h for h in combo if not dc.servers_on(h)}))
-        best = cost if best is None else min(best, cost)
-    return best
+    return base.fewest(dc, req, HOSTS, lambda a: (
+        base.soft_cost(dc, req, a), base.new_hosts(dc, a)))
