@@ -709,15 +709,17 @@ def initial_order(problem):
     options = [counted[id(mask)] for mask in p.static]
     # Plain floats: the same values, without numpy's per-item indexing.
     sizes = p.size.tolist()
+    rules = [len(cs) for cs in p.server_rules]
 
     def cluster_key(members):
         if len(members) == 1:
             # A lone server (most): the same key without the generators.
             m = members[0]
-            return (0 if options[m] <= 2 else 1, -sizes[m], m)
+            return (0 if options[m] <= 2 else 1, -sizes[m], -rules[m], m)
         few = min(options[m] for m in members)
         size = sum(sizes[m] for m in members)
-        return (0 if few <= 2 else 1, -size, min(members))
+        return (0 if few <= 2 else 1, -size,
+                -max(rules[m] for m in members), min(members))
 
     # The keys differ (each ends with its cluster's least member): the
     # lists themselves are never compared.

@@ -154,10 +154,13 @@ class TestSharedStarts(base.SolverTestCase):
             order, clusters, find = search.initial_order(p)
             sizes = p.size.tolist()
             options = [int(np.count_nonzero(m)) for m in p.static]
+            rules = [len(cs) for cs in p.server_rules]
 
+            # Restricted first, then largest, then in most rules.
             def key(members):
                 return (0 if min(options[m] for m in members) <= 2 else 1,
-                        -sum(sizes[m] for m in members), min(members))
+                        -sum(sizes[m] for m in members),
+                        -max(rules[m] for m in members), min(members))
 
             plain = []
             for members in sorted(clusters.values(), key=key):
