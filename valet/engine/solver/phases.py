@@ -57,11 +57,14 @@ def solve(problem, options, deadline, verdict=False):
     # Finding a placement is worth a few full descents whatever the size.
     budget = Budget(options, problem.slots, None,
                     floor=max(100, 8 * len(order)))
-    # Soft violations: at least what no placement avoids.
-    hosts_root = 0 if verdict else search.root_lower_bound()
-    search.root_bound = (search.cost() + (
-        search.soft_root - search.soft) * search.soft_unit
-        + hosts_root * search.w_new)
+    # New hosts: the bounds that read only the problem are asked once
+    # the first placement is found, if it is not proven without them.
+    later = []
+    hosts_root = 0 if verdict else search.root_lower_bound(later)
+    # Soft violations: at least those placed. What no placement avoids
+    # waits for the first placement too (its bound may stop there): a
+    # first placement is kept until then.
+    search.root_bound = search.cost() + hosts_root * search.w_new
     status, best, cost = 'limit', None, None
     # Counting proofs (proofs.py) when the first search backtracks.
     proved = _Proofs(problem, options)
@@ -101,8 +104,17 @@ def solve(problem, options, deadline, verdict=False):
         result.update(feasible=True, assignment=best, nodes=budget.nodes,
                       timed_out=False)
         return result
+    # At the root nothing is opened or moved (the first placement may
+    # still be in place: not search.cost()).
+    search.soft_root = search.soft_root_below(best)
+    search.root_bound = (search.soft_root * search.soft_unit
+                         + hosts_root * search.w_new)
     # The cost's lower bound reached: nothing cheaper exists.
     proven = cost <= search.root_bound
+    if later and not proven:
+        hosts_root = _raise_hosts(
+            search, hosts_root, search.root_bound_later(later, hosts_root))
+        proven = cost <= search.root_bound
     # Phase 2: branch and bound below the first placement's cost, if its
     # budget can reach a leaf four times (else it hardly ever improves).
     nodes = budget.nodes
@@ -151,7 +163,8 @@ def solve(problem, options, deadline, verdict=False):
         proven = status == 'exhausted' or cost <= search.root_bound
         nodes += improve.nodes
         timed_out = improve.timed_out
-    search.drop()
+    # A first placement still kept is not undone: the search ends here,
+    # and every tracker's state is its own (nothing else reads it).
     # Spreading is not a cost the search proves anything of; only soft
     # violations are proven minimal then.
     optimal = search.consolidate and proven

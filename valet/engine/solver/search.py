@@ -95,13 +95,13 @@ class Search(candidates.Ranking):
         self.server_bias = [per_set[k] for k in shared.bias_of]
         self.server_masks = [per_set[k] for k in shared.masks_of]
         # Weighted violations so far (the soft trackers keep it current),
-        # from placed members at first, and what no placement avoids.
+        # from placed members at first; what no placement avoids is worked
+        # out when first asked (soft_root).
         if shared.soft is None:
             shared.soft = sum(t.rule.weight * t.rule.violations(t.count)
                               for t in self.soft_trackers)
-            shared.soft_root = sum(t.rule.weight * t.rule.lower_bound(p)
-                                   for t in self.soft_trackers)
-        self.soft, self.soft_root = shared.soft, shared.soft_root
+        self.soft = shared.soft
+        self._soft_root = None
         self.left = shared.left.copy()
         self.failures = np.zeros(n, dtype=np.int64)
         # A first placement left in place for resume() (dfs with keep).
@@ -116,6 +116,35 @@ class Search(candidates.Ranking):
         self._ws = shared.ws
         self._demand_eps = shared.demand_eps
         self.demand_rows = shared.rows
+
+    @property
+    def soft_root(self):
+        """Weighted soft violations no placement avoids (a phase may raise
+        it: set)."""
+        if self._soft_root is None:
+            self._soft_root = self.soft_root_below(None)
+        return self._soft_root
+
+    @soft_root.setter
+    def soft_root(self, value):
+        self._soft_root = value
+
+    def soft_root_below(self, placement):
+        """The rules' soft_root, once per problem; with ``placement`` (a
+        complete assignment, its violations a value no bound passes) each
+        rule may stop working once its bound reaches them (``enough``):
+        the same value."""
+        shared = self._shared
+        if shared.soft_root is None:
+            p = self.p
+            total = 0
+            for tracker in self.soft_trackers:
+                rule = tracker.rule
+                enough = (None if placement is None
+                          else rule.final_violations(p, placement))
+                total += rule.weight * rule.lower_bound(p, enough)
+            shared.soft_root = total
+        return shared.soft_root
 
     # ------------------------------------------------------------- feasible
     def feasible_mask(self, i):
@@ -381,11 +410,14 @@ class Search(candidates.Ranking):
     def lower_bound(self):
         return self.bound_for(self.deficit()) if self.consolidate else 0
 
-    def root_lower_bound(self):
+    def root_lower_bound(self, later=None):
         """New hosts needed at least, before anything is placed.
 
         The resource bound, and the most any one group rule forces (each
-        rule's ``root_bound``).
+        rule's ``root_bound``). With ``later`` (a list), the rules whose
+        root bound reads the problem alone (``root_bound_later``) are put
+        there instead of asked: :meth:`root_bound_later` asks them, at any
+        state, only if the bound is still wanted then.
         """
         if not self.consolidate:
             return 0
@@ -398,7 +430,22 @@ class Search(candidates.Ranking):
             most = getattr(tracker, 'root_bound_most', None)
             if most is not None and bound >= most:
                 continue
+            if later is not None and getattr(tracker, 'root_bound_later',
+                                             False):
+                later.append(tracker)
+                continue
             bound = max(bound, tracker.root_bound(in_use))
+        return bound
+
+    def root_bound_later(self, later, bound):
+        """root_lower_bound's ``bound`` with the rules it put in ``later``
+        asked too: the same value as asking them there (a max)."""
+        p = self.p
+        in_use = p.usable & (p.base_count > 0)
+        for tracker in later:
+            most = getattr(tracker, 'root_bound_most', None)
+            if most is None or bound < most:
+                bound = max(bound, tracker.root_bound(in_use))
         return bound
 
     # ---------------------------------------------------------------- dfs

@@ -79,8 +79,10 @@ class Soft(base.Constraint):
         cums -= EPS
         return fits(cums, free, len(self.members))
 
-    def lower_bound(self, problem):
-        """Violations no placement can avoid (unweighted)."""
+    def lower_bound(self, problem, enough=None):
+        """Violations no placement can avoid (unweighted). ``enough``, if
+        given, is a placement's violations (the bound cannot pass them):
+        a kind may stop working once its bound reaches them."""
         raise NotImplementedError
 
     def per_host(self, problem):

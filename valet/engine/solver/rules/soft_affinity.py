@@ -90,17 +90,31 @@ class SoftAffinity(soft.Soft):
             found = self._unit_sums = (demand, size)
         return found
 
-    def lower_bound(self, problem):
-        """The bound, worked out once (each search of the problem asks)."""
-        if getattr(self, '_lower', None) is None:
-            self._lower = self._lower_bound(problem)
-        return self._lower
+    def lower_bound(self, problem, enough=None):
+        """The bound, worked out once (each search of the problem asks).
 
-    def _lower_bound(self, problem):
+        ``enough``, the violations of a placement found, is a value the
+        bound cannot pass: the packing's term of :meth:`most` is then
+        tried alone first. Every other term only lowers a domain's count
+        and so raises the bound, so once the packing's reaches ``enough``
+        that is the bound, and the others are not worked out.
+        """
+        found = self.__dict__.get('_lower')
+        if found is None:
+            if enough is not None and self.__dict__.get('_most') is None:
+                found = self._bound_at(self.placed + self.packing(problem))
+                if found >= enough:
+                    self._lower = found
+                    return found
+            found = self._lower = self._bound_at(self.most(problem))
+        return found
+
+    def _bound_at(self, most):
+        """The violations left once the domain that may end with the most
+        members (``most``, per domain) holds them."""
         total = int(self.placed.sum()) + len(self.members)
-        best = self.most(problem)
         return max(self.violations(self.placed),
-                   total - int(best.max()) if best.size else 0)
+                   total - int(most.max()) if most.size else 0)
 
     def most(self, problem):
         """Per domain, the most members it can end with (placed ones
@@ -111,14 +125,24 @@ class SoftAffinity(soft.Soft):
             # hold and hard diversity lets share it.
             self._most = self.placed + np.minimum(np.minimum(np.minimum(
                 self.reachable(problem), self.room(problem)),
-                _together(problem, self)), _packed(problem, self))
+                _together(problem, self)), self.packing(problem))
         return self._most
+
+    def packing(self, problem):
+        """:func:`_packed`, worked out once (the bound may ask it before
+        :meth:`most`)."""
+        found = self.__dict__.get('_packing')
+        if found is None:
+            found = self._packing = _packed(problem, self)
+        return found
 
 
 class _Tracker(soft.Tracker):
     # root_bound opens one host at most (Search.root_lower_bound reads
-    # it).
+    # it), and reads the problem alone: it may be asked later, at any
+    # state (once a first placement tells whether it is wanted).
     root_bound_most = 1
+    root_bound_later = True
 
     def __init__(self, rule, search):
         super().__init__(rule, search)
@@ -411,17 +435,22 @@ def _packed(problem, rule):
     any packing, resource class by resource class."""
     units, apart = rule.structure(problem)
     demand = rule.unit_sums(problem)[0]
-    count = np.array([len(u) for u in units], dtype=float)
+    count = [len(u) for u in units]
     if apart:
         grouped = set().union(*apart)
         keep = [k for k in range(len(units)) if k not in grouped]
-        # The kept units' rows in one step, then one per diversity set.
-        rows = np.concatenate((demand.take(keep, 0), [
-            demand[sorted(group)].min(axis=0) for group in apart]))
-        sizes = np.concatenate((count.take(keep), [
-            count[sorted(group)].max() for group in apart]))
+        # The kept units' rows in one step, then one per diversity set
+        # (its least per resource class, in place: the reductions .min()
+        # runs, without its wrapper), into one matrix; the sizes as ints.
+        rows = np.empty((len(keep) + len(apart), demand.shape[1]))
+        demand.take(keep, 0, out=rows[:len(keep)])
+        sizes = [count[k] for k in keep]
+        for row, group in zip(rows[len(keep):], apart):
+            _MIN(demand.take(sorted(group), 0), axis=0, out=row)
+            sizes.append(max(count[k] for k in group))
+        sizes = np.array(sizes, dtype=float)
     else:
-        rows, sizes = demand, count
+        rows, sizes = demand, np.array(count, dtype=float)
     nrow, nrc = rows.shape
     # Every resource class at once (a column each): the same sums,
     # orders and ratios as class by class, in a few vector steps.

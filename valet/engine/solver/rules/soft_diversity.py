@@ -25,8 +25,10 @@ class SoftDiversity(soft.Soft):
     def violations(self, counts):
         return int(counts.sum() - np.count_nonzero(counts))
 
-    def lower_bound(self, problem):
-        """The bound, worked out once (each search of the problem asks)."""
+    def lower_bound(self, problem, enough=None):
+        """The bound, worked out once (each search of the problem asks;
+        ``enough`` as soft-affinity's: a value it cannot pass, of no use
+        here)."""
         found = self.__dict__.get('_lower')
         if found is None:
             found = self._lower = self._lower_bound(problem)
