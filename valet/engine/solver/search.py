@@ -23,6 +23,7 @@ from valet.engine.solver import decision as d
 from valet.engine.solver import deficits
 from valet.engine.solver.deficits import Need
 from valet.engine.solver import model_cache
+from valet.engine.solver.rules import soft as soft_rules
 from valet.engine.solver.rules.base import EPS
 from valet.engine.solver.rules.base import find_root
 
@@ -119,8 +120,8 @@ class Search(candidates.Ranking):
 
     @property
     def soft_root(self):
-        """Weighted soft violations no placement avoids (a phase may raise
-        it: set)."""
+        """Weighted soft violations no placement avoids (phases may raise
+        it)."""
         if self._soft_root is None:
             self._soft_root = self.soft_root_below(None)
         return self._soft_root
@@ -130,20 +131,12 @@ class Search(candidates.Ranking):
         self._soft_root = value
 
     def soft_root_below(self, placement):
-        """The rules' soft_root, once per problem; with ``placement`` (a
-        complete assignment, its violations a value no bound passes) each
-        rule may stop working once its bound reaches them (``enough``):
-        the same value."""
+        """The rules' soft_root, once per problem (a complete ``placement``
+        lets each rule stop early: soft.weighted_bound)."""
         shared = self._shared
         if shared.soft_root is None:
-            p = self.p
-            total = 0
-            for tracker in self.soft_trackers:
-                rule = tracker.rule
-                enough = (None if placement is None
-                          else rule.final_violations(p, placement))
-                total += rule.weight * rule.lower_bound(p, enough)
-            shared.soft_root = total
+            shared.soft_root = soft_rules.weighted_bound(
+                self.p, [t.rule for t in self.soft_trackers], placement)
         return shared.soft_root
 
     # ------------------------------------------------------------- feasible

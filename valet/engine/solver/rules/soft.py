@@ -105,6 +105,19 @@ class Soft(base.Constraint):
         return found
 
 
+def weighted_bound(problem, rules, placement=None):
+    """Weighted violations of soft ``rules`` no placement avoids (each
+    rule's own bound). With ``placement``, a complete assignment, each
+    rule is told its violations there (``enough``: no bound passes them)
+    and may stop early: the same value."""
+    total = 0
+    for rule in rules:
+        enough = (None if placement is None
+                  else rule.final_violations(problem, placement))
+        total += rule.weight * rule.lower_bound(problem, enough)
+    return total
+
+
 def domain_room(problem, level):
     """Per domain of ``level`` (rows) and resource class, the free room
     of its usable hosts (negative room as none), worked out once per
