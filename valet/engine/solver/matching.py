@@ -13,6 +13,9 @@ def largest(options, work_cap):
     """
     rows = len(options)
     hard = [r for r in range(rows) if len(options[r]) < rows]
+    # Only the hard rows are walked (they alone own columns): their
+    # columns as plain ints, read one by one.
+    options = {r: _ints(options[r]) for r in hard}
     owner = {}
     work = 0
     matched = 0
@@ -32,7 +35,6 @@ def largest(options, work_cap):
                 if path:
                     path.pop()
                 continue
-            col = int(col)
             if col in seen:
                 continue
             seen.add(col)
@@ -50,3 +52,10 @@ def largest(options, work_cap):
         else:
             path.clear()
     return matched + (rows - len(hard))
+
+
+def _ints(columns):
+    """A row's columns as a list of ints (an array's in one call)."""
+    if hasattr(columns, 'tolist'):
+        return columns.tolist()
+    return [int(col) for col in columns]

@@ -718,7 +718,23 @@ class _Isolated(dict):
 def _inherit_exclusivity(closures, defs, topology, exclusive):
     """Affinity groups take on the exclusivity groups of their members
     (``exclusive``: the exclusivity groups the closures may name)."""
-    if all(exclusive.isdisjoint(names) for names in closures.values()):
+    # An affinity group takes on only what a member's closure names with
+    # it: without a closure naming both kinds there is nothing to take on.
+    kinds = {}
+    for names in closures.values():
+        if exclusive.isdisjoint(names):
+            continue
+        for name in names:
+            kind = kinds.get(name)
+            if kind is None:
+                group = defs.get(name)
+                kind = kinds[name] = group.kind if group is not None else ''
+            if kind == g.AFFINITY:
+                break
+        else:
+            continue
+        break
+    else:
         return      # nothing to take on
     changed = True
     while changed:

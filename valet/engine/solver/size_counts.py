@@ -44,10 +44,12 @@ def by_size(need, masks, row_masks=None):
     return _by_size(need.tolist(), masks, row_masks)
 
 
-def _by_size(values, masks, row_masks, ranked_too=False):
+def _by_size(values, masks, row_masks, ranked_too=False, shared=None):
     """``by_size`` of one column given as a list (a few dozen rows: read
     one by one, without an array call per step); ``ranked_too``: with
-    the values in that order too."""
+    the values in that order too. ``shared``: a dict the columns of one
+    count share; columns that rank the rows alike and cut them at the same
+    places (flavours' columns grow together) get the same unions."""
     # Largest first; a reversed sort stays stable: equal demands keep
     # their row order, as ``(-need).argsort(kind='stable')`` has them.
     order = sorted(range(len(values)), key=values.__getitem__,
@@ -58,6 +60,30 @@ def _by_size(values, masks, row_masks, ranked_too=False):
              if v > EPS and (k == 0 or v != ranked[k - 1])]
     if not sizes:
         return ([], ranked) if ranked_too else []
+    # Per size, the ranked rows needing at least it: a prefix, up to
+    # ``ends``.
+    ends = []
+    j, n = 0, len(ranked)
+    for size in sizes:
+        floor = size - EPS
+        while j < n and ranked[j] >= floor:
+            j += 1
+        ends.append(j)
+    # The rows and unions depend on the ranked rows and the cuts alone.
+    key = (tuple(order[:j]), tuple(ends)) if shared is not None else None
+    parts = shared.get(key) if key is not None else None
+    if parts is None:
+        parts = _unions(order, ends, masks, row_masks)
+        if key is not None:
+            shared[key] = parts
+    out = [(size, big, where) for size, (big, where) in zip(sizes, parts)]
+    return (out, ranked) if ranked_too else out
+
+
+def _unions(order, ends, masks, row_masks):
+    """Per cut of ``ends``: (the ranked rows before it, as an array, and
+    the union of their masks). The union grows cut by cut, each mask
+    added once; it is the same array until one is."""
     # Per ranked row its masks' indices (a server's one as it is).
     single = row_masks is None
     if single:
@@ -65,22 +91,21 @@ def _by_size(values, masks, row_masks, ranked_too=False):
         kinds = [index[r] for r in order]
     else:
         kinds = [row_masks[r] for r in order]
-    order = np.array(order, dtype=np.intp)
+    rows = np.array(order, dtype=np.intp)
     unique = masks.unique
     where = np.zeros(len(unique[0]), dtype=bool)
     added = set()
-    out = []
-    j, n = 0, len(ranked)
-    for size in sizes:
-        floor = size - EPS
-        while j < n and ranked[j] >= floor:
+    parts = []
+    j = 0
+    for end in ends:
+        while j < end:
             for k in ((kinds[j],) if single else kinds[j]):
                 if k not in added:
                     added.add(k)
                     where = where | unique[k]
             j += 1
-        out.append((size, order[:j], where))
-    return (out, ranked) if ranked_too else out
+        parts.append((rows[:end], where))
+    return parts
 
 
 def steps(need, column, masks, hosts, row_masks=None, exact=False):
@@ -103,7 +128,8 @@ def class_steps(need, room, masks, hosts, row_masks=None, exact=False):
     of unions, its room and fits for all (a few array calls whatever the
     classes)."""
     columns = need.T.tolist()
-    found = [_by_size(values, masks, row_masks, True)
+    shared = {}
+    found = [_by_size(values, masks, row_masks, True, shared)
              for values in columns]
     if not exact:
         return _plain_classes(need, room, hosts, found)

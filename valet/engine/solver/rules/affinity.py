@@ -57,12 +57,17 @@ class Affinity(base.Constraint):
         need = _ADD(problem.demand[self.members], axis=0)
         # The hosts every member may use in a domain, taken once for
         # every resource class (the others add nothing to its room).
-        keep = np.logical_and.reduce(statics + [dom >= 0])
+        keep = dom >= 0
+        for static in statics:
+            keep &= static
         ndom = problem.dc.domain_count(self.level)
         where, rows = dom[keep], np.maximum(problem.free[keep], 0)
-        dom_free = np.stack([np.bincount(where, weights=rows[:, c],
+        # Column by column into one array (np.stack's wrapper costs more
+        # than the counts on a few racks).
+        dom_free = np.empty((ndom, rows.shape[1]))
+        for c in range(rows.shape[1]):
+            dom_free[:, c] = np.bincount(where, weights=rows[:, c],
                                          minlength=ndom)
-                             for c in range(rows.shape[1])], axis=1)
         if self.allowed is not None:
             keep = np.zeros(ndom, dtype=bool)
             keep[self.allowed] = True
