@@ -47,9 +47,10 @@ def by_size(need, masks, row_masks=None):
 def _by_size(values, masks, row_masks, ranked_too=False, shared=None):
     """``by_size`` of one column given as a list (a few dozen rows: read
     one by one, without an array call per step); ``ranked_too``: with
-    the values in that order too. ``shared``: a dict the columns of one
-    count share; columns that rank the rows alike and cut them at the same
-    places (flavours' columns grow together) get the same unions."""
+    the values in that order too. ``shared``: a list the columns of one
+    count share; a column that ranks the rows as one before and cuts
+    them at the same places (flavours' columns grow together) takes its
+    rows and unions."""
     # Largest first; a reversed sort stays stable: equal demands keep
     # their row order, as ``(-need).argsort(kind='stable')`` has them.
     order = sorted(range(len(values)), key=values.__getitem__,
@@ -60,30 +61,37 @@ def _by_size(values, masks, row_masks, ranked_too=False, shared=None):
              if v > EPS and (k == 0 or v != ranked[k - 1])]
     if not sizes:
         return ([], ranked) if ranked_too else []
-    # Per size, the ranked rows needing at least it: a prefix, up to
-    # ``ends``.
-    ends = []
+    # (The order compared first: a column ranked otherwise pays one list
+    # comparison, not a count of its cuts.)
+    for rows, known in shared or ():
+        if rows == order:
+            if _cuts(ranked, sizes) == [len(big) for _, big, _ in known]:
+                out = [(size, big, where)
+                       for size, (_, big, where) in zip(sizes, known)]
+                return (out, ranked) if ranked_too else out
+            break
+    out = _unions(order, ranked, sizes, masks, row_masks)
+    if shared is not None:
+        shared.append((order, out))
+    return (out, ranked) if ranked_too else out
+
+
+def _cuts(ranked, sizes):
+    """Per size, how many ranked rows need at least it."""
+    cuts = []
     j, n = 0, len(ranked)
     for size in sizes:
         floor = size - EPS
         while j < n and ranked[j] >= floor:
             j += 1
-        ends.append(j)
-    # The rows and unions depend on the ranked rows and the cuts alone.
-    key = (tuple(order[:j]), tuple(ends)) if shared is not None else None
-    parts = shared.get(key) if key is not None else None
-    if parts is None:
-        parts = _unions(order, ends, masks, row_masks)
-        if key is not None:
-            shared[key] = parts
-    out = [(size, big, where) for size, (big, where) in zip(sizes, parts)]
-    return (out, ranked) if ranked_too else out
+        cuts.append(j)
+    return cuts
 
 
-def _unions(order, ends, masks, row_masks):
-    """Per cut of ``ends``: (the ranked rows before it, as an array, and
-    the union of their masks). The union grows cut by cut, each mask
-    added once; it is the same array until one is."""
+def _unions(order, ranked, sizes, masks, row_masks):
+    """Per size: (the size, the rows needing at least it, as an array,
+    and the union of their masks). The union grows as the size falls, so
+    each mask is added once; it is the same array until one is."""
     # Per ranked row its masks' indices (a server's one as it is).
     single = row_masks is None
     if single:
@@ -95,17 +103,18 @@ def _unions(order, ends, masks, row_masks):
     unique = masks.unique
     where = np.zeros(len(unique[0]), dtype=bool)
     added = set()
-    parts = []
-    j = 0
-    for end in ends:
-        while j < end:
+    out = []
+    j, n = 0, len(ranked)
+    for size in sizes:
+        floor = size - EPS
+        while j < n and ranked[j] >= floor:
             for k in ((kinds[j],) if single else kinds[j]):
                 if k not in added:
                     added.add(k)
                     where = where | unique[k]
             j += 1
-        parts.append((rows[:end], where))
-    return parts
+        out.append((size, rows[:j], where))
+    return out
 
 
 def steps(need, column, masks, hosts, row_masks=None, exact=False):
@@ -128,7 +137,7 @@ def class_steps(need, room, masks, hosts, row_masks=None, exact=False):
     of unions, its room and fits for all (a few array calls whatever the
     classes)."""
     columns = need.T.tolist()
-    shared = {}
+    shared = []
     found = [_by_size(values, masks, row_masks, True, shared)
              for values in columns]
     if not exact:

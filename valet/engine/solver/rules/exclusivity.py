@@ -118,7 +118,7 @@ def compile(problem):
             doms = [problem.host_domain(level, sid) for sid in old]
             alone = problem.domain[level, problem.isolated_slots(name)]
             if alone.size:
-                np.subtract.at(isolated, alone, 1)
+                isolated -= np.bincount(alone, minlength=ndom)
             if new:
                 count = np.bincount(np.concatenate([
                     np.asarray(doms, dtype=np.int64), alone]),

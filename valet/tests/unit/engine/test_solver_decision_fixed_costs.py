@@ -1,12 +1,13 @@
 """The fixed costs every decision pays in compiling the problem and in the
 counting proofs (valet/engine/solver/size_counts.py, matching.py,
-problem.py, rules/base.py, rules/diversity.py).
+problem.py, rules/base.py, rules/diversity.py, rules/exclusivity.py).
 
 Columns ranked alike share their unions, a matching reads its rows as
 plain ints, the exclusivity inheritance stops when no closure names both
-kinds, diversity units are numbered without their keys and alike servers
-are told apart by their rows' bytes cut from the matrix's: each must give
-what the plain formulas give.
+kinds, diversity units are numbered without their keys, alike servers
+are told apart by their rows' bytes cut from the matrix's and isolated
+members are taken off per domain with one count: each must give what the
+plain formulas give.
 """
 
 import itertools
@@ -97,7 +98,7 @@ class TestSharedColumns(base.SolverTestCase):
         masks = proofs._Masks(unique, [0, 1, 0])
         need = np.array([[1.0, 512.0, 3.0], [2.0, 1024.0, 1.0],
                          [1.0, 512.0, 2.0]])
-        shared = {}
+        shared = []
         found = [size_counts._by_size(column, masks, None, True, shared)
                  for column in need.T.tolist()]
         first, second, third = [sized for sized, _ in found]
@@ -284,3 +285,37 @@ class TestAlikeClasses(base.SolverTestCase):
             want = [ids.setdefault((id(p.static[i]), p.demand[i].tobytes()),
                                    len(ids)) for i in range(len(p.servers))]
             self.assertEqual(want, got)
+
+
+class TestIsolatedCounts(base.SolverTestCase):
+
+    def test_partly_isolated_groups_as_compiled_one_by_one(self):
+        for seed in range(12):
+            rng = np.random.default_rng(seed)
+            groups = [exclusivity('X%d' % k, level=('host', 'rack')[k % 2])
+                      for k in range(4)] + [diversity('G')]
+            existing = []
+            for k in range(4):
+                for m in range(int(rng.integers(1, 4))):
+                    # Some members are in G too: their group is walked
+                    # with them, the others counted at once.
+                    also = ['G'] if rng.random() < 0.4 else []
+                    existing.append(placed(
+                        'x%d-%d' % (k, m), 'r%dh%d' % (k % 2, k),
+                        groups=['X%d' % k] + also))
+            dc = make_dc(racks=2, hosts_per_rack=4, existing=existing,
+                         groups=groups)
+            touched = ['X%d' % int(rng.integers(4))] if seed % 3 else []
+            req = request([server('a', 1, groups=['G']),
+                           server('b', 1, groups=touched)])
+            fast = problem_mod.Problem(dc, req)
+            slow = problem_mod.Problem(dc, req, ignore_groups={'unrelated'})
+            self.assertEqual({}, slow.isolated)
+            got = [r for r in fast.constraints if r.kind == g.EXCLUSIVITY]
+            want = [r for r in slow.constraints if r.kind == g.EXCLUSIVITY]
+            self.assertEqual([r.level for r in want], [r.level for r in got])
+            for mine, plain in zip(got, want):
+                np.testing.assert_array_equal(plain.any_member,
+                                              mine.any_member)
+                np.testing.assert_array_equal(plain.total, mine.total)
+                self.assertEqual(plain.member_of, mine.member_of)
