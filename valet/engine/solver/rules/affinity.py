@@ -54,7 +54,10 @@ class Affinity(base.Constraint):
         statics = list({id(problem.static[m]): problem.static[m]
                         for m in self.members}.values())
         dom = problem.domain[self.level]
-        need = _ADD(problem.demand[self.members], axis=0)
+        # The group's demand, as the trackers keep it (never changed).
+        need = self.__dict__.get('_demand')
+        if need is None:
+            need = _ADD(problem.demand[self.members], axis=0)
         # The hosts every member may use in a domain, taken once for
         # every resource class (the others add nothing to its room).
         keep = dom >= 0
