@@ -124,12 +124,59 @@ def _largest_plain(options):
     return 0
 
 
+def _largest_steps(options, work_cap):
+    """``matching.largest`` as first written: every hard row searched
+    for an augmenting path, step by step (None past ``work_cap``)."""
+    rows = len(options)
+    hard = [r for r in range(rows) if len(options[r]) < rows]
+    owner, work, matched = {}, 0, 0
+    for r in sorted(hard, key=lambda r: len(options[r])):
+        seen, stack, path, found = set(), [(r, iter(options[r]))], [], False
+        while stack:
+            col = next(stack[-1][1], None)
+            work += 1
+            if work > work_cap:
+                return None
+            if col is None:
+                stack.pop()
+                if path:
+                    path.pop()
+                continue
+            col = int(col)
+            if col in seen:
+                continue
+            seen.add(col)
+            path.append(col)
+            if col not in owner:
+                found = True
+                break
+            stack.append((owner[col], iter(options[owner[col]])))
+        if found:
+            for (row, _), col in zip(stack, path):
+                owner[col] = row
+            matched += 1
+    return matched + (rows - len(hard))
+
+
 @st.composite
 def _bipartite(draw):
     rows = draw(st.integers(0, 5))
     cols = draw(st.integers(1, 6))
     return [sorted(draw(st.sets(st.integers(0, cols - 1), max_size=cols)))
             for _ in range(rows)]
+
+
+@st.composite
+def _alike_rows(draw):
+    """Rows listing the same columns (diversity units with one mask),
+    now and then with a row of its own."""
+    rows = draw(st.integers(1, 9))
+    same = sorted(draw(st.sets(st.integers(0, 9), max_size=8)))
+    options = [list(same) for _ in range(rows)]
+    if draw(st.booleans()):
+        options[draw(st.integers(0, rows - 1))] = sorted(draw(st.sets(
+            st.integers(0, 9), max_size=8)))
+    return options
 
 
 class TestMatchingRows(base.SolverTestCase):
@@ -141,6 +188,15 @@ class TestMatchingRows(base.SolverTestCase):
         self.assertEqual(want, matching.largest(options, 10 ** 6))
         arrays = [np.array(row, dtype=np.int64) for row in options]
         self.assertEqual(want, matching.largest(arrays, 10 ** 6))
+
+    @hypothesis.settings(max_examples=300, deadline=None)
+    @hypothesis.given(_alike_rows(), st.integers(1, 400))
+    def test_alike_rows_as_the_step_by_step_search(self, options, cap):
+        arrays = [np.array(row, dtype=np.int64) for row in options]
+        self.assertEqual(_largest_steps(options, cap),
+                         matching.largest(arrays, cap))
+        self.assertEqual(_largest_steps(options, 10 ** 6),
+                         matching.largest(options, 10 ** 6))
 
     def test_work_cap_counts_the_same_steps_on_arrays(self):
         options = [[0], [0], [0], [0]]
