@@ -720,23 +720,7 @@ class _Isolated(dict):
 def _inherit_exclusivity(closures, defs, topology, exclusive):
     """Affinity groups take on the exclusivity groups of their members
     (``exclusive``: the exclusivity groups the closures may name)."""
-    # An affinity group takes on only what a member's closure names with
-    # it: without a closure naming both kinds there is nothing to take on.
-    kinds = {}
-    for names in closures.values():
-        if exclusive.isdisjoint(names):
-            continue
-        for name in names:
-            kind = kinds.get(name)
-            if kind is None:
-                group = defs.get(name)
-                kind = kinds[name] = group.kind if group is not None else ''
-            if kind == g.AFFINITY:
-                break
-        else:
-            continue
-        break
-    else:
+    if not _names_both(closures, defs, exclusive):
         return      # nothing to take on
     changed = True
     while changed:
@@ -762,3 +746,21 @@ def _inherit_exclusivity(closures, defs, topology, exclusive):
                 if missing:
                     closures[key] |= missing
                     changed = True
+
+
+def _names_both(closures, defs, exclusive):
+    """Whether a closure names an exclusivity group (of ``exclusive``)
+    and an affinity group: an affinity group takes on only what its
+    members' closures name with it, so without one nothing is taken."""
+    kinds = {}
+    for names in closures.values():
+        if exclusive.isdisjoint(names):
+            continue
+        for name in names:
+            kind = kinds.get(name)
+            if kind is None:
+                group = defs.get(name)
+                kind = kinds[name] = group.kind if group is not None else ''
+            if kind == g.AFFINITY:
+                return True
+    return False
