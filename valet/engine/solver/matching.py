@@ -13,6 +13,14 @@ def largest(options, work_cap):
     """
     rows = len(options)
     hard = [r for r in range(rows) if len(options[r]) < rows]
+    # Only the hard rows are walked (they alone own columns): their
+    # columns as plain ints, read one by one.
+    options = {r: _ints(options[r]) for r in hard}
+    if hard and _alike(options, hard, work_cap):
+        # Rows that all list the same columns match as many of them as
+        # there are (the search below finds that within the cap, see
+        # ``_alike``).
+        return min(len(hard), len(options[hard[0]])) + (rows - len(hard))
     owner = {}
     work = 0
     matched = 0
@@ -32,7 +40,6 @@ def largest(options, work_cap):
                 if path:
                     path.pop()
                 continue
-            col = int(col)
             if col in seen:
                 continue
             seen.add(col)
@@ -50,3 +57,24 @@ def largest(options, work_cap):
         else:
             path.clear()
     return matched + (rows - len(hard))
+
+
+def _ints(columns):
+    """A row's columns as a list of ints (an array's in one call)."""
+    if hasattr(columns, 'tolist'):
+        return columns.tolist()
+    return [int(col) for col in columns]
+
+
+def _alike(options, hard, work_cap):
+    """Whether the hard rows all list the same distinct columns and the
+    augmenting-path search is sure to finish within ``work_cap``: each
+    row's search has at most one frame per column (and its own), each
+    frame reads its row's columns and one end, so it takes at most
+    (columns + 1) ** 2 steps."""
+    first = options[hard[0]]
+    if len(hard) * (len(first) + 1) ** 2 > work_cap:
+        return False
+    if len(set(first)) != len(first):
+        return False
+    return all(options[r] == first for r in hard)

@@ -346,8 +346,10 @@ class Problem:
                                        minlength=ndom).astype(np.int64)
         counts = cache[level].copy()
         for name in everything.keys() - self.isolated.keys():
-            np.subtract.at(counts, self.domain[level, everything[name][1]],
-                           1)
+            # Counted per domain in one call (np.subtract.at's fixed cost
+            # is several times bincount's; the same whole counts).
+            counts -= np.bincount(self.domain[level, everything[name][1]],
+                                  minlength=ndom)
         return counts
 
     def _level_index(self, name):
@@ -718,7 +720,7 @@ class _Isolated(dict):
 def _inherit_exclusivity(closures, defs, topology, exclusive):
     """Affinity groups take on the exclusivity groups of their members
     (``exclusive``: the exclusivity groups the closures may name)."""
-    if all(exclusive.isdisjoint(names) for names in closures.values()):
+    if not _names_both(closures, defs, exclusive):
         return      # nothing to take on
     changed = True
     while changed:
@@ -744,3 +746,21 @@ def _inherit_exclusivity(closures, defs, topology, exclusive):
                 if missing:
                     closures[key] |= missing
                     changed = True
+
+
+def _names_both(closures, defs, exclusive):
+    """Whether a closure names an exclusivity group (of ``exclusive``)
+    and an affinity group: an affinity group takes on only what its
+    members' closures name with it, so without one nothing is taken."""
+    kinds = {}
+    for names in closures.values():
+        if exclusive.isdisjoint(names):
+            continue
+        for name in names:
+            kind = kinds.get(name)
+            if kind is None:
+                group = defs.get(name)
+                kind = kinds[name] = group.kind if group is not None else ''
+            if kind == g.AFFINITY:
+                return True
+    return False

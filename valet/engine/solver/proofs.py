@@ -496,7 +496,7 @@ class _Facts:
                 need = _ADD(p.demand[members], axis=0)
                 room = self._domain_room(rule.level, where)
                 ok &= (room >= need - EPS).all(axis=1)
-                options.append(np.flatnonzero(ok))
+                options.append(ok.nonzero()[0])
             matched = _matching(options)
             if matched is None or matched >= len(options):
                 continue
@@ -526,7 +526,7 @@ class _Facts:
         if found is None:
             mask = masks.unique[k] & hosts
             doms = self._domains(level, mask)
-            found = seen[(k, level)] = (mask, doms, np.flatnonzero(doms))
+            found = seen[(k, level)] = (mask, doms, doms.nonzero()[0])
         return found
 
     def _diversity_recount(self, rule, hosts):
@@ -576,8 +576,8 @@ class _Facts:
                 for name, clean in mine:
                     if name in kept:
                         mask = mask & clean
-                found = domains[key] = np.flatnonzero(
-                    self._domains(rule.level, mask))
+                found = domains[key] = self._domains(
+                    rule.level, mask).nonzero()[0]
             return found
 
         def recount(kept):
@@ -608,7 +608,7 @@ class _Facts:
             for name in sorted(by_group):
                 members = by_group[name]
                 where = masks.union(members) & hosts
-                doms = np.flatnonzero(self._domains(rule.level, where))
+                doms = self._domains(rule.level, where).nonzero()[0]
                 need = self._apart(members, rule.level)
                 options.extend([doms] * need)
                 names.append(name)

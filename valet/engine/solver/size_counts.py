@@ -44,10 +44,13 @@ def by_size(need, masks, row_masks=None):
     return _by_size(need.tolist(), masks, row_masks)
 
 
-def _by_size(values, masks, row_masks, ranked_too=False):
+def _by_size(values, masks, row_masks, ranked_too=False, shared=None):
     """``by_size`` of one column given as a list (a few dozen rows: read
     one by one, without an array call per step); ``ranked_too``: with
-    the values in that order too."""
+    the values in that order too. ``shared``: a list the columns of one
+    count share; a column that ranks the rows as one before and cuts
+    them at the same places (flavours' columns grow together) takes its
+    rows and unions."""
     # Largest first; a reversed sort stays stable: equal demands keep
     # their row order, as ``(-need).argsort(kind='stable')`` has them.
     order = sorted(range(len(values)), key=values.__getitem__,
@@ -58,6 +61,37 @@ def _by_size(values, masks, row_masks, ranked_too=False):
              if v > EPS and (k == 0 or v != ranked[k - 1])]
     if not sizes:
         return ([], ranked) if ranked_too else []
+    # (The order compared first: a column ranked otherwise pays one list
+    # comparison, not a count of its cuts.)
+    for rows, known in shared or ():
+        if rows == order:
+            if _cuts(ranked, sizes) == [len(big) for _, big, _ in known]:
+                out = [(size, big, where)
+                       for size, (_, big, where) in zip(sizes, known)]
+                return (out, ranked) if ranked_too else out
+            break
+    out = _unions(order, ranked, sizes, masks, row_masks)
+    if shared is not None:
+        shared.append((order, out))
+    return (out, ranked) if ranked_too else out
+
+
+def _cuts(ranked, sizes):
+    """Per size, how many ranked rows need at least it."""
+    cuts = []
+    j, n = 0, len(ranked)
+    for size in sizes:
+        floor = size - EPS
+        while j < n and ranked[j] >= floor:
+            j += 1
+        cuts.append(j)
+    return cuts
+
+
+def _unions(order, ranked, sizes, masks, row_masks):
+    """Per size: (the size, the rows needing at least it, as an array,
+    and the union of their masks). The union grows as the size falls, so
+    each mask is added once; it is the same array until one is."""
     # Per ranked row its masks' indices (a server's one as it is).
     single = row_masks is None
     if single:
@@ -65,7 +99,7 @@ def _by_size(values, masks, row_masks, ranked_too=False):
         kinds = [index[r] for r in order]
     else:
         kinds = [row_masks[r] for r in order]
-    order = np.array(order, dtype=np.intp)
+    rows = np.array(order, dtype=np.intp)
     unique = masks.unique
     where = np.zeros(len(unique[0]), dtype=bool)
     added = set()
@@ -79,8 +113,8 @@ def _by_size(values, masks, row_masks, ranked_too=False):
                     added.add(k)
                     where = where | unique[k]
             j += 1
-        out.append((size, order[:j], where))
-    return (out, ranked) if ranked_too else out
+        out.append((size, rows[:j], where))
+    return out
 
 
 def steps(need, column, masks, hosts, row_masks=None, exact=False):
@@ -103,7 +137,8 @@ def class_steps(need, room, masks, hosts, row_masks=None, exact=False):
     of unions, its room and fits for all (a few array calls whatever the
     classes)."""
     columns = need.T.tolist()
-    found = [_by_size(values, masks, row_masks, True)
+    shared = []
+    found = [_by_size(values, masks, row_masks, True, shared)
              for values in columns]
     if not exact:
         return _plain_classes(need, room, hosts, found)

@@ -54,15 +54,23 @@ class Affinity(base.Constraint):
         statics = list({id(problem.static[m]): problem.static[m]
                         for m in self.members}.values())
         dom = problem.domain[self.level]
-        need = _ADD(problem.demand[self.members], axis=0)
+        # The group's demand, as the trackers keep it (never changed).
+        need = self.__dict__.get('_demand')
+        if need is None:
+            need = _ADD(problem.demand[self.members], axis=0)
         # The hosts every member may use in a domain, taken once for
         # every resource class (the others add nothing to its room).
-        keep = np.logical_and.reduce(statics + [dom >= 0])
+        keep = dom >= 0
+        for static in statics:
+            keep &= static
         ndom = problem.dc.domain_count(self.level)
         where, rows = dom[keep], np.maximum(problem.free[keep], 0)
-        dom_free = np.stack([np.bincount(where, weights=rows[:, c],
+        # Column by column into one array (np.stack's wrapper costs more
+        # than the counts on a few racks).
+        dom_free = np.empty((ndom, rows.shape[1]))
+        for c in range(rows.shape[1]):
+            dom_free[:, c] = np.bincount(where, weights=rows[:, c],
                                          minlength=ndom)
-                             for c in range(rows.shape[1])], axis=1)
         if self.allowed is not None:
             keep = np.zeros(ndom, dtype=bool)
             keep[self.allowed] = True

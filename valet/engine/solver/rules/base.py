@@ -124,9 +124,14 @@ def alike_classes(problem):
     found = problem.__dict__.get('_alike_classes')
     if found is None:
         ids = {}
-        static, demand = problem.static, problem.demand
+        static = problem.static
+        # Each row's bytes cut from the matrix's (C order: the row's own
+        # ``tobytes``), without a view per row.
+        raw = problem.demand.tobytes()
+        width = len(raw) // max(1, len(problem.servers))
         found = problem.__dict__['_alike_classes'] = [
-            ids.setdefault((id(static[i]), demand[i].tobytes()), len(ids))
+            ids.setdefault((id(static[i]), raw[i * width:(i + 1) * width]),
+                           len(ids))
             for i in range(len(problem.servers))]
     return found
 

@@ -138,13 +138,17 @@ class _Tracker(base.Tracker):
 def compile(problem):
     out = []
     for name, group, level, new, old in base.groups_to_place(problem, KIND):
-        keys = [('new', i) for i in new] + [('old', s) for s in old]
-        units = _units(keys, problem, level)
+        # The units numbered as ``_units`` numbers them (the new members,
+        # then the placed ones), without its keys.
+        roots = base.affinity_roots(problem, level)
+        numbers = {}
+        units = {i: numbers.setdefault(roots[('new', i)], len(numbers))
+                 for i in new}
         owner = np.full(problem.dc.domain_count(level), -1, dtype=np.int64)
         shared = {}
         for sid in old:
             dom = problem.host_domain(level, sid)
-            unit = units[('old', sid)]
+            unit = numbers.setdefault(roots[('old', sid)], len(numbers))
             if owner[dom] == -1:
                 owner[dom] = unit
             elif owner[dom] >= 0 and owner[dom] != unit:
@@ -152,9 +156,7 @@ def compile(problem):
                 owner[dom] = -2
             elif owner[dom] == -2:
                 shared[dom].add(unit)
-        out.append(Diversity(name, level, new,
-                             {i: units[('new', i)] for i in new},
-                             owner, shared))
+        out.append(Diversity(name, level, new, units, owner, shared))
     return out
 
 

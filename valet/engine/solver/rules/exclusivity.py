@@ -13,6 +13,7 @@ from valet.engine.solver.rules import base
 from valet.objects import group_kinds
 
 KIND = group_kinds.EXCLUSIVITY
+_NONE = np.zeros(0, dtype=np.int64)
 
 
 class ExclusivityLevel(base.Constraint):
@@ -116,19 +117,22 @@ def compile(problem):
         for name in names:
             new, old = problem.members(name)
             doms = [problem.host_domain(level, sid) for sid in old]
-            alone = problem.domain[level, problem.isolated_slots(name)]
+            slots = problem.isolated_slots(name)
+            # (Most groups have no isolated member: nothing to index.)
+            alone = problem.domain[level, slots] if len(slots) else _NONE
             if alone.size:
-                np.subtract.at(isolated, alone, 1)
+                isolated -= np.bincount(alone, minlength=ndom)
             if new:
-                count = np.bincount(np.concatenate([
-                    np.asarray(doms, dtype=np.int64), alone]),
-                    minlength=ndom).astype(np.int64)
+                where = np.asarray(doms, dtype=np.int64)
+                if alone.size:
+                    where = np.concatenate([where, alone])
+                    doms = doms + alone.tolist()
+                count = np.bincount(where, minlength=ndom).astype(np.int64)
                 counts[name] = count
                 any_member += count
                 for i in new:
                     member_of[i] = name
-                _check_new_members(problem, name, level, old,
-                                   doms + alone.tolist(), total)
+                _check_new_members(problem, name, level, old, doms, total)
             else:
                 # Without new members the request makes no placed server
                 # a member: nothing to check.
