@@ -18,9 +18,17 @@ def largest(options, work_cap):
     options = {r: _ints(options[r]) for r in hard}
     if hard and _alike(options, hard, work_cap):
         # Rows that all list the same columns match as many of them as
-        # there are (the search below finds that within the cap, see
+        # there are (what ``augment`` finds within the cap, see
         # ``_alike``).
         return min(len(hard), len(options[hard[0]])) + (rows - len(hard))
+    matched = augment(options, hard, work_cap)
+    return None if matched is None else matched + (rows - len(hard))
+
+
+def augment(options, hard, work_cap):
+    """How many of the ``hard`` rows augmenting paths match to distinct
+    columns (``options``: per hard row its columns as ints), or None past
+    ``work_cap`` steps."""
     owner = {}
     work = 0
     matched = 0
@@ -56,7 +64,7 @@ def largest(options, work_cap):
             matched += 1
         else:
             path.clear()
-    return matched + (rows - len(hard))
+    return matched
 
 
 def _ints(columns):

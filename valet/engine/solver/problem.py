@@ -720,8 +720,14 @@ class _Isolated(dict):
 def _inherit_exclusivity(closures, defs, topology, exclusive):
     """Affinity groups take on the exclusivity groups of their members
     (``exclusive``: the exclusivity groups the closures may name)."""
-    if not _names_both(closures, defs, exclusive):
-        return      # nothing to take on
+    if _names_both(closures, defs, exclusive):
+        take_on_exclusivity(closures, defs, topology)
+
+
+def take_on_exclusivity(closures, defs, topology):
+    """Round after round until nothing changes: each affinity group's
+    members take on the exclusivity groups (of its level or above) any of
+    them is in."""
     changed = True
     while changed:
         changed = False

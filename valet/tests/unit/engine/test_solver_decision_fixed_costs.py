@@ -10,6 +10,7 @@ members are taken off per domain with one count: each must give what the
 plain formulas give.
 """
 
+import collections
 import itertools
 
 import hypothesis
@@ -125,37 +126,14 @@ def _largest_plain(options):
 
 
 def _largest_steps(options, work_cap):
-    """``matching.largest`` as first written: every hard row searched
-    for an augmenting path, step by step (None past ``work_cap``)."""
+    """``matching.largest`` without its shortcut for alike rows: every
+    hard row searched for an augmenting path, step by step (None past
+    ``work_cap``)."""
     rows = len(options)
     hard = [r for r in range(rows) if len(options[r]) < rows]
-    owner, work, matched = {}, 0, 0
-    for r in sorted(hard, key=lambda r: len(options[r])):
-        seen, stack, path, found = set(), [(r, iter(options[r]))], [], False
-        while stack:
-            col = next(stack[-1][1], None)
-            work += 1
-            if work > work_cap:
-                return None
-            if col is None:
-                stack.pop()
-                if path:
-                    path.pop()
-                continue
-            col = int(col)
-            if col in seen:
-                continue
-            seen.add(col)
-            path.append(col)
-            if col not in owner:
-                found = True
-                break
-            stack.append((owner[col], iter(options[owner[col]])))
-        if found:
-            for (row, _), col in zip(stack, path):
-                owner[col] = row
-            matched += 1
-    return matched + (rows - len(hard))
+    matched = matching.augment({r: [int(c) for c in options[r]]
+                                for r in hard}, hard, work_cap)
+    return None if matched is None else matched + (rows - len(hard))
 
 
 @st.composite
@@ -207,35 +185,6 @@ class TestMatchingRows(base.SolverTestCase):
         self.assertIsNone(matching.largest(arrays, 3))
 
 
-def _inherit_plain(closures, defs, topology):
-    """``_inherit_exclusivity`` as first written: round after round until
-    nothing changes."""
-    changed = True
-    while changed:
-        changed = False
-        members_of = {}
-        for key, names in closures.items():
-            for name in names:
-                members_of.setdefault(name, []).append(key)
-        for name, keys in members_of.items():
-            group = defs.get(name)
-            if group is None or group.kind != g.AFFINITY:
-                continue
-            level = topology.index(group.level)
-            inherited = set()
-            for key in keys:
-                for other in closures[key]:
-                    ex = defs.get(other)
-                    if (ex is not None and ex.kind == g.EXCLUSIVITY and
-                            topology.index(ex.level) >= level):
-                        inherited.add(other)
-            for key in keys:
-                missing = inherited - closures[key]
-                if missing:
-                    closures[key] |= missing
-                    changed = True
-
-
 @st.composite
 def _closures(draw):
     names = ['a0', 'a1', 'e0', 'e1', 'd0', 'x']
@@ -259,7 +208,7 @@ class TestInheritExclusivity(base.SolverTestCase):
     def test_as_round_after_round(self, closures):
         defs, topology = self._defs()
         want = {k: set(v) for k, v in closures.items()}
-        _inherit_plain(want, defs, topology)
+        problem_mod.take_on_exclusivity(want, defs, topology)
         exclusive = frozenset(['e0', 'e1'])
         problem_mod._inherit_exclusivity(closures, defs, topology,
                                          exclusive)
@@ -309,21 +258,20 @@ class TestDiversityUnits(base.SolverTestCase):
                 units = diversity_rule._units(keys, p, rule.level)
                 self.assertEqual({i: units[('new', i)] for i in new},
                                  rule.unit)
-                owner = np.full(p.dc.domain_count(rule.level), -1)
-                shared = {}
+                # Per domain the units of its placed members: none is
+                # -1, one owns it, several share it (-2).
+                held = collections.defaultdict(set)
                 for sid in old:
-                    dom = p.host_domain(rule.level, sid)
-                    unit = units[('old', sid)]
-                    if owner[dom] == -1:
-                        owner[dom] = unit
-                    elif owner[dom] >= 0 and owner[dom] != unit:
-                        shared[dom] = {int(owner[dom]), unit}
-                        owner[dom] = -2
-                    elif owner[dom] == -2:
-                        shared[dom].add(unit)
-                np.testing.assert_array_equal(owner, rule.owner)
-                self.assertEqual(shared, rule.shared)
-                shared_seen = shared_seen or bool(shared)
+                    held[p.host_domain(rule.level, sid)].add(
+                        units[('old', sid)])
+                for dom in range(p.dc.domain_count(rule.level)):
+                    there = held.get(dom, set())
+                    want = (-1 if not there else
+                            min(there) if len(there) == 1 else -2)
+                    self.assertEqual(want, rule.owner[dom])
+                self.assertEqual({dom: there for dom, there in held.items()
+                                  if len(there) > 1}, rule.shared)
+                shared_seen = shared_seen or bool(rule.shared)
         self.assertTrue(shared_seen)
 
 
