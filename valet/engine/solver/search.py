@@ -725,7 +725,9 @@ def _shared(p):
 
 
 def initial_order(problem):
-    """Affinity clusters largest first; restricted servers before others."""
+    """Affinity clusters largest first; restricted servers before others;
+    of equal size, those in more group rules first (they need the room
+    the others could take anywhere else)."""
     p = problem
     n = len(p.servers)
     parent = list(range(n))
@@ -749,6 +751,7 @@ def initial_order(problem):
     options = [counted[id(mask)] for mask in p.static]
     # Plain floats: the same values, without numpy's per-item indexing.
     sizes = p.size.tolist()
+    # Per server how many group rules hold it (ties of size: most first).
     rules = [len(cs) for cs in p.server_rules]
 
     def cluster_key(members):
