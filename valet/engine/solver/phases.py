@@ -12,6 +12,7 @@ import numpy as np
 
 from valet.engine.solver.budget import Budget
 from valet.engine.solver.budget import SubBudget
+from valet.engine.solver import order as order_mod
 from valet.engine.solver import proofs
 from valet.engine.solver import root_view
 from valet.engine.solver import search as search_mod
@@ -53,7 +54,7 @@ def solve(problem, options, deadline, verdict=False):
                 'proven_infeasible': True, 'failures': None, 'nodes': 0,
                 'timed_out': False}
     search = search_mod.Search(problem, options)
-    order, clusters, find = search_mod.initial_order(problem)
+    order, clusters, find = order_mod.initial_order(problem)
     # Finding a placement is worth a few full descents whatever the size.
     budget = Budget(options, problem.slots, None,
                     floor=max(100, 8 * len(order)))
@@ -112,8 +113,8 @@ def solve(problem, options, deadline, verdict=False):
     # The cost's lower bound reached: nothing cheaper exists.
     proven = cost <= search.root_bound
     if later and not proven:
-        hosts_root = _raise_hosts(
-            search, hosts_root, search.root_bound_later(later, hosts_root))
+        forced = search.root_bound_later(later, hosts_root, proved.root())
+        hosts_root = _raise_hosts(search, hosts_root, forced)
         proven = cost <= search.root_bound
     # Phase 2: branch and bound below the first placement's cost, if its
     # budget can reach a leaf four times (else it hardly ever improves).
@@ -198,17 +199,19 @@ class _Proofs:
         self.found = []
         self._search = None
 
-    def _root(self):
+    def root(self):
+        """The problem's root view (the proofs' and the later root
+        bounds')."""
         if self._search is None:
             self._search = root_view.RootView(self.problem, self.options)
         return self._search
 
     def refute(self):
         self.asked = True
-        self.found = proofs.refute(self.problem, self._root())
+        self.found = proofs.refute(self.problem, self.root())
         return bool(self.found)
 
     def lower_bound(self, enough=None):
         p = self.problem
-        return proofs.lower_bound(p, self._root(),
+        return proofs.lower_bound(p, self.root(),
                                   p.usable & (p.base_count > 0), enough)

@@ -23,9 +23,9 @@ from valet.engine.solver import decision as d
 from valet.engine.solver import deficits
 from valet.engine.solver.deficits import Need
 from valet.engine.solver import model_cache
+from valet.engine.solver import root_view
 from valet.engine.solver.rules import soft as soft_rules
 from valet.engine.solver.rules.base import EPS
-from valet.engine.solver.rules.base import find_root
 
 # The ufuncs' reductions, without the array methods' Python wrappers (what
 # .all() and .sum() call: the same result, less per-call overhead on the
@@ -408,9 +408,10 @@ class Search(candidates.Ranking):
 
         The resource bound, and the most any one group rule forces (each
         rule's ``root_bound``). With ``later`` (a list), the rules whose
-        root bound reads the problem alone (``root_bound_later``) are put
-        there instead of asked: :meth:`root_bound_later` asks them, at any
-        state, only if the bound is still wanted then.
+        root bound reads the problem alone (``root_bound_later``) or its
+        root masks (``root_bound_at_root``) are put there instead of
+        asked: :meth:`root_bound_later` asks them, at any state, only if
+        the bound is still wanted then.
         """
         if not self.consolidate:
             return 0
@@ -423,22 +424,31 @@ class Search(candidates.Ranking):
             most = getattr(tracker, 'root_bound_most', None)
             if most is not None and bound >= most:
                 continue
-            if later is not None and getattr(tracker, 'root_bound_later',
-                                             False):
+            if later is not None and (
+                    getattr(tracker, 'root_bound_later', False)
+                    or getattr(tracker, 'root_bound_at_root', False)):
                 later.append(tracker)
                 continue
             bound = max(bound, tracker.root_bound(in_use))
         return bound
 
-    def root_bound_later(self, later, bound):
+    def root_bound_later(self, later, bound, root=None):
         """root_lower_bound's ``bound`` with the rules it put in ``later``
-        asked too: the same value as asking them there (a max)."""
+        asked too: the same value as asking them there (a max). A rule
+        that reads root masks is asked on ``root`` (a
+        ``root_view.RootView`` of the problem, made if None): this search
+        may have placed servers since."""
         p = self.p
         in_use = p.usable & (p.base_count > 0)
         for tracker in later:
             most = getattr(tracker, 'root_bound_most', None)
-            if most is None or bound < most:
-                bound = max(bound, tracker.root_bound(in_use))
+            if most is not None and bound >= most:
+                continue
+            if getattr(tracker, 'root_bound_at_root', False):
+                if root is None:
+                    root = root_view.RootView(p, self.options)
+                tracker = root.trackers[self.trackers.index(tracker)]
+            bound = max(bound, tracker.root_bound(in_use))
         return bound
 
     # ---------------------------------------------------------------- dfs
@@ -722,59 +732,6 @@ def _shared(p):
     if found is None:
         found = p.__dict__['_search_shared'] = _Shared(p)
     return found
-
-
-def initial_order(problem):
-    """Affinity clusters largest first; restricted servers before others;
-    of equal size, those in more group rules first (they need the room
-    the others could take anywhere else)."""
-    p = problem
-    n = len(p.servers)
-    parent = list(range(n))
-
-    def find(x):
-        return find_root(parent, x)
-
-    for rule in p.constraints:
-        if rule.together:
-            for m in rule.members[1:]:
-                parent[find(m)] = find(rule.members[0])
-    clusters = {}
-    for i in range(n):
-        clusters.setdefault(find(i), []).append(i)
-    # Servers alike share their static mask: each counted once (as
-    # Python ints: compared per cluster below).
-    counted = {}
-    for mask in p.static:
-        if id(mask) not in counted:
-            counted[id(mask)] = int(np.count_nonzero(mask))
-    options = [counted[id(mask)] for mask in p.static]
-    # Plain floats: the same values, without numpy's per-item indexing.
-    sizes = p.size.tolist()
-    # Per server how many group rules hold it (ties of size: most first).
-    rules = [len(cs) for cs in p.server_rules]
-
-    def cluster_key(members):
-        if len(members) == 1:
-            # A lone server (most): the same key without the generators.
-            m = members[0]
-            return (0 if options[m] <= 2 else 1, -sizes[m], -rules[m], m)
-        few = min(options[m] for m in members)
-        size = sum(sizes[m] for m in members)
-        return (0 if few <= 2 else 1, -size,
-                -max(rules[m] for m in members), min(members))
-
-    # The keys differ (each ends with its cluster's least member): the
-    # lists themselves are never compared.
-    keyed = sorted((cluster_key(members), members)
-                   for members in clusters.values())
-    order = []
-    for _, members in keyed:
-        if len(members) == 1:
-            order.append(members[0])
-        else:
-            order.extend(sorted(members, key=lambda m: (-sizes[m], m)))
-    return order, clusters, find
 
 
 # An exhausted candidate list.

@@ -35,6 +35,9 @@ class ExclusivityLevel(base.Constraint):
 
 
 class _Tracker(base.Tracker):
+    # root_bound reads the root masks (base.root_union/root_feasible):
+    # asked later, on a root view, when wanted (Search.root_bound_later).
+    root_bound_at_root = True
 
     def __init__(self, rule, search):
         super().__init__(rule, search)

@@ -52,6 +52,9 @@ def _units(problem, rule):
 
 
 class _Tracker(soft.Tracker):
+    # root_bound reads the problem alone: asked later, when wanted
+    # (Search.root_bound_later).
+    root_bound_later = True
 
     def added(self, d):
         return 1 if self.count[d] > 0 else 0

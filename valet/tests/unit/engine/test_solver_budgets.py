@@ -11,6 +11,7 @@ from unittest import mock
 
 from valet.engine.model import groups as groups_mod
 from valet.engine.solver import budget as budget_mod
+from valet.engine.solver import order as order_mod
 from valet.engine.solver import phases
 from valet.engine.solver import problem as problem_mod
 from valet.engine.solver import search
@@ -139,7 +140,7 @@ class TestImprovementGoesOnFromTheFirstPlacement(base.SolverTestCase):
         found = search.Search(prob, SolverOptions())
         # Nothing proven at the root: the first placement is kept.
         found.root_bound = -1
-        order = search.initial_order(prob)[0]
+        order = order_mod.initial_order(prob)[0]
         return prob, found, order
 
     def _budget(self):

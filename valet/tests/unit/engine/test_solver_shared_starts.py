@@ -10,6 +10,7 @@ import random
 import numpy as np
 
 from valet.engine.model import groups as groups_mod
+from valet.engine.solver import order as order_mod
 from valet.engine.solver import problem as problem_mod
 from valet.engine.solver import proofs
 from valet.engine.solver import search
@@ -151,7 +152,7 @@ class TestSharedStarts(base.SolverTestCase):
         for seed in range(12):
             dc, req = _case(seed)
             p = problem_mod.Problem(dc, req)
-            order, clusters, find = search.initial_order(p)
+            order, clusters, find = order_mod.initial_order(p)
             sizes = p.size.tolist()
             options = [int(np.count_nonzero(m)) for m in p.static]
             rules = [len(cs) for cs in p.server_rules]

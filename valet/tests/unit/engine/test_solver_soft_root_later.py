@@ -2,10 +2,13 @@
 asking them at the start did: a soft-affinity bound told a value it
 cannot pass (``enough``) is the plain bound, the search's soft bound given
 a placement is the plain sum, and the new-host bound with the rules that
-read only the problem asked later is ``root_lower_bound``'s."""
+read only the problem or its root masks asked later (after a placement
+too) is ``root_lower_bound``'s."""
 
 import random
 
+from valet.engine.solver.budget import Budget
+from valet.engine.solver import order as order_mod
 from valet.engine.solver import phases
 from valet.engine.solver import problem as problem_mod
 from valet.engine.solver import search as search_mod
@@ -132,10 +135,38 @@ class TestSoftRootLater(base.SolverTestCase):
             later = []
             bound = search.root_lower_bound(later)
             for tracker in later:
-                self.assertTrue(tracker.root_bound_later)
+                self.assertTrue(getattr(tracker, 'root_bound_later', False)
+                                or tracker.root_bound_at_root)
             self.assertEqual(want, search.root_bound_later(later, bound))
             seen += bool(later)
         self.assertGreater(seen, 10)
+
+    def test_rules_asked_later_answer_for_the_root_after_a_placement(self):
+        # Asked once the first placement is in place (as phases does), a
+        # rule that reads root masks is asked on a root view: the main
+        # search's masks are those of the placed state by then.
+        seen = 0
+        for _, problem, fresh in _twice(45, 160):
+            want = search_mod.Search(problem, SolverOptions())
+            if not want.consolidate:
+                continue
+            want = want.root_lower_bound()
+            search = search_mod.Search(fresh(), SolverOptions())
+            later = []
+            bound = search.root_lower_bound(later)
+            # Below any cost: the first placement is kept in place.
+            search.root_bound = -1
+            order = order_mod.initial_order(search.p)[0]
+            status, best, _ = search.dfs(
+                order, Budget(SolverOptions(), search.p.slots, None,
+                              floor=1000), keep=True)
+            if best is None or not any(
+                    getattr(t, 'root_bound_at_root', False) for t in later):
+                continue
+            self.assertEqual(len(order), search.n_placed)
+            self.assertEqual(want, search.root_bound_later(later, bound))
+            seen += want > bound
+        self.assertGreater(seen, 5)
 
     def test_a_rule_asked_later_still_opens_its_host(self):
         # Room enough on the hosts in use, but none holds the group's two

@@ -5,6 +5,7 @@ trackers' shared all-hosts mask."""
 
 import numpy as np
 
+from valet.engine.solver import order as order_mod
 from valet.engine.solver import search as search_mod
 from valet.engine.solver import SolverOptions
 from valet.engine.solver.rules import soft
@@ -81,7 +82,7 @@ class TestSoftStart(base.SolverTestCase):
 
     def test_initial_order_is_the_plain_union_find(self):
         for _, problem in _problems(33, 60):
-            order, clusters, find = search_mod.initial_order(problem)
+            order, clusters, find = order_mod.initial_order(problem)
             want_order, want_clusters = _order_by_plain_union_find(problem)
             self.assertEqual(want_order, order)
             self.assertEqual(want_clusters, clusters)
