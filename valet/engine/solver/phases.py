@@ -58,8 +58,9 @@ def solve(problem, options, deadline, verdict=False):
     # Finding a placement is worth a few full descents whatever the size.
     budget = Budget(options, problem.slots, None,
                     floor=max(100, 8 * len(order)))
-    # New hosts: the bounds that read only the problem are asked once
-    # the first placement is found, if it is not proven without them.
+    # New hosts: the bounds that read only the problem or its root masks
+    # are asked once the first placement is found, if it is not proven
+    # without them.
     later = []
     hosts_root = 0 if verdict else search.root_lower_bound(later)
     # Soft violations: at least those placed. What no placement avoids
@@ -105,11 +106,10 @@ def solve(problem, options, deadline, verdict=False):
         result.update(feasible=True, assignment=best, nodes=budget.nodes,
                       timed_out=False)
         return result
-    # At the root nothing is opened or moved (the first placement may
-    # still be in place: not search.cost()).
+    # The soft bound, told the first placement (each rule may stop once
+    # it reaches that placement's violations).
     search.soft_root = search.soft_root_below(best)
-    search.root_bound = (search.soft_root * search.soft_unit
-                         + hosts_root * search.w_new)
+    _set_root_bound(search, hosts_root)
     # The cost's lower bound reached: nothing cheaper exists.
     proven = cost <= search.root_bound
     if later and not proven:
@@ -131,9 +131,8 @@ def solve(problem, options, deadline, verdict=False):
             problem, [t.rule for t in search.soft_trackers],
             enough=cost // search.soft_unit)
         if joint > search.soft_root:
-            search.root_bound += (joint - search.soft_root) * (
-                search.soft_unit)
             search.soft_root = joint
+            _set_root_bound(search, hosts_root)
             proven = cost <= search.root_bound
     if (options.improve and search.consolidate and not proven
             and improve.cap >= 4 * len(order)):
@@ -181,11 +180,16 @@ def _raise_hosts(search, hosts_root, found):
     bound with it; returns the new hosts' bound."""
     if found > hosts_root:
         hosts_root = found
-        # At the root nothing is opened or moved (the first placement
-        # may still be in place: not search.cost()).
-        search.root_bound = (search.soft_root * search.soft_unit
-                             + hosts_root * search.w_new)
+        _set_root_bound(search, hosts_root)
     return hosts_root
+
+
+def _set_root_bound(search, hosts_root):
+    """The root's cost bound from the soft and new-host bounds. At the
+    root nothing is opened or moved (the first placement may still be in
+    place: not search.cost())."""
+    search.root_bound = (search.soft_root * search.soft_unit
+                         + hosts_root * search.w_new)
 
 
 class _Proofs:

@@ -58,6 +58,20 @@ def _twice(seed, cases):
             yield rng, problem, lambda: problem_mod.Problem(dc, req)
 
 
+def _asked_later(seed, cases):
+    """(root_lower_bound of a whole search, a fresh search of the same
+    problem, the rules it put aside in ``later``, its bound without them)
+    per consolidating case."""
+    for _, problem, fresh in _twice(seed, cases):
+        whole = search_mod.Search(problem, SolverOptions())
+        if not whole.consolidate:
+            continue
+        search = search_mod.Search(fresh(), SolverOptions())
+        later = []
+        bound = search.root_lower_bound(later)
+        yield whole.root_lower_bound(), search, later, bound
+
+
 def _soft_affinity(problem):
     return [(k, rule) for k, rule in enumerate(problem.constraints)
             if isinstance(rule, soft_affinity.SoftAffinity)]
@@ -126,14 +140,7 @@ class TestSoftRootLater(base.SolverTestCase):
 
     def test_new_hosts_with_some_rules_asked_later(self):
         seen = 0
-        for _, problem, fresh in _twice(44, 160):
-            whole = search_mod.Search(problem, SolverOptions())
-            if not whole.consolidate:
-                continue
-            want = whole.root_lower_bound()
-            search = search_mod.Search(fresh(), SolverOptions())
-            later = []
-            bound = search.root_lower_bound(later)
+        for want, search, later, bound in _asked_later(44, 160):
             for tracker in later:
                 self.assertTrue(getattr(tracker, 'root_bound_later', False)
                                 or tracker.root_bound_at_root)
@@ -146,14 +153,7 @@ class TestSoftRootLater(base.SolverTestCase):
         # rule that reads root masks is asked on a root view: the main
         # search's masks are those of the placed state by then.
         seen = 0
-        for _, problem, fresh in _twice(45, 160):
-            want = search_mod.Search(problem, SolverOptions())
-            if not want.consolidate:
-                continue
-            want = want.root_lower_bound()
-            search = search_mod.Search(fresh(), SolverOptions())
-            later = []
-            bound = search.root_lower_bound(later)
+        for want, search, later, bound in _asked_later(45, 160):
             # Below any cost: the first placement is kept in place.
             search.root_bound = -1
             order = order_mod.initial_order(search.p)[0]

@@ -43,11 +43,12 @@ def _order_by_plain_union_find(problem):
         clusters.setdefault(find(i), []).append(i)
     options = [int(np.count_nonzero(mask)) for mask in problem.static]
     sizes = problem.size.tolist()
+    rules = [len(cs) for cs in problem.server_rules]
 
     def key(members):
         few = min(options[m] for m in members)
         return (0 if few <= 2 else 1, -sum(sizes[m] for m in members),
-                min(members))
+                -max(rules[m] for m in members), min(members))
 
     order = []
     for members in sorted(clusters.values(), key=key):
