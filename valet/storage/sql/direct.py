@@ -157,9 +157,12 @@ class Direct:
             out.append(cls(row))
         return out
 
-    def write(self, steps):
+    def write(self, steps, last_changes=False):
         """Run ``steps`` (``(statement, [params])``, each statement once
-        per params) in one transaction; Failed (nothing written)."""
+        per params) in one transaction; Failed (nothing written).
+
+        ``last_changes``: commit only when the last statement changed a
+        row, else roll back; whether it committed."""
         conn = self.engine.raw_connection()
         try:
             dbapi = conn.dbapi_connection
@@ -173,6 +176,9 @@ class Direct:
                 for statement, params in steps:
                     if params:
                         statement.run(cursor, params)
+                if last_changes and cursor.rowcount < 1:
+                    dbapi.rollback()
+                    return False
                 dbapi.commit()
             except sqlite3.Error as exc:
                 if dbapi.in_transaction:
@@ -182,3 +188,4 @@ class Direct:
                 cursor.close()
         finally:
             conn.close()
+        return True

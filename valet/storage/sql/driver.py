@@ -409,6 +409,20 @@ class SqlStorage(base.Storage):
 
     @_translated
     def delete_plan(self, plan_id):
+        hot = self._direct()
+        if hot is not None:
+            params = [{'plan_id': plan_id}]
+            try:
+                deleted = hot.direct.write(
+                    [(hot.delete_plan_metadata, params),
+                     (hot.delete_plan_placements, params),
+                     (hot.delete_plan, params)], last_changes=True)
+            except direct.Failed:
+                deleted = None      # again through SQLAlchemy, for its error
+            if deleted is not None:
+                if not deleted:
+                    raise base.NotFound('No plan %s' % plan_id)
+                return
         with self._txn() as conn:
             conn.execute(_DELETE_PLAN_METADATA, {'plan_id': plan_id})
             conn.execute(_DELETE_PLAN_PLACEMENTS, {'plan_id': plan_id})
@@ -639,8 +653,9 @@ def _index_metadata(conn, rows):
 
 
 class _Hot:
-    """The statements every plan request runs, compiled for an SQLite
-    file's direct execution (``valet.storage.sql.direct``)."""
+    """The statements every plan request runs (lookups, a plan's create
+    and delete), compiled for an SQLite file's direct execution
+    (``valet.storage.sql.direct``)."""
 
     def __init__(self, engine):
         self.direct = direct.Direct(engine)
@@ -650,6 +665,9 @@ class _Hot:
         self.insert_plan = compiled(_INSERT_PLAN, _PLAN_KEYS)
         self.insert_placements = compiled(_INSERT_PLACEMENTS, _PLACEMENT_KEYS)
         self.insert_metadata = compiled(_INSERT_METADATA, _METADATA_KEYS)
+        self.delete_plan_metadata = compiled(_DELETE_PLAN_METADATA)
+        self.delete_plan_placements = compiled(_DELETE_PLAN_PLACEMENTS)
+        self.delete_plan = compiled(_DELETE_PLAN)
 
 
 def _after(table, row):

@@ -200,6 +200,43 @@ class SqliteFileTest(oslo_base.BaseTestCase):
             self.assertEqual([(0,), (1,)], raw.execute(
                 'SELECT reserved FROM placements ORDER BY name').fetchall())
 
+    def test_a_plan_delete_runs_directly(self):
+        plan = objects.Plan(name='p1', stack_id='s1')
+        other = objects.Plan(name='p2', stack_id='s2')
+        self.store.create_plan(plan, [placement(plan, 'a'),
+                                      placement(plan, 'b')])
+        self.store.create_plan(other, [placement(other, 'c')])
+        sent = self.statements(self.store)
+        self.store.delete_plan(plan.id)
+        e = self.assertRaises(base.NotFound, self.store.delete_plan, plan.id)
+        self.assertEqual('No plan %s' % plan.id, str(e))
+        self.assertEqual([], sent)
+        # Only that plan's rows are gone.
+        self.assertEqual({'plans': 1, 'placements': 1,
+                          'placement_metadata': 1}, self.counts())
+        self.assertEqual(['c'], [p.name for p in
+                                 self.store.list_placements()])
+
+    def test_a_failed_direct_write_leaves_nothing_behind(self):
+        plan = objects.Plan(name='p1', stack_id='s1')
+        self.store.create_plan(plan, [placement(plan, 'a')])
+        before = self.counts()
+        hot = self.store._direct()
+        params = [{'plan_id': plan.id}]
+        broken = hot.direct.compile(sa.delete(models.PLANS).where(
+            models.PLANS.c.id == sa.bindparam('plan_id')))
+        broken.sql = 'DELETE FROM no_such_table WHERE id = ?'
+        self.assertRaises(direct.Failed, hot.direct.write, [
+            (hot.delete_plan_metadata, params),
+            (hot.delete_plan_placements, params), (broken, params)])
+        self.assertEqual(before, self.counts())
+        # No row changed by the last statement: rolled back too.
+        self.assertFalse(hot.direct.write([
+            (hot.delete_plan_metadata, params),
+            (hot.delete_plan_placements, params),
+            (hot.delete_plan, [{'plan_id': 'other'}])], last_changes=True))
+        self.assertEqual(before, self.counts())
+
     def test_a_direct_failure_is_done_again_through_sqlalchemy(self):
         def failed(*args):
             raise direct.Failed('database is locked')
@@ -215,6 +252,21 @@ class SqliteFileTest(oslo_base.BaseTestCase):
         # The stack's unique constraint answers through oslo.db, as ever.
         self.assertRaises(base.Conflict, self.store.create_plan,
                           objects.Plan(name='p2', stack_id='s1'), [])
+
+    def test_a_failed_direct_delete_is_done_again_through_sqlalchemy(self):
+        plan = objects.Plan(name='p1', stack_id='s1')
+        self.store.create_plan(plan, [placement(plan, 'a')])
+
+        def failed(*args, **kwargs):
+            raise direct.Failed('database is locked')
+        self.useFixture(fixtures.MockPatchObject(
+            direct.Direct, 'write', side_effect=failed))
+        sent = self.statements(self.store)
+        self.store.delete_plan(plan.id)
+        self.assertRaises(base.NotFound, self.store.delete_plan, plan.id)
+        self.assertEqual(['DELETE'] * 6, sent)
+        self.assertEqual({'plans': 0, 'placements': 0,
+                          'placement_metadata': 0}, self.counts())
 
     def test_a_duplicate_stack_is_still_a_conflict(self):
         self.store.create_plan(objects.Plan(name='p1', stack_id='s1'), [])
