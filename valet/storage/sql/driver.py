@@ -326,8 +326,10 @@ class SqlStorage(base.Storage):
         plan_row = {'id': plan.id, 'name': plan.name,
                     'stack_id': plan.stack_id,
                     'project_id': plan.project_id, 'generation': 1}
+        # Placements without metadata have no index rows (most of them).
         entries = _metadata_entries(
-            {'id': p.id, 'metadata': p.metadata} for p in placements)
+            {'id': p.id, 'metadata': p.metadata} for p in placements
+            if p.metadata)
         hot = self._direct()
         try:
             if hot is None:

@@ -200,6 +200,26 @@ class SqliteFileTest(oslo_base.BaseTestCase):
             self.assertEqual([(0,), (1,)], raw.execute(
                 'SELECT reserved FROM placements ORDER BY name').fetchall())
 
+    def test_a_plan_create_indexes_the_metadata_of_every_placement(self):
+        plan = objects.Plan(name='p1', stack_id='s1')
+        made = [objects.Placement(name=name, plan_id=plan.id,
+                                  orchestration_id='o-' + name,
+                                  metadata=metadata)
+                for name, metadata in (('a', {}),
+                                       ('b', {'x': 1, 'y': [1, 2]}),
+                                       ('c', {}), ('d', {'x': 'v'}))]
+        self.store.create_plan(plan, made)
+        expected = driver._metadata_entries(
+            {'id': p.id, 'metadata': p.metadata} for p in made)
+        with sqlite3.connect(self.path) as raw:
+            stored = raw.execute(
+                'SELECT placement_id, meta_key, value_digest '
+                'FROM placement_metadata').fetchall()
+        self.assertEqual(2, len(expected))     # a list is not indexed
+        self.assertEqual(sorted((e['placement_id'], e['meta_key'],
+                                 e['value_digest']) for e in expected),
+                         sorted(stored))
+
     def test_a_plan_delete_runs_directly(self):
         plan = objects.Plan(name='p1', stack_id='s1')
         other = objects.Plan(name='p2', stack_id='s2')
