@@ -340,6 +340,8 @@ class DataCenter:
         index, placed_ids = self._rc_index, self.servers
         host_servers, direct = self._host_servers, self._direct
         slots, cells, amounts = [], ([], []), []
+        add_row, add_col, add_amount = (cells[0].append, cells[1].append,
+                                        amounts.append)
         try:
             for server in servers:
                 sid = server.id
@@ -348,27 +350,28 @@ class DataCenter:
                         'server %s is already placed' % sid,
                         code='valet.model.server_exists', server=sid)
                 slot = self._host_slot(server.host)
-                demand = server.demand
-                for rc, amount in demand.items():
+                mark = len(amounts)
+                for rc, amount in server.demand.items():
                     col = index.get(rc)
                     if col is None or type(amount) not in _BULK_AMOUNTS \
                             or not -_EXACT <= amount <= _EXACT:
-                        # Rare (a new resource class, an amount numpy
-                        # might cast otherwise): as ``place`` does it,
-                        # after what is pending.
-                        self._write_usage(slots, cells, amounts)
-                        self.place(server)
                         break
+                    add_row(slot)
+                    add_col(col)
+                    add_amount(amount)
                 else:
-                    for rc, amount in demand.items():
-                        cells[0].append(slot)
-                        cells[1].append(index[rc])
-                        amounts.append(amount)
                     slots.append(slot)
                     host_servers[slot].add(sid)
                     placed_ids[sid] = server
                     for name in server.groups:
                         direct.setdefault(name, set()).add(sid)
+                    continue
+                # Rare (a new resource class, an amount numpy might cast
+                # otherwise): this server's amounts are dropped and it is
+                # placed as ``place`` does it, after what is pending.
+                del cells[0][mark:], cells[1][mark:], amounts[mark:]
+                self._write_usage(slots, cells, amounts)
+                self.place(server)
         finally:
             self._write_usage(slots, cells, amounts)
 
