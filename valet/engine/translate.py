@@ -256,15 +256,15 @@ def build_server(orch_id, resource, flavors, refs, locations=None,
         raise _bad('resource %s (%s) names no flavor; set properties.flavor '
                    'to a flavor name or id' % (name, orch_id),
                    'valet.plan.unknown_flavor', resource=orch_id)
-    key = memo.key(ref) if memo is not None else None
+    # _FlavorMemo.key, inline: this runs for every server of a plan.
+    key = None if memo is None or isinstance(ref, (dict, list)) else (
+        type(ref), ref)
     known = memo.flavors.get(key) if key is not None else None
     if known is None:
         known = _server_flavor(orch_id, name, ref, flavors)
         if key is not None:
             memo.flavors[key] = known
     flavor, demand, extra_specs = known
-    # Every server its own dicts, as if its flavor were read for it alone.
-    demand, extra_specs = dict(demand), dict(extra_specs)
     zone = properties.get('availability_zone') or None
     if zone is not None and not isinstance(zone, str):
         raise _bad('resource %s (%s): properties.availability_zone must be '
@@ -279,13 +279,16 @@ def build_server(orch_id, resource, flavors, refs, locations=None,
             memo.groups[key] = from_flavor
     if from_flavor:
         refs = list(refs) + [g.name for g in from_flavor]
-    names = tuple(dict.fromkeys(refs))
+    # One name or none (the usual) has no repeats to drop.
+    names = tuple(refs) if len(refs) < 2 else tuple(dict.fromkeys(refs))
+    # Every server its own dicts, as if its flavor were read for it alone.
     server = request_mod.ServerRequest(
-        id=orch_id, demand=demand, name=str(name), groups=names,
-        availability_zone=zone, extra_specs=extra_specs,
+        id=orch_id, demand=dict(demand), name=str(name), groups=names,
+        availability_zone=zone, extra_specs=dict(extra_specs),
         candidate_hosts=frozenset(locations) if locations else None)
     if key is None:
-        spec = _spec(demand, names, zone, extra_specs, flavor, ref)
+        spec = _spec(server.demand, names, zone, server.extra_specs, flavor,
+                     ref)
     else:
         # Servers of one flavor reference, groups and zone have equal
         # specs: they share one, with dicts of its own (not a server's),
@@ -347,7 +350,8 @@ def translate(resources, groups, flavors, kind=request_mod.CREATE,
             [name_of(r) for r in memberships.get(orch_id, ())], locations,
             records=records, project=project, memo=memo)
         built.append((server, spec, resource))
-        flavor_groups.update((g.name, g) for g in from_flavor)
+        if from_flavor:
+            flavor_groups.update((g.name, g) for g in from_flavor)
     if flavor_groups:
         known = {g.name for g in model_groups}
         for group in records.with_ancestors(flavor_groups.values()).values():

@@ -17,6 +17,13 @@ from valet.engine.model import resources
 from valet.engine.model import topology as topology_mod
 
 _INITIAL_SLOTS = 64
+# place_all: from this many servers the usage arrays are written at once.
+_BULK_FROM = 8
+# Amounts numpy adds as these exact Python numbers (the float64 sums of
+# ``place``; ints up to 2**53 are floats exactly); anything else takes
+# ``place``'s own write.
+_BULK_AMOUNTS = frozenset((int, float))
+_EXACT = 2 ** 53
 
 
 @dataclasses.dataclass
@@ -315,6 +322,71 @@ class DataCenter:
         for name in server.groups:
             self._direct.setdefault(name, set()).add(server.id)
         self.generation += 1
+
+    def place_all(self, servers):
+        """``place`` each server in turn, the usage arrays written once.
+
+        The model ends exactly as after a ``place`` per server, an error
+        included (the servers before it stay recorded): a plan's servers
+        cost a few array writes each otherwise. Each usage cell still
+        gets its amounts added one by one in order (``np.add.at``
+        is unbuffered), so the sums are the same to the bit.
+        """
+        if len(servers) < _BULK_FROM:
+            # The bulk write's fixed cost is more than a few places'.
+            for server in servers:
+                self.place(server)
+            return
+        index, placed_ids = self._rc_index, self.servers
+        host_servers, direct = self._host_servers, self._direct
+        slots, cells, amounts = [], ([], []), []
+        add_row, add_col, add_amount = (cells[0].append, cells[1].append,
+                                        amounts.append)
+        try:
+            for server in servers:
+                sid = server.id
+                if sid in placed_ids:
+                    raise errors.ModelError(
+                        'server %s is already placed' % sid,
+                        code='valet.model.server_exists', server=sid)
+                slot = self._host_slot(server.host)
+                mark = len(amounts)
+                for rc, amount in server.demand.items():
+                    col = index.get(rc)
+                    if col is None or type(amount) not in _BULK_AMOUNTS \
+                            or not -_EXACT <= amount <= _EXACT:
+                        break
+                    add_row(slot)
+                    add_col(col)
+                    add_amount(amount)
+                else:
+                    slots.append(slot)
+                    host_servers[slot].add(sid)
+                    placed_ids[sid] = server
+                    for name in server.groups:
+                        direct.setdefault(name, set()).add(sid)
+                    continue
+                # Rare (a new resource class, an amount numpy might cast
+                # otherwise): this server's amounts are dropped and it is
+                # placed as ``place`` does it, after what is pending.
+                del cells[0][mark:], cells[1][mark:], amounts[mark:]
+                self._write_usage(slots, cells, amounts)
+                self.place(server)
+        finally:
+            self._write_usage(slots, cells, amounts)
+
+    def _write_usage(self, slots, cells, amounts):
+        # What ``place_all`` has pending: usage amounts, a server count
+        # and a generation per server.
+        if amounts:
+            np.add.at(self._used, (np.array(cells[0], dtype=np.intp),
+                                   np.array(cells[1], dtype=np.intp)),
+                      np.array(amounts, dtype=self._used.dtype))
+            del cells[0][:], cells[1][:], amounts[:]
+        if slots:
+            np.add.at(self._count, np.array(slots, dtype=np.intp), 1)
+            self.generation += len(slots)
+            del slots[:]
 
     def remove_server(self, server_id):
         """Forget a server; returns it."""

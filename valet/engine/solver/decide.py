@@ -165,9 +165,21 @@ def apply_decision(dc, request, decision):
     for sid in decision.removed:
         dc.remove_server(sid)
     given = {s.id: s for s in request.servers}
-    for sid, host in decision.assignment.items():
-        placed = dc.servers.get(sid)
-        if placed is not None:
+    # Servers new to the model are placed in runs (one write of the usage
+    # arrays a run); every change keeps the assignment's order.
+    fresh = []
+    try:
+        for sid, host in decision.assignment.items():
+            placed = dc.servers.get(sid)
+            if placed is None:
+                spec = given[sid]
+                fresh.append(datacenter.PlacedServer(
+                    id=sid, host=host, demand=dict(spec.demand),
+                    groups=spec.groups, project=request.project,
+                    stack=request.stack, name=spec.name))
+                continue
+            run, fresh = fresh, []
+            dc.place_all(run)
             spec = given.get(sid)
             dc.remove_server(sid)
             if spec is not None:
@@ -175,8 +187,6 @@ def apply_decision(dc, request, decision):
                     placed, demand=dict(spec.demand), groups=spec.groups,
                     name=spec.name)
             dc.place(dataclasses.replace(placed, host=host))
-            continue
-        spec = given[sid]
-        dc.place(datacenter.PlacedServer(
-            id=sid, host=host, demand=dict(spec.demand), groups=spec.groups,
-            project=request.project, stack=request.stack, name=spec.name))
+    finally:
+        # An error leaves the servers ahead of it placed, as one by one.
+        dc.place_all(fresh)

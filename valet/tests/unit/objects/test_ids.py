@@ -1,7 +1,9 @@
 """New record ids: random version-4 UUIDs, unique, not shared by a fork."""
 
 import os
+import random
 import uuid
+from unittest import mock
 
 from oslotest import base
 
@@ -18,6 +20,16 @@ class NewIdTest(base.BaseTestCase):
             self.assertEqual(text, str(value))
             self.assertEqual(4, value.version)
             self.assertEqual(uuid.RFC_4122, value.variant)
+
+    def test_a_batch_is_uuid_of_its_random_bytes(self):
+        # The bulk layout against uuid's own: id k of a batch is the
+        # version-4 UUID of random bytes 16k..16k+15.
+        raw = random.Random(7).randbytes(16 * ids._BATCH)
+        with mock.patch.object(ids.os, 'urandom', return_value=raw):
+            batch = ids._refill()
+        self.assertEqual(
+            [str(uuid.UUID(bytes=raw[16 * k:16 * k + 16], version=4))
+             for k in range(ids._BATCH)], batch)
 
     def test_unique_across_batches(self):
         many = [ids.new_id() for _ in range(5000)]
