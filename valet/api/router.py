@@ -107,6 +107,12 @@ class Router:
     def __init__(self, routes):
         self.routes = list(routes)
 
+    def __dir__(self):
+        # Pecan lists the root's attributes (dir) on every request, to
+        # find custom path segments; the router has none, and listing
+        # all that an object has took longer than routing.
+        return ['_route', 'dispatch', 'routes']
+
     @pecan.expose()
     def _route(self, args, request=None):
         # Take over routing from pecan: every path ends at `dispatch`.
@@ -119,12 +125,12 @@ class Router:
         # proxy otherwise.
         req = pecan.core.state.request
         # Pecan drops empty segments from ``args``; the path keeps them.
-        if has_empty_segment(req.path_info, req.method):
+        segments = _segments(req.path_info or '/', req.method)
+        if '' in segments:
             raise errors.APIError(
                 404, errors.NOT_FOUND,
                 'There is no resource at %s: the path has an empty '
                 'segment; remove the extra or trailing slash.' % req.path)
-        segments = _segments(req.path_info, req.method)
         for route in self.routes:
             params = route.match(segments)
             if params is None:
