@@ -142,3 +142,67 @@ class PlanVersionTest(oslo_base.BaseTestCase):
                 self.assertEqual(
                     microversion.at_least(environ, text),
                     plans._at_least(Req(environ), parsed), (version, text))
+
+
+class ResolverMemoTest(oslo_base.BaseTestCase):
+    """The resolver's per-request memo of allowed groups answers as a
+    lookup and check per server would."""
+
+    def _storage(self):
+        from valet.objects import group as group_mod
+        from valet.storage import base as storage_base
+        groups = {
+            'open': group_mod.Group('open', 'diversity', id='id-open'),
+            'mine': group_mod.Group('mine', 'diversity', id='id-mine',
+                                    members=['p1']),
+            'theirs': group_mod.Group('theirs', 'diversity',
+                                      id='id-theirs', members=['p2']),
+        }
+
+        class Storage:
+            def get_group(self, ref):
+                for g in groups.values():
+                    if ref in (g.name, g.id):
+                        return g
+                raise storage_base.NotFound(ref)
+        return Storage()
+
+    def _answer(self, resolve):
+        from valet.api import errors
+        try:
+            return resolve()
+        except errors.APIError as exc:
+            return exc.status, exc.code, exc.detail
+
+    def test_same_as_a_check_per_server(self):
+        from valet.api import resolver
+        from valet.objects import membership
+        rng = random.Random(7)
+        names = ['open', 'mine', 'theirs', 'id-open', 'gone']
+        storage = self._storage()
+        for _ in range(300):
+            resources = {}
+            for i in range(rng.randint(1, 6)):
+                picked = rng.sample(names, rng.randint(0, 2))
+                props = {'flavor': 'f'}
+                if picked:
+                    props['metadata'] = {'valet': {'groups': picked}}
+                resources['o%d' % i] = {'name': 's%d' % i,
+                                        'type': membership.SERVER_TYPE,
+                                        'properties': props}
+            fast = resolver.GroupResolver(storage, 'p1')
+
+            def plain_resolve():
+                plain = resolver.GroupResolver(storage, 'p1')
+                plain._allowed = _Forgetful()
+                return plain.resolve(resources)
+            self.assertEqual(
+                self._answer(plain_resolve),
+                self._answer(lambda: fast.resolve(resources)), resources)
+
+
+class _Forgetful(dict):
+    """A memo that never remembers (the plain path)."""
+
+    def __setitem__(self, key, value):
+        pass
