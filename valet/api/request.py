@@ -146,11 +146,20 @@ def _check_string(text):
             '\\udfff); send valid Unicode.')
 
 
+# Made once: json.loads with hooks builds a decoder (and its scanner) on
+# every call. A decoder keeps no state between calls.
+_STRICT_DECODER = json.JSONDecoder(parse_constant=_reject_constant,
+                                   parse_float=_finite_float)
+
+
 def strict_json(text):
     """``json.loads`` that refuses NaN, Infinity and out-of-range numbers
     (ValueError), as every standard JSON parser would."""
-    return json.loads(text, parse_constant=_reject_constant,
-                      parse_float=_finite_float)
+    if not isinstance(text, str) or text.startswith('\ufeff'):
+        # json.loads reads bytes too, and words the BOM error.
+        return json.loads(text, parse_constant=_reject_constant,
+                          parse_float=_finite_float)
+    return _STRICT_DECODER.decode(text)
 
 
 def json_body(req, limit):

@@ -33,6 +33,9 @@ class GroupResolver:
         self.storage = storage
         self.project_id = project_id
         self._cache = {}
+        # Groups this project may use, by reference: a plan names the
+        # same few groups on many servers.
+        self._allowed = {}
 
     def _lookup(self, ref):
         if ref not in self._cache:
@@ -43,6 +46,9 @@ class GroupResolver:
         return self._cache[ref]
 
     def _require(self, ref, orch_id=None, resource=None):
+        group = self._allowed.get(ref)
+        if group is not None:
+            return group
         group = self._lookup(ref)
         if group is None:
             raise errors.APIError(
@@ -55,6 +61,7 @@ class GroupResolver:
                 'Project %s is not a member of group %s (%s); an '
                 'administrator can add it with PUT /v1/groups/%s/members.'
                 % (self.project_id, group.name, group.id, group.id))
+        self._allowed[ref] = group
         return group
 
     def resolve(self, resources):

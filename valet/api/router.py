@@ -73,6 +73,11 @@ def has_empty_segment(path, method):
     return '' in _segments(path or '/', method)
 
 
+# json.dumps(allow_nan=False) builds an encoder per call; this one is
+# the same encoder (json.dumps' defaults), made once. It keeps no state.
+_STRICT_ENCODER = json.JSONEncoder(allow_nan=False)
+
+
 def json_response(status, body=None, headers=None):
     if body is None:
         headerlist = []
@@ -80,7 +85,7 @@ def json_response(status, body=None, headers=None):
     else:
         # Strict JSON: a NaN or Infinity would make the body unreadable
         # to every standard parser, so it fails here instead.
-        data = json.dumps(body, allow_nan=False).encode('utf-8')
+        data = _STRICT_ENCODER.encode(body).encode('utf-8')
         # The header list given whole: WebOb's setters parse and rebuild
         # the Content-Type on each assignment.
         headerlist = [('Content-Type', 'application/json'),
@@ -102,6 +107,12 @@ class Router:
     def __init__(self, routes):
         self.routes = list(routes)
 
+    def __dir__(self):
+        # Pecan lists the root's attributes (dir) on every request, to
+        # find custom path segments; the router has none, and listing
+        # all that an object has took longer than routing.
+        return ['_route', 'dispatch', 'routes']
+
     @pecan.expose()
     def _route(self, args, request=None):
         # Take over routing from pecan: every path ends at `dispatch`.
@@ -109,14 +120,17 @@ class Router:
 
     @pecan.expose(content_type='application/json')
     def dispatch(self, *args, **kwargs):
-        req = pecan.request
+        # The request itself, not pecan's thread-local proxy to it: the
+        # handlers read a dozen attributes, each a lookup through the
+        # proxy otherwise.
+        req = pecan.core.state.request
         # Pecan drops empty segments from ``args``; the path keeps them.
-        if has_empty_segment(req.path_info, req.method):
+        segments = _segments(req.path_info or '/', req.method)
+        if '' in segments:
             raise errors.APIError(
                 404, errors.NOT_FOUND,
                 'There is no resource at %s: the path has an empty '
                 'segment; remove the extra or trailing slash.' % req.path)
-        segments = _segments(req.path_info, req.method)
         for route in self.routes:
             params = route.match(segments)
             if params is None:

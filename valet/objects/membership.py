@@ -144,6 +144,34 @@ def from_extra_specs(extra_specs, flavor=None):
     return _unique(refs)
 
 
+# Lists of plain names already read, by their tuple, with what they
+# read as: a plan's servers name the same few groups, and each list was
+# checked name by name (a regular expression apiece) on every server, in
+# the API and again in the engine. Only lists of plain text are kept, so
+# a tuple equal to a key is one of text equal to it.
+_PLAIN_LISTS = {}
+_MAX_PLAIN_LISTS = 512
+
+
+def _plain_names(names):
+    """``_unique(names)`` when ``names`` (a list) holds at most MAX_GROUPS
+    plain names (no blanks to strip), else None."""
+    try:
+        return _PLAIN_LISTS[tuple(names)]
+    except KeyError:
+        pass
+    except TypeError:       # an element that is no name (a dict, a list)
+        return None
+    if len(names) > MAX_GROUPS or not all(
+            type(n) is str and _PLAIN_REF.fullmatch(n) for n in names):
+        return None
+    refs = _unique(names)
+    if len(_PLAIN_LISTS) >= _MAX_PLAIN_LISTS:
+        _PLAIN_LISTS.clear()
+    _PLAIN_LISTS[tuple(names)] = refs
+    return refs
+
+
 def _common_refs(metadata):
     """The references of ``metadata`` in its common shapes (none, or
     ``valet`` a mapping listing plain names), or None: ``from_metadata``
@@ -161,12 +189,9 @@ def _common_refs(metadata):
     if type(value) is not dict or len(value) != 1:
         return None
     names = value.get('groups')
-    if names is None:
+    if type(names) is not list:
         return None
-    if type(names) is not list or len(names) > MAX_GROUPS or not all(
-            type(n) is str and _PLAIN_REF.fullmatch(n) for n in names):
-        return None
-    return _unique(names)
+    return _plain_names(names)
 
 
 def server_metadata_refs(orch_id, resource):
@@ -346,8 +371,13 @@ def from_plan(resources):
         if not isinstance(resource, dict) or \
                 resource.get('type') != SERVER_TYPE:
             continue
-        refs = server_metadata_refs(orch_id, resource)
-        more = assigned.get(orch_id)
+        # server_metadata_refs' common case, without its calls.
+        properties = resource.get('properties')
+        refs = _common_refs(properties.get('metadata')) if type(
+            properties) is dict else None
+        if refs is None:
+            refs = server_metadata_refs(orch_id, resource)
+        more = assigned.get(orch_id) if assigned else None
         if more:
             refs = _unique(refs + more)
         # Without assignments: unique already (server_metadata_refs).
@@ -377,10 +407,16 @@ def resolve(resources, require, find):
     chosen = {}
     for orch_id, refs in memberships.items():
         resource = resources[orch_id]
-        groups = [require(ref, orch_id, resource) for ref in refs]
-        resolved[orch_id] = _with_groups(
-            resource, dict.fromkeys(g.name for g in groups))
-        chosen.update((g.name, g) for g in groups)
+        if len(refs) == 1:
+            # Most servers name one group: no list, no generators.
+            group = require(refs[0], orch_id, resource)
+            names = (group.name,)
+            chosen[group.name] = group
+        else:
+            groups = [require(ref, orch_id, resource) for ref in refs]
+            names = dict.fromkeys(g.name for g in groups)
+            chosen.update((g.name, g) for g in groups)
+        resolved[orch_id] = _with_groups(resource, names)
     definitions = {
         name: g.definition() for name, g in
         group_mod.with_ancestors(chosen.values(), find).items()}

@@ -241,6 +241,36 @@ class CommonShapeTest(base.BaseTestCase):
         self.assertIsNone(m._common_refs({'valet': '{"groups": ["a"]}'}))
         self.assertIsNone(m._common_refs({'valet_groups': 'a'}))
 
+    @hypothesis.settings(max_examples=300, deadline=None)
+    @hypothesis.given(st.lists(_METADATA, min_size=1, max_size=6))
+    def test_remembered_lists_agree_with_the_full_parse(self, many):
+        # Each twice: the second read of a list comes from the memo.
+        m._PLAIN_LISTS.clear()
+        for metadata in many + many:
+            try:
+                full = m.from_metadata(metadata, 'where', 'r1')
+            except m.MembershipError:
+                full = 'error'
+            quick = m._common_refs(metadata)
+            if quick is not None:
+                self.assertEqual(full, quick)
+
+    def test_only_plain_name_lists_are_remembered(self):
+        m._PLAIN_LISTS.clear()
+        self.assertEqual(('a', 'b'), m._plain_names(['a', 'b', 'a']))
+        self.assertEqual({('a', 'b', 'a'): ('a', 'b')}, m._PLAIN_LISTS)
+        self.assertIsNone(m._plain_names([' a']))
+        self.assertIsNone(m._plain_names([1]))
+        self.assertIsNone(m._plain_names([{'a': 1}]))
+        self.assertIsNone(m._plain_names(['g'] * (m.MAX_GROUPS + 1)))
+        self.assertEqual(1, len(m._PLAIN_LISTS))
+
+    def test_the_memo_is_bounded(self):
+        m._PLAIN_LISTS.clear()
+        for i in range(m._MAX_PLAIN_LISTS * 2 + 3):
+            self.assertEqual(('g%d' % i,), m._plain_names(['g%d' % i]))
+        self.assertLessEqual(len(m._PLAIN_LISTS), m._MAX_PLAIN_LISTS)
+
 
 class OrderTest(base.BaseTestCase):
 
