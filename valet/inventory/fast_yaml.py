@@ -23,6 +23,8 @@ from yaml import events
 from yaml import nodes
 from yaml import resolver as yaml_resolver
 
+from valet.inventory import block_yaml
+
 _LOADER = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)
 # Resolved tags whose values are immutable (so one object may stand for
 # every occurrence) and which the safe constructor builds from the text
@@ -144,6 +146,10 @@ class _Reader:
 
 def load(text):
     """``yaml.load(text, Loader=CSafeLoader)``'s answer (or error)."""
+    try:
+        return block_yaml.load(text)
+    except block_yaml.GiveUp:
+        pass
     loader = _LOADER(text)
     try:
         return _Reader(loader).document()
