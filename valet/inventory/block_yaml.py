@@ -86,6 +86,7 @@ class _PlainScalars(dict):
         # to try, and no match is a string. Only while nothing has added
         # wildcard or path resolvers (PyYAML adds none).
         implicit = self.resolver.yaml_implicit_resolvers
+        self.non_strings = set()    # texts whose value is not a string
         self.by_first = None
         if None not in implicit and not self.resolver.yaml_path_resolvers:
             self.by_first = implicit
@@ -113,6 +114,7 @@ class _PlainScalars(dict):
         # Immutable: one object may stand for every occurrence (PyYAML's
         # own NaN is one shared object too).
         self[text] = value
+        self.non_strings.add(text)
         return value
 
 
@@ -141,6 +143,7 @@ class _Reader:
         self.plain = _PlainScalars()
         self.anchors = {}
         self.open_anchors = set()
+        self.string_keys = True     # no key is a number, null, date...
 
     def document(self):
         value, end = self.node(0, 0)
@@ -181,6 +184,8 @@ class _Reader:
                 if not colon:
                     raise GiveUp()
                 key = plain[key]
+                if key.__class__ is not str:
+                    self.string_keys = False
                 if not rest:
                     rest = None
                 elif rest[0] == ' ':
@@ -292,6 +297,8 @@ class _Reader:
                 for key, value in _FLOW_ENTRY.findall(text, 1, len(text) - 1):
                     quoted = _unquote(key)
                     key = plain[key] if quoted is None else quoted
+                    if key.__class__ is not str:
+                        self.string_keys = False
                     quoted = _unquote(value)
                     out[key] = plain[value] if quoted is None else quoted
             elif len(text) > 2:
@@ -302,7 +309,10 @@ class _Reader:
                 words = text[1:-1].replace(',\n', ', ').replace(
                     ': ', ', ').split(', ')
                 get = plain.__getitem__
-                out = dict(zip(map(get, words[::2]), map(get, words[1::2])))
+                keys = words[::2]
+                out = dict(zip(map(get, keys), map(get, words[1::2])))
+                if not plain.non_strings.isdisjoint(keys):
+                    self.string_keys = False
             return out, i + 1
         if quoted:
             if not _FLOW_SEQ.fullmatch(text):
@@ -321,12 +331,19 @@ class _Reader:
         return out, i + 1
 
 
-def load(text):
-    """The document in ``text``, as PyYAML's safe loader reads it.
+def read(text):
+    """``(document, string_keys)``: the document in ``text`` as PyYAML's
+    safe loader reads it, and whether every mapping key in it is a string.
 
     Raises ``GiveUp`` for a document outside the forms described above.
     """
     try:
-        return _Reader(text).document()
+        reader = _Reader(text)
+        return reader.document(), reader.string_keys
     except RecursionError:
         raise GiveUp() from None
+
+
+def load(text):
+    """The document in ``text`` (see ``read``)."""
+    return read(text)[0]

@@ -146,15 +146,22 @@ class _Reader:
 
 def load(text):
     """``yaml.load(text, Loader=CSafeLoader)``'s answer (or error)."""
+    return read(text)[0]
+
+
+def read(text):
+    """``(load(text), string_keys)``: ``string_keys`` is True when every
+    mapping key in the document is known to be a string (False: unknown).
+    """
     try:
-        return block_yaml.load(text)
+        return block_yaml.read(text)
     except block_yaml.GiveUp:
         pass
     loader = _LOADER(text)
     try:
-        return _Reader(loader).document()
+        return _Reader(loader).document(), False
     except (_GiveUp, yaml.YAMLError, RecursionError):
         pass
     finally:
         loader.dispose()
-    return yaml.load(text, Loader=_LOADER)
+    return yaml.load(text, Loader=_LOADER), False

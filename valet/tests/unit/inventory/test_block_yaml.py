@@ -160,3 +160,32 @@ class TestGenerated(testtools.TestCase, _Same):
         'r: "s"\n', "'t': u\n", 'v: -\n', '- - w\n']), max_size=8))
     def test_fragments(self, lines):
         self.assertReadsAsSafeLoader(''.join(lines))
+
+
+def _all_keys_strings(value):
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _all_keys_strings(v)
+                   for k, v in value.items())
+    if isinstance(value, list):
+        return all(map(_all_keys_strings, value))
+    return True
+
+
+class TestStringKeys(testtools.TestCase):
+
+    def test_cases(self):
+        for text, expected in [
+                ('a: 1\n', True), ('1: a\n', False), ('a: {1: b}\n', False),
+                ("a: {'1': b}\n", True), ('a: {b: 1}\n', True),
+                ('- {b: 1, null: c}\n', False), ('a:\n  true: 1\n', False),
+                ('"1": [1, 2]\n', True), ("a: {'x': 1, 2: y}\n", False)]:
+            self.assertEqual(expected, block_yaml.read(text)[1], text)
+
+    @hypothesis.given(_DATA, st.sampled_from([None, True, False]))
+    def test_string_keys_tells_the_truth(self, data, flow):
+        text = yaml.safe_dump({'d': data}, default_flow_style=flow)
+        try:
+            value, string_keys = block_yaml.read(text)
+        except block_yaml.GiveUp:
+            return
+        self.assertEqual(_all_keys_strings(value), string_keys)
