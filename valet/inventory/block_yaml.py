@@ -134,8 +134,8 @@ class _Reader:
         lines = text.split('\n')
         while lines and not lines[-1]:
             lines.pop()
-        if not lines or '' in lines:
-            raise GiveUp()
+        if not lines or '' in lines or any(map(str.isspace, lines)):
+            raise GiveUp()      # blank lines
         self.lines = lines
         self.indents = [len(line) - len(line.lstrip(' ')) for line in lines]
         if max(map(len, lines)) > _MAX_LINE or self.indents[0]:

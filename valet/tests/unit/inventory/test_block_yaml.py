@@ -70,6 +70,8 @@ GIVEN_UP = [
     'a: ü\n', '\ufeffa: 1\n', 'a: 1\r\n', '- -\n', 'a: ---\n', 'a: ...x\n',
     'a: %x\n', 'a: @x\n', 'a: `x\n', 'a: {x, y}\n', 'a: [a: b]\n',
     'a: x' + 'y' * 1100 + '\n', "a: {'x\n  y': z}\n",
+    'a:\n  b: 1\n  \n  c: 2\n', 'a: 1\n \n', '- a\n  \n- b\n',
+    'a: {b: c,\n  \n  d: e}\n', 'a: 1\n  ',
 ]
 
 
@@ -157,7 +159,8 @@ class TestGenerated(testtools.TestCase, _Same):
         'e:\n', '  f: g\n', '    h: [1, 2,\n', '      3]\n', '- {a: b,\n',
         '  c: d}\n', "i: 'x,\n", "  y'\n", 'j: {k: l}\n', '  - z\n',
         'k: [a, b]\n', ' l: 1\n', '-\n', 'm: .nan\n', '.nan: n\n', 'o: p q\n',
-        'r: "s"\n', "'t': u\n", 'v: -\n', '- - w\n']), max_size=8))
+        'r: "s"\n', "'t': u\n", 'v: -\n', '- - w\n', ' \n', '  \n']),
+        max_size=8))
     def test_fragments(self, lines):
         self.assertReadsAsSafeLoader(''.join(lines))
 
