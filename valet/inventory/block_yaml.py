@@ -214,7 +214,9 @@ class _Reader:
             content = lines[i][indent + 2:]
             if content[:1] in ('', ' '):
                 raise GiveUp()
-            if (':' in content and content[0] not in _NOT_KEYS) or (
+            if content[0] == '{':
+                value, i = self.flow(content, i, indent)
+            elif (':' in content and content[0] not in _NOT_KEYS) or (
                     content[0] in _QUOTES and _KEY.fullmatch(content)):
                 value, i = self.mapping(i, indent + 2, content)
             else:
@@ -286,6 +288,7 @@ class _Reader:
                 parts.append(lines[i][indents[i]:])
             text = '\n'.join(parts)
         plain = self.plain
+        # Entries are separated by ', ' or ',\n' (see _SEP).
         if text[-1] != ('}' if text[0] == '{' else ']'):
             raise GiveUp()
         quoted = "'" in text or '"' in text
