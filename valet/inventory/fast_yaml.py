@@ -15,6 +15,10 @@ several documents, any YAML error) makes it give up; the document is
 then read by ``yaml.load`` with the safe loader, whose answer (or error)
 is the one returned. On a 5,000-host inventory it reads in about half
 the time of the safe loader.
+
+Before all that, ``load`` lets ``valet.inventory.block_yaml`` try: a
+generated file (block YAML as PyYAML's dumper writes it) is read line
+by line there, in about half the time again.
 """
 
 import yaml
