@@ -105,9 +105,9 @@ class StaticInventory(base.Inventory):
             else None
         data = _read_cache(cache, digest) if cache else None
         if data is None:
-            data = load_document(raw, path)
+            data, string_keys = _load_document(raw, path)
             if cache:
-                _write_cache(cache, digest, data)
+                _write_cache(cache, digest, data, string_keys)
         self._last = (digest, data)
         return data
 
@@ -145,6 +145,12 @@ def load_document(raw, path='<inventory>'):
     than any YAML loader; anything else as libyaml's safe loader reads it
     (``valet.inventory.fast_yaml``).
     """
+    return _load_document(raw, path)[0]
+
+
+def _load_document(raw, path):
+    """``(document, string_keys)``: string_keys is True when every mapping
+    key in the document is known to be a string."""
     try:
         text = raw.decode('utf-8')
     except UnicodeDecodeError as exc:
@@ -152,11 +158,11 @@ def load_document(raw, path='<inventory>'):
             'inventory %s: is not UTF-8 text: %s' % (path, exc))
     if text.lstrip().startswith('{'):
         try:
-            return json.loads(text)
+            return json.loads(text), True
         except ValueError:
             pass        # YAML flow style, or an error YAML words better
     try:
-        return fast_yaml.load(text)
+        return fast_yaml.read(text)
     except yaml.YAMLError as exc:
         raise base.InventoryError(
             'inventory %s: is not valid YAML: %s' % (path, exc))
@@ -174,14 +180,29 @@ def _read_cache(cache, digest):
     return stored.get('data')
 
 
-def _write_cache(cache, digest, data):
-    """Keep ``data`` for the next start, if JSON holds it unchanged."""
+def _write_cache(cache, digest, data, string_keys=False):
+    """Keep ``data`` for the next start, if JSON holds it unchanged.
+
+    ``string_keys``: every mapping key in ``data`` is known to be a string.
+    """
+    stored = {'format': CACHE_FORMAT, 'sha256': digest, 'data': data}
     try:
-        text = json.dumps({'format': CACHE_FORMAT, 'sha256': digest,
-                           'data': data})
-        # YAML may hold what JSON cannot (dates, non-string keys).
-        if json.loads(text)['data'] != data:
-            return
+        text = None
+        if string_keys:
+            # The readers that know their keys (JSON, block_yaml) give
+            # only mappings, lists, strings, numbers, booleans, nulls and
+            # dates (which fail to dump). Under string keys JSON gives
+            # these back as they went in: no need to read the text back
+            # to compare. NaN and infinities are compared below.
+            try:
+                text = json.dumps(stored, allow_nan=False)
+            except ValueError:
+                pass
+        if text is None:
+            text = json.dumps(stored)
+            # YAML may hold what JSON cannot (dates, non-string keys).
+            if json.loads(text)['data'] != data:
+                return
         os.makedirs(os.path.dirname(cache), exist_ok=True)
         partial = '%s.%d.tmp' % (cache, os.getpid())
         with open(partial, 'w', encoding='utf-8') as handle:

@@ -194,3 +194,31 @@ class StaticLoadingTest(base.BaseTestCase):
         self.assertRaises(inventory_base.InventoryError, self.load,
                           self.write('hosts: [\n'))
         self.assertTrue(gc.isenabled())
+
+    def test_a_string_keyed_document_is_cached_without_reading_it_back(self):
+        path = self.write(yaml.safe_dump(document(), default_flow_style=None))
+        with mock.patch.object(static.json, 'loads',
+                               side_effect=AssertionError('read back')):
+            first = self.load(path)
+        self.assertEqual(1, len(os.listdir(self.cache_dir)))
+        with mock.patch.object(yaml, 'load', side_effect=AssertionError(
+                'YAML parsed again')):
+            self.assertEqual(first, self.load(path))
+
+    def test_what_json_changes_is_still_not_cached(self):
+        # A number key turns into a string in JSON, NaN into a NaN that
+        # is not equal to itself: both read YAML on the next start.
+        for description in ('{1: one}', '.nan', '[{true: x}]'):
+            path = self.write('description: %s\n' % description +
+                              yaml.safe_dump(document(),
+                                             default_flow_style=None))
+            self.assertEqual(30, len(self.load(path).servers))
+            self.assertFalse(os.path.exists(self.cache_dir), description)
+
+    def test_infinity_is_cached(self):
+        path = self.write('description: [.inf, -.inf, 1]\n' +
+                          yaml.safe_dump(document()))
+        first = self.load(path)
+        self.assertEqual(1, len(os.listdir(self.cache_dir)))
+        with mock.patch.object(yaml, 'load', side_effect=AssertionError):
+            self.assertEqual(first, self.load(path))
