@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 import testtools
 import yaml
 
+from valet.inventory import block_yaml
 from valet.inventory import fast_yaml
 
 
@@ -95,6 +96,14 @@ class TestEdgeCases(testtools.TestCase):
                                side_effect=AssertionError('fell back')):
             doc = fast_yaml.load(text)
         self.assertEqual(64, doc['hosts'][19]['vcpus'])
+
+    def test_a_fault_of_the_line_reader_falls_back(self):
+        # A bug in block_yaml (not a GiveUp) must not fail a valid file.
+        text = 'hosts:\n- {name: h0, vcpus: 64}\n'
+        with mock.patch.object(block_yaml, 'read',
+                               side_effect=IndexError('a reader bug')):
+            doc = fast_yaml.load(text)
+        self.assertEqual(yaml.safe_load(text), doc)
 
     def test_timestamp_values(self):
         doc = fast_yaml.load('a: 2002-12-14\nb: 2002-12-14\n')
