@@ -18,6 +18,8 @@ or spacing. What is accepted means the same to every YAML 1.1 reader,
 so the answer is PyYAML safe_load's.
 """
 
+import itertools
+import operator
 import re
 
 from yaml import constructor as yaml_constructor
@@ -66,6 +68,10 @@ _ANCHOR = re.compile(r'&([0-9A-Za-z_-]+)(?: (.+))?')
 _ALIAS = re.compile(r'\*([0-9A-Za-z_-]+)')
 # Printable ASCII and line feeds, without '#' (comments) or tabs.
 _UNHANDLED = re.compile(r'[^\n !-"$-~]')
+# The ASCII characters _UNHANDLED finds: controls (but the line feed),
+# DEL and '#'. A search for each one alone runs at memory speed.
+_UNHANDLED_ASCII = tuple(
+    chr(code) for code in list(range(32)) + [127] if code != 10) + ('#',)
 # libyaml refuses a key over 1024 characters; keep clear of it.
 _MAX_LINE = 1000
 
@@ -90,8 +96,17 @@ class _PlainScalars(dict):
         self.by_first = None
         if None not in implicit and not self.resolver.yaml_path_resolvers:
             self.by_first = implicit
+        self.surely_str = _surely_str(self.by_first)
 
     def __missing__(self, text):
+        # Most distinct texts (ids, names) are plain strings: one regular
+        # expression says so, instead of the check and resolve below.
+        if self.surely_str is not None and self.surely_str.fullmatch(text):
+            self[text] = text
+            return text
+        return self.resolved(text)
+
+    def resolved(self, text):
         # Every plain scalar read passes here once: check it is one.
         if not _BLOCK_PLAIN_RE.fullmatch(text):
             raise GiveUp()
@@ -118,6 +133,49 @@ class _PlainScalars(dict):
         return value
 
 
+def _surely_str(by_first):
+    """A regular expression that fully matches only plain scalars none of
+    the implicit resolvers ``by_first`` (first character -> [(tag,
+    regexp)]) matches: their value is the text itself. None when the
+    resolvers' expressions cannot be combined.
+
+    Each resolver's own expression is tried, as Resolver.resolve does,
+    only on a text whose first character it is registered under.
+    """
+    if by_first is None:
+        return None
+    first_chars = {}        # id(regexp) -> (regexp, its first characters)
+    for first, candidates in by_first.items():
+        for _tag, regexp in candidates:
+            if not isinstance(regexp, re.Pattern) or \
+                    not isinstance(regexp.pattern, str) or \
+                    regexp.flags & ~(re.VERBOSE | re.UNICODE):
+                return None
+            first_chars.setdefault(id(regexp), (regexp, set()))[1].add(first)
+    tried = []
+    for regexp, firsts in first_chars.values():
+        firsts.discard('')      # the empty text is no plain scalar here
+        if not firsts:
+            continue
+        body = regexp.pattern
+        if regexp.flags & re.VERBOSE:
+            body = '(?x:%s)' % body
+        else:
+            body = '(?:%s)' % body
+        tried.append('(?=[%s])%s' % (
+            ''.join(map(re.escape, sorted(firsts))), body))
+    if not tried:
+        return re.compile(_BLOCK_PLAIN)
+    return re.compile('(?!%s)%s' % ('|'.join(tried), _BLOCK_PLAIN))
+
+
+def _has_unhandled(text):
+    """``_UNHANDLED.search(text)`` as a truth value, several times faster
+    on a large text."""
+    return not text.isascii() or any(
+        char in text for char in _UNHANDLED_ASCII)
+
+
 def _unquote(text):
     if text[0] == "'":
         return text[1:-1].replace("''", "'")
@@ -129,7 +187,7 @@ def _unquote(text):
 class _Reader:
 
     def __init__(self, text):
-        if _UNHANDLED.search(text):
+        if _has_unhandled(text):
             raise GiveUp()
         lines = text.split('\n')
         while lines and not lines[-1]:
@@ -137,7 +195,10 @@ class _Reader:
         if not lines or '' in lines or any(map(str.isspace, lines)):
             raise GiveUp()      # blank lines
         self.lines = lines
-        self.indents = [len(line) - len(line.lstrip(' ')) for line in lines]
+        # Each line's indent, worked out in C: its length less its
+        # length without leading spaces.
+        self.indents = list(map(operator.sub, map(len, lines), map(
+            len, map(str.lstrip, lines, itertools.repeat(' ', len(lines))))))
         if max(map(len, lines)) > _MAX_LINE or self.indents[0]:
             raise GiveUp()
         self.plain = _PlainScalars()

@@ -195,7 +195,10 @@ def _write_cache(cache, digest, data, string_keys=False):
             # these back as they went in: no need to read the text back
             # to compare. NaN and infinities are compared below.
             try:
-                text = json.dumps(stored, allow_nan=False)
+                # Nor can they hold a cycle (block_yaml refuses an alias
+                # inside its own anchor): no need to look for one.
+                text = json.dumps(stored, allow_nan=False,
+                                  check_circular=False)
             except ValueError:
                 pass
         if text is None:
@@ -459,52 +462,63 @@ class _Parser:
         snapshot = base.InventorySnapshot(levels=(), flavors=flavors)
         out, seen = [], set()
         # Tens of thousands of servers share a few flavors: each flavor
-        # reference is looked up, and each demand worked out, once.
-        by_ref = {}         # flavor reference -> flavor
+        # reference is looked up, and its demand worked out, once.
+        by_ref = {}         # flavor reference -> (flavor, demand)
         demands = {}        # flavor name -> demand
         placed = datacenter.PlacedServer
+        append, add = out.append, seen.add
         for index, entry in enumerate(servers):
             if not isinstance(entry, dict) or not entry.get('name'):
                 self.fail('servers[%d]' % index, 'each server is a mapping '
                           'with at least a name, host and flavor')
-            name = str(entry['name'])
+            # str() of a str is itself: only other values are converted.
+            name = entry['name']
+            if name.__class__ is not str:
+                name = str(name)
             if not SERVER_KEYS.issuperset(entry):
                 self.known_keys('server %s' % name, entry, SERVER_KEYS)
-            sid = str(entry.get('id') or name)
+            sid = entry.get('id') or name
+            if sid.__class__ is not str:
+                sid = str(sid)
             if sid in seen:
                 self.fail('server %s' % name, 'duplicate server id %s' % sid)
-            seen.add(sid)
+            add(sid)
             host = entry.get('host')
             if host not in hosts:
                 self.fail('server %s: key host' % name,
                           'unknown host %r' % (host,))
+            if host.__class__ is not str:
+                host = str(host)
             ref = entry.get('flavor')
-            flavor = by_ref.get(ref) if isinstance(ref, str) else None
-            if flavor is None:
+            known = by_ref.get(ref) if isinstance(ref, str) else None
+            if known is None:
                 flavor = snapshot.find_flavor(ref)
                 if flavor is None:
                     self.fail('server %s: key flavor' % name, 'unknown '
                               'flavor %r; known flavors are %s' % (
                                   ref, ', '.join(sorted(flavors)) or
                                   '(none)'))
-                if isinstance(ref, str):
-                    by_ref[ref] = flavor
+                demand = None
+            else:
+                flavor, demand = known
             groups = entry.get('groups')
             if groups is not None:
                 try:
                     groups = membership.group_list(groups, 'groups')
                 except membership.MembershipError as exc:
                     self.fail('server %s' % name, exc.message)
-            demand = demands.get(flavor['name'])
             if demand is None:
-                try:
-                    demand = resources.flavor_demand(flavor)
-                except flavor_rule.FlavorError as exc:
-                    self.fail('server %s: key flavor' % name, str(exc))
-                demands[flavor['name']] = demand
-            out.append(placed(
-                id=sid, host=str(host), demand=dict(demand),
-                groups=groups or (),
-                project=entry.get('project'), stack=entry.get('stack'),
-                name=name))
+                demand = demands.get(flavor['name'])
+                if demand is None:
+                    try:
+                        demand = resources.flavor_demand(flavor)
+                    except flavor_rule.FlavorError as exc:
+                        self.fail('server %s: key flavor' % name, str(exc))
+                    demands[flavor['name']] = demand
+                if isinstance(ref, str):
+                    by_ref[ref] = (flavor, demand)
+            # PlacedServer's fields in order: id, host, demand, groups,
+            # project, stack, name.
+            append(placed(sid, host, dict(demand), groups or (),
+                          entry.get('project'), entry.get('stack'), name))
         return out

@@ -192,3 +192,79 @@ class TestStringKeys(testtools.TestCase):
         except block_yaml.GiveUp:
             return
         self.assertEqual(_all_keys_strings(value), string_keys)
+
+
+# Texts near every implicit resolver's: numbers, dates, booleans, nulls,
+# merge and value keys, with the characters that make or break them.
+_NEAR_RESOLVED = st.one_of(
+    st.text(alphabet='0123456789-+._:eExXbBoOaAfF ', min_size=1,
+            max_size=12),
+    st.text(alphabet='yYeEsSnNoOtTrRuUfFaAlLlL~<=.iIN-', min_size=1,
+            max_size=7),
+    st.sampled_from([
+        '2001-12-14', '2001-12-14t21:59:43.10-05:00', '1_000', '0b101',
+        '0o17', '017', '0x1F', '190:20:30', '1e3', '1.0e+3', '.inf', '-.Inf',
+        '.NaN', '~', 'null', 'Null', 'NULL', 'yes', 'No', 'ON', 'off',
+        'true', 'False', '<<', '=', 'old-000001', 'z00-r000-h00',
+        '30547859-ba10-4e1f-9980-d5fe33a8fa8d']),
+    st.text(min_size=1, max_size=10))
+
+
+def _resolved_plainly(text):
+    """The value of ``text`` as a plain scalar, by the general path."""
+    scalars = block_yaml._PlainScalars()
+    try:
+        return scalars.resolved(text)
+    except block_yaml.GiveUp:
+        return GAVE_UP
+
+
+class TestPlainScalarShortcut(testtools.TestCase):
+    """The one-expression shortcut for plain strings (surely_str) agrees
+    with the check and resolver it skips."""
+
+    def test_the_shortcut_is_built(self):
+        self.assertIsNotNone(block_yaml._PlainScalars().surely_str)
+
+    def test_cases(self):
+        surely_str = block_yaml._PlainScalars().surely_str
+        for text in ['abc', 'old-000001', 'z00-r000-h00', 'nothing', 'Yesx',
+                     'e5', 'c4ca4238-a0b9-3382-8dcc-509a6f75849b']:
+            self.assertTrue(surely_str.fullmatch(text), text)
+        for text in ['1', '-1', '1.5', '.inf', 'yes', 'Off', 'null', '~',
+                     '2001-12-14', '0x1F', '1_0', '<<', '=', '- a', 'a:b',
+                     'a ', '#a', '']:
+            self.assertFalse(surely_str.fullmatch(text), text)
+
+    @hypothesis.given(_NEAR_RESOLVED)
+    @hypothesis.settings(max_examples=400)
+    def test_shortcut_only_for_strings_the_resolver_agrees_on(self, text):
+        surely_str = block_yaml._PlainScalars().surely_str
+        if surely_str.fullmatch(text):
+            self.assertEqual(text, _resolved_plainly(text))
+        # And through the cache, shortcut or not, the same answer.
+        scalars = block_yaml._PlainScalars()
+        try:
+            got = scalars[text]
+        except block_yaml.GiveUp:
+            got = GAVE_UP
+        self.assertEqual(repr(_resolved_plainly(text)), repr(got))
+
+    @hypothesis.given(_NEAR_RESOLVED)
+    def test_plain_strings_take_the_shortcut(self, text):
+        # Not only exact: it must also catch what it was made for.
+        if _resolved_plainly(text) == text and text.isascii() and \
+                text[0] not in '-+.0123456789FNOTYfnoty~':
+            self.assertTrue(block_yaml._PlainScalars().surely_str.fullmatch(
+                text), text)
+
+    @hypothesis.given(st.text(max_size=6))
+    def test_unhandled_characters(self, text):
+        self.assertEqual(bool(block_yaml._UNHANDLED.search(text)),
+                         block_yaml._has_unhandled(text))
+
+    def test_unhandled_characters_one_by_one(self):
+        for code in range(0x200):
+            text = 'a: b' + chr(code)
+            self.assertEqual(bool(block_yaml._UNHANDLED.search(text)),
+                             block_yaml._has_unhandled(text), code)

@@ -285,3 +285,43 @@ class StaticInventoryTest(base.BaseTestCase):
 
     def test_invalid_yaml(self):
         self.assertFails('hosts: [\n  - {name: h1', 'not valid YAML')
+
+
+class ServerEntriesTest(base.BaseTestCase):
+    """The server loop's shortcuts (no str() of a str, positional
+    PlacedServer, demand kept per flavor reference) change nothing."""
+
+    def test_placed_server_fields_in_the_order_the_parser_passes(self):
+        import dataclasses
+
+        from valet.engine.model import datacenter
+        self.assertEqual(
+            ['id', 'host', 'demand', 'groups', 'project', 'stack', 'name'],
+            [f.name for f in dataclasses.fields(datacenter.PlacedServer)])
+
+    def test_values_that_are_not_strings_are_converted(self):
+        doc = document(hosts=[host('h1'), host('7')], servers=[
+            {'name': 5, 'host': 'h1', 'flavor': 'm1.small'},
+            {'name': 's6', 'id': 66, 'host': 'h1', 'flavor': '2',
+             'project': 'p', 'stack': 'st', 'groups': ['g1', 'g2']},
+            {'name': 's7', 'host': 'h1', 'flavor': 'm1.small'}])
+        servers = static.parse(doc).servers
+        self.assertEqual(['5', '66', 's7'], [s.id for s in servers])
+        self.assertEqual(['5', 's6', 's7'], [s.name for s in servers])
+        self.assertIs(str, type(servers[0].name))
+        self.assertEqual(('g1', 'g2'), servers[1].groups)
+        self.assertEqual(('p', 'st'), (servers[1].project,
+                                       servers[1].stack))
+        self.assertEqual((), servers[2].groups)
+        self.assertEqual([{resources.VCPU: 1, resources.MEMORY_MB: 2048,
+                           resources.DISK_GB: 20}] * 3,
+                         [s.demand for s in servers])
+        # Each server owns its demand.
+        self.assertIsNot(servers[0].demand, servers[2].demand)
+
+    def test_bad_groups_fail_before_a_cached_flavor_is_used(self):
+        entry = {'name': 's1', 'host': 'h1', 'flavor': 'm1.small'}
+        bad = dict(entry, name='s2', groups=[{'x': 1}])
+        err = self.assertRaises(inventory_base.InventoryError, static.parse,
+                                document(servers=[entry, bad]))
+        self.assertIn('server s2', str(err))
