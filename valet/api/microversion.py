@@ -5,6 +5,7 @@ for the original Valet v1 keep working. ``latest`` asks for the maximum.
 Every response names the version that served it.
 """
 
+import functools
 import re
 
 from valet.api import errors
@@ -107,10 +108,16 @@ def from_headers(headers):
     return version
 
 
+@functools.lru_cache(maxsize=64)
+def _parsed(version):
+    # Callers ask with a few constant strings, on every request.
+    return Version.parse(version)
+
+
 def at_least(environ, version):
     """True when the request asked for ``version`` (a string) or later."""
     served = environ.get(ENVIRON_KEY) or MIN_VERSION
-    return served >= Version.parse(version)
+    return served >= _parsed(version)
 
 
 def response_headers(version):

@@ -27,16 +27,6 @@ DECISION_VERSION = '1.8'
 _DECISION = ('feasible', 'optimal', 'objective', 'moved', 'removed')
 # Shown only when the engine refused (a dry run).
 _REFUSAL = ('explanation', 'proven_infeasible')
-# Parsed once (microversion.at_least parses its argument on every call).
-_DECISION_AT = microversion.Version.parse(DECISION_VERSION)
-_FOR_PROJECT_AT = microversion.Version.parse('1.3')
-
-
-def _at_least(req, version):
-    """``microversion.at_least`` with the version already parsed."""
-    served = req.environ.get(microversion.ENVIRON_KEY) or \
-        microversion.MIN_VERSION
-    return served >= version
 
 
 def not_found(ref):
@@ -86,7 +76,7 @@ def render_decision(decision):
 def render(req, result, status, dry_run=False):
     """``(status, body)`` of a create/update/migrate answer."""
     body = {'plan': render_plan(result)}
-    if _at_least(req, _DECISION_AT):
+    if microversion.at_least(req.environ, DECISION_VERSION):
         body['decision'] = render_decision(result['decision'])
         if dry_run:
             body['dry_run'] = True
@@ -157,9 +147,9 @@ class PlansController(base.Controller):
                                           do_raise=False)
             if not for_others:
                 policy.authorize(ctx, policies.CREATE)     # raises
-        if _at_least(req, _DECISION_AT):
+        if microversion.at_least(req.environ, DECISION_VERSION):
             body = self.body(req, schema.CREATE_DRY_RUN)
-        elif _at_least(req, _FOR_PROJECT_AT):
+        elif microversion.at_least(req.environ, '1.3'):
             body = self.body(req, schema.CREATE_FOR_PROJECT)
         else:
             body = self.body(req, schema.CREATE)
@@ -210,7 +200,8 @@ class PlansController(base.Controller):
         if action == 'migrate':
             return self._migrate(req, ctx, plan_id)
         body = self.body(req, schema.UPDATE_DRY_RUN
-                         if _at_least(req, _DECISION_AT)
+                         if microversion.at_least(req.environ,
+                                                  DECISION_VERSION)
                          else schema.UPDATE)
         plan = self._get(ctx, plan_id, policies.UPDATE)
         resources, groups = resolver.GroupResolver(
