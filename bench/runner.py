@@ -144,37 +144,77 @@ def plan(seed, quick):
 
 
 # ---------------------------------------------------------------- running
-def _timed(fn, inst, reps):
-    """Run ``fn`` ``reps`` times on one model; (outcome, times, dc).
+class _Runs:
+    """One solver's repetitions on one instance: the first outcome, the
+    times and the model (as the decision left it, i.e. unchanged).
 
     The decision must not change the model; that is checked after every
     run, and the model is rebuilt when it did (so later runs and the
-    validation see the state before the decision).
+    validation see the state before the decision). A solver that raises
+    is not run again; ``error`` keeps what it raised.
     """
-    dc = inst.make_dc()
-    times, first, mutated = [], None, False
-    for _ in range(reps):
+
+    def __init__(self, fn, inst):
+        self.fn, self.inst = fn, inst
+        self.dc = inst.make_dc()
+        self.times, self.first = [], None
+        self.mutated = False
+        self.error = None
+
+    def once(self):
+        if self.error is not None:
+            return
+        dc, request = self.dc, self.inst.request
         before = dc.generation
-        start = time.perf_counter()
-        outcome = fn(dc, inst.request)
-        times.append((time.perf_counter() - start) * 1000.0)
-        if first is None:
-            first = outcome
-        elif outcome.assignment != first.assignment:
+        try:
+            start = time.perf_counter()
+            outcome = self.fn(dc, request)
+            self.times.append((time.perf_counter() - start) * 1000.0)
+        except Exception as exc:    # reported with the records
+            self.error = exc
+            return
+        if self.first is None:
+            self.first = outcome
+        elif outcome.assignment != self.first.assignment:
             # The contract wants the same placement for the same input.
-            first.note = (first.note + ' non-deterministic').strip()
+            self.first.note = (self.first.note + ' non-deterministic').strip()
         if dc.generation != before:
-            mutated = True
-            dc = inst.make_dc()
-    if mutated:
-        first.note = (first.note + ' model-mutated').strip()
-    return first, times, dc
+            self.mutated = True
+            self.dc = self.inst.make_dc()
+
+    def outcome(self):
+        if self.mutated:
+            self.first.note = (self.first.note + ' model-mutated').strip()
+        return self.first
 
 
-def run_one(inst, solver, fn, reps):
-    if solver == 'exact':
-        reps = 1            # a time-limited search: one run says enough
-    outcome, times, dc = _timed(fn, inst, reps)
+def time_side_by_side(inst, table, reps):
+    """{solver: _Runs} of every solver of ``table`` on ``inst``.
+
+    The repetitions take turns (valet, greedy, original, valet, ...)
+    rather than one solver's all before the next's: a shared machine's
+    speed drifts over seconds (other processes, the CPU's clock), and
+    taking turns lets each solver's median meet the same drift. The exact
+    model, a time-limited search, runs once, after the others.
+    """
+    runs = {solver: _Runs(fn, inst) for solver, fn in table}
+    for _ in range(reps):
+        for solver, _fn in table:
+            if solver != 'exact':
+                runs[solver].once()
+    if 'exact' in runs:
+        runs['exact'].once()
+    return runs
+
+
+def record_of(inst, solver, runs):
+    """(record, note) of one solver's runs on ``inst``."""
+    if runs.error is not None:
+        record = dict.fromkeys(KEYS)
+        record.update(instance=inst.name, hosts=inst.hosts,
+                      servers=inst.servers, solver=solver, feasible=False)
+        return record, 'error: %r' % runs.error
+    outcome, times, dc = runs.outcome(), runs.times, runs.dc
     feasible = outcome.assignment is not None
     violations = None
     if feasible and _validate is not None:
@@ -491,9 +531,11 @@ def main(argv=None):
         if prefixes and not inst.name.startswith(prefixes):
             continue
         kinds[inst.name] = inst.kind
-        for solver, fn in solvers_for(inst, exact_fn):
+        table = solvers_for(inst, exact_fn)
+        runs = time_side_by_side(inst, table, reps)
+        for solver, _fn in table:
             try:
-                record, note = run_one(inst, solver, fn, reps)
+                record, note = record_of(inst, solver, runs[solver])
             except Exception as exc:    # report it, keep benchmarking
                 record = dict.fromkeys(KEYS)
                 record.update(instance=inst.name, hosts=inst.hosts,

@@ -262,3 +262,34 @@ class TestSpeedSummary(unittest.TestCase):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+class SideBySideTimingTest(unittest.TestCase):
+    """The solvers' repetitions take turns; exact runs once, last; a
+    solver that raises is dropped without stopping the others."""
+
+    def test_turns_exact_once_and_errors_kept_apart(self):
+        inst = gen.hard_instances()[0]
+        calls = []
+
+        def solver(name, fails_at=None):
+            def run(dc, request):
+                calls.append(name)
+                if fails_at is not None and calls.count(name) == fails_at:
+                    raise RuntimeError('%s failed' % name)
+                return runner.Outcome({})
+            return run
+
+        table = [('valet', solver('valet')),
+                 ('greedy', solver('greedy', fails_at=2)),
+                 ('original', solver('original')),
+                 ('exact', solver('exact'))]
+        runs = runner.time_side_by_side(inst, table, 3)
+        self.assertEqual(['valet', 'greedy', 'original', 'valet', 'greedy',
+                          'original', 'valet', 'original', 'exact'], calls)
+        self.assertEqual([3, 1, 3, 1], [len(runs[n].times) for n, _ in
+                                        table])
+        self.assertIsInstance(runs['greedy'].error, RuntimeError)
+        record, note = runner.record_of(inst, 'greedy', runs['greedy'])
+        self.assertFalse(record['feasible'])
+        self.assertIn('greedy failed', note)
