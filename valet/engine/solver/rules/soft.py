@@ -42,11 +42,12 @@ class Soft(base.Constraint):
 
     def final_violations(self, problem, slots):
         """Violations once request server ``i`` runs on ``slots[i]``."""
-        counts = self.placed.copy()
+        # (Counted in a list: numpy's per-item indexing costs more.)
+        counts = self.placed.tolist()
         dom = problem.domain[self.level]
-        for i in self.members:
-            counts[dom[slots[i]]] += 1
-        return self.violations(counts)
+        for d in dom.take([slots[i] for i in self.members]).tolist():
+            counts[d] += 1
+        return self.violations(np.array(counts, dtype=np.int64))
 
     def reachable(self, problem):
         """Per domain, the new members with a host there they may use

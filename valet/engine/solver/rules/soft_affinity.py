@@ -71,10 +71,13 @@ class SoftAffinity(soft.Soft):
                     ] if apart else [0] * len(units)
             plain = all(len(u) == 1 for u in units) and not apart
             # (sizes as floats: the same order, without numpy's per-item
-            # indexing.)
-            sizes = problem.size.tolist()
-            by_size = sorted(self.members, key=lambda m: (sizes[m], m))
-            left = np.array([len(u) for u in units], dtype=float)
+            # indexing; only the plain projection reads it.)
+            by_size = None
+            if plain:
+                sizes = problem.size.tolist()
+                by_size = sorted(self.members, key=lambda m: (sizes[m], m))
+            # (Counts as floats, in a list: rank reads them one by one.)
+            left = [float(len(u)) for u in units]
             demand, size = self.unit_sums(problem)
             found = self._start = (unit_of, bits, plain, by_size, left,
                                    demand, size)
@@ -155,8 +158,8 @@ class _Tracker(soft.Tracker):
         # values rank read through tolist, without numpy's per-item cost
         # in apply and undo).
         left, demand, size = start[4:]
-        self.left = left.tolist()
-        self.left_demand = demand.copy()
+        self.left = list(left)
+        self.left_demand = demand.copy(order="F")
         self.left_size = size.tolist()
         # Per unit of several members its row of left_demand (views,
         # changed in place), None for a unit of one: its demand and size
@@ -170,6 +173,14 @@ class _Tracker(soft.Tracker):
                              for k, n in enumerate(self.left)]
         self._sizes = search.p.size.tolist()
         self._units = range(len(self.left))
+        # Every unit in rank's order (see _by_ratio), worked out when
+        # first asked and again after a unit of several members changes.
+        self._order = None
+        # Whether every unit has one member: the members the first j
+        # units of a ranking hold are then j (_ramp, as floats).
+        self._ones = len(self.left) == len(rule.members)
+        self._ramp = None
+        self._both = None
 
     def rank(self, i):
         """Per host, how many members the best domain falls short of the
@@ -185,14 +196,20 @@ class _Tracker(soft.Tracker):
         # as they are, i's own unit left out).
         counts = self.left
         own = counts[mine]
-        sizes = self.left_size
-        # Fewest resources per member first (ties: unit order).
-        order = sorted([k for k in self._units if counts[k] and k != mine],
-                       key=lambda k: sizes[k] / counts[k])
-        away = self._kept(order, 0)
-        # Without diversity sets of its own, i's unit keeps what any does.
-        near = self._kept(order, self.bits[mine]) if self.bits[mine] else (
-            away)
+        # Fewest resources per member first (ties: unit order): the units
+        # with members left, in the order kept for every unit.
+        order = self._order
+        if order is None:
+            order = self._order = self._by_ratio()
+        order = [k for k in order if counts[k] and k != mine]
+        if self.any_bits:
+            away = self._kept(order, 0)
+            # Without diversity sets of its own, i's unit keeps what any
+            # does.
+            mine_bits = self.bits[mine]
+            near = self._kept(order, mine_bits) if mine_bits else away
+        else:
+            away = near = order
         both, free, inside = self._rows()
         np.subtract(free, self.left_demand[mine], out=inside)
         fits = _ALL(inside >= -soft.EPS, axis=1)
@@ -207,9 +224,12 @@ class _Tracker(soft.Tracker):
         # Per row of ``free``: per domain, or per host at the host level.
         count = (self.count if self.rule.level or self.per_host
                  else self.count.take(self.domains))
-        ends_away = count + away
+        # (Whole numbers as floats from here on: every sum and product
+        # exact, in place on this call's own arrays.)
+        ends_away = away
+        ends_away += count
         # The members i's domain may end with where i's unit fits, 0
-        # elsewhere (a product: the same floats as a where), in place.
+        # elsewhere (a product: the same floats as a where).
         here += own
         here *= fits
         here += count
@@ -222,9 +242,19 @@ class _Tracker(soft.Tracker):
         value[top] = max(top_here, _MAX(ends_away))
         if self.rule.level:
             value = value.take(self.domains)
-        out = _MAX(value) - value
-        out *= self.weight
+        out = np.subtract(_MAX(value), value, out=value)
+        if self.weight != 1:
+            out *= self.weight
         return out
+
+    def _by_ratio(self):
+        """Every unit, fewest resources per member first (ties: unit
+        order). A unit of one member keeps its ratio (its size over 1)
+        placed or not, and a change to a unit of several drops this
+        order (apply, undo): filtered to the units with members left, it
+        is their order as sorted now."""
+        counts, sizes = self.left, self.left_size
+        return sorted(self._units, key=lambda k: sizes[k] / (counts[k] or 1))
 
     def _plain_rank(self):
         """Per host, the members its domain falls short of the domain that
@@ -274,22 +304,31 @@ class _Tracker(soft.Tracker):
             return free
         return into @ free if self.rule.level else free * into
 
+    def _room_into(self, out):
+        """``_room(self.domains)`` written into ``out``: in place where
+        it is the free room as it is or masked (host level)."""
+        into = self._into
+        if into is True:
+            np.maximum(self.search.free, 0, out=out)
+        elif self.rule.level:
+            out[...] = self._room(self.domains)
+        else:
+            np.maximum(self.search.free, 0, out=out)
+            out *= into
+
     def _rows(self):
         """The room (as ``_room``) and the room left once i's unit is in
         (filled by rank), one above the other in one matrix kept for the
         tracker's life: fitting units into both is then one step, with
         no new matrix per ranking."""
-        found = self.__dict__.get('_both')
+        found = self._both
         if found is None:
             room = self._room(self.domains)
             nrow = len(room)
+            # Column by column in memory: _fit reads the columns.
             both = np.empty((2 * nrow, room.shape[1]))
             found = self._both = (both, both[:nrow], both[nrow:])
-        both, free, inside = found
-        if self._into is True:
-            np.maximum(self.search.free, 0, out=free)
-        else:
-            free[...] = self._room(self.domains)
+        self._room_into(found[1])
         return found
 
     def _kept(self, order, taken):
@@ -311,13 +350,22 @@ class _Tracker(soft.Tracker):
         in that order."""
         if not kept:
             return np.zeros(len(free))
-        cum = _ACC(self.left_demand.take(kept, 0), axis=0)
+        # Per resource class (a row) the units' running sums, less the
+        # slack: the sums of the rows taken, class by class.
+        cum = _ACC(self.left_demand.T.take(kept, 1), axis=1)
         cum -= soft.EPS
+        fit = _fits_by_class(cum, free, len(kept))
+        if self._ones:
+            # One member per unit: j units hold j members.
+            ramp = self._ramp
+            if ramp is None:
+                ramp = self._ramp = np.arange(len(counts) + 1, dtype=float)
+            return ramp.take(fit)
         sizes, total = [0.0], 0.0
         for k in kept:
             total += counts[k]
             sizes.append(total)
-        return np.array(sizes).take(soft.fits(cum, free, len(kept)))
+        return np.array(sizes).take(fit)
 
     def added(self, d):
         return 0 if self.count[d] >= self.top else 1
@@ -347,6 +395,7 @@ class _Tracker(soft.Tracker):
             if row is not None:
                 row -= self.search.demand_rows[i]
                 self.left_size[k] -= self._sizes[i]
+                self._order = None
         # soft.Tracker.apply with the domain's count read once.
         top, count = self.top, self.count
         d = self.host_domain[h]
@@ -371,11 +420,26 @@ class _Tracker(soft.Tracker):
             if row is not None:
                 row += self.search.demand_rows[i]
                 self.left_size[k] += self._sizes[i]
+                self._order = None
 
     def adds(self, i):
         if self.per_host:
             return self.count < self.top
         return self.count.take(self.domains) < self.top
+
+
+def _fits_by_class(cum, free, most):
+    """:func:`soft.fits` with the running sums one resource class a row
+    (``cum``, contiguous as ``free``'s columns): per row of ``free``, how
+    many units it holds in every class (at most ``most``)."""
+    if not len(cum):
+        return np.full(len(free), most)
+    columns = zip(cum, free.T)
+    amounts, room = next(columns)
+    fit = amounts.searchsorted(room, side='right')
+    for amounts, room in columns:
+        np.minimum(fit, amounts.searchsorted(room, side='right'), out=fit)
+    return fit
 
 
 def structure(problem, rule):
