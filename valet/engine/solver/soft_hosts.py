@@ -22,6 +22,13 @@ import numpy as np
 from valet.engine.solver.rules.base import EPS
 from valet.objects import group_kinds
 
+# The reductions .any(), .all(), .max() and .sum() run, without their
+# Python wrappers (a decision asks a few dozen of them on small arrays).
+_ANY = np.logical_or.reduce
+_ALL = np.logical_and.reduce
+_MAX = np.maximum.reduce
+_SUM = np.add.reduce
+
 
 def at_soft_root(problem, rules, soft_root, enough=None):
     """New hosts every placement with ``soft_root`` weighted violations
@@ -40,17 +47,17 @@ def at_soft_root(problem, rules, soft_root, enough=None):
         left = soft_root - (everyone - mine)
         if left < 0:
             return 0
-        need = int(rule.placed.sum()) + len(rule.members) - (
+        need = int(_SUM(rule.placed)) + len(rule.members) - (
             left // rule.weight)
         if need <= 0:
             continue
         hosts = (rule.most(p) >= need) & p.usable
-        if not hosts.any():
+        if not _ANY(hosts):
             continue
         if running is None:
             running = p.usable & (p.base_count > 0)
             room = np.maximum(p.free, 0)
-        if not (hosts & running).any():
+        if not _ANY(hosts & running):
             group = _Opened(p, rule, need, hosts, room)
             if all(group.apart(other) for other in opened):
                 opened.append(group)
@@ -58,7 +65,7 @@ def at_soft_root(problem, rules, soft_root, enough=None):
         return 0
     if len(opened) > 1:
         separate(opened)
-    if not all(group.hosts.any() for group in opened):
+    if not all(_ANY(group.hosts) for group in opened):
         return len(p.servers)
     if enough is not None and len(opened) >= enough:
         return min(len(p.servers), len(opened))
@@ -77,7 +84,7 @@ def separate(opened):
             if np.count_nonzero(group.hosts) != 1:
                 continue
             for other in opened:
-                if other is not group and (other.hosts & group.hosts).any():
+                if other is not group and _ANY(other.hosts & group.hosts):
                     other.hosts = other.hosts & ~group.hosts
                     taken = True
 
@@ -93,9 +100,11 @@ class _Opened:
         self.room = room
         # Per resource class, the members' demands smallest first and
         # their running sums (a row of zeros first).
-        self.demand = np.sort(problem.demand[list(rule.members)], axis=0)
+        # (The rows taken are a copy: sorted in place, as np.sort does.)
+        self.demand = problem.demand[list(rule.members)]
+        self.demand.sort(axis=0)
         self.sums = np.zeros((len(self.demand) + 1, self.demand.shape[1]))
-        np.cumsum(self.demand, axis=0, out=self.sums[1:])
+        np.add.accumulate(self.demand, axis=0, out=self.sums[1:])
 
     def apart(self, other):
         """Whether no host holds the two groups' members together."""
@@ -104,13 +113,13 @@ class _Opened:
         # Together: at least both groups' smallest members.
         least = self.sums[self.need] + other.sums[other.need]
         shared = self.hosts & other.hosts
-        return not (least <= self.room[shared] + EPS).all(axis=1).any()
+        return not _ANY(_ALL(least <= self.room[shared] + EPS, axis=1))
 
     def settle(self):
         """Read once its hosts are final: per resource class the room of
         the roomiest (it holds the most), the sorted demands and their
         running sums, as lists (a handful of entries each)."""
-        self.top = self.room[self.hosts].max(axis=0).tolist()
+        self.top = _MAX(self.room[self.hosts], axis=0).tolist()
         self.columns = self.demand.T.tolist()
         self.column_sums = self.sums.T.tolist()
 
@@ -142,20 +151,21 @@ def _beyond(p, opened, running, empty, room, enough=None):
             others &= ~group.hosts
         group.settle()
     # Per resource class the roomiest other.
-    most = (room[others].max(axis=0).tolist() if others.any()
+    most = (_MAX(room[others], axis=0).tolist() if _ANY(others)
             else [0.0] * room.shape[1])
     # Per server and class (all classes at once, sizes repeated: each
     # repeat gives the same count): the servers needing at least that
     # much, and how many of them the running hosts take.
     demand = p.demand
-    ordered = np.sort(demand, axis=0)
+    ordered = demand.copy()
+    ordered.sort(axis=0)
     many = np.empty(demand.shape)
     for c in range(demand.shape[1]):
         many[:, c] = len(demand) - ordered[:, c].searchsorted(
             demand[:, c] - EPS)
     sized = np.where(demand > EPS, demand, np.inf)
-    held = np.floor(room[running][:, None, :] / sized + EPS).sum(axis=0)
-    rows, classes = np.nonzero((many - held > 0) & (demand > EPS))
+    held = _SUM(np.floor(room[running][:, None, :] / sized + EPS), axis=0)
+    rows, classes = ((many - held > 0) & (demand > EPS)).nonzero()
     if not len(rows):
         return 0
     sizes = demand[rows, classes].tolist()

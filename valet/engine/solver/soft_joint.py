@@ -18,8 +18,12 @@ plain lists (numpy's per-call cost is more than its work there).
 
 import math
 
+import numpy as np
+
 from valet.engine.solver.rules import soft
 from valet.objects import group_kinds
+
+_SUM = np.add.reduce
 
 
 def root(problem, rules, enough=None):
@@ -59,8 +63,9 @@ def pair_bound(problem, a, b):
     level) no placement avoids together."""
     most_a = (a.weight * a.most(problem)).tolist()
     most_b = (b.weight * b.most(problem)).tolist()
-    total = (a.weight * (int(a.placed.sum()) + len(a.members))
-             + b.weight * (int(b.placed.sum()) + len(b.members)))
+    # (.sum() without its Python wrapper.)
+    total = (a.weight * (int(_SUM(a.placed)) + len(a.members))
+             + b.weight * (int(_SUM(b.placed)) + len(b.members)))
     kept = _apart(most_a, most_b)
     # The same domain for both: only where it could beat the best apart
     # (the members' worths and demands read once for all of them).

@@ -24,6 +24,12 @@ from valet.engine.solver.rules import base
 from valet.engine.solver.rules.base import EPS
 from valet.objects import group_kinds
 
+# The reductions .any(), .all() and .sum() run, without their Python
+# wrappers (once per rule and decision, on small arrays).
+_ANY = np.logical_or.reduce
+_ALL = np.logical_and.reduce
+_SUM = np.add.reduce
+
 
 class Soft(base.Constraint):
     """A compiled soft group; ``placed`` counts its placed members per
@@ -94,7 +100,7 @@ class Soft(base.Constraint):
             domains = problem.domain_index(self.level)[0]
             found = self._per_host = (
                 len(self.placed) == problem.slots
-                and bool((domains == np.arange(problem.slots)).all()))
+                and bool(_ALL(domains == np.arange(problem.slots))))
         return found
 
     def host_domains(self, problem):
@@ -153,7 +159,7 @@ def domain_room(problem, level):
 
 def _own_domains(dom):
     """Whether host h is in domain h for every host."""
-    return bool((dom == np.arange(len(dom))).all())
+    return bool(_ALL(dom == np.arange(len(dom))))
 
 
 def fits(cum, free, most):
@@ -245,22 +251,22 @@ def _reachable(problem, rule):
     hosts = np.zeros(problem.slots, dtype=bool)
     members = list(rule.members)
     valid = dom >= 0
-    if not members or not valid.any():
+    if not members or not _ANY(valid):
         return reach, hosts
     # Per member the hosts its static filters and free room allow, from
     # the problem's cache (the other soft rules and the counting proofs
     # ask for the same members), then the hosts with a domain taken at
     # once (not member by member).
     masks = base.member_masks(problem, members)
-    if rule.per_host(problem) and valid.all():
+    if rule.per_host(problem) and _ALL(valid):
         return _reachable_hosts(masks)
     ok = np.array(masks)[:, valid]
-    hosts[valid] = ok.any(axis=0)
+    hosts[valid] = _ANY(ok, axis=0)
     # Per member, whether any of a domain's hosts is open to it.
     hit = np.zeros((len(members), ndom), dtype=bool)
     rows, cols = ok.nonzero()
     hit[rows, dom[valid][cols]] = True
-    return hit.sum(axis=0).astype(np.int64), hosts
+    return _SUM(hit, axis=0).astype(np.int64), hosts
 
 
 def _reachable_hosts(masks):

@@ -31,6 +31,7 @@ _ACC = np.add.accumulate
 _MAX = np.maximum.reduce
 _MIN = np.minimum.reduce
 _SUM = np.add.reduce
+_ANY = np.logical_or.reduce
 
 
 class SoftAffinity(soft.Soft):
@@ -115,9 +116,9 @@ class SoftAffinity(soft.Soft):
     def _bound_at(self, most):
         """The violations left once the domain that may end with the most
         members (``most``, per domain) holds them."""
-        total = int(self.placed.sum()) + len(self.members)
+        total = int(_SUM(self.placed)) + len(self.members)
         return max(self.violations(self.placed),
-                   total - int(most.max()) if most.size else 0)
+                   total - int(_MAX(most)) if most.size else 0)
 
     def most(self, problem):
         """Per domain, the most members it can end with (placed ones
@@ -149,7 +150,7 @@ class _Tracker(soft.Tracker):
 
     def __init__(self, rule, search):
         super().__init__(rule, search)
-        self.top = int(self.count.max()) if self.count.size else 0
+        self.top = int(_MAX(self.count)) if self.count.size else 0
         start = rule.start_state(self.p)
         self.unit_of, self.bits, self.plain, self.by_size = start[:4]
         self.any_bits = any(self.bits)
@@ -381,11 +382,11 @@ class _Tracker(soft.Tracker):
         rule, p = self.rule, self.p
         if rule.level or not len(rule.members):
             return 0
-        need = int(rule.placed.sum()) + len(rule.members) - (
+        need = int(_SUM(rule.placed)) + len(rule.members) - (
             rule.lower_bound(p))
         dom = p.domain[rule.level]
         running = dom[(p.base_count > 0) & (dom >= 0)]
-        return 0 if (rule.most(p)[running] >= need).any() else 1
+        return 0 if _ANY(rule.most(p)[running] >= need) else 1
 
     def apply(self, i, h):
         if not self.plain:

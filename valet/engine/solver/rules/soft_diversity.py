@@ -14,6 +14,8 @@ from valet.engine.solver.rules import soft
 from valet.objects import group_kinds
 
 KIND = group_kinds.SOFT_DIVERSITY
+# .sum() without its Python wrapper.
+_SUM = np.add.reduce
 
 
 class SoftDiversity(soft.Soft):
@@ -23,7 +25,7 @@ class SoftDiversity(soft.Soft):
         return _Tracker(self, search)
 
     def violations(self, counts):
-        return int(counts.sum() - np.count_nonzero(counts))
+        return int(_SUM(counts) - np.count_nonzero(counts))
 
     def lower_bound(self, problem, enough=None):
         """The bound, worked out once (each search of the problem asks;
@@ -38,7 +40,7 @@ class SoftDiversity(soft.Soft):
         # Members beyond the domains they can use at all share one, and
         # so do members a hard affinity group at this level or below
         # keeps together: new members occupy at most one domain per unit.
-        total = int(self.placed.sum()) + len(self.members)
+        total = int(_SUM(self.placed)) + len(self.members)
         usable = np.count_nonzero(self.placed + self.reachable(problem))
         units = np.count_nonzero(self.placed) + _units(problem, self)
         return max(self.violations(self.placed),
@@ -86,7 +88,7 @@ class _Tracker(soft.Tracker):
         rule, p = self.rule, self.p
         if not len(rule.members):
             return 0
-        total = int(rule.placed.sum()) + len(rule.members)
+        total = int(_SUM(rule.placed)) + len(rule.members)
         domains = total - rule.lower_bound(p) - np.count_nonzero(
             rule.placed)
         dom = p.domain[rule.level]
