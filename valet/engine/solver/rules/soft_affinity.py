@@ -72,13 +72,10 @@ class SoftAffinity(soft.Soft):
                     ] if apart else [0] * len(units)
             plain = all(len(u) == 1 for u in units) and not apart
             # (sizes as floats: the same order, without numpy's per-item
-            # indexing; only the plain projection reads it.)
-            by_size = None
-            if plain:
-                sizes = problem.size.tolist()
-                by_size = sorted(self.members, key=lambda m: (sizes[m], m))
-            # (Counts as floats, in a list: rank reads them one by one.)
-            left = [float(len(u)) for u in units]
+            # indexing.)
+            sizes = problem.size.tolist()
+            by_size = sorted(self.members, key=lambda m: (sizes[m], m))
+            left = np.array([len(u) for u in units], dtype=float)
             demand, size = self.unit_sums(problem)
             found = self._start = (unit_of, bits, plain, by_size, left,
                                    demand, size)
@@ -159,7 +156,7 @@ class _Tracker(soft.Tracker):
         # values rank read through tolist, without numpy's per-item cost
         # in apply and undo).
         left, demand, size = start[4:]
-        self.left = list(left)
+        self.left = left.tolist()
         self.left_demand = demand.copy(order="F")
         self.left_size = size.tolist()
         # Per unit of several members its row of left_demand (views,
