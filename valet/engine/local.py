@@ -9,7 +9,10 @@ RPC:
 
 - arguments, context and answers cross as JSON (the way the RPC drivers
   serialise them), so neither side shares objects with the other; plain
-  data is copied as that trip would leave it, without the text;
+  data is copied as that trip would leave it, without the text. A plan
+  decision's answer (``valet.engine.planning.result``) is built for the
+  call alone and already in that state (new containers, JSON's types):
+  it is handed over as it is, a copy would be the same data again;
 - an error the engine raises (a ``valet.common.exception`` class) comes
   back as a fresh instance of the same class, rebuilt from its message,
   ``code`` and ``details`` as oslo.messaging rebuilds it; any other error
@@ -33,6 +36,10 @@ from valet.engine import rpcapi
 # takes the lock itself only to decide.
 UNLOCKED = frozenset({'ping', 'reserve_stack_server',
                       'placement_reserve_stack_server'})
+
+
+# Endpoint methods that answer a ``planning.result`` (see its docstring).
+FRESH_ANSWERS = frozenset({'plan_create', 'plan_update', 'plan_migrate'})
 
 
 class _NotPlain(Exception):
@@ -112,7 +119,7 @@ class LocalEngineAPI(rpcapi.EngineAPI):
         finally:
             if lock is not None:
                 lock.release()
-        return _wire(result)
+        return result if method in FRESH_ANSWERS else _wire(result)
 
     def close(self):
         """Nothing to release; the engine service stops on its own."""

@@ -371,19 +371,28 @@ def from_plan(resources):
         if not isinstance(resource, dict) or \
                 resource.get('type') != SERVER_TYPE:
             continue
-        # server_metadata_refs' common case, without its calls.
-        properties = resource.get('properties')
-        refs = _common_refs(properties.get('metadata')) if type(
-            properties) is dict else None
-        if refs is None:
-            refs = server_metadata_refs(orch_id, resource)
-        more = assigned.get(orch_id) if assigned else None
-        if more:
-            refs = _unique(refs + more)
-        # Without assignments: unique already (server_metadata_refs).
+        refs = server_refs(orch_id, resource, assigned)
         if refs:
             out[orch_id] = refs
     return out
+
+
+def server_refs(orch_id, resource, assigned):
+    """The group references of one server resource of a plan (a tuple,
+    without repeats): its metadata's, then those ``assigned`` to it
+    (``from_assignments`` of the plan). ``from_plan`` for one server,
+    for a caller that reads a plan's servers one by one anyway."""
+    # server_metadata_refs' common case, without its calls.
+    properties = resource.get('properties')
+    refs = _common_refs(properties.get('metadata')) if type(
+        properties) is dict else None
+    if refs is None:
+        refs = server_metadata_refs(orch_id, resource)
+    more = assigned.get(orch_id) if assigned else None
+    if more:
+        refs = _unique(refs + more)
+    # Without assignments: unique already (server_metadata_refs).
+    return refs
 
 
 def resolve(resources, require, find):
