@@ -348,8 +348,17 @@ def _with_groups(resource, names):
     names) in ``properties.metadata.valet``, the form the engine reads once
     group references are resolved; its other metadata stays. Only the
     levels it changes (resource, properties, metadata) are new: the rest is
-    the caller's."""
+    the caller's. A resource in that form already (its servers named
+    their groups by name, the usual) is the caller's own, unchanged."""
     properties = resource.get('properties')
+    if type(properties) is dict:
+        metadata = properties.get('metadata')
+        if type(metadata) is dict and LIST_KEY not in metadata:
+            value = metadata.get(METADATA_KEY)
+            if type(value) is dict and len(value) == 1:
+                listed = value.get('groups')
+                if type(listed) is list and listed == list(names):
+                    return resource
     properties = dict(properties) if isinstance(properties, dict) else {}
     metadata = properties.get('metadata')
     metadata = dict(metadata) if isinstance(metadata, dict) else {}
