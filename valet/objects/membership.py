@@ -410,10 +410,11 @@ def resolve(resources, require, find):
     ``properties.metadata.valet``, and ``{name: definition}`` of those
     groups and of every group they are nested in.
 
-    ``resources`` is not changed. Only the servers that name a group are
-    copied (as deep as their metadata); every other resource is the
-    caller's own object, shared: callers remove entries from the mapping,
-    or send it on, but change no resource in it.
+    ``resources`` is not changed. Only the servers whose metadata does not
+    list their groups by name already are copied (as deep as their
+    metadata); every other resource is the caller's own object, shared:
+    callers remove entries from the mapping, or send it on, but change no
+    resource in it.
 
     ``require(ref, orchestration id, resource)`` gives the stored group a
     server names, or raises the caller's error (not found, not a member);
