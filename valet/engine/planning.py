@@ -116,6 +116,15 @@ def placement_data(placement):
         data = attrs.copy()
         for name in _INTERNAL:
             data.pop(name, None)
+        metadata = data.get('metadata')
+        if type(metadata) is dict:
+            # The usual field types, checked in C (the metadata's place
+            # held by None meanwhile): only the metadata needs a copy.
+            data['metadata'] = None
+            if _PLAIN.issuperset(map(type, data.values())):
+                data['metadata'] = plain(metadata) if metadata else {}
+                return data
+            data['metadata'] = metadata
     else:
         data = {name: getattr(placement, name)
                 for name in _fields(cls, _INTERNAL)}
