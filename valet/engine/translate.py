@@ -248,7 +248,7 @@ def build_server(orch_id, resource, flavors, refs, locations=None,
     flavor's extra specs name; ``memo`` (a ``_FlavorMemo``) keeps the
     flavors of one translation."""
     properties = resource.get('properties') or {}
-    if type(properties) is not dict and not isinstance(properties, dict):
+    if not isinstance(properties, dict):
         raise _bad('resource %s: properties must be a mapping' % orch_id,
                    'valet.plan.bad_resource', resource=orch_id)
     name = resource.get('name') or properties.get('name') or orch_id
