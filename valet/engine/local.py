@@ -9,7 +9,12 @@ RPC:
 
 - arguments, context and answers cross as JSON (the way the RPC drivers
   serialise them), so neither side shares objects with the other; plain
-  data is copied as that trip would leave it, without the text;
+  data is copied as that trip would leave it, without the text. A plan
+  decision's answer (``valet.engine.planning.result``) is built for the
+  call alone and already in that state (new containers, JSON's types):
+  it is handed over as it is, a copy would be the same data again. An
+  argument the caller wraps in ``HandedOver`` is passed on the same way,
+  only its top level made a plain dict (see there);
 - an error the engine raises (a ``valet.common.exception`` class) comes
   back as a fresh instance of the same class, rebuilt from its message,
   ``code`` and ``details`` as oslo.messaging rebuilds it; any other error
@@ -33,6 +38,19 @@ from valet.engine import rpcapi
 # takes the lock itself only to decide.
 UNLOCKED = frozenset({'ping', 'reserve_stack_server',
                       'placement_reserve_stack_server'})
+
+
+# Endpoint methods that answer a ``planning.result`` (see its docstring).
+FRESH_ANSWERS = frozenset({'plan_create', 'plan_update', 'plan_migrate'})
+
+
+class HandedOver(dict):
+    """An argument (a mapping) built for one engine call, of JSON's own
+    types (a decoded JSON body, and values built for the call), that its
+    caller neither reads nor changes afterwards: the local client passes
+    it on without a copy of its own, as nothing could tell the copy from
+    it (the engine changes no argument either). Over RPC it is any dict.
+    """
 
 
 class _NotPlain(Exception):
@@ -93,7 +111,9 @@ class LocalEngineAPI(rpcapi.EngineAPI):
     def _call(self, ctxt, method, version=None, **kwargs):
         # The endpoint is this process's: it serves every version.
         func = getattr(self.endpoint, method)
-        ctxt, kwargs = _wire(ctxt), _wire(kwargs)
+        ctxt = _wire(ctxt)
+        kwargs = {name: dict(value) if type(value) is HandedOver
+                  else _wire(value) for name, value in kwargs.items()}
         lock = None if method in UNLOCKED else self.endpoint.lock
         # The endpoint's lock is re-entrant: taken here with a timeout, the
         # method takes it again at once.
@@ -112,7 +132,7 @@ class LocalEngineAPI(rpcapi.EngineAPI):
         finally:
             if lock is not None:
                 lock.release()
-        return _wire(result)
+        return result if method in FRESH_ANSWERS else _wire(result)
 
     def close(self):
         """Nothing to release; the engine service stops on its own."""

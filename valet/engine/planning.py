@@ -62,10 +62,15 @@ def plain(value):
     if kind in _PLAIN:
         return value
     if kind is dict:
-        if all(type(key) is str for key in value):
-            return {key: plain(item) for key, item in value.items()}
-    elif kind is list or kind is tuple:
-        return [plain(item) for item in value]
+        out = {}
+        for key, item in value.items():
+            if type(key) is not str:
+                return jsonable(value)
+            out[key] = item if type(item) in _PLAIN else plain(item)
+        return out
+    if kind is list or kind is tuple:
+        return [item if type(item) in _PLAIN else plain(item)
+                for item in value]
     return jsonable(value)
 
 
@@ -101,8 +106,7 @@ def _fields(cls, left_out):
 
 
 def placement_data(placement):
-    # Shallow: RPC serialises the answer and the local client copies it
-    # as JSON, so a deep copy here would be paid twice.
+    """A placement's fields but ``spec``, a copy of its own (``result``)."""
     cls = type(placement)
     attrs = placement.__dict__
     if tuple(attrs) == _fields(cls, ()):
@@ -112,22 +116,41 @@ def placement_data(placement):
         data = attrs.copy()
         for name in _INTERNAL:
             data.pop(name, None)
-        return data
-    return {name: getattr(placement, name)
-            for name in _fields(cls, _INTERNAL)}
+        metadata = data.get('metadata')
+        if type(metadata) is dict:
+            # The usual field types, checked in C (the metadata's place
+            # held by None meanwhile): only the metadata needs a copy.
+            data['metadata'] = None
+            if _PLAIN.issuperset(map(type, data.values())):
+                data['metadata'] = plain(metadata) if metadata else {}
+                return data
+            data['metadata'] = metadata
+    else:
+        data = {name: getattr(placement, name)
+                for name in _fields(cls, _INTERNAL)}
+    for name, value in data.items():
+        if type(value) not in _PLAIN:
+            # The metadata (a mapping), or a field of another type.
+            data[name] = plain(value)
+    return data
 
 
 def result(plan, placements, decision, dry_run=False, removed=()):
     """``{"plan", "placements", "decision", "dry_run", "removed"}``:
     the plan's fields, its placements' fields (a list), the decision and
-    the ids of the placements an update dropped."""
-    # A plan's fields are all scalars: a shallow copy is a whole one.
-    return {'plan': {name: getattr(plan, name)
+    the ids of the placements an update dropped.
+
+    The answer is as a trip through JSON would leave it, and shares
+    nothing: every container in it is new, every other value of JSON's
+    own types (``plain``). The local engine client
+    (``valet.engine.local``) hands it over without a copy of its own.
+    """
+    return {'plan': {name: plain(getattr(plan, name))
                      for name in _fields(type(plan), ())},
             'placements': [placement_data(p) for p in placements],
             'decision': decision_data(decision),
             'dry_run': bool(dry_run),
-            'removed': list(removed)}
+            'removed': [plain(r) for r in removed]}
 
 
 def v1_plan(data):

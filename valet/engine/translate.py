@@ -228,7 +228,8 @@ class _FlavorMemo:
     first server naming a bad flavor raises, and ends the translation."""
 
     def __init__(self):
-        self.flavors, self.groups = {}, {}
+        # key -> (flavor, demand, extra specs, stored groups it names).
+        self.flavors = {}
         # (flavor key, group names, zone) -> the spec those servers share.
         self.specs = {}
 
@@ -256,36 +257,33 @@ def build_server(orch_id, resource, flavors, refs, locations=None,
         raise _bad('resource %s (%s) names no flavor; set properties.flavor '
                    'to a flavor name or id' % (name, orch_id),
                    'valet.plan.unknown_flavor', resource=orch_id)
+    zone = properties.get('availability_zone') or None
     # _FlavorMemo.key, inline: this runs for every server of a plan.
     key = None if memo is None or isinstance(ref, (dict, list)) else (
         type(ref), ref)
     known = memo.flavors.get(key) if key is not None else None
     if known is None:
-        known = _server_flavor(orch_id, name, ref, flavors)
-        if key is not None:
-            memo.flavors[key] = known
-    flavor, demand, extra_specs = known
-    zone = properties.get('availability_zone') or None
-    if zone is not None and not isinstance(zone, str):
-        raise _bad('resource %s (%s): properties.availability_zone must be '
-                   'a zone name, not %s'
-                   % (name, orch_id, type(zone).__name__),
-                   'valet.plan.bad_resource', resource=orch_id)
-    from_flavor = memo.groups.get(key) if key is not None else None
-    if from_flavor is None:
+        # Its flavor, then its zone, then its flavor's groups: the first
+        # error is the one answered.
+        flavor, demand, extra_specs = _server_flavor(orch_id, name, ref,
+                                                     flavors)
+        _check_zone(zone, name, orch_id)
         from_flavor = _flavor_groups(flavor, ref, name, orch_id, records,
                                      project)
         if key is not None:
-            memo.groups[key] = from_flavor
+            memo.flavors[key] = (flavor, demand, extra_specs, from_flavor)
+    else:
+        flavor, demand, extra_specs, from_flavor = known
+        if zone is not None and type(zone) is not str:
+            _check_zone(zone, name, orch_id)
     if from_flavor:
         refs = list(refs) + [g.name for g in from_flavor]
     # One name or none (the usual) has no repeats to drop.
     names = tuple(refs) if len(refs) < 2 else tuple(dict.fromkeys(refs))
     # Every server its own dicts, as if its flavor were read for it alone.
     server = request_mod.ServerRequest(
-        id=orch_id, demand=dict(demand), name=str(name), groups=names,
-        availability_zone=zone, extra_specs=dict(extra_specs),
-        candidate_hosts=frozenset(locations) if locations else None)
+        orch_id, dict(demand), str(name), names, zone, dict(extra_specs),
+        frozenset(locations) if locations else None)
     if key is None:
         spec = _spec(server.demand, names, zone, server.extra_specs, flavor,
                      ref)
@@ -299,6 +297,14 @@ def build_server(orch_id, resource, flavors, refs, locations=None,
             spec = memo.specs[key, names, zone] = _spec(
                 dict(demand), names, zone, dict(extra_specs), flavor, ref)
     return server, spec, from_flavor
+
+
+def _check_zone(zone, name, orch_id):
+    if zone is not None and not isinstance(zone, str):
+        raise _bad('resource %s (%s): properties.availability_zone must be '
+                   'a zone name, not %s'
+                   % (name, orch_id, type(zone).__name__),
+                   'valet.plan.bad_resource', resource=orch_id)
 
 
 def _spec(demand, names, zone, extra_specs, flavor, ref):
@@ -340,32 +346,56 @@ def translate(resources, groups, flavors, kind=request_mod.CREATE,
                    'valet.plan.bad_locations')
     model_groups = build_groups(groups)
     servers = server_resources(resources)
-    memberships = plan_memberships(resources)
-    built, flavor_groups = [], {}
+    try:
+        assigned = membership.from_assignments(resources)
+    except membership.MembershipError as exc:
+        raise _bad(exc.message, 'valet.plan.bad_metadata',
+                   resource=exc.resource)
+    flavor_groups = {}
+    specs, kept, requests = {}, {}, []
     name_of = _group_names(records)
     memo = _FlavorMemo()
-    for orch_id, resource in servers:
-        server, spec, from_flavor = build_server(
-            orch_id, resource, flavors,
-            [name_of(r) for r in memberships.get(orch_id, ())], locations,
-            records=records, project=project, memo=memo)
-        built.append((server, spec, resource))
-        if from_flavor:
-            flavor_groups.update((g.name, g) for g in from_flavor)
+    defs = {g.name: g for g in model_groups}
+    try:
+        # One pass: each server's groups are read as it is built
+        # (``plan_memberships`` server by server).
+        for orch_id, resource in servers:
+            refs = membership.server_refs(orch_id, resource, assigned)
+            server, spec, from_flavor = build_server(
+                orch_id, resource, flavors,
+                [name_of(r) for r in refs] if refs else refs, locations,
+                records, project, memo)
+            if from_flavor:
+                flavor_groups.update((g.name, g) for g in from_flavor)
+            elif not flavor_groups and 'group_definitions' not in spec:
+                # Once per spec: servers alike share theirs
+                # (build_server). Groups only flavors name are known
+                # after the last server: then it waits for them.
+                spec['group_definitions'] = _definitions(server.groups,
+                                                         defs)
+            requests.append(server)
+            specs[orch_id] = spec
+            kept[orch_id] = resource
+    except Exception:
+        # Every server's groups were read before any server was built:
+        # an error there is still the one answered.
+        plan_memberships(resources)
+        raise
     if flavor_groups:
-        known = {g.name for g in model_groups}
+        known = set(defs)
         for group in records.with_ancestors(flavor_groups.values()).values():
             if group.name not in known:
                 model_groups.append(group_model(group))
-    specs, kept, requests = {}, {}, []
-    defs = {g.name: g for g in model_groups}
-    for server, spec, resource in built:
-        # Once per spec: servers alike share theirs (build_server).
-        if 'group_definitions' not in spec:
-            spec['group_definitions'] = _definitions(server.groups, defs)
-        requests.append(server)
-        specs[server.id] = spec
-        kept[server.id] = resource
+        defs = {g.name: g for g in model_groups}
+        # Their ancestors may enclose any server's groups: every spec's
+        # definitions are read again.
+        for spec in specs.values():
+            spec.pop('group_definitions', None)
+        for server in requests:
+            spec = specs[server.id]
+            if 'group_definitions' not in spec:
+                spec['group_definitions'] = _definitions(server.groups,
+                                                         defs)
     if kind == request_mod.CREATE and locations and len(requests) == 1:
         kind = request_mod.ADHOC
     request = request_mod.PlacementRequest(

@@ -348,8 +348,17 @@ def _with_groups(resource, names):
     names) in ``properties.metadata.valet``, the form the engine reads once
     group references are resolved; its other metadata stays. Only the
     levels it changes (resource, properties, metadata) are new: the rest is
-    the caller's."""
+    the caller's. A resource in that form already (its servers named
+    their groups by name, the usual) is the caller's own, unchanged."""
     properties = resource.get('properties')
+    if type(properties) is dict:
+        metadata = properties.get('metadata')
+        if type(metadata) is dict and LIST_KEY not in metadata:
+            value = metadata.get(METADATA_KEY)
+            if type(value) is dict and len(value) == 1:
+                listed = value.get('groups')
+                if type(listed) is list and listed == list(names):
+                    return resource
     properties = dict(properties) if isinstance(properties, dict) else {}
     metadata = properties.get('metadata')
     metadata = dict(metadata) if isinstance(metadata, dict) else {}
@@ -371,19 +380,28 @@ def from_plan(resources):
         if not isinstance(resource, dict) or \
                 resource.get('type') != SERVER_TYPE:
             continue
-        # server_metadata_refs' common case, without its calls.
-        properties = resource.get('properties')
-        refs = _common_refs(properties.get('metadata')) if type(
-            properties) is dict else None
-        if refs is None:
-            refs = server_metadata_refs(orch_id, resource)
-        more = assigned.get(orch_id) if assigned else None
-        if more:
-            refs = _unique(refs + more)
-        # Without assignments: unique already (server_metadata_refs).
+        refs = server_refs(orch_id, resource, assigned)
         if refs:
             out[orch_id] = refs
     return out
+
+
+def server_refs(orch_id, resource, assigned):
+    """The group references of one server resource of a plan (a tuple,
+    without repeats): its metadata's, then those ``assigned`` to it
+    (``from_assignments`` of the plan). ``from_plan`` for one server,
+    for a caller that reads a plan's servers one by one anyway."""
+    # server_metadata_refs' common case, without its calls.
+    properties = resource.get('properties')
+    refs = _common_refs(properties.get('metadata')) if type(
+        properties) is dict else None
+    if refs is None:
+        refs = server_metadata_refs(orch_id, resource)
+    more = assigned.get(orch_id) if assigned else None
+    if more:
+        refs = _unique(refs + more)
+    # Without assignments: unique already (server_metadata_refs).
+    return refs
 
 
 def resolve(resources, require, find):
@@ -392,10 +410,11 @@ def resolve(resources, require, find):
     ``properties.metadata.valet``, and ``{name: definition}`` of those
     groups and of every group they are nested in.
 
-    ``resources`` is not changed. Only the servers that name a group are
-    copied (as deep as their metadata); every other resource is the
-    caller's own object, shared: callers remove entries from the mapping,
-    or send it on, but change no resource in it.
+    ``resources`` is not changed. Only the servers whose metadata does not
+    list their groups by name already are copied (as deep as their
+    metadata); every other resource is the caller's own object, shared:
+    callers remove entries from the mapping, or send it on, but change no
+    resource in it.
 
     ``require(ref, orchestration id, resource)`` gives the stored group a
     server names, or raises the caller's error (not found, not a member);

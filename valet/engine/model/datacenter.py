@@ -339,6 +339,7 @@ class DataCenter:
             return
         index, placed_ids = self._rc_index, self.servers
         host_servers, direct = self._host_servers, self._direct
+        slot_of = self._slot
         slots, cells, amounts = [], ([], []), []
         add_row, add_col, add_amount = (cells[0].append, cells[1].append,
                                         amounts.append)
@@ -349,7 +350,9 @@ class DataCenter:
                     raise errors.ModelError(
                         'server %s is already placed' % sid,
                         code='valet.model.server_exists', server=sid)
-                slot = self._host_slot(server.host)
+                slot = slot_of.get(server.host)
+                if slot is None:
+                    slot = self._host_slot(server.host)     # raises
                 mark = len(amounts)
                 for rc, amount in server.demand.items():
                     col = index.get(rc)
@@ -364,7 +367,11 @@ class DataCenter:
                     host_servers[slot].add(sid)
                     placed_ids[sid] = server
                     for name in server.groups:
-                        direct.setdefault(name, set()).add(sid)
+                        # No new set per server when the group has one.
+                        members = direct.get(name)
+                        if members is None:
+                            members = direct[name] = set()
+                        members.add(sid)
                     continue
                 # Rare (a new resource class, an amount numpy might cast
                 # otherwise): this server's amounts are dropped and it is

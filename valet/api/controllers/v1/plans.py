@@ -16,6 +16,7 @@ from valet.api import microversion
 from valet.api import resolver
 from valet.api import router
 from valet.api.schemas import plans as schema
+from valet.engine import local
 from valet.policies import plans as policies
 from valet import policy
 from valet.storage import base as storage_base
@@ -168,12 +169,14 @@ class PlansController(base.Controller):
         try:
             resources, groups = resolver.GroupResolver(
                 self.storage, project_id).resolve(body['resources'])
-            plan = {'plan_name': body['plan_name'],
-                    'stack_id': body['stack_id'],
-                    'project_id': project_id,
-                    'resources': resources,
-                    'groups': groups,
-                    'locations': body.get('locations')}
+            # Built from the decoded body for this call alone, and not
+            # looked at again: the all-in-one engine takes it as it is.
+            plan = local.HandedOver(plan_name=body['plan_name'],
+                                    stack_id=body['stack_id'],
+                                    project_id=project_id,
+                                    resources=resources,
+                                    groups=groups,
+                                    locations=body.get('locations'))
             result = self.engine.plan_create(self.rpc_context(ctx), plan,
                                              dry_run=dry_run)
         except Exception as exc:

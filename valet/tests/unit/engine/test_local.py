@@ -146,6 +146,64 @@ class LocalClientTest(base.EngineServiceTestBase):
         copied['a']['b'][0]['c'] = 2
         self.assertEqual(1, nested['a']['b'][0]['c'])
 
+    def test_plan_answers_are_their_own_json(self):
+        # Handed over without a copy: they must be what the trip through
+        # JSON would give, and share nothing with the message or storage.
+        hints = {'heat_path_in_stack': ['root', 'a,b']}
+        message = plan('s1', {'o1': server(name='a', hints=hints),
+                              'o2': server(groups=['spread'], name='b')},
+                       groups=group('spread', 'diversity'))
+        created = self.local.plan_create(self.ctxt, message)
+        plan_id = created['plan']['id']
+        answers = [
+            created,
+            self.local.plan_create(self.ctxt, plan('s2', {
+                'o3': server()}), dry_run=True),
+            self.local.plan_update(self.ctxt, plan_id, {
+                'o1': server(name='a', hints=hints),
+                'o4': server(name='c')}, message['groups']),
+            self.local.plan_migrate(self.ctxt, plan_id, 'o1', []),
+        ]
+        for answer in answers:
+            trip = jsonutils.loads(jsonutils.dumps(answer))
+            self.assertEqual(trip, answer)
+            self.assertEqual(repr(trip), repr(answer))
+        for answer in answers[0], answers[2], answers[3]:
+            mine = [p for p in answer['placements']
+                    if p['orchestration_id'] == 'o1'][0]['metadata']
+            self.assertEqual(hints, mine)
+            mine['heat_path_in_stack'].append('changed')
+        self.assertEqual(['root', 'a,b'], hints['heat_path_in_stack'])
+        stored = [p for p in self.storage.list_placements()
+                  if p.orchestration_id == 'o1'][0]
+        self.assertEqual(hints, stored.metadata)
+
+    def test_fresh_answers_are_the_planning_results(self):
+        source = inspect.getsource(service)
+        fresh = set(re.findall(
+            r'def (\w+)\(self[^)]*\):\s+"""RPC 1\.1: [^"]*answering a '
+            r'``planning\.result``', source))
+        self.assertEqual(set(local.FRESH_ANSWERS), fresh)
+
+    def test_handed_over_arguments_cross_as_they_are(self):
+        class Endpoint:
+            lock = threading.RLock()
+
+            def plan_create(self, ctxt, plan, dry_run=False):
+                seen.append(plan)
+                return {'plan': {}}
+        seen = []
+        client = local.LocalEngineAPI(self.conf, Endpoint())
+        resources = {'o1': server()}
+        client.plan_create({}, local.HandedOver(plan('s1', resources)))
+        client.plan_create({}, plan('s2', resources))
+        handed, copied = seen
+        self.assertIs(dict, type(handed))
+        self.assertEqual(plan('s1', resources), handed)
+        self.assertIs(resources, handed['resources'])
+        self.assertEqual(plan('s2', resources), copied)
+        self.assertIsNot(resources, copied['resources'])
+
     def hold_engine(self):
         """Have another thread hold the engine's lock until told.
 

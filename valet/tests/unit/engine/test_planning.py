@@ -6,6 +6,7 @@ import dataclasses
 import hypothesis
 from hypothesis import strategies as st
 
+from oslo_serialization import jsonutils
 from oslotest import base
 
 from valet.engine import planning
@@ -91,6 +92,25 @@ class PlacementDataTest(base.BaseTestCase):
         if replaced:
             p = dataclasses.replace(p, location='h9')
         self.check(p)
+
+    def test_a_copy_of_its_own_as_json_gives_it(self):
+        # The local engine client hands answers over without a copy.
+        class Text(str):
+            pass
+        usual = objects.Placement(
+            name='a', orchestration_id='o1', plan_id='p', location='h1',
+            metadata={'path': ['root', 'a,b'], 'n': 1})
+        odd = objects.Placement(
+            name=Text('b'), orchestration_id='o2', plan_id='p',
+            metadata={'t': (1, 2)})
+        for p in usual, odd:
+            data = planning.placement_data(p)
+            expected = jsonutils.loads(jsonutils.dumps(self.by_field(p)))
+            self.assertEqual(expected, data)
+            self.assertEqual(repr(expected), repr(data))
+        data = planning.placement_data(usual)
+        data['metadata']['path'].append('changed')
+        self.assertEqual(['root', 'a,b'], usual.metadata['path'])
 
     def test_extra_attributes_are_not_fields(self):
         p = objects.Placement(name='a', orchestration_id='o1', plan_id='p')

@@ -287,6 +287,35 @@ class SharedFlavorTest(base.BaseTestCase):
         self.assertIn('s0', err.message)
         self.assertIn('n0', err.message)
 
+    def test_group_errors_come_before_any_server_is_built(self):
+        # Every server's groups are read first: a later server's bad
+        # metadata is the answer, not an earlier server's unknown flavor.
+        bad = server()
+        bad['properties']['metadata'] = {'valet': {'groups': [1]}}
+        err = self.assertRaises(exception.BadRequest, translate.translate,
+                                {'a': server('m9.huge'), 'b': bad}, {},
+                                FLAVORS)
+        self.assertEqual('valet.plan.bad_metadata', err.code)
+        self.assertEqual('b', err.details['resource'])
+
+    def test_groups_a_later_flavor_names_define_earlier_servers(self):
+        storage = memory.MemoryStorage()
+        storage.create_group(objects.Group(
+            name='db', type='affinity', level='zone'))
+        records = group_state.GroupRecords(storage)
+        flavors = dict(FLAVORS, grouped={
+            'name': 'grouped', 'id': '9', 'vcpus': 1, 'ram': 512,
+            'disk': 1, 'extra_specs': {'valet:groups': 'db'}})
+        groups = {'web': {'name': 'web', 'type': 'diversity',
+                          'level': 'host', 'parents': ['db']}}
+        work = translate.translate(
+            {'a': server(groups=['web']), 'b': server('grouped')}, groups,
+            flavors, records=records, project='p1')
+        self.assertEqual(['db', 'web'],
+                         sorted(work.specs['a']['group_definitions']))
+        self.assertEqual(['db'],
+                         sorted(work.specs['b']['group_definitions']))
+
     def test_references_of_equal_value_and_other_type(self):
         flavors = {'True': {'name': 'True', 'id': 'x', 'vcpus': 1,
                             'ram': 1, 'disk': 1},

@@ -179,6 +179,24 @@ class ResolveTest(base.BaseTestCase):
         del resolved['x1']
         self.assertEqual(before, self.resources)
 
+    def test_servers_naming_their_groups_by_name_are_kept(self):
+        resources = {'o1': server('a', {'valet': {'groups': ['g1']}}),
+                     'o2': server('b', {'valet': {'groups': ['g1', 'g2']},
+                                        'keep': 1}),
+                     'o3': server('c', {'valet': {'groups': ['id-2']}}),
+                     'o4': server('d', {'valet': {'groups': ['g2']},
+                                        'valet_groups': 'g2'})}
+        resolved, _ = self.resolve(resources)
+        self.assertIs(resources['o1'], resolved['o1'])
+        self.assertIs(resources['o2'], resolved['o2'])
+        # By id, or with the other key: rewritten as before.
+        self.assertIsNot(resources['o3'], resolved['o3'])
+        self.assertEqual({'valet': {'groups': ['g2']}},
+                         resolved['o3']['properties']['metadata'])
+        self.assertIsNot(resources['o4'], resolved['o4'])
+        self.assertEqual({'valet': {'groups': ['g2']}},
+                         resolved['o4']['properties']['metadata'])
+
     def test_server_without_properties_joins_by_assignment(self):
         resources = {'o1': {'name': 'a', 'type': SERVER},
                      'x1': {'name': 'x1', 'type': m.ASSIGNMENT_TYPE,
