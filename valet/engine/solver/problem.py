@@ -182,13 +182,15 @@ class Problem:
         # What is free and the mean capacity are the model's alone when
         # nothing moves: once per model generation.
         norms = self.cached('norms')
+        # (What is free, whether there is any and its divisor.)
         avail = norms.get('avail') if not self.moving else None
         if avail is None:
             avail = np.where(self.usable[:, None],
                              np.maximum(self.free, 0), 0).sum(axis=0)
+            avail = (avail > 0, np.maximum(avail, EPS))
             if not self.moving:
                 norms['avail'] = avail
-        share = np.where(avail > 0, total / np.maximum(avail, EPS), 0.0)
+        share = np.where(avail[0], total / avail[1], 0.0)
         # Its sum once (twice only when it is none).
         whole = _ADD(share)
         if whole <= 0:

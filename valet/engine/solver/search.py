@@ -675,14 +675,12 @@ class _Shared:
         """Fill rule_sets and the per server indices into it."""
         soft = [t.rule.soft for t in trackers]
         biased = [hasattr(t, 'bias') for t in trackers]
+        # Without soft (or ranking) rules a set's soft (ranking) part is
+        # empty and its pruning part the set itself: not filtered.
+        any_soft, any_biased = any(soft), any(biased)
+        # Each distinct set numbered in the order first met (as a set,
+        # then its soft, ranking and pruning parts).
         index = {}
-
-        def of(cs):
-            found = index.get(cs)
-            if found is None:
-                found = index[cs] = len(index)
-            return found
-
         # Servers alike have the same rules: each set filtered once.
         sets = {}
         per_server = []
@@ -690,10 +688,18 @@ class _Shared:
             key = tuple(cs)
             found = sets.get(key)
             if found is None:
+                if any_soft:
+                    parts = (tuple([c for c in cs if soft[c]]),
+                             tuple([c for c in cs if not soft[c]]))
+                else:
+                    parts = ((), key)
+                ranked = (tuple([c for c in cs if biased[c]]) if any_biased
+                          else ())
                 found = sets[key] = (
-                    of(key), of(tuple(c for c in cs if soft[c])),
-                    of(tuple(c for c in cs if biased[c])),
-                    of(tuple(c for c in cs if not soft[c])))
+                    index.setdefault(key, len(index)),
+                    index.setdefault(parts[0], len(index)),
+                    index.setdefault(ranked, len(index)),
+                    index.setdefault(parts[1], len(index)))
             per_server.append(found)
         self.set_of, self.soft_of, self.bias_of, self.masks_of = (
             [list(column) for column in zip(*per_server)] if per_server
