@@ -112,11 +112,22 @@ class Problem:
         self.slots = dc.slots
         self.domain = arrays.domain
         self.present = arrays.present
-        self.usable = arrays.present & arrays.enabled
         self.capacity = arrays.capacity
         self.attr = arrays.attr
-        free = arrays.capacity - arrays.used
-        count = arrays.count.copy()
+        # Usable hosts, free room and counts are the model's alone: once
+        # per model generation, read-only (shared by its problems); a
+        # problem whose servers move changes copies of the last two.
+        state = self.cached('state')
+        if not state:
+            state['usable'] = arrays.present & arrays.enabled
+            state['free'] = arrays.capacity - arrays.used
+            state['count'] = arrays.count.copy()
+            for part in state.values():
+                part.flags.writeable = False
+        self.usable = state['usable']
+        free, count = state['free'], state['count']
+        if self.current or self.removed:
+            free, count = free.copy(), count.copy()
         # Servers that move (or leave) give their resources back first.
         for sid in list(self.current) + list(self.removed):
             placed = dc.servers[sid]
