@@ -110,8 +110,10 @@ def _member_masks(problem):
     by_class = {}
     if first:
         rows = list(first.values())
-        fit = (problem.free[None, :, :] >=
-               problem.demand[rows][:, None, :] - EPS).all(axis=2)
+        # (ndarray.all's reduction without its wrapper.)
+        fit = np.logical_and.reduce(
+            problem.free[None, :, :] >= problem.demand[rows][:, None, :] - EPS,
+            axis=2)
         for row, (k, i) in zip(fit, first.items()):
             by_class[k] = row & problem.static[i]
     return [by_class[k] for k in classes]
