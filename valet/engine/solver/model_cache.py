@@ -14,10 +14,16 @@ import weakref
 _MODELS = weakref.WeakKeyDictionary()
 
 
-def store(dc, part):
-    """A dict for ``part`` valid for the model's current generation."""
+def parts(dc):
+    """{part: dict} valid for the model's current generation (a problem
+    keeps it: the model does not change while a decision is made)."""
     entry = _MODELS.get(dc)
     if entry is None or entry[0] != dc.generation:
         entry = (dc.generation, {})
         _MODELS[dc] = entry
-    return entry[1].setdefault(part, {})
+    return entry[1]
+
+
+def store(dc, part):
+    """A dict for ``part`` valid for the model's current generation."""
+    return parts(dc).setdefault(part, {})

@@ -43,6 +43,9 @@ class Problem:
         rechecks) whose demands and static masks are shared, read-only,
         instead of computed again."""
         self.dc = dc
+        # The model's per-generation cache (model_cache), looked up once:
+        # the model does not change while a decision is made.
+        self._model_parts = model_cache.parts(dc)
         self.request = request
         self.topology = dc.topology
         self.ignore_groups = frozenset(ignore_groups)
@@ -79,12 +82,19 @@ class Problem:
             self._build_static_masks()
         self._compile_rules()
 
+    def cached(self, part):
+        """``model_cache.store(self.dc, part)``, without the lookup."""
+        found = self._model_parts.get(part)
+        if found is None:
+            found = self._model_parts[part] = {}
+        return found
+
     # ------------------------------------------------------------ validation
     def _check_nesting(self):
         if self._model_only:
             # The request nests nothing: the model's nesting, checked
             # once per model generation, is all there is.
-            cache = model_cache.store(self.dc, 'nesting')
+            cache = self.cached('nesting')
             if 'ok' not in cache:
                 try:
                     group_defs.check_nesting(dict(self.dc.groups), self.topology)
@@ -102,11 +112,22 @@ class Problem:
         self.slots = dc.slots
         self.domain = arrays.domain
         self.present = arrays.present
-        self.usable = arrays.present & arrays.enabled
         self.capacity = arrays.capacity
         self.attr = arrays.attr
-        free = arrays.capacity - arrays.used
-        count = arrays.count.copy()
+        # Usable hosts, free room and counts are the model's alone: once
+        # per model generation, read-only (shared by its problems); a
+        # problem whose servers move changes copies of the last two.
+        state = self.cached('state')
+        if not state:
+            state['usable'] = arrays.present & arrays.enabled
+            state['free'] = arrays.capacity - arrays.used
+            state['count'] = arrays.count.copy()
+            for part in state.values():
+                part.flags.writeable = False
+        self.usable = state['usable']
+        free, count = state['free'], state['count']
+        if self.current or self.removed:
+            free, count = free.copy(), count.copy()
         # Servers that move (or leave) give their resources back first.
         for sid in list(self.current) + list(self.removed):
             placed = dc.servers[sid]
@@ -126,7 +147,7 @@ class Problem:
         # generation (the model's resource classes make it; read only).
         # Keyed by the amounts as given once they are checked: amounts
         # equal as keys (1 and 1.0) give equal vectors.
-        vectors = _bounded(dc, 'demand_vectors')
+        vectors = _bounded(self, 'demand_vectors')
         for i, server in enumerate(self.servers):
             demand = server.demand
             if not isinstance(demand, dict) or not demand:
@@ -171,14 +192,16 @@ class Problem:
         total = _ADD(self.demand, axis=0)
         # What is free and the mean capacity are the model's alone when
         # nothing moves: once per model generation.
-        norms = model_cache.store(dc, 'norms')
+        norms = self.cached('norms')
+        # (What is free, whether there is any and its divisor.)
         avail = norms.get('avail') if not self.moving else None
         if avail is None:
             avail = np.where(self.usable[:, None],
                              np.maximum(self.free, 0), 0).sum(axis=0)
+            avail = (avail > 0, np.maximum(avail, EPS))
             if not self.moving:
                 norms['avail'] = avail
-        share = np.where(avail > 0, total / np.maximum(avail, EPS), 0.0)
+        share = np.where(avail[0], total / avail[1], 0.0)
         # Its sum once (twice only when it is none).
         whole = _ADD(share)
         if whole <= 0:
@@ -205,7 +228,7 @@ class Problem:
         groups = self.dc.servers[sid].groups
         if not self._model_only:
             return set(self._closure(groups))
-        cache = model_cache.store(self.dc, 'closure')
+        cache = self.cached('closure')
         found = cache.get(groups)
         if found is None:
             found = cache[groups] = frozenset(self._closure(groups))
@@ -226,7 +249,7 @@ class Problem:
         # nesting in the request (and nothing ignored) the walk is the
         # model's: once per model generation (in walk order, as the
         # sets were always filled).
-        walked = (_bounded(self.dc, 'walks')
+        walked = (_bounded(self, 'walks')
                   if self._model_only else {})
         for i, server in enumerate(self.servers):
             found = walked.get(server.groups)
@@ -268,9 +291,13 @@ class Problem:
         # against it.
         old_only = {k: set(v) for k, v in closures.items() if k[0] == 'old'}
         exclusive = self.exclusivity_groups()
-        _inherit_exclusivity(old_only, defs, self.topology, exclusive)
+        # The placed servers' closures are some of these (as they are
+        # now): when none of these names both kinds, none of theirs does
+        # and neither takes anything on.
+        if _names_both(closures, defs, exclusive):
+            _inherit_exclusivity(old_only, defs, self.topology, exclusive)
+            _inherit_exclusivity(closures, defs, self.topology, exclusive)
         self.old_memberships = old_only
-        _inherit_exclusivity(closures, defs, self.topology, exclusive)
         self.closures = closures
         # Each group's members, indexed once for the rule builders.
         self.members_of = {}
@@ -305,7 +332,7 @@ class Problem:
         no other group, per model generation (the model's alone)."""
         if not self._model_only:
             return _Isolated()
-        cache = model_cache.store(self.dc, 'isolated')
+        cache = self.cached('isolated')
         if 'groups' not in cache:
             found = _Isolated()
             for name, group in self.dc.groups.items():
@@ -339,7 +366,7 @@ class Problem:
             slots = np.concatenate(slots) if slots else _NO_SLOTS
             return np.bincount(self.domain[level, slots],
                                minlength=ndom).astype(np.int64)
-        cache = model_cache.store(self.dc, 'isolated_counts')
+        cache = self.cached('isolated_counts')
         if level not in cache:
             slots = np.concatenate([s for _, s in everything.values()])
             cache[level] = np.bincount(self.domain[level, slots],
@@ -360,7 +387,7 @@ class Problem:
         everything = self._isolated()
         if not everything:
             return everything
-        cache = model_cache.store(self.dc, 'isolated')
+        cache = self.cached('isolated')
         key = ('level', level)
         if key not in cache:
             cache[key] = {n: v for n, v in everything.items()
@@ -386,13 +413,16 @@ class Problem:
         exclusive = self.exclusivity_groups()
         done = set()
         while True:
-            wanted = set()
+            # Every group of such a closure first, then the affinity
+            # groups among them (each name's kind read once, not once per
+            # closure naming it).
+            named = set()
             for members in closures.values():
-                if exclusive.isdisjoint(members):
-                    continue
-                wanted |= {n for n in members if n not in done and
-                           defs.get(n) is not None and
-                           defs[n].kind == g.AFFINITY}
+                if not exclusive.isdisjoint(members):
+                    named |= members
+            named -= done
+            wanted = {n for n in named if defs.get(n) is not None and
+                      defs[n].kind == g.AFFINITY}
             if not wanted:
                 return
             for name in sorted(wanted):
@@ -407,7 +437,7 @@ class Problem:
         definitions (a request may nest a group with placed members in a
         new parent)."""
         if self._model_only:
-            cache = model_cache.store(self.dc, 'placed')
+            cache = self.cached('placed')
             found = cache.get(name)
             if found is None:
                 found = cache[name] = frozenset(self._placed_servers(name))
@@ -431,7 +461,7 @@ class Problem:
         # stored groups' are the model's (a request's group of a stored
         # name has its kind); the request's own are added.
         if self._exclusivity is None:
-            cache = model_cache.store(self.dc, 'exclusivity')
+            cache = self.cached('exclusivity')
             stored = cache.get('stored')
             if stored is None:
                 stored = cache['stored'] = frozenset(
@@ -451,7 +481,7 @@ class Problem:
         names = self.exclusivity_groups()
         if not self._model_only:
             return {n: isolated[n] for n in names & isolated.whole}
-        cache = model_cache.store(self.dc, 'exclusivity')
+        cache = self.cached('exclusivity')
         found = cache.get(('whole', names))
         if found is None:
             found = cache[('whole', names)] = {
@@ -461,7 +491,7 @@ class Problem:
     def exclusivity_levels(self):
         """The levels (indices, ascending) of the exclusivity groups."""
         names = self.exclusivity_groups()
-        cache = model_cache.store(self.dc, 'exclusivity')
+        cache = self.cached('exclusivity')
         found = cache.get(('levels', names))
         if found is None:
             found = cache[('levels', names)] = sorted(
@@ -474,7 +504,7 @@ class Problem:
         ndom = self.dc.domain_count(level)
         if self.moving:
             return self._servers_per_domain(level, ndom)
-        cache = model_cache.store(self.dc, 'servers_per_domain')
+        cache = self.cached('servers_per_domain')
         found = cache.get(level)
         if found is None:
             found = cache[level] = self._servers_per_domain(level, ndom)
@@ -501,7 +531,7 @@ class Problem:
             # The domains are the model's: once per model generation
             # (read only, shared); the problem keeps them at hand (asked
             # at every node).
-            model = model_cache.store(self.dc, 'domain_index')
+            model = self.cached('domain_index')
             found = model.get(level)
             if found is None:
                 dom = self.domain[level]
@@ -553,7 +583,7 @@ class Problem:
         self.static_reasons = []
         # A zone and extra specs pass the same hosts until the model
         # changes (read-only masks, shared).
-        cache = model_cache.store(dc, 'static_filters')
+        cache = self.cached('static_filters')
         # Servers alike in every filter share their (read-only) masks.
         alike = {}
         usable = self.usable.copy()
@@ -697,12 +727,12 @@ def _servers_to_place(dc, request, movable_extra):
     return servers, current, removed
 
 
-def _bounded(dc, part):
-    """``model_cache.store`` for a part keyed by what requests bring
+def _bounded(problem, part):
+    """``Problem.cached`` for a part keyed by what requests bring
     (their flavours, their servers' group lists): emptied once it holds
     ``_BOUND`` entries, so distinct requests cannot grow it without end.
     """
-    found = model_cache.store(dc, part)
+    found = problem.cached(part)
     if len(found) >= _BOUND:
         found.clear()
     return found

@@ -27,7 +27,6 @@ capacity proof, which holds with every group ignored).
 import numpy as np
 
 from valet.engine.solver import matching
-from valet.engine.solver import model_cache
 from valet.engine.solver import size_counts
 from valet.engine.solver.rules.base import EPS
 from valet.engine.solver.rules import base
@@ -734,7 +733,7 @@ def _room(problem):
     nothing moves (then once per model generation; read-only)."""
     if problem.moving:
         return np.maximum(problem.free, 0)
-    cache = model_cache.store(problem.dc, 'proof_room')
+    cache = problem.cached('proof_room')
     found = cache.get('room')
     if found is None:
         found = cache['room'] = np.maximum(problem.free, 0)
@@ -746,7 +745,7 @@ def _room_whole(problem, room):
     """``size_counts.whole(room)``, kept with the model's room."""
     if problem.moving:
         return size_counts.whole(room)
-    cache = model_cache.store(problem.dc, 'proof_room')
+    cache = problem.cached('proof_room')
     found = cache.get('whole')
     if found is None or found[0] is not room:
         found = cache['whole'] = (room, size_counts.whole(room))

@@ -22,7 +22,6 @@ from valet.engine.solver import candidates
 from valet.engine.solver import decision as d
 from valet.engine.solver import deficits
 from valet.engine.solver.deficits import Need
-from valet.engine.solver import model_cache
 from valet.engine.solver import root_view
 from valet.engine.solver.rules import soft as soft_rules
 from valet.engine.solver.rules.base import EPS
@@ -634,7 +633,7 @@ class _Shared:
         special |= {s for s in self.current_slot if s >= 0}
         self.special = special
         # The request's whole demand (each search's start of ``left``).
-        self.left = p.demand.sum(axis=0)
+        self.left = _SUM(p.demand, axis=0)
         # The distinct sets of rule indices servers have (their rules,
         # soft rules, ranking rules and pruning rules), and per server the
         # set of each kind (set by the first search: the tracker kinds
@@ -647,17 +646,21 @@ class _Shared:
         # Which hosts were empty and the resource bound's divisors read
         # only the problem's free room, counts and usable hosts: the
         # model's alone when nothing moves, so once per model generation.
+        cache = p.cached('search_shared')
         if p.moving:
             found = _empty_hosts(p)
         else:
-            cache = model_cache.store(p.dc, 'search_shared')
             found = cache.get('empty')
             if found is None:
                 found = cache['empty'] = _empty_hosts(p)
         self.was_empty, self.max_empty_free, self.cap_list, self.cap_div = (
             found)
-        # (usable as a list: apply and undo read it per host.)
-        self.usable = p.usable.tolist()
+        # (usable as a list: apply and undo read it per host; the model's
+        # alone, so once per model generation; read only.)
+        usable = cache.get('usable')
+        if usable is None:
+            usable = cache['usable'] = p.usable.tolist()
+        self.usable = usable
         self._low_deficit = self._demand_eps_lists = None
         # The ranking's weights per resource class, and the demands less
         # the capacity slack (feasible_mask, at every node).
@@ -672,14 +675,12 @@ class _Shared:
         """Fill rule_sets and the per server indices into it."""
         soft = [t.rule.soft for t in trackers]
         biased = [hasattr(t, 'bias') for t in trackers]
+        # Without soft (or ranking) rules a set's soft (ranking) part is
+        # empty and its pruning part the set itself: not filtered.
+        any_soft, any_biased = any(soft), any(biased)
+        # Each distinct set numbered in the order first met (as a set,
+        # then its soft, ranking and pruning parts).
         index = {}
-
-        def of(cs):
-            found = index.get(cs)
-            if found is None:
-                found = index[cs] = len(index)
-            return found
-
         # Servers alike have the same rules: each set filtered once.
         sets = {}
         per_server = []
@@ -687,10 +688,18 @@ class _Shared:
             key = tuple(cs)
             found = sets.get(key)
             if found is None:
+                if any_soft:
+                    parts = (tuple([c for c in cs if soft[c]]),
+                             tuple([c for c in cs if not soft[c]]))
+                else:
+                    parts = ((), key)
+                ranked = (tuple([c for c in cs if biased[c]]) if any_biased
+                          else ())
                 found = sets[key] = (
-                    of(key), of(tuple(c for c in cs if soft[c])),
-                    of(tuple(c for c in cs if biased[c])),
-                    of(tuple(c for c in cs if not soft[c])))
+                    index.setdefault(key, len(index)),
+                    index.setdefault(parts[0], len(index)),
+                    index.setdefault(ranked, len(index)),
+                    index.setdefault(parts[1], len(index)))
             per_server.append(found)
         self.set_of, self.soft_of, self.bias_of, self.masks_of = (
             [list(column) for column in zip(*per_server)] if per_server

@@ -16,6 +16,8 @@ array operations. Otherwise each size is summed as the plain formula
 does, in its order (``_plain_steps``).
 """
 
+import math
+
 import numpy as np
 
 from valet.engine.solver.rules.base import EPS
@@ -23,6 +25,9 @@ from valet.engine.solver.rules.base import EPS
 _ADD = np.add.reduce     # .sum() without its wrapper
 # Whole numbers below this add up exactly whatever the order.
 EXACT = 2.0 ** 52
+# Sizes times hosts up to which class_steps sums host by host in plain
+# numbers (below it, fewer calls than the arrays' few).
+FEW = 96
 
 
 def whole(values):
@@ -146,14 +151,17 @@ def class_steps(need, room, masks, hosts, row_masks=None, exact=False):
             for size, _, where in sized]
     if not flat:
         return [[] for _ in found]
-    # One row per class and size: its union on the hosts asked about.
-    unions = np.array([where for _, _, where in flat])
-    unions &= hosts
-    cols = room.T[[c for c, _, _ in flat]]
-    have = _ADD(cols, axis=1, where=unions).tolist()
-    per_host = np.floor(
-        cols / np.array([size for _, size, _ in flat])[:, None] + EPS)
-    fits = _ADD(per_host, axis=1, where=unions).tolist()
+    if len(flat) * len(hosts) <= FEW:
+        have, fits = _few_sums(flat, room, hosts)
+    else:
+        # One row per class and size: its union on the hosts asked about.
+        unions = np.array([where for _, _, where in flat])
+        unions &= hosts
+        cols = room.T[[c for c, _, _ in flat]]
+        have = _ADD(cols, axis=1, where=unions).tolist()
+        per_host = np.floor(
+            cols / np.array([size for _, size, _ in flat])[:, None] + EPS)
+        fits = _ADD(per_host, axis=1, where=unions).tolist()
     if max(fits) + 1 >= EXACT:
         # Counts too large to add exactly at once (tiny sizes).
         return _plain_classes(need, room, hosts, found)
@@ -170,6 +178,28 @@ def class_steps(need, room, masks, hosts, row_masks=None, exact=False):
             k += 1
         out.append(steps_c)
     return out
+
+
+def _few_sums(flat, room, hosts):
+    """class_steps' room and fits per (class, size, union) of ``flat``,
+    host by host in plain numbers (a few hosts and sizes: fewer calls
+    than the arrays'). Whole numbers (``exact``): every sum is exact, so
+    the same values as the arrays' sums in any order (the fits as ints:
+    the same whole numbers)."""
+    cols = room.T.tolist()
+    # Per union (one array for several sizes) its hosts asked about.
+    picked = {}
+    have, fits = [], []
+    for c, size, where in flat:
+        found = picked.get(id(where))
+        if found is None:
+            found = picked[id(where)] = (
+                where, np.flatnonzero(where & hosts).tolist())
+        col = cols[c]
+        rooms = [col[h] for h in found[1]]
+        have.append(sum(rooms, 0.0))
+        fits.append(sum([math.floor(r / size + EPS) for r in rooms]))
+    return have, fits
 
 
 def _plain_classes(need, room, hosts, found):

@@ -110,8 +110,10 @@ def _member_masks(problem):
     by_class = {}
     if first:
         rows = list(first.values())
-        fit = (problem.free[None, :, :] >=
-               problem.demand[rows][:, None, :] - EPS).all(axis=2)
+        # (ndarray.all's reduction without its wrapper.)
+        fit = np.logical_and.reduce(
+            problem.free[None, :, :] >= problem.demand[rows][:, None, :] - EPS,
+            axis=2)
         for row, (k, i) in zip(fit, first.items()):
             by_class[k] = row & problem.static[i]
     return [by_class[k] for k in classes]
@@ -171,7 +173,19 @@ def root_feasible(search, i):
 def root_feasible_all(search):
     """``root_feasible`` of every server, in server order (the proofs ask
     for them all)."""
-    return [root_feasible(search, i) for i in range(len(search.p.servers))]
+    n = len(search.p.servers)
+    if search.n_placed:
+        return [search.feasible_mask(i) for i in range(n)]
+    # root_feasible's lookups once for every server.
+    cache = _root_cache(search.p)
+    alike = alike_classes(search.p)
+    out = []
+    for i in range(n):
+        found = cache.get(i)
+        if found is None:
+            found = _work_out(search, cache, alike, i)
+        out.append(found)
+    return out
 
 
 def _work_out(search, cache, alike, i):

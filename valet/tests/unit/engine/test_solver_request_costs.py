@@ -188,10 +188,10 @@ class TestRequestCosts(base.SolverTestCase):
             self.assertEqual(set(problem_mod.g.closure(
                 s.groups, p.group_defs)), p.closures[('new', i)])
         # The cache is bounded: a full one starts over.
-        part = problem_mod._bounded(dc, 'demand_vectors')
+        part = problem_mod._bounded(p, 'demand_vectors')
         for k in range(problem_mod._BOUND):
             part[('filler', k)] = None
-        self.assertEqual({}, problem_mod._bounded(dc, 'demand_vectors'))
+        self.assertEqual({}, problem_mod._bounded(p, 'demand_vectors'))
 
     def test_bad_demands_still_refused_after_good_ones(self):
         dc, req = _case(1)

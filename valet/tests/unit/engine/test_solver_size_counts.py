@@ -112,6 +112,26 @@ class TestSizeCounts(base.SolverTestCase):
         self.assertEqual(_plain(need, column, masks, hosts, rows),
                          _as_plain(got))
 
+    @hypothesis.settings(max_examples=200, deadline=None)
+    @hypothesis.given(_whole_cases())
+    def test_few_hosts_summed_as_the_arrays_sum(self, case):
+        # A few hosts and sizes are summed host by host: the same numbers
+        # (and types where they count) as the arrays' sums.
+        need, column, masks, hosts = case
+        saved = size_counts.FEW
+        try:
+            size_counts.FEW = 10 ** 9
+            few = size_counts.steps(need, column, masks, hosts, exact=True)
+            size_counts.FEW = 0
+            arrays = size_counts.steps(need, column, masks, hosts,
+                                       exact=True)
+        finally:
+            size_counts.FEW = saved
+        self.assertEqual(_as_plain(arrays), _as_plain(few))
+        for got in few:
+            self.assertIs(float, type(got[3]))
+            self.assertIs(int, type(got[4]))
+
     def test_whole(self):
         self.assertTrue(size_counts.whole(np.array([1.0, 4096.0, 0.0])))
         self.assertFalse(size_counts.whole(np.array([1.5, 2.0])))
