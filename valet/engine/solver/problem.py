@@ -6,16 +6,14 @@ others (static masks), and the initial state of every group rule. Invalid
 requests are rejected here, before any search, with a precise error.
 """
 
-import dataclasses
-
 import numpy as np
 
 from valet.engine.model import errors
 from valet.engine.model import extra_specs as extra_specs_mod
 from valet.engine.model import groups as g
-from valet.engine.model import request as r
 from valet.engine.solver import group_defs
 from valet.engine.solver import model_cache
+from valet.engine.solver import request_servers
 from valet.engine.solver import rules
 from valet.engine.solver.rules.base import EPS
 
@@ -60,8 +58,8 @@ class Problem:
         for group in self.group_defs.values():
             for parent in group.parents:
                 self.children.setdefault(parent, set()).add(group.name)
-        self.servers, self.current, self.removed = _servers_to_place(
-            dc, request, movable_extra)
+        self.servers, self.current, self.removed = (
+            request_servers.servers_to_place(dc, request, movable_extra))
         self.ids = [s.id for s in self.servers]
         self.index = {sid: i for i, sid in enumerate(self.ids)}
         self.pins = dict(pins or {})
@@ -296,7 +294,7 @@ class Problem:
         # and neither takes anything on.
         if _names_both(closures, defs, exclusive):
             _inherit_exclusivity(old_only, defs, self.topology, exclusive)
-            _inherit_exclusivity(closures, defs, self.topology, exclusive)
+            take_on_exclusivity(closures, defs, self.topology)
         self.old_memberships = old_only
         self.closures = closures
         # Each group's members, indexed once for the rule builders.
@@ -650,81 +648,6 @@ class Problem:
         mask = np.zeros(self.slots, dtype=bool)
         mask[self.dc.slots_of(names)] = True
         return mask
-
-
-def _servers_to_place(dc, request, movable_extra):
-    """(servers to place, {id: current host}, [ids removed])."""
-    if request.kind not in r.KINDS:
-        raise errors.InvalidRequest(
-            'unknown request kind %r; use one of %s' % (
-                request.kind, ', '.join(r.KINDS)),
-            code='valet.request.unknown_kind')
-    seen = set()
-    for server in request.servers:
-        if server.id in seen:
-            raise errors.InvalidRequest(
-                'server %s appears twice in the request' % server.id,
-                code='valet.request.duplicate_server', server=server.id)
-        seen.add(server.id)
-    current, removed = {}, []
-    if request.kind in (r.CREATE, r.ADHOC):
-        if request.kind == r.ADHOC and len(request.servers) != 1:
-            raise errors.InvalidRequest(
-                'an ad-hoc request places exactly one server, not %d' %
-                len(request.servers), code='valet.request.adhoc_size')
-        for server in request.servers:
-            if server.id in dc.servers:
-                raise errors.InvalidRequest(
-                    'server %s is already placed; use an update or a '
-                    'replan' % server.id,
-                    code='valet.request.server_exists', server=server.id)
-        return list(request.servers), current, removed
-    if request.kind == r.UPDATE:
-        if not request.stack:
-            raise errors.InvalidRequest(
-                'an update names the stack it updates',
-                code='valet.request.no_stack')
-        for server in request.servers:
-            placed = dc.servers.get(server.id)
-            if placed is not None:
-                if placed.stack != request.stack:
-                    raise errors.InvalidRequest(
-                        'server %s belongs to stack %s, not %s' % (
-                            server.id, placed.stack, request.stack),
-                        code='valet.request.server_exists',
-                        server=server.id)
-                current[server.id] = placed.host
-        removed = sorted(sid for sid, placed in dc.servers.items()
-                         if placed.stack == request.stack
-                         and sid not in seen)
-        return list(request.servers), current, removed
-    # replan / migrate: the target, plus partners asked to move with it.
-    target = request.target
-    if target not in dc.servers:
-        raise errors.InvalidRequest(
-            'server %r is not placed; nothing to %s' % (target,
-                                                        request.kind),
-            code='valet.request.unknown_server', server=target)
-    given = {s.id: s for s in request.servers}
-    servers = []
-    for sid in [target] + [s for s in movable_extra if s != target]:
-        placed = dc.servers[sid]
-        server = given.get(sid) or r.ServerRequest(
-            id=sid, demand=dict(placed.demand), name=placed.name,
-            groups=placed.groups)
-        if sid == target:
-            excluded = set(server.excluded_hosts) | set(
-                request.excluded_hosts)
-            if request.kind == r.MIGRATE:
-                excluded.add(placed.host)
-            server = dataclasses.replace(
-                server, excluded_hosts=frozenset(excluded),
-                candidate_hosts=(request.candidate_hosts
-                                 if request.candidate_hosts is not None
-                                 else server.candidate_hosts))
-        servers.append(server)
-        current[sid] = placed.host
-    return servers, current, removed
 
 
 def _bounded(problem, part):
