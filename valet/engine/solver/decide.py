@@ -107,14 +107,18 @@ def _decision(problem, result, start, total_nodes):
     # not every host's. Each server's demand taken off its host's row in
     # request order: in one call (the same subtractions as the loop)
     # unless there are only a few, where the call's fixed cost is more
-    # than the loop's.
-    free_after = problem.free[used]
+    # than the loop's (in plain floats: the same subtractions, without
+    # an array call per server).
     if len(slots) < 8:
-        row = {h: k for k, h in enumerate(used)}
-        demand = problem.demand
-        for i, h in enumerate(slots):
-            free_after[row[h]] -= demand[i]
+        rows = problem.free.take(used, 0).tolist()
+        row_of = {h: rows[k] for k, h in enumerate(used)}
+        for h, need in zip(slots, problem.demand.tolist()):
+            row = row_of[h]
+            for c, amount in enumerate(need):
+                row[c] -= amount
+        free_after = np.array(rows, dtype=float)
     else:
+        free_after = problem.free[used]
         np.subtract.at(free_after, np.searchsorted(used, slots),
                        problem.demand)
     frag = float(_ADD(np.maximum(free_after, 0, out=free_after) *

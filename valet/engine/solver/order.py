@@ -22,13 +22,21 @@ def initial_order(problem):
     def find(x):
         return find_root(parent, x)
 
+    joined = False
     for rule in p.constraints:
         if rule.together:
+            # The first member's root stays a root as the others join it.
+            root = find_root(parent, rule.members[0])
             for m in rule.members[1:]:
-                parent[find(m)] = find(rule.members[0])
-    clusters = {}
-    for i in range(n):
-        clusters.setdefault(find(i), []).append(i)
+                parent[find_root(parent, m)] = root
+            joined = True
+    if joined:
+        clusters = {}
+        for i in range(n):
+            clusters.setdefault(find_root(parent, i), []).append(i)
+    else:
+        # Nothing held together: every server its own cluster.
+        clusters = {i: [i] for i in range(n)}
     # Servers alike share their static mask: each counted once (as
     # Python ints: compared per cluster below).
     counted = {}

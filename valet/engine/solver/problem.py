@@ -28,7 +28,7 @@ _BOUND = 1024
 # What a problem computes from the request's servers and the model alone,
 # whatever groups it ignores (shared with ``like``).
 _SHARED = ('demand', 'unknown_rc', 'weights', 'scale', 'size', 'static',
-           'static_reasons')
+           'static_reasons', 'named_slots')
 
 
 class Problem:
@@ -139,35 +139,28 @@ class Problem:
 
     def _build_demands(self):
         dc = self.dc
-        rows = []
         self.unknown_rc = []
         # Servers of one flavour share a demand: its vector once per model
         # generation (the model's resource classes make it; read only).
         # Keyed by the amounts as given once they are checked: amounts
         # equal as keys (1 and 1.0) give equal vectors.
         vectors = _bounded(self, 'demand_vectors')
-        for i, server in enumerate(self.servers):
+        # The distinct vectors, and per server which (flavours repeat).
+        distinct, rows, which = {}, [], []
+        for server in self.servers:
             demand = server.demand
             if not isinstance(demand, dict) or not demand:
                 raise errors.InvalidRequest(
                     'server %s has no demand (no flavor resolved)' %
                     server.id, code='valet.request.bad_demand',
                     server=server.id)
-            for rc, amount in demand.items():
+            for amount in demand.values():
                 kind = type(amount)
-                if kind is int or kind is float:
-                    # The common case, without the isinstance calls.
-                    if amount >= 0 and amount != _INF:
-                        continue
-                if (isinstance(amount, bool) or
-                        not isinstance(amount, (int, float)) or
-                        amount != amount or amount < 0 or
-                        amount == _INF):
-                    raise errors.InvalidRequest(
-                        'server %s demands %r of %s; demands must be '
-                        'non-negative numbers' % (server.id, amount, rc),
-                        code='valet.request.bad_demand', server=server.id,
-                        resource_class=rc)
+                # The common case, without the isinstance calls.
+                if ((kind is not int and kind is not float) or
+                        not amount >= 0 or amount == _INF):
+                    _check_demand(server)
+                    break
             try:
                 key = tuple(demand.items())
                 found = vectors.get(key)
@@ -179,12 +172,17 @@ class Problem:
                 if key is not None:
                     vectors[key] = found
             vec, unknown = found
-            rows.append(vec)
+            k = distinct.get(id(vec))
+            if k is None:
+                k = distinct[id(vec)] = len(rows)
+                rows.append(vec)
+            which.append(k)
             self.unknown_rc.append(unknown)
-        # The rows stacked in one step (float vectors of the model's
-        # resource classes: the same matrix as filled row by row).
-        self.demand = (np.array(rows, dtype=float) if rows else
-                       np.zeros((0, len(dc.resource_classes))))
+        # The distinct rows stacked, then one per server (float vectors of
+        # the model's resource classes: the same matrix as filled row by
+        # row).
+        self.demand = (np.array(rows, dtype=float).take(which, 0) if rows
+                       else np.zeros((0, len(dc.resource_classes))))
         # Weights: how heavily the request uses each resource class relative
         # to what is free; fragmentation is measured in these terms.
         total = _ADD(self.demand, axis=0)
@@ -579,6 +577,9 @@ class Problem:
         attr_hosts = dc.attribute_hosts()
         self.static = []
         self.static_reasons = []
+        # Hosts a server names as candidates or exclusions (the search
+        # keeps each in a symmetry class of its own).
+        self.named_slots = set()
         # A zone and extra specs pass the same hosts until the model
         # changes (read-only masks, shared).
         cache = self.cached('static_filters')
@@ -626,10 +627,10 @@ class Problem:
                      ('extra_specs', spec_mask)]
             if server.candidate_hosts is not None:
                 steps.append(('candidate_hosts', self._host_set_mask(
-                    server.candidate_hosts)))
+                    server.candidate_hosts, named=True)))
             if server.excluded_hosts:
                 steps.append(('excluded_hosts', ~self._host_set_mask(
-                    server.excluded_hosts)))
+                    server.excluded_hosts, named=True)))
             if pin is not None:
                 steps.append(('kept_in_place', self._host_set_mask({pin})))
             if self.unknown_rc[i]:
@@ -644,10 +645,29 @@ class Problem:
             self.static_reasons.append(steps)
             alike[same] = (mask, steps)
 
-    def _host_set_mask(self, names):
+    def _host_set_mask(self, names, named=False):
+        """The hosts of ``names``; ``named``: the request's servers name
+        them (``named_slots``)."""
+        slots = self.dc.slots_of(names)
+        if named:
+            self.named_slots.update(slots)
         mask = np.zeros(self.slots, dtype=bool)
-        mask[self.dc.slots_of(names)] = True
+        mask[slots] = True
         return mask
+
+
+def _check_demand(server):
+    """Refuse a server demanding anything but non-negative finite
+    numbers (the first such amount, in the demand's order)."""
+    for rc, amount in server.demand.items():
+        if (isinstance(amount, bool) or
+                not isinstance(amount, (int, float)) or
+                amount != amount or amount < 0 or amount == _INF):
+            raise errors.InvalidRequest(
+                'server %s demands %r of %s; demands must be '
+                'non-negative numbers' % (server.id, amount, rc),
+                code='valet.request.bad_demand', server=server.id,
+                resource_class=rc)
 
 
 def _bounded(problem, part):

@@ -616,22 +616,18 @@ class _Shared:
         n = len(p.servers)
         # Never changed by a search: a list, shared.
         self.current_slot = [-1] * n
-        for i, sid in enumerate(p.ids):
-            host = p.current.get(sid)
-            if host is not None:
-                self.current_slot[i] = p.dc.slot_of(host)
+        if p.current:
+            for i, sid in enumerate(p.ids):
+                host = p.current.get(sid)
+                if host is not None:
+                    self.current_slot[i] = p.dc.slot_of(host)
         self.symmetry_levels = sorted(
             {c.level for c in p.constraints if c.level})
         # Per host asked: its attributes and domains (symmetry_key).
         self.fixed_keys = {}
-        special = set()
-        for server in p.servers:
-            for names in (server.candidate_hosts or (),
-                          server.excluded_hosts):
-                if names:
-                    special |= set(p.dc.slots_of(names))
-        special |= {s for s in self.current_slot if s >= 0}
-        self.special = special
+        # Hosts the servers name or run on: each a class of its own.
+        self.special = p.named_slots | {
+            s for s in self.current_slot if s >= 0}
         # The request's whole demand (each search's start of ``left``).
         self.left = _SUM(p.demand, axis=0)
         # The distinct sets of rule indices servers have (their rules,

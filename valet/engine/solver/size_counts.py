@@ -193,8 +193,9 @@ def _few_sums(flat, room, hosts):
     for c, size, where in flat:
         found = picked.get(id(where))
         if found is None:
+            # (nonzero of the 1-d mask: flatnonzero without its wrappers.)
             found = picked[id(where)] = (
-                where, np.flatnonzero(where & hosts).tolist())
+                where, (where & hosts).nonzero()[0].tolist())
         col = cols[c]
         rooms = [col[h] for h in found[1]]
         have.append(sum(rooms, 0.0))

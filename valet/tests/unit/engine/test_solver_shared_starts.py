@@ -5,6 +5,7 @@ is compared with the value worked out afresh, on a few generated
 requests and models, and checked to be shared.
 """
 
+import dataclasses
 import random
 
 import numpy as np
@@ -220,3 +221,26 @@ class TestSharedStarts(base.SolverTestCase):
         s.undo(0, h, token)
         self.assertEqual(0, s.n_placed)
         self.assertIs(first, rules_base.root_feasible(s, 0))
+
+
+class TestNamedHosts(base.SolverTestCase):
+
+    def test_special_hosts_are_the_named_and_running_ones(self):
+        for seed in range(12):
+            dc, req = _case(seed)
+            rng = random.Random(seed)
+            hosts = sorted(dc.hosts)
+            for k, s in enumerate(req.servers):
+                kw = {}
+                if rng.random() < 0.4:
+                    kw['candidate_hosts'] = frozenset(
+                        rng.sample(hosts, 3) + ['nowhere'])
+                if rng.random() < 0.4:
+                    kw['excluded_hosts'] = frozenset(rng.sample(hosts, 2))
+                req.servers[k] = dataclasses.replace(s, **kw)
+            p = problem_mod.Problem(dc, req)
+            plain = set()
+            for s in p.servers:
+                for names in (s.candidate_hosts or (), s.excluded_hosts):
+                    plain |= set(dc.slots_of(names))
+            self.assertEqual(plain, search.Search(p, SolverOptions()).special)
