@@ -186,15 +186,15 @@ class _Tracker(soft.Tracker):
         self._ramp = None
         self._both = None
 
-    def rank(self, i):
+    def rank(self, i, scale=1):
         """Per host, how many members the best domain falls short of the
-        best any choice for ``i`` keeps (weighted): a ranking, not a
-        cost. A choice keeps, for its own domain, its count, ``i``'s unit
+        best any choice for ``i`` keeps (weighted, times ``scale``): a
+        ranking, not a cost. A choice keeps, for its own domain, its count, ``i``'s unit
         and what the rest of the room holds of the members still to place
         (units a diversity group keeps from ``i``'s left out); for every
         other domain its count and what its room holds without ``i``."""
         if self.plain:
-            return self._plain_rank()
+            return self._plain_rank(scale)
         mine = self.unit_of[i]
         # Per unit, a handful: plain lists cost less than numpy here (read
         # as they are, i's own unit left out).
@@ -258,8 +258,9 @@ class _Tracker(soft.Tracker):
             # unless it is the only domain.
             best = max(best_here, first if ndom > 1 else others)
         out = np.subtract(best, value, out=value)
-        if self.weight != 1:
-            out *= self.weight
+        factor = self.weight * scale
+        if factor != 1:
+            out *= factor
         return out
 
     def _by_ratio(self):
@@ -271,7 +272,7 @@ class _Tracker(soft.Tracker):
         counts, sizes = self.left, self.left_size
         return sorted(self._units, key=lambda k: sizes[k] / (counts[k] or 1))
 
-    def _plain_rank(self):
+    def _plain_rank(self, scale):
         """Per host, the members its domain falls short of the domain that
         could end with the most (weighted)."""
         assign = self.search.assign
@@ -282,7 +283,7 @@ class _Tracker(soft.Tracker):
         if self.rule.level:
             fit = fit.take(dom)
         ends = (self.count if self.per_host else self.count.take(dom)) + fit
-        return (_MAX(ends) - ends) * self.weight
+        return (_MAX(ends) - ends) * (self.weight * scale)
 
     def _sizes_left(self, left):
         """The cumulative demands of members ``left`` (less the slack),
