@@ -189,10 +189,11 @@ class _Tracker(soft.Tracker):
     def rank(self, i, scale=1):
         """Per host, how many members the best domain falls short of the
         best any choice for ``i`` keeps (weighted, times ``scale``): a
-        ranking, not a cost. A choice keeps, for its own domain, its count, ``i``'s unit
-        and what the rest of the room holds of the members still to place
-        (units a diversity group keeps from ``i``'s left out); for every
-        other domain its count and what its room holds without ``i``."""
+        ranking, not a cost. A choice keeps, for its own domain, its
+        count, ``i``'s unit and what the rest of the room holds of the
+        members still to place (units a diversity group keeps from
+        ``i``'s left out); for every other domain its count and what its
+        room holds without ``i``."""
         if self.plain:
             return self._plain_rank(scale)
         mine = self.unit_of[i]
@@ -217,12 +218,12 @@ class _Tracker(soft.Tracker):
         both, free, inside = self._rows(mine)
         ndom = len(free)
         columns = self._columns
-        # Per row the members its domain ends with: i's domain (``here``,
-        # the room left once i's unit is in) holding i's unit and the
-        # near units that fit, none where i's unit does not fit; another
-        # (``away``, the room as it is) the away units that fit, and i's
-        # unit too (``own`` more for every domain: the same order, taken
-        # off the values read from it below).
+        # Per row the members its domain may end with, its count aside:
+        # as i's domain (``here``, the room left once i's unit is in) i's
+        # unit and the near units that fit, none where i's unit does not
+        # fit; as another (the room as it is) the away units that fit and
+        # i's unit's ``own`` too (the same for every domain, so the same
+        # order: taken off the values read from that row).
         if near is away or near == away:
             ends = self._fit(columns[0], away, counts, own)
         else:
@@ -240,8 +241,8 @@ class _Tracker(soft.Tracker):
         # The best of the other domains: the top one unless it is this.
         top = int(ends_away.argmax())
         first = ends_away.item(top) - own
-        # (own: 0 once taken off, as the best of the others where there
-        # are none.)
+        # (Read as 0 once own is taken off: the best of the others where
+        # there are none.)
         ends_away[top] = own
         # Both rows' best in one step: the others' and i's domain's.
         others, best_here = _MAX(ends, axis=1).tolist()
@@ -253,9 +254,10 @@ class _Tracker(soft.Tracker):
             value = value.take(self.domains)
             best = _MAX(value)
         else:
-            # The best of value, each domain's best of i's domain there
-            # and the others: the top one's count is one of the others
-            # unless it is the only domain.
+            # The best of value (each domain's best of i's there and the
+            # others'): the best of i's anywhere and of the others, where
+            # the top domain is one of the others unless it is the only
+            # domain.
             best = max(best_here, first if ndom > 1 else others)
         out = np.subtract(best, value, out=value)
         factor = self.weight * scale
