@@ -35,11 +35,13 @@ class Ranking:
                 score = score + extra
         soft = self.server_soft[i]
         if soft:
-            rank = soft[0].rank(i)
+            # Each ranking times SOFT_RANK, whole multiples of it: the
+            # same sum as the rankings' times SOFT_RANK, one product less.
+            # (in place: each ranking and score are this call's own.)
+            rank = soft[0].rank(i, SOFT_RANK)
             for k in range(1, len(soft)):
-                rank = rank + soft[k].rank(i)
-            # (in place: score is this call's own array.)
-            score += rank.take(idx) * SOFT_RANK
+                rank += soft[k].rank(i, SOFT_RANK)
+            score += rank.take(idx)
         return score
 
     def symmetry_key(self, h):

@@ -214,11 +214,11 @@ class Tracker(base.Tracker):
         """Per host, the weighted violations placing ``i`` there adds."""
         return self.adds(i) * self.weight
 
-    def rank(self, i):
+    def rank(self, i, scale=1):
         """Per host, how much worse a choice it is for this group (the
-        search's ranking; lower is better): the penalty unless a kind
-        knows better."""
-        return self.penalty(i)
+        search's ranking; lower is better), times ``scale``: the penalty
+        unless a kind knows better."""
+        return self.adds(i) * (self.weight * scale)
 
     def apply(self, i, h):
         d = self.host_domain[h]

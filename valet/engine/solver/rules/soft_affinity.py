@@ -157,7 +157,12 @@ class _Tracker(soft.Tracker):
         # in apply and undo).
         left, demand, size = start[4:]
         self.left = left.tolist()
-        self.left_demand = demand.copy(order="F")
+        # (and below the units a row of zeros, the empty unit _fit puts
+        # first: see _rows.)
+        nunit = len(self.left)
+        self.left_demand = np.zeros((nunit + 1, demand.shape[1]), order="F")
+        self.left_demand[:nunit] = demand
+        self._empty_unit = [nunit]
         self.left_size = size.tolist()
         # Per unit of several members its row of left_demand (views,
         # changed in place), None for a unit of one: its demand and size
@@ -174,21 +179,23 @@ class _Tracker(soft.Tracker):
         # Every unit in rank's order (see _by_ratio), worked out when
         # first asked and again after a unit of several members changes.
         self._order = None
-        # Whether every unit has one member: the members the first j
-        # units of a ranking hold are then j (_ramp, as floats).
+        # Whether every unit has one member: the members the empty unit
+        # and the first j units of a ranking hold, i's unit counted, are
+        # then j + 1 (_ramp, as floats).
         self._ones = len(self.left) == len(rule.members)
         self._ramp = None
         self._both = None
 
-    def rank(self, i):
+    def rank(self, i, scale=1):
         """Per host, how many members the best domain falls short of the
-        best any choice for ``i`` keeps (weighted): a ranking, not a
-        cost. A choice keeps, for its own domain, its count, ``i``'s unit
-        and what the rest of the room holds of the members still to place
-        (units a diversity group keeps from ``i``'s left out); for every
-        other domain its count and what its room holds without ``i``."""
+        best any choice for ``i`` keeps (weighted, times ``scale``): a
+        ranking, not a cost. A choice keeps, for its own domain, its
+        count, ``i``'s unit and what the rest of the room holds of the
+        members still to place (units a diversity group keeps from
+        ``i``'s left out); for every other domain its count and what its
+        room holds without ``i``."""
         if self.plain:
-            return self._plain_rank()
+            return self._plain_rank(scale)
         mine = self.unit_of[i]
         # Per unit, a handful: plain lists cost less than numpy here (read
         # as they are, i's own unit left out).
@@ -208,41 +215,54 @@ class _Tracker(soft.Tracker):
             near = self._kept(order, mine_bits) if mine_bits else away
         else:
             away = near = order
-        both, free, inside = self._rows()
-        np.subtract(free, self.left_demand[mine], out=inside)
-        fits = _ALL(inside >= -soft.EPS, axis=1)
-        np.maximum(inside, 0, out=inside)
+        both, free, inside = self._rows(mine)
         ndom = len(free)
+        columns = self._columns
+        # Per row the members its domain may end with, its count aside:
+        # as i's domain (``here``, the room left once i's unit is in) i's
+        # unit and the near units that fit, none where i's unit does not
+        # fit; as another (the room as it is) the away units that fit and
+        # i's unit's ``own`` too (the same for every domain, so the same
+        # order: taken off the values read from that row).
         if near is away or near == away:
-            both = self._fit(both, away, counts)
-            away, here = both[:ndom], both[ndom:]
+            ends = self._fit(columns[0], away, counts, own)
         else:
-            away = self._fit(free, away, counts)
-            here = self._fit(inside, near, counts)
+            ends = np.empty(2 * ndom)
+            self._fit(columns[1], away, counts, own, ends[:ndom])
+            self._fit(columns[2], near, counts, own, ends[ndom:])
         # Per row of ``free``: per domain, or per host at the host level.
         count = (self.count if self.rule.level or self.per_host
                  else self.count.take(self.domains))
-        # (Whole numbers as floats from here on: every sum and product
-        # exact, in place on this call's own arrays.)
-        ends_away = away
-        ends_away += count
-        # The members i's domain may end with where i's unit fits, 0
-        # elsewhere (a product: the same floats as a where).
-        here += own
-        here *= fits
-        here += count
+        # (Whole numbers as floats from here on: every sum exact, in
+        # place on this call's own array.)
+        ends = ends.reshape(2, ndom)
+        ends += count
+        ends_away, here = ends[0], ends[1]
         # The best of the other domains: the top one unless it is this.
         top = int(ends_away.argmax())
-        first = ends_away[top]
-        ends_away[top] = 0
-        top_here = here[top]
+        first = ends_away.item(top) - own
+        # (Read as 0 once own is taken off: the best of the others where
+        # there are none.)
+        ends_away[top] = own
+        # Both rows' best in one step: the others' and i's domain's.
+        others, best_here = _MAX(ends, axis=1).tolist()
+        others -= own
+        top_here = here.item(top)
         value = np.maximum(here, first, out=here)
-        value[top] = max(top_here, _MAX(ends_away))
+        value[top] = max(top_here, others)
         if self.rule.level:
             value = value.take(self.domains)
-        out = np.subtract(_MAX(value), value, out=value)
-        if self.weight != 1:
-            out *= self.weight
+            best = _MAX(value)
+        else:
+            # The best of value (each domain's best of i's there and the
+            # others'): the best of i's anywhere and of the others, where
+            # the top domain is one of the others unless it is the only
+            # domain.
+            best = max(best_here, first if ndom > 1 else others)
+        out = np.subtract(best, value, out=value)
+        factor = self.weight * scale
+        if factor != 1:
+            out *= factor
         return out
 
     def _by_ratio(self):
@@ -254,7 +274,7 @@ class _Tracker(soft.Tracker):
         counts, sizes = self.left, self.left_size
         return sorted(self._units, key=lambda k: sizes[k] / (counts[k] or 1))
 
-    def _plain_rank(self):
+    def _plain_rank(self, scale):
         """Per host, the members its domain falls short of the domain that
         could end with the most (weighted)."""
         assign = self.search.assign
@@ -265,7 +285,7 @@ class _Tracker(soft.Tracker):
         if self.rule.level:
             fit = fit.take(dom)
         ends = (self.count if self.per_host else self.count.take(dom)) + fit
-        return (_MAX(ends) - ends) * self.weight
+        return (_MAX(ends) - ends) * (self.weight * scale)
 
     def _sizes_left(self, left):
         """The cumulative demands of members ``left`` (less the slack),
@@ -314,19 +334,34 @@ class _Tracker(soft.Tracker):
             np.maximum(self.search.free, 0, out=out)
             out *= into
 
-    def _rows(self):
-        """The room (as ``_room``) and the room left once i's unit is in
-        (filled by rank), one above the other in one matrix kept for the
-        tracker's life: fitting units into both is then one step, with
-        no new matrix per ranking."""
+    def _rows(self, mine):
+        """The room (as ``_room``) and the room left once unit ``mine``
+        is in, one above the other in one matrix kept for the tracker's
+        life: fitting units into both is then one step, with no new
+        matrix per ranking. The room left is none below 0 where the unit
+        fits, and left below -EPS where it does not: no unit fits there
+        then, not even the empty one (_fit)."""
         found = self._both
         if found is None:
             room = self._room(self.domains)
             nrow = len(room)
-            # Column by column in memory: _fit reads the columns.
             both = np.empty((2 * nrow, room.shape[1]))
             found = self._both = (both, both[:nrow], both[nrow:])
-        self._room_into(found[1])
+            # Each one's rows and columns (resource classes), as _fit
+            # reads them.
+            self._columns = [(len(rows), list(rows.T)) for rows in found]
+            self._whole = _whole_demands(self.p, self.rule)
+        both, free, inside = found
+        if self._into is True:
+            np.maximum(self.search.free, 0, out=free)
+        else:
+            self._room_into(free)
+        np.subtract(free, self.left_demand[mine], out=inside)
+        if not self._whole:
+            np.maximum(inside, 0, out=inside, where=inside >= -soft.EPS)
+        # (Whole demands: every running sum _fit compares is 0 or at
+        # least 1, so a room in [-EPS, 0) holds the same units as none:
+        # the room left as it is.)
         return found
 
     def _kept(self, order, taken):
@@ -343,27 +378,29 @@ class _Tracker(soft.Tracker):
             kept.append(k)
         return kept
 
-    def _fit(self, free, kept, counts):
-        """Per row of ``free``, the members of the ``kept`` units it holds,
-        in that order."""
-        if not kept:
-            return np.zeros(len(free))
+    def _fit(self, rows, kept, counts, own, out=None):
+        """Per row of a matrix (``rows``: how many, and its columns),
+        ``own`` and the members of the ``kept`` units it holds, in that
+        order, after the empty unit: 0 where the empty unit does not fit
+        (a class below -EPS, see _rows)."""
         # Per resource class (a row) the units' running sums, less the
-        # slack: the sums of the rows taken, class by class.
-        cum = _ACC(self.left_demand.T.take(kept, 1), axis=1)
+        # slack: the sums of the rows taken, class by class (0.0 first, an
+        # exact zero added to the sums).
+        cum = _ACC(self.left_demand.T.take(self._empty_unit + kept, 1),
+                   axis=1)
         cum -= soft.EPS
-        fit = _fits_by_class(cum, free, len(kept))
+        fit = _fits_by_class(cum, rows, len(kept) + 1)
         if self._ones:
-            # One member per unit: j units hold j members.
+            # One member per unit, i's own too: j units hold j members.
             ramp = self._ramp
             if ramp is None:
                 ramp = self._ramp = np.arange(len(counts) + 1, dtype=float)
-            return ramp.take(fit)
-        sizes, total = [0.0], 0.0
+            return ramp.take(fit, out=out)
+        sizes, total = [0.0, own], own
         for k in kept:
             total += counts[k]
             sizes.append(total)
-        return np.array(sizes).take(fit)
+        return np.array(sizes).take(fit, out=out)
 
     def added(self, d):
         return 0 if self.count[d] >= self.top else 1
@@ -426,13 +463,27 @@ class _Tracker(soft.Tracker):
         return self.count.take(self.domains) < self.top
 
 
-def _fits_by_class(cum, free, most):
+def _whole_demands(problem, rule):
+    """Whether the rule's members demand whole amounts, summed exactly
+    (below 2**52 in all), worked out once: the units' running sums, what
+    is left of them included, are then whole numbers too."""
+    found = rule.__dict__.get('_whole_demands')
+    if found is None:
+        demand = problem.demand.take(rule.members, 0)
+        found = rule._whole_demands = bool(
+            _ALL(demand == np.floor(demand), axis=None)
+            and _SUM(demand, axis=None) < 2.0 ** 52)
+    return found
+
+
+def _fits_by_class(cum, rows, most):
     """:func:`soft.fits` with the running sums one resource class a row
-    (``cum``, contiguous as ``free``'s columns): per row of ``free``, how
-    many units it holds in every class (at most ``most``)."""
-    if not len(cum):
-        return np.full(len(free), most)
-    columns = zip(cum, free.T)
+    (``cum``) and the room as how many rows and its columns (``rows``):
+    per row, how many units it holds in every class (at most ``most``)."""
+    nrow, rooms = rows
+    if not rooms:
+        return np.full(nrow, most)
+    columns = zip(cum, rooms)
     amounts, room = next(columns)
     fit = amounts.searchsorted(room, side='right')
     for amounts, room in columns:

@@ -21,7 +21,7 @@ from valet.tests.unit.engine.test_solver_soft import together
 from valet.tests.unit.engine.test_solver_soft_speed import place_some
 
 
-def _instance(rng):
+def _instance(rng, fractional=False):
     hosts = ['r%dh%d' % (r, h) for r in range(3) for h in range(3)]
     level = rng.choice(['host', 'rack'])
     groups = [together('t', level, rng.choice([1, 3])),
@@ -31,11 +31,15 @@ def _instance(rng):
                        groups=['t'])
                 for k in range(rng.randint(0, 3))]
     servers = []
+    # Fractional demands, tiny ones among them: running sums in (0, EPS]
+    # and what is left of a unit's sums off by a rounding.
+    vcpus = [1e-10, 0.1, 0.3, 1e-10, 1.5] if fractional else [1, 2, 4]
+    disks = [0, 1e-10, 1e-10, 0.7, 2] if fractional else [1]
     for k in range(rng.randint(3, 8)):
         names = ['t'] + rng.sample(['p', 'd'], rng.randint(0, 1))
-        servers.append(server('s%d' % k, rng.choice([1, 2, 4]),
+        servers.append(server('s%d' % k, rng.choice(vcpus),
                               ram=rng.choice([512, 1024, 4096]),
-                              groups=names))
+                              disk=rng.choice(disks), groups=names))
     dc = make_dc(racks=3, hosts_per_rack=3, existing=existing,
                  groups=groups)
     return dc, request(servers, groups)
@@ -86,13 +90,32 @@ def _rank_by_formula(tracker, i):
     return (value.max() - value) * tracker.weight
 
 
+def _room_just_short(rng, tracker, i):
+    """The free room of some hosts, those with the most members first,
+    made what i's unit demands less at most EPS in one resource class
+    (the room left in [-EPS, 0]: clipped to 0 it holds tiny units, not
+    as it is), plenty in the others."""
+    need = tracker.left_demand[tracker.unit_of[i]]
+    free = tracker.search.free
+    most = np.argsort(-tracker.count.take(tracker.domains), kind='stable')
+    for h in most[:3].tolist():
+        free[h] = need + 1e5
+        c = rng.randrange(len(need))
+        free[h, c] = need[c] - rng.choice([0.0, 1e-10, 1e-9])
+
+
 class TestSoftAffinityRank(base.SolverTestCase):
 
     def test_rank_is_the_formula(self):
-        rng = random.Random(21)
+        self._check_rank(random.Random(21), fractional=False)
+
+    def test_rank_is_the_formula_with_fractional_demands(self):
+        self._check_rank(random.Random(22), fractional=True)
+
+    def _check_rank(self, rng, fractional):
         seen = apart = 0
         for _ in range(120):
-            dc, req = _instance(rng)
+            dc, req = _instance(rng, fractional)
             problem = problem_mod.Problem(dc, req)
             if problem.blocked:
                 continue
@@ -106,6 +129,11 @@ class TestSoftAffinityRank(base.SolverTestCase):
                 if (not isinstance(tracker.rule, soft_affinity.SoftAffinity)
                         or tracker.plain):
                     continue
+                # (whole demands: the room left is not clipped.)
+                self.assertEqual(not fractional, soft_affinity._whole_demands(
+                    problem, tracker.rule))
+                if fractional:
+                    _room_just_short(rng, tracker, i)
                 expected = _rank_by_formula(tracker, i)
                 # Twice: the second reads the rows the first filled.
                 for _ in range(2):
