@@ -78,7 +78,7 @@ def pair_bound(problem, a, b):
         if shared is None:
             shared = _shared(problem, a, b)
         kept = max(kept, min(int(both[d]), _together(problem, a, b, d,
-                                                     shared)))
+                                                     shared, kept)))
     return total - kept
 
 
@@ -111,17 +111,23 @@ def _shared(problem, a, b):
     return worth, problem.demand[members].T.tolist()
 
 
-def _together(problem, a, b, d, shared):
+def _together(problem, a, b, d, shared, enough=None):
     """What domain ``d`` keeps of both groups (weighted) at most: its
     placed members, and of the new members the best fractional packing
     of its free room, resource class by resource class (each an upper
-    bound of any packing), rounded down (weights are whole)."""
+    bound of any packing), rounded down (weights are whole). Once that
+    is ``enough`` or less (what two domains apart keep: the pair's bound
+    cannot use less) the classes left are not tried: each only lowers
+    it."""
     worth, demand = shared
     free = soft.domain_room(problem, a.level)[d].tolist()
+    placed = a.weight * int(a.placed[d]) + b.weight * int(b.placed[d])
     best = sum(worth)
     for weight, room in zip(demand, free):
         best = min(best, _knapsack(worth, weight, room))
-    placed = a.weight * int(a.placed[d]) + b.weight * int(b.placed[d])
+        if enough is not None and placed + math.floor(best + 1e-9) <= (
+                enough):
+            break
     return placed + math.floor(best + 1e-9)
 
 
