@@ -50,9 +50,9 @@ class Soft(base.Constraint):
         """Violations once request server ``i`` runs on ``slots[i]``."""
         # (Counted in a list: numpy's per-item indexing costs more.)
         counts = self.placed.tolist()
-        dom = problem.domain[self.level]
-        for d in dom.take([slots[i] for i in self.members]).tolist():
-            counts[d] += 1
+        dom = self.host_domains(problem)
+        for i in self.members:
+            counts[dom[slots[i]]] += 1
         return self.violations(np.array(counts, dtype=np.int64))
 
     def reachable(self, problem):
