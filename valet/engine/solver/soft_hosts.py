@@ -99,12 +99,9 @@ class _Opened:
         self.hosts = hosts
         self.room = room
         # Per resource class, the members' demands smallest first and
-        # their running sums (a row of zeros first).
-        # (The rows taken are a copy: sorted in place, as np.sort does.)
-        self.demand = problem.demand[list(rule.members)]
-        self.demand.sort(axis=0)
-        self.sums = np.zeros((len(self.demand) + 1, self.demand.shape[1]))
-        np.add.accumulate(self.demand, axis=0, out=self.sums[1:])
+        # their running sums (a row of zeros first; the rule's, read
+        # only).
+        self.demand, self.sums = rule.sorted_demands(problem)
 
     def apart(self, other):
         """Whether no host holds the two groups' members together."""
