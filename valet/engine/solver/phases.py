@@ -112,10 +112,15 @@ def solve(problem, options, deadline, verdict=False):
     _set_root_bound(search, hosts_root)
     # The cost's lower bound reached: nothing cheaper exists.
     proven = cost <= search.root_bound
-    if later and not proven:
-        forced = search.root_bound_later(later, hosts_root, proved.root())
-        hosts_root = _raise_hosts(search, hosts_root, forced)
-        proven = cost <= search.root_bound
+    # The rules' later bounds on new hosts. With a soft gap no bound on
+    # new hosts proves the placement (a soft violation outweighs every
+    # new host): they wait for the soft bounds, which may close the gap
+    # and prove it with the soft groups' own new hosts; if not, they are
+    # asked before the counting proofs and the improvement phase.
+    waiting = later if cost // search.soft_unit > search.soft_root else []
+    if later and not waiting and not proven:
+        hosts_root, proven = _ask_later(search, later, hosts_root, proved,
+                                        cost)
     # Phase 2: branch and bound below the first placement's cost, if its
     # budget can reach a leaf four times (else it hardly ever improves).
     nodes = budget.nodes
@@ -149,10 +154,17 @@ def solve(problem, options, deadline, verdict=False):
                 search.soft_root, enough=opened)
             hosts_root = _raise_hosts(search, hosts_root, forced)
             proven = cost <= search.root_bound
+        if waiting and not proven:
+            hosts_root, proven = _ask_later(search, waiting, hosts_root,
+                                            proved, cost)
+            waiting = []
         if not proven:
             counted = proved.lower_bound(enough=opened)
             hosts_root = _raise_hosts(search, hosts_root, counted)
             proven = cost <= search.root_bound
+    if waiting and not proven:
+        hosts_root, proven = _ask_later(search, waiting, hosts_root, proved,
+                                        cost)
     if (options.improve and (search.consolidate or search.soft_trackers)
             and not proven and improve.cap >= 4 * len(order)):
         if search.soft_trackers:
@@ -173,6 +185,15 @@ def solve(problem, options, deadline, verdict=False):
                   soft_root=search.soft_root, hosts_root=hosts_root,
                   nodes=nodes, timed_out=timed_out)
     return result
+
+
+def _ask_later(search, later, hosts_root, proved, cost):
+    """The new hosts' bound with the rules put in ``later`` asked
+    (``Search.root_bound_later``); returns it and whether the placement
+    of ``cost`` is proven optimal now."""
+    forced = search.root_bound_later(later, hosts_root, proved.root())
+    hosts_root = _raise_hosts(search, hosts_root, forced)
+    return hosts_root, cost <= search.root_bound
 
 
 def _raise_hosts(search, hosts_root, found):

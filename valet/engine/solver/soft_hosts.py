@@ -99,12 +99,9 @@ class _Opened:
         self.hosts = hosts
         self.room = room
         # Per resource class, the members' demands smallest first and
-        # their running sums (a row of zeros first).
-        # (The rows taken are a copy: sorted in place, as np.sort does.)
-        self.demand = problem.demand[list(rule.members)]
-        self.demand.sort(axis=0)
-        self.sums = np.zeros((len(self.demand) + 1, self.demand.shape[1]))
-        np.add.accumulate(self.demand, axis=0, out=self.sums[1:])
+        # their running sums (a row of zeros first; the rule's, read
+        # only).
+        self.demand, self.sums = rule.sorted_demands(problem)
 
     def apart(self, other):
         """Whether no host holds the two groups' members together."""
@@ -153,36 +150,33 @@ def _beyond(p, opened, running, empty, room, enough=None):
     # Per resource class the roomiest other.
     most = (_MAX(room[others], axis=0).tolist() if _ANY(others)
             else [0.0] * room.shape[1])
-    # Per server and class (all classes at once, sizes repeated: each
-    # repeat gives the same count): the servers needing at least that
-    # much, and how many of them the running hosts take.
-    demand = p.demand
-    ordered = demand.copy()
-    ordered.sort(axis=0)
-    many = np.empty(demand.shape)
-    for c in range(demand.shape[1]):
-        many[:, c] = len(demand) - ordered[:, c].searchsorted(
-            demand[:, c] - EPS)
-    sized = np.where(demand > EPS, demand, np.inf)
-    held = _SUM(np.floor(room[running][:, None, :] / sized + EPS), axis=0)
-    rows, classes = ((many - held > 0) & (demand > EPS)).nonzero()
-    if not len(rows):
-        return 0
-    sizes = demand[rows, classes].tolist()
-    short_all = (many - held)[rows, classes].tolist()
+    # Per resource class the servers' demands sorted, and the running
+    # hosts' rooms (a few dozen each: plain floats).
+    ordered = [sorted(column) for column in p.demand.T.tolist()]
+    held_in = room[running].T.tolist()
+    # Server by server and class by class (each size once), until the
+    # bound reaches ``enough``: the servers needing at least that much
+    # that the running hosts do not take.
     seen = set()
     bound = 0
-    for c, size, short in zip(classes.tolist(), sizes, short_all):
-        if (c, size) in seen:
-            continue
-        seen.add((c, size))
-        short = int(short) - sum(group.big_ones(c, size) for group in opened)
-        if short <= 0:
-            continue
-        per = math.floor(most[c] / size + EPS)
-        if per <= 0:
-            return len(p.servers)
-        bound = max(bound, -(-short // per))
-        if enough is not None and bound >= enough:
-            break
+    for row in p.demand.tolist():
+        for c, size in enumerate(row):
+            if size <= EPS or (c, size) in seen:
+                continue
+            seen.add((c, size))
+            short = len(ordered[c]) - bisect.bisect_left(ordered[c],
+                                                         size - EPS)
+            for free in held_in[c]:
+                short -= math.floor(free / size + EPS)
+            if short <= 0:
+                continue
+            short -= sum(group.big_ones(c, size) for group in opened)
+            if short <= 0:
+                continue
+            per = math.floor(most[c] / size + EPS)
+            if per <= 0:
+                return len(p.servers)
+            bound = max(bound, -(-short // per))
+            if enough is not None and bound >= enough:
+                return bound
     return bound

@@ -78,7 +78,7 @@ def pair_bound(problem, a, b):
         if shared is None:
             shared = _shared(problem, a, b)
         kept = max(kept, min(int(both[d]), _together(problem, a, b, d,
-                                                     shared)))
+                                                     shared, kept)))
     return total - kept
 
 
@@ -100,28 +100,31 @@ def _apart(most_a, most_b):
 def _shared(problem, a, b):
     """The new members of both groups: per member its worth (the weights
     of its groups), per resource class the members' demands."""
-    value = dict.fromkeys(a.members, 0)
-    value.update(dict.fromkeys(b.members, 0))
-    for m in a.members:
-        value[m] += a.weight
+    value = dict.fromkeys(a.members, a.weight)
     for m in b.members:
-        value[m] += b.weight
+        value[m] = value.get(m, 0) + b.weight
     members = sorted(value)
     worth = [float(value[m]) for m in members]
-    return worth, problem.demand[members].T.tolist()
+    return worth, problem.demand.take(members, 0).T.tolist()
 
 
-def _together(problem, a, b, d, shared):
+def _together(problem, a, b, d, shared, enough=None):
     """What domain ``d`` keeps of both groups (weighted) at most: its
     placed members, and of the new members the best fractional packing
     of its free room, resource class by resource class (each an upper
-    bound of any packing), rounded down (weights are whole)."""
+    bound of any packing), rounded down (weights are whole). Once that
+    is ``enough`` or less (what two domains apart keep: the pair's bound
+    cannot use less) the classes left are not tried: each only lowers
+    it."""
     worth, demand = shared
     free = soft.domain_room(problem, a.level)[d].tolist()
+    placed = a.weight * int(a.placed[d]) + b.weight * int(b.placed[d])
     best = sum(worth)
     for weight, room in zip(demand, free):
         best = min(best, _knapsack(worth, weight, room))
-    placed = a.weight * int(a.placed[d]) + b.weight * int(b.placed[d])
+        if enough is not None and placed + math.floor(best + 1e-9) <= (
+                enough):
+            break
     return placed + math.floor(best + 1e-9)
 
 
@@ -131,16 +134,21 @@ def _knapsack(worth, weight, room):
     last one in part."""
     eps = soft.EPS
     value = 0.0
-    for w, size in zip(worth, weight):
+    items = []
+    for k, size in enumerate(weight):
         if size <= eps:
-            value += w
-    items = sorted([(-w / size, k, w, size)
-                    for k, (w, size) in enumerate(zip(worth, weight))
-                    if size > eps])
+            value += worth[k]
+        else:
+            items.append(k)
+    # (Sorted on the ratios' list: stable, ties in member order.)
+    ratio = [-w / size if size > eps else 0.0
+             for w, size in zip(worth, weight)]
+    items.sort(key=ratio.__getitem__)
     # The items that fit whole: a prefix of that order (their running
     # sum within the room).
     used = 0.0
-    for _, _, w, size in items:
+    for k in items:
+        w, size = worth[k], weight[k]
         if used + size <= room + eps:
             used += size
             value += w

@@ -50,9 +50,9 @@ class Soft(base.Constraint):
         """Violations once request server ``i`` runs on ``slots[i]``."""
         # (Counted in a list: numpy's per-item indexing costs more.)
         counts = self.placed.tolist()
-        dom = problem.domain[self.level]
-        for d in dom.take([slots[i] for i in self.members]).tolist():
-            counts[d] += 1
+        dom = self.host_domains(problem)
+        for i in self.members:
+            counts[dom[slots[i]]] += 1
         return self.violations(np.array(counts, dtype=np.int64))
 
     def reachable(self, problem):
@@ -77,14 +77,24 @@ class Soft(base.Constraint):
         per resource class, how many of the smallest demands fit in the
         domain's usable free room (a bound, not a packing)."""
         free = domain_room(problem, self.level)
-        # Each resource class's demands sorted and summed, all at once
-        # (in place on the rows taken: what np.sort and cumsum do on
-        # copies, without their wrappers).
-        cums = problem.demand.take(self.members, 0)
-        cums.sort(axis=0)
-        cums = np.add.accumulate(cums, axis=0)
-        cums -= EPS
-        return fits(cums, free, len(self.members))
+        sums = self.sorted_demands(problem)[1]
+        return fits(sums[1:] - EPS, free, len(self.members))
+
+    def sorted_demands(self, problem):
+        """Per resource class (a column) the new members' demands
+        smallest first, and their running sums below a row of zeros,
+        worked out once (the room bound and the soft groups' new hosts
+        read them; not to be changed)."""
+        found = self.__dict__.get('_sorted_demands')
+        if found is None:
+            # (The rows taken are a copy: sorted in place, as np.sort
+            # does.)
+            demand = problem.demand.take(self.members, 0)
+            demand.sort(axis=0)
+            sums = np.zeros((len(demand) + 1, demand.shape[1]))
+            np.add.accumulate(demand, axis=0, out=sums[1:])
+            found = self._sorted_demands = (demand, sums)
+        return found
 
     def lower_bound(self, problem, enough=None):
         """Violations no placement can avoid (unweighted). ``enough``, if
@@ -246,43 +256,30 @@ def _everywhere(problem):
 
 def _reachable(problem, rule):
     dom = problem.domain[rule.level]
+    members = list(rule.members)
+    valid = dom >= 0
+    if members and rule.per_host(problem) and _ALL(valid):
+        # Every host its own domain: per host, the members it is open to
+        # (their masks from the problem's cache, summed in one step).
+        reach = _SUM(base.member_masks(problem, members), axis=0,
+                     dtype=np.int64)
+        return reach, reach > 0
     ndom = len(rule.placed)
     reach = np.zeros(ndom, dtype=np.int64)
     hosts = np.zeros(problem.slots, dtype=bool)
-    members = list(rule.members)
-    valid = dom >= 0
     if not members or not _ANY(valid):
         return reach, hosts
     # Per member the hosts its static filters and free room allow, from
     # the problem's cache (the other soft rules and the counting proofs
     # ask for the same members), then the hosts with a domain taken at
     # once (not member by member).
-    masks = base.member_masks(problem, members)
-    if rule.per_host(problem) and _ALL(valid):
-        return _reachable_hosts(masks)
-    ok = np.array(masks)[:, valid]
+    ok = np.array(base.member_masks(problem, members))[:, valid]
     hosts[valid] = _ANY(ok, axis=0)
     # Per member, whether any of a domain's hosts is open to it.
     hit = np.zeros((len(members), ndom), dtype=bool)
     rows, cols = ok.nonzero()
     hit[rows, dom[valid][cols]] = True
     return _SUM(hit, axis=0).astype(np.int64), hosts
-
-
-def _reachable_hosts(masks):
-    """_reachable where every host is its own domain: per host, the
-    members it is open to, and whether any. Members alike share their
-    mask (one object): each distinct mask counted once, times its
-    members."""
-    times = {}
-    for mask in masks:
-        key = id(mask)
-        found = times.get(key)
-        times[key] = (mask, 1) if found is None else (mask, found[1] + 1)
-    rows = np.array([mask for mask, _ in times.values()], dtype=np.int64)
-    weights = np.array([n for _, n in times.values()], dtype=np.int64)
-    reach = weights @ rows
-    return reach, reach > 0
 
 
 def placed_counts(problem, level, old):

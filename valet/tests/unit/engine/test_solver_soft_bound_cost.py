@@ -8,9 +8,12 @@ from hypothesis import settings
 from hypothesis import strategies as st
 import numpy as np
 
+from valet.engine.solver import phases
 from valet.engine.solver import problem as problem_mod
+from valet.engine.solver import search as search_mod
 from valet.engine.solver import soft_hosts
 from valet.engine.solver import soft_joint
+from valet.engine.solver import SolverOptions
 from valet.objects import group_kinds
 from valet.tests.unit.engine import base
 from valet.tests.unit.engine.base import make_dc
@@ -86,6 +89,25 @@ class TestSameBounds(base.SolverTestCase):
                                         enough=enough)
         self.assertEqual(min(whole, enough), min(enough, found))
         self.assertLessEqual(found, whole)
+
+    @settings(max_examples=150, deadline=None, database=None)
+    @given(st.data())
+    def test_rules_asked_after_the_soft_bounds_keep_the_hosts_bound(
+            self, data):
+        # With a soft gap the rules' later bounds on new hosts wait for
+        # the soft bounds and are asked only if the placement is still
+        # not proven: the bound reported is still at least what every
+        # rule asked at the root gives, and no more than the placement
+        # opens.
+        problem, _ = _draw_problem(data.draw)
+        found = phases.solve(problem, SolverOptions(), None)
+        if not found['feasible']:
+            return
+        root = search_mod.Search(problem, SolverOptions())
+        self.assertGreaterEqual(found['hosts_root'], root.root_lower_bound())
+        opened = len({h for h in found['assignment']
+                      if problem.base_count[h] == 0})
+        self.assertLessEqual(found['hosts_root'], opened)
 
     @settings(max_examples=300, deadline=None, database=None)
     @given(st.lists(st.tuples(st.integers(0, 9),

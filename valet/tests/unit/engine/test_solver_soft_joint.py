@@ -7,9 +7,12 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
+from valet.engine.solver import phases
 from valet.engine.solver import problem as problem_mod
+from valet.engine.solver import search as search_mod
 from valet.engine.solver import soft_hosts
 from valet.engine.solver import soft_joint
+from valet.engine.solver import SolverOptions
 from valet.tests.unit.engine import base
 from valet.tests.unit.engine.base import make_dc
 from valet.tests.unit.engine.base import placed
@@ -65,6 +68,36 @@ class TestJointBound(base.SolverTestCase):
         self.assertEqual(6, decision.objective['soft_violations'])
         self.assertEqual(6, decision.objective['bound']['soft_violations'])
         self.assertTrue(decision.optimal)
+
+    def test_rules_asked_later_wait_for_the_soft_gap_to_close(self):
+        # A hard diversity group's bound on new hosts is left for later;
+        # the first placement leaves a soft gap the joint bound closes,
+        # and the groups' own new host proves it: the diversity group is
+        # never asked, and asking it would not raise the bound.
+        dc, req = _competing()
+        req.groups.append(base.diversity('d', 'host'))
+        for s in (req.servers[0], req.servers[4]):
+            s.groups = s.groups + ('d',)
+        asked = []
+        real = search_mod.Search.root_bound_later
+
+        def root_bound_later(search, later, bound, root=None):
+            asked.append(later)
+            return real(search, later, bound, root)
+
+        self.patch(search_mod.Search, 'root_bound_later', root_bound_later)
+        problem = problem_mod.Problem(dc, req)
+        found = phases.solve(problem, SolverOptions(), None)
+        self.assertTrue(found['proven'])
+        self.assertEqual(6, found['soft_root'])
+        self.assertEqual([], asked)
+        later = []
+        search = search_mod.Search(problem, SolverOptions())
+        search.root_lower_bound(later)
+        self.assertTrue(later)
+        # The groups' own new host; asking every rule gives no more.
+        self.assertEqual(1, found['hosts_root'])
+        self.assertLessEqual(search.root_lower_bound(), 1)
 
     def test_groups_of_different_levels_are_not_joined(self):
         dc, req = _competing()
