@@ -30,13 +30,32 @@ def decide(dc, request, options=None):
             'unknown objective %r; use one of %s' % (
                 options.objective, ', '.join(d.OBJECTIVES)),
             code='valet.request.unknown_objective')
+    made = []
+    try:
+        return _decide(dc, request, options, made)
+    finally:
+        # Every problem's caches refer back to it (the root view, the
+        # searches' shared start): released, the decision's objects are
+        # freed as it returns, not by the cyclic garbage collector inside
+        # some later call.
+        for problem in made:
+            problem.release()
+
+
+def _decide(dc, request, options, made):
+    """:func:`decide`; each problem it builds is added to ``made``."""
+    def new_problem(**kwargs):
+        problem = problem_mod.Problem(dc, request, **kwargs)
+        made.append(problem)
+        return problem
+
     start = time.perf_counter()
     deadline = start + options.time_budget
-    problem = problem_mod.Problem(dc, request)
+    problem = new_problem()
     total_nodes = 0
     if request.kind == r.UPDATE and problem.current:
         # Keeping running servers where they are comes first.
-        pinned = problem_mod.Problem(dc, request, pins=problem.current)
+        pinned = new_problem(pins=problem.current)
         result = phases.solve(pinned, options, deadline)
         total_nodes += result['nodes']
         if result['feasible']:
@@ -46,7 +65,7 @@ def decide(dc, request, options=None):
     if not result['feasible'] and request.kind == r.MIGRATE:
         partners = _affinity_partners(dc, problem, request.target)
         if partners:
-            wider = problem_mod.Problem(dc, request, movable_extra=partners)
+            wider = new_problem(movable_extra=partners)
             result2 = phases.solve(wider, options, deadline)
             total_nodes += result2['nodes']
             if result2['feasible']:
@@ -63,8 +82,12 @@ def decide(dc, request, options=None):
         relaxed = problem_mod.Problem(dc, request, ignore_groups=ignored,
                                       like=problem)
         # Feasible or not is all a recheck asks (proofs at the first dead
-        # end: most rechecks keep a conflict).
-        res = phases.solve(relaxed, quick, deadline, verdict=True)
+        # end: most rechecks keep a conflict); released at once (a
+        # conflict may take many rechecks).
+        try:
+            res = phases.solve(relaxed, quick, deadline, verdict=True)
+        finally:
+            relaxed.release()
         # Node budgets only, so the same on any machine: a search that ran
         # out of nodes proves nothing either way.
         if res['feasible']:

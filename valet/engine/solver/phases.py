@@ -54,6 +54,14 @@ def solve(problem, options, deadline, verdict=False):
                 'proven_infeasible': True, 'failures': None, 'nodes': 0,
                 'timed_out': False}
     search = search_mod.Search(problem, options)
+    try:
+        return _solve(problem, options, deadline, verdict, search)
+    finally:
+        search.release()
+
+
+def _solve(problem, options, deadline, verdict, search):
+    """:func:`solve` with its search made."""
     order, clusters, find = order_mod.initial_order(problem)
     # Finding a placement is worth a few full descents whatever the size.
     budget = Budget(options, problem.slots, None,

@@ -80,6 +80,18 @@ class Problem:
             self._build_static_masks()
         self._compile_rules()
 
+    def release(self):
+        """Drop everything the problem holds, caches included, once its
+        decision is made (nothing reads it after). Some caches refer back
+        to the problem (the proofs' root view and its trackers, the
+        searches' shared start): without this the problem and its arrays
+        would wait for the cyclic garbage collector, whose collections
+        they would trigger inside later calls. The root views made on it
+        (``root_view``) go with it."""
+        for view in self.__dict__.get('_root_views', ()):
+            view.__dict__.clear()
+        self.__dict__.clear()
+
     def cached(self, part):
         """``model_cache.store(self.dc, part)``, without the lookup."""
         found = self._model_parts.get(part)

@@ -24,6 +24,8 @@ class RootView:
         self.free = problem.free.view()
         self.free.flags.writeable = False
         self.trackers = RootTrackers(self)
+        # Its trackers refer back to it: released with the problem.
+        problem.__dict__.setdefault('_root_views', []).append(self)
 
 
 class RootTrackers:

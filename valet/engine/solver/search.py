@@ -117,6 +117,13 @@ class Search(candidates.Ranking):
         self._demand_eps = shared.demand_eps
         self.demand_rows = shared.rows
 
+    def release(self):
+        """Drop the search's state once its decision is made. Each
+        tracker, and each generator of candidates a first placement kept,
+        refers back to the search: dropped here, the state is freed by
+        reference counting, not left to the cyclic garbage collector."""
+        self.__dict__.clear()
+
     @property
     def soft_root(self):
         """Weighted soft violations no placement avoids (phases may raise
