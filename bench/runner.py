@@ -41,7 +41,10 @@ KEYS = ('instance', 'hosts', 'servers', 'solver', 'feasible', 'optimal',
 DEFAULT_OUT = os.path.join('bench', 'results', 'engine.json')
 
 # Timing repetitions per instance kind: (quick, full).
-REPS = {'small': (5, 30), 'hard': (5, 30), 'medium': (3, 10),
+# Small and hard ones take a few ms each: 60 repetitions, not 30, whose
+# medians moved by up to 10 % from run to run on a shared machine (the
+# ratios closest to original's speed flipped).
+REPS = {'small': (5, 60), 'hard': (5, 60), 'medium': (3, 10),
         'large': (5, 50), 'growth': (3, 20)}
 GROWTH = (1000, 2000, 5000, 10000, 20000)
 LARGE_HOSTS = 5000
