@@ -267,8 +267,11 @@ class _Facts:
         against the room (and the count of them) the hosts they may use
         have. Group rules play no part: this holds with all ignored."""
         p = self.p
+        exact = self.whole()
+        if exact and size_counts.roomy(p.demand, self.room, masks, hosts):
+            return []
         counted = size_counts.class_steps(p.demand, self.room, masks, hosts,
-                                          exact=self.whole())
+                                          exact=exact)
         for rc, found in zip(p.dc.resource_classes, counted):
             for size, big, total, have, fits in found:
                 if total > have + EPS:

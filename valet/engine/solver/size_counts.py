@@ -180,6 +180,50 @@ def class_steps(need, room, masks, hosts, row_masks=None, exact=False):
     return out
 
 
+def roomy(need, room, masks, hosts):
+    """Whether no size of any class can fall short (``class_steps`` would
+    find every step's demand within its room and its rows within its
+    fits), from one look at each class's largest size: its rows' union
+    is within every size's union, and a host takes at least as many of
+    a smaller size. So when that union's room holds every row's demand
+    together and as many rows of the largest size as the class has rows,
+    every size does. For whole numbers (``whole``: every sum exact, so
+    the comparisons are the steps' own); False says nothing."""
+    if len(hosts) * need.shape[1] <= FEW:
+        return False    # summed host by host, the steps cost less
+    index = masks.rows()
+    # Per class: its largest size, how many rows need any of it, and the
+    # masks of the rows needing the largest size.
+    tops, counts, totals, unions = [], [], [], {}
+    for column in need.T.tolist():
+        top = max(column) if column else 0.0
+        # Whole numbers: the sum is exact in any order.
+        totals.append(sum(column))
+        if not top > EPS:
+            # No size: nothing to count (any positive top divides).
+            tops.append(1.0)
+            counts.append(0)
+            continue
+        floor = top - EPS
+        tops.append(top)
+        counts.append(sum([1 for v in column if v > EPS]))
+        kinds = frozenset([index[r] for r, v in enumerate(column)
+                           if v >= floor])
+        unions.setdefault(kinds, None)
+    # Within each class's union: the room looked at is the same for all.
+    where = hosts
+    for kinds in unions:
+        union = np.zeros(len(hosts), dtype=bool)
+        for k in kinds:
+            union |= masks.unique[k]
+        where = where & union
+    inside = room[where]
+    have = _ADD(inside, axis=0).tolist()
+    fits = _ADD(np.floor(inside / tops + EPS), axis=0).tolist()
+    return all(total <= free and count <= fit for total, free, count, fit
+               in zip(totals, have, counts, fits))
+
+
 def _few_sums(flat, room, hosts):
     """class_steps' room and fits per (class, size, union) of ``flat``,
     host by host in plain numbers (a few hosts and sizes: fewer calls
