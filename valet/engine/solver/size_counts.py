@@ -189,13 +189,15 @@ def roomy(need, room, masks, hosts):
     together and as many rows of the largest size as the class has rows,
     every size does. For whole numbers (``whole``: every sum exact, so
     the comparisons are the steps' own); False says nothing."""
-    if len(hosts) * need.shape[1] <= FEW:
-        return False    # summed host by host, the steps cost less
+    columns = need.T.tolist()
+    # (At most the steps' count: their sizes are distinct demands.)
+    if sum([len(set(column)) for column in columns]) * len(hosts) <= FEW:
+        return False    # class_steps sums host by host: cheaper than this
     index = masks.rows()
     # Per class: its largest size, how many rows need any of it, and the
     # masks of the rows needing the largest size.
     tops, counts, totals, unions = [], [], [], {}
-    for column in need.T.tolist():
+    for column in columns:
         top = max(column) if column else 0.0
         # Whole numbers: the sum is exact in any order.
         totals.append(sum(column))
