@@ -145,6 +145,24 @@ class _Masks:
         return out
 
 
+def _distinct(per_server):
+    """``_Masks`` of per-server masks: masks alike in content are one,
+    and servers alike, sharing one array, have its bytes read once."""
+    unique, index, content, seen = [], [], {}, {}
+    for mask in per_server:
+        known = seen.get(id(mask))
+        if known is None:
+            found = content.setdefault(mask.tobytes(), len(unique))
+            if found == len(unique):
+                unique.append(mask)
+            # The mask kept alive with it: its id stays its own.
+            seen[id(mask)] = (found, mask)
+        else:
+            found = known[0]
+        index.append(found)
+    return _Masks(unique, index)
+
+
 def _server_entry(problem, i):
     return {'group': None, 'kind': 'server',
             'level': problem.topology.levels[0],
@@ -181,30 +199,8 @@ class _Facts:
             p = self.p
             # Each server's mask as the rules' counts have it (at the
             # root the search's free room is the problem's).
-            masks = base.member_masks(p, range(len(p.servers)))
-            cache, unique, index = {}, [], []
-            # Servers alike share their static mask's array: its bytes
-            # are read once.
-            by_object, static_ids = {}, {}
-            # Alike servers (one static array, one demand) have one key:
-            # worked out once per class.
-            by_class = {}
-            for i, alike in enumerate(base.alike_classes(p)):
-                found = by_class.get(alike)
-                if found is None:
-                    static = p.static[i]
-                    k = by_object.get(id(static))
-                    if k is None:
-                        k = by_object[id(static)] = static_ids.setdefault(
-                            static.tobytes(), len(static_ids))
-                    key = (k, p.demand[i].tobytes())
-                    found = cache.get(key)
-                    if found is None:
-                        found = cache[key] = len(unique)
-                        unique.append(masks[i])
-                    by_class[alike] = found
-                index.append(found)
-            self._free_masks = _Masks(unique, index)
+            self._free_masks = _distinct(
+                base.member_masks(p, range(len(p.servers))))
         return self._free_masks
 
     def masks(self):
@@ -218,23 +214,10 @@ class _Facts:
             if not base.has_hard_rules(self.p):
                 self._masks = free = self.free_masks()
                 return free
-            unique, index, content, seen = [], [], {}, {}
             # The free mask with the hard rules' masks is the root's
             # feasible mask (a soft rule's lets every host through), those
-            # the root bounds worked out read as they are. Servers alike
-            # share its array: its bytes read once.
-            for mask in base.root_feasible_all(self.s):
-                known = seen.get(id(mask))
-                if known is None:
-                    found = content.setdefault(mask.tobytes(), len(unique))
-                    if found == len(unique):
-                        unique.append(mask)
-                    # The mask kept alive with it: its id stays its own.
-                    seen[id(mask)] = (found, mask)
-                else:
-                    found = known[0]
-                index.append(found)
-            self._masks = _Masks(unique, index)
+            # the root bounds worked out read as they are.
+            self._masks = _distinct(base.root_feasible_all(self.s))
         return self._masks
 
     def without_host(self):

@@ -68,13 +68,15 @@ def _by_size(values, masks, row_masks, ranked_too=False, shared=None):
         return ([], ranked) if ranked_too else []
     # (The order compared first: a column ranked otherwise pays one list
     # comparison, not a count of its cuts.)
+    cuts = None
     for rows, known in shared or ():
-        if rows == order:
-            if _cuts(ranked, sizes) == [len(big) for _, big, _ in known]:
+        if rows == order and len(known) == len(sizes):
+            if cuts is None:
+                cuts = _cuts(ranked, sizes)
+            if cuts == [len(big) for _, big, _ in known]:
                 out = [(size, big, where)
                        for size, (_, big, where) in zip(sizes, known)]
                 return (out, ranked) if ranked_too else out
-            break
     out = _unions(order, ranked, sizes, masks, row_masks)
     if shared is not None:
         shared.append((order, out))
