@@ -145,6 +145,24 @@ class _Masks:
         return out
 
 
+def _distinct(per_server):
+    """``_Masks`` of per-server masks: masks alike in content are one,
+    and servers alike, sharing one array, have its bytes read once."""
+    unique, index, content, seen = [], [], {}, {}
+    for mask in per_server:
+        known = seen.get(id(mask))
+        if known is None:
+            found = content.setdefault(mask.tobytes(), len(unique))
+            if found == len(unique):
+                unique.append(mask)
+            # The mask kept alive with it: its id stays its own.
+            seen[id(mask)] = (found, mask)
+        else:
+            found = known[0]
+        index.append(found)
+    return _Masks(unique, index)
+
+
 def _server_entry(problem, i):
     return {'group': None, 'kind': 'server',
             'level': problem.topology.levels[0],
@@ -162,6 +180,7 @@ class _Facts:
         self._free_masks = None
         self.room = _room(problem)
         self._levels = {}
+        self._own = {}
         self._kinds = {}
         self._whole = None
 
@@ -180,30 +199,8 @@ class _Facts:
             p = self.p
             # Each server's mask as the rules' counts have it (at the
             # root the search's free room is the problem's).
-            masks = base.member_masks(p, range(len(p.servers)))
-            cache, unique, index = {}, [], []
-            # Servers alike share their static mask's array: its bytes
-            # are read once.
-            by_object, static_ids = {}, {}
-            # Alike servers (one static array, one demand) have one key:
-            # worked out once per class.
-            by_class = {}
-            for i, alike in enumerate(base.alike_classes(p)):
-                found = by_class.get(alike)
-                if found is None:
-                    static = p.static[i]
-                    k = by_object.get(id(static))
-                    if k is None:
-                        k = by_object[id(static)] = static_ids.setdefault(
-                            static.tobytes(), len(static_ids))
-                    key = (k, p.demand[i].tobytes())
-                    found = cache.get(key)
-                    if found is None:
-                        found = cache[key] = len(unique)
-                        unique.append(masks[i])
-                    by_class[alike] = found
-                index.append(found)
-            self._free_masks = _Masks(unique, index)
+            self._free_masks = _distinct(
+                base.member_masks(p, range(len(p.servers))))
         return self._free_masks
 
     def masks(self):
@@ -217,23 +214,10 @@ class _Facts:
             if not base.has_hard_rules(self.p):
                 self._masks = free = self.free_masks()
                 return free
-            unique, index, content, seen = [], [], {}, {}
             # The free mask with the hard rules' masks is the root's
             # feasible mask (a soft rule's lets every host through), those
-            # the root bounds worked out read as they are. Servers alike
-            # share its array: its bytes read once.
-            for mask in base.root_feasible_all(self.s):
-                known = seen.get(id(mask))
-                if known is None:
-                    found = content.setdefault(mask.tobytes(), len(unique))
-                    if found == len(unique):
-                        unique.append(mask)
-                    # The mask kept alive with it: its id stays its own.
-                    seen[id(mask)] = (found, mask)
-                else:
-                    found = known[0]
-                index.append(found)
-            self._masks = _Masks(unique, index)
+            # the root bounds worked out read as they are.
+            self._masks = _distinct(base.root_feasible_all(self.s))
         return self._masks
 
     def without_host(self):
@@ -267,8 +251,11 @@ class _Facts:
         against the room (and the count of them) the hosts they may use
         have. Group rules play no part: this holds with all ignored."""
         p = self.p
+        exact = self.whole()
+        if exact and size_counts.roomy(p.demand, self.room, masks, hosts):
+            return []
         counted = size_counts.class_steps(p.demand, self.room, masks, hosts,
-                                          exact=self.whole())
+                                          exact=exact)
         for rc, found in zip(p.dc.resource_classes, counted):
             for size, big, total, have, fits in found:
                 if total > have + EPS:
@@ -422,9 +409,22 @@ class _Facts:
     def _domains(self, level, hosts):
         """Per domain of ``level``: whether it has one of ``hosts``."""
         dom, valid, ndom = self._level(level)
+        if self._own_domains(level):
+            # Each host its own domain, in host order: the hosts are.
+            return hosts & valid
         out = np.zeros(ndom, dtype=bool)
         out[dom[hosts & valid]] = True
         return out
+
+    def _own_domains(self, level):
+        """Whether the domain ids of ``level`` are the host indices (the
+        host level as the model numbers it), once per level."""
+        found = self._own.get(level)
+        if found is None:
+            dom, _, ndom = self._level(level)
+            found = self._own[level] = bool(
+                ndom == len(dom) and np.array_equal(dom, np.arange(ndom)))
+        return found
 
     def _domain_room(self, level, hosts):
         dom, valid, ndom = self._level(level)

@@ -68,13 +68,15 @@ def _by_size(values, masks, row_masks, ranked_too=False, shared=None):
         return ([], ranked) if ranked_too else []
     # (The order compared first: a column ranked otherwise pays one list
     # comparison, not a count of its cuts.)
+    cuts = None
     for rows, known in shared or ():
-        if rows == order:
-            if _cuts(ranked, sizes) == [len(big) for _, big, _ in known]:
+        if rows == order and len(known) == len(sizes):
+            if cuts is None:
+                cuts = _cuts(ranked, sizes)
+            if cuts == [len(big) for _, big, _ in known]:
                 out = [(size, big, where)
                        for size, (_, big, where) in zip(sizes, known)]
                 return (out, ranked) if ranked_too else out
-            break
     out = _unions(order, ranked, sizes, masks, row_masks)
     if shared is not None:
         shared.append((order, out))
@@ -178,6 +180,52 @@ def class_steps(need, room, masks, hosts, row_masks=None, exact=False):
             k += 1
         out.append(steps_c)
     return out
+
+
+def roomy(need, room, masks, hosts):
+    """Whether no size of any class can fall short (``class_steps`` would
+    find every step's demand within its room and its rows within its
+    fits), from one look at each class's largest size: its rows' union
+    is within every size's union, and a host takes at least as many of
+    a smaller size. So when that union's room holds every row's demand
+    together and as many rows of the largest size as the class has rows,
+    every size does. For whole numbers (``whole``: every sum exact, so
+    the comparisons are the steps' own); False says nothing."""
+    columns = need.T.tolist()
+    # (At most the steps' count: their sizes are distinct demands.)
+    if sum([len(set(column)) for column in columns]) * len(hosts) <= FEW:
+        return False    # class_steps sums host by host: cheaper than this
+    index = masks.rows()
+    # Per class: its largest size, how many rows need any of it, and the
+    # masks of the rows needing the largest size.
+    tops, counts, totals, unions = [], [], [], {}
+    for column in columns:
+        top = max(column) if column else 0.0
+        # Whole numbers: the sum is exact in any order.
+        totals.append(sum(column))
+        if not top > EPS:
+            # No size: nothing to count (any positive top divides).
+            tops.append(1.0)
+            counts.append(0)
+            continue
+        floor = top - EPS
+        tops.append(top)
+        counts.append(sum([1 for v in column if v > EPS]))
+        kinds = frozenset([index[r] for r, v in enumerate(column)
+                           if v >= floor])
+        unions.setdefault(kinds, None)
+    # Within each class's union: the room looked at is the same for all.
+    where = hosts
+    for kinds in unions:
+        union = np.zeros(len(hosts), dtype=bool)
+        for k in kinds:
+            union |= masks.unique[k]
+        where = where & union
+    inside = room[where]
+    have = _ADD(inside, axis=0).tolist()
+    fits = _ADD(np.floor(inside / tops + EPS), axis=0).tolist()
+    return all(total <= free and count <= fit for total, free, count, fit
+               in zip(totals, have, counts, fits))
 
 
 def _few_sums(flat, room, hosts):

@@ -317,6 +317,27 @@ class TestHold(base.SolverTestCase):
         self.assertGreater(len(seen), 3)
 
 
+class TestDomains(base.SolverTestCase):
+
+    def test_as_the_plain_formula(self):
+        # The host level's ids are the host indices (read as they are);
+        # the rack level's are counted.
+        dc = make_dc(racks=3, hosts_per_rack=4)
+        p = problem_mod.Problem(dc, request([server('s', 1)]))
+        facts = proofs._Facts(p, root_view.RootView(p, SolverOptions()))
+        self.assertTrue(facts._own_domains(0))
+        self.assertFalse(facts._own_domains(1))
+        rng = np.random.default_rng(3)
+        for level in (0, 1):
+            for _ in range(5):
+                hosts = rng.random(p.slots) < 0.4
+                dom = p.domain[level]
+                want = np.zeros(p.dc.domain_count(level), dtype=bool)
+                want[dom[hosts & (dom >= 0)]] = True
+                np.testing.assert_array_equal(
+                    want, facts._domains(level, hosts))
+
+
 def _affinity_explain_plain(rule, problem):
     """``Affinity.explain``'s room per domain as first written: every
     host's room, zero off the members' static masks."""

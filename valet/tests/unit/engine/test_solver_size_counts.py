@@ -132,6 +132,48 @@ class TestSizeCounts(base.SolverTestCase):
             self.assertIs(float, type(got[3]))
             self.assertIs(int, type(got[4]))
 
+    @hypothesis.settings(max_examples=300, deadline=None)
+    @hypothesis.given(_whole_cases(), st.integers(1, 3), st.integers(0, 9))
+    def test_roomy_only_when_no_step_falls_short(self, case, classes,
+                                                 shift):
+        # Several classes (the columns rolled and scaled), every host
+        # looked at: roomy says so only when no class's step falls short.
+        need, column, masks, hosts = case
+        need = np.stack([np.roll(need, k) * (k + 1)
+                         for k in range(classes)], axis=1)
+        room = np.stack([np.roll(column, k + shift) * (k + 1)
+                         for k in range(classes)], axis=1)
+        saved = size_counts.FEW
+        try:
+            size_counts.FEW = 0
+            roomy = size_counts.roomy(need, room, masks, hosts)
+        finally:
+            size_counts.FEW = saved
+        short = any(total > have + EPS or len(big) > fits
+                    for found in size_counts.class_steps(
+                        need, room, masks, hosts, exact=True)
+                    for _, big, total, have, fits in found)
+        if roomy:
+            self.assertFalse(short)
+
+    def test_roomy_with_room_to_spare(self):
+        masks = proofs._Masks([np.ones(4, dtype=bool),
+                               np.array([True, True, False, False])],
+                              [0, 1, 1])
+        need = np.array([[2.0, 8.0], [4.0, 8.0], [1.0, 0.0]])
+        hosts = np.ones(4, dtype=bool)
+        saved = size_counts.FEW
+        try:
+            size_counts.FEW = 0
+            # The largest (4 then 8) may use the first two hosts only.
+            self.assertTrue(size_counts.roomy(
+                need, np.array([[8.0, 16.0]] * 4), masks, hosts))
+            self.assertFalse(size_counts.roomy(
+                need, np.array([[4.0, 16.0], [2.0, 16.0], [99.0, 99.0],
+                                [99.0, 99.0]]), masks, hosts))
+        finally:
+            size_counts.FEW = saved
+
     def test_whole(self):
         self.assertTrue(size_counts.whole(np.array([1.0, 4096.0, 0.0])))
         self.assertFalse(size_counts.whole(np.array([1.5, 2.0])))
