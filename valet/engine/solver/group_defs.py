@@ -108,20 +108,23 @@ def check_nesting(defs, topology):
                     group=group.name, parent=parent.name)
     # Cycles: depth-first walk with colours.
     state = {}
-
-    def visit(name, path):
-        mark = state.get(name)
-        if mark == 1:
-            cycle = path[path.index(name):] + [name]
-            raise errors.InvalidRequest(
-                'groups are nested in a cycle: %s' % ' -> '.join(cycle),
-                code='valet.request.group_cycle', groups=cycle)
-        if mark == 2:
-            return
-        state[name] = 1
-        for parent in defs[name].parents:
-            visit(parent, path + [name])
-        state[name] = 2
-
     for name in sorted(defs):
-        visit(name, [])
+        _visit(defs, state, name, [])
+
+
+def _visit(defs, state, name, path):
+    """``check_nesting``'s walk from ``name`` up its parents (a function
+    of its own: a nested one that calls itself is a reference cycle,
+    left to the cyclic collector at every decision with nesting)."""
+    mark = state.get(name)
+    if mark == 1:
+        cycle = path[path.index(name):] + [name]
+        raise errors.InvalidRequest(
+            'groups are nested in a cycle: %s' % ' -> '.join(cycle),
+            code='valet.request.group_cycle', groups=cycle)
+    if mark == 2:
+        return
+    state[name] = 1
+    for parent in defs[name].parents:
+        _visit(defs, state, parent, path + [name])
+    state[name] = 2
