@@ -752,12 +752,20 @@ def verdicts(rows, args):
         target = TARGETS[_base(kind)]
         for name in ('shipped', 'old process', 'process', 'deployed'):
             r = by.get((name, kind))
-            if r and 'ratio_p50' in r:
-                lines.append('%-30s %-11s %6.2fx the solver (p50)  target '
-                             '<= %.1fx  %s' % (
-                                 label, name, r['ratio_p50'], target,
-                                 'ok' if r['ratio_p50'] <= target
-                                 else 'MISSED'))
+            if not r or 'ratio_p50' not in r:
+                continue
+            if name == 'deployed':
+                # The targets are the all-in-one's; the deployed pair
+                # (uwsgi, RabbitMQ, MariaDB) is measured beside them.
+                lines.append('%-30s %-11s %6.2fx the solver (p50)  no '
+                             'target (printed beside the all-in-one)' % (
+                                 label, name, r['ratio_p50']))
+                continue
+            lines.append('%-30s %-11s %6.2fx the solver (p50)  target '
+                         '<= %.1fx  %s' % (
+                             label, name, r['ratio_p50'], target,
+                             'ok' if r['ratio_p50'] <= target
+                             else 'MISSED'))
     for r in rows:
         if r['phase'] == 'start-up' and r.get('target_s'):
             lines.append('%-34s %6.2f s  target <= %.0f s  %s' % (

@@ -293,3 +293,31 @@ class SideBySideTimingTest(unittest.TestCase):
         record, note = runner.record_of(inst, 'greedy', runs['greedy'])
         self.assertFalse(record['feasible'])
         self.assertIn('greedy failed', note)
+
+
+class EndToEndVerdictsTest(unittest.TestCase):
+    """The end-to-end targets judge the all-in-one; the deployed pair's
+    ratios are printed beside them without a verdict."""
+
+    def test_deployed_pair_is_printed_not_judged(self):
+        from bench import end_to_end
+
+        def row(variant, kind, ratio):
+            return {'phase': 'requests', 'variant': variant, 'kind': kind,
+                    'ratio_p50': ratio}
+        args = collections.namedtuple('Args', 'e2e_stack_size')(50)
+        lines = end_to_end.verdicts([
+            row('shipped', 'single', 2.1), row('shipped', 'stack50', 1.2),
+            row('deployed', 'single', 3.5), row('deployed', 'stack50', 1.8),
+        ], args)
+
+        def line(label, variant):
+            found = [text for text in lines if text.startswith(label)
+                     and text[31:].split()[0] == variant]
+            self.assertEqual(1, len(found), lines)
+            return found[0]
+        self.assertIn('MISSED', line('one server, new', 'shipped'))
+        self.assertIn('ok', line('50-server stack, new', 'shipped'))
+        for label in ('one server, new', '50-server stack, new'):
+            self.assertNotIn('MISSED', line(label, 'deployed'))
+            self.assertIn('no target', line(label, 'deployed'))
