@@ -147,6 +147,11 @@ class _Tracker(base.Tracker):
     until a domain reaches k or drops below it, the only changes that
     move a host in or out of it: most placements change neither."""
 
+    # root_bound reads the root masks (base.root_union) and the counts
+    # at the root: asked later, on a root view, only when the first
+    # placement is not proven without it (Search.root_bound_later).
+    root_bound_at_root = True
+
     def __init__(self, rule, search):
         super().__init__(rule, search)
         self.count = rule.placed.copy()

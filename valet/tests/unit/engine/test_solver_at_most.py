@@ -9,6 +9,11 @@ model of ``bench/exact.py`` on larger ones.
 import random
 
 from valet.engine.model import groups as groups_mod
+from valet.engine.solver.budget import Budget
+from valet.engine.solver import order as order_mod
+from valet.engine.solver import problem as problem_mod
+from valet.engine.solver import search as search_mod
+from valet.engine.solver import SolverOptions
 from valet.engine.solver import validator
 from valet.tests.unit.engine import base
 from valet.tests.unit.engine.base import affinity
@@ -203,3 +208,46 @@ class TestAgainstExhaustiveSearch(base.SolverTestCase):
                 self.assertTrue(decision.optimal, 'case %d' % case)
                 self.assertEqual(best, decision.objective['new_hosts'],
                                  'case %d' % case)
+
+
+class TestRootBoundAskedLater(base.SolverTestCase):
+    """A host-level at-most group's bound on new hosts is asked only
+    when the first placement is not proven without it, on a view of the
+    root: it answers what asking it at the start did."""
+
+    def test_later_bound_is_the_start_bound(self):
+        rng = random.Random(17)
+        raised = 0
+        for case in range(60):
+            hosts = ['r%dh%d' % (r, h) for r in range(2) for h in range(4)]
+            existing = [placed('o%d' % k, rng.choice(hosts), rng.randint(1, 6))
+                        for k in range(rng.randint(1, 6))]
+            groups = [at_most('g', rng.randint(1, 3))]
+            dc = make_dc(racks=2, hosts_per_rack=4, existing=existing)
+            servers = [server('s%d' % k, rng.choice([1, 2, 4]), groups=['g'])
+                       for k in range(rng.randint(2, 8))]
+            req = request(servers, groups)
+            whole = search_mod.Search(problem_mod.Problem(dc, req),
+                                      SolverOptions())
+            if whole.p.blocked or not whole.consolidate:
+                continue
+            want = whole.root_lower_bound()
+            search = search_mod.Search(problem_mod.Problem(dc, req),
+                                       SolverOptions())
+            later = []
+            bound = search.root_lower_bound(later)
+            self.assertTrue(any(type(t.rule).__name__ == 'AtMost'
+                                for t in later), 'case %d' % case)
+            # After a first placement kept in place, as phases asks it.
+            search.root_bound = -1
+            order = order_mod.initial_order(search.p)[0]
+            _, best, _ = search.dfs(order, Budget(
+                SolverOptions(), search.p.slots, None, floor=1000),
+                keep=True)
+            if best is None:
+                continue
+            self.assertEqual(want, search.root_bound_later(later, bound),
+                             'case %d' % case)
+            raised += want > bound
+        # The group's own bound mattered in some cases.
+        self.assertGreater(raised, 5)
