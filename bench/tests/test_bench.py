@@ -11,6 +11,7 @@ from valet.engine.model import datacenter
 from valet.engine.model import groups as g
 from valet.engine.model import request as r
 
+from bench import e2e_report
 from bench import exact
 from bench import generator as gen
 from bench import greedy
@@ -300,13 +301,11 @@ class EndToEndVerdictsTest(unittest.TestCase):
     ratios are printed beside them without a verdict."""
 
     def test_deployed_pair_is_printed_not_judged(self):
-        from bench import end_to_end
-
         def row(variant, kind, ratio):
             return {'phase': 'requests', 'variant': variant, 'kind': kind,
                     'ratio_p50': ratio}
         args = collections.namedtuple('Args', 'e2e_stack_size')(50)
-        lines = end_to_end.verdicts([
+        lines = e2e_report.verdicts([
             row('shipped', 'single', 2.1), row('shipped', 'stack50', 1.2),
             row('deployed', 'single', 3.5), row('deployed', 'stack50', 1.8),
         ], args)
