@@ -180,7 +180,6 @@ class _Facts:
         self._free_masks = None
         self.room = _room(problem)
         self._levels = {}
-        self._own = {}
         self._kinds = {}
         self._whole = None
 
@@ -409,22 +408,12 @@ class _Facts:
     def _domains(self, level, hosts):
         """Per domain of ``level``: whether it has one of ``hosts``."""
         dom, valid, ndom = self._level(level)
-        if self._own_domains(level):
+        if base.own_domains(self.p, level):
             # Each host its own domain, in host order: the hosts are.
             return hosts & valid
         out = np.zeros(ndom, dtype=bool)
         out[dom[hosts & valid]] = True
         return out
-
-    def _own_domains(self, level):
-        """Whether the domain ids of ``level`` are the host indices (the
-        host level as the model numbers it), once per level."""
-        found = self._own.get(level)
-        if found is None:
-            dom, _, ndom = self._level(level)
-            found = self._own[level] = bool(
-                ndom == len(dom) and np.array_equal(dom, np.arange(ndom)))
-        return found
 
     def _domain_room(self, level, hosts):
         dom, valid, ndom = self._level(level)

@@ -149,6 +149,20 @@ def domains_as_list(problem, level):
     return found
 
 
+def own_domains(problem, level):
+    """Whether every host is its own domain of ``level``, numbered as the
+    host (the host level as the model numbers it), once per problem and
+    level: a per-domain array is then a per-host one."""
+    cache = problem.__dict__.setdefault('_own_domains', {})
+    found = cache.get(level)
+    if found is None:
+        dom = problem.domain[level]
+        found = cache[level] = bool(
+            problem.dc.domain_count(level) == len(dom) == problem.slots
+            and np.array_equal(dom, np.arange(len(dom))))
+    return found
+
+
 def root_feasible(search, i):
     """``search.feasible_mask(i)`` before anything is placed, from parts
     worked out once per problem: the static mask and capacity per static

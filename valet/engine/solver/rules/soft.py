@@ -144,7 +144,7 @@ def domain_room(problem, level):
     if found is None:
         dom = problem.domain[level]
         ndom = problem.dc.domain_count(level)
-        if ndom == problem.slots and _own_domains(dom):
+        if base.own_domains(problem, level):
             # Every host its own domain (the host level): each sum is one
             # host's room added to 0.0, the room itself (+ 0.0 turns a
             # -0.0 into the 0.0 the sum gives), unusable hosts none.
@@ -165,11 +165,6 @@ def domain_room(problem, level):
         found.flags.writeable = False
         cache[level] = found
     return found
-
-
-def _own_domains(dom):
-    """Whether host h is in domain h for every host."""
-    return bool(_ALL(dom == np.arange(len(dom))))
 
 
 def fits(cum, free, most):

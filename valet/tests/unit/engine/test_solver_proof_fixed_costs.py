@@ -325,8 +325,8 @@ class TestDomains(base.SolverTestCase):
         dc = make_dc(racks=3, hosts_per_rack=4)
         p = problem_mod.Problem(dc, request([server('s', 1)]))
         facts = proofs._Facts(p, root_view.RootView(p, SolverOptions()))
-        self.assertTrue(facts._own_domains(0))
-        self.assertFalse(facts._own_domains(1))
+        self.assertTrue(rules_base.own_domains(p, 0))
+        self.assertFalse(rules_base.own_domains(p, 1))
         rng = np.random.default_rng(3)
         for level in (0, 1):
             for _ in range(5):
